@@ -1,0 +1,1 @@
+//! Open-item and customer extracts (CSV/Parquet) read with polars.

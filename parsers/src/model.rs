@@ -1,0 +1,270 @@
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// One input handed to a parser: its name (used in every error and in
+/// lineage) and its raw bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Source<'a> {
+    pub fn new(name: &'a str, bytes: &'a [u8]) -> Self {
+        Source { name, bytes }
+    }
+}
+
+/// The statement formats cashmatch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Bai2,
+    Camt052,
+    Camt053,
+    Camt054,
+    Mt940,
+    Mt942,
+    BankCsv,
+}
+
+impl Format {
+    /// The stable name written to `statements.parquet` and the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Bai2 => "bai2",
+            Format::Camt052 => "camt.052",
+            Format::Camt053 => "camt.053",
+            Format::Camt054 => "camt.054",
+            Format::Mt940 => "mt940",
+            Format::Mt942 => "mt942",
+            Format::BankCsv => "bank_csv",
+        }
+    }
+}
+
+/// Whether the bank has booked an entry. Only booked entries move balances;
+/// pending and informational entries are reported but not cash-applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EntryStatus {
+    #[default]
+    Booked,
+    Pending,
+    Info,
+}
+
+/// One bank transaction as the bank reported it.
+///
+/// `amount` is signed: credits (money received) are positive, debits negative.
+/// Direction is derived from the format's own indicator (BAI2 type code, camt
+/// `CdtDbtInd`, MT940 mark) in exactly one place per parser.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatementTransaction {
+    /// Index into [`ParsedFile::statements`] of the statement this belongs to.
+    pub statement_index: usize,
+    /// 1-based line where the record (BAI2 16, MT940 :61:, camt `Ntry`/`TxDtls`, CSV row) starts.
+    pub source_line: u64,
+    /// Human locator: `line 17` or an element path such as `Stmt[1]/Ntry[3]/NtryDtls/TxDtls[2]`.
+    pub locator: String,
+    pub account: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    pub amount: Decimal,
+    pub booking_date: Option<NaiveDate>,
+    pub value_date: Option<NaiveDate>,
+    pub counterparty_name: String,
+    pub counterparty_account: String,
+    /// Unstructured remittance text (camt `Ustrd` lines joined by a space,
+    /// MT940 :86: purpose, BAI2 16 text plus 88 continuations).
+    pub remittance_info: String,
+    /// Structured creditor references (ISO 11649 `RF..`, QRR, invoice numbers
+    /// given in structured fields), in document order.
+    pub structured_refs: Vec<String>,
+    pub end_to_end_id: String,
+    /// The bank's own reference (camt `AcctSvcrRef`, BAI2 bank reference,
+    /// MT940 `//` bank reference, CSV reference column).
+    pub bank_reference: String,
+    /// Bank transaction code as given (BAI2 type code, camt domain/family/sub-family
+    /// or proprietary code, MT940 `NTRF`-style code).
+    pub bank_tx_code: String,
+    pub status: EntryStatus,
+    /// True when the bank marked the entry as a reversal (camt `RvslInd`, MT940 `RC`/`RD`).
+    pub reversal: bool,
+}
+
+/// Result of a statement's own arithmetic check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BalanceCheck {
+    Pass,
+    Fail,
+    /// The statement does not carry what the check needs (no opening or
+    /// closing balance, a camt.054 notification, a CSV without balances).
+    #[default]
+    NotCheckable,
+}
+
+impl BalanceCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BalanceCheck::Pass => "pass",
+            BalanceCheck::Fail => "fail",
+            BalanceCheck::NotCheckable => "not_checkable",
+        }
+    }
+}
+
+/// One statement (camt `Stmt`/`Rpt`/`Ntfctn`, MT940 message, BAI2 account,
+/// CSV file) with the result of its own balance and control-total checks.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Statement {
+    pub format: Option<Format>,
+    /// camt `Stmt/Id`, MT940 `:20:`, BAI2 `file-id/group/account`.
+    pub statement_id: String,
+    /// camt `ElctrncSeqNb`/`LglSeqNb`, MT940 `:28C:`; empty when absent.
+    pub sequence: String,
+    pub account: String,
+    pub currency: String,
+    pub from_date: Option<NaiveDate>,
+    pub to_date: Option<NaiveDate>,
+    pub opening_balance: Option<Decimal>,
+    pub closing_balance: Option<Decimal>,
+    /// Sum of the signed booked entries of this statement.
+    pub entries_sum: Decimal,
+    /// Number of transactions of this statement in [`ParsedFile::transactions`].
+    pub entries: u64,
+    pub balance_check: BalanceCheck,
+    /// Which total disagreed and by how much; empty on pass.
+    pub check_detail: String,
+    pub source_line: u64,
+}
+
+/// Everything read from one file.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFile {
+    pub source_file: String,
+    pub format: Option<Format>,
+    /// Encoding the bytes were decoded with (`UTF-8`, `windows-1252`, ...).
+    pub encoding: String,
+    pub statements: Vec<Statement>,
+    pub transactions: Vec<StatementTransaction>,
+    /// Non-fatal findings (tolerated dialect quirks), each naming its line.
+    pub warnings: Vec<String>,
+}
+
+impl ParsedFile {
+    /// True when any statement failed its own balance or control-total check.
+    pub fn has_failed_checks(&self) -> bool {
+        self.statements.iter().any(|s| s.balance_check == BalanceCheck::Fail)
+    }
+}
+
+/// Hard caps that keep a hostile or broken file from exhausting memory or
+/// time. Exceeding one rejects the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub file_bytes_max: u64,
+    pub line_bytes_max: usize,
+    pub records_max: u64,
+    pub xml_depth_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            // 4 GiB: the largest statement file a bank portal produces is well under this.
+            file_bytes_max: 4 << 30,
+            // 64 KiB: BAI2 and MT940 lines are 80-ish bytes; CSV remittance columns rarely exceed 1 KiB.
+            line_bytes_max: 64 * 1024,
+            records_max: 50_000_000,
+            // camt nests about 12 levels deep; 64 leaves room for vendor extensions.
+            xml_depth_max: 64,
+        }
+    }
+}
+
+/// How to read the CSV export of one bank.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CsvProfile {
+    pub name: String,
+    pub delimiter: u8,
+    /// `.` or `,`.
+    pub decimal_separator: char,
+    /// Grouping character allowed inside amounts (`,` `.` `'` or none).
+    pub thousands_separator: Option<char>,
+    /// chrono format string, e.g. `%d.%m.%Y`.
+    pub date_format: String,
+    /// Lines to skip before the header (bank preambles).
+    pub skip_lines: usize,
+    /// Whether the file has a header row; without one, columns are by position (`#0`, `#1`, ...).
+    pub has_header: bool,
+    pub columns: CsvColumns,
+    /// Fixed values when the export has no such column.
+    pub account: Option<String>,
+    pub currency: Option<String>,
+}
+
+/// Header names (or `#N` positions) of the columns a profile reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CsvColumns {
+    pub account: Option<String>,
+    pub booking_date: Option<String>,
+    pub value_date: Option<String>,
+    /// Signed amount column.
+    pub amount: Option<String>,
+    /// Separate unsigned credit / debit columns (used when `amount` is absent).
+    pub credit: Option<String>,
+    pub debit: Option<String>,
+    /// Direction column with its credit marker (e.g. `Af/Bij` with `Bij`).
+    pub direction: Option<String>,
+    pub direction_credit_value: Option<String>,
+    pub currency: Option<String>,
+    pub counterparty_name: Option<String>,
+    pub counterparty_account: Option<String>,
+    /// One or more columns joined with a space into the remittance text.
+    pub remittance_info: Vec<String>,
+    pub bank_reference: Option<String>,
+    pub balance: Option<String>,
+}
+
+impl Default for CsvProfile {
+    fn default() -> Self {
+        CsvProfile {
+            name: "canonical".into(),
+            delimiter: b',',
+            decimal_separator: '.',
+            thousands_separator: None,
+            date_format: "%Y-%m-%d".into(),
+            skip_lines: 0,
+            has_header: true,
+            columns: CsvColumns {
+                account: Some("account".into()),
+                booking_date: Some("booking_date".into()),
+                value_date: Some("value_date".into()),
+                amount: Some("amount".into()),
+                currency: Some("currency".into()),
+                counterparty_name: Some("counterparty_name".into()),
+                counterparty_account: Some("counterparty_account".into()),
+                remittance_info: vec!["remittance_info".into()],
+                bank_reference: Some("bank_reference".into()),
+                ..CsvColumns::default()
+            },
+            account: None,
+            currency: None,
+        }
+    }
+}
+
+/// Options for one parse.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// Force a format instead of detecting it.
+    pub format: Option<Format>,
+    /// Decode with this encoding (`windows-1252`, `iso-8859-1`, ...) instead of
+    /// what the file declares; UTF-8 is the default and is checked strictly.
+    pub encoding: Option<String>,
+    pub limits: Limits,
+    /// Bank CSV profiles to try (by header match) before the canonical layout.
+    pub csv_profiles: Vec<CsvProfile>,
+}

@@ -1,0 +1,98 @@
+//! Shared helpers for the parser tests: locating the public sample corpus
+//! and comparing a readable rendering of a parse with a golden file.
+#![allow(dead_code)]
+
+use cashmatch_parsers::{ParseError, ParsedFile};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// `../shared/samples` beside the repository (as in CI), or `CASHMATCH_SAMPLES`.
+pub fn samples_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CASHMATCH_SAMPLES") {
+        return PathBuf::from(dir);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples")
+}
+
+/// Every sample file of one format folder (`bai2`, `camt053`, ...), sorted.
+pub fn sample_files(folder: &str) -> Vec<PathBuf> {
+    let dir = samples_dir().join(folder);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("sample folder {} must exist: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// A stable, human-readable rendering of everything a parse produced.
+pub fn render(result: &Result<ParsedFile, ParseError>) -> String {
+    let mut out = String::new();
+    match result {
+        Err(e) => {
+            writeln!(out, "ERROR {}: {}", e.kind.code(), e).unwrap();
+        }
+        Ok(p) => {
+            writeln!(out, "format: {:?}  encoding: {}", p.format, p.encoding).unwrap();
+            for (i, s) in p.statements.iter().enumerate() {
+                writeln!(
+                    out,
+                    "statement {i}: id={:?} seq={:?} account={:?} ccy={} open={:?} close={:?} sum={} entries={} check={} {:?} line={}",
+                    s.statement_id,
+                    s.sequence,
+                    s.account,
+                    s.currency,
+                    s.opening_balance.map(|d| d.to_string()),
+                    s.closing_balance.map(|d| d.to_string()),
+                    s.entries_sum,
+                    s.entries,
+                    s.balance_check.as_str(),
+                    s.check_detail,
+                    s.source_line
+                )
+                .unwrap();
+            }
+            for t in &p.transactions {
+                writeln!(
+                    out,
+                    "  tx st={} line={} at={:?} acct={:?} {} {} book={:?} val={:?} ref={:?} e2e={:?} code={:?} {:?}{} name={:?} cpacct={:?} refs={:?} text={:?}",
+                    t.statement_index,
+                    t.source_line,
+                    t.locator,
+                    t.account,
+                    t.currency,
+                    t.amount,
+                    t.booking_date.map(|d| d.to_string()),
+                    t.value_date.map(|d| d.to_string()),
+                    t.bank_reference,
+                    t.end_to_end_id,
+                    t.bank_tx_code,
+                    t.status,
+                    if t.reversal { " REVERSAL" } else { "" },
+                    t.counterparty_name,
+                    t.counterparty_account,
+                    t.structured_refs,
+                    t.remittance_info
+                )
+                .unwrap();
+            }
+            for w in &p.warnings {
+                writeln!(out, "  warning: {w}").unwrap();
+            }
+        }
+    }
+    out
+}
+
+/// Compares `actual` with `tests/golden/<name>.txt`; with `UPDATE_GOLDEN=1`
+/// (or when the golden file does not exist yet) writes it instead.
+pub fn check_golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{name}.txt"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() || !path.exists() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(expected, actual, "golden file {} differs; rerun with UPDATE_GOLDEN=1 if the change is intended", path.display());
+}

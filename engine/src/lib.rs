@@ -1,1 +1,210 @@
+//! The cashmatch engine: decides which payment pays which invoice, and
+//! produces the applications, exceptions, journal, updated open items and
+//! aging snapshot of one run. Pure logic on typed records: it never opens a
+//! file, reads the clock or an environment variable.
+//!
+//! Pipeline: identify transactions → build blocking indexes → run the
+//! matching cascade (each pass proposes, [`allocate::Ledger`] accepts) →
+//! exceptions → postings → open items after → aging → invariant checks.
+//!
+//! ```
+//! use cashmatch_engine::{apply_cash, model::*, config::Rules};
+//! use rust_decimal::Decimal;
+//! let batch = Batch {
+//!     transactions: vec![BankTransaction {
+//!         bank_reference: "R1".into(), account: "DE01".into(), currency: "EUR".into(),
+//!         amount: Decimal::new(10000, 2), remittance_info: "Invoice INV-2026-000001".into(),
+//!         ..Default::default()
+//!     }],
+//!     open_items: vec![OpenItem {
+//!         invoice_id: "INV-2026-000001".into(), customer_id: "C1".into(), currency: "EUR".into(),
+//!         amount_open: Decimal::new(10000, 2), amount_original: Decimal::new(10000, 2),
+//!         ..Default::default()
+//!     }],
+//!     customers: vec![],
+//!     as_of: chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+//! };
+//! let outcome = apply_cash(batch.clone(), &Rules::default(), &mut ()).unwrap();
+//! assert_eq!(outcome.outcome.applications.len(), 1);
+//! assert!(outcome.outcome.exceptions.is_empty());
+//! ```
+#![forbid(unsafe_code)]
 
+pub mod aging;
+pub mod allocate;
+pub mod config;
+pub mod exceptions;
+pub mod identity;
+pub mod index;
+pub mod invariants;
+pub mod model;
+pub mod normalize;
+pub mod passes;
+pub mod postings;
+
+use config::Rules;
+use invariants::InvariantViolation;
+use model::{Application, Batch, ControlSums, ItemAfter, ItemStatus, Outcome, PassStats};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// Hooks for progress and timing; the engine reports, the caller measures.
+pub trait Observer {
+    fn stage_started(&mut self, _stage: &str) {}
+    fn stage_finished(&mut self, _stage: &str, _stats: Option<&PassStats>) {}
+}
+
+impl Observer for () {}
+
+/// A finished run: the batch (with transaction ids assigned) and its outcome.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub batch: Batch,
+    pub outcome: Outcome,
+}
+
+/// Runs the whole cash application on `batch`.
+///
+/// Transaction ids are assigned here when missing. Returns an error only
+/// when an invariant is broken, which means an engine bug: nothing of such
+/// a run may be published.
+pub fn apply_cash(
+    mut batch: Batch,
+    rules: &Rules,
+    observer: &mut dyn Observer,
+) -> Result<RunResult, InvariantViolation> {
+    if batch
+        .transactions
+        .iter()
+        .any(|t| t.transaction_id.is_empty())
+    {
+        identity::assign_transaction_ids(&mut batch.transactions);
+    }
+    observer.stage_started("index");
+    let ctx = passes::Context::new(&batch, rules);
+    observer.stage_finished("index", None);
+    let mut ledger = allocate::Ledger::new(&batch);
+    let mut pass_stats = Vec::new();
+    for pass in passes::cascade(rules) {
+        observer.stage_started(pass.name());
+        let mut notes = Vec::new();
+        let proposals = pass.propose(&ctx, &ledger, &mut notes);
+        for n in notes {
+            ledger.note(n.txn, n.reason, n.priority, n.detail);
+            let note = &mut ledger.notes[n.txn as usize];
+            if note.customer_id.is_none() {
+                note.customer_id = n.customer_id;
+            }
+        }
+        let stats = ledger.accept(
+            &batch,
+            pass.name(),
+            pass.rule(rules),
+            &rules.pilot,
+            proposals,
+        );
+        observer.stage_finished(pass.name(), Some(&stats));
+        pass_stats.push(stats);
+    }
+    drop(ctx);
+    observer.stage_started("emit");
+    let outcome = emit(&batch, rules, ledger, pass_stats);
+    observer.stage_finished("emit", None);
+    observer.stage_started("invariants");
+    invariants::check(&batch, &outcome)?;
+    observer.stage_finished("invariants", None);
+    Ok(RunResult { batch, outcome })
+}
+
+fn emit(
+    batch: &Batch,
+    rules: &Rules,
+    mut ledger: allocate::Ledger,
+    pass_stats: Vec<PassStats>,
+) -> Outcome {
+    let mut applications = std::mem::take(&mut ledger.applications);
+    // Group by transaction, then invoice: the order every output uses.
+    applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
+    let exceptions = exceptions::build(batch, &ledger);
+    let postings = postings::build(batch, &rules.gl, &applications, &exceptions);
+    let items_after = items_after(batch, &applications);
+    let aging = aging::build(batch, &items_after);
+    let control_sums = control_sums(batch, &applications, &exceptions);
+    Outcome {
+        applications,
+        exceptions,
+        postings,
+        items_after,
+        aging,
+        control_sums,
+        pass_stats,
+    }
+}
+
+fn items_after(batch: &Batch, applications: &[Application]) -> Vec<ItemAfter> {
+    let mut cleared = vec![Decimal::ZERO; batch.open_items.len()];
+    for a in applications {
+        cleared[a.item as usize] += a.cleared_amount();
+    }
+    batch
+        .open_items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let open_after = item.amount_open - cleared[i];
+            let status = if open_after.is_zero() {
+                ItemStatus::Paid
+            } else if open_after != item.amount_original {
+                ItemStatus::PartiallyPaid
+            } else {
+                ItemStatus::Open
+            };
+            ItemAfter {
+                item: i as u32,
+                amount_applied: cleared[i],
+                amount_open_after: open_after,
+                status,
+            }
+        })
+        .collect()
+}
+
+/// Totals per currency, in currency order.
+pub fn control_sums(
+    batch: &Batch,
+    applications: &[Application],
+    exceptions: &[model::ExceptionRecord],
+) -> Vec<ControlSums> {
+    let mut by: BTreeMap<&str, ControlSums> = BTreeMap::new();
+    for t in &batch.transactions {
+        let e = by
+            .entry(t.currency.as_str())
+            .or_insert_with(|| ControlSums {
+                currency: t.currency.clone(),
+                ..Default::default()
+            });
+        e.transactions += 1;
+        if t.amount > Decimal::ZERO {
+            e.received += t.amount;
+        } else {
+            e.debits += t.amount;
+        }
+    }
+    for a in applications {
+        let c = batch.transactions[a.txn as usize].currency.as_str();
+        if let Some(e) = by.get_mut(c) {
+            e.applied += a.applied_amount;
+            e.discounts += a.discount_amount;
+            e.writeoffs += a.writeoff_amount;
+        }
+    }
+    for x in exceptions {
+        let c = batch.transactions[x.txn as usize].currency.as_str();
+        if let Some(e) = by.get_mut(c) {
+            if x.amount > Decimal::ZERO {
+                e.unapplied += x.amount;
+            }
+        }
+    }
+    by.into_values().collect()
+}

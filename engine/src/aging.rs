@@ -1,0 +1,40 @@
+//! The as-of aging snapshot: open receivables per customer, currency and
+//! days-past-due bucket, after this run's applications.
+
+use crate::model::{AgingBucket, AgingRow, Batch, ItemAfter};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// Aggregates items with money still open. Items without a due date age
+/// from their invoice date, and without either they are `current`.
+pub fn build(batch: &Batch, items_after: &[ItemAfter]) -> Vec<AgingRow> {
+    let mut acc: BTreeMap<(&str, &str, AgingBucket), (Decimal, u64)> = BTreeMap::new();
+    for after in items_after {
+        if after.amount_open_after.is_zero() {
+            continue;
+        }
+        let item = &batch.open_items[after.item as usize];
+        let days = item
+            .due_date
+            .or(item.invoice_date)
+            .map_or(0, |due| (batch.as_of - due).num_days());
+        let bucket = AgingBucket::for_days_past_due(days);
+        let e = acc
+            .entry((item.customer_id.as_str(), item.currency.as_str(), bucket))
+            .or_default();
+        e.0 += after.amount_open_after;
+        e.1 += 1;
+    }
+    acc.into_iter()
+        .map(
+            |((customer_id, currency, bucket), (amount, items))| AgingRow {
+                as_of: batch.as_of,
+                customer_id: customer_id.to_string(),
+                currency: currency.to_string(),
+                bucket,
+                amount,
+                items,
+            },
+        )
+        .collect()
+}

@@ -1,0 +1,354 @@
+//! Allocation: the only place that changes balances.
+//!
+//! Passes only *propose*. The ledger accepts proposals in one deterministic
+//! order (best confidence first, then earlier value date, then bank
+//! reference, then input position), so the outcome does not depend on which
+//! thread produced a proposal or when. A proposal is accepted whole or not
+//! at all: every transaction it names must still be unapplied and every
+//! invoice must still have the open amount it clears.
+
+use crate::config::{PassRule, Pilot};
+use crate::model::{
+    Application, Batch, CustomerIdx, DeductionReason, ItemIdx, PassStats, ReasonCode, Rule,
+    Suggestion, TxnIdx,
+};
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+
+/// One line of a proposal: money from one transaction to one invoice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalLine {
+    pub txn: TxnIdx,
+    pub item: ItemIdx,
+    pub applied: Decimal,
+    pub discount: Decimal,
+    pub writeoff: Decimal,
+    pub deduction: Decimal,
+    pub deduction_reason: Option<DeductionReason>,
+}
+
+impl ProposalLine {
+    /// A line that applies `applied` cash and nothing else.
+    pub fn cash(txn: TxnIdx, item: ItemIdx, applied: Decimal) -> Self {
+        ProposalLine {
+            txn,
+            item,
+            applied,
+            discount: Decimal::ZERO,
+            writeoff: Decimal::ZERO,
+            deduction: Decimal::ZERO,
+            deduction_reason: None,
+        }
+    }
+
+    fn cleared(&self) -> Decimal {
+        self.applied + self.discount + self.writeoff
+    }
+}
+
+/// A pass's claim: these transactions pay these invoices, for this reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    /// Every transaction the proposal consumes (also those that contribute no
+    /// line, e.g. a payment fully left on account is not proposed at all).
+    pub txns: Vec<TxnIdx>,
+    pub lines: Vec<ProposalLine>,
+    pub rule: Rule,
+    pub confidence: f64,
+    pub explanation: String,
+    /// Customer the proposal is for (pilot filter, exceptions).
+    pub customer: Option<CustomerIdx>,
+    pub customer_id: Option<String>,
+}
+
+/// Per-transaction findings that explain an exception if nothing applies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Note {
+    pub reason: Option<ReasonCode>,
+    /// Higher wins; equal keeps the earlier note.
+    pub priority: u8,
+    pub detail: String,
+    pub customer: Option<CustomerIdx>,
+    pub customer_id: Option<String>,
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// Running balances of one run.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    /// Open amount left on each invoice.
+    pub item_open: Vec<Decimal>,
+    /// Cash left on each transaction (receipts only; 0 for debits).
+    pub txn_remaining: Vec<Decimal>,
+    /// True once a proposal consumed the transaction.
+    pub txn_done: Vec<bool>,
+    /// The transaction that first cleared each invoice in this run (duplicate detection).
+    pub item_paid_by: Vec<Option<TxnIdx>>,
+    pub applications: Vec<Application>,
+    pub notes: Vec<Note>,
+}
+
+impl Ledger {
+    pub fn new(batch: &Batch) -> Self {
+        Ledger {
+            item_open: batch.open_items.iter().map(|i| i.amount_open).collect(),
+            txn_remaining: batch
+                .transactions
+                .iter()
+                .map(|t| {
+                    if t.amount > Decimal::ZERO {
+                        t.amount
+                    } else {
+                        Decimal::ZERO
+                    }
+                })
+                .collect(),
+            txn_done: batch
+                .transactions
+                .iter()
+                .map(|t| t.amount <= Decimal::ZERO)
+                .collect(),
+            item_paid_by: vec![None; batch.open_items.len()],
+            applications: Vec::new(),
+            notes: vec![Note::default(); batch.transactions.len()],
+        }
+    }
+
+    /// True when the transaction is still waiting for a match.
+    pub fn is_open(&self, txn: TxnIdx) -> bool {
+        !self.txn_done[txn as usize]
+    }
+
+    /// Records why a transaction did not match, keeping the most specific note.
+    pub fn note(&mut self, txn: TxnIdx, reason: ReasonCode, priority: u8, detail: String) {
+        let n = &mut self.notes[txn as usize];
+        if n.reason.is_none() || priority > n.priority {
+            n.reason = Some(reason);
+            n.priority = priority;
+            n.detail = detail;
+        }
+    }
+
+    /// Adds a ranked alternative for the exceptions queue.
+    pub fn suggest(&mut self, txn: TxnIdx, suggestion: Suggestion) {
+        let list = &mut self.notes[txn as usize].suggestions;
+        if !list.iter().any(|s| {
+            s.invoice_id == suggestion.invoice_id && s.customer_id == suggestion.customer_id
+        }) {
+            list.push(suggestion);
+        }
+    }
+
+    fn fits(&self, p: &Proposal, batch: &Batch) -> Result<(), (ReasonCode, String)> {
+        for &t in &p.txns {
+            if self.txn_done[t as usize] {
+                return Err((
+                    ReasonCode::AmbiguousMatch,
+                    "transaction already applied by a better proposal".into(),
+                ));
+            }
+        }
+        // Several lines may hit the same transaction or invoice; sum per key.
+        for (i, line) in p.lines.iter().enumerate() {
+            let spent: Decimal = p.lines[..=i]
+                .iter()
+                .filter(|l| l.txn == line.txn)
+                .map(|l| l.applied)
+                .sum();
+            if spent > self.txn_remaining[line.txn as usize] {
+                return Err((
+                    ReasonCode::AmbiguousMatch,
+                    "proposal applies more than the payment".into(),
+                ));
+            }
+            let cleared: Decimal = p.lines[..=i]
+                .iter()
+                .filter(|l| l.item == line.item)
+                .map(ProposalLine::cleared)
+                .sum();
+            if cleared > self.item_open[line.item as usize] {
+                let invoice = &batch.open_items[line.item as usize].invoice_id;
+                return Err(match self.item_paid_by[line.item as usize] {
+                    Some(_) => (
+                        ReasonCode::DuplicatePayment,
+                        format!(
+                            "invoice {invoice} was already paid by an earlier payment in this run"
+                        ),
+                    ),
+                    None => (
+                        ReasonCode::AmountMismatch,
+                        format!("invoice {invoice} has less open than the proposal clears"),
+                    ),
+                });
+            }
+            if line.applied < Decimal::ZERO
+                || line.discount < Decimal::ZERO
+                || line.writeoff < Decimal::ZERO
+            {
+                return Err((ReasonCode::NoMatch, "negative line".into()));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, p: Proposal) {
+        for &t in &p.txns {
+            self.txn_done[t as usize] = true;
+        }
+        for line in p.lines {
+            self.txn_remaining[line.txn as usize] -= line.applied;
+            self.item_open[line.item as usize] -= line.cleared();
+            self.item_paid_by[line.item as usize].get_or_insert(line.txn);
+            self.applications.push(Application {
+                txn: line.txn,
+                item: line.item,
+                applied_amount: line.applied,
+                discount_amount: line.discount,
+                writeoff_amount: line.writeoff,
+                deduction_amount: line.deduction,
+                deduction_reason: line.deduction_reason,
+                rule: p.rule,
+                confidence: p.confidence,
+                explanation: p.explanation.clone(),
+            });
+        }
+    }
+
+    /// Accepts a pass's proposals in the deterministic order. Proposals under
+    /// the auto-apply threshold, or for customers outside the pilot, become
+    /// suggestions on their transactions instead.
+    pub fn accept(
+        &mut self,
+        batch: &Batch,
+        pass: &str,
+        rule_cfg: PassRule,
+        pilot: &Pilot,
+        mut proposals: Vec<Proposal>,
+    ) -> PassStats {
+        let mut stats = PassStats {
+            pass: pass.to_string(),
+            proposals: proposals.len() as u64,
+            ..Default::default()
+        };
+        proposals.sort_by(|a, b| proposal_order(batch, a, b));
+        for p in proposals {
+            let auto = p.confidence >= rule_cfg.auto_apply_min;
+            let pilot_ok = pilot_allows(batch, pilot, &p);
+            if !auto || !pilot_ok {
+                if p.confidence >= rule_cfg.suggest_min || !pilot_ok {
+                    stats.suggestions += 1;
+                    let (reason, why) = if pilot_ok {
+                        (
+                            ReasonCode::BelowThreshold,
+                            format!(
+                                "{} scored {:.2}, below auto-apply {:.2}",
+                                p.rule.as_str(),
+                                p.confidence,
+                                rule_cfg.auto_apply_min
+                            ),
+                        )
+                    } else {
+                        (
+                            ReasonCode::PilotExcluded,
+                            format!(
+                                "customer outside the pilot; {} would apply",
+                                p.rule.as_str()
+                            ),
+                        )
+                    };
+                    self.record_suggestions(batch, &p, reason, why);
+                }
+                continue;
+            }
+            match self.fits(&p, batch) {
+                Ok(()) => {
+                    stats.accepted += 1;
+                    stats.transactions_applied += p.txns.len() as u64;
+                    stats.amount_applied += p.lines.iter().map(|l| l.applied).sum::<Decimal>();
+                    self.apply(p);
+                }
+                Err((reason, detail)) => {
+                    for &t in &p.txns {
+                        if !self.txn_done[t as usize] {
+                            self.note(t, reason, 30, detail.clone());
+                        }
+                    }
+                }
+            }
+        }
+        stats
+    }
+
+    fn record_suggestions(
+        &mut self,
+        batch: &Batch,
+        p: &Proposal,
+        reason: ReasonCode,
+        detail: String,
+    ) {
+        for &t in &p.txns {
+            if self.txn_done[t as usize] {
+                continue;
+            }
+            self.note(t, reason, 20, detail.clone());
+            if p.customer.is_some() && self.notes[t as usize].customer.is_none() {
+                self.notes[t as usize].customer = p.customer;
+                self.notes[t as usize].customer_id = p.customer_id.clone();
+            }
+            for line in p.lines.iter().filter(|l| l.txn == t) {
+                let item = &batch.open_items[line.item as usize];
+                self.suggest(
+                    t,
+                    Suggestion {
+                        customer_id: item.customer_id.clone(),
+                        invoice_id: item.invoice_id.clone(),
+                        score: p.confidence,
+                        rule: p.rule,
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn pilot_allows(batch: &Batch, pilot: &Pilot, p: &Proposal) -> bool {
+    if !pilot.enabled {
+        return true;
+    }
+    p.lines.iter().all(|l| {
+        let customer_id = &batch.open_items[l.item as usize].customer_id;
+        pilot.customers.iter().any(|c| c == customer_id)
+            || batch
+                .customers
+                .iter()
+                .find(|c| &c.customer_id == customer_id)
+                .and_then(|c| c.segment.as_ref())
+                .is_some_and(|seg| pilot.segments.iter().any(|s| s == seg))
+    })
+}
+
+/// Best confidence first, then earlier value date, then bank reference, then
+/// input position: a total order, so sorting is deterministic.
+fn proposal_order(batch: &Batch, a: &Proposal, b: &Proposal) -> Ordering {
+    let first = |p: &Proposal| p.txns.iter().copied().min().unwrap_or(TxnIdx::MAX);
+    let date = |p: &Proposal| {
+        p.txns
+            .iter()
+            .filter_map(|&t| batch.transactions[t as usize].effective_date())
+            .min()
+    };
+    let bank_ref = |p: &Proposal| {
+        batch
+            .transactions
+            .get(first(p) as usize)
+            .map(|t| t.bank_reference.as_str())
+            .unwrap_or("")
+    };
+    let item = |p: &Proposal| p.lines.iter().map(|l| l.item).min().unwrap_or(ItemIdx::MAX);
+    b.confidence
+        .total_cmp(&a.confidence)
+        .then_with(|| date(a).cmp(&date(b)))
+        .then_with(|| bank_ref(a).cmp(bank_ref(b)))
+        .then_with(|| first(a).cmp(&first(b)))
+        .then_with(|| item(a).cmp(&item(b)))
+}

@@ -1,0 +1,174 @@
+//! The run's rules: which passes run, their thresholds and tolerances, and
+//! the GL accounts postings go to. Deserialised by the CLI from the rules
+//! TOML; every field has a default so an empty file is a sensible run.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// All rules of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rules {
+    pub gl: GlAccounts,
+    pub matching: Matching,
+    pub differences: Differences,
+    pub pilot: Pilot,
+}
+
+/// General-ledger accounts for the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GlAccounts {
+    /// Cash account used when a bank account has no entry in `bank_by_account`.
+    pub bank: String,
+    /// Bank account number or IBAN → GL cash account.
+    pub bank_by_account: BTreeMap<String, String>,
+    pub receivable: String,
+    /// Customer identified, money not yet applied to an invoice ("on account").
+    pub unapplied_cash: String,
+    /// Payer unknown: cash held in suspense until someone identifies it.
+    pub suspense: String,
+    pub discount: String,
+    pub writeoff: String,
+    pub deduction: String,
+}
+
+impl Default for GlAccounts {
+    fn default() -> Self {
+        // Chart-of-accounts numbers in the style of a common SKR/US GAAP
+        // layout; every organisation overrides them in `[gl]`.
+        GlAccounts {
+            bank: "1000".into(),
+            bank_by_account: BTreeMap::new(),
+            receivable: "1200".into(),
+            unapplied_cash: "2410".into(),
+            suspense: "2490".into(),
+            discount: "4930".into(),
+            writeoff: "6850".into(),
+            deduction: "1260".into(),
+        }
+    }
+}
+
+impl GlAccounts {
+    /// The cash GL account for a bank account.
+    pub fn bank_for(&self, account: &str) -> &str {
+        self.bank_by_account
+            .get(account)
+            .map_or(self.bank.as_str(), String::as_str)
+    }
+}
+
+/// One pass's switch and thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PassRule {
+    pub enabled: bool,
+    /// At or above this confidence the result is applied.
+    pub auto_apply_min: f64,
+    /// At or above this (and below auto) the result is a suggestion in exceptions.
+    pub suggest_min: f64,
+}
+
+impl Default for PassRule {
+    fn default() -> Self {
+        PassRule {
+            enabled: true,
+            auto_apply_min: 0.90,
+            suggest_min: 0.50,
+        }
+    }
+}
+
+impl PassRule {
+    const fn with(auto_apply_min: f64, suggest_min: f64) -> Self {
+        PassRule {
+            enabled: true,
+            auto_apply_min,
+            suggest_min,
+        }
+    }
+}
+
+/// The matching cascade's configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Matching {
+    pub structured_reference: PassRule,
+    pub exact_reference: PassRule,
+    pub fuzzy_reference: PassRule,
+    pub reference_with_difference: PassRule,
+    pub customer_amount: PassRule,
+    pub subset_sum: PassRule,
+    pub many_to_many: PassRule,
+    /// Regular expressions that find invoice numbers in remittance text, in
+    /// addition to looking up every token window in the open-item index.
+    pub reference_patterns: Vec<String>,
+    /// Longest run of remittance tokens joined when looking for an invoice
+    /// number written with separators (`inv 2026 000123` is 3 tokens).
+    pub reference_window_tokens_max: usize,
+    /// Minimum Jaro-Winkler similarity for a payer name to identify a customer.
+    pub name_similarity_min: f64,
+    /// Largest number of open items one subset-sum search considers.
+    pub subset_candidates_max: usize,
+    /// Largest number of invoices in one subset.
+    pub subset_items_max: usize,
+    /// Search budget in steps; bounded by steps, not time, so results are deterministic.
+    pub subset_steps_max: u64,
+}
+
+impl Default for Matching {
+    fn default() -> Self {
+        Matching {
+            structured_reference: PassRule::with(0.95, 0.50),
+            exact_reference: PassRule::with(0.95, 0.50),
+            fuzzy_reference: PassRule::with(0.90, 0.50),
+            reference_with_difference: PassRule::with(0.85, 0.50),
+            customer_amount: PassRule::with(0.85, 0.40),
+            subset_sum: PassRule::with(0.85, 0.40),
+            many_to_many: PassRule::with(0.85, 0.40),
+            reference_patterns: Vec::new(),
+            reference_window_tokens_max: 4,
+            name_similarity_min: 0.92,
+            subset_candidates_max: 40,
+            subset_items_max: 8,
+            subset_steps_max: 200_000,
+        }
+    }
+}
+
+/// How payment differences are treated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Differences {
+    /// Extra days after the discount period in which the discount is still granted.
+    pub discount_grace_days: u32,
+    /// Underpayments up to this absolute amount are written off…
+    pub writeoff_max_amount: Decimal,
+    /// …and up to this percent of the invoice's open amount (both must hold).
+    pub writeoff_max_percent: Decimal,
+    /// Short payments with a reference are applied partially and recorded as deductions.
+    pub short_pay_enabled: bool,
+}
+
+impl Default for Differences {
+    fn default() -> Self {
+        Differences {
+            discount_grace_days: 3,
+            writeoff_max_amount: Decimal::new(500, 2),
+            writeoff_max_percent: Decimal::new(5, 1),
+            short_pay_enabled: true,
+        }
+    }
+}
+
+/// Gradual roll-out: only listed customers (or segments) are auto-applied;
+/// everyone else's matches become suggestions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Pilot {
+    pub enabled: bool,
+    pub customers: Vec<String>,
+    pub segments: Vec<String>,
+}

@@ -1,0 +1,167 @@
+//! Pass: invoice numbers in the remittance text whose open amounts add up to
+//! exactly the payment.
+
+use super::{Context, Pass, PassNote};
+use crate::allocate::{Ledger, Proposal, ProposalLine};
+use crate::config::{PassRule, Rules};
+use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+
+/// Confidence of a single referenced invoice paid to the cent.
+const SINGLE_CONFIDENCE: f64 = 1.0;
+/// Several references summing exactly are slightly less certain: one of them
+/// could be a typo that happens to sum.
+const MULTI_CONFIDENCE: f64 = 0.98;
+
+/// Exact reference matching.
+pub struct ExactReference;
+
+impl Pass for ExactReference {
+    fn name(&self) -> &'static str {
+        "exact_reference"
+    }
+
+    fn rule(&self, rules: &Rules) -> PassRule {
+        rules.matching.exact_reference
+    }
+
+    fn propose(
+        &self,
+        ctx: &Context<'_>,
+        ledger: &Ledger,
+        notes: &mut Vec<PassNote>,
+    ) -> Vec<Proposal> {
+        let results: Vec<(Option<Proposal>, Option<PassNote>)> = (0..ctx.batch.transactions.len()
+            as TxnIdx)
+            .into_par_iter()
+            .filter(|&t| ledger.is_open(t))
+            .map_init(Vec::new, |found, t| propose_one(ctx, ledger, t, found))
+            .collect();
+        let mut proposals = Vec::new();
+        for (p, n) in results {
+            proposals.extend(p);
+            notes.extend(n);
+        }
+        proposals
+    }
+}
+
+fn propose_one(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+    found: &mut Vec<ItemIdx>,
+) -> (Option<Proposal>, Option<PassNote>) {
+    let txn = &ctx.batch.transactions[t as usize];
+    let window = ctx.rules.matching.reference_window_tokens_max.max(1);
+    ctx.references
+        .find_in_text(ctx.batch, &txn.remittance_info, window, found);
+    for r in &txn.structured_refs {
+        let mut more = Vec::new();
+        ctx.references.find_in_text(ctx.batch, r, window, &mut more);
+        for m in more {
+            if !found.contains(&m) {
+                found.push(m);
+            }
+        }
+    }
+    if found.is_empty() {
+        return (None, None);
+    }
+    let items = &ctx.batch.open_items;
+    if let Some(&other) = found
+        .iter()
+        .find(|&&i| items[i as usize].currency != txn.currency)
+    {
+        let note = PassNote {
+            txn: t,
+            reason: ReasonCode::CurrencyMismatch,
+            priority: 40,
+            detail: format!(
+                "invoice {} is in {}, payment in {}",
+                items[other as usize].invoice_id, items[other as usize].currency, txn.currency
+            ),
+            customer_id: Some(items[other as usize].customer_id.clone()),
+        };
+        return (None, Some(note));
+    }
+    let open_sum: Decimal = found.iter().map(|&i| ledger.item_open[i as usize]).sum();
+    let ids = || {
+        found
+            .iter()
+            .map(|&i| items[i as usize].invoice_id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if open_sum != txn.amount
+        || found
+            .iter()
+            .any(|&i| ledger.item_open[i as usize] <= Decimal::ZERO)
+    {
+        let (reason, detail) = if found
+            .iter()
+            .any(|&i| ledger.item_open[i as usize] <= Decimal::ZERO)
+        {
+            (
+                ReasonCode::DuplicatePayment,
+                format!(
+                    "invoice number(s) {} in remittance, but already paid",
+                    ids()
+                ),
+            )
+        } else {
+            (
+                ReasonCode::AmountMismatch,
+                format!(
+                    "invoice number(s) {} in remittance; open {} vs paid {}",
+                    ids(),
+                    open_sum,
+                    txn.amount
+                ),
+            )
+        };
+        let customer_id = Some(items[found[0] as usize].customer_id.clone());
+        return (
+            None,
+            Some(PassNote {
+                txn: t,
+                reason,
+                priority: 35,
+                detail,
+                customer_id,
+            }),
+        );
+    }
+    let lines = found
+        .iter()
+        .map(|&i| ProposalLine::cash(t, i, ledger.item_open[i as usize]))
+        .collect();
+    let (confidence, explanation) = if found.len() == 1 {
+        (
+            SINGLE_CONFIDENCE,
+            format!("invoice number {} in remittance; amount equal", ids()),
+        )
+    } else {
+        (
+            MULTI_CONFIDENCE,
+            format!(
+                "invoice numbers {} in remittance; open amounts add up to the payment",
+                ids()
+            ),
+        )
+    };
+    let customer_id = Some(items[found[0] as usize].customer_id.clone());
+    (
+        Some(Proposal {
+            txns: vec![t],
+            lines,
+            rule: Rule::ExactReference,
+            confidence,
+            explanation,
+            customer: None,
+            customer_id,
+        }),
+        None,
+    )
+}

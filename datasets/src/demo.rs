@@ -1,0 +1,41 @@
+//! The bundled demo set: 150 customers, 1,000 open items and 600 bank lines
+//! generated with seed 42 as of 2026-03-31 (see `demo/README.md`).
+//!
+//! Embedded so that examples, documentation tests and the CLI's demo mode
+//! work without files on disk. A test regenerates the set and compares it
+//! byte for byte, so the files cannot drift from the generator silently.
+
+use crate::GeneratorConfig;
+use chrono::NaiveDate;
+
+/// `open_items.csv` of the demo set.
+pub const OPEN_ITEMS: &str = include_str!("../demo/open_items.csv");
+/// `customers.csv` of the demo set.
+pub const CUSTOMERS: &str = include_str!("../demo/customers.csv");
+/// `bank.csv` of the demo set (the canonical bank CSV).
+pub const BANK_CSV: &str = include_str!("../demo/bank.csv");
+/// `truth.csv` of the demo set.
+pub const TRUTH: &str = include_str!("../demo/truth.csv");
+/// The as-of date the demo set was generated for.
+pub const AS_OF: &str = "2026-03-31";
+
+/// Customers in the demo set.
+pub const CUSTOMER_COUNT: u32 = 150;
+/// Open items in the demo set.
+pub const INVOICE_COUNT: u32 = 1_000;
+/// Bank lines in the demo set.
+pub const PAYMENT_COUNT: u32 = 600;
+/// Seed of the demo set.
+pub const SEED: u64 = 42;
+
+/// The configuration that produces the demo set.
+pub fn config() -> GeneratorConfig {
+    GeneratorConfig {
+        customers: CUSTOMER_COUNT,
+        invoices: INVOICE_COUNT,
+        payments: PAYMENT_COUNT,
+        seed: SEED,
+        as_of: NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").expect("AS_OF is a valid date"),
+        ..GeneratorConfig::default()
+    }
+}

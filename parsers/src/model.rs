@@ -202,6 +202,33 @@ pub struct CsvProfile {
     /// Fixed values when the export has no such column.
     pub account: Option<String>,
     pub currency: Option<String>,
+    /// WHATWG label of the encoding the bank writes (`windows-1252` for the
+    /// German and Austrian exports). Used only when the file is not valid
+    /// UTF-8 and [`ParseOptions::encoding`] is unset.
+    pub encoding: Option<String>,
+    /// For headerless profiles: the exact number of fields per row, which
+    /// (with a trial parse of the first row) identifies the export.
+    pub field_count: Option<usize>,
+    /// Rows are newest first (DCU, Schwab, ING DE): the running balance of a
+    /// row is the next row's balance plus this row's amount.
+    pub newest_first: bool,
+    /// The balance column holds the balance *before* the row (ASN), not after.
+    pub balance_before_row: bool,
+    /// Rows whose booking date is not a date (footers, disclaimers, totals)
+    /// are skipped with a warning instead of rejecting the file.
+    pub junk_rows: bool,
+    /// Rows may be wider or narrower than the header; extra cells are
+    /// appended to the remittance text, missing cells read as empty.
+    pub ragged_rows: bool,
+    /// First cell of a preamble row that carries the account number in its second cell (`IBAN`).
+    pub account_label: Option<String>,
+    /// First cell of a preamble or footer row carrying the opening balance.
+    pub opening_balance_label: Option<String>,
+    /// First cell of a preamble or footer row carrying the closing balance.
+    pub closing_balance_label: Option<String>,
+    /// Single-cell section rows after which rows are pending / booked (Schwab).
+    pub pending_section: Option<String>,
+    pub booked_section: Option<String>,
 }
 
 /// Header names (or `#N` positions) of the columns a profile reads.
@@ -226,6 +253,16 @@ pub struct CsvColumns {
     pub remittance_info: Vec<String>,
     pub bank_reference: Option<String>,
     pub balance: Option<String>,
+    /// Debit marker of the direction column; when unset every value other
+    /// than the credit marker is a debit.
+    pub direction_debit_value: Option<String>,
+    /// Status column and the values of it that mean "not yet booked".
+    pub status: Option<String>,
+    pub status_pending_values: Vec<String>,
+    pub end_to_end_id: Option<String>,
+    pub bank_tx_code: Option<String>,
+    /// Columns holding structured references (invoice or order numbers).
+    pub structured_refs: Vec<String>,
 }
 
 impl Default for CsvProfile {
@@ -252,6 +289,17 @@ impl Default for CsvProfile {
             },
             account: None,
             currency: None,
+            encoding: None,
+            field_count: None,
+            newest_first: false,
+            balance_before_row: false,
+            junk_rows: false,
+            ragged_rows: false,
+            account_label: None,
+            opening_balance_label: None,
+            closing_balance_label: None,
+            pending_section: None,
+            booked_section: None,
         }
     }
 }

@@ -178,9 +178,9 @@ fn bad_amount_names_line_and_field() {
     assert!(e.to_string().contains("line 4, column 3: amount `83.25` is not valid"), "{e}");
     // A signed detail amount contradicts the type code's direction.
     let e = parse_err(&BASE.replace("16,195,8325,", "16,195,-8325,"));
-    assert_eq!((e.kind, e.location), (ErrorKind::InvalidAmount, Location::LineColumn(4, 3)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidAmount, Location::LineColumn(4, 3)));
     let e = parse_err(&BASE.replace("49,216650,", "49,2166x50,"));
-    assert_eq!((e.kind, e.location), (ErrorKind::InvalidAmount, Location::LineColumn(7, 2)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidAmount, Location::LineColumn(7, 2)));
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn bad_date_names_line_and_field() {
     assert_eq!(e.kind, ErrorKind::InvalidDate);
     assert_eq!(e.location, Location::LineColumn(2, 5));
     let e = parse_err(&BASE.replace("3333333333,100831", "3333333333,10083"));
-    assert_eq!((e.kind, e.location), (ErrorKind::InvalidDate, Location::LineColumn(1, 4)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidDate, Location::LineColumn(1, 4)));
 }
 
 #[test]
@@ -199,13 +199,13 @@ fn unknown_record_type_is_rejected() {
     assert_eq!(e.location, Location::LineColumn(6, 1));
     // Text without a record code only continues a 16 record.
     let e = parse_err(&BASE.replace("49,216650,5/", "49,216650,5/\nHELLO"));
-    assert_eq!((e.kind, e.location), (ErrorKind::UnknownRecord, Location::LineColumn(8, 1)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::UnknownRecord, Location::LineColumn(8, 1)));
 }
 
 #[test]
 fn unknown_funds_type_is_rejected() {
     let e = parse_err(&BASE.replace("16,195,8325,,", "16,195,8325,X,"));
-    assert_eq!((e.kind, e.location), (ErrorKind::Structure, Location::LineColumn(4, 4)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Structure, Location::LineColumn(4, 4)));
 }
 
 #[test]
@@ -223,15 +223,15 @@ fn binary_garbage_is_an_error_not_a_panic() {
     let e = parse_source(&Source::new("x", &garbage), &options()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Encoding);
     let e = parse_err("\u{1}\u{2}PK\u{3}\u{4} not bai2");
-    assert_eq!((e.kind, e.location), (ErrorKind::UnknownRecord, Location::LineColumn(1, 1)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::UnknownRecord, Location::LineColumn(1, 1)));
 }
 
 #[test]
 fn records_before_the_file_header_and_after_the_trailer_are_rejected() {
     let e = parse_err(&BASE.replace("01,121140399", "02,121140399"));
-    assert_eq!((e.kind, e.location), (ErrorKind::Structure, Location::LineColumn(1, 1)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Structure, Location::LineColumn(1, 1)));
     let e = parse_err(&format!("{BASE}01,1,2,100831,1720,2,,,2/\n"));
-    assert_eq!((e.kind, e.location), (ErrorKind::Structure, Location::LineColumn(10, 1)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Structure, Location::LineColumn(10, 1)));
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn over_long_line_is_a_limit_error() {
     opts.limits.line_bytes_max = 60;
     let text = BASE.replace("INV 1/2", &"X".repeat(30));
     let e = parse_source(&Source::new("x", text.as_bytes()), &opts).unwrap_err();
-    assert_eq!((e.kind, e.location), (ErrorKind::LimitExceeded, Location::Line(4)));
+    assert_eq!((e.kind, e.location.clone()), (ErrorKind::LimitExceeded, Location::Line(4)));
 }
 
 #[test]

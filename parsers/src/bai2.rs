@@ -35,8 +35,8 @@
 use crate::amount::currency_exponent;
 use crate::encoding;
 use crate::{
-    BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile, Source,
-    Statement, StatementTransaction,
+    BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
+    Source, Statement, StatementTransaction,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -68,8 +68,12 @@ const DEBIT_CODES: std::ops::RangeInclusive<u16> = 400..=699;
 /// Parses a BAI2 file into one [`Statement`] per `03` account and one
 /// [`StatementTransaction`] per `16` detail record.
 pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
-    let (text, encoding_name) =
-        encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, options.encoding.as_deref())?;
+    let (text, encoding_name) = encoding::decode(
+        source.name,
+        Some(FORMAT_NAME),
+        source.bytes,
+        options.encoding.as_deref(),
+    )?;
     let mut reader = Reader::new(source.name, options);
     let bytes = text.as_bytes();
     let mut start = 0usize;
@@ -148,7 +152,13 @@ struct Fields<'r, 't> {
 
 impl<'r, 't> Fields<'r, 't> {
     fn new(segments: &'r [Segment<'t>]) -> Self {
-        Fields { segments, next_segment: 0, rest: None, line: 0, col: 0 }
+        Fields {
+            segments,
+            next_segment: 0,
+            rest: None,
+            line: 0,
+            col: 0,
+        }
     }
 
     fn next_field(&mut self) -> Option<Field<'t>> {
@@ -160,7 +170,11 @@ impl<'r, 't> Fields<'r, 't> {
                 };
                 self.rest = after;
                 self.col += 1;
-                return Some(Field { text, line: self.line, col: self.col });
+                return Some(Field {
+                    text,
+                    line: self.line,
+                    col: self.col,
+                });
             }
             let segment = self.segments.get(self.next_segment)?;
             if segment.kind == SegmentKind::Bare {
@@ -203,7 +217,10 @@ impl Record<'_> {
     /// Records this logical record counts for in 49/98/99 record counts:
     /// itself and each `88`; lines without a record code do not count.
     fn physical_records(&self) -> u64 {
-        self.segments.iter().filter(|s| s.kind != SegmentKind::Bare).count() as u64
+        self.segments
+            .iter()
+            .filter(|s| s.kind != SegmentKind::Bare)
+            .count() as u64
     }
 }
 
@@ -454,7 +471,10 @@ impl<'t, 'o> Reader<'t, 'o> {
         let date = self.required(&mut fields, "creation date")?;
         parse_date(self, &date)?;
         let _time = fields.next_field();
-        self.file_id = fields.next_field().map(|f| f.trimmed().to_string()).unwrap_or_default();
+        self.file_id = fields
+            .next_field()
+            .map(|f| f.trimmed().to_string())
+            .unwrap_or_default();
         let _record_length = fields.next_field();
         let _block_size = fields.next_field();
         if let Some(version) = fields.next_field() {
@@ -551,7 +571,12 @@ impl<'t, 'o> Reader<'t, 'o> {
         let as_of = self.group.as_of;
         self.statements.push(Statement {
             format: Some(Format::Bai2),
-            statement_id: format!("{}/{}/{}", self.file_id, self.group.number, account.trimmed()),
+            statement_id: format!(
+                "{}/{}/{}",
+                self.file_id,
+                self.group.number,
+                account.trimmed()
+            ),
             sequence: String::new(),
             account: account.trimmed().to_string(),
             currency,
@@ -565,7 +590,12 @@ impl<'t, 'o> Reader<'t, 'o> {
             check_detail: String::new(),
             source_line: record.line,
         });
-        self.account = AccountState { line: record.line, records: physical, computed_total: total, exponent };
+        self.account = AccountState {
+            line: record.line,
+            records: physical,
+            computed_total: total,
+            exponent,
+        };
         self.group.records += physical;
         self.file_records += physical;
         self.level = Level::Account;
@@ -622,10 +652,14 @@ impl<'t, 'o> Reader<'t, 'o> {
         }
         let (counterparty_name, counterparty_account) = match credit {
             Some(true) => (tags.debtor_name.or(tags.originator), tags.debtor_account),
-            Some(false) => (tags.creditor_name.or(tags.beneficiary), tags.creditor_account),
+            Some(false) => (
+                tags.creditor_name.or(tags.beneficiary),
+                tags.creditor_account,
+            ),
             None => (None, None),
         };
-        self.account.computed_total = checked_add(self, self.account.computed_total, minor, &amount_field)?;
+        self.account.computed_total =
+            checked_add(self, self.account.computed_total, minor, &amount_field)?;
         self.account.records += physical;
         self.group.records += physical;
         self.file_records += physical;
@@ -679,7 +713,11 @@ impl<'t, 'o> Reader<'t, 'o> {
         let computed = self.account.computed_total;
         let counted = self.account.records;
         let mut details = Vec::new();
-        let account_name = self.statements.last().map(|s| s.account.clone()).unwrap_or_default();
+        let account_name = self
+            .statements
+            .last()
+            .map(|s| s.account.clone())
+            .unwrap_or_default();
         match reported_total {
             Some(total) if total != computed => details.push(format!(
                 "account {account_name}: 49 control total {} vs computed {} (diff {})",
@@ -694,9 +732,9 @@ impl<'t, 'o> Reader<'t, 'o> {
             )),
         }
         match reported_count {
-            Some(count) if count != counted => {
-                details.push(format!("account {account_name}: 49 record count {count} vs counted {counted}"))
-            }
+            Some(count) if count != counted => details.push(format!(
+                "account {account_name}: 49 record count {count} vs counted {counted}"
+            )),
             _ => {}
         }
         if let Some(statement) = self.statements.last_mut() {
@@ -739,10 +777,16 @@ impl<'t, 'o> Reader<'t, 'o> {
             }
         }
         if let Some(n) = accounts.filter(|&n| n != self.group.accounts) {
-            details.push(format!("group {number}: 98 account count {n} vs counted {}", self.group.accounts));
+            details.push(format!(
+                "group {number}: 98 account count {n} vs counted {}",
+                self.group.accounts
+            ));
         }
         if let Some(n) = records.filter(|&n| n != self.group.records) {
-            details.push(format!("group {number}: 98 record count {n} vs counted {}", self.group.records));
+            details.push(format!(
+                "group {number}: 98 record count {n} vs counted {}",
+                self.group.records
+            ));
         }
         self.report_to_statements(record.line, self.group.first_statement, details);
         let contribution = reported_total.unwrap_or(self.group.sum_of_49);
@@ -777,10 +821,16 @@ impl<'t, 'o> Reader<'t, 'o> {
             ));
         }
         if let Some(n) = groups.filter(|&n| n != self.file_groups) {
-            details.push(format!("file: 99 group count {n} vs counted {}", self.file_groups));
+            details.push(format!(
+                "file: 99 group count {n} vs counted {}",
+                self.file_groups
+            ));
         }
         if let Some(n) = records.filter(|&n| n != self.file_records) {
-            details.push(format!("file: 99 record count {n} vs counted {}", self.file_records));
+            details.push(format!(
+                "file: 99 record count {n} vs counted {}",
+                self.file_records
+            ));
         }
         self.report_to_statements(record.line, 0, details);
         self.level = Level::Done;
@@ -804,7 +854,11 @@ impl<'t, 'o> Reader<'t, 'o> {
     fn required(&self, fields: &mut Fields<'_, 't>, what: &str) -> Result<Field<'t>, ParseError> {
         let location = fields.end_location();
         fields.next_field().ok_or_else(|| {
-            self.error(location, ErrorKind::MissingField, format!("record ends before the {what} field"))
+            self.error(
+                location,
+                ErrorKind::MissingField,
+                format!("record ends before the {what} field"),
+            )
         })
     }
 
@@ -876,7 +930,10 @@ fn record_code(piece: &str) -> Option<Code> {
 
 /// The text after `NN,` (or after `NN` when the record has no fields).
 fn after_code(piece: &str) -> &str {
-    piece.get(3..).or_else(|| piece.get(2..)).unwrap_or_default()
+    piece
+        .get(3..)
+        .or_else(|| piece.get(2..))
+        .unwrap_or_default()
 }
 
 /// Finds where one record ends and the next starts on the same physical
@@ -886,13 +943,19 @@ fn find_record_split(line: &str) -> Option<(usize, usize)> {
     let bytes = line.as_bytes();
     for slash in memchr::memchr_iter(b'/', bytes) {
         let after = slash + 1;
-        let spaces = bytes.get(after..)?.iter().take_while(|&&b| b == b' ').count();
+        let spaces = bytes
+            .get(after..)?
+            .iter()
+            .take_while(|&&b| b == b' ')
+            .count();
         if spaces == 0 {
             continue;
         }
         let next = after + spaces;
         let rest = line.get(next..)?;
-        if rest.as_bytes().get(2) == Some(&b',') && matches!(record_code(rest), Some(Code::Known(_))) {
+        if rest.as_bytes().get(2) == Some(&b',')
+            && matches!(record_code(rest), Some(Code::Known(_)))
+        {
             return Some((after, next));
         }
     }
@@ -908,7 +971,11 @@ enum Sign {
 }
 
 /// Parses an amount in minor units. Blank is `None`.
-fn parse_amount(reader: &Reader<'_, '_>, field: &Field<'_>, sign: Sign) -> Result<Option<i128>, ParseError> {
+fn parse_amount(
+    reader: &Reader<'_, '_>,
+    field: &Field<'_>,
+    sign: Sign,
+) -> Result<Option<i128>, ParseError> {
     let text = field.trimmed();
     if text.is_empty() {
         return Ok(None);
@@ -918,7 +985,9 @@ fn parse_amount(reader: &Reader<'_, '_>, field: &Field<'_>, sign: Sign) -> Resul
         Some(b'+') if sign == Sign::Allowed => (false, text.get(1..).unwrap_or_default()),
         _ => (false, text),
     };
-    let valid = !digits.is_empty() && digits.len() <= AMOUNT_DIGITS_MAX && digits.bytes().all(|b| b.is_ascii_digit());
+    let valid = !digits.is_empty()
+        && digits.len() <= AMOUNT_DIGITS_MAX
+        && digits.bytes().all(|b| b.is_ascii_digit());
     if !valid {
         let expected = match sign {
             Sign::Allowed => "an optional sign and digits in minor units (no decimal point)",
@@ -994,8 +1063,15 @@ fn parse_date(reader: &Reader<'_, '_>, field: &Field<'_>) -> Result<NaiveDate, P
     }
     let two = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
     let (yy, month, day) = (two(0), two(2), two(4));
-    let year = if yy < YEAR_PIVOT { 2000 + yy } else { 1900 + yy };
-    i32::try_from(year).ok().and_then(|y| NaiveDate::from_ymd_opt(y, month, day)).ok_or_else(invalid)
+    let year = if yy < YEAR_PIVOT {
+        2000 + yy
+    } else {
+        1900 + yy
+    };
+    i32::try_from(year)
+        .ok()
+        .and_then(|y| NaiveDate::from_ymd_opt(y, month, day))
+        .ok_or_else(invalid)
 }
 
 /// Consumes the availability fields that funds types `V`, `S` and `D` insert
@@ -1009,13 +1085,18 @@ fn skip_funds_distribution<'t>(
         reader.error(
             fields.end_location(),
             ErrorKind::MissingField,
-            format!("funds type `{}` needs {what}, but the record ends", funds.trimmed()),
+            format!(
+                "funds type `{}` needs {what}, but the record ends",
+                funds.trimmed()
+            ),
         )
     };
     match funds.trimmed() {
         "" | "0" | "1" | "2" | "Z" => Ok(None),
         "V" => {
-            let date = fields.next_field().ok_or_else(|| missing(fields, "a value date"))?;
+            let date = fields
+                .next_field()
+                .ok_or_else(|| missing(fields, "a value date"))?;
             let _time = fields.next_field();
             if date.is_blank() {
                 Ok(None)
@@ -1024,14 +1105,20 @@ fn skip_funds_distribution<'t>(
             }
         }
         "S" => {
-            for what in ["an immediate amount", "a one-day amount", "a two-or-more-day amount"] {
+            for what in [
+                "an immediate amount",
+                "a one-day amount",
+                "a two-or-more-day amount",
+            ] {
                 let f = fields.next_field().ok_or_else(|| missing(fields, what))?;
                 parse_amount(reader, &f, Sign::Allowed)?;
             }
             Ok(None)
         }
         "D" => {
-            let n_field = fields.next_field().ok_or_else(|| missing(fields, "a distribution count"))?;
+            let n_field = fields
+                .next_field()
+                .ok_or_else(|| missing(fields, "a distribution count"))?;
             let n = parse_count(reader, &n_field)?.unwrap_or(0);
             if n > DISTRIBUTIONS_MAX {
                 return Err(reader.error(
@@ -1041,9 +1128,13 @@ fn skip_funds_distribution<'t>(
                 ));
             }
             for _ in 0..n {
-                let days = fields.next_field().ok_or_else(|| missing(fields, "a days/amount pair"))?;
+                let days = fields
+                    .next_field()
+                    .ok_or_else(|| missing(fields, "a days/amount pair"))?;
                 parse_count(reader, &days)?;
-                let amount = fields.next_field().ok_or_else(|| missing(fields, "a days/amount pair"))?;
+                let amount = fields
+                    .next_field()
+                    .ok_or_else(|| missing(fields, "a days/amount pair"))?;
                 parse_amount(reader, &amount, Sign::Allowed)?;
             }
             Ok(None)
@@ -1056,13 +1147,27 @@ fn skip_funds_distribution<'t>(
     }
 }
 
-fn checked_add(reader: &Reader<'_, '_>, a: i128, b: i128, at: &Field<'_>) -> Result<i128, ParseError> {
+fn checked_add(
+    reader: &Reader<'_, '_>,
+    a: i128,
+    b: i128,
+    at: &Field<'_>,
+) -> Result<i128, ParseError> {
     a.checked_add(b).ok_or_else(|| {
-        reader.error(at.location(), ErrorKind::LimitExceeded, "control total overflows 128-bit arithmetic".into())
+        reader.error(
+            at.location(),
+            ErrorKind::LimitExceeded,
+            "control total overflows 128-bit arithmetic".into(),
+        )
     })
 }
 
-fn minor_to_decimal(reader: &Reader<'_, '_>, minor: i128, exponent: u32, at: &Field<'_>) -> Result<Decimal, ParseError> {
+fn minor_to_decimal(
+    reader: &Reader<'_, '_>,
+    minor: i128,
+    exponent: u32,
+    at: &Field<'_>,
+) -> Result<Decimal, ParseError> {
     Decimal::try_from_i128_with_scale(minor, exponent).map_err(|_| {
         reader.error(
             at.location(),

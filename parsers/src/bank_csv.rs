@@ -30,8 +30,8 @@
 use crate::amount::{currency_exponent, SCALE_MAX};
 use crate::encoding;
 use crate::{
-    BalanceCheck, CsvColumns, CsvProfile, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions,
-    ParsedFile, Source, Statement, StatementTransaction,
+    BalanceCheck, CsvColumns, CsvProfile, EntryStatus, ErrorKind, Format, Location, ParseError,
+    ParseOptions, ParsedFile, Source, Statement, StatementTransaction,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -67,9 +67,16 @@ pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, 
                 )?;
                 // No matching profile, or one that does not declare an
                 // encoding: the strict UTF-8 error is the useful one.
-                let declared = select_profile(source.name, &view, options).ok().and_then(|s| s.profile.encoding);
+                let declared = select_profile(source.name, &view, options)
+                    .ok()
+                    .and_then(|s| s.profile.encoding);
                 match declared {
-                    Some(label) => encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, Some(&label))?,
+                    Some(label) => encoding::decode(
+                        source.name,
+                        Some(FORMAT_NAME),
+                        source.bytes,
+                        Some(&label),
+                    )?,
                     None => return Err(utf8_error),
                 }
             }
@@ -152,7 +159,11 @@ fn ing_nl(delimiter: u8, kind_column: &str, extra: Option<&str>) -> CsvProfile {
         remittance.push(extra.to_string());
     }
     CsvProfile {
-        name: if delimiter == b',' { "ing_nl".into() } else { "ing_nl_semicolon".into() },
+        name: if delimiter == b',' {
+            "ing_nl".into()
+        } else {
+            "ing_nl_semicolon".into()
+        },
         delimiter,
         decimal_separator: ',',
         date_format: "%Y%m%d".into(),
@@ -267,7 +278,14 @@ fn ing_de(with_balance: bool) -> CsvProfile {
             balance: if with_balance { col("Saldo") } else { None },
             ..CsvColumns::default()
         },
-        ..continental(if with_balance { "ing_de_saldo" } else { "ing_de" }, "%d.%m.%Y")
+        ..continental(
+            if with_balance {
+                "ing_de_saldo"
+            } else {
+                "ing_de"
+            },
+            "%d.%m.%Y",
+        )
     }
 }
 
@@ -631,7 +649,13 @@ struct Tokenizer<'t> {
 
 impl<'t> Tokenizer<'t> {
     fn new(text: &'t str, delimiter: u8, record_bytes_max: usize) -> Self {
-        Tokenizer { text, pos: 0, line: 1, delimiter, record_bytes_max }
+        Tokenizer {
+            text,
+            pos: 0,
+            line: 1,
+            delimiter,
+            record_bytes_max,
+        }
     }
 
     fn slice(&self, start: usize, end: usize) -> &'t str {
@@ -653,9 +677,13 @@ impl<'t> Tokenizer<'t> {
             }
             // Unquoted field, or text after a closing quote (kept as is).
             let rest = bytes.get(self.pos..).unwrap_or_default();
-            let end = memchr::memchr2(self.delimiter, b'\n', rest).map_or(bytes.len(), |i| self.pos + i);
+            let end =
+                memchr::memchr2(self.delimiter, b'\n', rest).map_or(bytes.len(), |i| self.pos + i);
             let mut field_end = end;
-            if bytes.get(end) != Some(&self.delimiter) && field_end > self.pos && bytes.get(field_end - 1) == Some(&b'\r') {
+            if bytes.get(end) != Some(&self.delimiter)
+                && field_end > self.pos
+                && bytes.get(field_end - 1) == Some(&b'\r')
+            {
                 field_end -= 1;
             }
             row.buf.push_str(self.slice(self.pos, field_end));
@@ -666,7 +694,10 @@ impl<'t> Tokenizer<'t> {
                     Some(FORMAT_NAME),
                     Location::Line(row.line),
                     ErrorKind::LimitExceeded,
-                    format!("record is longer than {} bytes (raise `limits.line_bytes_max`)", self.record_bytes_max),
+                    format!(
+                        "record is longer than {} bytes (raise `limits.line_bytes_max`)",
+                        self.record_bytes_max
+                    ),
                 ));
             }
             match bytes.get(end) {
@@ -710,7 +741,10 @@ impl<'t> Tokenizer<'t> {
                     Some(FORMAT_NAME),
                     Location::Line(start_line),
                     ErrorKind::LimitExceeded,
-                    format!("record is longer than {} bytes (raise `limits.line_bytes_max`)", self.record_bytes_max),
+                    format!(
+                        "record is longer than {} bytes (raise `limits.line_bytes_max`)",
+                        self.record_bytes_max
+                    ),
                 ));
             }
             if bytes.get(q + 1) == Some(&b'"') {
@@ -762,17 +796,25 @@ fn header_names(columns: &CsvColumns) -> Vec<&str> {
 }
 
 fn is_position(name: &str) -> bool {
-    name.strip_prefix('#').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    name.strip_prefix('#')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn header_matches(row: &Row, names: &[&str]) -> bool {
-    !names.is_empty() && names.iter().all(|n| row.fields().any(|f| f.trim().eq_ignore_ascii_case(n)))
+    !names.is_empty()
+        && names
+            .iter()
+            .all(|n| row.fields().any(|f| f.trim().eq_ignore_ascii_case(n)))
 }
 
 fn select_profile(file: &str, text: &str, options: &ParseOptions) -> Result<Selected, ParseError> {
     let builtins = builtin_profiles();
     let user = &options.csv_profiles;
-    let mut delimiters: Vec<u8> = user.iter().chain(builtins.iter()).map(|p| p.delimiter).collect();
+    let mut delimiters: Vec<u8> = user
+        .iter()
+        .chain(builtins.iter())
+        .map(|p| p.delimiter)
+        .collect();
     delimiters.sort_unstable();
     delimiters.dedup();
     let mut row = Row::default();
@@ -782,8 +824,15 @@ fn select_profile(file: &str, text: &str, options: &ParseOptions) -> Result<Sele
         let mut tok = Tokenizer::new(text, delimiter, options.limits.line_bytes_max);
         let mut index = 0usize;
         while index < HEADER_SEARCH_RECORDS_MAX && tok.read_row(file, &mut row).unwrap_or(false) {
-            for (is_user, profile) in user.iter().map(|p| (true, p)).chain(builtins.iter().map(|p| (false, p))) {
-                if profile.delimiter != delimiter || !profile.has_header || index < profile.skip_lines {
+            for (is_user, profile) in user
+                .iter()
+                .map(|p| (true, p))
+                .chain(builtins.iter().map(|p| (false, p)))
+            {
+                if profile.delimiter != delimiter
+                    || !profile.has_header
+                    || index < profile.skip_lines
+                {
                     continue;
                 }
                 let names = header_names(&profile.columns);
@@ -794,7 +843,8 @@ fn select_profile(file: &str, text: &str, options: &ParseOptions) -> Result<Sele
                 let better = match best {
                     None => true,
                     Some((bi, bu, bs, _)) => {
-                        (index, !is_user, std::cmp::Reverse(names.len())) < (bi, !bu, std::cmp::Reverse(bs))
+                        (index, !is_user, std::cmp::Reverse(names.len()))
+                            < (bi, !bu, std::cmp::Reverse(bs))
                     }
                 };
                 if better {
@@ -805,11 +855,17 @@ fn select_profile(file: &str, text: &str, options: &ParseOptions) -> Result<Sele
         }
     }
     if let Some((index, _, _, profile)) = best {
-        return Ok(Selected { profile: profile.clone(), header_record: Some(index) });
+        return Ok(Selected {
+            profile: profile.clone(),
+            header_record: Some(index),
+        });
     }
     for profile in user.iter().chain(builtins.iter()).filter(|p| !p.has_header) {
         if headerless_matches(file, text, profile, options) {
-            return Ok(Selected { profile: profile.clone(), header_record: None });
+            return Ok(Selected {
+                profile: profile.clone(),
+                header_record: None,
+            });
         }
     }
     Err(no_profile_error(file, text, options))
@@ -817,7 +873,12 @@ fn select_profile(file: &str, text: &str, options: &ParseOptions) -> Result<Sele
 
 /// A headerless profile fits when its first data row has the declared width
 /// and its booking date and amount parse.
-fn headerless_matches(file: &str, text: &str, profile: &CsvProfile, options: &ParseOptions) -> bool {
+fn headerless_matches(
+    file: &str,
+    text: &str,
+    profile: &CsvProfile,
+    options: &ParseOptions,
+) -> bool {
     let Ok(layout) = Layout::compile(file, profile, None) else {
         return false;
     };
@@ -832,7 +893,10 @@ fn headerless_matches(file: &str, text: &str, profile: &CsvProfile, options: &Pa
         if profile.field_count.is_some_and(|n| n != row.len()) {
             return false;
         }
-        let date_ok = layout.booking_date.and_then(|c| row.get(c)).is_some_and(|d| layout.date.parse(d.trim()).is_some());
+        let date_ok = layout
+            .booking_date
+            .and_then(|c| row.get(c))
+            .is_some_and(|d| layout.date.parse(d.trim()).is_some());
         let amount_ok = layout
             .amount
             .or(layout.credit)
@@ -849,16 +913,25 @@ fn no_profile_error(file: &str, text: &str, options: &ParseOptions) -> ParseErro
     let canonical = CsvProfile::default();
     let names = header_names(&canonical.columns);
     if tok.read_row(file, &mut row).unwrap_or(false) {
-        let present: Vec<&&str> =
-            names.iter().filter(|n| row.fields().any(|f| f.trim().eq_ignore_ascii_case(n))).collect();
+        let present: Vec<&&str> = names
+            .iter()
+            .filter(|n| row.fields().any(|f| f.trim().eq_ignore_ascii_case(n)))
+            .collect();
         if present.len() * 2 >= names.len() {
-            let missing: Vec<&str> = names.iter().copied().filter(|n| !present.contains(&n)).collect();
+            let missing: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| !present.contains(&n))
+                .collect();
             return ParseError::new(
                 file,
                 Some(FORMAT_NAME),
                 Location::Line(1),
                 ErrorKind::MissingField,
-                format!("header lacks the canonical column(s) `{}`", missing.join("`, `")),
+                format!(
+                    "header lacks the canonical column(s) `{}`",
+                    missing.join("`, `")
+                ),
             );
         }
     }
@@ -924,7 +997,10 @@ impl DateFormat {
                 _ => return None,
             });
         }
-        Some(DateFormat { tokens, text: format.to_string() })
+        Some(DateFormat {
+            tokens,
+            text: format.to_string(),
+        })
     }
 
     fn parse(&self, text: &str) -> Option<NaiveDate> {
@@ -952,7 +1028,11 @@ impl DateFormat {
                 DateToken::Year4 => year = Some(digits(&mut pos, 4, 4)?),
                 DateToken::Year2 => {
                     let yy = digits(&mut pos, 2, 2)?;
-                    year = Some(if yy < YEAR_PIVOT { 2000 + yy } else { 1900 + yy });
+                    year = Some(if yy < YEAR_PIVOT {
+                        2000 + yy
+                    } else {
+                        1900 + yy
+                    });
                 }
                 DateToken::Month => month = Some(digits(&mut pos, 1, 2)?),
                 DateToken::Day => day = Some(digits(&mut pos, 1, 2)?),
@@ -1004,9 +1084,19 @@ struct Layout {
 }
 
 impl Layout {
-    fn compile(file: &str, profile: &CsvProfile, header: Option<&Row>) -> Result<Layout, ParseError> {
+    fn compile(
+        file: &str,
+        profile: &CsvProfile,
+        header: Option<&Row>,
+    ) -> Result<Layout, ParseError> {
         let config_error = |message: String| {
-            ParseError::new(file, Some(FORMAT_NAME), Location::Line(1), ErrorKind::Structure, message)
+            ParseError::new(
+                file,
+                Some(FORMAT_NAME),
+                Location::Line(1),
+                ErrorKind::Structure,
+                message,
+            )
         };
         let date = DateFormat::compile(&profile.date_format).ok_or_else(|| {
             config_error(format!(
@@ -1016,7 +1106,9 @@ impl Layout {
         })?;
         let number = NumberFormat {
             decimal: u8::try_from(profile.decimal_separator).unwrap_or(b'.'),
-            thousands: profile.thousands_separator.and_then(|c| u8::try_from(c).ok()),
+            thousands: profile
+                .thousands_separator
+                .and_then(|c| u8::try_from(c).ok()),
         };
         let header_line = header.map_or(1, |h| h.line);
         let find = |name: &Option<String>| -> Result<Option<usize>, ParseError> {
@@ -1024,7 +1116,8 @@ impl Layout {
             if let Some(n) = name.strip_prefix('#').filter(|_| is_position(name)) {
                 return Ok(n.parse().ok());
             }
-            let found = header.and_then(|h| h.fields().position(|f| f.trim().eq_ignore_ascii_case(name)));
+            let found =
+                header.and_then(|h| h.fields().position(|f| f.trim().eq_ignore_ascii_case(name)));
             match found {
                 Some(i) => Ok(Some(i)),
                 None => Err(ParseError::new(
@@ -1038,7 +1131,10 @@ impl Layout {
         };
         let c = &profile.columns;
         let many = |names: &[String]| -> Result<Vec<usize>, ParseError> {
-            names.iter().filter_map(|n| find(&Some(n.clone())).transpose()).collect()
+            names
+                .iter()
+                .filter_map(|n| find(&Some(n.clone())).transpose())
+                .collect()
         };
         let layout = Layout {
             account: find(&c.account)?,
@@ -1067,10 +1163,16 @@ impl Layout {
             date,
         };
         if layout.booking_date.is_none() {
-            return Err(config_error(format!("profile `{}` maps no booking date column", profile.name)));
+            return Err(config_error(format!(
+                "profile `{}` maps no booking date column",
+                profile.name
+            )));
         }
         if layout.amount.is_none() && layout.credit.is_none() && layout.debit.is_none() {
-            return Err(config_error(format!("profile `{}` maps no amount or credit/debit column", profile.name)));
+            return Err(config_error(format!(
+                "profile `{}` maps no amount or credit/debit column",
+                profile.name
+            )));
         }
         Ok(layout)
     }
@@ -1116,7 +1218,9 @@ fn parse_amount(text: &str, format: &NumberFormat) -> Option<Decimal> {
     let mut in_fraction = false;
     for &c in b {
         if c.is_ascii_digit() {
-            mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(c - b'0'))?;
+            mantissa = mantissa
+                .checked_mul(10)?
+                .checked_add(i128::from(c - b'0'))?;
             if in_fraction {
                 scale += 1;
                 if scale > SCALE_MAX {
@@ -1133,7 +1237,11 @@ fn parse_amount(text: &str, format: &NumberFormat) -> Option<Decimal> {
             in_fraction = true;
         } else if Some(c) == format.thousands && !in_fraction {
             // First group 1-3 digits, every later group exactly 3.
-            let ok = if grouped { group_digits == 3 } else { (1..=3).contains(&group_digits) };
+            let ok = if grouped {
+                group_digits == 3
+            } else {
+                (1..=3).contains(&group_digits)
+            };
             if !ok {
                 return None;
             }
@@ -1186,7 +1294,12 @@ struct RowReader<'a> {
     label_closing: Option<(u64, Decimal)>,
 }
 
-fn read_rows(file: &str, text: &str, selected: &Selected, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
+fn read_rows(
+    file: &str,
+    text: &str,
+    selected: &Selected,
+    options: &ParseOptions,
+) -> Result<ParsedFile, ParseError> {
     let profile = &selected.profile;
     let mut tok = Tokenizer::new(text, profile.delimiter, options.limits.line_bytes_max);
     let mut row = Row::default();
@@ -1231,7 +1344,9 @@ fn read_rows(file: &str, text: &str, selected: &Selected, options: &ParseOptions
         label_opening: None,
         label_closing: None,
     };
-    if let (Some(first), Some(last), Some(header)) = (preamble_lines.first(), preamble_lines.last(), header_line) {
+    if let (Some(first), Some(last), Some(header)) =
+        (preamble_lines.first(), preamble_lines.last(), header_line)
+    {
         reader.warnings.push(format!(
             "lines {first}-{last}: {} preamble line(s) before the header at line {header} skipped",
             preamble_lines.len()
@@ -1250,7 +1365,10 @@ fn read_rows(file: &str, text: &str, selected: &Selected, options: &ParseOptions
                 Some(FORMAT_NAME),
                 Location::Line(row.line),
                 ErrorKind::LimitExceeded,
-                format!("more than {} records (raise `limits.records_max`)", options.limits.records_max),
+                format!(
+                    "more than {} records (raise `limits.records_max`)",
+                    options.limits.records_max
+                ),
             ));
         }
         if header_line.is_none() && skipped < profile.skip_lines {
@@ -1270,12 +1388,27 @@ impl RowReader<'_> {
     /// Reads account and balance rows (`IBAN;DE12 ...`, `Saldo;150,00;EUR`,
     /// `Balance at start of period,,,,"+30000,77"`). Returns whether the
     /// row was one.
-    fn read_label_row<'f>(&mut self, line: u64, mut fields: impl Iterator<Item = &'f str>) -> Result<bool, ParseError> {
-        let Some(first) = fields.next().map(str::trim) else { return Ok(false) };
+    fn read_label_row<'f>(
+        &mut self,
+        line: u64,
+        mut fields: impl Iterator<Item = &'f str>,
+    ) -> Result<bool, ParseError> {
+        let Some(first) = fields.next().map(str::trim) else {
+            return Ok(false);
+        };
         let profile = self.profile;
-        let is = |label: &Option<String>| label.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(first));
+        let is = |label: &Option<String>| {
+            label
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(first))
+        };
         if is(&profile.account_label) {
-            let value: String = fields.next().unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
+            let value: String = fields
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
             self.label_account = Some(value);
             return Ok(true);
         }
@@ -1295,7 +1428,11 @@ impl RowReader<'_> {
             self.error(
                 Location::LineColumn(line, col as u64 + 2),
                 ErrorKind::InvalidAmount,
-                format!("balance `{}` of row `{first}` is not valid: expected {}", value.trim(), describe_number(&self.layout.number)),
+                format!(
+                    "balance `{}` of row `{first}` is not valid: expected {}",
+                    value.trim(),
+                    describe_number(&self.layout.number)
+                ),
             )
         })?;
         if opening {
@@ -1307,12 +1444,22 @@ impl RowReader<'_> {
     }
 
     fn cell<'r>(&self, row: &'r Row, col: Option<usize>) -> &'r str {
-        col.and_then(|c| row.get(c)).map(str::trim).unwrap_or_default()
+        col.and_then(|c| row.get(c))
+            .map(str::trim)
+            .unwrap_or_default()
     }
 
     fn junk(&mut self, row: &Row, what: &str) {
-        let first: String = row.fields().find(|f| !f.trim().is_empty()).unwrap_or_default().trim().chars().take(60).collect();
-        self.warnings.push(format!("line {}: {what} (`{first}`); skipped", row.line));
+        let first: String = row
+            .fields()
+            .find(|f| !f.trim().is_empty())
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(60)
+            .collect();
+        self.warnings
+            .push(format!("line {}: {what} (`{first}`); skipped", row.line));
     }
 
     fn read_row(&mut self, row: &Row) -> Result<(), ParseError> {
@@ -1320,17 +1467,35 @@ impl RowReader<'_> {
             return Ok(());
         }
         let profile = self.profile;
-        let non_empty: Vec<&str> = row.fields().map(str::trim).filter(|f| !f.is_empty()).collect();
+        let non_empty: Vec<&str> = row
+            .fields()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
         if non_empty.len() == 1 {
             let only = non_empty[0];
-            if profile.pending_section.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(only)) {
+            if profile
+                .pending_section
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(only))
+            {
                 self.section_status = EntryStatus::Pending;
-                self.warnings.push(format!("line {}: section `{only}`: the rows after it are pending", row.line));
+                self.warnings.push(format!(
+                    "line {}: section `{only}`: the rows after it are pending",
+                    row.line
+                ));
                 return Ok(());
             }
-            if profile.booked_section.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(only)) {
+            if profile
+                .booked_section
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(only))
+            {
                 self.section_status = EntryStatus::Booked;
-                self.warnings.push(format!("line {}: section `{only}`: the rows after it are booked", row.line));
+                self.warnings.push(format!(
+                    "line {}: section `{only}`: the rows after it are booked",
+                    row.line
+                ));
                 return Ok(());
             }
         }
@@ -1340,7 +1505,12 @@ impl RowReader<'_> {
         let status = match self.layout.status {
             Some(c) => {
                 let value = self.cell(row, Some(c));
-                if profile.columns.status_pending_values.iter().any(|p| p.eq_ignore_ascii_case(value)) {
+                if profile
+                    .columns
+                    .status_pending_values
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(value))
+                {
                     EntryStatus::Pending
                 } else {
                     self.section_status
@@ -1380,30 +1550,53 @@ impl RowReader<'_> {
                         format!("row has {} fields, the header has {width}", row.len()),
                     ));
                 }
-                extra_text.extend((width..row.len()).filter_map(|i| row.get(i)).map(str::trim).filter(|f| !f.is_empty()));
+                extra_text.extend(
+                    (width..row.len())
+                        .filter_map(|i| row.get(i))
+                        .map(str::trim)
+                        .filter(|f| !f.is_empty()),
+                );
             }
         }
         let value_text = self.cell(row, self.layout.value_date);
         let value_date = if value_text.is_empty() {
             None
         } else {
-            Some(self.layout.date.parse(value_text).ok_or_else(|| self.bad_date(row, self.layout.value_date, value_text))?)
+            Some(
+                self.layout
+                    .date
+                    .parse(value_text)
+                    .ok_or_else(|| self.bad_date(row, self.layout.value_date, value_text))?,
+            )
         };
         let currency = self.currency(row)?;
         let amount = self.amount(row, &currency)?;
         let account = match self.layout.account {
             Some(c) => self.cell(row, Some(c)).to_string(),
-            None => self.label_account.clone().or_else(|| profile.account.clone()).unwrap_or_default(),
+            None => self
+                .label_account
+                .clone()
+                .or_else(|| profile.account.clone())
+                .unwrap_or_default(),
         };
         let balance = match self.layout.balance {
             Some(c) if !self.cell(row, Some(c)).is_empty() => {
                 let text = self.cell(row, Some(c));
-                Some(parse_amount(text, &self.layout.number).ok_or_else(|| self.bad_amount(row, Some(c), text))?)
+                Some(
+                    parse_amount(text, &self.layout.number)
+                        .ok_or_else(|| self.bad_amount(row, Some(c), text))?,
+                )
             }
             _ => None,
         };
         let mut remittance = String::new();
-        for text in self.layout.remittance_info.iter().map(|&c| self.cell(row, Some(c))).chain(extra_text) {
+        for text in self
+            .layout
+            .remittance_info
+            .iter()
+            .map(|&c| self.cell(row, Some(c)))
+            .chain(extra_text)
+        {
             if text.is_empty() {
                 continue;
             }
@@ -1457,8 +1650,10 @@ impl RowReader<'_> {
     }
 
     fn statement_for(&mut self, account: &str, currency: &str, line: u64) -> usize {
-        if let Some(i) =
-            self.statements.iter().position(|b| b.statement.account == account && b.statement.currency == currency)
+        if let Some(i) = self
+            .statements
+            .iter()
+            .position(|b| b.statement.account == account && b.statement.currency == currency)
         {
             return i;
         }
@@ -1506,14 +1701,18 @@ impl RowReader<'_> {
             if text.is_empty() {
                 return Err(self.missing(row, Some(c), "amount"));
             }
-            let value = parse_amount(text, &layout.number).ok_or_else(|| self.bad_amount(row, Some(c), text))?;
+            let value = parse_amount(text, &layout.number)
+                .ok_or_else(|| self.bad_amount(row, Some(c), text))?;
             match layout.direction {
                 Some(d) => {
                     if value.is_sign_negative() && !value.is_zero() {
                         return Err(self.error(
                             Location::LineColumn(row.line, c as u64 + 1),
                             ErrorKind::InvalidAmount,
-                            format!("amount `{text}` is signed, but column `{}` gives the direction", layout.name(d)),
+                            format!(
+                                "amount `{text}` is signed, but column `{}` gives the direction",
+                                layout.name(d)
+                            ),
                         ));
                     }
                     (self.apply_direction(row, d, value)?, c)
@@ -1526,32 +1725,59 @@ impl RowReader<'_> {
             let credit = if credit_text.is_empty() {
                 None
             } else {
-                Some(parse_amount(credit_text, &layout.number).ok_or_else(|| self.bad_amount(row, layout.credit, credit_text))?)
+                Some(
+                    parse_amount(credit_text, &layout.number)
+                        .ok_or_else(|| self.bad_amount(row, layout.credit, credit_text))?,
+                )
             };
             let debit = if debit_text.is_empty() {
                 None
             } else {
-                Some(parse_amount(debit_text, &layout.number).ok_or_else(|| self.bad_amount(row, layout.debit, debit_text))?)
+                Some(
+                    parse_amount(debit_text, &layout.number)
+                        .ok_or_else(|| self.bad_amount(row, layout.debit, debit_text))?,
+                )
             };
             if credit.is_none() && debit.is_none() {
-                return Err(self.missing(row, layout.credit.or(layout.debit), "credit or debit amount"));
+                return Err(self.missing(
+                    row,
+                    layout.credit.or(layout.debit),
+                    "credit or debit amount",
+                ));
             }
             // Some banks write debits already negative (`-50,00`), others
             // unsigned: the column, not the sign, says the direction.
             let value = credit.unwrap_or_default().abs() - debit.unwrap_or_default().abs();
-            (value, if credit.is_some() { layout.credit.unwrap_or(0) } else { layout.debit.unwrap_or(0) })
+            (
+                value,
+                if credit.is_some() {
+                    layout.credit.unwrap_or(0)
+                } else {
+                    layout.debit.unwrap_or(0)
+                },
+            )
         };
-        if amount.scale() > currency_exponent(currency) && amount.normalize().scale() > currency_exponent(currency) {
+        if amount.scale() > currency_exponent(currency)
+            && amount.normalize().scale() > currency_exponent(currency)
+        {
             return Err(self.error(
                 Location::LineColumn(row.line, col as u64 + 1),
                 ErrorKind::InvalidAmount,
-                format!("amount {amount} has more decimals than {currency} allows ({})", currency_exponent(currency)),
+                format!(
+                    "amount {amount} has more decimals than {currency} allows ({})",
+                    currency_exponent(currency)
+                ),
             ));
         }
         Ok(amount)
     }
 
-    fn apply_direction(&self, row: &Row, col: usize, value: Decimal) -> Result<Decimal, ParseError> {
+    fn apply_direction(
+        &self,
+        row: &Row,
+        col: usize,
+        value: Decimal,
+    ) -> Result<Decimal, ParseError> {
         let c = &self.profile.columns;
         let marker = self.cell(row, Some(col));
         let is = |v: &Option<String>| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(marker));
@@ -1582,7 +1808,11 @@ impl RowReader<'_> {
 
     fn missing(&self, row: &Row, col: Option<usize>, what: &str) -> ParseError {
         let name = col.map(|c| self.layout.name(c)).unwrap_or_default();
-        self.error(self.location(row, col), ErrorKind::MissingField, format!("{what} column `{name}` is empty"))
+        self.error(
+            self.location(row, col),
+            ErrorKind::MissingField,
+            format!("{what} column `{name}` is empty"),
+        )
     }
 
     fn bad_date(&self, row: &Row, col: Option<usize>, text: &str) -> ParseError {
@@ -1590,7 +1820,10 @@ impl RowReader<'_> {
         self.error(
             self.location(row, col),
             ErrorKind::InvalidDate,
-            format!("date `{text}` in column `{name}` is not valid: expected a date as `{}`", self.layout.date.text),
+            format!(
+                "date `{text}` in column `{name}` is not valid: expected a date as `{}`",
+                self.layout.date.text
+            ),
         )
     }
 
@@ -1599,7 +1832,10 @@ impl RowReader<'_> {
         self.error(
             self.location(row, col),
             ErrorKind::InvalidAmount,
-            format!("amount `{text}` in column `{name}` is not valid: expected {}", describe_number(&self.layout.number)),
+            format!(
+                "amount `{text}` in column `{name}` is not valid: expected {}",
+                describe_number(&self.layout.number)
+            ),
         )
     }
 
@@ -1610,7 +1846,8 @@ impl RowReader<'_> {
         let label_opening = self.label_opening;
         let label_closing = self.label_closing;
         if self.statements.is_empty() && (label_opening.is_some() || label_closing.is_some()) {
-            self.warnings.push("file has balance rows but no transactions".into());
+            self.warnings
+                .push("file has balance rows but no transactions".into());
         }
         let mut statements = Vec::with_capacity(self.statements.len());
         for b in self.statements {
@@ -1692,8 +1929,11 @@ struct ChainResult {
 /// Checks `previous balance + amount = balance` over the rows that carry a
 /// balance, in chronological order.
 fn check_chain(rows: &[(u64, Decimal, Decimal)], newest_first: bool, before: bool) -> ChainResult {
-    let ordered: Vec<&(u64, Decimal, Decimal)> =
-        if newest_first { rows.iter().rev().collect() } else { rows.iter().collect() };
+    let ordered: Vec<&(u64, Decimal, Decimal)> = if newest_first {
+        rows.iter().rev().collect()
+    } else {
+        rows.iter().collect()
+    };
     let mut breaks = Vec::new();
     let mut broken = 0usize;
     for pair in ordered.windows(2) {
@@ -1725,5 +1965,10 @@ fn check_chain(rows: &[(u64, Decimal, Decimal)], newest_first: bool, before: boo
         }
         _ => (None, None),
     };
-    ChainResult { opening, closing, transitions: ordered.len().saturating_sub(1), breaks }
+    ChainResult {
+        opening,
+        closing,
+        transitions: ordered.len().saturating_sub(1),
+        breaks,
+    }
 }

@@ -4,8 +4,8 @@
 mod common;
 
 use cashmatch_parsers::{
-    parse_source, BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
-    Source,
+    parse_source, BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions,
+    ParsedFile, Source,
 };
 use common::{check_golden, render, sample_files};
 use proptest::prelude::*;
@@ -20,7 +20,10 @@ const FAILING_SAMPLES: &[&str] = &[
 ];
 
 fn options() -> ParseOptions {
-    ParseOptions { format: Some(Format::Bai2), ..ParseOptions::default() }
+    ParseOptions {
+        format: Some(Format::Bai2),
+        ..ParseOptions::default()
+    }
 }
 
 fn parse(text: &str) -> Result<ParsedFile, ParseError> {
@@ -46,13 +49,23 @@ fn every_sample_parses_with_the_check_result_of_checks_md() {
         let detected = parse_source(&Source::new(&name, &bytes), &ParseOptions::default());
         let result = parse_source(&Source::new(&name, &bytes), &options());
         let parsed = result.as_ref().unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(detected.as_ref().map(|p| p.format).ok(), Some(Some(Format::Bai2)), "{name}");
+        assert_eq!(
+            detected.as_ref().map(|p| p.format).ok(),
+            Some(Some(Format::Bai2)),
+            "{name}"
+        );
         assert!(!parsed.statements.is_empty(), "{name}: no statements");
         if FAILING_SAMPLES.contains(&stem.as_str()) {
             assert!(parsed.has_failed_checks(), "{name}: CHECKS.md says FAIL");
         } else {
             for s in &parsed.statements {
-                assert_eq!(s.balance_check, BalanceCheck::Pass, "{name}: {} {}", s.account, s.check_detail);
+                assert_eq!(
+                    s.balance_check,
+                    BalanceCheck::Pass,
+                    "{name}: {} {}",
+                    s.account,
+                    s.check_detail
+                );
             }
         }
         check_golden(&format!("bai2__{stem}"), &render(&result));
@@ -79,7 +92,9 @@ fn slash_inside_text_and_continuations_are_text() {
     let parsed = parse_source(&Source::new("x", &bytes), &options()).unwrap();
     let tx = &parsed.transactions[0];
     assert_eq!(tx.amount.to_string(), "83259.82");
-    assert!(tx.remittance_info.contains("ORG ADDRESS:=2/AV MAIN 2/AVENUE DE ANGELLIST 3/MX /MEXICO ;"));
+    assert!(tx
+        .remittance_info
+        .contains("ORG ADDRESS:=2/AV MAIN 2/AVENUE DE ANGELLIST 3/MX /MEXICO ;"));
     assert!(tx.remittance_info.ends_with("OBI:=INVOICE 123456"));
     assert_eq!(tx.counterparty_name, "OPTIONS LINK WIRE CLEARING");
 }
@@ -110,7 +125,10 @@ fn base_file_reads_every_field() {
     assert_eq!(tx.structured_refs, vec!["CUST1".to_string()]);
     assert_eq!(tx.end_to_end_id, "E2E-1");
     assert_eq!(tx.counterparty_name, "ACME CORP");
-    assert_eq!(tx.remittance_info, "WIRE IN, INV 1/2 EREF: E2E-1 ORG:=ACME CORP");
+    assert_eq!(
+        tx.remittance_info,
+        "WIRE IN, INV 1/2 EREF: E2E-1 ORG:=ACME CORP"
+    );
     assert_eq!(tx.booking_date.unwrap().to_string(), "2010-08-31");
     assert_eq!(tx.bank_tx_code, "195");
     assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
@@ -125,7 +143,14 @@ fn debit_type_codes_are_negative_and_unknown_codes_are_informational() {
     let parsed = parse(&text).unwrap();
     assert_eq!(parsed.transactions[0].status, EntryStatus::Info);
     assert_eq!(parsed.transactions[0].amount.to_string(), "83.25");
-    assert!(parsed.warnings.iter().any(|w| w.starts_with("line 4: 16 type code 920")), "{:?}", parsed.warnings);
+    assert!(
+        parsed
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("line 4: 16 type code 920")),
+        "{:?}",
+        parsed.warnings
+    );
 }
 
 #[test]
@@ -166,8 +191,14 @@ fn wrong_control_totals_fail_the_check_at_every_level() {
     let text = BASE.replace("99,216650,1,9/", "99,216650,2,9/");
     let parsed = parse(&text).unwrap();
     assert_eq!(parsed.statements[0].balance_check, BalanceCheck::Fail);
-    assert_eq!(parsed.statements[0].check_detail, "file: 99 group count 2 vs counted 1");
-    assert_eq!(parsed.warnings, vec!["line 9: file: 99 group count 2 vs counted 1".to_string()]);
+    assert_eq!(
+        parsed.statements[0].check_detail,
+        "file: 99 group count 2 vs counted 1"
+    );
+    assert_eq!(
+        parsed.warnings,
+        vec!["line 9: file: 99 group count 2 vs counted 1".to_string()]
+    );
 }
 
 #[test]
@@ -175,12 +206,22 @@ fn bad_amount_names_line_and_field() {
     let e = parse_err(&BASE.replace("16,195,8325,", "16,195,83.25,"));
     assert_eq!(e.kind, ErrorKind::InvalidAmount);
     assert_eq!(e.location, Location::LineColumn(4, 3));
-    assert!(e.to_string().contains("line 4, column 3: amount `83.25` is not valid"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("line 4, column 3: amount `83.25` is not valid"),
+        "{e}"
+    );
     // A signed detail amount contradicts the type code's direction.
     let e = parse_err(&BASE.replace("16,195,8325,", "16,195,-8325,"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidAmount, Location::LineColumn(4, 3)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidAmount, Location::LineColumn(4, 3))
+    );
     let e = parse_err(&BASE.replace("49,216650,", "49,2166x50,"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidAmount, Location::LineColumn(7, 2)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidAmount, Location::LineColumn(7, 2))
+    );
 }
 
 #[test]
@@ -189,7 +230,10 @@ fn bad_date_names_line_and_field() {
     assert_eq!(e.kind, ErrorKind::InvalidDate);
     assert_eq!(e.location, Location::LineColumn(2, 5));
     let e = parse_err(&BASE.replace("3333333333,100831", "3333333333,10083"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidDate, Location::LineColumn(1, 4)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidDate, Location::LineColumn(1, 4))
+    );
 }
 
 #[test]
@@ -199,13 +243,19 @@ fn unknown_record_type_is_rejected() {
     assert_eq!(e.location, Location::LineColumn(6, 1));
     // Text without a record code only continues a 16 record.
     let e = parse_err(&BASE.replace("49,216650,5/", "49,216650,5/\nHELLO"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::UnknownRecord, Location::LineColumn(8, 1)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::UnknownRecord, Location::LineColumn(8, 1))
+    );
 }
 
 #[test]
 fn unknown_funds_type_is_rejected() {
     let e = parse_err(&BASE.replace("16,195,8325,,", "16,195,8325,X,"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Structure, Location::LineColumn(4, 4)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::Structure, Location::LineColumn(4, 4))
+    );
 }
 
 #[test]
@@ -219,19 +269,30 @@ fn empty_and_blank_files_are_rejected() {
 
 #[test]
 fn binary_garbage_is_an_error_not_a_panic() {
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let e = parse_source(&Source::new("x", &garbage), &options()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Encoding);
     let e = parse_err("\u{1}\u{2}PK\u{3}\u{4} not bai2");
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::UnknownRecord, Location::LineColumn(1, 1)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::UnknownRecord, Location::LineColumn(1, 1))
+    );
 }
 
 #[test]
 fn records_before_the_file_header_and_after_the_trailer_are_rejected() {
     let e = parse_err(&BASE.replace("01,121140399", "02,121140399"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Structure, Location::LineColumn(1, 1)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::Structure, Location::LineColumn(1, 1))
+    );
     let e = parse_err(&format!("{BASE}01,1,2,100831,1720,2,,,2/\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Structure, Location::LineColumn(10, 1)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::Structure, Location::LineColumn(10, 1))
+    );
 }
 
 #[test]
@@ -240,7 +301,10 @@ fn over_long_line_is_a_limit_error() {
     opts.limits.line_bytes_max = 60;
     let text = BASE.replace("INV 1/2", &"X".repeat(30));
     let e = parse_source(&Source::new("x", text.as_bytes()), &opts).unwrap_err();
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::LimitExceeded, Location::Line(4)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::LimitExceeded, Location::Line(4))
+    );
 }
 
 #[test]
@@ -253,7 +317,12 @@ fn several_records_on_one_line_and_88_splitting_a_summary_group() {
 98,4000000,1,7/  99,4000000,1,9/
 ";
     let parsed = parse(text).unwrap();
-    assert_eq!(parsed.statements[0].balance_check, BalanceCheck::Pass, "{}", parsed.statements[0].check_detail);
+    assert_eq!(
+        parsed.statements[0].balance_check,
+        BalanceCheck::Pass,
+        "{}",
+        parsed.statements[0].check_detail
+    );
     assert_eq!(parsed.transactions[0].remittance_info, "LOCK BOX NO.68751");
     assert_eq!(parsed.transactions[0].amount.to_string(), "5000.00");
 }
@@ -299,20 +368,35 @@ fn gen_tx() -> impl Strategy<Value = GenTx> {
         "[A-Z0-9]{0,12}",
         prop::collection::vec(text_piece(), 0..4),
     )
-        .prop_map(|(type_code, amount_minor, bank_ref, text)| GenTx { type_code, amount_minor, bank_ref, text })
+        .prop_map(|(type_code, amount_minor, bank_ref, text)| GenTx {
+            type_code,
+            amount_minor,
+            bank_ref,
+            text,
+        })
 }
 
 fn gen_accounts() -> impl Strategy<Value = Vec<GenAccount>> {
     prop::collection::vec(
-        ("[0-9]{4,12}", -1_000_000_000i64..1_000_000_000, prop::collection::vec(gen_tx(), 0..6))
-            .prop_map(|(number, opening_minor, txs)| GenAccount { number, opening_minor, txs }),
+        (
+            "[0-9]{4,12}",
+            -1_000_000_000i64..1_000_000_000,
+            prop::collection::vec(gen_tx(), 0..6),
+        )
+            .prop_map(|(number, opening_minor, txs)| GenAccount {
+                number,
+                opening_minor,
+                txs,
+            }),
         1..4,
     )
 }
 
 /// Writes a consistent BAI2 file with correct control totals and counts.
 fn write_bai2(accounts: &[GenAccount]) -> String {
-    let mut out = String::from("01,SENDER,RECEIVER,260302,0800,F1,,,2/\n02,RECEIVER,SENDER,1,260301,2400,USD,2/\n");
+    let mut out = String::from(
+        "01,SENDER,RECEIVER,260302,0800,F1,,,2/\n02,RECEIVER,SENDER,1,260301,2400,USD,2/\n",
+    );
     let mut group_total: i128 = 0;
     let mut group_records = 2u64; // 02 and 98
     for a in accounts {
@@ -321,7 +405,10 @@ fn write_bai2(accounts: &[GenAccount]) -> String {
         let mut records = 2u64; // 03 and 49
         for t in &a.txs {
             let first = t.text.first().map(String::as_str).unwrap_or("");
-            out.push_str(&format!("16,{:03},{},Z,{},,{}/\n", t.type_code, t.amount_minor, t.bank_ref, first));
+            out.push_str(&format!(
+                "16,{:03},{},Z,{},,{}/\n",
+                t.type_code, t.amount_minor, t.bank_ref, first
+            ));
             records += 1;
             for more in t.text.iter().skip(1) {
                 out.push_str(&format!("88,{more}/\n"));
@@ -333,7 +420,10 @@ fn write_bai2(accounts: &[GenAccount]) -> String {
         group_total += total;
         group_records += records;
     }
-    out.push_str(&format!("98,{group_total},{},{group_records}/\n", accounts.len()));
+    out.push_str(&format!(
+        "98,{group_total},{},{group_records}/\n",
+        accounts.len()
+    ));
     out.push_str(&format!("99,{group_total},1,{}/\n", group_records + 2));
     out
 }

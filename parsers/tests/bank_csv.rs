@@ -7,15 +7,18 @@ mod common;
 
 use cashmatch_parsers::bank_csv::builtin_profiles;
 use cashmatch_parsers::{
-    parse_source, BalanceCheck, CsvColumns, CsvProfile, EntryStatus, ErrorKind, Format, Location, ParseError,
-    ParseOptions, ParsedFile, Source,
+    parse_source, BalanceCheck, CsvColumns, CsvProfile, EntryStatus, ErrorKind, Format, Location,
+    ParseError, ParseOptions, ParsedFile, Source,
 };
 use common::{check_golden, render, sample_files};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 fn options() -> ParseOptions {
-    ParseOptions { format: Some(Format::BankCsv), ..ParseOptions::default() }
+    ParseOptions {
+        format: Some(Format::BankCsv),
+        ..ParseOptions::default()
+    }
 }
 
 fn parse(text: &str) -> Result<ParsedFile, ParseError> {
@@ -24,7 +27,10 @@ fn parse(text: &str) -> Result<ParsedFile, ParseError> {
 
 fn parse_err(text: &str) -> ParseError {
     match parse(text) {
-        Ok(p) => panic!("expected an error, got {} transactions", p.transactions.len()),
+        Ok(p) => panic!(
+            "expected an error, got {} transactions",
+            p.transactions.len()
+        ),
         Err(e) => e,
     }
 }
@@ -96,14 +102,23 @@ fn latin1_exports_are_decoded_only_because_their_profile_declares_it() {
     assert_eq!(parsed.transactions[4].counterparty_name, "Peter Petersen");
     assert_eq!(parsed.transactions[4].bank_tx_code, "Überweisung");
     assert_eq!(parsed.statements[0].account, "DE12345678901234567890");
-    assert_eq!(parsed.statements[0].closing_balance.unwrap().to_string(), "150.00");
+    assert_eq!(
+        parsed.statements[0].closing_balance.unwrap().to_string(),
+        "150.00"
+    );
     // A Latin-1 file that only the canonical layout matches is not guessed at.
     let latin1 = format!("{HEADER}DE01,2026-03-02,2026-03-02,1.00,EUR,M\u{fc}ller,,x,r\n");
     let bytes: Vec<u8> = latin1.chars().map(|c| c as u32 as u8).collect();
     let e = parse_source(&Source::new("x", &bytes), &options()).unwrap_err();
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Encoding, Location::LineColumn(2, 38)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::Encoding, Location::LineColumn(2, 38))
+    );
     // ... unless the source is configured for it.
-    let opts = ParseOptions { encoding: Some("iso-8859-1".into()), ..options() };
+    let opts = ParseOptions {
+        encoding: Some("iso-8859-1".into()),
+        ..options()
+    };
     let parsed = parse_source(&Source::new("x", &bytes), &opts).unwrap();
     assert_eq!(parsed.transactions[0].counterparty_name, "Müller");
 }
@@ -111,11 +126,21 @@ fn latin1_exports_are_decoded_only_because_their_profile_declares_it() {
 #[test]
 fn footer_and_section_rows_are_warnings_with_their_line() {
     let path = common::samples_dir().join("csv/redsimporters-schwab-us_checking_sections.csv");
-    let parsed = parse_source(&Source::new("x", &std::fs::read(path).unwrap()), &options()).unwrap();
-    let pending = parsed.transactions.iter().filter(|t| t.status == EntryStatus::Pending).count();
+    let parsed =
+        parse_source(&Source::new("x", &std::fs::read(path).unwrap()), &options()).unwrap();
+    let pending = parsed
+        .transactions
+        .iter()
+        .filter(|t| t.status == EntryStatus::Pending)
+        .count();
     assert_eq!(pending, 3);
-    assert!(parsed.warnings.contains(&"line 3: section `Pending Transactions`: the rows after it are pending".to_string()));
-    assert!(parsed.warnings.iter().any(|w| w.starts_with("line 4: not a transaction row")));
+    assert!(parsed.warnings.contains(
+        &"line 3: section `Pending Transactions`: the rows after it are pending".to_string()
+    ));
+    assert!(parsed
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("line 4: not a transaction row")));
 }
 
 #[test]
@@ -123,7 +148,10 @@ fn canonical_layout_reads_every_column() {
     let text = format!("{HEADER}DE01,2026-03-02,2026-03-03,-1234.50,EUR,\"ACME, Inc.\",DE02,\"INV-1, INV-2 \"\"urgent\"\"\",REF1\r\n");
     let parsed = parse(&text).unwrap();
     assert_eq!(parsed.statements.len(), 1);
-    assert_eq!(parsed.statements[0].balance_check, BalanceCheck::NotCheckable);
+    assert_eq!(
+        parsed.statements[0].balance_check,
+        BalanceCheck::NotCheckable
+    );
     let t = &parsed.transactions[0];
     assert_eq!(t.amount.to_string(), "-1234.50");
     assert_eq!(t.counterparty_name, "ACME, Inc.");
@@ -135,51 +163,90 @@ fn canonical_layout_reads_every_column() {
 
 #[test]
 fn quoted_newlines_keep_line_numbers_right() {
-    let text = format!("{HEADER}A,2026-03-02,,1.00,EUR,x,,\"two\nlines\",r\nA,2026-03-02,,oops,EUR,x,,y,r\n");
+    let text = format!(
+        "{HEADER}A,2026-03-02,,1.00,EUR,x,,\"two\nlines\",r\nA,2026-03-02,,oops,EUR,x,,y,r\n"
+    );
     let e = parse_err(&text);
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidAmount, Location::LineColumn(4, 4)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidAmount, Location::LineColumn(4, 4))
+    );
 }
 
 #[test]
 fn malformed_amount_names_line_column_and_expectation() {
     let e = parse_err(&format!("{HEADER}A,2026-03-02,,\"1,000.00\",EUR,x,,y,r\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidAmount, Location::LineColumn(2, 4)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidAmount, Location::LineColumn(2, 4))
+    );
     assert_eq!(
         e.to_string(),
         "bank_csv file `test.csv`, line 2, column 4: amount `1,000.00` in column `amount` is not valid: \
          expected an amount with `.` decimals and no grouping, e.g. `-1234.56`"
     );
     let e = parse_err(&format!("{HEADER}A,2026-03-02,,1.005,EUR,x,,y,r\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidAmount, Location::LineColumn(2, 4)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidAmount, Location::LineColumn(2, 4))
+    );
     let e = parse_err(&format!("{HEADER}A,2026-03-02,,,EUR,x,,y,r\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::MissingField, Location::LineColumn(2, 4)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::MissingField, Location::LineColumn(2, 4))
+    );
 }
 
 #[test]
 fn malformed_date_names_line_column_and_expectation() {
-    let e = parse_err(&format!("{HEADER}A,2026-03-02,,1.00,EUR,x,,y,r\nA,02.03.2026,,1.00,EUR,x,,y,r\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidDate, Location::LineColumn(3, 2)));
+    let e = parse_err(&format!(
+        "{HEADER}A,2026-03-02,,1.00,EUR,x,,y,r\nA,02.03.2026,,1.00,EUR,x,,y,r\n"
+    ));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidDate, Location::LineColumn(3, 2))
+    );
     assert!(e.to_string().ends_with("date `02.03.2026` in column `booking_date` is not valid: expected a date as `%Y-%m-%d`"), "{e}");
     let e = parse_err(&format!("{HEADER}A,2026-02-30,,1.00,EUR,x,,y,r\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidDate, Location::LineColumn(2, 2)));
-    let e = parse_err(&format!("{HEADER}A,2026-02-03,2026-13-01,1.00,EUR,x,,y,r\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidDate, Location::LineColumn(2, 3)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidDate, Location::LineColumn(2, 2))
+    );
+    let e = parse_err(&format!(
+        "{HEADER}A,2026-02-03,2026-13-01,1.00,EUR,x,,y,r\n"
+    ));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidDate, Location::LineColumn(2, 3))
+    );
 }
 
 #[test]
 fn canonical_layout_rejects_ragged_rows_and_bad_quotes() {
     let e = parse_err(&format!("{HEADER}A,2026-03-02,,1.00,EUR,x,,y\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Structure, Location::Line(2)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::Structure, Location::Line(2))
+    );
     let e = parse_err(&format!("{HEADER}A,2026-03-02,,1.00,EUR,\"x,,y,r\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::Structure, Location::Line(2)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::Structure, Location::Line(2))
+    );
     let e = parse_err(&format!("{HEADER}A,2026-03-02,,1.00,eur,x,,y,r\n"));
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::InvalidCurrency, Location::LineColumn(2, 5)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidCurrency, Location::LineColumn(2, 5))
+    );
 }
 
 #[test]
 fn unknown_layouts_are_rejected_with_a_reason() {
     let e = parse_err("a,b,c\n1,2,3\n");
-    assert_eq!((e.kind, e.location.clone()), (ErrorKind::UnknownFormat, Location::Line(1)));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::UnknownFormat, Location::Line(1))
+    );
     let e = parse_err("account,booking_date,value_date,amount,currency,counterparty_name\nA,2026-03-02,,1.00,EUR,x\n");
     assert_eq!(e.kind, ErrorKind::MissingField);
     assert!(e.message.contains("`counterparty_account`"), "{e}");
@@ -188,7 +255,9 @@ fn unknown_layouts_are_rejected_with_a_reason() {
 
 #[test]
 fn binary_garbage_is_an_error_not_a_panic() {
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8)
+        .collect();
     let e = parse_source(&Source::new("x", &garbage), &options()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Encoding);
 }
@@ -212,17 +281,30 @@ fn user_profile_wins_by_header_match() {
         },
         ..CsvProfile::default()
     };
-    let opts = ParseOptions { csv_profiles: vec![profile], ..options() };
+    let opts = ParseOptions {
+        csv_profiles: vec![profile],
+        ..options()
+    };
     let text = "Exported by My Bank\nDay|What|In|Out|Bal\n01/02/26|salary|1'000,00||1'000,00\n02/02/26|rent||400,00|600,00\n";
     let parsed = parse_source(&Source::new("x", text.as_bytes()), &opts).unwrap();
-    let amounts: Vec<String> = parsed.transactions.iter().map(|t| t.amount.to_string()).collect();
+    let amounts: Vec<String> = parsed
+        .transactions
+        .iter()
+        .map(|t| t.amount.to_string())
+        .collect();
     assert_eq!(amounts, ["1000.00", "-400.00"]);
     assert_eq!(parsed.statements[0].balance_check, BalanceCheck::Pass);
-    assert_eq!(parsed.warnings, vec!["lines 1-1: 1 preamble line(s) before the header at line 2 skipped".to_string()]);
+    assert_eq!(
+        parsed.warnings,
+        vec!["lines 1-1: 1 preamble line(s) before the header at line 2 skipped".to_string()]
+    );
     let broken = text.replace("600,00", "600,01");
     let parsed = parse_source(&Source::new("x", broken.as_bytes()), &opts).unwrap();
     assert_eq!(parsed.statements[0].balance_check, BalanceCheck::Fail);
-    assert_eq!(parsed.statements[0].check_detail, "line 4: running balance 600.01 vs 1000.00 + -400.00 = 600.00 (diff 0.01)");
+    assert_eq!(
+        parsed.statements[0].check_detail,
+        "line 4: running balance 600.01 vs 1000.00 + -400.00 = 600.00 (diff 0.01)"
+    );
 }
 
 #[test]
@@ -262,15 +344,17 @@ fn gen_row() -> impl Strategy<Value = GenRow> {
         "[A-Za-z0-9][A-Za-z0-9 ,/\"\n-]{0,40}",
         "[A-Z0-9/-]{0,16}",
     )
-        .prop_map(|(account, day, amount_minor, currency, name, text, reference)| GenRow {
-            account,
-            day,
-            amount_minor,
-            currency,
-            name: name.trim().to_string(),
-            text: text.trim().to_string(),
-            reference,
-        })
+        .prop_map(
+            |(account, day, amount_minor, currency, name, text, reference)| GenRow {
+                account,
+                day,
+                amount_minor,
+                currency,
+                name: name.trim().to_string(),
+                text: text.trim().to_string(),
+                reference,
+            },
+        )
 }
 
 fn quote(field: &str) -> String {

@@ -23,8 +23,8 @@
 //! dialect claims stays in `remittance_info`.
 
 use crate::{
-    amount, encoding, BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions,
-    ParsedFile, Source, Statement, StatementTransaction,
+    amount, encoding, BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError,
+    ParseOptions, ParsedFile, Source, Statement, StatementTransaction,
 };
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -35,6 +35,9 @@ const FORMAT_NAME: &str = "MT940";
 /// SWIFT lines hold at most 65 characters; a line that long ending in a
 /// non-blank character was hard-wrapped by the bank, possibly mid-word.
 const SWIFT_LINE_CHARS_MAX: usize = 65;
+
+/// Width of the `:86:` tag that precedes the first line of its value.
+const TAG_86_CHARS: usize = 4;
 
 /// DFÜ (German) purpose and name subfields hold 27 characters; a full
 /// subfield continues in the next one without a space.
@@ -56,21 +59,25 @@ const NON_REFERENCES: [&str; 4] = ["NONREF", "EREF", "PREF", "NOTPROVIDED"];
 /// Slash tags recognised inside `:86:`; other `/XX/` sequences are text.
 /// `USTD`, `STRD` and `CUR` are sub-fields of `/REMI/`, so they are absent.
 const SLASH_TAGS: [&str; 28] = [
-    "EREF", "PREF", "IREF", "KREF", "MARF", "CSID", "CNTP", "REMI", "RTRN", "TRTP", "IBAN", "BIC", "NAME",
-    "ADDR", "ORDP", "BENM", "ULTC", "ULTD", "ULTB", "ISDT", "PURP", "SUM", "OCMT", "CHGS", "EXCH", "OGB",
-    "OSDR", "BUSP",
+    "EREF", "PREF", "IREF", "KREF", "MARF", "CSID", "CNTP", "REMI", "RTRN", "TRTP", "IBAN", "BIC",
+    "NAME", "ADDR", "ORDP", "BENM", "ULTC", "ULTD", "ULTB", "ISDT", "PURP", "SUM", "OCMT", "CHGS",
+    "EXCH", "OGB", "OSDR", "BUSP",
 ];
 
 /// SEPA keywords inside DFÜ purpose subfields (`EREF+...SVWZ+...`).
 const SEPA_KEYWORDS: [&str; 13] = [
-    "EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "COAM+", "OAMT+", "IBAN+", "BIC+",
-    "BREF+",
+    "EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "COAM+", "OAMT+",
+    "IBAN+", "BIC+", "BREF+",
 ];
 
 /// Parses an MT940 or MT942 file. `source_file` is left for the caller.
 pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
-    let (text, encoding_name) =
-        encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, options.encoding.as_deref())?;
+    let (text, encoding_name) = encoding::decode(
+        source.name,
+        Some(FORMAT_NAME),
+        source.bytes,
+        options.encoding.as_deref(),
+    )?;
     let mut reader = Reader::new(source.name, options);
     reader.read(&text)?;
     let mut parsed = reader.finish(&text)?;
@@ -98,7 +105,11 @@ struct Lines<'t> {
 
 impl<'t> Lines<'t> {
     fn new(text: &'t str) -> Self {
-        Lines { text, pos: 0, number: 0 }
+        Lines {
+            text,
+            pos: 0,
+            number: 0,
+        }
     }
 }
 
@@ -113,7 +124,10 @@ impl<'t> Iterator for Lines<'t> {
         let end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
         self.pos += (end + 1).min(rest.len());
         self.number += 1;
-        Some(Line { number: self.number, text: clean(&rest[..end]) })
+        Some(Line {
+            number: self.number,
+            text: clean(&rest[..end]),
+        })
     }
 }
 
@@ -154,11 +168,6 @@ struct Field<'t> {
 }
 
 impl Field<'_> {
-    /// Characters of the tag prefix (`:86:` is 4) for the wrap rule.
-    fn prefix_chars(&self) -> usize {
-        self.tag.len() + 2
-    }
-
     /// All lines concatenated without separators: right for short fields
     /// that banks wrap mid-token (ING `:28C:0000` / `0`).
     fn compact(&self) -> String {
@@ -177,6 +186,8 @@ impl Field<'_> {
 struct Pending<'t> {
     customer_ref: &'t str,
     supplementary: String,
+    /// Whether an `:86:`/`:NS:` followed the `:61:`.
+    has_details: bool,
 }
 
 /// A balance field (`:60F:`, `:62M:`, ...).
@@ -241,7 +252,13 @@ impl<'o, 't> Reader<'o, 't> {
     }
 
     fn error(&self, line: u64, kind: ErrorKind, message: String) -> ParseError {
-        ParseError::new(self.file, Some(FORMAT_NAME), Location::Line(line), kind, message)
+        ParseError::new(
+            self.file,
+            Some(FORMAT_NAME),
+            Location::Line(line),
+            kind,
+            message,
+        )
     }
 
     fn warn(&mut self, line: u64, message: String) {
@@ -280,7 +297,10 @@ impl<'o, 't> Reader<'o, 't> {
             if let Some(pos) = t.find("{4:") {
                 let rest = clean(&t[pos + 3..]);
                 if !rest.is_empty() {
-                    return self.outside(Line { number: line.number, text: rest });
+                    return self.outside(Line {
+                        number: line.number,
+                        text: rest,
+                    });
                 }
             }
             return Ok(());
@@ -297,7 +317,10 @@ impl<'o, 't> Reader<'o, 't> {
             ));
         }
         if !is_envelope_noise(t) {
-            self.warn(line.number, format!("text outside a message ignored: `{}`", shorten(t)));
+            self.warn(
+                line.number,
+                format!("text outside a message ignored: `{}`", shorten(t)),
+            );
         }
         Ok(())
     }
@@ -329,7 +352,7 @@ impl<'o, 't> Reader<'o, 't> {
     /// `-` ends a message, but ING also wraps a mandate reference `MND-EV01`
     /// so that `-` stands alone on a line inside `:86:`. A bare `-` is the
     /// terminator once the closing balance is read, or when what follows is
-    /// a new message, an envelope or the end of the file.
+    /// a new message (`:20:`), an envelope or the end of the file.
     fn is_terminator(&self, t: &str, after: &Lines<'t>) -> bool {
         let Some(rest) = t.strip_prefix('-') else {
             return false;
@@ -338,11 +361,12 @@ impl<'o, 't> Reader<'o, 't> {
             return true;
         }
         const CLOSING_TAGS: [&str; 6] = ["62F", "62M", "64", "65", "90D", "90C"];
-        let closed = self
-            .message
+        let closed = self.message.as_ref().is_some_and(|m| {
+            m.closing.is_some() || m.total_debits.is_some() || m.total_credits.is_some()
+        }) || self
+            .field
             .as_ref()
-            .is_some_and(|m| m.closing.is_some() || m.total_debits.is_some() || m.total_credits.is_some())
-            || self.field.as_ref().is_some_and(|f| CLOSING_TAGS.contains(&f.tag));
+            .is_some_and(|f| CLOSING_TAGS.contains(&f.tag));
         if closed {
             return true;
         }
@@ -352,12 +376,22 @@ impl<'o, 't> Reader<'o, 't> {
         let next = after.clone().map(|l| l.text).find(|l| !l.trim().is_empty());
         match next {
             None => true,
-            Some(n) => n.starts_with('{') || n.starts_with('-') || split_tag(n).is_some(),
+            // Another field of this message (`:62F:`) means the `-` was text
+            // wrapped onto its own line; only a new `:20:` ends the message.
+            Some(n) => {
+                n.starts_with('{')
+                    || n.starts_with('-')
+                    || split_tag(n).is_some_and(|(tag, _)| tag == "20")
+            }
         }
     }
 
     fn start_message(&mut self, line: u64, first: &'t str) {
-        self.message = Some(Message { line, tx_start: self.parsed.transactions.len(), ..Message::default() });
+        self.message = Some(Message {
+            line,
+            tx_start: self.parsed.transactions.len(),
+            ..Message::default()
+        });
         self.start_field("20", line, first);
     }
 
@@ -429,7 +463,9 @@ impl<'o, 't> Reader<'o, 't> {
     }
 
     fn msg(&mut self) -> &mut Message<'t> {
-        self.message.as_mut().expect("fields are only applied inside a message")
+        self.message
+            .as_mut()
+            .expect("fields are only applied inside a message")
     }
 
     /// `C|D YYMMDD CCY amount`.
@@ -445,7 +481,10 @@ impl<'o, 't> Reader<'o, 't> {
                 return Err(self.error(
                     line,
                     ErrorKind::Structure,
-                    format!("`:{tag}:` must start with `C` or `D`, found `{}`", shorten(v)),
+                    format!(
+                        "`:{tag}:` must start with `C` or `D`, found `{}`",
+                        shorten(v)
+                    ),
                 ))
             }
         };
@@ -460,7 +499,12 @@ impl<'o, 't> Reader<'o, 't> {
         }
         let text = &v[10..];
         let amount = self.amount(line, tag, text)?;
-        Ok(Balance { tag, amount: if negative { -amount } else { amount }, date, currency: currency.to_string() })
+        Ok(Balance {
+            tag,
+            amount: if negative { -amount } else { amount },
+            date,
+            currency: currency.to_string(),
+        })
     }
 
     fn amount(&mut self, line: u64, tag: &str, text: &str) -> Result<Decimal, ParseError> {
@@ -468,11 +512,17 @@ impl<'o, 't> Reader<'o, 't> {
             return Err(self.error(
                 line,
                 ErrorKind::InvalidAmount,
-                format!("`:{tag}:` amount `{}` is not digits with a decimal comma", shorten(text)),
+                format!(
+                    "`:{tag}:` amount `{}` is not digits with a decimal comma",
+                    shorten(text)
+                ),
             ));
         };
         if !text.contains(',') {
-            self.warn(line, format!("`:{tag}:` amount without decimal comma (accepted): `{text}`"));
+            self.warn(
+                line,
+                format!("`:{tag}:` amount without decimal comma (accepted): `{text}`"),
+            );
         }
         Ok(value)
     }
@@ -480,13 +530,21 @@ impl<'o, 't> Reader<'o, 't> {
     /// `YYMMDD` to a date; an impossible calendar date is an error.
     fn date6(&self, line: u64, tag: &str, text: &str) -> Result<NaiveDate, ParseError> {
         let bad = || {
-            self.error(line, ErrorKind::InvalidDate, format!("`:{tag}:` date `{text}` is not a valid YYMMDD date"))
+            self.error(
+                line,
+                ErrorKind::InvalidDate,
+                format!("`:{tag}:` date `{text}` is not a valid YYMMDD date"),
+            )
         };
         if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let yy = num(&text[0..2]);
-        let year = if yy < YEAR_PIVOT_YY { 2000 + yy } else { 1900 + yy };
+        let year = if yy < YEAR_PIVOT_YY {
+            2000 + yy
+        } else {
+            1900 + yy
+        };
         NaiveDate::from_ymd_opt(year as i32, num(&text[2..4]), num(&text[4..6])).ok_or_else(bad)
     }
 
@@ -497,11 +555,22 @@ impl<'o, 't> Reader<'o, 't> {
         let tag = static_tag(field.tag);
         let digits = v.bytes().take_while(u8::is_ascii_digit).count();
         let count: u64 = v[..digits].parse().map_err(|_| {
-            self.error(field.line, ErrorKind::Structure, format!("`:{tag}:` must start with the number of entries, found `{}`", shorten(v)))
+            self.error(
+                field.line,
+                ErrorKind::Structure,
+                format!(
+                    "`:{tag}:` must start with the number of entries, found `{}`",
+                    shorten(v)
+                ),
+            )
         })?;
         let rest = &v[digits..];
         if rest.len() < 3 || !rest.as_bytes()[..3].iter().all(u8::is_ascii_uppercase) {
-            return Err(self.error(field.line, ErrorKind::InvalidCurrency, format!("`:{tag}:` has no currency: `{}`", shorten(v))));
+            return Err(self.error(
+                field.line,
+                ErrorKind::InvalidCurrency,
+                format!("`:{tag}:` has no currency: `{}`", shorten(v)),
+            ));
         }
         let amount = self.amount(field.line, tag, &rest[3..])?;
         let currency = &rest[..3];
@@ -526,11 +595,16 @@ impl<'o, 't> Reader<'o, 't> {
             return Err(self.error(
                 line,
                 ErrorKind::LimitExceeded,
-                format!("more than {} transactions (raise `limits.records_max`)", self.options.limits.records_max),
+                format!(
+                    "more than {} transactions (raise `limits.records_max`)",
+                    self.options.limits.records_max
+                ),
             ));
         }
         let first = field.lines[0].trim_end();
-        let entry = parse_61(first).map_err(|(kind, what)| self.error(line, kind, format!("`:61:` {what}: `{}`", shorten(first))))?;
+        let entry = parse_61(first).map_err(|(kind, what)| {
+            self.error(line, kind, format!("`:61:` {what}: `{}`", shorten(first)))
+        })?;
         let value_date = self.date6(line, "61", entry.value_date)?;
         let booking_date = match entry.entry_date {
             Some(mmdd) => Some(infer_entry_date(value_date, mmdd).ok_or_else(|| {
@@ -554,7 +628,13 @@ impl<'o, 't> Reader<'o, 't> {
             _ => (true, false, EntryStatus::Pending),
         };
         if entry.type_warning {
-            self.warn(line, format!("`:61:` transaction type `{}` does not start with N, F or S (accepted)", entry.tx_type));
+            self.warn(
+                line,
+                format!(
+                    "`:61:` transaction type `{}` does not start with N, F or S (accepted)",
+                    entry.tx_type
+                ),
+            );
         }
         // Continuation lines: ING wraps the 16-character bank reference onto
         // the next line; the rest is the supplementary detail (34x), which
@@ -595,26 +675,40 @@ impl<'o, 't> Reader<'o, 't> {
             ..StatementTransaction::default()
         });
         let customer_ref = entry.customer_ref.trim();
-        self.msg().pending.push(Pending { customer_ref, supplementary });
+        self.msg().pending.push(Pending {
+            customer_ref,
+            supplementary,
+            has_details: false,
+        });
         Ok(())
     }
 
     /// `:86:` (and Sberbank's `:NS:`): transaction details after a `:61:`,
     /// statement information anywhere else.
     fn information(&mut self, field: &Field<'t>) -> Result<(), ParseError> {
-        let belongs_to_tx = self.message.as_ref().is_some_and(|m| m.last_tag == "61" && !m.pending.is_empty());
+        let belongs_to_tx = self
+            .message
+            .as_ref()
+            .is_some_and(|m| m.last_tag == "61" && !m.pending.is_empty());
         if !belongs_to_tx {
             if field.tag == "86" {
                 self.statement_information(field);
             }
             return Ok(());
         }
-        let tx = self.parsed.transactions.last_mut().expect("a :61: was read");
+        if let Some(p) = self.message.as_mut().and_then(|m| m.pending.last_mut()) {
+            p.has_details = true;
+        }
+        let tx = self
+            .parsed
+            .transactions
+            .last_mut()
+            .expect("a :61: was read");
         if field.tag == "NS" {
             // Sberbank's numbered `:NS:` lines carry the narrative; kept whole.
-            tx.remittance_info = join_wrapped(&field.lines, field.prefix_chars());
+            tx.remittance_info = join_wrapped(&field.lines, field.tag.len() + 2);
         } else {
-            apply_details(tx, &field.lines, field.prefix_chars());
+            apply_details(tx, &field.lines);
         }
         Ok(())
     }
@@ -635,7 +729,10 @@ impl<'o, 't> Reader<'o, 't> {
         })();
         match parsed {
             Some((nd, nc, sd, sc)) => self.msg().ing_sum = Some((nd, nc, sd, sc, field.line)),
-            None => self.warn(field.line, format!("`:86:/SUM/` not understood: `{}`", shorten(&text))),
+            None => self.warn(
+                field.line,
+                format!("`:86:/SUM/` not understood: `{}`", shorten(&text)),
+            ),
         }
     }
 
@@ -649,7 +746,10 @@ impl<'o, 't> Reader<'o, 't> {
             return Err(self.error(
                 m.line,
                 ErrorKind::MissingField,
-                format!("message `{}` has no `:25:` account identification", m.statement_id),
+                format!(
+                    "message `{}` has no `:25:` account identification",
+                    m.statement_id
+                ),
             ));
         };
         let index = self.parsed.statements.len();
@@ -708,14 +808,18 @@ impl<'o, 't> Reader<'o, 't> {
             }
             (None, None) => {}
         }
-        for (tag, total, count, total_sum) in
-            [("90D", &m.total_debits, n_debit, sum_debit), ("90C", &m.total_credits, n_credit, sum_credit)]
-        {
+        for (tag, total, count, total_sum) in [
+            ("90D", &m.total_debits, n_debit, sum_debit),
+            ("90C", &m.total_credits, n_credit, sum_credit),
+        ] {
             if let Some(t) = total {
                 if t.count == count && t.amount == total_sum {
                     passes += 1;
                 } else {
-                    fails.push(format!(":{tag}: {} entries / {} vs computed {count} entries / {total_sum}", t.count, t.amount));
+                    fails.push(format!(
+                        ":{tag}: {} entries / {} vs computed {count} entries / {total_sum}",
+                        t.count, t.amount
+                    ));
                 }
             }
         }
@@ -733,7 +837,10 @@ impl<'o, 't> Reader<'o, 't> {
         } else if passes > 0 {
             (BalanceCheck::Pass, String::new())
         } else {
-            (BalanceCheck::NotCheckable, "MT942 without :90D:/:90C: totals".to_string())
+            (
+                BalanceCheck::NotCheckable,
+                "MT942 without :90D:/:90C: totals".to_string(),
+            )
         };
         if m.closing.is_none() && !mt942 {
             self.warn(
@@ -770,11 +877,18 @@ impl<'o, 't> Reader<'o, 't> {
             let (kind, what) = if text.chars().all(|c| c.is_whitespace() || c.is_control()) {
                 (ErrorKind::Empty, "file is empty")
             } else {
-                (ErrorKind::Structure, "no message found: an MT940/MT942 message starts with `:20:`")
+                (
+                    ErrorKind::Structure,
+                    "no message found: an MT940/MT942 message starts with `:20:`",
+                )
             };
             return Err(self.error(1, kind, what.to_string()));
         }
-        self.parsed.format = Some(if self.any_mt942 { Format::Mt942 } else { Format::Mt940 });
+        self.parsed.format = Some(if self.any_mt942 {
+            Format::Mt942
+        } else {
+            Format::Mt940
+        });
         Ok(self.parsed)
     }
 }
@@ -796,7 +910,9 @@ fn static_tag(tag: &str) -> &'static str {
 
 /// Value of a short all-digit slice (callers check the digits).
 fn num(digits: &str) -> u32 {
-    digits.bytes().fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
+    digits
+        .bytes()
+        .fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
 }
 
 /// Headers and envelope debris between messages: `ABNANL2A/940/ABNANL2A`,
@@ -804,7 +920,8 @@ fn num(digits: &str) -> u32 {
 fn is_envelope_noise(t: &str) -> bool {
     const HEADER_CHARS_MAX: usize = 40;
     t.len() <= HEADER_CHARS_MAX
-        && t.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b" /:-{}".contains(&b))
+        && t.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b" /:-{}".contains(&b))
 }
 
 /// At most 60 characters of a value for an error message.
@@ -852,7 +969,10 @@ struct Entry61<'a> {
 fn parse_61(s: &str) -> Result<Entry61<'_>, (ErrorKind, &'static str)> {
     let b = s.as_bytes();
     if b.len() < 6 || !b[..6].iter().all(u8::is_ascii_digit) {
-        return Err((ErrorKind::InvalidDate, "must start with the value date YYMMDD"));
+        return Err((
+            ErrorKind::InvalidDate,
+            "must start with the value date YYMMDD",
+        ));
     }
     let mut i = 6;
     let mut entry_date = None;
@@ -862,12 +982,19 @@ fn parse_61(s: &str) -> Result<Entry61<'_>, (ErrorKind, &'static str)> {
     } else if b.len() >= 10 && &b[6..10] == b"    " {
         i = 10;
     }
-    let mark_len = if b[i..].starts_with(b"RC") || b[i..].starts_with(b"RD") || b[i..].starts_with(b"EC") || b[i..].starts_with(b"ED") {
+    let mark_len = if b[i..].starts_with(b"RC")
+        || b[i..].starts_with(b"RD")
+        || b[i..].starts_with(b"EC")
+        || b[i..].starts_with(b"ED")
+    {
         2
     } else if matches!(b.get(i), Some(b'C' | b'D')) {
         1
     } else {
-        return Err((ErrorKind::Structure, "has no debit/credit mark (C, D, RC, RD, EC, ED) after the dates"));
+        return Err((
+            ErrorKind::Structure,
+            "has no debit/credit mark (C, D, RC, RD, EC, ED) after the dates",
+        ));
     };
     let mark = &s[i..i + mark_len];
     i += mark_len;
@@ -883,7 +1010,10 @@ fn parse_61(s: &str) -> Result<Entry61<'_>, (ErrorKind, &'static str)> {
         i += 1;
     }
     if i == start {
-        return Err((ErrorKind::InvalidAmount, "has no amount after the debit/credit mark"));
+        return Err((
+            ErrorKind::InvalidAmount,
+            "has no amount after the debit/credit mark",
+        ));
     }
     if b.get(i) == Some(&b',') {
         i += 1;
@@ -894,17 +1024,29 @@ fn parse_61(s: &str) -> Result<Entry61<'_>, (ErrorKind, &'static str)> {
     let amount = &s[start..i];
     let rest = &s[i..];
     let rb = rest.as_bytes();
+    // What follows the amount is a type letter, `//` or nothing; anything
+    // else (`1.000,00`) means the amount itself is malformed.
+    if !rb.is_empty() && !rb[0].is_ascii_uppercase() && rb[0] != b'/' {
+        return Err((
+            ErrorKind::InvalidAmount,
+            "has an amount that is not digits with a decimal comma",
+        ));
+    }
     // Transaction type: N/F/S + 3 characters, but missing entirely in Penta
     // (`D20,00NONREF`) and Zenith (`CN220000,00//192...`) files.
-    let (tx_type, type_warning, after_type) = if rest.starts_with("//") || rest.starts_with("NONREF") || rb.len() < 4 {
-        ("", false, rest)
-    } else if matches!(rb[0], b'N' | b'F' | b'S') && rest.is_char_boundary(4) {
-        (&rest[..4], false, &rest[4..])
-    } else if rb[0].is_ascii_uppercase() && rb[1..4].iter().all(u8::is_ascii_alphanumeric) && rb.len() > 4 {
-        (&rest[..4], true, &rest[4..])
-    } else {
-        ("", false, rest)
-    };
+    let (tx_type, type_warning, after_type) =
+        if rest.starts_with("//") || rest.starts_with("NONREF") || rb.len() < 4 {
+            ("", false, rest)
+        } else if matches!(rb[0], b'N' | b'F' | b'S') && rest.is_char_boundary(4) {
+            (&rest[..4], false, &rest[4..])
+        } else if rb[0].is_ascii_uppercase()
+            && rb[1..4].iter().all(u8::is_ascii_alphanumeric)
+            && rb.len() > 4
+        {
+            (&rest[..4], true, &rest[4..])
+        } else {
+            ("", false, rest)
+        };
     let (customer_ref, has_bank_ref, bank_ref) = match after_type.find("//") {
         Some(p) => (&after_type[..p], true, &after_type[p + 2..]),
         None => (after_type, false, ""),
@@ -927,7 +1069,7 @@ fn parse_61(s: &str) -> Result<Entry61<'_>, (ErrorKind, &'static str)> {
 // :86: dialects
 
 /// Fills counterparty, references and remittance of `tx` from `:86:` lines.
-fn apply_details(tx: &mut StatementTransaction, lines: &[&str], prefix_chars: usize) {
+fn apply_details(tx: &mut StatementTransaction, lines: &[&str]) {
     let compact: String = lines.concat();
     let trimmed = compact.trim_start();
     if let Some(sep) = dfue_separator(trimmed) {
@@ -935,16 +1077,20 @@ fn apply_details(tx: &mut StatementTransaction, lines: &[&str], prefix_chars: us
     } else if let Some(done) = apply_line_fields(tx, lines) {
         done
     } else if trimmed.starts_with('/') && first_slash_tag(trimmed).is_some() {
-        apply_slash_tags(tx, trimmed, lines, prefix_chars);
+        apply_slash_tags(tx, trimmed, lines);
     } else {
-        apply_free_text(tx, lines, prefix_chars);
+        apply_free_text(tx, lines);
     }
 }
 
 /// `NNN?NN`, `NNN>NN` or `NNN+NN`: the DFÜ layout with its separator.
 fn dfue_separator(t: &str) -> Option<u8> {
     let b = t.as_bytes();
-    if b.len() >= 6 && b[..3].iter().all(u8::is_ascii_digit) && b[4].is_ascii_digit() && b[5].is_ascii_digit() {
+    if b.len() >= 6
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
+    {
         if let sep @ (b'?' | b'>' | b'+') = b[3] {
             return Some(sep);
         }
@@ -979,23 +1125,40 @@ fn dfue_subfields(t: &str, sep: u8) -> Vec<(u32, &str)> {
 /// without a space, a shorter one ended a word.
 fn join_subfields<'a>(parts: impl Iterator<Item = &'a str>) -> String {
     let mut out = String::new();
-    let mut previous_full = true;
+    let mut glue = true;
     for p in parts {
-        if !out.is_empty() && !previous_full && !p.starts_with(' ') && !out.ends_with(' ') {
+        // Exactly full: banks that overrun 27 characters do not wrap either.
+        let full = p.chars().count() == DFUE_SUBFIELD_CHARS;
+        let piece = if glue { p } else { p.trim_start() };
+        let piece = if full { piece } else { piece.trim_end() };
+        if !out.is_empty() && !glue && !piece.is_empty() {
             out.push(' ');
         }
-        out.push_str(p);
-        previous_full = p.chars().count() >= DFUE_SUBFIELD_CHARS;
+        out.push_str(piece);
+        glue = full;
     }
     out.trim().to_string()
 }
 
 fn apply_dfue(tx: &mut StatementTransaction, t: &str, sep: u8) {
     let fields = dfue_subfields(t, sep);
-    let value = |code: u32| fields.iter().find(|(c, _)| *c == code).map(|(_, v)| v.trim());
-    let purpose = join_subfields(fields.iter().filter(|(c, _)| matches!(c, 20..=29 | 60..=63)).map(|(_, v)| *v));
+    let value = |code: u32| {
+        fields
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, v)| v.trim())
+    };
+    let purpose = join_subfields(
+        fields
+            .iter()
+            .filter(|(c, _)| matches!(c, 20..=29 | 60..=63))
+            .map(|(_, v)| *v),
+    );
     let name = join_subfields(
-        fields.iter().filter(|(c, v)| matches!(c, 32 | 33) && v.bytes().any(|b| b.is_ascii_alphanumeric())).map(|(_, v)| *v),
+        fields
+            .iter()
+            .filter(|(c, v)| matches!(c, 32 | 33) && v.bytes().any(|b| b.is_ascii_alphanumeric()))
+            .map(|(_, v)| *v),
     );
     tx.counterparty_name = name;
     tx.counterparty_account = value(31).unwrap_or("").to_string();
@@ -1042,7 +1205,10 @@ fn sepa_keywords(purpose: &str) -> Vec<(&'static str, &str)> {
 
 /// The first `/TAG/` of a slash-tag text, if it is a known tag at the start.
 fn first_slash_tag(t: &str) -> Option<&'static str> {
-    SLASH_TAGS.iter().copied().find(|tag| t[1..].starts_with(tag) && t.as_bytes().get(1 + tag.len()) == Some(&b'/'))
+    SLASH_TAGS
+        .iter()
+        .copied()
+        .find(|tag| t[1..].starts_with(tag) && t.as_bytes().get(1 + tag.len()) == Some(&b'/'))
 }
 
 /// Splits a slash-tag text into `(tag, value)` pairs. A value runs to the
@@ -1081,7 +1247,7 @@ fn slash_tags(t: &str) -> Vec<(&'static str, &str)> {
         .collect()
 }
 
-fn apply_slash_tags(tx: &mut StatementTransaction, compact: &str, lines: &[&str], prefix_chars: usize) {
+fn apply_slash_tags(tx: &mut StatementTransaction, compact: &str, lines: &[&str]) {
     let mut remittance: Option<String> = None;
     let mut payment_ref = "";
     for (tag, v) in slash_tags(compact.trim_end()) {
@@ -1099,11 +1265,17 @@ fn apply_slash_tags(tx: &mut StatementTransaction, compact: &str, lines: &[&str]
             "IBAN" => set_if_empty(&mut tx.counterparty_account, v.trim()),
             "NAME" => set_if_empty(&mut tx.counterparty_name, v.trim()),
             // Rabobank `/BENM//NAME/..`, Komercijalna `/BENM/account`.
-            "BENM" | "ORDP" => set_if_empty(&mut tx.counterparty_account, v.split('/').next().unwrap_or("").trim()),
+            "BENM" | "ORDP" => set_if_empty(
+                &mut tx.counterparty_account,
+                v.split('/').next().unwrap_or("").trim(),
+            ),
             "REMI" => {
                 if let Some(text) = v.strip_prefix("USTD//").or_else(|| v.strip_prefix("USTD/")) {
                     remittance = Some(text.trim().to_string());
-                } else if let Some(r) = v.strip_prefix("STRD/CUR/").or_else(|| v.strip_prefix("STRD/")) {
+                } else if let Some(r) = v
+                    .strip_prefix("STRD/CUR/")
+                    .or_else(|| v.strip_prefix("STRD/"))
+                {
                     let r = r.trim().trim_end_matches('/');
                     if !r.is_empty() {
                         tx.structured_refs.push(r.to_string());
@@ -1123,7 +1295,7 @@ fn apply_slash_tags(tx: &mut StatementTransaction, compact: &str, lines: &[&str]
     }
     tx.remittance_info = match remittance {
         Some(r) => r,
-        None => join_wrapped(lines, prefix_chars),
+        None => join_wrapped(lines, TAG_86_CHARS),
     };
 }
 
@@ -1137,20 +1309,34 @@ fn set_if_empty(target: &mut String, value: &str) {
 /// then one field per line (`/name`, `/purpose//ref`, `/text`).
 fn apply_line_fields(tx: &mut StatementTransaction, lines: &[&str]) -> Option<()> {
     let first = lines[0].trim();
-    let account = first.strip_prefix("/BENM/").or_else(|| first.strip_prefix("/ORDP/"))?;
-    let others: Vec<&str> = lines[1..].iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
-    if account.is_empty() || account.contains('/') || others.is_empty() || !others.iter().all(|l| l.starts_with('/')) {
+    let account = first
+        .strip_prefix("/BENM/")
+        .or_else(|| first.strip_prefix("/ORDP/"))?;
+    let others: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if account.is_empty()
+        || account.contains('/')
+        || others.is_empty()
+        || !others.iter().all(|l| l.starts_with('/'))
+    {
         return None;
     }
     tx.counterparty_account = account.to_string();
     tx.counterparty_name = others[0][1..].trim().to_string();
-    tx.remittance_info = others[1..].iter().map(|l| l[1..].trim()).collect::<Vec<_>>().join(" ");
+    tx.remittance_info = others[1..]
+        .iter()
+        .map(|l| l[1..].trim())
+        .collect::<Vec<_>>()
+        .join(" ");
     Some(())
 }
 
 /// Free text: SNS/ASN (`IBAN name` first line), Penta (`999TYPE:purpose:name:IBAN`)
 /// or plain narrative, joined with the 65-column wrap rule.
-fn apply_free_text(tx: &mut StatementTransaction, lines: &[&str], prefix_chars: usize) {
+fn apply_free_text(tx: &mut StatementTransaction, lines: &[&str]) {
     let first = lines[0].trim();
     if let Some((iban, name)) = first.split_once(' ') {
         if looks_like_iban(iban) && !name.trim().is_empty() && lines.len() > 1 {
@@ -1160,7 +1346,7 @@ fn apply_free_text(tx: &mut StatementTransaction, lines: &[&str], prefix_chars: 
             return;
         }
     }
-    let text = join_wrapped(lines, prefix_chars);
+    let text = join_wrapped(lines, TAG_86_CHARS);
     if let Some(done) = apply_penta(tx, &text) {
         return done;
     }
@@ -1197,18 +1383,28 @@ fn looks_like_iban(t: &str) -> bool {
     (12..=34).contains(&b.len())
         && b[..2].iter().all(u8::is_ascii_uppercase)
         && b[2..4].iter().all(u8::is_ascii_digit)
-        && b[4..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && b[4..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// Joins narrative lines: a line of 65+ characters ending in a non-blank was
 /// hard-wrapped and continues without a space; other line breaks become one
 /// space; blank and padding-only lines (SNS pads to 65 columns) are skipped.
-fn join_wrapped(lines: &[&str], first_prefix_chars: usize) -> String {
+///
+/// The first line also counts as wrapped when, with its tag (`tag_chars`,
+/// 4 for `:86:`), it fills exactly 65 columns, as the SWIFT rule has it. A
+/// first line that is longer with its tag but shorter without it is not:
+/// ABN AMRO and Knab write 64-character column layouts after the tag, while
+/// SNS and PostFinance wrap the value itself at 65 whatever the tag.
+fn join_wrapped(lines: &[&str], tag_chars: usize) -> String {
     let mut out = String::new();
     let mut glue = false;
     for (k, raw) in lines.iter().enumerate() {
-        let width = raw.chars().count() + if k == 0 { first_prefix_chars } else { 0 };
-        let wrapped = width >= SWIFT_LINE_CHARS_MAX && !raw.ends_with(char::is_whitespace);
+        let width = raw.chars().count();
+        let full =
+            width >= SWIFT_LINE_CHARS_MAX || (k == 0 && width + tag_chars == SWIFT_LINE_CHARS_MAX);
+        let wrapped = full && !raw.ends_with(char::is_whitespace);
         let piece = if glue { raw.trim_end() } else { raw.trim() };
         if !piece.is_empty() {
             if !out.is_empty() && !glue {
@@ -1232,12 +1428,39 @@ fn finalise(tx: &mut StatementTransaction, p: &Pending<'_>) {
     // The account owner's reference is the end-to-end id when `:86:` has
     // none, unless it only says "see :86:" or repeats the counterparty IBAN (SNS).
     let customer_ref = p.customer_ref;
-    let is_marker = NON_REFERENCES.iter().any(|m| customer_ref.eq_ignore_ascii_case(m));
-    if tx.end_to_end_id.is_empty() && !customer_ref.is_empty() && !is_marker && customer_ref != tx.counterparty_account {
+    let is_marker = NON_REFERENCES
+        .iter()
+        .any(|m| customer_ref.eq_ignore_ascii_case(m));
+    if tx.end_to_end_id.is_empty()
+        && !customer_ref.is_empty()
+        && !is_marker
+        && customer_ref != tx.counterparty_account
+    {
         tx.end_to_end_id = customer_ref.to_string();
     }
-    if tx.remittance_info.is_empty() && !used && !supplementary.is_empty() {
+    if NON_REFERENCES
+        .iter()
+        .any(|m| tx.bank_reference.eq_ignore_ascii_case(m))
+    {
+        tx.bank_reference.clear();
+    }
+    // The supplementary line is the bank's booking text or a reference
+    // (PostFinance ESR number, Raiffeisen "Csoportos átutalás"). It is kept
+    // in the remittance unless it repeats what :86: already says; coded
+    // details (ING `/TRCD/00100/`) only stand in when there is no :86: at all.
+    if used || supplementary.is_empty() {
+        return;
+    }
+    if !p.has_details {
         tx.remittance_info = supplementary.to_string();
+    } else if !supplementary.starts_with('/')
+        && !tx.remittance_info.contains(supplementary)
+        && !tx.counterparty_name.eq_ignore_ascii_case(supplementary)
+    {
+        if !tx.remittance_info.is_empty() {
+            tx.remittance_info.push(' ');
+        }
+        tx.remittance_info.push_str(supplementary);
     }
 }
 
@@ -1248,18 +1471,36 @@ mod tests {
     #[test]
     fn grammar_of_61() {
         let e = parse_61("1003190319CR27,00NTRF100323-03-100323//32-P1-TCS49518").unwrap();
-        assert_eq!((e.mark, e.funds_code, e.amount, e.tx_type), ("C", Some('R'), "27,00", "NTRF"));
-        assert_eq!((e.customer_ref, e.bank_ref), ("100323-03-100323", "32-P1-TCS49518"));
+        assert_eq!(
+            (e.mark, e.funds_code, e.amount, e.tx_type),
+            ("C", Some('R'), "27,00", "NTRF")
+        );
+        assert_eq!(
+            (e.customer_ref, e.bank_ref),
+            ("100323-03-100323", "32-P1-TCS49518")
+        );
         let e = parse_61("240312    DD212,39NMSCNONREF//").unwrap();
-        assert_eq!((e.entry_date, e.mark, e.funds_code, e.bank_ref), (None, "D", Some('D'), ""));
+        assert_eq!(
+            (e.entry_date, e.mark, e.funds_code, e.bank_ref),
+            (None, "D", Some('D'), "")
+        );
         let e = parse_61("2011301130CN220000,00//19239782213").unwrap();
-        assert_eq!((e.tx_type, e.customer_ref, e.bank_ref), ("", "", "19239782213"));
+        assert_eq!(
+            (e.tx_type, e.customer_ref, e.bank_ref),
+            ("", "", "19239782213")
+        );
         let e = parse_61("2009020902D20,00NONREF").unwrap();
         assert_eq!((e.tx_type, e.customer_ref), ("", "NONREF"));
         let e = parse_61("1710111011DF2402,00S   X").unwrap();
-        assert_eq!((e.funds_code, e.tx_type, e.customer_ref), (Some('F'), "S   ", "X"));
+        assert_eq!(
+            (e.funds_code, e.tx_type, e.customer_ref),
+            (Some('F'), "S   ", "X")
+        );
         let e = parse_61("180417CF2066637,00N527").unwrap();
-        assert_eq!((e.entry_date, e.tx_type, e.customer_ref), (None, "N527", ""));
+        assert_eq!(
+            (e.entry_date, e.tx_type, e.customer_ref),
+            (None, "N527", "")
+        );
         let e = parse_61("1407290729C500NTRF29-07-2014 10:05//B4G29PGDCK1QFV3E").unwrap();
         assert_eq!((e.amount, e.customer_ref), ("500", "29-07-2014 10:05"));
         let e = parse_61("0211011102RDR800,NSTONONREF//55555").unwrap();
@@ -1272,24 +1513,66 @@ mod tests {
     #[test]
     fn entry_year_follows_value_date() {
         let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        assert_eq!(infer_entry_date(d(2014, 12, 31), "0102"), Some(d(2015, 1, 2)));
-        assert_eq!(infer_entry_date(d(2015, 1, 1), "1228"), Some(d(2014, 12, 28)));
-        assert_eq!(infer_entry_date(d(2023, 12, 30), "0229"), Some(d(2024, 2, 29)));
+        assert_eq!(
+            infer_entry_date(d(2014, 12, 31), "0102"),
+            Some(d(2015, 1, 2))
+        );
+        assert_eq!(
+            infer_entry_date(d(2015, 1, 1), "1228"),
+            Some(d(2014, 12, 28))
+        );
+        assert_eq!(
+            infer_entry_date(d(2023, 12, 30), "0229"),
+            Some(d(2024, 2, 29))
+        );
         assert_eq!(infer_entry_date(d(2021, 6, 1), "0229"), None);
         assert_eq!(infer_entry_date(d(2021, 6, 1), "0230"), None);
     }
 
     #[test]
     fn wrap_rule() {
-        let full = "X".repeat(61);
-        assert_eq!(join_wrapped(&[&full, "YZ"], 4), format!("{full}YZ"));
-        assert_eq!(join_wrapped(&["short", "", "   ", "next  "], 4), "short next");
-        assert_eq!(join_wrapped(&["EXAMPLESTRASSE", " 10"], 4), "EXAMPLESTRASSE 10");
+        let full = "X".repeat(65);
+        assert_eq!(join_wrapped(&[&full, "YZ"], 0), format!("{full}YZ"));
+        assert_eq!(
+            join_wrapped(&[&full[1..], "YZ"], 0),
+            format!("{} YZ", &full[1..])
+        );
+        assert_eq!(
+            join_wrapped(&[&full[4..], "YZ"], 4),
+            format!("{}YZ", &full[4..]),
+            "65 with the tag"
+        );
+        assert_eq!(
+            join_wrapped(&[&full[1..], "YZ"], 4),
+            format!("{} YZ", &full[1..]),
+            "ABN AMRO columns"
+        );
+        assert_eq!(
+            join_wrapped(&["x", &full[1..], "YZ"], 4),
+            format!("x {} YZ", &full[1..])
+        );
+        assert_eq!(
+            join_wrapped(&["short", "", "   ", "next  "], 4),
+            "short next"
+        );
+        assert_eq!(
+            join_wrapped(&["EXAMPLESTRASSE", " 10"], 4),
+            "EXAMPLESTRASSE 10"
+        );
     }
 
     #[test]
     fn slash_tag_split() {
-        let t = slash_tags("/EREF/E1//CNTP/NL32INGB0000012345/INGBNL2A/J.Janssen///REMI/USTD//Text 1/2/");
-        assert_eq!(t, vec![("EREF", "E1"), ("CNTP", "NL32INGB0000012345/INGBNL2A/J.Janssen/"), ("REMI", "USTD//Text 1/2")]);
+        let t = slash_tags(
+            "/EREF/E1//CNTP/NL32INGB0000012345/INGBNL2A/J.Janssen///REMI/USTD//Text 1/2/",
+        );
+        assert_eq!(
+            t,
+            vec![
+                ("EREF", "E1"),
+                ("CNTP", "NL32INGB0000012345/INGBNL2A/J.Janssen/"),
+                ("REMI", "USTD//Text 1/2")
+            ]
+        );
     }
 }

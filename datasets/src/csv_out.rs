@@ -19,7 +19,10 @@ const WRITE_BUFFER_BYTES: usize = 1 << 20;
 /// Panics if `amount` carries more than two decimals: the generator only ever
 /// produces cents, so more would be a bug upstream, not something to round away.
 pub(crate) fn push_amount(out: &mut Vec<u8>, amount: Decimal) {
-    assert!(amount.scale() <= 2, "amount {amount} has more than 2 decimals");
+    assert!(
+        amount.scale() <= 2,
+        "amount {amount} has more than 2 decimals"
+    );
     let mut cents = amount;
     cents.rescale(2);
     let mantissa = cents.mantissa();
@@ -35,29 +38,27 @@ pub(crate) fn push_amount(out: &mut Vec<u8>, amount: Decimal) {
 }
 
 /// Appends an unsigned integer in decimal.
-pub(crate) fn push_u128(out: &mut Vec<u8>, mut value: u128) {
-    let mut digits = [0u8; 40];
-    let mut n = 0;
-    loop {
-        digits[n] = b'0' + (value % 10) as u8;
-        n += 1;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend(digits[..n].iter().rev());
+pub(crate) fn push_u128(out: &mut Vec<u8>, value: u128) {
+    push_padded_u128(out, value, 1);
 }
 
 /// Appends `value` zero-padded to at least `width` digits.
 pub(crate) fn push_padded(out: &mut Vec<u8>, value: u64, width: usize) {
-    let start = out.len();
-    push_u128(out, u128::from(value));
-    let written = out.len() - start;
-    if written < width {
-        let pad = width - written;
-        out.splice(start..start, std::iter::repeat_n(b'0', pad));
+    push_padded_u128(out, u128::from(value), width);
+}
+
+fn push_padded_u128(out: &mut Vec<u8>, mut value: u128, width: usize) {
+    // Digits are produced right to left into a stack buffer; u128::MAX has 39.
+    let mut digits = [b'0'; 40];
+    let mut start = digits.len();
+    while value > 0 {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
     }
+    let width = width.min(digits.len());
+    start = start.min(digits.len() - width);
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// Appends an ISO 8601 date (`YYYY-MM-DD`).

@@ -5,7 +5,9 @@
 
 use crate::csv_out::{push_padded, push_u128};
 use crate::prng::Xoshiro256StarStar;
-use crate::words::{LegalForm, LEGAL_EUR, LEGAL_GBP, LEGAL_USD, NAME_FIRST, NAME_INDUSTRY, NAME_MIDDLE};
+use crate::words::{
+    LegalForm, LEGAL_EUR, LEGAL_GBP, LEGAL_USD, NAME_FIRST, NAME_INDUSTRY, NAME_MIDDLE,
+};
 use std::collections::HashSet;
 
 /// Currency of a customer, its invoices and (normally) its payments.
@@ -77,14 +79,48 @@ struct AccountCountry {
 
 /// Layouts chosen so that each IBAN has its country's real length.
 const ACCOUNT_COUNTRIES: &[AccountCountry] = &[
-    AccountCountry { country: "DE", bank_codes: &["37040044", "50010517", "10070000", "20041133", "70020270", "60050101"], width: 10 },
-    AccountCountry { country: "NL", bank_codes: &["ABNA", "INGB", "RABO", "TRIO"], width: 10 },
-    AccountCountry { country: "FR", bank_codes: &["3000600001", "2004101005", "1027807521"], width: 13 },
-    AccountCountry { country: "AT", bank_codes: &["19043", "20111", "32000"], width: 11 },
-    AccountCountry { country: "IT", bank_codes: &["X0542811101", "A0306909606"], width: 12 },
-    AccountCountry { country: "ES", bank_codes: &["2100041845", "0049150020"], width: 10 },
-    AccountCountry { country: "GB", bank_codes: &["NWBK6016", "BARC2000", "HBUK4005"], width: 10 },
-    AccountCountry { country: "CH", bank_codes: &["00762", "00230"], width: 12 },
+    AccountCountry {
+        country: "DE",
+        bank_codes: &[
+            "37040044", "50010517", "10070000", "20041133", "70020270", "60050101",
+        ],
+        width: 10,
+    },
+    AccountCountry {
+        country: "NL",
+        bank_codes: &["ABNA", "INGB", "RABO", "TRIO"],
+        width: 10,
+    },
+    AccountCountry {
+        country: "FR",
+        bank_codes: &["3000600001", "2004101005", "1027807521"],
+        width: 13,
+    },
+    AccountCountry {
+        country: "AT",
+        bank_codes: &["19043", "20111", "32000"],
+        width: 11,
+    },
+    AccountCountry {
+        country: "IT",
+        bank_codes: &["X0542811101", "A0306909606"],
+        width: 12,
+    },
+    AccountCountry {
+        country: "ES",
+        bank_codes: &["2100041845", "0049150020"],
+        width: 10,
+    },
+    AccountCountry {
+        country: "GB",
+        bank_codes: &["NWBK6016", "BARC2000", "HBUK4005"],
+        width: 10,
+    },
+    AccountCountry {
+        country: "CH",
+        bank_codes: &["00762", "00230"],
+        width: 12,
+    },
 ];
 
 /// Where EUR customers bank, as indices into [`ACCOUNT_COUNTRIES`]; repeats weight the pick.
@@ -410,7 +446,11 @@ mod tests {
         for c in &customers {
             let mut name = Vec::new();
             c.push_name(&mut name, LegalSpelling::Canonical);
-            assert!(names.insert(name.clone()), "duplicate name {}", String::from_utf8_lossy(&name));
+            assert!(
+                names.insert(name.clone()),
+                "duplicate name {}",
+                String::from_utf8_lossy(&name)
+            );
             for a in c.accounts() {
                 let mut iban = Vec::new();
                 a.push(&mut iban);

@@ -229,8 +229,18 @@ impl fmt::Display for Evaluation {
         writeln!(
             f,
             "{:<24} {:>8} {:>7} {:>7} {:>7} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7} {:>8}",
-            "scenario", "payments", "truth", "pred", "correct", "wrong_inv", "wrong_amt",
-            "missed", "unmatch_ap", "precision", "recall", "exact"
+            "scenario",
+            "payments",
+            "truth",
+            "pred",
+            "correct",
+            "wrong_inv",
+            "wrong_amt",
+            "missed",
+            "unmatch_ap",
+            "precision",
+            "recall",
+            "exact"
         )?;
         let row = |f: &mut fmt::Formatter<'_>, name: &str, c: &Counts| {
             writeln!(

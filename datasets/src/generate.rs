@@ -2,7 +2,9 @@
 
 use crate::config::{GeneratorConfig, Scenario};
 use crate::csv_out::{push_padded, sync_dir, CsvFile};
-use crate::customers::{generate_customers, push_customer_number, push_our_account, Customer, LegalSpelling};
+use crate::customers::{
+    generate_customers, push_customer_number, push_our_account, Currency, Customer, LegalSpelling,
+};
 use crate::ledger::{
     generate_invoices, invoice_number_width, push_invoice_number, push_po_number, CustomerIndex,
     Invoice, InvoiceMix,
@@ -97,7 +99,8 @@ pub fn generate(config: &GeneratorConfig, out_dir: &Path) -> io::Result<Generate
             .scenario_at(builder.rng().below(total_weight));
         // Base dates advance with the line count, so the statement is in
         // booking-date order except for instalments and next-day duplicates.
-        let day = u64::from(written) * u64::from(config.statement_days) / u64::from(config.payments);
+        let day =
+            u64::from(written) * u64::from(config.statement_days) / u64::from(config.payments);
         let date = window_start + Days::new(day);
         let built = builder.build(wanted, date, config.payments - written);
         if built != wanted {
@@ -136,7 +139,11 @@ pub fn generate(config: &GeneratorConfig, out_dir: &Path) -> io::Result<Generate
 fn check_event(lines: &[Line], invoices: &[Invoice]) {
     let mut per_invoice: Vec<(u32, Decimal)> = Vec::new();
     for line in lines {
-        assert!(line.amount > Decimal::ZERO, "payment of {} is not a credit", line.amount);
+        assert!(
+            line.amount > Decimal::ZERO,
+            "payment of {} is not a credit",
+            line.amount
+        );
         assert!(!line.truth.is_empty(), "a line without a truth row");
         let mut applied = Decimal::ZERO;
         for row in &line.truth {
@@ -153,15 +160,25 @@ fn check_event(lines: &[Line], invoices: &[Invoice]) {
                 None => per_invoice.push((i, settled)),
             }
         }
-        assert!(applied <= line.amount, "line applies {applied} of {}", line.amount);
+        assert!(
+            applied <= line.amount,
+            "line applies {applied} of {}",
+            line.amount
+        );
     }
     for (i, settled) in per_invoice {
         let open = invoices[i as usize].amount_open;
-        assert!(settled <= open, "invoice {i} settled {settled} of {open} open");
+        assert!(
+            settled <= open,
+            "invoice {i} settled {settled} of {open} open"
+        );
     }
 }
 
-fn write_customers(out_dir: &Path, customers: &[Customer]) -> io::Result<crate::csv_out::PendingRename> {
+fn write_customers(
+    out_dir: &Path,
+    customers: &[Customer],
+) -> io::Result<crate::csv_out::PendingRename> {
     let mut file = CsvFile::create(out_dir, "customers.csv", CUSTOMERS_HEADER)?;
     let mut buf = Vec::with_capacity(256);
     for (index, customer) in customers.iter().enumerate() {
@@ -232,6 +249,8 @@ struct PaymentWriter {
     number_width: usize,
     buf: Vec<u8>,
     reference: Vec<u8>,
+    /// Our receiving IBAN per currency, computed once (EUR, USD, GBP).
+    our_accounts: [Vec<u8>; 3],
 }
 
 impl PaymentWriter {
@@ -242,18 +261,33 @@ impl PaymentWriter {
             number_width,
             buf: Vec::with_capacity(64),
             reference: Vec::with_capacity(16),
+            our_accounts: [Currency::Eur, Currency::Usd, Currency::Gbp].map(|c| {
+                let mut iban = Vec::with_capacity(34);
+                push_our_account(&mut iban, c);
+                iban
+            }),
         })
     }
 
     fn write_line(&mut self, line: &Line, scenario: Scenario) -> io::Result<()> {
         self.reference.clear();
         self.reference.extend_from_slice(b"BR");
-        push_padded(&mut self.reference, self.bank.rows() + 1, BANK_REFERENCE_DIGITS);
-        self.buf.clear();
-        push_our_account(&mut self.buf, line.currency);
-        self.bank.text(&self.buf).date(line.date).date(line.value_date);
-        self.bank.amount(line.amount).text(line.currency.code().as_bytes());
-        self.bank.text(&line.name).text(&line.account).text(&line.remittance);
+        push_padded(
+            &mut self.reference,
+            self.bank.rows() + 1,
+            BANK_REFERENCE_DIGITS,
+        );
+        self.bank
+            .text(&self.our_accounts[line.currency as usize])
+            .date(line.date)
+            .date(line.value_date);
+        self.bank
+            .amount(line.amount)
+            .text(line.currency.code().as_bytes());
+        self.bank
+            .text(&line.name)
+            .text(&line.account)
+            .text(&line.remittance);
         self.bank.text(&self.reference);
         self.bank.end_row()?;
         for row in &line.truth {
@@ -261,14 +295,21 @@ impl PaymentWriter {
             match row.invoice {
                 Some(i) => {
                     self.buf.clear();
-                    push_invoice_number(&mut self.buf, row.invoice_year, u64::from(i) + 1, self.number_width);
+                    push_invoice_number(
+                        &mut self.buf,
+                        row.invoice_year,
+                        u64::from(i) + 1,
+                        self.number_width,
+                    );
                     self.truth.text(&self.buf);
                 }
                 None => {
                     self.truth.empty();
                 }
             }
-            self.truth.amount(row.applied).text(scenario.as_str().as_bytes());
+            self.truth
+                .amount(row.applied)
+                .text(scenario.as_str().as_bytes());
             self.truth.amount(row.discount).amount(row.writeoff);
             self.truth.end_row()?;
         }
@@ -277,7 +318,11 @@ impl PaymentWriter {
 
     fn finish(
         self,
-    ) -> io::Result<(crate::csv_out::PendingRename, crate::csv_out::PendingRename, u64)> {
+    ) -> io::Result<(
+        crate::csv_out::PendingRename,
+        crate::csv_out::PendingRename,
+        u64,
+    )> {
         let truth_lines = self.truth.rows();
         Ok((self.bank.finish()?, self.truth.finish()?, truth_lines))
     }

@@ -217,7 +217,11 @@ impl Pool {
 
     /// A random unconsumed invoice, or `None` when every invoice is consumed.
     /// The invoice is not consumed: the caller decides after inspecting it.
-    pub(crate) fn draw(&mut self, rng: &mut Xoshiro256StarStar, invoices: &[Invoice]) -> Option<u32> {
+    pub(crate) fn draw(
+        &mut self,
+        rng: &mut Xoshiro256StarStar,
+        invoices: &[Invoice],
+    ) -> Option<u32> {
         while !self.live.is_empty() {
             let slot = rng.index(self.live.len());
             let candidate = self.live[slot];

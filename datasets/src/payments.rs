@@ -9,11 +9,13 @@ use crate::config::Scenario;
 use crate::csv_out::push_amount;
 use crate::customers::{push_customer_number, Account, Currency, Customer, LegalSpelling};
 use crate::ledger::{
-    draw_amount_cents, draw_round_amount_cents, push_invoice_number, push_po_number,
-    CustomerIndex, Invoice, Pool,
+    draw_amount_cents, draw_round_amount_cents, push_invoice_number, push_po_number, CustomerIndex,
+    Invoice, Pool,
 };
 use crate::prng::Xoshiro256StarStar;
-use crate::text::{push_noisy_invoice_number, push_transliterated, push_upper, truncate_chars, typo};
+use crate::text::{
+    push_noisy_invoice_number, push_transliterated, push_upper, truncate_chars, typo,
+};
 use crate::words::{
     DISCOUNT_TERMS, NAME_FIRST, NON_CUSTOMER_ORGS, NO_REFERENCE_REMITTANCE, PERSON_GIVEN,
     SHORT_PAY_REASONS, UNKNOWN_REMITTANCE,
@@ -246,14 +248,17 @@ impl<'a> PaymentBuilder<'a> {
             let i = self.pool.draw(&mut self.rng, self.invoices)?;
             let customer = self.invoices[i as usize].customer;
             let open = self.index.invoices_of(customer);
-            let unpaid = open
-                .iter()
-                .filter(|&&j| !self.invoices[j as usize].consumed)
-                .count();
+            let invoices = &*self.invoices;
             let ok = if all_unpaid {
-                unpaid == open.len() && (count_min..=WHOLE_BALANCE_INVOICES_MAX).contains(&unpaid)
+                (count_min..=WHOLE_BALANCE_INVOICES_MAX).contains(&open.len())
+                    && open.iter().all(|&j| !invoices[j as usize].consumed)
             } else {
-                unpaid >= count_min
+                // Stop counting at `count_min`: key accounts have thousands of items.
+                open.iter()
+                    .filter(|&&j| !invoices[j as usize].consumed)
+                    .take(count_min)
+                    .count()
+                    == count_min
             };
             if ok {
                 return Some(i);
@@ -297,7 +302,14 @@ impl<'a> PaymentBuilder<'a> {
 
     /// Records that line `k` applies `applied` (plus adjustments) to `invoice`,
     /// and adds the cash to the line amount.
-    fn apply(&mut self, k: usize, invoice: u32, applied: Decimal, discount: Decimal, writeoff: Decimal) {
+    fn apply(
+        &mut self,
+        k: usize,
+        invoice: u32,
+        applied: Decimal,
+        discount: Decimal,
+        writeoff: Decimal,
+    ) {
         let invoice_year = self.invoices[invoice as usize].number_year;
         let line = &mut self.lines[k];
         line.amount += applied;
@@ -576,7 +588,10 @@ impl<'a> PaymentBuilder<'a> {
         let Some(first) = self.draw_customer_with(2, true) else {
             return false;
         };
-        let count = self.index.invoices_of(self.invoices[first as usize].customer).len();
+        let count = self
+            .index
+            .invoices_of(self.invoices[first as usize].customer)
+            .len();
         if !self.pick_more_of_customer(first, count, count, date) {
             return false;
         }
@@ -620,23 +635,36 @@ impl<'a> PaymentBuilder<'a> {
         let Some(i) = self.pick(date, |_| true) else {
             return false;
         };
-        let amount = Decimal::new(draw_round_amount_cents(&mut self.rng), 2);
         let customer = self.invoices[i as usize].customer;
-        self.make_round(i, amount);
-        // Give up to two other unpaid items of the same customer the same
-        // amount; they stay open as the ambiguity.
-        let mut twins = 0;
+        // Up to two other unpaid items of the same customer get the same
+        // amount, so that even knowing the customer the amount does not
+        // decide; failing those, any unpaid item. They stay open.
+        let mut twins = [u32::MAX; ROUND_AMOUNT_TWINS_MAX];
+        let mut found = 0;
         for &j in self.index.invoices_of(customer) {
-            if twins == ROUND_AMOUNT_TWINS_MAX {
-                break;
+            if found < ROUND_AMOUNT_TWINS_MAX && !self.invoices[j as usize].consumed {
+                twins[found] = j;
+                found += 1;
             }
-            if !self.invoices[j as usize].consumed {
-                let inv = &mut self.invoices[j as usize];
-                inv.amount_original = amount;
-                inv.amount_open = amount;
-                inv.discount = None;
-                twins += 1;
+        }
+        if found == 0 {
+            match self.pool.draw(&mut self.rng, self.invoices) {
+                Some(j) => {
+                    twins[0] = j;
+                    found = 1;
+                }
+                None => {
+                    // Nothing left to collide with: the story cannot be told.
+                    self.invoices[i as usize].consumed = false;
+                    self.picked.clear();
+                    return false;
+                }
             }
+        }
+        let amount = Decimal::new(draw_round_amount_cents(&mut self.rng), 2);
+        self.make_round(i, amount);
+        for &j in &twins[..found] {
+            self.make_round(j, amount);
         }
         let k = self.start_line(date, self.currency_of(i));
         self.known_payer(k, customer, false);
@@ -662,7 +690,8 @@ impl<'a> PaymentBuilder<'a> {
         let line = &mut self.lines[k];
         Account::unknown(&mut self.rng, self.unknown_accounts).push(&mut line.account);
         if self.rng.percent(50) {
-            line.name.extend_from_slice(self.rng.pick(PERSON_GIVEN).as_bytes());
+            line.name
+                .extend_from_slice(self.rng.pick(PERSON_GIVEN).as_bytes());
             line.name.push(b' ');
             // The first 30 entries of NAME_FIRST are family names.
             line.name
@@ -710,7 +739,9 @@ impl<'a> PaymentBuilder<'a> {
             // Rounded up to the next hundred.
             (open / hundred).floor() * hundred + hundred
         } else {
-            let percent = self.rng.range_inclusive(OVERPAY_PERCENT.0, OVERPAY_PERCENT.1);
+            let percent = self
+                .rng
+                .range_inclusive(OVERPAY_PERCENT.0, OVERPAY_PERCENT.1);
             let extra = (open * Decimal::new(percent as i64, 2)).round_dp(2);
             open + extra.max(Decimal::new(1, 2))
         };
@@ -755,8 +786,11 @@ impl<'a> PaymentBuilder<'a> {
         };
         let inv = &self.invoices[i as usize];
         let (customer, open) = (inv.customer, inv.amount_open);
-        let percent = self.rng.range_inclusive(SHORT_PAY_PERCENT.0, SHORT_PAY_PERCENT.1);
-        let paid = (open * Decimal::new(percent as i64, 2)).round_dp_with_strategy(2, RoundingStrategy::ToZero);
+        let percent = self
+            .rng
+            .range_inclusive(SHORT_PAY_PERCENT.0, SHORT_PAY_PERCENT.1);
+        let paid = (open * Decimal::new(percent as i64, 2))
+            .round_dp_with_strategy(2, RoundingStrategy::ToZero);
         let k = self.start_line(date, self.currency_of(i));
         self.known_payer(k, customer, false);
         self.single_reference_text(k, i, false);
@@ -790,7 +824,11 @@ impl<'a> PaymentBuilder<'a> {
             let k = self.start_line(line_date, self.currency_of(i));
             self.known_payer(k, customer, false);
             let r = &mut self.lines[k].remittance;
-            r.extend_from_slice(if n % 2 == 1 { b"Teilzahlung " } else { b"Instalment " });
+            r.extend_from_slice(if n % 2 == 1 {
+                b"Teilzahlung "
+            } else {
+                b"Instalment "
+            });
             crate::csv_out::push_u128(r, u128::from(n));
             r.push(b'/');
             crate::csv_out::push_u128(r, u128::from(parts));
@@ -806,7 +844,10 @@ impl<'a> PaymentBuilder<'a> {
             .rng
             .range_inclusive(BATCH_PAYMENTS.0, BATCH_PAYMENTS.1.min(u64::from(lines_max)))
             as usize;
-        let extra = self.rng.range_inclusive(BATCH_EXTRA_INVOICES.0, BATCH_EXTRA_INVOICES.1) as usize;
+        let extra = self
+            .rng
+            .range_inclusive(BATCH_EXTRA_INVOICES.0, BATCH_EXTRA_INVOICES.1)
+            as usize;
         let Some(first) = self.draw_customer_with(payments + 1, false) else {
             return false;
         };
@@ -827,7 +868,9 @@ impl<'a> PaymentBuilder<'a> {
         for p in 0..payments {
             let k = self.start_line(date, currency);
             self.known_payer(k, customer, false);
-            self.lines[k].remittance.extend_from_slice(b"Sammelzahlung ");
+            self.lines[k]
+                .remittance
+                .extend_from_slice(b"Sammelzahlung ");
             let mut first_ref = true;
             if let Some((i, rest)) = carried.take() {
                 self.push_reference(k, i);
@@ -864,14 +907,17 @@ impl<'a> PaymentBuilder<'a> {
         let (customer, open) = (inv.customer, inv.amount_open);
         let mut open_cents = open;
         open_cents.rescale(2);
-        let cents_max = ((open_cents.mantissa() * WRITEOFF_PER_MILLE_MAX - 1) / 1000).min(WRITEOFF_CENTS_MAX);
+        let cents_max =
+            ((open_cents.mantissa() * WRITEOFF_PER_MILLE_MAX - 1) / 1000).min(WRITEOFF_CENTS_MAX);
         let cents = self.rng.range_inclusive(1, cents_max as u64);
         let writeoff = Decimal::new(cents as i64, 2);
         let k = self.start_line(date, self.currency_of(i));
         self.known_payer(k, customer, false);
         self.single_reference_text(k, i, false);
         if self.rng.percent(30) {
-            self.lines[k].remittance.extend_from_slice(b" less bank charges");
+            self.lines[k]
+                .remittance
+                .extend_from_slice(b" less bank charges");
         }
         self.apply(k, i, open - writeoff, Decimal::ZERO, writeoff);
         true

@@ -96,7 +96,10 @@ fn typo_after(buf: &mut Vec<u8>, from: usize, rng: &mut Xoshiro256StarStar) -> b
             buf.remove(pos);
         }
         1 => buf.insert(pos, byte),
-        2 if pos + 1 < buf.len() && buf[pos + 1].is_ascii_alphanumeric() && buf[pos + 1] != byte => {
+        2 if pos + 1 < buf.len()
+            && buf[pos + 1].is_ascii_alphanumeric()
+            && buf[pos + 1] != byte =>
+        {
             buf.swap(pos, pos + 1);
         }
         _ => buf[pos] = neighbour_key(byte),
@@ -114,8 +117,16 @@ fn neighbour_key(b: u8) -> u8 {
     let lower = b.to_ascii_lowercase();
     for row in ROWS {
         if let Some(i) = row.iter().position(|&k| k == lower) {
-            let n = if i + 1 < row.len() { row[i + 1] } else { row[i - 1] };
-            return if b.is_ascii_uppercase() { n.to_ascii_uppercase() } else { n };
+            let n = if i + 1 < row.len() {
+                row[i + 1]
+            } else {
+                row[i - 1]
+            };
+            return if b.is_ascii_uppercase() {
+                n.to_ascii_uppercase()
+            } else {
+                n
+            };
         }
     }
     b'x'
@@ -131,7 +142,13 @@ pub(crate) fn push_noisy_invoice_number(
     width: usize,
 ) {
     let start = out.len();
-    match rng.below(7) {
+    let mut variant = rng.below(7);
+    let has_leading_zeros = sequence < 10u64.pow(width.saturating_sub(1) as u32);
+    if variant == 2 && !has_leading_zeros {
+        // No zeros to drop: drop the separators instead.
+        variant = 0;
+    }
+    match variant {
         0 => {
             // Separators dropped: INV2026000123.
             out.extend_from_slice(b"INV");

@@ -99,20 +99,53 @@ struct Column {
 }
 
 const TRUTH_COLUMNS: [Column; 6] = [
-    Column { name: "bank_reference", required: true },
-    Column { name: "invoice_id", required: true },
-    Column { name: "applied_amount", required: true },
-    Column { name: "discount_amount", required: false },
-    Column { name: "writeoff_amount", required: false },
-    Column { name: "scenario", required: true },
+    Column {
+        name: "bank_reference",
+        required: true,
+    },
+    Column {
+        name: "invoice_id",
+        required: true,
+    },
+    Column {
+        name: "applied_amount",
+        required: true,
+    },
+    Column {
+        name: "discount_amount",
+        required: false,
+    },
+    Column {
+        name: "writeoff_amount",
+        required: false,
+    },
+    Column {
+        name: "scenario",
+        required: true,
+    },
 ];
 
 const PREDICTED_COLUMNS: [Column; 5] = [
-    Column { name: "bank_reference", required: true },
-    Column { name: "invoice_id", required: true },
-    Column { name: "applied_amount", required: true },
-    Column { name: "discount_amount", required: false },
-    Column { name: "writeoff_amount", required: false },
+    Column {
+        name: "bank_reference",
+        required: true,
+    },
+    Column {
+        name: "invoice_id",
+        required: true,
+    },
+    Column {
+        name: "applied_amount",
+        required: true,
+    },
+    Column {
+        name: "discount_amount",
+        required: false,
+    },
+    Column {
+        name: "writeoff_amount",
+        required: false,
+    },
 ];
 
 /// The wanted columns of one record, in the order they were asked for.
@@ -140,7 +173,10 @@ impl At<'_> {
     fn error(&self, column: &str, problem: &str) -> io::Error {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("{} line {}, column `{column}`: {problem}", self.file, self.line),
+            format!(
+                "{} line {}, column `{column}`: {problem}",
+                self.file, self.line
+            ),
         )
     }
 
@@ -192,8 +228,17 @@ fn read_rows(
             continue;
         }
         split_record(&text, &mut fields);
-        let at = At { file: &file_name, line };
-        on_row(&Row { fields: &fields, positions: &positions }, &at)?;
+        let at = At {
+            file: &file_name,
+            line,
+        };
+        on_row(
+            &Row {
+                fields: &fields,
+                positions: &positions,
+            },
+            &at,
+        )?;
     }
 }
 

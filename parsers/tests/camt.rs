@@ -5,8 +5,8 @@
 mod common;
 
 use cashmatch_parsers::{
-    camt, parse_path, parse_source, BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
-    Source,
+    camt, parse_path, parse_source, BalanceCheck, EntryStatus, ErrorKind, Format, Location,
+    ParseError, ParseOptions, ParsedFile, Source,
 };
 use common::{check_golden, render, sample_files};
 use rust_decimal::Decimal;
@@ -21,75 +21,189 @@ enum Expect {
 }
 
 const EXPECTED: &[(&str, Expect)] = &[
-    ("genkgo-camt053.only-Dt-with-DtTm.xml", Expect::Ok(&["N|5442.09000||"])),
-    ("genkgo-camt053.v2.all-balance-types.xml", Expect::Ok(&["F|1.01|8.850|4.04"])),
-    ("genkgo-camt053.v2.five.decimals.xml", Expect::Ok(&["F|18.150|8.850|27.050"])),
-    ("genkgo-camt053.v2.minimal.xml", Expect::Ok(&["F|18.15|8.85|-27.00"])),
-    ("genkgo-camt053.v2.multi.statement.xml", Expect::Ok(&["P|18.15|8.85|27.00", "P|27.00|-7.00|20.00"])),
-    ("genkgo-camt053.v2.with-party-ids.xml", Expect::Ok(&["F|18.15|8.85|-27.00"])),
+    (
+        "genkgo-camt053.only-Dt-with-DtTm.xml",
+        Expect::Ok(&["N|5442.09000||"]),
+    ),
+    (
+        "genkgo-camt053.v2.all-balance-types.xml",
+        Expect::Ok(&["F|1.01|8.850|4.04"]),
+    ),
+    (
+        "genkgo-camt053.v2.five.decimals.xml",
+        Expect::Ok(&["F|18.150|8.850|27.050"]),
+    ),
+    (
+        "genkgo-camt053.v2.minimal.xml",
+        Expect::Ok(&["F|18.15|8.85|-27.00"]),
+    ),
+    (
+        "genkgo-camt053.v2.multi.statement.xml",
+        Expect::Ok(&["P|18.15|8.85|27.00", "P|27.00|-7.00|20.00"]),
+    ),
+    (
+        "genkgo-camt053.v2.with-party-ids.xml",
+        Expect::Ok(&["F|18.15|8.85|-27.00"]),
+    ),
     // Decision: a `BkToCstmrStmt` without any `Stmt` is rejected. It names no
     // account and no balance, so it is a broken export, not an empty day (an
     // empty day is a `Stmt` without `Ntry`, which reads fine: no-ntry sample).
-    ("genkgo-camt053.v2.wrong.xml", Expect::Err(ErrorKind::MissingField, "`BkToCstmrStmt` holds no `Stmt`")),
-    ("genkgo-camt053.v3.xml", Expect::Ok(&["F|18.15|8.85|-27.00"])),
-    ("genkgo-camt053.v4.xml", Expect::Ok(&["F|18.15|8.85|-27.00"])),
-    ("genkgo-camt053.v8.xml", Expect::Ok(&["F|18.15|8.85|-27.00"])),
-    ("kedder-iso20022-camt053_ch_001_08.xml", Expect::Ok(&["P|832.01|1284.30|2116.31"])),
-    ("kedder-iso20022-davider80_raiffeisen_ch_001_04.xml", Expect::Ok(&["P|9433.31|-3679.85|5753.46"])),
-    ("kedder-iso20022-gcamp6_001_02.xml", Expect::Ok(&["F|0.00|13010.00|10000.00"])),
-    ("kedder-iso20022-simple_dnb_lt_001_02.xml", Expect::Ok(&["P|306.53|-181.01|125.52"])),
+    (
+        "genkgo-camt053.v2.wrong.xml",
+        Expect::Err(ErrorKind::MissingField, "`BkToCstmrStmt` holds no `Stmt`"),
+    ),
+    (
+        "genkgo-camt053.v3.xml",
+        Expect::Ok(&["F|18.15|8.85|-27.00"]),
+    ),
+    (
+        "genkgo-camt053.v4.xml",
+        Expect::Ok(&["F|18.15|8.85|-27.00"]),
+    ),
+    (
+        "genkgo-camt053.v8.xml",
+        Expect::Ok(&["F|18.15|8.85|-27.00"]),
+    ),
+    (
+        "kedder-iso20022-camt053_ch_001_08.xml",
+        Expect::Ok(&["P|832.01|1284.30|2116.31"]),
+    ),
+    (
+        "kedder-iso20022-davider80_raiffeisen_ch_001_04.xml",
+        Expect::Ok(&["P|9433.31|-3679.85|5753.46"]),
+    ),
+    (
+        "kedder-iso20022-gcamp6_001_02.xml",
+        Expect::Ok(&["F|0.00|13010.00|10000.00"]),
+    ),
+    (
+        "kedder-iso20022-simple_dnb_lt_001_02.xml",
+        Expect::Ok(&["P|306.53|-181.01|125.52"]),
+    ),
     // Decision: elements are matched by local name, but a declared namespace
     // must name camt.052/053/054 version 001.01-001.13 (RELIABILITY row 20:
     // "unsupported camt version"); `urn:weird-namespace` is rejected.
     (
         "kedder-iso20022-unsupported-namespace.xml",
-        Expect::Err(ErrorKind::UnknownFormat, "unsupported namespace `urn:weird-namespace`"),
+        Expect::Err(
+            ErrorKind::UnknownFormat,
+            "unsupported namespace `urn:weird-namespace`",
+        ),
     ),
     ("oca-sftp-camt053_001_02.xml", Expect::Ok(&["N|75000.00||"])),
-    ("oca-test-camt053-bookgdt-dttm_001_02.xml", Expect::Ok(&["F|15568.27|-754.25|15121.12"])),
+    (
+        "oca-test-camt053-bookgdt-dttm_001_02.xml",
+        Expect::Ok(&["F|15568.27|-754.25|15121.12"]),
+    ),
     (
         "oca-test-camt053-more-than-one-xml_001_02.xml",
         Expect::Ok(&["F|15568.27|-12.99|15121.12", "F|15568.27|-12.99|15121.12"]),
     ),
-    ("oca-test-camt053-multi-currency_001_04.xml", Expect::Ok(&["P|350777.85|-445.21|350332.64"])),
-    ("oca-test-camt053-no-ntry_001_04.xml", Expect::Ok(&["P|1520.76|0|1520.76"])),
-    ("oca-test-camt053-txdtls_001_04.xml", Expect::Ok(&["P|75960.15|3483.00|79443.15"])),
+    (
+        "oca-test-camt053-multi-currency_001_04.xml",
+        Expect::Ok(&["P|350777.85|-445.21|350332.64"]),
+    ),
+    (
+        "oca-test-camt053-no-ntry_001_04.xml",
+        Expect::Ok(&["P|1520.76|0|1520.76"]),
+    ),
+    (
+        "oca-test-camt053-txdtls_001_04.xml",
+        Expect::Ok(&["P|75960.15|3483.00|79443.15"]),
+    ),
     // The second `Ntry` has no `Amt`: its `TxDtls` amount is reported, but the
     // entry stays out of the balance check, so the check fails as in CHECKS.md.
-    ("oca-test-camt053-wrong-amount_001_04.xml", Expect::Ok(&["F|253854.98|134.00|254338.57"])),
-    ("oca-test-camt053_001_02.xml", Expect::Ok(&["F|15568.27|-12.99|15121.12"])),
-    ("subite-BE68-202411_001_02.xml", Expect::Ok(&["P|59370.37|28168.75|87539.12"])),
-    ("subite-BE68-202412_001_02.xml", Expect::Ok(&["P|87539.12|-45574.01|41965.11"])),
+    (
+        "oca-test-camt053-wrong-amount_001_04.xml",
+        Expect::Ok(&["F|253854.98|134.00|254338.57"]),
+    ),
+    (
+        "oca-test-camt053_001_02.xml",
+        Expect::Ok(&["F|15568.27|-12.99|15121.12"]),
+    ),
+    (
+        "subite-BE68-202411_001_02.xml",
+        Expect::Ok(&["P|59370.37|28168.75|87539.12"]),
+    ),
+    (
+        "subite-BE68-202412_001_02.xml",
+        Expect::Ok(&["P|87539.12|-45574.01|41965.11"]),
+    ),
     (
         "subite-LT-centralbank-2024-04-11_001_08.xml",
-        Expect::Ok(&["P|21463830.35|-4269179.76|17194650.59", "P|2801.55|0|2801.55"]),
+        Expect::Ok(&[
+            "P|21463830.35|-4269179.76|17194650.59",
+            "P|2801.55|0|2801.55",
+        ]),
     ),
-    ("subite-account_statement_001_02.xml", Expect::Ok(&["P|0|0.00|0"])),
-    ("viafintech-053_valid_example_stuzza_at.xml", Expect::Ok(&["P|150.00|400.00|550.00"])),
-    ("viafintech-053_valid_example_v4_postfinance_ch.xml", Expect::Ok(&["P|322152.16|537.61|322689.77"])),
-    ("viafintech-053_valid_example_v8_ubs_ch.xml", Expect::Ok(&["F|82721.95|543.56|84515.25"])),
-    ("viafintech-053_valid_example_vrbank_de.xml", Expect::Ok(&["P|33.06|-10.00|23.06"])),
-    ("viafintech-053_valid_example_with_batch_ing_nl.xml", Expect::Ok(&["F|7329.80|2934.26|23038.20"])),
-    ("viafintech-053_valid_example_with_datetime_wise.xml", Expect::Ok(&["N|||606.80"])),
-    ("viafintech-053_valid_example_with_debit_vrbank_de.xml", Expect::Ok(&["F|-33.06|-10.00|23.06"])),
-    ("viafintech-053_valid_example_with_instdamt_ch.xml", Expect::Ok(&["F|100|4500.00|4500.00"])),
-    ("viafintech-053_valid_example_with_other_id.xml", Expect::Ok(&["N|||"])),
+    (
+        "subite-account_statement_001_02.xml",
+        Expect::Ok(&["P|0|0.00|0"]),
+    ),
+    (
+        "viafintech-053_valid_example_stuzza_at.xml",
+        Expect::Ok(&["P|150.00|400.00|550.00"]),
+    ),
+    (
+        "viafintech-053_valid_example_v4_postfinance_ch.xml",
+        Expect::Ok(&["P|322152.16|537.61|322689.77"]),
+    ),
+    (
+        "viafintech-053_valid_example_v8_ubs_ch.xml",
+        Expect::Ok(&["F|82721.95|543.56|84515.25"]),
+    ),
+    (
+        "viafintech-053_valid_example_vrbank_de.xml",
+        Expect::Ok(&["P|33.06|-10.00|23.06"]),
+    ),
+    (
+        "viafintech-053_valid_example_with_batch_ing_nl.xml",
+        Expect::Ok(&["F|7329.80|2934.26|23038.20"]),
+    ),
+    (
+        "viafintech-053_valid_example_with_datetime_wise.xml",
+        Expect::Ok(&["N|||606.80"]),
+    ),
+    (
+        "viafintech-053_valid_example_with_debit_vrbank_de.xml",
+        Expect::Ok(&["F|-33.06|-10.00|23.06"]),
+    ),
+    (
+        "viafintech-053_valid_example_with_instdamt_ch.xml",
+        Expect::Ok(&["F|100|4500.00|4500.00"]),
+    ),
+    (
+        "viafintech-053_valid_example_with_other_id.xml",
+        Expect::Ok(&["N|||"]),
+    ),
     ("genkgo-camt052.v1.xml", Expect::Ok(&["N|||"])),
     ("genkgo-camt052.v2.xml", Expect::Ok(&["N|||"])),
     ("genkgo-camt052.v4.xml", Expect::Ok(&["N|||"])),
     ("genkgo-camt052.v6.Amt-zero.xml", Expect::Ok(&["N|||"])),
     ("genkgo-camt052.v8.xml", Expect::Ok(&["N|||"])),
-    ("kedder-iso20022-camt052_sparkasse_de_001_02.xml", Expect::Ok(&["P|268.35|-251.40|16.95"])),
+    (
+        "kedder-iso20022-camt052_sparkasse_de_001_02.xml",
+        Expect::Ok(&["P|268.35|-251.40|16.95"]),
+    ),
     ("subite-LT-2024-03-14_001_06.xml", Expect::Ok(&["N|||"])),
-    ("viafintech-052_valid_example_vrbank_de.xml", Expect::Ok(&["P|8.50|5.00|13.50"])),
-    ("viafintech-052_valid_example_with_dates.xml", Expect::Ok(&["N|||"])),
+    (
+        "viafintech-052_valid_example_vrbank_de.xml",
+        Expect::Ok(&["P|8.50|5.00|13.50"]),
+    ),
+    (
+        "viafintech-052_valid_example_with_dates.xml",
+        Expect::Ok(&["N|||"]),
+    ),
     ("genkgo-camt054.v2.xml", Expect::Ok(&["N|||"])),
     ("genkgo-camt054.v4.xml", Expect::Ok(&["N|||"])),
     ("genkgo-camt054.v8-with-UETR.xml", Expect::Ok(&["N|||"])),
     ("genkgo-camt054.v8.xml", Expect::Ok(&["N|||"])),
     ("oca-test-camt054_001_04.xml", Expect::Ok(&["N|||"])),
     ("subite-LT-2024-03-18_001_10.xml", Expect::Ok(&["N|||"])),
-    ("viafintech-054_valid_example_postfinance_ch.xml", Expect::Ok(&["N|||"])),
+    (
+        "viafintech-054_valid_example_postfinance_ch.xml",
+        Expect::Ok(&["N|||"]),
+    ),
 ];
 
 fn figures(p: &ParsedFile) -> Vec<String> {
@@ -102,7 +216,11 @@ fn figures(p: &ParsedFile) -> Vec<String> {
                 BalanceCheck::Fail => ("F", s.entries_sum.to_string()),
                 BalanceCheck::NotCheckable => ("N", String::new()),
             };
-            format!("{check}|{}|{sum}|{}", show(s.opening_balance), show(s.closing_balance))
+            format!(
+                "{check}|{}|{sum}|{}",
+                show(s.opening_balance),
+                show(s.closing_balance)
+            )
         })
         .collect()
 }
@@ -120,19 +238,28 @@ fn every_sample_reads_as_checks_md_says() {
             // Named relative to the corpus so error messages in goldens do not
             // depend on where the repository is checked out.
             let bytes = std::fs::read(&path).unwrap();
-            let result = parse_source(&Source::new(&format!("{folder}/{name}"), &bytes), &ParseOptions::default());
+            let result = parse_source(
+                &Source::new(&format!("{folder}/{name}"), &bytes),
+                &ParseOptions::default(),
+            );
             match (expect, &result) {
                 (Expect::Ok(want), Ok(parsed)) => {
                     assert_eq!(&figures(parsed), want, "{name}");
                     let format = parsed.format.unwrap();
                     assert_eq!(format.as_str().replace('.', ""), folder, "{name}");
-                    assert!(parsed.statements.iter().all(|s| s.format == Some(format)), "{name}");
+                    assert!(
+                        parsed.statements.iter().all(|s| s.format == Some(format)),
+                        "{name}"
+                    );
                     assert_conservation(name, parsed);
                 }
                 (Expect::Err(kind, fragment), Err(e)) => {
                     assert_eq!(e.kind, *kind, "{name}: {e}");
                     assert!(e.message.contains(fragment), "{name}: {e}");
-                    assert!(matches!(e.location, Location::Element { line, .. } if line > 0), "{name}: {e}");
+                    assert!(
+                        matches!(e.location, Location::Element { line, .. } if line > 0),
+                        "{name}: {e}"
+                    );
                 }
                 (_, other) => panic!("{name}: unexpected {other:?}"),
             }
@@ -149,18 +276,32 @@ fn every_sample_reads_as_checks_md_says() {
 /// statements in one currency the booked transactions sum to `entries_sum`.
 fn assert_conservation(name: &str, parsed: &ParsedFile) {
     for (i, s) in parsed.statements.iter().enumerate() {
-        let txs: Vec<_> = parsed.transactions.iter().filter(|t| t.statement_index == i).collect();
+        let txs: Vec<_> = parsed
+            .transactions
+            .iter()
+            .filter(|t| t.statement_index == i)
+            .collect();
         assert_eq!(txs.len() as u64, s.entries, "{name}: statement {i}");
         let single_currency = txs.iter().all(|t| t.currency == s.currency);
         let warned = parsed.warnings.iter().any(|w| w.contains("without `Amt`"));
         if single_currency && !warned {
-            let booked: Decimal =
-                txs.iter().filter(|t| t.status == EntryStatus::Booked).map(|t| t.amount).sum();
+            let booked: Decimal = txs
+                .iter()
+                .filter(|t| t.status == EntryStatus::Booked)
+                .map(|t| t.amount)
+                .sum();
             assert_eq!(booked, s.entries_sum, "{name}: statement {i}");
         }
         for t in &txs {
             assert_eq!(t.account, s.account, "{name}");
-            assert!(t.locator.starts_with("Stmt[") || t.locator.starts_with("Rpt[") || t.locator.starts_with("Ntfctn[") || t.locator.starts_with("Document["), "{name}: {}", t.locator);
+            assert!(
+                t.locator.starts_with("Stmt[")
+                    || t.locator.starts_with("Rpt[")
+                    || t.locator.starts_with("Ntfctn[")
+                    || t.locator.starts_with("Document["),
+                "{name}: {}",
+                t.locator
+            );
         }
     }
 }
@@ -171,7 +312,10 @@ fn sample(folder: &str, name: &str) -> ParsedFile {
 }
 
 fn parse_str(xml: &str) -> Result<ParsedFile, ParseError> {
-    camt::parse(&Source::new("test.xml", xml.as_bytes()), &ParseOptions::default())
+    camt::parse(
+        &Source::new("test.xml", xml.as_bytes()),
+        &ParseOptions::default(),
+    )
 }
 
 // ----- behaviour pinned on real samples ----------------------------------
@@ -179,10 +323,20 @@ fn parse_str(xml: &str) -> Result<ParsedFile, ParseError> {
 #[test]
 fn batch_entry_splits_into_its_tx_details() {
     // PostFinance: Ntry 1000.00 CRDT with 10 TxDtls summing to it.
-    let p = sample("camt053", "viafintech-053_valid_example_v4_postfinance_ch.xml");
-    let batch: Vec<_> = p.transactions.iter().filter(|t| t.locator.starts_with("Stmt[1]/Ntry[7]/")).collect();
+    let p = sample(
+        "camt053",
+        "viafintech-053_valid_example_v4_postfinance_ch.xml",
+    );
+    let batch: Vec<_> = p
+        .transactions
+        .iter()
+        .filter(|t| t.locator.starts_with("Stmt[1]/Ntry[7]/"))
+        .collect();
     assert_eq!(batch.len(), 10);
-    assert_eq!(batch.iter().map(|t| t.amount).sum::<Decimal>(), Decimal::new(100000, 2));
+    assert_eq!(
+        batch.iter().map(|t| t.amount).sum::<Decimal>(),
+        Decimal::new(100000, 2)
+    );
     assert_eq!(batch[1].locator, "Stmt[1]/Ntry[7]/NtryDtls/TxDtls[2]");
     assert_eq!(batch[1].source_line, 368);
     assert_eq!(batch[1].counterparty_name, "Rutschmann Pia");
@@ -191,7 +345,10 @@ fn batch_entry_splits_into_its_tx_details() {
     let p = sample("camt054", "subite-LT-2024-03-18_001_10.xml");
     assert_eq!(p.transactions.len(), 41);
     assert!(p.transactions.iter().any(|t| t.amount.is_sign_positive()));
-    assert_eq!(p.transactions.iter().map(|t| t.amount).sum::<Decimal>(), "-194672.25".parse().unwrap());
+    assert_eq!(
+        p.transactions.iter().map(|t| t.amount).sum::<Decimal>(),
+        "-194672.25".parse().unwrap()
+    );
     assert!(p.transactions.iter().all(|t| t.status == EntryStatus::Info));
 }
 
@@ -204,10 +361,26 @@ fn batch_that_does_not_add_up_stays_whole() {
     assert_eq!(t.amount, Decimal::from(-200000));
     assert_eq!(t.currency, "SEK");
     assert_eq!(t.locator, "Ntfctn[1]/Ntry[1]");
-    assert!(t.remittance_info.contains("Unstructured Remittance Information V1"));
+    assert!(t
+        .remittance_info
+        .contains("Unstructured Remittance Information V1"));
     assert!(t.remittance_info.contains("V3 block 2"));
-    assert_eq!(t.structured_refs, ["ISR ref number V1", "ISR ref number V2", "Ref number V3 block 1", "Ref number V3 block 2"]);
-    assert!(p.warnings.iter().any(|w| w.contains("Ntfctn[1]/Ntry[1]/NtryDtls") && w.contains("kept whole")), "{:?}", p.warnings);
+    assert_eq!(
+        t.structured_refs,
+        [
+            "ISR ref number V1",
+            "ISR ref number V2",
+            "Ref number V3 block 1",
+            "Ref number V3 block 2"
+        ]
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("Ntfctn[1]/Ntry[1]/NtryDtls") && w.contains("kept whole")),
+        "{:?}",
+        p.warnings
+    );
 }
 
 #[test]
@@ -216,7 +389,10 @@ fn reversal_keeps_the_booked_direction() {
     let p = sample("camt053", "oca-test-camt053_001_02.xml");
     let reversals: Vec<_> = p.transactions.iter().filter(|t| t.reversal).collect();
     assert!(!reversals.is_empty());
-    assert!(reversals.iter().all(|t| t.amount.is_sign_negative()), "{reversals:?}");
+    assert!(
+        reversals.iter().all(|t| t.amount.is_sign_negative()),
+        "{reversals:?}"
+    );
 }
 
 #[test]
@@ -227,8 +403,18 @@ fn entry_in_foreign_currency_uses_account_currency_amount_for_balance() {
     assert_eq!(eur.amount, "-20.97".parse().unwrap());
     assert_eq!(eur.counterparty_name, "DHL Express (Schweiz) AG");
     assert_eq!(eur.structured_refs, ["000000270148751802165444888"]);
-    assert!(p.warnings.iter().any(|w| w.contains("AmtDtls/InstdAmt 19.69 CHF")), "{:?}", p.warnings);
-    let scor = p.transactions.iter().find(|t| t.amount == "88.85".parse().unwrap()).unwrap();
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("AmtDtls/InstdAmt 19.69 CHF")),
+        "{:?}",
+        p.warnings
+    );
+    let scor = p
+        .transactions
+        .iter()
+        .find(|t| t.amount == "88.85".parse().unwrap())
+        .unwrap();
     assert_eq!(scor.structured_refs, ["RF38000000000000000000552"]);
     assert_eq!(scor.counterparty_name, "Finanz AG");
     assert_eq!(scor.bank_tx_code, "PMNT/RCDT/VCOM");
@@ -239,20 +425,35 @@ fn datetime_dates_keep_the_civil_date() {
     // 2014-01-04T23:00:00.000Z stays 2014-01-04 (no conversion to a zone).
     let p = sample("camt053", "oca-test-camt053-bookgdt-dttm_001_02.xml");
     let t = &p.transactions[0];
-    assert_eq!(t.booking_date.map(|d| d.to_string()).as_deref(), Some("2014-01-04"));
-    assert_eq!(t.value_date.map(|d| d.to_string()).as_deref(), Some("2014-01-05"));
+    assert_eq!(
+        t.booking_date.map(|d| d.to_string()).as_deref(),
+        Some("2014-01-04")
+    );
+    assert_eq!(
+        t.value_date.map(|d| d.to_string()).as_deref(),
+        Some("2014-01-05")
+    );
     // Invalid times like `00:00:00:000` do not reject the file; the date part is read.
     let p = sample("camt052", "viafintech-052_valid_example_with_dates.xml");
     assert_eq!(p.transactions.len(), 1);
-    assert_eq!(p.statements[0].from_date.map(|d| d.to_string()).as_deref(), Some("2013-01-01"));
-    assert_eq!(p.statements[0].to_date.map(|d| d.to_string()).as_deref(), Some("2019-08-09"));
+    assert_eq!(
+        p.statements[0].from_date.map(|d| d.to_string()).as_deref(),
+        Some("2013-01-01")
+    );
+    assert_eq!(
+        p.statements[0].to_date.map(|d| d.to_string()).as_deref(),
+        Some("2019-08-09")
+    );
 }
 
 #[test]
 fn two_documents_in_one_file_are_read_in_turn() {
     let p = sample("camt053", "oca-test-camt053-more-than-one-xml_001_02.xml");
     assert_eq!(p.statements.len(), 2);
-    assert!(p.transactions.iter().any(|t| t.locator.starts_with("Document[2]/Stmt[1]/")));
+    assert!(p
+        .transactions
+        .iter()
+        .any(|t| t.locator.starts_with("Document[2]/Stmt[1]/")));
     assert!(p.transactions.iter().all(|t| t.statement_index < 2));
     assert_eq!(p.statements[0].entries, p.statements[1].entries);
 }
@@ -261,11 +462,17 @@ fn two_documents_in_one_file_are_read_in_turn() {
 fn remittance_lines_are_joined_with_one_space() {
     let p = sample("camt053", "oca-test-camt053-wrong-amount_001_04.xml");
     let t = p.transactions.iter().find(|t| t.currency == "EUR").unwrap();
-    assert_eq!(t.remittance_info, "999999 TWINT 1389eba4-c512-4970-86b b-136079d90a42 Payout 20220413 Gross: 490.00 Fees: -6.41");
+    assert_eq!(
+        t.remittance_info,
+        "999999 TWINT 1389eba4-c512-4970-86b b-136079d90a42 Payout 20220413 Gross: 490.00 Fees: -6.41"
+    );
     assert_eq!(t.bank_reference, "220413CH08K40KKR");
     assert_eq!(t.end_to_end_id, "TWINT20220412-101-Merchant-B1");
     assert_eq!(t.counterparty_account, "CH6609000000313087410");
-    assert!(p.warnings.iter().any(|w| w.contains("Stmt[1]/Ntry[2]") && w.contains("without `Amt`")));
+    assert!(p
+        .warnings
+        .iter()
+        .any(|w| w.contains("Stmt[1]/Ntry[2]") && w.contains("without `Amt`")));
 }
 
 #[test]
@@ -292,7 +499,12 @@ fn entry(amount: &str, extra: &str) -> String {
     )
 }
 
-fn assert_error(result: Result<ParsedFile, ParseError>, kind: ErrorKind, line: u64, path: &str) -> ParseError {
+fn assert_error(
+    result: Result<ParsedFile, ParseError>,
+    kind: ErrorKind,
+    line: u64,
+    path: &str,
+) -> ParseError {
     let e = result.expect_err("must be rejected");
     assert_eq!(e.kind, kind, "{e}");
     match &e.location {
@@ -318,7 +530,10 @@ fn predefined_and_character_references_survive_in_text() {
 #[test]
 fn declared_latin1_is_decoded() {
     let mut bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>".to_vec();
-    let body = doc(&entry("1.00", "<AddtlNtryInf>Zahlung M\u{fc}ller</AddtlNtryInf>"));
+    let body = doc(&entry(
+        "1.00",
+        "<AddtlNtryInf>Zahlung M\u{fc}ller</AddtlNtryInf>",
+    ));
     let body = body.split_once("?>").unwrap().1;
     bytes.extend(body.chars().map(|c| u8::try_from(u32::from(c)).unwrap()));
     let p = camt::parse(&Source::new("latin1.xml", &bytes), &ParseOptions::default()).unwrap();
@@ -326,21 +541,40 @@ fn declared_latin1_is_decoded() {
     assert_eq!(p.encoding, "windows-1252");
     // Without the declaration the same bytes are not UTF-8 and are refused.
     let undeclared = &bytes[bytes.iter().position(|&b| b == b'\n').unwrap()..];
-    let e = camt::parse(&Source::new("latin1.xml", undeclared), &ParseOptions::default()).unwrap_err();
+    let e = camt::parse(
+        &Source::new("latin1.xml", undeclared),
+        &ParseOptions::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Encoding);
 }
 
 #[test]
 fn statement_without_entries_checks_opening_against_closing() {
     let bal = |code: &str, amt: &str, ind: &str| {
-        format!("<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"CHF\">{amt}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Dt><Dt>2024-01-02</Dt></Dt></Bal>")
+        format!(
+            "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"CHF\">{amt}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Dt><Dt>2024-01-02</Dt></Dt></Bal>"
+        )
     };
-    let p = parse_str(&doc(&format!("{}{}", bal("OPBD", "5.00", "DBIT"), bal("CLBD", "5", "DBIT")))).unwrap();
+    let p = parse_str(&doc(&format!(
+        "{}{}",
+        bal("OPBD", "5.00", "DBIT"),
+        bal("CLBD", "5", "DBIT")
+    )))
+    .unwrap();
     assert_eq!(p.statements[0].balance_check, BalanceCheck::Pass);
     assert_eq!(p.statements[0].opening_balance, Some(Decimal::new(-500, 2)));
-    let p = parse_str(&doc(&format!("{}{}", bal("OPBD", "5.00", "DBIT"), bal("CLBD", "5", "CRDT")))).unwrap();
+    let p = parse_str(&doc(&format!(
+        "{}{}",
+        bal("OPBD", "5.00", "DBIT"),
+        bal("CLBD", "5", "CRDT")
+    )))
+    .unwrap();
     assert_eq!(p.statements[0].balance_check, BalanceCheck::Fail);
-    assert_eq!(p.statements[0].check_detail, "OPBD -5.00 + entries 0 = -5.00 vs CLBD 5 (diff 10.00)");
+    assert_eq!(
+        p.statements[0].check_detail,
+        "OPBD -5.00 + entries 0 = -5.00 vs CLBD 5 (diff 10.00)"
+    );
 }
 
 #[test]
@@ -354,7 +588,9 @@ fn end_to_end_not_provided_is_no_reference() {
 
 #[test]
 fn prefixed_elements_are_matched_by_local_name() {
-    let xml = doc(&entry("2.50", "")).replace("<Document xmlns=", "<c:Document xmlns:c=").replace("</Document>", "</c:Document>");
+    let xml = doc(&entry("2.50", ""))
+        .replace("<Document xmlns=", "<c:Document xmlns:c=")
+        .replace("</Document>", "</c:Document>");
     let p = parse_str(&xml).unwrap();
     assert_eq!(p.transactions[0].amount, Decimal::new(250, 2));
 }
@@ -377,21 +613,33 @@ fn external_entity_is_refused() {
 #[test]
 fn undeclared_entity_reference_is_refused() {
     let xml = doc("<Ntry>\n<AddtlNtryInf>a &xxe; b</AddtlNtryInf></Ntry>");
-    let e = assert_error(parse_str(&xml), ErrorKind::ForbiddenXml, 9, "Stmt[1]/Ntry[1]/AddtlNtryInf");
+    let e = assert_error(
+        parse_str(&xml),
+        ErrorKind::ForbiddenXml,
+        9,
+        "Stmt[1]/Ntry[1]/AddtlNtryInf",
+    );
     assert!(e.message.contains("`&xxe;`"), "{e}");
 }
 
 #[test]
 fn deep_nesting_hits_the_depth_limit() {
     let depth = 10_000;
-    let xml = format!("<Document xmlns=\"{NS}\">{}{}</Document>", "<a>".repeat(depth), "</a>".repeat(depth));
+    let xml = format!(
+        "<Document xmlns=\"{NS}\">{}{}</Document>",
+        "<a>".repeat(depth),
+        "</a>".repeat(depth)
+    );
     let e = parse_str(&xml).unwrap_err();
     assert_eq!(e.kind, ErrorKind::LimitExceeded, "{e}");
     match e.location {
         Location::Element { line, path } => {
             assert_eq!(line, 1);
             assert!(path.starts_with("Document/a/a/"), "{path}");
-            assert_eq!(path.matches('/').count(), ParseOptions::default().limits.xml_depth_max - 1);
+            assert_eq!(
+                path.matches('/').count(),
+                ParseOptions::default().limits.xml_depth_max - 1
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -414,26 +662,54 @@ fn truncated_document_is_rejected() {
 #[test]
 fn bad_amount_names_the_element() {
     let xml = doc(&format!("{}\n{}", entry("1.00", ""), entry("1,00", "")));
-    let e = assert_error(parse_str(&xml), ErrorKind::InvalidAmount, 16, "Stmt[1]/Ntry[2]/Amt");
+    let e = assert_error(
+        parse_str(&xml),
+        ErrorKind::InvalidAmount,
+        16,
+        "Stmt[1]/Ntry[2]/Amt",
+    );
     assert!(e.message.contains("`1,00`"), "{e}");
     let xml = doc(&entry("-1.00", ""));
-    assert_error(parse_str(&xml), ErrorKind::InvalidAmount, 9, "Stmt[1]/Ntry[1]/Amt");
+    assert_error(
+        parse_str(&xml),
+        ErrorKind::InvalidAmount,
+        9,
+        "Stmt[1]/Ntry[1]/Amt",
+    );
 }
 
 #[test]
 fn bad_date_names_the_element() {
-    let xml = doc(&entry("1.00", "<ValDt><DtTm>2024-02-30T10:00:00</DtTm></ValDt>"));
-    let e = assert_error(parse_str(&xml), ErrorKind::InvalidDate, 13, "Stmt[1]/Ntry[1]/ValDt/DtTm");
+    let xml = doc(&entry(
+        "1.00",
+        "<ValDt><DtTm>2024-02-30T10:00:00</DtTm></ValDt>",
+    ));
+    let e = assert_error(
+        parse_str(&xml),
+        ErrorKind::InvalidDate,
+        13,
+        "Stmt[1]/Ntry[1]/ValDt/DtTm",
+    );
     assert!(e.message.contains("2024-02-30"), "{e}");
 }
 
 #[test]
 fn missing_amount_without_details_is_rejected() {
     let xml = doc("<Ntry>\n<CdtDbtInd>CRDT</CdtDbtInd>\n<Sts>BOOK</Sts>\n</Ntry>");
-    let e = assert_error(parse_str(&xml), ErrorKind::MissingField, 8, "Stmt[1]/Ntry[1]");
+    let e = assert_error(
+        parse_str(&xml),
+        ErrorKind::MissingField,
+        8,
+        "Stmt[1]/Ntry[1]",
+    );
     assert!(e.message.contains("`Amt`"), "{e}");
     let xml = doc("<Ntry>\n<Amt Ccy=\"CHF\">1.00</Amt>\n</Ntry>");
-    assert_error(parse_str(&xml), ErrorKind::MissingField, 8, "Stmt[1]/Ntry[1]");
+    assert_error(
+        parse_str(&xml),
+        ErrorKind::MissingField,
+        8,
+        "Stmt[1]/Ntry[1]",
+    );
 }
 
 #[test]
@@ -471,7 +747,9 @@ mod round_trip {
     }
 
     fn escape(s: &str) -> String {
-        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
     }
 
     fn money(cents: i64) -> (String, &'static str) {
@@ -491,7 +769,11 @@ mod round_trip {
             ));
         }
         // 001.02 writes Sts as text, 001.08 as Sts/Cd.
-        let sts = if version == "08" { "<Sts><Cd>BOOK</Cd></Sts>" } else { "<Sts>BOOK</Sts>" };
+        let sts = if version == "08" {
+            "<Sts><Cd>BOOK</Cd></Sts>"
+        } else {
+            "<Sts>BOOK</Sts>"
+        };
         for e in entries {
             let (amt, ind) = money(e.cents);
             let party = if e.cents < 0 { "Cdtr" } else { "Dbtr" };
@@ -500,7 +782,11 @@ mod round_trip {
             } else {
                 format!("<{party}><Nm>{}</Nm></{party}>", escape(&e.name))
             };
-            let ustrd: String = e.ustrd.iter().map(|u| format!("<Ustrd>{}</Ustrd>", escape(u))).collect();
+            let ustrd: String = e
+                .ustrd
+                .iter()
+                .map(|u| format!("<Ustrd>{}</Ustrd>", escape(u)))
+                .collect();
             let strd = e.scor.as_ref().map_or(String::new(), |r| {
                 format!("<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{r}</Ref></CdtrRefInf></Strd>")
             });
@@ -527,7 +813,14 @@ mod round_trip {
             "[A-Za-z0-9-]{1,20}",
             1u32..=28,
         )
-            .prop_map(|(cents, ustrd, scor, name, e2e, day)| GenEntry { cents, ustrd, scor, name, e2e, day })
+            .prop_map(|(cents, ustrd, scor, name, e2e, day)| GenEntry {
+                cents,
+                ustrd,
+                scor,
+                name,
+                e2e,
+                day,
+            })
     }
 
     proptest! {
@@ -565,4 +858,60 @@ mod round_trip {
             prop_assert_eq!(p.format, Some(Format::Camt053));
         }
     }
+}
+
+/// Throughput on one core (PERFORMANCE target: 200 MB/s). Run with
+/// `cargo test --release --test camt -- --ignored throughput --nocapture`.
+#[test]
+#[ignore = "benchmark; run in release"]
+fn throughput() {
+    let path = common::samples_dir().join("camt053/subite-BE68-202411_001_02.xml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let (start, end) = (
+        text.find("<Ntry>").unwrap(),
+        text.rfind("</Ntry>").unwrap() + "</Ntry>".len(),
+    );
+    let block = &text[start..end];
+    let copies = (64 << 20) / block.len() + 1;
+    let mut big = String::with_capacity(text.len() + copies * block.len());
+    big.push_str(&text[..start]);
+    for _ in 0..copies {
+        big.push_str(block);
+    }
+    big.push_str(&text[end..]);
+    let source = Source::new("big.xml", big.as_bytes());
+    // CPU time as well as wall time: the build machine is shared, and wall
+    // time there measures the neighbours.
+    let cpu_before = cpu_seconds();
+    let started = std::time::Instant::now();
+    let parsed = camt::parse(&source, &ParseOptions::default()).unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
+    let mb = big.len() as f64 / 1e6;
+    println!(
+        "camt: {mb:.0} MB, {} transactions in {seconds:.2} s wall ({:.0} MB/s), {cpu:.2} s CPU ({:.0} MB/s)",
+        parsed.transactions.len(),
+        mb / seconds,
+        mb / cpu.max(0.01)
+    );
+}
+
+/// User + system CPU seconds of this process (Linux `/proc/self/stat`, in
+/// clock ticks of 1/100 s); 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    /// `USER_HZ` on every Linux the CI runs on.
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the `(comm)` part; utime and stime are fields 14 and 15.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / TICKS_PER_SECOND
 }

@@ -181,7 +181,11 @@ pub(crate) fn plan_split(entry: &EntryData, entry_amount: &Money, entry_sign: Si
 /// Signed sum of the detail amounts, or `None` when one has no amount or
 /// (given `ccy`) is in another currency. A detail without `CdtDbtInd`
 /// takes the entry's direction.
-pub(crate) fn details_sum(details: &[TxData], entry_sign: Sign, ccy: Option<&str>) -> Option<Decimal> {
+pub(crate) fn details_sum(
+    details: &[TxData],
+    entry_sign: Sign,
+    ccy: Option<&str>,
+) -> Option<Decimal> {
     let mut sum = Decimal::ZERO;
     for detail in details {
         let money = detail.stated_amount()?;
@@ -197,7 +201,11 @@ pub(crate) fn details_sum(details: &[TxData], entry_sign: Sign, ccy: Option<&str
 /// the warning: `3 TxDtls amounts sum to 9.5 CHF`.
 pub(crate) fn describe_details(details: &[TxData], entry_sign: Sign) -> String {
     let n = details.len();
-    let Some(first) = details.iter().map(TxData::stated_amount).collect::<Option<Vec<_>>>() else {
+    let Some(first) = details
+        .iter()
+        .map(TxData::stated_amount)
+        .collect::<Option<Vec<_>>>()
+    else {
         return format!("{n} `TxDtls`, not all with an amount");
     };
     let ccy = first.first().map_or("", |m| m.ccy.as_str());
@@ -235,8 +243,16 @@ pub(crate) fn transaction(
         c => c,
     };
     StatementTransaction {
-        source_line: if detail.line > 0 { detail.line } else { entry.line },
-        locator: if detail.locator.is_empty() { entry.locator.clone() } else { detail.locator.clone() },
+        source_line: if detail.line > 0 {
+            detail.line
+        } else {
+            entry.line
+        },
+        locator: if detail.locator.is_empty() {
+            entry.locator.clone()
+        } else {
+            detail.locator.clone()
+        },
         currency: amount.ccy.clone(),
         amount: sign.apply(amount.value),
         booking_date: entry.booking_date,
@@ -270,7 +286,9 @@ pub(crate) fn merge_details(entry: &EntryData) -> TxData {
     let mut ends: Vec<&str> = Vec::new();
     for detail in &entry.details {
         join_space(&mut merged.unstructured, detail.remittance());
-        merged.structured_refs.extend(detail.structured_refs.iter().cloned());
+        merged
+            .structured_refs
+            .extend(detail.structured_refs.iter().cloned());
         let e2e = end_to_end(&detail.end_to_end_id);
         if !e2e.is_empty() && !ends.contains(&e2e) {
             ends.push(e2e);
@@ -384,16 +402,28 @@ pub(crate) fn balance_check(
                 (None, _) => "no opening balance (OPBD or PRCD)",
                 _ => "no closing balance (CLBD)",
             };
-            return CheckOutcome { check: BalanceCheck::NotCheckable, detail: detail.to_string() };
+            return CheckOutcome {
+                check: BalanceCheck::NotCheckable,
+                detail: detail.to_string(),
+            };
         }
     };
     let Some(computed) = opening.value.checked_add(entries_sum) else {
-        return CheckOutcome { check: BalanceCheck::Fail, detail: "opening + entries overflows".to_string() };
+        return CheckOutcome {
+            check: BalanceCheck::Fail,
+            detail: "opening + entries overflows".to_string(),
+        };
     };
     if computed == closing.value {
-        return CheckOutcome { check: BalanceCheck::Pass, detail: String::new() };
+        return CheckOutcome {
+            check: BalanceCheck::Pass,
+            detail: String::new(),
+        };
     }
-    let diff = closing.value.checked_sub(computed).map_or_else(|| "overflow".to_string(), |d| d.to_string());
+    let diff = closing
+        .value
+        .checked_sub(computed)
+        .map_or_else(|| "overflow".to_string(), |d| d.to_string());
     CheckOutcome {
         check: BalanceCheck::Fail,
         detail: format!(
@@ -408,11 +438,18 @@ mod tests {
     use super::*;
 
     fn money(v: &str, ccy: &str) -> Money {
-        Money { value: v.parse().unwrap(), ccy: ccy.into() }
+        Money {
+            value: v.parse().unwrap(),
+            ccy: ccy.into(),
+        }
     }
 
     fn detail(v: Option<&str>, sign: Option<Sign>) -> TxData {
-        TxData { amount: v.map(|v| money(v, "EUR")), sign, ..TxData::default() }
+        TxData {
+            amount: v.map(|v| money(v, "EUR")),
+            sign,
+            ..TxData::default()
+        }
     }
 
     #[test]
@@ -421,11 +458,17 @@ mod tests {
         let mut entry = EntryData::default();
         assert_eq!(plan_split(&entry, &amount, Sign::Debit), Split::EntryOnly);
         entry.details = vec![detail(None, None)];
-        assert_eq!(plan_split(&entry, &amount, Sign::Debit), Split::SingleDetail);
+        assert_eq!(
+            plan_split(&entry, &amount, Sign::Debit),
+            Split::SingleDetail
+        );
         entry.details = vec![detail(Some("3.50"), None), detail(Some("2.50"), None)];
         assert_eq!(plan_split(&entry, &amount, Sign::Debit), Split::PerDetail);
         // Mixed directions under a net entry (LT camt.054).
-        entry.details = vec![detail(Some("10.00"), Some(Sign::Credit)), detail(Some("16.00"), Some(Sign::Debit))];
+        entry.details = vec![
+            detail(Some("10.00"), Some(Sign::Credit)),
+            detail(Some("16.00"), Some(Sign::Debit)),
+        ];
         assert_eq!(plan_split(&entry, &amount, Sign::Debit), Split::PerDetail);
         entry.details = vec![detail(Some("3.50"), None), detail(None, None)];
         assert_eq!(plan_split(&entry, &amount, Sign::Debit), Split::Whole);
@@ -439,18 +482,45 @@ mod tests {
 
     #[test]
     fn check_detail_reads_like_the_notes() {
-        let bal = |code: &str, v: &str| SignedBalance { code: code.into(), value: v.parse().unwrap(), ccy: "EUR".into() };
-        let out = balance_check(Some(&bal("OPBD", "18.15")), Some(&bal("CLBD", "-27.00")), "8.85".parse().unwrap());
+        let bal = |code: &str, v: &str| SignedBalance {
+            code: code.into(),
+            value: v.parse().unwrap(),
+            ccy: "EUR".into(),
+        };
+        let out = balance_check(
+            Some(&bal("OPBD", "18.15")),
+            Some(&bal("CLBD", "-27.00")),
+            "8.85".parse().unwrap(),
+        );
         assert_eq!(out.check, BalanceCheck::Fail);
-        assert_eq!(out.detail, "OPBD 18.15 + entries 8.85 = 27.00 vs CLBD -27.00 (diff -54.00)");
-        let out = balance_check(Some(&bal("PRCD", "8.50")), Some(&bal("CLBD", "13.500")), "5.00".parse().unwrap());
-        assert_eq!(out, CheckOutcome { check: BalanceCheck::Pass, detail: String::new() });
-        assert_eq!(balance_check(None, Some(&bal("CLBD", "1")), Decimal::ZERO).check, BalanceCheck::NotCheckable);
+        assert_eq!(
+            out.detail,
+            "OPBD 18.15 + entries 8.85 = 27.00 vs CLBD -27.00 (diff -54.00)"
+        );
+        let out = balance_check(
+            Some(&bal("PRCD", "8.50")),
+            Some(&bal("CLBD", "13.500")),
+            "5.00".parse().unwrap(),
+        );
+        assert_eq!(
+            out,
+            CheckOutcome {
+                check: BalanceCheck::Pass,
+                detail: String::new()
+            }
+        );
+        assert_eq!(
+            balance_check(None, Some(&bal("CLBD", "1")), Decimal::ZERO).check,
+            BalanceCheck::NotCheckable
+        );
     }
 
     #[test]
     fn bank_tx_code_forms() {
-        let mut code = BankTxCode { proprietary: "NTRF+166".into(), ..BankTxCode::default() };
+        let mut code = BankTxCode {
+            proprietary: "NTRF+166".into(),
+            ..BankTxCode::default()
+        };
         assert_eq!(code.render(), "NTRF+166");
         code.domain = "PMNT".into();
         code.family = "RCDT".into();

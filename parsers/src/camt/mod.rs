@@ -27,10 +27,12 @@ mod assemble;
 mod tag;
 
 use crate::{
-    BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile, Source, Statement,
+    BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
+    Source, Statement,
 };
 use assemble::{
-    BalanceData, BankTxCode, EntryData, EntryMoney, Money, SignedBalance, Sign, Split, TxData, join_space,
+    join_space, BalanceData, BankTxCode, EntryData, EntryMoney, Money, Sign, SignedBalance, Split,
+    TxData,
 };
 use chrono::NaiveDate;
 use quick_xml::events::{BytesRef, BytesStart, Event};
@@ -70,7 +72,8 @@ pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, 
         Some(configured) => Some(configured),
         None => declared.filter(|l| !is_utf8_label(l)),
     };
-    let (text, encoding) = crate::encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, label)?;
+    let (text, encoding) =
+        crate::encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, label)?;
     let mut reader = CamtReader::new(source.name, &text, options);
     reader.run()?;
     let mut parsed = reader.out;
@@ -91,7 +94,10 @@ fn declared_encoding(bytes: &[u8]) -> Option<&str> {
     }
     let decl = &head[..memchr::memmem::find(head, b"?>")?];
     let at = memchr::memmem::find(decl, b"encoding")? + b"encoding".len();
-    let rest = decl[at..].trim_ascii_start().strip_prefix(b"=")?.trim_ascii_start();
+    let rest = decl[at..]
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
     let quote = *rest.first().filter(|q| **q == b'"' || **q == b'\'')?;
     let value = &rest[1..];
     let end = memchr::memchr(quote, value)?;
@@ -107,17 +113,20 @@ fn is_utf8_label(label: &str) -> bool {
 /// `ISO:camt.053.001.02:APC:STUZZA:payments:003`.
 fn namespace_version(namespace: &str) -> Option<(u32, u32)> {
     let at = memchr::memmem::find(namespace.as_bytes(), b"camt.05")?;
-    let rest = namespace[at + "camt.".len()..].as_bytes();
+    let rest = &namespace.as_bytes()[at + "camt.".len()..];
     // "05x.001.NN": message, separator, variant 001, separator, version.
     if rest.len() < 10 || &rest[3..8] != b".001." {
         return None;
     }
     let digits = |b: &[u8]| -> Option<u32> {
-        b.iter().try_fold(0u32, |acc, d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
+        b.iter().try_fold(0u32, |acc, d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
     };
     let message = digits(&rest[..3])?;
     let version = digits(&rest[8..10])?;
-    ((52..=54).contains(&message) && (1..=VERSION_MAX).contains(&version)).then_some((message, version))
+    ((52..=54).contains(&message) && (1..=VERSION_MAX).contains(&version))
+        .then_some((message, version))
 }
 
 /// Per-document state.
@@ -275,7 +284,11 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             ));
         }
         if self.documents == 0 {
-            return Err(self.error_at_offset(0, ErrorKind::Structure, "no XML element found".to_string()));
+            return Err(self.error_at_offset(
+                0,
+                ErrorKind::Structure,
+                "no XML element found".to_string(),
+            ));
         }
         Ok(())
     }
@@ -297,8 +310,11 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         // The qualified name borrowed from the input itself (it follows `<`),
         // so the element stack never allocates.
         let qname_len = e.name().as_ref().len();
-        let qname = self.text.get(pos + 1..pos + 1 + qname_len).unwrap_or_default();
-        let local = qname.rsplit(':').next().unwrap_or(qname);
+        let qname = self
+            .text
+            .get(pos + 1..pos + 1 + qname_len)
+            .unwrap_or_default();
+        let local = local_name(qname);
         let tag = Tag::from_local(local);
         let parent = self.tags.last().copied();
         self.tags.push(tag);
@@ -321,7 +337,14 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                     if let Some(s) = self.statement.as_mut() {
                         s.balance_count += 1;
                         let locator = format!("{}/Bal[{}]", s.locator, s.balance_count);
-                        self.balance = Some((depth, BalanceData { locator, line, ..BalanceData::default() }));
+                        self.balance = Some((
+                            depth,
+                            BalanceData {
+                                locator,
+                                line,
+                                ..BalanceData::default()
+                            },
+                        ));
                     }
                 }
                 Tag::Ntry if under_statement && self.entry.is_none() => {
@@ -329,7 +352,14 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                     if let Some(s) = self.statement.as_mut() {
                         s.entry_count += 1;
                         let locator = format!("{}/Ntry[{}]", s.locator, s.entry_count);
-                        self.entry = Some((depth, EntryData { locator, line, ..EntryData::default() }));
+                        self.entry = Some((
+                            depth,
+                            EntryData {
+                                locator,
+                                line,
+                                ..EntryData::default()
+                            },
+                        ));
                     }
                 }
                 Tag::TxDtls
@@ -339,8 +369,19 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                 {
                     let line = self.line_at(pos);
                     if let Some((_, entry)) = self.entry.as_ref() {
-                        let locator = format!("{}/NtryDtls/TxDtls[{}]", entry.locator, entry.details.len() + 1);
-                        self.detail = Some((depth, TxData { locator, line, ..TxData::default() }));
+                        let locator = format!(
+                            "{}/NtryDtls/TxDtls[{}]",
+                            entry.locator,
+                            entry.details.len() + 1
+                        );
+                        self.detail = Some((
+                            depth,
+                            TxData {
+                                locator,
+                                line,
+                                ..TxData::default()
+                            },
+                        ));
                     }
                 }
                 Tag::Amt => self.read_currency(e, depth)?,
@@ -360,7 +401,8 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         self.capture = false;
         let tag = self.tags[depth];
         if self.detail.as_ref().is_some_and(|(d, _)| *d == depth) {
-            if let (Some((_, detail)), Some((_, entry))) = (self.detail.take(), self.entry.as_mut()) {
+            if let (Some((_, detail)), Some((_, entry))) = (self.detail.take(), self.entry.as_mut())
+            {
                 entry.details.push(detail);
             }
         } else if self.entry.as_ref().is_some_and(|(d, _)| *d == depth) {
@@ -441,7 +483,13 @@ impl<'a, 'o> CamtReader<'a, 'o> {
 
     // ----- document and message -----------------------------------------
 
-    fn start_document(&mut self, e: &BytesStart<'_>, tag: Tag, qname: &str, pos: usize) -> Result<(), ParseError> {
+    fn start_document(
+        &mut self,
+        e: &BytesStart<'_>,
+        tag: Tag,
+        qname: &str,
+        pos: usize,
+    ) -> Result<(), ParseError> {
         if tag != Tag::Document && !tag.is_message() {
             return Err(self.error_at_offset(
                 pos,
@@ -450,15 +498,14 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             ));
         }
         self.documents += 1;
-        self.document =
-            Some(Document {
-                index: self.documents,
-                message: None,
-                statements: 0,
-                namespace_message: None,
-                message_pos: pos,
-                message_path: String::new(),
-            });
+        self.document = Some(Document {
+            index: self.documents,
+            message: None,
+            statements: 0,
+            namespace_message: None,
+            message_pos: pos,
+            message_path: String::new(),
+        });
         self.check_namespace(e, qname, 0)?;
         if tag.is_message() {
             self.start_message(tag, 0)?;
@@ -468,12 +515,21 @@ impl<'a, 'o> CamtReader<'a, 'o> {
 
     /// Requires that a declared namespace names a camt.052/053/054 version
     /// (RELIABILITY row 20); elements are still matched by local name.
-    fn check_namespace(&mut self, e: &BytesStart<'_>, qname: &str, depth: usize) -> Result<(), ParseError> {
+    fn check_namespace(
+        &mut self,
+        e: &BytesStart<'_>,
+        qname: &str,
+        depth: usize,
+    ) -> Result<(), ParseError> {
         let prefix = qname.rsplit_once(':').map(|(p, _)| p);
         let mut namespace = None;
         for attr in e.attributes() {
             let attr = attr.map_err(|err| {
-                self.error_at(depth, ErrorKind::Structure, format!("malformed attribute on `{qname}`: {err}"))
+                self.error_at(
+                    depth,
+                    ErrorKind::Structure,
+                    format!("malformed attribute on `{qname}`: {err}"),
+                )
             })?;
             let key = attr.key.as_ref();
             let binds = match prefix {
@@ -533,14 +589,16 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         let line = self.line_of(self.frames[depth].1);
         let name = self.frames[depth].0;
         if let Some(m) = mismatch {
-            self.out
-                .warnings
-                .push(format!("line {line} `{name}`: namespace says camt.0{m} but the message is {}", format.as_str()));
+            self.out.warnings.push(format!(
+                "line {line} `{name}`: namespace says camt.0{m} but the message is {}",
+                format.as_str()
+            ));
         }
         if previous.is_some_and(|p| p != format) {
-            self.out
-                .warnings
-                .push(format!("line {line} `{name}`: a {} message follows another message type", format.as_str()));
+            self.out.warnings.push(format!(
+                "line {line} `{name}`: a {} message follows another message type",
+                format.as_str()
+            ));
         }
         Ok(())
     }
@@ -570,7 +628,10 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             return Err(ParseError::new(
                 self.file,
                 Some(FORMAT_NAME),
-                Location::Element { line: self.line_of(doc.message_pos), path: doc.message_path },
+                Location::Element {
+                    line: self.line_of(doc.message_pos),
+                    path: doc.message_path,
+                },
                 ErrorKind::MissingField,
                 format!(
                     "`{message_name}` holds no `{child}`: a camt message carries at least one statement (document {})",
@@ -583,7 +644,12 @@ impl<'a, 'o> CamtReader<'a, 'o> {
 
     // ----- statement ----------------------------------------------------
 
-    fn start_statement(&mut self, local: &'a str, pos: usize, depth: usize) -> Result<(), ParseError> {
+    fn start_statement(
+        &mut self,
+        local: &'a str,
+        pos: usize,
+        depth: usize,
+    ) -> Result<(), ParseError> {
         let line = self.line_at(pos);
         let Some(doc) = self.document.as_mut() else {
             return Ok(());
@@ -624,7 +690,11 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         let Some(s) = self.statement.take() else {
             return Ok(());
         };
-        let account = if s.iban.is_empty() { s.account_other.clone() } else { s.iban.clone() };
+        let account = if s.iban.is_empty() {
+            s.account_other.clone()
+        } else {
+            s.iban.clone()
+        };
         let currency = if !s.currency.is_empty() {
             s.currency.clone()
         } else if let Some(b) = s.balances.iter().find_map(|b| b.amount.as_ref()) {
@@ -632,7 +702,8 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         } else {
             s.first_entry_ccy.clone()
         };
-        let warn_at = |line: u64, locator: &str, msg: String| format!("line {line} `{locator}`: {msg}");
+        let warn_at =
+            |line: u64, locator: &str, msg: String| format!("line {line} `{locator}`: {msg}");
 
         // Balances: sign from CdtDbtInd, DBIT negative.
         let mut opening_booked = None;
@@ -640,16 +711,28 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         let mut closing = None;
         for b in &s.balances {
             let Some(amount) = &b.amount else {
-                self.out.warnings.push(warn_at(b.line, &b.locator, format!("balance `{}` without `Amt` ignored", b.code)));
+                self.out.warnings.push(warn_at(
+                    b.line,
+                    &b.locator,
+                    format!("balance `{}` without `Amt` ignored", b.code),
+                ));
                 continue;
             };
             let sign = b.sign.unwrap_or_else(|| {
                 // Schema-invalid but real (LT central bank): an unsigned
                 // balance reads as a credit balance.
-                self.out.warnings.push(warn_at(b.line, &b.locator, "balance without `CdtDbtInd` read as CRDT".to_string()));
+                self.out.warnings.push(warn_at(
+                    b.line,
+                    &b.locator,
+                    "balance without `CdtDbtInd` read as CRDT".to_string(),
+                ));
                 Sign::Credit
             });
-            let signed = SignedBalance { code: b.code.clone(), value: sign.apply(amount.value), ccy: amount.ccy.clone() };
+            let signed = SignedBalance {
+                code: b.code.clone(),
+                value: sign.apply(amount.value),
+                ccy: amount.ccy.clone(),
+            };
             let slot = match b.code.as_str() {
                 "OPBD" => &mut opening_booked,
                 "PRCD" => &mut previous_closing,
@@ -674,7 +757,9 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         for m in s.entries.iter().filter(|m| m.booked) {
             let value = if currency.is_empty() || m.amount.ccy == currency {
                 m.amount.value
-            } else if let Some((alt, element)) = m.alternatives.iter().find(|(alt, _)| alt.ccy == currency) {
+            } else if let Some((alt, element)) =
+                m.alternatives.iter().find(|(alt, _)| alt.ccy == currency)
+            {
                 self.out.warnings.push(warn_at(
                     m.line,
                     &m.locator,
@@ -692,21 +777,29 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                 ));
                 m.amount.value
             };
-            entries_sum = entries_sum.checked_add(m.sign.apply(value)).ok_or_else(|| {
-                ParseError::new(
-                    self.file,
-                    Some(FORMAT_NAME),
-                    Location::Element { line: m.line, path: m.locator.clone() },
-                    ErrorKind::InvalidAmount,
-                    "sum of entries overflows".to_string(),
-                )
-            })?;
+            entries_sum = entries_sum
+                .checked_add(m.sign.apply(value))
+                .ok_or_else(|| {
+                    ParseError::new(
+                        self.file,
+                        Some(FORMAT_NAME),
+                        Location::Element {
+                            line: m.line,
+                            path: m.locator.clone(),
+                        },
+                        ErrorKind::InvalidAmount,
+                        "sum of entries overflows".to_string(),
+                    )
+                })?;
         }
         if s.entries_without_status > 0 {
             self.out.warnings.push(warn_at(
                 s.line,
                 &s.locator,
-                format!("{} `Ntry` without `Sts` read as booked", s.entries_without_status),
+                format!(
+                    "{} `Ntry` without `Sts` read as booked",
+                    s.entries_without_status
+                ),
             ));
         }
         let outcome = assemble::balance_check(opening.as_ref(), closing.as_ref(), entries_sum);
@@ -716,7 +809,11 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         let statement = Statement {
             format: Some(s.format),
             statement_id: s.id,
-            sequence: if s.sequence_electronic.is_empty() { s.sequence_legal } else { s.sequence_electronic },
+            sequence: if s.sequence_electronic.is_empty() {
+                s.sequence_legal
+            } else {
+                s.sequence_electronic
+            },
             account,
             currency,
             from_date: s.from_date,
@@ -730,7 +827,9 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             source_line: s.line,
         };
         debug_assert_eq!(s.index, self.out.statements.len());
-        debug_assert!(statement.balance_check != BalanceCheck::Pass || statement.check_detail.is_empty());
+        debug_assert!(
+            statement.balance_check != BalanceCheck::Pass || statement.check_detail.is_empty()
+        );
         self.out.statements.push(statement);
         Ok(())
     }
@@ -784,14 +883,31 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             });
         }
         match assemble::plan_split(&entry, &amount, sign) {
-            Split::EntryOnly => self.push_tx(assemble::transaction(&entry, None, sign, &amount, status))?,
+            Split::EntryOnly => {
+                self.push_tx(assemble::transaction(&entry, None, sign, &amount, status))?
+            }
             Split::SingleDetail => {
-                self.push_tx(assemble::transaction(&entry, entry.details.first(), sign, &amount, status))?;
+                self.push_tx(assemble::transaction(
+                    &entry,
+                    entry.details.first(),
+                    sign,
+                    &amount,
+                    status,
+                ))?;
             }
             Split::PerDetail => {
                 for detail in &entry.details {
-                    let money = detail.stated_amount().cloned().unwrap_or_else(|| amount.clone());
-                    let tx = assemble::transaction(&entry, Some(detail), detail.sign.unwrap_or(sign), &money, status);
+                    let money = detail
+                        .stated_amount()
+                        .cloned()
+                        .unwrap_or_else(|| amount.clone());
+                    let tx = assemble::transaction(
+                        &entry,
+                        Some(detail),
+                        detail.sign.unwrap_or(sign),
+                        &money,
+                        status,
+                    );
                     self.push_tx(tx)?;
                 }
             }
@@ -839,7 +955,13 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         ));
         for detail in &entry.details {
             if let Some(money) = detail.stated_amount() {
-                let tx = assemble::transaction(&entry, Some(detail), detail.sign.unwrap_or(sign), money, status);
+                let tx = assemble::transaction(
+                    &entry,
+                    Some(detail),
+                    detail.sign.unwrap_or(sign),
+                    money,
+                    status,
+                );
                 self.push_tx(tx)?;
             }
         }
@@ -851,9 +973,15 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             return Err(ParseError::new(
                 self.file,
                 Some(FORMAT_NAME),
-                Location::Element { line: tx.source_line, path: tx.locator },
+                Location::Element {
+                    line: tx.source_line,
+                    path: tx.locator,
+                },
                 ErrorKind::LimitExceeded,
-                format!("more than {} transactions (limit `records_max`)", self.options.limits.records_max),
+                format!(
+                    "more than {} transactions (limit `records_max`)",
+                    self.options.limits.records_max
+                ),
             ));
         }
         tx.statement_index = self.statement.as_ref().map_or(0, |s| s.index);
@@ -1045,8 +1173,13 @@ impl<'a, 'o> CamtReader<'a, 'o> {
     fn read_currency(&mut self, e: &BytesStart<'_>, depth: usize) -> Result<(), ParseError> {
         self.amount_ccy.clear();
         for attr in e.attributes() {
-            let attr = attr
-                .map_err(|err| self.error_at(depth, ErrorKind::Structure, format!("malformed attribute on `Amt`: {err}")))?;
+            let attr = attr.map_err(|err| {
+                self.error_at(
+                    depth,
+                    ErrorKind::Structure,
+                    format!("malformed attribute on `Amt`: {err}"),
+                )
+            })?;
             if attr.key.local_name().as_ref() == "Ccy" {
                 self.amount_ccy.push_str(attr.value.trim());
             }
@@ -1065,7 +1198,11 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         })?;
         let ccy = &self.amount_ccy;
         if ccy.is_empty() {
-            return Err(self.error_at(depth, ErrorKind::MissingField, "`Amt` without `Ccy` attribute".to_string()));
+            return Err(self.error_at(
+                depth,
+                ErrorKind::MissingField,
+                "`Amt` without `Ccy` attribute".to_string(),
+            ));
         }
         if ccy.len() != 3 || !ccy.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(self.error_at(
@@ -1074,7 +1211,10 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                 format!("currency `{ccy}` is not a three-letter ISO 4217 code"),
             ));
         }
-        Ok(Money { value, ccy: ccy.clone() })
+        Ok(Money {
+            value,
+            ccy: ccy.clone(),
+        })
     }
 
     fn sign(&self, depth: usize) -> Result<Sign, ParseError> {
@@ -1098,7 +1238,10 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             self.error_at(
                 depth,
                 ErrorKind::InvalidDate,
-                format!("date `{text}` is not an ISO date `YYYY-MM-DD`{}", if datetime { "Thh:mm:ss" } else { "" }),
+                format!(
+                    "date `{text}` is not an ISO date `YYYY-MM-DD`{}",
+                    if datetime { "Thh:mm:ss" } else { "" }
+                ),
             )
         })
     }
@@ -1108,7 +1251,8 @@ impl<'a, 'o> CamtReader<'a, 'o> {
     /// Line of a byte offset at or after the last one asked for.
     fn line_at(&mut self, pos: usize) -> u64 {
         if pos >= self.counted_pos {
-            let newlines = memchr::memchr_iter(b'\n', &self.text.as_bytes()[self.counted_pos..pos]).count();
+            let newlines =
+                memchr::memchr_iter(b'\n', &self.text.as_bytes()[self.counted_pos..pos]).count();
             self.counted_line += newlines as u64;
             self.counted_pos = pos;
             self.counted_line
@@ -1130,7 +1274,9 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             self.detail.as_ref().map(|(d, t)| (*d, t.locator.as_str())),
             self.entry.as_ref().map(|(d, e)| (*d, e.locator.as_str())),
             self.balance.as_ref().map(|(d, b)| (*d, b.locator.as_str())),
-            self.statement.as_ref().map(|s| (s.depth, s.locator.as_str())),
+            self.statement
+                .as_ref()
+                .map(|s| (s.depth, s.locator.as_str())),
         ];
         let (start, mut path) = match containers.into_iter().flatten().find(|(d, _)| *d <= depth) {
             Some((d, locator)) => (d + 1, locator.to_string()),
@@ -1140,24 +1286,47 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             if !path.is_empty() {
                 path.push('/');
             }
-            path.push_str(name.rsplit(':').next().unwrap_or(name));
+            path.push_str(local_name(name));
         }
         path
     }
 
     fn location(&self, depth: usize) -> Location {
         let pos = self.frames.get(depth).map_or(0, |f| f.1);
-        Location::Element { line: self.line_of(pos), path: self.path(depth) }
+        Location::Element {
+            line: self.line_of(pos),
+            path: self.path(depth),
+        }
     }
 
     fn error_at(&self, depth: usize, kind: ErrorKind, message: String) -> ParseError {
-        ParseError::new(self.file, Some(FORMAT_NAME), self.location(depth), kind, message)
+        ParseError::new(
+            self.file,
+            Some(FORMAT_NAME),
+            self.location(depth),
+            kind,
+            message,
+        )
     }
 
     /// An error at a byte offset inside the innermost open element.
     fn error_at_offset(&self, pos: usize, kind: ErrorKind, message: String) -> ParseError {
-        let path = self.frames.len().checked_sub(1).map(|d| self.path(d)).unwrap_or_default();
-        ParseError::new(self.file, Some(FORMAT_NAME), Location::Element { line: self.line_of(pos), path }, kind, message)
+        let path = self
+            .frames
+            .len()
+            .checked_sub(1)
+            .map(|d| self.path(d))
+            .unwrap_or_default();
+        ParseError::new(
+            self.file,
+            Some(FORMAT_NAME),
+            Location::Element {
+                line: self.line_of(pos),
+                path,
+            },
+            kind,
+            message,
+        )
     }
 
     fn xml_error(&self, pos: usize, e: &quick_xml::Error) -> ParseError {
@@ -1187,10 +1356,21 @@ fn entry_error(file: &str, entry: &EntryData, kind: ErrorKind, message: String) 
     ParseError::new(
         file,
         Some(FORMAT_NAME),
-        Location::Element { line: entry.line, path: entry.locator.clone() },
+        Location::Element {
+            line: entry.line,
+            path: entry.locator.clone(),
+        },
         kind,
         message,
     )
+}
+
+/// The part of a qualified name after its namespace prefix.
+fn local_name(qname: &str) -> &str {
+    match memchr::memrchr(b':', qname.as_bytes()) {
+        Some(colon) => &qname[colon + 1..],
+        None => qname,
+    }
 }
 
 fn message_format(tag: Tag) -> Format {
@@ -1215,7 +1395,9 @@ fn parse_date(text: &str, datetime: bool) -> Option<NaiveDate> {
         _ => return None,
     }
     let num = |s: &[u8]| -> Option<u32> {
-        s.iter().try_fold(0u32, |acc, d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
+        s.iter().try_fold(0u32, |acc, d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
     };
     let year = i32::try_from(num(&b[..4])?).ok()?;
     NaiveDate::from_ymd_opt(year, num(&b[5..7])?, num(&b[8..10])?)
@@ -1226,7 +1408,8 @@ fn parse_date(text: &str, datetime: bool) -> Option<NaiveDate> {
 fn is_account_id(rel: &[Tag]) -> bool {
     matches!(
         rel,
-        [Tag::Id, Tag::Iban | Tag::Bban | Tag::Upic] | [Tag::Id, Tag::Othr | Tag::PrtryAcct, Tag::Id]
+        [Tag::Id, Tag::Iban | Tag::Bban | Tag::Upic]
+            | [Tag::Id, Tag::Othr | Tag::PrtryAcct, Tag::Id]
     )
 }
 
@@ -1257,7 +1440,9 @@ fn detail_field(rel: &[Tag]) -> Option<DetailField> {
         [RltdPties, Cdtr, Nm] | [RltdPties, Cdtr, Pty, Nm] => DetailField::CreditorName,
         [RltdPties, CdtrAcct, id @ ..] if is_account_id(id) => DetailField::CreditorAccount,
         [RmtInf, Ustrd] => DetailField::Unstructured,
-        [RmtInf, Strd, CdtrRefInf, Ref] | [RmtInf, Strd, RfrdDocInf, Nb] => DetailField::StructuredRef,
+        [RmtInf, Strd, CdtrRefInf, Ref] | [RmtInf, Strd, RfrdDocInf, Nb] => {
+            DetailField::StructuredRef
+        }
         [AddtlTxInf] => DetailField::AdditionalInfo,
         _ => return None,
     })
@@ -1299,19 +1484,43 @@ mod tests {
 
     #[test]
     fn namespaces() {
-        assert_eq!(namespace_version("urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"), Some((53, 8)));
-        assert_eq!(namespace_version("ISO:camt.053.001.02:APC:STUZZA:payments:003"), Some((53, 2)));
-        assert_eq!(namespace_version("urn:iso:std:iso:20022:tech:xsd:camt.052.001.13"), Some((52, 13)));
-        assert_eq!(namespace_version("urn:iso:std:iso:20022:tech:xsd:camt.053.001.14"), None);
-        assert_eq!(namespace_version("urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"), None);
+        assert_eq!(
+            namespace_version("urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"),
+            Some((53, 8))
+        );
+        assert_eq!(
+            namespace_version("ISO:camt.053.001.02:APC:STUZZA:payments:003"),
+            Some((53, 2))
+        );
+        assert_eq!(
+            namespace_version("urn:iso:std:iso:20022:tech:xsd:camt.052.001.13"),
+            Some((52, 13))
+        );
+        assert_eq!(
+            namespace_version("urn:iso:std:iso:20022:tech:xsd:camt.053.001.14"),
+            None
+        );
+        assert_eq!(
+            namespace_version("urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"),
+            None
+        );
         assert_eq!(namespace_version("urn:weird-namespace"), None);
     }
 
     #[test]
     fn declared_encodings() {
-        assert_eq!(declared_encoding(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>"), Some("ISO-8859-1"));
-        assert_eq!(declared_encoding(b"\xEF\xBB\xBF <?xml version='1.0' encoding = 'utf-8'?>"), Some("utf-8"));
-        assert_eq!(declared_encoding(b"<?xml version=\"1.0\"?><Document/>"), None);
+        assert_eq!(
+            declared_encoding(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>"),
+            Some("ISO-8859-1")
+        );
+        assert_eq!(
+            declared_encoding(b"\xEF\xBB\xBF <?xml version='1.0' encoding = 'utf-8'?>"),
+            Some("utf-8")
+        );
+        assert_eq!(
+            declared_encoding(b"<?xml version=\"1.0\"?><Document/>"),
+            None
+        );
         assert_eq!(declared_encoding(b"<Document/>"), None);
     }
 

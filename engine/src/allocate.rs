@@ -12,8 +12,31 @@ use crate::model::{
     Application, Batch, CustomerIdx, DeductionReason, ItemIdx, PassStats, ReasonCode, Rule,
     Suggestion, TxnIdx,
 };
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use std::cmp::Ordering;
+use std::collections::HashSet;
+
+/// Decimal places of a currency's minor unit (ISO 4217 list, pinned); 2 for
+/// currencies not listed.
+pub fn currency_exponent(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    }
+}
+
+/// The engine's one rounding function: half-even ("banker's") to the
+/// currency's minor unit, so that a discount of exactly half a cent rounds
+/// the same way every time and has no bias over many invoices.
+pub fn round_to_minor_unit(amount: Decimal, currency: &str) -> Decimal {
+    amount.round_dp_with_strategy(
+        currency_exponent(currency),
+        RoundingStrategy::MidpointNearestEven,
+    )
+}
 
 /// One line of a proposal: money from one transaction to one invoice.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,9 +254,10 @@ impl Ledger {
             ..Default::default()
         };
         proposals.sort_by(|a, b| proposal_order(batch, a, b));
+        let pilot_set = PilotSet::new(batch, pilot);
         for p in proposals {
             let auto = p.confidence >= rule_cfg.auto_apply_min;
-            let pilot_ok = pilot_allows(batch, pilot, &p);
+            let pilot_ok = pilot_set.allows(batch, &p);
             if !auto || !pilot_ok {
                 if p.confidence >= rule_cfg.suggest_min || !pilot_ok {
                     stats.suggestions += 1;
@@ -311,20 +335,40 @@ impl Ledger {
     }
 }
 
-fn pilot_allows(batch: &Batch, pilot: &Pilot, p: &Proposal) -> bool {
-    if !pilot.enabled {
-        return true;
-    }
-    p.lines.iter().all(|l| {
-        let customer_id = &batch.open_items[l.item as usize].customer_id;
-        pilot.customers.iter().any(|c| c == customer_id)
-            || batch
+/// The customers auto-application is allowed for; `None` when the pilot is
+/// off. Built once per pass so that checking a proposal is a hash lookup,
+/// not a scan of the customer master.
+struct PilotSet<'b>(Option<HashSet<&'b str>>);
+
+impl<'b> PilotSet<'b> {
+    fn new(batch: &'b Batch, pilot: &'b Pilot) -> Self {
+        if !pilot.enabled {
+            return PilotSet(None);
+        }
+        let mut allowed: HashSet<&str> = pilot.customers.iter().map(String::as_str).collect();
+        allowed.extend(
+            batch
                 .customers
                 .iter()
-                .find(|c| &c.customer_id == customer_id)
-                .and_then(|c| c.segment.as_ref())
-                .is_some_and(|seg| pilot.segments.iter().any(|s| s == seg))
-    })
+                .filter(|c| {
+                    c.segment
+                        .as_ref()
+                        .is_some_and(|seg| pilot.segments.iter().any(|s| s == seg))
+                })
+                .map(|c| c.customer_id.as_str()),
+        );
+        PilotSet(Some(allowed))
+    }
+
+    /// True when every invoice of the proposal belongs to a pilot customer.
+    fn allows(&self, batch: &Batch, p: &Proposal) -> bool {
+        let Some(allowed) = &self.0 else {
+            return true;
+        };
+        p.lines
+            .iter()
+            .all(|l| allowed.contains(batch.open_items[l.item as usize].customer_id.as_str()))
+    }
 }
 
 /// Best confidence first, then earlier value date, then bank reference, then

@@ -95,13 +95,25 @@ impl PassRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Matching {
+    /// Pass 1: ISO 11649 `RF`, QR and structured invoice references, amount equal.
     pub structured_reference: PassRule,
+    /// Pass 2: invoice numbers in the remittance text, amount equal.
     pub exact_reference: PassRule,
+    /// Pass 2b: repaired invoice numbers (leading zeros, OCR confusions,
+    /// one edit), accepted only when the amount confirms them.
     pub fuzzy_reference: PassRule,
+    /// Pass 6: reference present, amount differs (discount, write-off,
+    /// short pay, overpayment).
     pub reference_with_difference: PassRule,
+    /// Pass 4: identified customer; one open item, the whole balance or all
+    /// past-due items equal the payment.
     pub customer_amount: PassRule,
+    /// Pass 4b: identified customer; a unique subset of open items sums to the payment.
     pub subset_sum: PassRule,
+    /// Pass 5: several payments of one customer on one day pay several invoices.
     pub many_to_many: PassRule,
+    /// Pass 5b: several payments quoting one invoice pay it in instalments.
+    pub instalment: PassRule,
     /// Regular expressions that find invoice numbers in remittance text, in
     /// addition to looking up every token window in the open-item index.
     pub reference_patterns: Vec<String>,
@@ -110,6 +122,14 @@ pub struct Matching {
     pub reference_window_tokens_max: usize,
     /// Minimum Jaro-Winkler similarity for a payer name to identify a customer.
     pub name_similarity_min: f64,
+    /// The best name must beat the next customer's by this much, or the
+    /// payer stays unidentified (two similar customers: a person decides).
+    pub name_margin_min: f64,
+    /// Customers scored per payer name, taken from the trigram index.
+    pub name_candidates_max: usize,
+    /// Shortest canonical invoice key (characters) eligible for one-edit
+    /// repair: on shorter keys one edit reaches too many other invoices.
+    pub near_reference_chars_min: usize,
     /// Largest number of open items one subset-sum search considers.
     pub subset_candidates_max: usize,
     /// Largest number of invoices in one subset.
@@ -128,13 +148,37 @@ impl Default for Matching {
             customer_amount: PassRule::with(0.85, 0.40),
             subset_sum: PassRule::with(0.85, 0.40),
             many_to_many: PassRule::with(0.85, 0.40),
+            instalment: PassRule::with(0.85, 0.40),
             reference_patterns: Vec::new(),
             reference_window_tokens_max: 4,
             name_similarity_min: 0.92,
+            name_margin_min: 0.03,
+            name_candidates_max: 32,
+            near_reference_chars_min: 6,
             subset_candidates_max: 40,
             subset_items_max: 8,
             subset_steps_max: 200_000,
         }
+    }
+}
+
+/// Compiled size limit of one reference pattern: patterns come from a rules
+/// file, and a runaway pattern must not exhaust memory.
+const REFERENCE_PATTERN_BYTES_MAX: usize = 1 << 20;
+
+impl Matching {
+    /// Compiles `reference_patterns`. The CLI calls this when loading rules
+    /// so that a bad pattern is reported with its position; the engine
+    /// skips patterns that fail.
+    pub fn reference_regexes(&self) -> Vec<Result<regex::Regex, regex::Error>> {
+        self.reference_patterns
+            .iter()
+            .map(|p| {
+                regex::RegexBuilder::new(p)
+                    .size_limit(REFERENCE_PATTERN_BYTES_MAX)
+                    .build()
+            })
+            .collect()
     }
 }
 

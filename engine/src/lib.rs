@@ -34,6 +34,7 @@ pub mod aging;
 pub mod allocate;
 pub mod config;
 pub mod exceptions;
+pub mod identify;
 pub mod identity;
 pub mod index;
 pub mod invariants;
@@ -41,6 +42,7 @@ pub mod model;
 pub mod normalize;
 pub mod passes;
 pub mod postings;
+pub mod references;
 
 use config::Rules;
 use invariants::InvariantViolation;
@@ -94,6 +96,12 @@ pub fn apply_cash(
             let note = &mut ledger.notes[n.txn as usize];
             if note.customer_id.is_none() {
                 note.customer_id = n.customer_id;
+            }
+            if note.customer.is_none() {
+                note.customer = n.customer;
+            }
+            for s in n.suggestions {
+                ledger.suggest(n.txn, s);
             }
         }
         let stats = ledger.accept(

@@ -83,6 +83,8 @@ fn propose_one(
                 items[other as usize].invoice_id, items[other as usize].currency, txn.currency
             ),
             customer_id: Some(items[other as usize].customer_id.clone()),
+            customer: None,
+            suggestions: Vec::new(),
         };
         return (None, Some(note));
     }
@@ -130,6 +132,8 @@ fn propose_one(
                 priority: 35,
                 detail,
                 customer_id,
+                customer: None,
+                suggestions: Vec::new(),
             }),
         );
     }

@@ -1,0 +1,166 @@
+//! Pass 4: amounts within the identified customer, for payments that quote
+//! no reference. One open item of exactly the amount; else the whole open
+//! balance; else all items past due as of the run date. Two or more items
+//! of exactly the amount are ambiguous: a person decides, we never guess.
+
+use super::support::{
+    clear_items, each_open_txn, fmt_money, identified, invoice_ids, note, open_items_of, priority,
+    suggest_item,
+};
+use super::{Context, Pass, PassNote};
+use crate::allocate::{Ledger, Proposal};
+use crate::config::{PassRule, Rules};
+use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
+use rust_decimal::Decimal;
+
+/// One open item of exactly the amount; multiplied by the identification confidence.
+const SINGLE_CONFIDENCE: f64 = 0.96;
+/// The whole open balance: customers do this at month end.
+const WHOLE_BALANCE_CONFIDENCE: f64 = 0.95;
+/// Exactly the past-due items: a dunning letter answered.
+const PAST_DUE_CONFIDENCE: f64 = 0.93;
+/// Score of each candidate in an ambiguous tie.
+const TIE_SCORE: f64 = 0.5;
+
+/// Amount matching within the identified customer.
+pub struct CustomerAmount;
+
+impl Pass for CustomerAmount {
+    fn name(&self) -> &'static str {
+        "customer_amount"
+    }
+
+    fn rule(&self, rules: &Rules) -> PassRule {
+        rules.matching.customer_amount
+    }
+
+    fn propose(
+        &self,
+        ctx: &Context<'_>,
+        ledger: &Ledger,
+        notes: &mut Vec<PassNote>,
+    ) -> Vec<Proposal> {
+        each_open_txn(ctx, ledger, notes, |t| propose_one(ctx, ledger, t))
+    }
+}
+
+fn propose_one(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+) -> (Option<Proposal>, Option<PassNote>) {
+    let Some((party, id_confidence, evidence, _)) = identified(ctx, t) else {
+        return (None, None);
+    };
+    if ctx.refs[t as usize].has_any() {
+        // The payer quoted a reference: amounts alone must not move the
+        // money to another invoice.
+        return (None, None);
+    }
+    let txn = &ctx.batch.transactions[t as usize];
+    let items = open_items_of(ctx, ledger, party, &txn.currency);
+    let open = |i: &ItemIdx| ledger.item_open[*i as usize];
+    let equal: Vec<ItemIdx> = items
+        .iter()
+        .copied()
+        .filter(|i| open(i) == txn.amount)
+        .collect();
+    let amount = fmt_money(txn.amount);
+    match equal.as_slice() {
+        [one] => {
+            let explanation = format!(
+                "{evidence}; one open item of {amount}: {}",
+                invoice_ids(ctx, &[*one])
+            );
+            return (
+                Some(clear_items(
+                    ctx,
+                    ledger,
+                    t,
+                    &[*one],
+                    Rule::CustomerSingleAmount,
+                    SINGLE_CONFIDENCE * id_confidence,
+                    explanation,
+                )),
+                None,
+            );
+        }
+        [] => {}
+        several => {
+            let mut n = note(
+                ctx,
+                t,
+                ReasonCode::AmbiguousMatch,
+                priority::AMBIGUOUS,
+                format!(
+                    "{evidence}; {} open items of exactly {amount} ({}) and no reference decides",
+                    several.len(),
+                    invoice_ids(ctx, several)
+                ),
+            );
+            n.suggestions = several
+                .iter()
+                .map(|&i| {
+                    suggest_item(
+                        ctx,
+                        i,
+                        TIE_SCORE * id_confidence,
+                        Rule::CustomerSingleAmount,
+                    )
+                })
+                .collect();
+            return (None, Some(n));
+        }
+    }
+    let total: Decimal = items.iter().map(open).sum();
+    if items.len() >= 2 && total == txn.amount {
+        let explanation = format!(
+            "{evidence}; payment equals the whole open balance of {amount} ({} items)",
+            items.len()
+        );
+        return (
+            Some(clear_items(
+                ctx,
+                ledger,
+                t,
+                &items,
+                Rule::CustomerWholeBalance,
+                WHOLE_BALANCE_CONFIDENCE * id_confidence,
+                explanation,
+            )),
+            None,
+        );
+    }
+    let as_of = ctx.batch.as_of;
+    let past_due: Vec<ItemIdx> = items
+        .iter()
+        .copied()
+        .filter(|&i| {
+            ctx.batch.open_items[i as usize]
+                .due_date
+                .is_some_and(|d| d < as_of)
+        })
+        .collect();
+    if past_due.len() >= 2
+        && past_due.len() < items.len()
+        && past_due.iter().map(open).sum::<Decimal>() == txn.amount
+    {
+        let explanation = format!(
+            "{evidence}; payment equals the {} items past due as of {as_of} ({amount})",
+            past_due.len()
+        );
+        return (
+            Some(clear_items(
+                ctx,
+                ledger,
+                t,
+                &past_due,
+                Rule::CustomerPastDue,
+                PAST_DUE_CONFIDENCE * id_confidence,
+                explanation,
+            )),
+            None,
+        );
+    }
+    (None, None)
+}

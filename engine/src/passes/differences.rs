@@ -1,0 +1,319 @@
+//! Pass 6: the payer quoted the invoice (structured or exact reference) but
+//! paid a different amount. In order:
+//!
+//! * nothing of the invoice is open any more: a duplicate payment, left on
+//!   account (`DUPLICATE_PAYMENT`), never pushed onto another invoice;
+//! * more than open: the invoice is cleared and the rest stays on account
+//!   (`OVERPAYMENT`);
+//! * exactly the discounted amount within the discount terms: early-payment
+//!   discount granted;
+//! * short by no more than `writeoff_max_amount` and `writeoff_max_percent`
+//!   (and no dispute keyword): the difference is written off;
+//! * short otherwise (one invoice): a partial application whose
+//!   `deduction_amount` records the shortfall, which stays open on the
+//!   invoice, with the reason the remittance gives.
+//!
+//! Deduction semantics: the deduction clears nothing, so the receivable keeps
+//! the shortfall and the journal needs no deduction line; a person resolves
+//! the dispute later (credit note or collection).
+
+use super::support::{
+    each_open_txn, fmt_money, invoice_ids, note, priority, proposal, suggest_item,
+};
+use super::{Context, Pass, PassNote};
+use crate::allocate::{round_to_minor_unit, Ledger, Proposal, ProposalLine};
+use crate::config::{PassRule, Rules};
+use crate::model::{DeductionReason, ItemIdx, ReasonCode, Rule, TxnIdx};
+use rust_decimal::Decimal;
+
+/// Exactly the discounted amount within terms: the arithmetic confirms it.
+const DISCOUNT_CONFIDENCE: f64 = 0.95;
+/// More than open: the invoice is certainly paid; the rest waits on account.
+const OVERPAYMENT_CONFIDENCE: f64 = 0.93;
+/// Some quoted invoices already paid, the others' open amounts equal the payment.
+const PARTLY_PAID_CONFIDENCE: f64 = 0.9;
+/// A few cents short.
+const WRITEOFF_CONFIDENCE: f64 = 0.93;
+/// Short with a stated reason.
+const SHORT_PAY_REASON_CONFIDENCE: f64 = 0.9;
+/// Short without a reason: still the quoted invoice (B3-26), slightly less sure.
+const SHORT_PAY_CONFIDENCE: f64 = 0.87;
+/// Score of the quoted invoices when nothing applies.
+const DIFFERENCE_SCORE: f64 = 0.6;
+/// Percent → fraction.
+const PERCENT: Decimal = Decimal::ONE_HUNDRED;
+
+/// Keywords of short-payment reasons, matched in the lower-cased remittance
+/// (English and German spellings seen on remittances).
+const REASON_KEYWORDS: &[(&str, DeductionReason)] = &[
+    ("damag", DeductionReason::Damaged),
+    ("defect", DeductionReason::Damaged),
+    ("maengel", DeductionReason::Damaged),
+    ("mängel", DeductionReason::Damaged),
+    ("pricing", DeductionReason::Pricing),
+    ("price", DeductionReason::Pricing),
+    ("preis", DeductionReason::Pricing),
+    ("freight", DeductionReason::Freight),
+    ("fracht", DeductionReason::Freight),
+    ("promotion", DeductionReason::Promotion),
+    ("promo", DeductionReason::Promotion),
+    ("return", DeductionReason::Returns),
+    ("retour", DeductionReason::Returns),
+];
+
+/// The deduction reason a remittance text states, if any.
+pub fn deduction_reason(text: &str) -> Option<DeductionReason> {
+    let lower = text.to_lowercase();
+    REASON_KEYWORDS
+        .iter()
+        .filter_map(|&(k, r)| lower.find(k).map(|pos| (pos, r)))
+        .min_by_key(|&(pos, _)| pos)
+        .map(|(_, r)| r)
+}
+
+/// Payment differences.
+pub struct Differences;
+
+impl Pass for Differences {
+    fn name(&self) -> &'static str {
+        "differences"
+    }
+
+    fn rule(&self, rules: &Rules) -> PassRule {
+        rules.matching.reference_with_difference
+    }
+
+    fn propose(
+        &self,
+        ctx: &Context<'_>,
+        ledger: &Ledger,
+        notes: &mut Vec<PassNote>,
+    ) -> Vec<Proposal> {
+        each_open_txn(ctx, ledger, notes, |t| propose_one(ctx, ledger, t))
+    }
+}
+
+fn propose_one(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+) -> (Option<Proposal>, Option<PassNote>) {
+    let txn = &ctx.batch.transactions[t as usize];
+    let mut items: Vec<ItemIdx> = ctx.refs[t as usize].strict().collect();
+    items.dedup();
+    if items.is_empty()
+        || items
+            .iter()
+            .any(|&i| ctx.batch.open_items[i as usize].currency != txn.currency)
+    {
+        return (None, None);
+    }
+    let (live, paid): (Vec<ItemIdx>, Vec<ItemIdx>) = items
+        .iter()
+        .partition(|&&i| ledger.item_open[i as usize] > Decimal::ZERO);
+    if live.is_empty() {
+        return (None, Some(duplicate(ctx, ledger, t, &paid)));
+    }
+    let open: Decimal = live.iter().map(|&i| ledger.item_open[i as usize]).sum();
+    let ids = invoice_ids(ctx, &live);
+    let clear = |confidence: f64, explanation: String| {
+        let lines = live
+            .iter()
+            .map(|&i| ProposalLine::cash(t, i, ledger.item_open[i as usize]))
+            .collect();
+        Some(proposal(
+            ctx,
+            vec![t],
+            lines,
+            Rule::ReferenceWithDifference,
+            confidence,
+            explanation,
+        ))
+    };
+    if txn.amount > open {
+        let rest = fmt_money(txn.amount - open);
+        let explanation = format!(
+            "invoice(s) {ids} in remittance; paid {} against open {}: {rest} left on account",
+            fmt_money(txn.amount),
+            fmt_money(open)
+        );
+        return (clear(OVERPAYMENT_CONFIDENCE, explanation), None);
+    }
+    if txn.amount == open {
+        let explanation = format!(
+            "invoice(s) {} already paid; open amounts of {ids} equal the payment",
+            invoice_ids(ctx, &paid)
+        );
+        return (clear(PARTLY_PAID_CONFIDENCE, explanation), None);
+    }
+    if let Some(p) = discount(ctx, ledger, t, &live) {
+        return (Some(p), None);
+    }
+    let shortfall = open - txn.amount;
+    let d = &ctx.rules.differences;
+    let reason = deduction_reason(&txn.remittance_info);
+    if reason.is_none()
+        && shortfall <= d.writeoff_max_amount
+        && shortfall * PERCENT <= open * d.writeoff_max_percent
+    {
+        return (Some(writeoff(ctx, ledger, t, &live, shortfall)), None);
+    }
+    if let ([item], true) = (live.as_slice(), d.short_pay_enabled) {
+        let reason = reason.unwrap_or(DeductionReason::Unspecified);
+        let line = ProposalLine {
+            deduction: shortfall,
+            deduction_reason: Some(reason),
+            ..ProposalLine::cash(t, *item, txn.amount)
+        };
+        let confidence = if reason == DeductionReason::Unspecified {
+            SHORT_PAY_CONFIDENCE
+        } else {
+            SHORT_PAY_REASON_CONFIDENCE
+        };
+        let explanation = format!(
+            "invoice {ids} in remittance; short by {} ({}), which stays open as a deduction",
+            fmt_money(shortfall),
+            reason.as_str()
+        );
+        return (
+            Some(proposal(
+                ctx,
+                vec![t],
+                vec![line],
+                Rule::ReferenceWithDifference,
+                confidence,
+                explanation,
+            )),
+            None,
+        );
+    }
+    let mut n = note(
+        ctx,
+        t,
+        ReasonCode::AmountMismatch,
+        priority::DIFFERENCE,
+        format!(
+            "invoice(s) {ids} in remittance; open {} vs paid {}: no discount, write-off or short-pay rule fits",
+            fmt_money(open),
+            fmt_money(txn.amount)
+        ),
+    );
+    n.suggestions = live
+        .iter()
+        .map(|&i| suggest_item(ctx, i, DIFFERENCE_SCORE, Rule::ReferenceWithDifference))
+        .collect();
+    (None, Some(n))
+}
+
+fn duplicate(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx, paid: &[ItemIdx]) -> PassNote {
+    let by = paid
+        .iter()
+        .find_map(|&i| ledger.item_paid_by[i as usize])
+        .map(|other| {
+            format!(
+                "by transaction {} in this run",
+                ctx.batch.transactions[other as usize].transaction_id
+            )
+        })
+        .unwrap_or_else(|| "before this run".to_string());
+    let mut n = note(
+        ctx,
+        t,
+        ReasonCode::DuplicatePayment,
+        priority::DUPLICATE,
+        format!(
+            "invoice(s) {} in remittance already paid {by}: left on account",
+            invoice_ids(ctx, paid)
+        ),
+    );
+    let customer = &ctx.batch.open_items[paid[0] as usize].customer_id;
+    n.customer_id.get_or_insert_with(|| customer.clone());
+    n
+}
+
+/// Discount when every invoice is within its terms and the payment equals
+/// the sum of the discounted amounts exactly.
+fn discount(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx, live: &[ItemIdx]) -> Option<Proposal> {
+    let txn = &ctx.batch.transactions[t as usize];
+    let paid_on = txn.effective_date()?;
+    let grace = i64::from(ctx.rules.differences.discount_grace_days);
+    let mut lines = Vec::with_capacity(live.len());
+    let mut expected_total = Decimal::ZERO;
+    let mut late = None;
+    for &i in live {
+        let item = &ctx.batch.open_items[i as usize];
+        let (pct, days, issued) = (
+            item.discount_percent?,
+            item.discount_days?,
+            item.invoice_date?,
+        );
+        let open = ledger.item_open[i as usize];
+        let expected = round_to_minor_unit(open * (Decimal::ONE - pct / PERCENT), &txn.currency);
+        let deadline = issued + chrono::Duration::days(i64::from(days) + grace);
+        if paid_on > deadline {
+            late = Some(deadline);
+        }
+        expected_total += expected;
+        lines.push(ProposalLine {
+            discount: open - expected,
+            ..ProposalLine::cash(t, i, expected)
+        });
+    }
+    if expected_total != txn.amount || late.is_some() {
+        return None;
+    }
+    let granted: Decimal = lines.iter().map(|l| l.discount).sum();
+    let item = &ctx.batch.open_items[live[0] as usize];
+    let explanation = format!(
+        "invoice(s) {} in remittance; paid {paid_on}, within {} days of {}: {}% discount of {} granted",
+        invoice_ids(ctx, live),
+        item.discount_days.unwrap_or_default(),
+        item.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
+        item.discount_percent.unwrap_or_default().normalize(),
+        fmt_money(granted)
+    );
+    Some(proposal(
+        ctx,
+        vec![t],
+        lines,
+        Rule::ReferenceWithDifference,
+        DISCOUNT_CONFIDENCE,
+        explanation,
+    ))
+}
+
+/// Cash to the invoices in order; what the last ones miss is written off.
+fn writeoff(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+    live: &[ItemIdx],
+    shortfall: Decimal,
+) -> Proposal {
+    let mut cash = ctx.batch.transactions[t as usize].amount;
+    let lines = live
+        .iter()
+        .map(|&i| {
+            let open = ledger.item_open[i as usize];
+            let applied = cash.min(open);
+            cash -= applied;
+            ProposalLine {
+                writeoff: open - applied,
+                ..ProposalLine::cash(t, i, applied)
+            }
+        })
+        .collect();
+    let explanation = format!(
+        "invoice(s) {} in remittance; short by {}, within the write-off limits: written off",
+        invoice_ids(ctx, live),
+        fmt_money(shortfall)
+    );
+    proposal(
+        ctx,
+        vec![t],
+        lines,
+        Rule::ReferenceWithDifference,
+        WRITEOFF_CONFIDENCE,
+        explanation,
+    )
+}

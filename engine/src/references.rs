@@ -1,0 +1,780 @@
+//! Reference extraction and repair: which open items a transaction names,
+//! and how sure we are of each.
+//!
+//! A transaction can name an invoice in four ways, from strongest to weakest:
+//!
+//! 1. a *structured* reference (`BankTransaction::structured_refs`): an
+//!    ISO 11649 `RF` creditor reference whose mod-97 check digits hold, a
+//!    Swiss QR reference (27 digits, mod-10 recursive check), or an invoice
+//!    number the bank carried in a structured field;
+//! 2. an *exact* invoice number in the free text (separators and case aside);
+//! 3. a *canonical* match: equal after reading OCR-confusable letters as the
+//!    digits they resemble (O/0, I/1, S/5, B/8, Z/2) and dropping leading
+//!    zeros of numeric groups (`INV-2026-123` for `INV-2026-000123`);
+//! 4. a *near* match: one edit (insert, delete, substitute, swap two
+//!    neighbours) away from an invoice's canonical key. Only a candidate:
+//!    passes must confirm it by amount.
+//!
+//! Near matches come from a deletion-neighbourhood index (every key and each
+//! of its one-character deletions, sorted), so a lookup costs a few binary
+//! searches per text window and never scans the invoices.
+
+use crate::index::ReferenceIndex;
+use crate::model::{BankTransaction, Batch, ItemIdx};
+use crate::normalize::{key_equals_tokens, tokens, KeyHasher};
+use rayon::prelude::*;
+
+/// Remittance tokens looked at per text: bounds hostile input and keeps the
+/// scratch small (remittance fields are 140 characters in SEPA).
+const TEXT_TOKENS_MAX: usize = 64;
+/// Canonical keys longer than this are not indexed for near matches (no ERP
+/// we know issues invoice numbers this long; bounds the index size).
+const NEAR_KEY_LEN_MAX: usize = 32;
+/// A text window matching more near candidates than this says nothing.
+const NEAR_CANDIDATES_MAX: usize = 8;
+/// Invoice-number prefixes remembered to spot reference-like text that names
+/// no open item (a paid or unknown invoice).
+const PREFIXES_MAX: usize = 64;
+/// Digits a reference-like string needs, so that "INV" alone is no reference.
+const REFERENCE_DIGITS_MIN: usize = 4;
+/// ISO 11649: `RF` + 2 check digits + 1..=21 characters.
+const RF_LEN_MIN: usize = 5;
+const RF_LEN_MAX: usize = 25;
+/// Swiss QR reference (QRR): 26 digits + 1 check digit.
+const QRR_LEN: usize = 27;
+
+/// How a reference was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RefKind {
+    Structured,
+    Exact,
+    Canonical,
+    Near,
+}
+
+impl RefKind {
+    /// Short words for explanations.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RefKind::Structured => "structured reference",
+            RefKind::Exact => "invoice number",
+            RefKind::Canonical => "repaired invoice number",
+            RefKind::Near => "invoice number one edit away",
+        }
+    }
+}
+
+/// Open items a transaction names, in order of appearance, each once (the
+/// strongest kind wins).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TxnRefs {
+    pub found: Vec<(ItemIdx, RefKind)>,
+    /// Reference-like strings that name no open item (paid, cancelled or
+    /// mistyped beyond repair). Blocks amount-only guessing.
+    pub unresolved: Vec<String>,
+    /// Problems worth telling a person (e.g. an `RF` reference whose check
+    /// digits fail).
+    pub problems: Vec<String>,
+}
+
+impl TxnRefs {
+    /// Items named by a structured, exact or canonical reference: what counts
+    /// as "the payer told us the invoice".
+    pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + '_ {
+        self.found
+            .iter()
+            .filter(|(_, k)| *k != RefKind::Near)
+            .map(|&(i, _)| i)
+    }
+
+    /// Items named by a structured or exact reference: strong enough to
+    /// explain a difference in amount.
+    pub fn strict(&self) -> impl Iterator<Item = ItemIdx> + '_ {
+        self.found
+            .iter()
+            .filter(|(_, k)| matches!(k, RefKind::Structured | RefKind::Exact))
+            .map(|&(i, _)| i)
+    }
+
+    /// True when the payer quoted anything that looks like a reference.
+    pub fn has_any(&self) -> bool {
+        self.found.iter().any(|(_, k)| *k != RefKind::Near) || !self.unresolved.is_empty()
+    }
+
+    /// The kind an item was found by, if it was.
+    pub fn kind_of(&self, item: ItemIdx) -> Option<RefKind> {
+        self.found.iter().find(|(i, _)| *i == item).map(|&(_, k)| k)
+    }
+
+    fn add(&mut self, item: ItemIdx, kind: RefKind) {
+        match self.found.iter_mut().find(|(i, _)| *i == item) {
+            Some(entry) => entry.1 = entry.1.min(kind),
+            None => self.found.push((item, kind)),
+        }
+    }
+}
+
+/// OCR reads these letters where digits were printed; mapping them to the
+/// digit makes `INV-2O26-OOO123` and `INV-2026-000123` share a key.
+#[inline]
+fn fold_confusable(b: u8) -> u8 {
+    match b {
+        b'O' => b'0',
+        b'I' => b'1',
+        b'S' => b'5',
+        b'B' => b'8',
+        b'Z' => b'2',
+        _ => b,
+    }
+}
+
+/// Canonical key of a token sequence: upper-case alphanumerics, confusable
+/// letters read as digits, numeric groups (split at separators and at
+/// letter/digit boundaries) without leading zeros.
+pub fn canonical_key(toks: &[&str], out: &mut Vec<u8>) {
+    out.clear();
+    for t in toks {
+        // Class of the current group (Some(true) = digits) and whether it
+        // has written anything yet / swallowed a leading zero.
+        let mut class: Option<bool> = None;
+        let mut written = false;
+        let mut zero_dropped = false;
+        for b in t.bytes() {
+            let b = if b.is_ascii_alphanumeric() {
+                fold_confusable(b.to_ascii_uppercase())
+            } else if b >= 0x80 {
+                b
+            } else {
+                continue;
+            };
+            let digit = b.is_ascii_digit();
+            if class != Some(digit) {
+                close_group(class, written, zero_dropped, out);
+                class = Some(digit);
+                written = false;
+                zero_dropped = false;
+            }
+            if digit && b == b'0' && !written {
+                zero_dropped = true;
+                continue;
+            }
+            out.push(b);
+            written = true;
+        }
+        close_group(class, written, zero_dropped, out);
+    }
+}
+
+/// A numeric group that was all zeros keeps one zero.
+fn close_group(class: Option<bool>, written: bool, zero_dropped: bool, out: &mut Vec<u8>) {
+    if class == Some(true) && !written && zero_dropped {
+        out.push(b'0');
+    }
+}
+
+/// Full key: upper-case alphanumerics with confusables folded, zeros kept.
+/// `INV2026123` written without separators matches `INV-2026-000123`'s
+/// canonical key this way.
+pub fn full_key(toks: &[&str], out: &mut Vec<u8>) {
+    out.clear();
+    for t in toks {
+        for b in t.bytes() {
+            if b.is_ascii_alphanumeric() {
+                out.push(fold_confusable(b.to_ascii_uppercase()));
+            } else if b >= 0x80 {
+                out.push(b);
+            }
+        }
+    }
+}
+
+/// Digits only, leading zeros dropped: how numeric structured references
+/// (RF payloads, QRR) spell an invoice number.
+fn digits_key(text: &str, out: &mut Vec<u8>) {
+    out.clear();
+    for b in text.bytes().filter(u8::is_ascii_digit) {
+        if b == b'0' && out.is_empty() {
+            continue;
+        }
+        out.push(b);
+    }
+}
+
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = KeyHasher::new();
+    for &b in bytes {
+        h.push(b);
+    }
+    h.finish()
+}
+
+/// True when `a` and `b` differ by at most one insertion, deletion,
+/// substitution or swap of neighbours (optimal string alignment ≤ 1).
+pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let prefix = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    if prefix == short.len() {
+        return true;
+    }
+    if short.len() == long.len() {
+        let (s, l) = (&short[prefix..], &long[prefix..]);
+        // Substitution, or a swap of two neighbours.
+        s[1..] == l[1..] || (s.len() >= 2 && s[0] == l[1] && s[1] == l[0] && s[2..] == l[2..])
+    } else {
+        short[prefix..] == long[prefix + 1..]
+    }
+}
+
+/// Pushes the hashes of `key` and of each of its one-character deletions.
+fn deletion_hashes(key: &[u8], out: &mut Vec<u64>) {
+    out.clear();
+    out.push(hash_bytes(key));
+    let mut buf = Vec::with_capacity(key.len());
+    for i in 0..key.len() {
+        if i > 0 && key[i] == key[i - 1] {
+            continue; // same deletion as the previous position
+        }
+        buf.clear();
+        buf.extend_from_slice(&key[..i]);
+        buf.extend_from_slice(&key[i + 1..]);
+        out.push(hash_bytes(&buf));
+    }
+}
+
+/// Entries of a sorted `(hash, item)` table under `hash`.
+fn postings(table: &[(u64, ItemIdx)], hash: u64) -> &[(u64, ItemIdx)] {
+    let start = table.partition_point(|&(h, _)| h < hash);
+    let end = start + table[start..].partition_point(|&(h, _)| h == hash);
+    &table[start..end]
+}
+
+/// Secondary reference indexes over canonical keys, built once per run.
+#[derive(Debug, Default)]
+pub struct RepairIndex {
+    /// Canonical and full keys of each invoice id, sorted by hash.
+    canonical: Vec<(u64, ItemIdx)>,
+    /// Deletion neighbourhood of each canonical key, sorted by hash.
+    deletions: Vec<(u64, ItemIdx)>,
+    /// Digits-only keys, for numeric structured references.
+    digits: Vec<(u64, ItemIdx)>,
+    /// Leading letter groups of invoice ids (`INV`, `RE`), upper-case.
+    prefixes: Vec<String>,
+    /// Shortest canonical key indexed for near matches.
+    near_key_len_min: usize,
+}
+
+impl RepairIndex {
+    /// Indexes every open item's invoice id. `near_key_len_min` keeps short
+    /// keys (where one edit reaches many others) out of near matching.
+    pub fn build(batch: &Batch, near_key_len_min: usize) -> Self {
+        let rows: Vec<(Vec<u64>, Vec<u64>, u64)> = batch
+            .open_items
+            .par_iter()
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(buf, dels), item| {
+                    let toks: Vec<&str> = tokens(&item.invoice_id).collect();
+                    let mut keys = Vec::with_capacity(2);
+                    canonical_key(&toks, buf);
+                    keys.push(hash_bytes(buf));
+                    let near = if (near_key_len_min..=NEAR_KEY_LEN_MAX).contains(&buf.len()) {
+                        deletion_hashes(buf, dels);
+                        dels.clone()
+                    } else {
+                        Vec::new()
+                    };
+                    full_key(&toks, buf);
+                    keys.push(hash_bytes(buf));
+                    keys.dedup();
+                    digits_key(&item.invoice_id, buf);
+                    let digits = if buf.is_empty() { 0 } else { hash_bytes(buf) };
+                    (keys, near, digits)
+                },
+            )
+            .collect();
+        let mut canonical = Vec::with_capacity(rows.len() * 2);
+        let mut deletions = Vec::new();
+        let mut digits = Vec::with_capacity(rows.len());
+        for (i, (keys, near, d)) in rows.into_iter().enumerate() {
+            let idx = i as ItemIdx;
+            canonical.extend(keys.into_iter().map(|k| (k, idx)));
+            deletions.extend(near.into_iter().map(|k| (k, idx)));
+            if d != 0 {
+                digits.push((d, idx));
+            }
+        }
+        canonical.par_sort_unstable();
+        canonical.dedup();
+        deletions.par_sort_unstable();
+        deletions.dedup();
+        digits.par_sort_unstable();
+        let mut prefixes: Vec<String> = batch
+            .open_items
+            .iter()
+            .map(|i| {
+                i.invoice_id
+                    .chars()
+                    .take_while(char::is_ascii_alphabetic)
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect::<String>()
+            })
+            .filter(|p| !p.is_empty())
+            .collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        prefixes.truncate(PREFIXES_MAX);
+        RepairIndex {
+            canonical,
+            deletions,
+            digits,
+            prefixes,
+            near_key_len_min,
+        }
+    }
+
+    /// Items whose canonical or full key equals the canonical or full key
+    /// of `toks`, verified byte for byte (hashes can collide).
+    fn canonical_items(
+        &self,
+        batch: &Batch,
+        toks: &[&str],
+        scratch: &mut Scratch,
+        out: &mut Vec<ItemIdx>,
+    ) {
+        out.clear();
+        canonical_key(toks, &mut scratch.a);
+        full_key(toks, &mut scratch.b);
+        for probe in [&scratch.a, &scratch.b] {
+            for &(_, item) in postings(&self.canonical, hash_bytes(probe)) {
+                if out.contains(&item) {
+                    continue;
+                }
+                let id_toks: Vec<&str> = tokens(&batch.open_items[item as usize].invoice_id)
+                    .take(TEXT_TOKENS_MAX)
+                    .collect();
+                canonical_key(&id_toks, &mut scratch.c);
+                let equal = scratch.c == *probe || {
+                    full_key(&id_toks, &mut scratch.c);
+                    scratch.c == *probe
+                };
+                if equal {
+                    out.push(item);
+                }
+            }
+        }
+        out.sort_unstable();
+    }
+
+    /// Items whose canonical key is one edit from the canonical key of `toks`.
+    fn near_items(
+        &self,
+        batch: &Batch,
+        toks: &[&str],
+        scratch: &mut Scratch,
+        out: &mut Vec<ItemIdx>,
+    ) {
+        out.clear();
+        canonical_key(toks, &mut scratch.a);
+        if scratch.a.len() + 1 < self.near_key_len_min || scratch.a.len() > NEAR_KEY_LEN_MAX + 1 {
+            return;
+        }
+        let mut hashes = Vec::new();
+        deletion_hashes(&scratch.a, &mut hashes);
+        for h in hashes {
+            for &(_, item) in postings(&self.deletions, h) {
+                if out.contains(&item) {
+                    continue;
+                }
+                let id_toks: Vec<&str> =
+                    tokens(&batch.open_items[item as usize].invoice_id).collect();
+                canonical_key(&id_toks, &mut scratch.c);
+                if within_one_edit(&scratch.a, &scratch.c) {
+                    out.push(item);
+                    if out.len() > NEAR_CANDIDATES_MAX {
+                        out.clear();
+                        return;
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+    }
+
+    fn digits_items(&self, batch: &Batch, payload: &str, scratch: &mut Scratch) -> Vec<ItemIdx> {
+        digits_key(payload, &mut scratch.a);
+        if scratch.a.is_empty() {
+            return Vec::new();
+        }
+        postings(&self.digits, hash_bytes(&scratch.a))
+            .iter()
+            .map(|&(_, i)| i)
+            .filter(|&i| {
+                digits_key(&batch.open_items[i as usize].invoice_id, &mut scratch.c);
+                scratch.c == scratch.a
+            })
+            .collect()
+    }
+
+    fn is_reference_like(&self, toks: &[&str]) -> bool {
+        let Some(first) = toks.first() else {
+            return false;
+        };
+        let prefix: String = first
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let digits: usize = toks
+            .iter()
+            .map(|t| t.bytes().filter(u8::is_ascii_digit).count())
+            .sum();
+        !prefix.is_empty()
+            && digits >= REFERENCE_DIGITS_MIN
+            && self.prefixes.binary_search(&prefix).is_ok()
+    }
+}
+
+/// Reusable buffers for key building.
+#[derive(Debug, Default)]
+struct Scratch {
+    a: Vec<u8>,
+    b: Vec<u8>,
+    c: Vec<u8>,
+    items: Vec<ItemIdx>,
+}
+
+/// Validates an ISO 11649 creditor reference (`RF` + check digits +
+/// payload, compacted) and returns the payload, or `Err` when the check
+/// digits fail. `Ok(None)` when the text is not an RF reference at all.
+pub fn rf_payload(compact: &str) -> Result<Option<&str>, ()> {
+    let b = compact.as_bytes();
+    if b.len() < RF_LEN_MIN
+        || b.len() > RF_LEN_MAX
+        || !compact.starts_with("RF")
+        || !b[2].is_ascii_digit()
+        || !b[3].is_ascii_digit()
+        || !b.iter().all(u8::is_ascii_alphanumeric)
+    {
+        return Ok(None);
+    }
+    // Move the first four characters to the end, read letters as 10..35 and
+    // take the number mod 97: a valid reference leaves 1 (ISO 7064 MOD 97-10).
+    let mut rem: u32 = 0;
+    for &c in b[4..].iter().chain(&b[..4]) {
+        let v = if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c.to_ascii_uppercase() - b'A') + 10
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    if rem == 1 {
+        Ok(Some(&compact[4..]))
+    } else {
+        Err(())
+    }
+}
+
+/// Validates a Swiss QR reference (27 digits, the last a mod-10 recursive
+/// check digit) and returns its 26-digit payload.
+pub fn qrr_payload(compact: &str) -> Result<Option<&str>, ()> {
+    let b = compact.as_bytes();
+    if b.len() != QRR_LEN || !b.iter().all(u8::is_ascii_digit) {
+        return Ok(None);
+    }
+    // The carry table of the mod-10 recursive algorithm (SIX QR-bill spec).
+    const TABLE: [u8; 10] = [0, 9, 4, 6, 8, 2, 7, 1, 3, 5];
+    let mut carry = 0u8;
+    for &c in &b[..QRR_LEN - 1] {
+        carry = TABLE[usize::from((carry + (c - b'0')) % 10)];
+    }
+    if (10 - carry) % 10 == b[QRR_LEN - 1] - b'0' {
+        Ok(Some(&compact[..QRR_LEN - 1]))
+    } else {
+        Err(())
+    }
+}
+
+/// Finds the references of every transaction, in transaction order.
+pub fn extract_all(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    repair: &RepairIndex,
+    patterns: &[regex::Regex],
+    window_max: usize,
+) -> Vec<TxnRefs> {
+    batch
+        .transactions
+        .par_iter()
+        .map_init(Scratch::default, |scratch, t| {
+            if t.amount <= rust_decimal::Decimal::ZERO {
+                return TxnRefs::default();
+            }
+            extract(batch, exact, repair, patterns, window_max, t, scratch)
+        })
+        .collect()
+}
+
+fn extract(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    repair: &RepairIndex,
+    patterns: &[regex::Regex],
+    window_max: usize,
+    txn: &BankTransaction,
+    scratch: &mut Scratch,
+) -> TxnRefs {
+    let mut refs = TxnRefs::default();
+    for s in &txn.structured_refs {
+        structured(batch, exact, repair, s, &mut refs, scratch);
+    }
+    free_text(
+        batch,
+        exact,
+        repair,
+        window_max,
+        &txn.remittance_info,
+        &mut refs,
+        scratch,
+    );
+    for re in patterns {
+        for caps in re.captures_iter(&txn.remittance_info).take(TEXT_TOKENS_MAX) {
+            let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
+                continue;
+            };
+            let before = refs.found.len();
+            let toks: Vec<&str> = tokens(m.as_str()).take(TEXT_TOKENS_MAX).collect();
+            // A pattern match is one reference: look it up whole.
+            resolve_window(batch, exact, repair, &toks, &mut refs, scratch, true);
+            if refs.found.len() == before && !refs.unresolved.iter().any(|u| u == m.as_str()) {
+                refs.unresolved.push(m.as_str().to_string());
+            }
+        }
+    }
+    refs
+}
+
+fn structured(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    repair: &RepairIndex,
+    raw: &str,
+    refs: &mut TxnRefs,
+    scratch: &mut Scratch,
+) {
+    let compact: String = raw
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if compact.is_empty() {
+        return;
+    }
+    let payload = match rf_payload(&compact) {
+        Err(()) => {
+            refs.problems.push(format!(
+                "creditor reference {raw} fails the ISO 11649 check digits"
+            ));
+            return;
+        }
+        Ok(Some(p)) => p,
+        Ok(None) => match qrr_payload(&compact) {
+            Err(()) => {
+                refs.problems
+                    .push(format!("QR reference {raw} fails its check digit"));
+                return;
+            }
+            Ok(Some(p)) => p,
+            Ok(None) => compact.as_str(),
+        },
+    };
+    let toks = [payload];
+    let mut hits: Vec<ItemIdx> = exact
+        .lookup(crate::normalize::reference_hash(payload))
+        .iter()
+        .copied()
+        .filter(|&i| key_equals_tokens(&batch.open_items[i as usize].invoice_id, &toks))
+        .collect();
+    if hits.is_empty() {
+        let mut out = std::mem::take(&mut scratch.items);
+        repair.canonical_items(batch, &toks, scratch, &mut out);
+        hits.extend_from_slice(&out);
+        scratch.items = out;
+    }
+    if hits.is_empty() && payload.bytes().all(|b| b.is_ascii_digit()) {
+        hits = repair.digits_items(batch, payload, scratch);
+    }
+    match hits.as_slice() {
+        [one] => refs.add(*one, RefKind::Structured),
+        [] => refs.unresolved.push(raw.to_string()),
+        many => refs.problems.push(format!(
+            "structured reference {raw} fits {} open items",
+            many.len()
+        )),
+    }
+}
+
+/// Looks every window of up to `window_max` tokens up: exact first, then
+/// canonical, then near, each only on tokens the stronger kinds left over.
+fn free_text(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    repair: &RepairIndex,
+    window_max: usize,
+    text: &str,
+    refs: &mut TxnRefs,
+    scratch: &mut Scratch,
+) {
+    let toks: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
+    let n = toks.len();
+    let mut covered = vec![false; n];
+    // Exact keys: the same lookup as the exact pass, with positions.
+    for start in 0..n {
+        let mut h = KeyHasher::new();
+        for end in start..n.min(start + window_max) {
+            h.push_token(toks[end]);
+            for &item in exact.lookup(h.finish()) {
+                let id = &batch.open_items[item as usize].invoice_id;
+                if key_equals_tokens(id, &toks[start..=end]) {
+                    refs.add(item, RefKind::Exact);
+                    covered[start..=end].iter_mut().for_each(|c| *c = true);
+                }
+            }
+        }
+    }
+    for strict in [true, false] {
+        for start in 0..n {
+            for end in start..n.min(start + window_max) {
+                if covered[start..=end].iter().any(|&c| c) {
+                    break;
+                }
+                let window = &toks[start..=end];
+                if !window.iter().any(|t| t.bytes().any(|b| b.is_ascii_digit())) {
+                    continue;
+                }
+                if resolve_window(batch, exact, repair, window, refs, scratch, strict) {
+                    covered[start..=end].iter_mut().for_each(|c| *c = true);
+                    break;
+                }
+            }
+        }
+    }
+    // Reference-like leftovers: an invoice prefix followed by digits that
+    // named nothing open.
+    for start in 0..n {
+        if covered[start] {
+            continue;
+        }
+        for end in start..n.min(start + window_max) {
+            if covered[end] {
+                break;
+            }
+            if repair.is_reference_like(&toks[start..=end]) {
+                let s = toks[start..=end].join("-");
+                if !refs.unresolved.contains(&s) {
+                    refs.unresolved.push(s);
+                }
+                covered[start..=end].iter_mut().for_each(|c| *c = true);
+                break;
+            }
+        }
+    }
+}
+
+/// Resolves one window: canonical when `canonical_only`, else near. Returns
+/// true when it named something.
+fn resolve_window(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    repair: &RepairIndex,
+    window: &[&str],
+    refs: &mut TxnRefs,
+    scratch: &mut Scratch,
+    canonical_only: bool,
+) -> bool {
+    let mut out = std::mem::take(&mut scratch.items);
+    if canonical_only {
+        let mut h = KeyHasher::new();
+        window.iter().for_each(|t| h.push_token(t));
+        out.clear();
+        out.extend(
+            exact
+                .lookup(h.finish())
+                .iter()
+                .copied()
+                .filter(|&i| key_equals_tokens(&batch.open_items[i as usize].invoice_id, window)),
+        );
+        for &i in &out {
+            refs.add(i, RefKind::Exact);
+        }
+        if out.is_empty() {
+            repair.canonical_items(batch, window, scratch, &mut out);
+            for &i in &out {
+                refs.add(i, RefKind::Canonical);
+            }
+        }
+    } else {
+        repair.near_items(batch, window, scratch, &mut out);
+        for &i in &out {
+            refs.add(i, RefKind::Near);
+        }
+    }
+    let named = !out.is_empty();
+    scratch.items = out;
+    named
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canon(s: &str) -> String {
+        let toks: Vec<&str> = tokens(s).collect();
+        let mut out = Vec::new();
+        canonical_key(&toks, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn canonical_key_drops_leading_zeros_and_folds_ocr() {
+        assert_eq!(canon("INV-2026-000123"), "1NV2026123");
+        assert_eq!(canon("inv 2026 123"), "1NV2026123");
+        assert_eq!(canon("INV-2O26-OOO123"), "1NV2026123");
+        assert_eq!(canon("INV-2026-000000"), "1NV20260");
+    }
+
+    #[test]
+    fn one_edit() {
+        assert!(within_one_edit(b"ABC123", b"ABC124"));
+        assert!(within_one_edit(b"ABC123", b"ABC132"));
+        assert!(within_one_edit(b"ABC123", b"ABC1234"));
+        assert!(within_one_edit(b"ABC123", b"AC123"));
+        assert!(!within_one_edit(b"ABC123", b"ABC321"));
+        assert!(!within_one_edit(b"ABC123", b"AB12"));
+    }
+
+    #[test]
+    fn rf_check_digits() {
+        // The example of ISO 11649 itself.
+        assert_eq!(rf_payload("RF18539007547034"), Ok(Some("539007547034")));
+        assert_eq!(rf_payload("RF19539007547034"), Err(()));
+        assert_eq!(rf_payload("INV123"), Ok(None));
+    }
+
+    #[test]
+    fn qrr_check_digit() {
+        // Example from the Swiss QR-bill implementation guidelines.
+        assert_eq!(
+            qrr_payload("210000000003139471430009017"),
+            Ok(Some("21000000000313947143000901"))
+        );
+        assert_eq!(qrr_payload("210000000003139471430009018"), Err(()));
+    }
+}

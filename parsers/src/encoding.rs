@@ -67,13 +67,21 @@ pub const IBM852_NAME: &str = "IBM852";
 /// has no CP852, yet Hungarian, Czech and Polish bank exports (Raiffeisen HU
 /// MT940) still use it, so it is decoded here from its own table.
 fn is_ibm852(label: &str) -> bool {
-    ["ibm852", "cp852", "852", "csPCp852"].iter().any(|l| l.eq_ignore_ascii_case(label.trim()))
+    ["ibm852", "cp852", "852", "csPCp852"]
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case(label.trim()))
 }
 
 /// Decodes CP852. Every byte maps to a character, so this cannot fail; it is
 /// only ever used when the source is configured for it, never as a guess.
 fn decode_ibm852(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| if b < 0x80 { char::from(b) } else { IBM852_HIGH[usize::from(b - 0x80)] }).collect()
+    bytes
+        .iter()
+        .map(|&b| match b.checked_sub(0x80) {
+            Some(high) => IBM852_HIGH[usize::from(high)],
+            None => char::from(b),
+        })
+        .collect()
 }
 
 /// Bytes 0x80..=0xFF of code page 852 (the low half is ASCII).

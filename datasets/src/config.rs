@@ -196,7 +196,10 @@ pub struct GeneratorConfig {
     /// Customers in the master (`customers.csv`).
     pub customers: u32,
     /// Open items (`open_items.csv`). Payments consume some; the rest stay
-    /// open as distractors.
+    /// open as distractors. The default mix consumes about 1.25 invoices per
+    /// bank line: with fewer invoices than that, late events find nothing to
+    /// pay and fall back to `unknown_payment` (counted in
+    /// [`crate::GenerateSummary::events_downgraded`]).
     pub invoices: u32,
     /// Bank lines (`bank.csv`), counted as lines, not events.
     pub payments: u32,

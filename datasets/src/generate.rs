@@ -249,7 +249,8 @@ struct PaymentWriter {
     number_width: usize,
     buf: Vec<u8>,
     reference: Vec<u8>,
-    /// Our receiving IBAN per currency, computed once (EUR, USD, GBP).
+    /// Our receiving IBAN per currency, computed once, indexed by the
+    /// `Currency` discriminant (EUR, USD, GBP, in declaration order).
     our_accounts: [Vec<u8>; 3],
 }
 

@@ -9,7 +9,12 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let options = ParseOptions {
         // Small caps so the fuzzer explores the limit paths too.
-        limits: Limits { xml_depth_max: 32, line_bytes_max: 4096, records_max: 1000, ..Limits::default() },
+        limits: Limits {
+            xml_depth_max: 32,
+            line_bytes_max: 4096,
+            records_max: 1000,
+            ..Limits::default()
+        },
         ..ParseOptions::default()
     };
     let Ok(parsed) = camt::parse(&Source::new("fuzz.xml", data), &options) else {
@@ -17,16 +22,24 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut counted = vec![0u64; parsed.statements.len()];
     for tx in &parsed.transactions {
-        assert!(tx.statement_index < parsed.statements.len(), "transaction outside any statement");
+        assert!(
+            tx.statement_index < parsed.statements.len(),
+            "transaction outside any statement"
+        );
         counted[tx.statement_index] += 1;
     }
     for (statement, count) in parsed.statements.iter().zip(counted) {
         assert_eq!(statement.entries, count, "statement entry count");
         if statement.balance_check == BalanceCheck::Pass {
-            let (Some(open), Some(close)) = (statement.opening_balance, statement.closing_balance) else {
+            let (Some(open), Some(close)) = (statement.opening_balance, statement.closing_balance)
+            else {
                 panic!("pass without both balances");
             };
-            assert_eq!(open + statement.entries_sum, close, "pass that does not add up");
+            assert_eq!(
+                open + statement.entries_sum,
+                close,
+                "pass that does not add up"
+            );
         }
     }
 });

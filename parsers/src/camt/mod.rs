@@ -12,7 +12,8 @@
 //! * one [`Statement`] per `Stmt` / `Rpt` / `Ntfctn`, with its balance check
 //!   (opening `OPBD`, else `PRCD`, + Σ booked entries = closing `CLBD`);
 //! * one [`StatementTransaction`] per `TxDtls` when the details add up to the
-//!   entry, else one per `Ntry` (see [`assemble::plan_split`]).
+//!   entry, else one per `Ntry`, kept whole with a warning, so an entry and
+//!   its details are never both counted (RELIABILITY row 21).
 //!
 //! Safety (RELIABILITY row 24): a `DOCTYPE` is refused, entity references
 //! other than the five predefined ones and character references are
@@ -22,6 +23,7 @@
 //! other; locators of the second and later ones start with `Document[n]/`.
 //!
 //! [`Limits::xml_depth_max`]: crate::Limits::xml_depth_max
+//! [`StatementTransaction`]: crate::StatementTransaction
 
 mod assemble;
 mod tag;
@@ -53,6 +55,21 @@ const VERSION_MAX: u32 = 13;
 /// or date, or a refused XML construct is an `Err` naming the element path
 /// and line; a statement whose balances do not add up is an `Ok` with
 /// [`BalanceCheck::Fail`].
+///
+/// ```
+/// use cashmatch_parsers::{camt, BalanceCheck, ParseOptions, Source};
+/// let xml = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+///   <Stmt><Id>S1</Id><Acct><Id><IBAN>CH9300762011623852957</IBAN></Id><Ccy>CHF</Ccy></Acct>
+///     <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd></Bal>
+///     <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd></Bal>
+///     <Ntry><Amt Ccy="CHF">15</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+///       <AddtlNtryInf>Rent M&amp;S</AddtlNtryInf></Ntry>
+///   </Stmt></BkToCstmrStmt></Document>"#;
+/// let parsed = camt::parse(&Source::new("s.xml", xml.as_bytes()), &ParseOptions::default()).unwrap();
+/// assert_eq!(parsed.statements[0].balance_check, BalanceCheck::Pass);
+/// assert_eq!(parsed.transactions[0].amount.to_string(), "-15");
+/// assert_eq!(parsed.transactions[0].remittance_info, "Rent M&S");
+/// ```
 pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
     if source.bytes.len() as u64 > options.limits.file_bytes_max {
         return Err(ParseError::new(

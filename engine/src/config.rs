@@ -194,6 +194,9 @@ pub struct Differences {
     pub writeoff_max_percent: Decimal,
     /// Short payments with a reference are applied partially and recorded as deductions.
     pub short_pay_enabled: bool,
+    /// An overpayment of more than this percent of the open amount is kept
+    /// as a suggestion: paying double is likelier a wrong reference.
+    pub overpayment_max_percent: Decimal,
 }
 
 impl Default for Differences {
@@ -203,6 +206,7 @@ impl Default for Differences {
             writeoff_max_amount: Decimal::new(500, 2),
             writeoff_max_percent: Decimal::new(5, 1),
             short_pay_enabled: true,
+            overpayment_max_percent: Decimal::ONE_HUNDRED,
         }
     }
 }

@@ -100,6 +100,70 @@ const LEGAL_WORDS: &[&str] = &[
     "und",
 ];
 
+/// Legal forms as a signature: the canonical form of each spelling. Two
+/// customers may differ only in legal form (`Jansen Pumps SAS` and `Jansen
+/// Pumps B.V.`), so a payer's legal form breaks ties between equal names.
+const LEGAL_CANONICAL: &[(&str, &str)] = &[
+    ("ab", "ab"),
+    ("ag", "ag"),
+    ("aktiebolag", "ab"),
+    ("aktiengesellschaft", "ag"),
+    ("anonyme", "sa"),
+    ("aps", "aps"),
+    ("as", "as"),
+    ("asa", "asa"),
+    ("bv", "bv"),
+    ("corp", "corp"),
+    ("corporation", "corp"),
+    ("ev", "ev"),
+    ("gmbh", "gmbh"),
+    ("inc", "inc"),
+    ("incorporated", "inc"),
+    ("kft", "kft"),
+    ("kg", "kg"),
+    ("kommanditgesellschaft", "kg"),
+    ("liability", "llc"),
+    ("limited", "ltd"),
+    ("llc", "llc"),
+    ("llp", "llp"),
+    ("lp", "lp"),
+    ("ltd", "ltd"),
+    ("mbh", "gmbh"),
+    ("nv", "nv"),
+    ("ohg", "ohg"),
+    ("oy", "oy"),
+    ("plc", "plc"),
+    ("pty", "pty"),
+    ("sa", "sa"),
+    ("sarl", "sarl"),
+    ("sas", "sas"),
+    ("sca", "sca"),
+    ("se", "se"),
+    ("societe", "sa"),
+    ("spa", "spa"),
+    ("srl", "srl"),
+    ("sro", "sro"),
+    ("ug", "ug"),
+];
+/// Similarity added when payer and customer spell the same legal form.
+const LEGAL_SAME_BONUS: f64 = 0.02;
+/// Similarity taken when their legal forms have nothing in common.
+const LEGAL_OTHER_PENALTY: f64 = 0.04;
+/// A cut last word this long that starts a long legal word is that word
+/// (`KOMMANDITGESELLS` → `kommanditgesellschaft`).
+const CUT_LEGAL_WORD_CHARS_MIN: usize = 4;
+const LONG_LEGAL_WORD_CHARS_MIN: usize = 8;
+/// Words that announce a customer number in remittance text (`Kd 10023`,
+/// `klantnr 10279`).
+const CUSTOMER_NUMBER_WORDS: &[&str] = &[
+    "client", "cust", "custno", "customer", "debitor", "debtor", "kd", "kdnr", "klant", "klantnr",
+    "kunde", "kundennr", "kundennummer",
+];
+/// A customer number quoted in the text: the payer knows who they are.
+const CUSTOMER_NUMBER_CONFIDENCE: f64 = 0.97;
+/// A purchase-order number of one customer's invoices quoted in the text.
+const PO_CONFIDENCE: f64 = 0.97;
+
 /// Abbreviations expanded before comparing (`Intl` and `International`).
 const ABBREVIATIONS: &[(&str, &str)] = &[
     ("assoc", "associates"),
@@ -133,7 +197,17 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 pub enum IdMethod {
     Account,
     InvoiceReference,
+    CustomerNumber,
+    PurchaseOrder,
     Name,
+}
+
+/// A normalised name and its legal-form signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameKey {
+    pub text: String,
+    /// Canonical legal forms, sorted.
+    pub legal: Vec<&'static str>,
 }
 
 /// The customer a transaction is from, and why we think so.
@@ -172,7 +246,7 @@ pub struct Parties {
     pub items: Vec<Vec<ItemIdx>>,
     by_account: HashMap<String, Vec<PartyIdx>>,
     /// Normalised names and aliases of each party.
-    keys: Vec<Vec<String>>,
+    keys: Vec<Vec<NameKey>>,
     /// (trigram hash, party), sorted.
     grams: Vec<(u64, PartyIdx)>,
 }
@@ -233,7 +307,7 @@ impl Parties {
         let mut buf = Vec::new();
         for (party, keys) in p.keys.iter().enumerate() {
             for key in keys {
-                trigrams(key, &mut buf);
+                trigrams(&key.text, &mut buf);
                 grams.extend(buf.iter().map(|&g| (g, party as PartyIdx)));
             }
         }
@@ -267,12 +341,12 @@ impl Parties {
     pub fn name_candidates(&self, payer: &str, candidates_max: usize) -> Vec<(PartyIdx, f64)> {
         let raw: String = payer.chars().take(NAME_CHARS_MAX).collect();
         let truncated = raw.trim_end().chars().count() >= BANK_NAME_CHARS_TRUNCATED - 1;
-        let key = name_key(&raw);
-        if key.is_empty() {
+        let key = name_parts(&raw);
+        if key.text.is_empty() {
             return Vec::new();
         }
         let mut grams = Vec::new();
-        trigrams(&key, &mut grams);
+        trigrams(&key.text, &mut grams);
         let mut lists: Vec<&[(u64, PartyIdx)]> = grams
             .iter()
             .map(|&g| postings(&self.grams, g))
@@ -297,7 +371,10 @@ impl Parties {
             .map(|(_, party)| {
                 let best = self.keys[party as usize]
                     .iter()
-                    .map(|k| name_similarity(&key, k, truncated))
+                    .map(|k| {
+                        name_similarity(&key.text, &k.text, truncated)
+                            + legal_adjustment(&key.legal, &k.legal)
+                    })
                     .fold(0.0, f64::max);
                 (party, best)
             })
@@ -377,6 +454,38 @@ impl Parties {
                 name_candidates: Vec::new(),
             };
         }
+        if let Some((party, number)) = customer_number(self, &txn.remittance_info) {
+            return TxnIdentity {
+                id: Some(Identification {
+                    party,
+                    method: IdMethod::CustomerNumber,
+                    confidence: CUSTOMER_NUMBER_CONFIDENCE,
+                    evidence: format!("customer number {number} in remittance"),
+                }),
+                name_candidates: Vec::new(),
+            };
+        }
+        let mut po_parties: Vec<PartyIdx> = refs
+            .po_items
+            .iter()
+            .map(|&i| self.of_item(batch, i))
+            .collect();
+        po_parties.sort_unstable();
+        po_parties.dedup();
+        if let [party] = po_parties.as_slice() {
+            return TxnIdentity {
+                id: Some(Identification {
+                    party: *party,
+                    method: IdMethod::PurchaseOrder,
+                    confidence: PO_CONFIDENCE,
+                    evidence: format!(
+                        "purchase order in remittance belongs to customer {}",
+                        self.list[*party as usize].customer_id
+                    ),
+                }),
+                name_candidates: Vec::new(),
+            };
+        }
         let mut candidates = self.name_candidates(&txn.counterparty_name, candidates_max);
         let id = match candidates.as_slice() {
             [(party, best), rest @ ..]
@@ -396,7 +505,7 @@ impl Parties {
                         "payer name \"{}\" is customer {} (similarity {:.2})",
                         txn.counterparty_name.trim(),
                         self.list[*party as usize].customer_id,
-                        best
+                        best.min(1.0)
                     ),
                 })
             }
@@ -410,11 +519,38 @@ impl Parties {
     }
 }
 
-fn push_key(keys: &mut Vec<String>, name: &str) {
-    let key = name_key(name);
-    if !key.is_empty() && !keys.contains(&key) {
+fn push_key(keys: &mut Vec<NameKey>, name: &str) {
+    let key = name_parts(name);
+    if !key.text.is_empty() && !keys.contains(&key) {
         keys.push(key);
     }
+}
+
+/// Same legal form: a small bonus; disjoint legal forms: a penalty; one
+/// side without legal form, or one containing the other: nothing.
+fn legal_adjustment(payer: &[&str], customer: &[&str]) -> f64 {
+    if payer.is_empty() || customer.is_empty() {
+        0.0
+    } else if payer == customer {
+        LEGAL_SAME_BONUS
+    } else if payer.iter().any(|p| customer.contains(p)) {
+        0.0
+    } else {
+        -LEGAL_OTHER_PENALTY
+    }
+}
+
+/// The customer a remittance names by customer number (`Kd 10023`).
+fn customer_number(parties: &Parties, text: &str) -> Option<(PartyIdx, String)> {
+    let toks: Vec<&str> = crate::normalize::tokens(text).take(64).collect();
+    toks.windows(2).find_map(|w| {
+        let word = w[0].to_lowercase();
+        CUSTOMER_NUMBER_WORDS
+            .binary_search(&word.as_str())
+            .ok()
+            .and_then(|_| parties.by_customer_id(w[1]))
+            .map(|p| (p, w[1].to_string()))
+    })
 }
 
 fn postings(table: &[(u64, PartyIdx)], gram: u64) -> &[(u64, PartyIdx)] {
@@ -476,6 +612,11 @@ pub fn name_similarity(payer: &str, customer: &str, truncated: bool) -> f64 {
 /// abbreviations expanded and legal forms dropped. Never fails: a name that
 /// is nothing but legal form keeps its words.
 pub fn name_key(raw: &str) -> String {
+    name_parts(raw).text
+}
+
+/// [`name_key`] with the legal-form signature it dropped.
+pub fn name_parts(raw: &str) -> NameKey {
     let mut folded = String::with_capacity(raw.len());
     for c in raw.chars().take(NAME_CHARS_MAX) {
         fold_char(c, &mut folded);
@@ -500,16 +641,38 @@ pub fn name_key(raw: &str) -> String {
             *w = long.to_string();
         }
     }
+    if let Some(last) = words.last_mut() {
+        if last.chars().count() >= CUT_LEGAL_WORD_CHARS_MIN && LEGAL_WORDS.binary_search(&last.as_str()).is_err() {
+            if let Some(full) = LEGAL_WORDS
+                .iter()
+                .find(|l| l.len() >= LONG_LEGAL_WORD_CHARS_MIN && l.starts_with(last.as_str()))
+            {
+                *last = full.to_string();
+            }
+        }
+    }
+    let mut legal: Vec<&'static str> = words
+        .iter()
+        .filter_map(|w| {
+            LEGAL_CANONICAL
+                .binary_search_by(|(k, _)| (*k).cmp(w.as_str()))
+                .ok()
+                .map(|i| LEGAL_CANONICAL[i].1)
+        })
+        .collect();
+    legal.sort_unstable();
+    legal.dedup();
     let kept: Vec<&str> = words
         .iter()
         .map(String::as_str)
         .filter(|w| LEGAL_WORDS.binary_search(w).is_err())
         .collect();
-    if kept.is_empty() {
+    let text = if kept.is_empty() {
         words.join(" ")
     } else {
         kept.join(" ")
-    }
+    };
+    NameKey { text, legal }
 }
 
 /// Appends the folded form of one character; separators become spaces.
@@ -557,8 +720,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn legal_words_are_sorted_for_binary_search() {
+    fn word_lists_are_sorted_for_binary_search() {
         assert!(LEGAL_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(LEGAL_CANONICAL.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(CUSTOMER_NUMBER_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(LEGAL_CANONICAL.iter().all(|(k, _)| LEGAL_WORDS.contains(k)));
+    }
+
+    #[test]
+    fn legal_forms_become_a_signature() {
+        assert_eq!(name_parts("Jansen Pumps S A S").legal, vec!["sas"]);
+        assert_eq!(name_parts("Jansen Pumps B.V.").legal, vec!["bv"]);
+        assert_eq!(name_parts("X GmbH u. Co. KG").legal, vec!["gmbh", "kg"]);
+        let cut = name_parts("LEFEVRE AUTOMOTIVE KOMMANDITGESELLS");
+        assert_eq!(cut.text, "lefevre automotive");
+        assert_eq!(cut.legal, vec!["kg"]);
     }
 
     #[test]

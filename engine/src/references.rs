@@ -30,13 +30,26 @@ const TEXT_TOKENS_MAX: usize = 64;
 /// Canonical keys longer than this are not indexed for near matches (no ERP
 /// we know issues invoice numbers this long; bounds the index size).
 const NEAR_KEY_LEN_MAX: usize = 32;
-/// A text window matching more near candidates than this says nothing.
-const NEAR_CANDIDATES_MAX: usize = 8;
+/// A text window matching more near candidates than this says nothing
+/// (dense invoice numbering gives ~20 neighbours per number; the amount
+/// picks among them).
+const NEAR_CANDIDATES_MAX: usize = 48;
 /// Invoice-number prefixes remembered to spot reference-like text that names
 /// no open item (a paid or unknown invoice).
 const PREFIXES_MAX: usize = 64;
 /// Digits a reference-like string needs, so that "INV" alone is no reference.
 const REFERENCE_DIGITS_MIN: usize = 4;
+/// Digits a bare list entry needs to count as a sequence number.
+const TAIL_DIGITS_MIN: usize = 3;
+/// Invoices sharing a prefix and sequence number (one per year, say) that
+/// a bare list entry may name; more is no information.
+const TAIL_CANDIDATES_MAX: usize = 8;
+/// Shortest purchase-order number looked up: shorter ones collide with
+/// amounts and dates.
+const PO_CHARS_MIN: usize = 6;
+/// Digits a prefix-less number needs to be looked up as an invoice number
+/// (`2026/000123`); shorter runs are amounts, dates or customer numbers.
+const DIGITS_WINDOW_MIN: usize = 8;
 /// ISO 11649: `RF` + 2 check digits + 1..=21 characters.
 const RF_LEN_MIN: usize = 5;
 const RF_LEN_MAX: usize = 25;
@@ -75,6 +88,10 @@ pub struct TxnRefs {
     /// Problems worth telling a person (e.g. an `RF` reference whose check
     /// digits fail).
     pub problems: Vec<String>,
+    /// Open items whose purchase-order number the remittance quotes: not an
+    /// invoice reference (a PO can span invoices), but it names the customer
+    /// and can decide between invoices of equal amount.
+    pub po_items: Vec<ItemIdx>,
 }
 
 impl TxnRefs {
@@ -128,9 +145,13 @@ fn fold_confusable(b: u8) -> u8 {
     }
 }
 
+/// Separates groups in canonical keys, so that `INV 20266` (a typo) and
+/// `INV-2026-6` do not share a key.
+const GROUP_SEPARATOR: u8 = b'-';
+
 /// Canonical key of a token sequence: upper-case alphanumerics, confusable
-/// letters read as digits, numeric groups (split at separators and at
-/// letter/digit boundaries) without leading zeros.
+/// letters read as digits, groups split at separators and at letter/digit
+/// boundaries, numeric groups without leading zeros.
 pub fn canonical_key(toks: &[&str], out: &mut Vec<u8>) {
     out.clear();
     for t in toks {
@@ -150,6 +171,9 @@ pub fn canonical_key(toks: &[&str], out: &mut Vec<u8>) {
             let digit = b.is_ascii_digit();
             if class != Some(digit) {
                 close_group(class, written, zero_dropped, out);
+                if !out.is_empty() && out.last() != Some(&GROUP_SEPARATOR) {
+                    out.push(GROUP_SEPARATOR);
+                }
                 class = Some(digit);
                 written = false;
                 zero_dropped = false;
@@ -172,9 +196,9 @@ fn close_group(class: Option<bool>, written: bool, zero_dropped: bool, out: &mut
     }
 }
 
-/// Full key: upper-case alphanumerics with confusables folded, zeros kept.
-/// `INV2026123` written without separators matches `INV-2026-000123`'s
-/// canonical key this way.
+/// Full key: upper-case alphanumerics with confusables folded, zeros and
+/// no separators kept. `INV2O26000123` matches `INV-2026-000123` this way,
+/// and one-edit repair works on it (a typo is an edit of the full key).
 pub fn full_key(toks: &[&str], out: &mut Vec<u8>) {
     out.clear();
     for t in toks {
@@ -198,6 +222,28 @@ fn digits_key(text: &str, out: &mut Vec<u8>) {
         }
         out.push(b);
     }
+}
+
+/// Hash of (leading letters of `id_or_stem`, `digits` without leading
+/// zeros); `None` when either part is empty.
+fn tail_hash(id_or_stem: &str, digits: &str) -> Option<u64> {
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = digits.trim_start_matches('0');
+    let letters: Vec<u8> = id_or_stem
+        .bytes()
+        .take_while(u8::is_ascii_alphabetic)
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if letters.is_empty() || digits.is_empty() {
+        return None;
+    }
+    let mut h = KeyHasher::new();
+    letters.iter().for_each(|&b| h.push(b));
+    h.push(b'|');
+    digits.bytes().for_each(|b| h.push(b));
+    Some(h.finish())
 }
 
 fn hash_bytes(bytes: &[u8]) -> u64 {
@@ -260,6 +306,11 @@ pub struct RepairIndex {
     deletions: Vec<(u64, ItemIdx)>,
     /// Digits-only keys, for numeric structured references.
     digits: Vec<(u64, ItemIdx)>,
+    /// Purchase-order numbers (reference keys), sorted by hash.
+    po: Vec<(u64, ItemIdx)>,
+    /// Leading letters + last numeric group (`INV` + `827`), for shorthand
+    /// lists that repeat only the sequence number.
+    tails: Vec<(u64, ItemIdx)>,
     /// Leading letter groups of invoice ids (`INV`, `RE`), upper-case.
     prefixes: Vec<String>,
     /// Shortest canonical key indexed for near matches.
@@ -280,14 +331,14 @@ impl RepairIndex {
                     let mut keys = Vec::with_capacity(2);
                     canonical_key(&toks, buf);
                     keys.push(hash_bytes(buf));
+                    full_key(&toks, buf);
+                    keys.push(hash_bytes(buf));
                     let near = if (near_key_len_min..=NEAR_KEY_LEN_MAX).contains(&buf.len()) {
                         deletion_hashes(buf, dels);
                         dels.clone()
                     } else {
                         Vec::new()
                     };
-                    full_key(&toks, buf);
-                    keys.push(hash_bytes(buf));
                     keys.dedup();
                     digits_key(&item.invoice_id, buf);
                     let digits = if buf.is_empty() { 0 } else { hash_bytes(buf) };
@@ -311,6 +362,28 @@ impl RepairIndex {
         deletions.par_sort_unstable();
         deletions.dedup();
         digits.par_sort_unstable();
+        let mut po: Vec<(u64, ItemIdx)> = batch
+            .open_items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let key = crate::normalize::reference_key(item.po_number.as_deref()?);
+                (key.len() >= PO_CHARS_MIN)
+                    .then(|| (crate::normalize::reference_hash(&key), i as ItemIdx))
+            })
+            .collect();
+        po.sort_unstable();
+        let mut tails: Vec<(u64, ItemIdx)> = batch
+            .open_items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let last = tokens(&item.invoice_id).last()?;
+                let digits = last.trim_start_matches(|c: char| !c.is_ascii_digit());
+                tail_hash(&item.invoice_id, digits).map(|h| (h, i as ItemIdx))
+            })
+            .collect();
+        tails.sort_unstable();
         let mut prefixes: Vec<String> = batch
             .open_items
             .iter()
@@ -330,6 +403,8 @@ impl RepairIndex {
             canonical,
             deletions,
             digits,
+            po,
+            tails,
             prefixes,
             near_key_len_min,
         }
@@ -365,10 +440,24 @@ impl RepairIndex {
                 }
             }
         }
+        // Prefix left out (`2026/000123`): a run of digits long enough to
+        // be an invoice number, compared digits to digits.
+        let digits: usize = toks
+            .iter()
+            .map(|t| t.bytes().filter(u8::is_ascii_digit).count())
+            .sum();
+        if out.is_empty()
+            && digits >= DIGITS_WINDOW_MIN
+            && toks.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let joined = toks.concat();
+            out.extend(self.digits_items(batch, &joined, scratch));
+        }
         out.sort_unstable();
+        out.dedup();
     }
 
-    /// Items whose canonical key is one edit from the canonical key of `toks`.
+    /// Items whose full key is one edit from the full key of `toks`.
     fn near_items(
         &self,
         batch: &Batch,
@@ -377,7 +466,7 @@ impl RepairIndex {
         out: &mut Vec<ItemIdx>,
     ) {
         out.clear();
-        canonical_key(toks, &mut scratch.a);
+        full_key(toks, &mut scratch.a);
         if scratch.a.len() + 1 < self.near_key_len_min || scratch.a.len() > NEAR_KEY_LEN_MAX + 1 {
             return;
         }
@@ -390,7 +479,7 @@ impl RepairIndex {
                 }
                 let id_toks: Vec<&str> =
                     tokens(&batch.open_items[item as usize].invoice_id).collect();
-                canonical_key(&id_toks, &mut scratch.c);
+                full_key(&id_toks, &mut scratch.c);
                 if within_one_edit(&scratch.a, &scratch.c) {
                     out.push(item);
                     if out.len() > NEAR_CANDIDATES_MAX {
@@ -635,6 +724,9 @@ fn free_text(
     let toks: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
     let n = toks.len();
     let mut covered = vec![false; n];
+    // Windows that named an invoice, for shorthand lists (`inv 2026 000324,
+    // 000827`) and typo alternatives.
+    let mut named: Vec<(usize, usize)> = Vec::new();
     // Exact keys: the same lookup as the exact pass, with positions.
     for start in 0..n {
         let mut h = KeyHasher::new();
@@ -645,6 +737,31 @@ fn free_text(
                 if key_equals_tokens(id, &toks[start..=end]) {
                     refs.add(item, RefKind::Exact);
                     covered[start..=end].iter_mut().for_each(|c| *c = true);
+                    named.push((start, end));
+                }
+            }
+        }
+    }
+    // A typo can turn one real invoice number into another: keep the
+    // one-edit neighbours of exact hits as candidates the amount may pick.
+    for &(start, end) in &named {
+        let mut out = std::mem::take(&mut scratch.items);
+        repair.near_items(batch, &toks[start..=end], scratch, &mut out);
+        for &i in &out {
+            refs.add(i, RefKind::Near);
+        }
+        scratch.items = out;
+    }
+    for &(start, end) in &named.clone() {
+        continuation(batch, exact, repair, &toks, (start, end), &mut covered, refs, scratch);
+    }
+    for t in &toks {
+        if t.len() >= PO_CHARS_MIN {
+            let key = crate::normalize::reference_key(t);
+            for &(_, i) in postings(&repair.po, crate::normalize::reference_hash(&key)) {
+                let po = batch.open_items[i as usize].po_number.as_deref().unwrap_or("");
+                if crate::normalize::reference_key(po) == key && !refs.po_items.contains(&i) {
+                    refs.po_items.push(i);
                 }
             }
         }
@@ -684,6 +801,73 @@ fn free_text(
                 covered[start..=end].iter_mut().for_each(|c| *c = true);
                 break;
             }
+        }
+    }
+}
+
+/// Shorthand lists: after `inv 2026 000324`, a bare `000827` means
+/// `inv 2026 000827`. Each later all-digit token is tried with the stem of
+/// a named window; hits need amount confirmation (kind canonical).
+#[allow(clippy::too_many_arguments)]
+fn continuation(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    repair: &RepairIndex,
+    toks: &[&str],
+    (start, end): (usize, usize),
+    covered: &mut [bool],
+    refs: &mut TxnRefs,
+    scratch: &mut Scratch,
+) {
+    if end == start {
+        return;
+    }
+    let stem = &toks[start..end];
+    let mut window: Vec<&str> = stem.to_vec();
+    for j in end + 1..toks.len() {
+        if covered[j] || !toks[j].bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        window.truncate(stem.len());
+        window.push(toks[j]);
+        let before = refs.found.len();
+        let mut h = KeyHasher::new();
+        window.iter().for_each(|t| h.push_token(t));
+        let hits: Vec<ItemIdx> = exact
+            .lookup(h.finish())
+            .iter()
+            .copied()
+            .filter(|&i| key_equals_tokens(&batch.open_items[i as usize].invoice_id, &window))
+            .collect();
+        if hits.is_empty() {
+            let mut out = std::mem::take(&mut scratch.items);
+            repair.canonical_items(batch, &window, scratch, &mut out);
+            if out.is_empty() && toks[j].len() >= TAIL_DIGITS_MIN {
+                // Same prefix, another year or series: `inv 2026 000324,
+                // 000827` where 000827 is INV-2025-000827.
+                if let Some(h) = tail_hash(stem[0], toks[j]) {
+                    let tail = postings(&repair.tails, h);
+                    if tail.len() <= TAIL_CANDIDATES_MAX {
+                        out.extend(tail.iter().map(|&(_, i)| i).filter(|&i| {
+                            let id = &batch.open_items[i as usize].invoice_id;
+                            tokens(id).last().is_some_and(|l| {
+                                l.trim_start_matches('0') == toks[j].trim_start_matches('0')
+                            })
+                        }));
+                    }
+                }
+            }
+            for &i in &out {
+                refs.add(i, RefKind::Canonical);
+            }
+            scratch.items = out;
+        } else {
+            for i in hits {
+                refs.add(i, RefKind::Canonical);
+            }
+        }
+        if refs.found.len() > before {
+            covered[j] = true;
         }
     }
 }
@@ -744,10 +928,11 @@ mod tests {
 
     #[test]
     fn canonical_key_drops_leading_zeros_and_folds_ocr() {
-        assert_eq!(canon("INV-2026-000123"), "1NV2026123");
-        assert_eq!(canon("inv 2026 123"), "1NV2026123");
-        assert_eq!(canon("INV-2O26-OOO123"), "1NV2026123");
-        assert_eq!(canon("INV-2026-000000"), "1NV20260");
+        assert_eq!(canon("INV-2026-000123"), "1-NV-2026-123");
+        assert_eq!(canon("inv 2026 123"), "1-NV-2026-123");
+        assert_eq!(canon("INV-2O26-OOO123"), "1-NV-2026-123");
+        assert_eq!(canon("INV-2026-000000"), "1-NV-2026-0");
+        assert_ne!(canon("INV 20266"), canon("INV-2026-6"));
     }
 
     #[test]

@@ -86,6 +86,36 @@ fn propose_one(
             );
         }
         [] => {}
+        several
+            if several
+                .iter()
+                .filter(|i| ctx.refs[t as usize].po_items.contains(i))
+                .count()
+                == 1 =>
+        {
+            let po_item = several
+                .iter()
+                .copied()
+                .find(|i| ctx.refs[t as usize].po_items.contains(i))
+                .unwrap_or(several[0]);
+            let explanation = format!(
+                "{evidence}; {} open items of {amount}, the purchase order in remittance names {}",
+                several.len(),
+                invoice_ids(ctx, &[po_item])
+            );
+            return (
+                Some(clear_items(
+                    ctx,
+                    ledger,
+                    t,
+                    &[po_item],
+                    Rule::CustomerSingleAmount,
+                    SINGLE_CONFIDENCE * id_confidence,
+                    explanation,
+                )),
+                None,
+            );
+        }
         several => {
             let mut n = note(
                 ctx,

@@ -30,6 +30,8 @@ use rust_decimal::Decimal;
 const DISCOUNT_CONFIDENCE: f64 = 0.95;
 /// More than open: the invoice is certainly paid; the rest waits on account.
 const OVERPAYMENT_CONFIDENCE: f64 = 0.93;
+/// Scales an overpayment beyond `overpayment_max_percent` below auto-apply.
+const FAR_OVERPAYMENT_FACTOR: f64 = 0.8;
 /// Some quoted invoices already paid, the others' open amounts equal the payment.
 const PARTLY_PAID_CONFIDENCE: f64 = 0.9;
 /// A few cents short.
@@ -132,12 +134,21 @@ fn propose_one(
     };
     if txn.amount > open {
         let rest = fmt_money(txn.amount - open);
+        let confidence = if (txn.amount - open) * PERCENT
+            <= open * ctx.rules.differences.overpayment_max_percent
+        {
+            OVERPAYMENT_CONFIDENCE
+        } else {
+            // Far more than the invoice: more likely a wrong reference than
+            // an overpayment, so a person looks first.
+            OVERPAYMENT_CONFIDENCE * FAR_OVERPAYMENT_FACTOR
+        };
         let explanation = format!(
             "invoice(s) {ids} in remittance; paid {} against open {}: {rest} left on account",
             fmt_money(txn.amount),
             fmt_money(open)
         );
-        return (clear(OVERPAYMENT_CONFIDENCE, explanation), None);
+        return (clear(confidence, explanation), None);
     }
     if txn.amount == open {
         let explanation = format!(

@@ -5,7 +5,7 @@
 //! only one combination may do so.
 
 use super::support::{
-    each_open_txn, find_subsets, identified, invoice_ids, note, priority, proposal, suggest_item,
+    each_open_txn, find_subsets, fmt_money, identified, invoice_ids, note, priority, proposal, suggest_item,
     to_minor, SubsetLimits, Subsets,
 };
 use super::{Context, Pass, PassNote};
@@ -26,8 +26,10 @@ const EXTRA_ITEM_PENALTY: f64 = 0.01;
 /// The payer's account belongs to another customer than the invoices: keep
 /// it a suggestion (remittance spoofing, B3-33).
 const PAYER_MISMATCH_FACTOR: f64 = 0.8;
-/// Candidate invoices considered per transaction.
-const CANDIDATES_MAX: usize = 12;
+/// Repaired (canonical) candidates combined per transaction.
+const CANONICAL_CANDIDATES_MAX: usize = 12;
+/// One-edit candidates per transaction; each is only tried alone.
+const NEAR_CANDIDATES_MAX: usize = 64;
 /// Search steps per transaction; 2^12 subsets at most anyway.
 const STEPS_MAX: u64 = 10_000;
 /// Score of a repaired reference the amount did not confirm.
@@ -69,82 +71,113 @@ fn propose_one(
         return (None, None);
     }
     let txn = &ctx.batch.transactions[t as usize];
+    if refs.strict().any(|i| {
+        ctx.batch.open_items[i as usize].amount_open == txn.amount
+            || ledger.item_open[i as usize] == txn.amount
+    }) {
+        // The quoted invoice has exactly this amount: a repeat of its
+        // payment is a duplicate, never a reason to pay a neighbour.
+        return (None, None);
+    }
     let usable = |i: ItemIdx| {
         ctx.batch.open_items[i as usize].currency == txn.currency
             && ledger.item_open[i as usize] > Decimal::ZERO
     };
-    let fixed: Vec<ItemIdx> = refs.strict().filter(|&i| usable(i)).collect();
-    let mut free: Vec<ItemIdx> = refs
-        .found
-        .iter()
-        .filter(|(i, k)| matches!(k, RefKind::Canonical | RefKind::Near) && usable(*i))
-        .map(|&(i, _)| i)
-        .collect();
-    free.truncate(CANDIDATES_MAX);
-    let fixed_open: Decimal = fixed.iter().map(|&i| ledger.item_open[i as usize]).sum();
-    let target = to_minor(txn.amount - fixed_open, &txn.currency);
-    let values: Option<Vec<i64>> = free
-        .iter()
-        .map(|&i| to_minor(ledger.item_open[i as usize], &txn.currency))
-        .collect();
-    let (Some(target), Some(values)) = (target, values) else {
-        return (None, None);
+    let of_kind = |kind: RefKind, max: usize| -> Vec<ItemIdx> {
+        refs.found
+            .iter()
+            .filter(|&&(i, k)| k == kind && usable(i))
+            .map(|&(i, _)| i)
+            .take(max)
+            .collect()
     };
+    let fixed: Vec<ItemIdx> = refs.strict().filter(|&i| usable(i)).collect();
+    let canonical = of_kind(RefKind::Canonical, CANONICAL_CANDIDATES_MAX);
+    let near = of_kind(RefKind::Near, NEAR_CANDIDATES_MAX);
+    let open = |i: &ItemIdx| ledger.item_open[*i as usize];
+    let fixed_open: Decimal = fixed.iter().map(open).sum();
+    let rest = txn.amount - fixed_open;
+    // 1. Repaired numbers (with the exact ones) add up to the payment.
+    let values: Option<Vec<i64>> = canonical
+        .iter()
+        .map(|&i| to_minor(open(&i), &txn.currency))
+        .collect();
     let limits = SubsetLimits {
         items_min: 1,
-        items_max: free.len().max(1),
+        items_max: canonical.len().max(1),
         steps_max: STEPS_MAX,
     };
-    let found = if target > 0 {
-        find_subsets(&values, target, limits)
-    } else {
-        Subsets::None
+    let subsets = match (values, to_minor(rest, &txn.currency)) {
+        (Some(v), Some(target)) if target > 0 && !v.is_empty() => find_subsets(&v, target, limits),
+        _ => Subsets::None,
     };
-    match found {
+    match subsets {
         Subsets::Unique(sel) => {
-            let chosen_free: Vec<ItemIdx> = sel.iter().map(|&k| free[k]).collect();
-            (Some(accept(ctx, ledger, t, &fixed, &chosen_free)), None)
+            let chosen: Vec<ItemIdx> = sel.iter().map(|&k| canonical[k]).collect();
+            return (Some(accept(ctx, ledger, t, &fixed, &chosen)), None);
         }
         Subsets::Ambiguous(sols) | Subsets::Exhausted(sols) if !sols.is_empty() => {
-            let mut n = note(
-                ctx,
-                t,
-                ReasonCode::AmbiguousMatch,
-                priority::AMBIGUOUS,
-                format!(
-                    "repaired references fit the amount in more than one way: {}",
-                    invoice_ids(ctx, &free)
-                ),
-            );
-            n.suggestions = sols
-                .iter()
-                .flatten()
-                .map(|&k| suggest_item(ctx, free[k], UNCONFIRMED_SCORE, Rule::FuzzyReference))
-                .collect();
-            (None, Some(n))
+            let items: Vec<ItemIdx> = sols.iter().flatten().map(|&k| canonical[k]).collect();
+            return (None, Some(ambiguous(ctx, t, &items)));
         }
-        _ => {
-            if free.is_empty() {
-                return (None, None);
+        _ => {}
+    }
+    // 2. One number had a typo: exactly one neighbour has the rest open
+    //    (with the exact numbers), or, 3., the whole amount (the typo made
+    //    the "exact" number another real invoice).
+    for (keep, want) in [(true, rest), (false, txn.amount)] {
+        if !keep && fixed.is_empty() {
+            break;
+        }
+        let hits: Vec<ItemIdx> = near.iter().copied().filter(|i| open(i) == want).collect();
+        match hits.as_slice() {
+            [one] => {
+                let kept: &[ItemIdx] = if keep { &fixed } else { &[] };
+                return (Some(accept(ctx, ledger, t, kept, &[*one])), None);
             }
-            let mut n = note(
-                ctx,
-                t,
-                ReasonCode::AmountMismatch,
-                priority::NEAR_MISS,
-                format!(
-                    "remittance resembles invoice(s) {}, but the amount {} does not confirm it",
-                    invoice_ids(ctx, &free),
-                    txn.amount
-                ),
-            );
-            n.suggestions = free
-                .iter()
-                .map(|&i| suggest_item(ctx, i, UNCONFIRMED_SCORE, Rule::FuzzyReference))
-                .collect();
-            (None, Some(n))
+            [] => {}
+            several => return (None, Some(ambiguous(ctx, t, several))),
         }
     }
+    let candidates: Vec<ItemIdx> = canonical.iter().chain(&near).copied().collect();
+    if candidates.is_empty() || !fixed.is_empty() {
+        // Exact references with a difference: the differences pass decides.
+        return (None, None);
+    }
+    let mut n = note(
+        ctx,
+        t,
+        ReasonCode::AmountMismatch,
+        priority::NEAR_MISS,
+        format!(
+            "remittance resembles invoice(s) {}, but the amount {} does not confirm it",
+            invoice_ids(ctx, &candidates),
+            fmt_money(txn.amount)
+        ),
+    );
+    n.suggestions = candidates
+        .iter()
+        .map(|&i| suggest_item(ctx, i, UNCONFIRMED_SCORE, Rule::FuzzyReference))
+        .collect();
+    (None, Some(n))
+}
+
+fn ambiguous(ctx: &Context<'_>, t: TxnIdx, items: &[ItemIdx]) -> PassNote {
+    let mut n = note(
+        ctx,
+        t,
+        ReasonCode::AmbiguousMatch,
+        priority::AMBIGUOUS,
+        format!(
+            "repaired references fit the amount in more than one way: {}",
+            invoice_ids(ctx, items)
+        ),
+    );
+    n.suggestions = items
+        .iter()
+        .map(|&i| suggest_item(ctx, i, UNCONFIRMED_SCORE, Rule::FuzzyReference))
+        .collect();
+    n
 }
 
 fn accept(

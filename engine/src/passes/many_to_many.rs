@@ -52,7 +52,9 @@ impl Pass for ManyToMany {
             .filter_map(|t| {
                 let txn = &ctx.batch.transactions[t as usize];
                 let (party, ..) = identified(ctx, t)?;
-                Some((party, txn.effective_date()?, txn.currency.as_str(), t))
+                // Booking date: value dates of one batch may differ by a day.
+                let day = txn.booking_date.or(txn.value_date)?;
+                Some((party, day, txn.currency.as_str(), t))
             })
             .collect();
         keyed.sort_unstable();
@@ -178,7 +180,7 @@ fn by_sum(ctx: &Context<'_>, ledger: &Ledger, group: &[TxnIdx]) -> Option<Propos
 }
 
 /// Allocates the payments to the invoices (Σ equal): quoted invoices first
-/// when `own_first`, then in order. Lines of one (payment, invoice) pair are merged.
+/// when `own_first` (sole ones before shared ones), then in order. Lines of one (payment, invoice) pair are merged.
 fn allocate(
     ctx: &Context<'_>,
     ledger: &Ledger,
@@ -211,10 +213,22 @@ fn allocate(
         }
     };
     if own_first {
-        for (ti, &t) in txns.iter().enumerate() {
-            for i in ctx.refs[t as usize].resolved() {
-                if let Some(ii) = items.iter().position(|&x| x == i) {
-                    give(ti, ii, &mut pay, &mut open);
+        // Invoices quoted by one payment only go to that payment first; an
+        // invoice quoted by several (split across them) takes what is left.
+        let quoted_by = |i: ItemIdx| {
+            txns.iter()
+                .filter(|&&t| ctx.refs[t as usize].resolved().any(|x| x == i))
+                .count()
+        };
+        for shared in [false, true] {
+            for (ti, &t) in txns.iter().enumerate() {
+                for i in ctx.refs[t as usize].resolved() {
+                    if (quoted_by(i) > 1) != shared {
+                        continue;
+                    }
+                    if let Some(ii) = items.iter().position(|&x| x == i) {
+                        give(ti, ii, &mut pay, &mut open);
+                    }
                 }
             }
         }

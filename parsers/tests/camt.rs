@@ -550,6 +550,27 @@ fn declared_latin1_is_decoded() {
 }
 
 #[test]
+fn configured_encoding_wins_and_utf16_declaration_is_refused() {
+    let body = doc(&entry("1.00", "<AddtlNtryInf>\u{e9}t\u{e9}</AddtlNtryInf>"));
+    let latin1: Vec<u8> = body
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    let options = ParseOptions {
+        encoding: Some("windows-1252".into()),
+        ..ParseOptions::default()
+    };
+    let p = camt::parse(&Source::new("cfg.xml", &latin1), &options).unwrap();
+    assert_eq!(p.transactions[0].remittance_info, "été");
+    let utf16 = body.replace("encoding=\"UTF-8\"", "encoding=\"UTF-16\"");
+    let e = parse_str(&utf16).unwrap_err();
+    assert_eq!(
+        (e.kind, e.location),
+        (ErrorKind::Encoding, Location::Line(1))
+    );
+}
+
+#[test]
 fn statement_without_entries_checks_opening_against_closing() {
     let bal = |code: &str, amt: &str, ind: &str| {
         format!(

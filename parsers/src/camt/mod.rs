@@ -89,6 +89,17 @@ pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, 
         Some(configured) => Some(configured),
         None => declared.filter(|l| !is_utf8_label(l)),
     };
+    if let Some(label) = label.filter(|l| is_utf16_label(l)) {
+        // A declaration we could read as ASCII bytes is not UTF-16: decoding
+        // it as such would turn the file into CJK noise.
+        return Err(ParseError::new(
+            source.name,
+            Some(FORMAT_NAME),
+            Location::Line(1),
+            ErrorKind::Encoding,
+            format!("declared encoding `{label}` does not match the single-byte declaration itself; UTF-16 camt is not supported"),
+        ));
+    }
     let (text, encoding) =
         crate::encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, label)?;
     let mut reader = CamtReader::new(source.name, &text, options);
@@ -119,6 +130,11 @@ fn declared_encoding(bytes: &[u8]) -> Option<&str> {
     let value = &rest[1..];
     let end = memchr::memchr(quote, value)?;
     std::str::from_utf8(&value[..end]).ok()
+}
+
+fn is_utf16_label(label: &str) -> bool {
+    encoding_rs::Encoding::for_label(label.as_bytes())
+        .is_some_and(|e| e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE)
 }
 
 fn is_utf8_label(label: &str) -> bool {
@@ -1137,9 +1153,9 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                 });
             }
             [Tag::BkTxCd, code @ ..] => {
-                let code = code.to_vec();
-                let value = self.text_buf.trim().to_string();
-                self.with_entry(|e| bank_tx_code(&mut e.code, &code, value));
+                if let Some((_, entry)) = self.entry.as_mut() {
+                    bank_tx_code(&mut entry.code, code, self.text_buf.trim().to_string());
+                }
             }
             _ => {}
         }
@@ -1162,11 +1178,11 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                 self.with_detail(|d| d.sign = Some(sign));
             }
             _ => {
-                let field = detail_field(rel);
-                if let Some(field) = field {
-                    let value = self.text_buf.trim().to_string();
-                    let rel = rel.to_vec();
-                    self.with_detail(|d| store_detail_field(d, field, &rel, value));
+                if let (Some(field), Some((_, detail))) = (detail_field(rel), self.detail.as_mut())
+                {
+                    // Direct field borrows: `rel` lives in `self.tags`, the
+                    // detail in `self.detail`, so nothing is copied.
+                    store_detail_field(detail, field, rel, self.text_buf.trim().to_string());
                 }
             }
         }

@@ -599,6 +599,22 @@ fn statement_without_entries_checks_opening_against_closing() {
 }
 
 #[test]
+fn proprietary_status_does_not_move_the_balance() {
+    let xml = doc(&entry("1.00", "")).replace(
+        "<Sts><Cd>BOOK</Cd></Sts>",
+        "<Sts><Prtry>SETTLED</Prtry></Sts>",
+    );
+    let p = parse_str(&xml).unwrap();
+    assert_eq!(p.transactions[0].status, EntryStatus::Info);
+    assert_eq!(p.statements[0].entries_sum, Decimal::ZERO);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("`SETTLED`")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
 fn end_to_end_not_provided_is_no_reference() {
     let xml = doc(&entry(
         "1.00",

@@ -1120,7 +1120,9 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                 let reversal = self.text_buf.trim() == "true" || self.text_buf.trim() == "1";
                 self.with_entry(|e| e.reversal = reversal);
             }
-            [Tag::Sts] | [Tag::Sts, Tag::Cd] => {
+            // 001.02-.06 plain text, 001.08+ `Sts/Cd`; a proprietary `Sts/Prtry` is
+            // kept as written and, being unknown, never moves a booked balance.
+            [Tag::Sts] | [Tag::Sts, Tag::Cd | Tag::Prtry] => {
                 let status = self.text_buf.trim().to_string();
                 self.with_entry(|e| e.status = status);
             }

@@ -156,8 +156,19 @@ const LONG_LEGAL_WORD_CHARS_MIN: usize = 8;
 /// Words that announce a customer number in remittance text (`Kd 10023`,
 /// `klantnr 10279`).
 const CUSTOMER_NUMBER_WORDS: &[&str] = &[
-    "client", "cust", "custno", "customer", "debitor", "debtor", "kd", "kdnr", "klant", "klantnr",
-    "kunde", "kundennr", "kundennummer",
+    "client",
+    "cust",
+    "custno",
+    "customer",
+    "debitor",
+    "debtor",
+    "kd",
+    "kdnr",
+    "klant",
+    "klantnr",
+    "kunde",
+    "kundennr",
+    "kundennummer",
 ];
 /// A customer number quoted in the text: the payer knows who they are.
 const CUSTOMER_NUMBER_CONFIDENCE: f64 = 0.97;
@@ -642,7 +653,9 @@ pub fn name_parts(raw: &str) -> NameKey {
         }
     }
     if let Some(last) = words.last_mut() {
-        if last.chars().count() >= CUT_LEGAL_WORD_CHARS_MIN && LEGAL_WORDS.binary_search(&last.as_str()).is_err() {
+        if last.chars().count() >= CUT_LEGAL_WORD_CHARS_MIN
+            && LEGAL_WORDS.binary_search(&last.as_str()).is_err()
+        {
             if let Some(full) = LEGAL_WORDS
                 .iter()
                 .find(|l| l.len() >= LONG_LEGAL_WORD_CHARS_MIN && l.starts_with(last.as_str()))

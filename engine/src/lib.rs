@@ -130,10 +130,12 @@ fn emit(
     mut ledger: allocate::Ledger,
     pass_stats: Vec<PassStats>,
 ) -> Outcome {
+    // Exceptions first: they read the applications (a remainder after an
+    // application is an overpayment, and the applied customer is known).
+    let exceptions = exceptions::build(batch, &ledger);
     let mut applications = std::mem::take(&mut ledger.applications);
     // Group by transaction, then invoice: the order every output uses.
     applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
-    let exceptions = exceptions::build(batch, &ledger);
     let postings = postings::build(batch, &rules.gl, &applications, &exceptions);
     let items_after = items_after(batch, &applications);
     let aging = aging::build(batch, &items_after);

@@ -63,6 +63,10 @@ pub enum RefKind {
     Exact,
     Canonical,
     Near,
+    /// One edit from a number that named an invoice exactly: the payer may
+    /// have mistyped one real number into another. Only ever *replaces* the
+    /// exact hit, never adds to it.
+    Alternative,
 }
 
 impl RefKind {
@@ -73,6 +77,7 @@ impl RefKind {
             RefKind::Exact => "invoice number",
             RefKind::Canonical => "repaired invoice number",
             RefKind::Near => "invoice number one edit away",
+            RefKind::Alternative => "invoice number one edit from a quoted one",
         }
     }
 }
@@ -100,7 +105,7 @@ impl TxnRefs {
     pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + '_ {
         self.found
             .iter()
-            .filter(|(_, k)| *k != RefKind::Near)
+            .filter(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative))
             .map(|&(i, _)| i)
     }
 
@@ -115,7 +120,10 @@ impl TxnRefs {
 
     /// True when the payer quoted anything that looks like a reference.
     pub fn has_any(&self) -> bool {
-        self.found.iter().any(|(_, k)| *k != RefKind::Near) || !self.unresolved.is_empty()
+        self.found
+            .iter()
+            .any(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative))
+            || !self.unresolved.is_empty()
     }
 
     /// The kind an item was found by, if it was.
@@ -535,10 +543,20 @@ struct Scratch {
     items: Vec<ItemIdx>,
 }
 
+/// What a check-digit validation found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked<'a> {
+    /// Not a reference of this kind at all.
+    NotThisKind,
+    /// Check digits hold; the payload (the creditor's own reference).
+    Valid(&'a str),
+    /// The right shape, but the check digits fail: mistyped or forged.
+    BadCheckDigits,
+}
+
 /// Validates an ISO 11649 creditor reference (`RF` + check digits +
-/// payload, compacted) and returns the payload, or `Err` when the check
-/// digits fail. `Ok(None)` when the text is not an RF reference at all.
-pub fn rf_payload(compact: &str) -> Result<Option<&str>, ()> {
+/// payload, compacted).
+pub fn rf_payload(compact: &str) -> Checked<'_> {
     let b = compact.as_bytes();
     if b.len() < RF_LEN_MIN
         || b.len() > RF_LEN_MAX
@@ -547,7 +565,7 @@ pub fn rf_payload(compact: &str) -> Result<Option<&str>, ()> {
         || !b[3].is_ascii_digit()
         || !b.iter().all(u8::is_ascii_alphanumeric)
     {
-        return Ok(None);
+        return Checked::NotThisKind;
     }
     // Move the first four characters to the end, read letters as 10..35 and
     // take the number mod 97: a valid reference leaves 1 (ISO 7064 MOD 97-10).
@@ -565,18 +583,18 @@ pub fn rf_payload(compact: &str) -> Result<Option<&str>, ()> {
         };
     }
     if rem == 1 {
-        Ok(Some(&compact[4..]))
+        Checked::Valid(&compact[4..])
     } else {
-        Err(())
+        Checked::BadCheckDigits
     }
 }
 
 /// Validates a Swiss QR reference (27 digits, the last a mod-10 recursive
 /// check digit) and returns its 26-digit payload.
-pub fn qrr_payload(compact: &str) -> Result<Option<&str>, ()> {
+pub fn qrr_payload(compact: &str) -> Checked<'_> {
     let b = compact.as_bytes();
     if b.len() != QRR_LEN || !b.iter().all(u8::is_ascii_digit) {
-        return Ok(None);
+        return Checked::NotThisKind;
     }
     // The carry table of the mod-10 recursive algorithm (SIX QR-bill spec).
     const TABLE: [u8; 10] = [0, 9, 4, 6, 8, 2, 7, 1, 3, 5];
@@ -585,9 +603,9 @@ pub fn qrr_payload(compact: &str) -> Result<Option<&str>, ()> {
         carry = TABLE[usize::from((carry + (c - b'0')) % 10)];
     }
     if (10 - carry) % 10 == b[QRR_LEN - 1] - b'0' {
-        Ok(Some(&compact[..QRR_LEN - 1]))
+        Checked::Valid(&compact[..QRR_LEN - 1])
     } else {
-        Err(())
+        Checked::BadCheckDigits
     }
 }
 
@@ -667,21 +685,21 @@ fn structured(
         return;
     }
     let payload = match rf_payload(&compact) {
-        Err(()) => {
+        Checked::BadCheckDigits => {
             refs.problems.push(format!(
                 "creditor reference {raw} fails the ISO 11649 check digits"
             ));
             return;
         }
-        Ok(Some(p)) => p,
-        Ok(None) => match qrr_payload(&compact) {
-            Err(()) => {
+        Checked::Valid(p) => p,
+        Checked::NotThisKind => match qrr_payload(&compact) {
+            Checked::BadCheckDigits => {
                 refs.problems
                     .push(format!("QR reference {raw} fails its check digit"));
                 return;
             }
-            Ok(Some(p)) => p,
-            Ok(None) => compact.as_str(),
+            Checked::Valid(p) => p,
+            Checked::NotThisKind => compact.as_str(),
         },
     };
     let toks = [payload];
@@ -748,18 +766,30 @@ fn free_text(
         let mut out = std::mem::take(&mut scratch.items);
         repair.near_items(batch, &toks[start..=end], scratch, &mut out);
         for &i in &out {
-            refs.add(i, RefKind::Near);
+            refs.add(i, RefKind::Alternative);
         }
         scratch.items = out;
     }
     for &(start, end) in &named.clone() {
-        continuation(batch, exact, repair, &toks, (start, end), &mut covered, refs, scratch);
+        continuation(
+            batch,
+            exact,
+            repair,
+            &toks,
+            (start, end),
+            &mut covered,
+            refs,
+            scratch,
+        );
     }
     for t in &toks {
         if t.len() >= PO_CHARS_MIN {
             let key = crate::normalize::reference_key(t);
             for &(_, i) in postings(&repair.po, crate::normalize::reference_hash(&key)) {
-                let po = batch.open_items[i as usize].po_number.as_deref().unwrap_or("");
+                let po = batch.open_items[i as usize]
+                    .po_number
+                    .as_deref()
+                    .unwrap_or("");
                 if crate::normalize::reference_key(po) == key && !refs.po_items.contains(&i) {
                     refs.po_items.push(i);
                 }
@@ -948,9 +978,12 @@ mod tests {
     #[test]
     fn rf_check_digits() {
         // The example of ISO 11649 itself.
-        assert_eq!(rf_payload("RF18539007547034"), Ok(Some("539007547034")));
-        assert_eq!(rf_payload("RF19539007547034"), Err(()));
-        assert_eq!(rf_payload("INV123"), Ok(None));
+        assert_eq!(
+            rf_payload("RF18539007547034"),
+            Checked::Valid("539007547034")
+        );
+        assert_eq!(rf_payload("RF19539007547034"), Checked::BadCheckDigits);
+        assert_eq!(rf_payload("INV123"), Checked::NotThisKind);
     }
 
     #[test]
@@ -958,8 +991,11 @@ mod tests {
         // Example from the Swiss QR-bill implementation guidelines.
         assert_eq!(
             qrr_payload("210000000003139471430009017"),
-            Ok(Some("21000000000313947143000901"))
+            Checked::Valid("21000000000313947143000901")
         );
-        assert_eq!(qrr_payload("210000000003139471430009018"), Err(()));
+        assert_eq!(
+            qrr_payload("210000000003139471430009018"),
+            Checked::BadCheckDigits
+        );
     }
 }

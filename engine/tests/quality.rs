@@ -130,7 +130,9 @@ fn predicted(run: &RunResult) -> Vec<PredictedLine> {
         .applications
         .iter()
         .map(|a| PredictedLine {
-            bank_reference: run.batch.transactions[a.txn as usize].bank_reference.clone(),
+            bank_reference: run.batch.transactions[a.txn as usize]
+                .bank_reference
+                .clone(),
             invoice_id: run.batch.open_items[a.item as usize].invoice_id.clone(),
             applied_amount: a.applied_amount,
             discount_amount: a.discount_amount,
@@ -159,8 +161,13 @@ fn generated_dataset_meets_the_quality_bar() {
             if let Some(line) = truth.iter().find(|l| l.bank_reference == t.bank_reference) {
                 println!(
                     "EXC {} {:?} {} | {} | {} | {} | {}",
-                    line.scenario, e.reason, e.detail, t.counterparty_name, t.remittance_info,
-                    t.amount, line.invoice_id
+                    line.scenario,
+                    e.reason,
+                    e.detail,
+                    t.counterparty_name,
+                    t.remittance_info,
+                    t.amount,
+                    line.invoice_id
                 );
             }
         }
@@ -173,5 +180,9 @@ fn generated_dataset_meets_the_quality_bar() {
         "precision {:?}",
         total.precision
     );
-    assert!(total.recall.unwrap_or(0.0) >= RECALL_MIN, "recall {:?}", total.recall);
+    assert!(
+        total.recall.unwrap_or(0.0) >= RECALL_MIN,
+        "recall {:?}",
+        total.recall
+    );
 }

@@ -5,8 +5,8 @@
 //! only one combination may do so.
 
 use super::support::{
-    each_open_txn, find_subsets, fmt_money, identified, invoice_ids, note, priority, proposal, suggest_item,
-    to_minor, SubsetLimits, Subsets,
+    each_open_txn, find_subsets, fmt_money, identified, invoice_ids, note, priority, proposal,
+    suggest_item, to_minor, SubsetLimits, Subsets,
 };
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal, ProposalLine};
@@ -66,7 +66,7 @@ fn propose_one(
     if !refs
         .found
         .iter()
-        .any(|(_, k)| matches!(k, RefKind::Canonical | RefKind::Near))
+        .any(|(_, k)| matches!(k, RefKind::Canonical | RefKind::Near | RefKind::Alternative))
     {
         return (None, None);
     }
@@ -94,6 +94,7 @@ fn propose_one(
     let fixed: Vec<ItemIdx> = refs.strict().filter(|&i| usable(i)).collect();
     let canonical = of_kind(RefKind::Canonical, CANONICAL_CANDIDATES_MAX);
     let near = of_kind(RefKind::Near, NEAR_CANDIDATES_MAX);
+    let alternatives = of_kind(RefKind::Alternative, NEAR_CANDIDATES_MAX);
     let open = |i: &ItemIdx| ledger.item_open[*i as usize];
     let fixed_open: Decimal = fixed.iter().map(open).sum();
     let rest = txn.amount - fixed_open;
@@ -125,11 +126,11 @@ fn propose_one(
     // 2. One number had a typo: exactly one neighbour has the rest open
     //    (with the exact numbers), or, 3., the whole amount (the typo made
     //    the "exact" number another real invoice).
-    for (keep, want) in [(true, rest), (false, txn.amount)] {
+    for (keep, want, pool) in [(true, rest, &near), (false, txn.amount, &alternatives)] {
         if !keep && fixed.is_empty() {
             break;
         }
-        let hits: Vec<ItemIdx> = near.iter().copied().filter(|i| open(i) == want).collect();
+        let hits: Vec<ItemIdx> = pool.iter().copied().filter(|i| open(i) == want).collect();
         match hits.as_slice() {
             [one] => {
                 let kept: &[ItemIdx] = if keep { &fixed } else { &[] };
@@ -190,7 +191,7 @@ fn accept(
     let refs = &ctx.refs[t as usize];
     let near = chosen
         .iter()
-        .any(|&i| refs.kind_of(i) == Some(RefKind::Near));
+        .any(|&i| matches!(refs.kind_of(i), Some(RefKind::Near | RefKind::Alternative)));
     let all: Vec<ItemIdx> = fixed.iter().chain(chosen).copied().collect();
     let mut confidence = if near {
         NEAR_CONFIDENCE

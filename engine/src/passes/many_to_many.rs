@@ -108,7 +108,8 @@ fn referenced(ctx: &Context<'_>, ledger: &Ledger, group: &[TxnIdx]) -> Option<Pr
         .map(|&t| ctx.batch.transactions[t as usize].amount)
         .sum();
     let open: Decimal = items.iter().map(|&i| ledger.item_open[i as usize]).sum();
-    if paid != open {
+    // One invoice paid by several payments is instalments, not a batch.
+    if items.len() < 2 || paid != open {
         return None;
     }
     let lines = allocate(ctx, ledger, &txns, &items, true);

@@ -216,7 +216,10 @@ impl Default for Differences {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Pilot {
+    /// Off: every customer is auto-applied.
     pub enabled: bool,
+    /// Customer ids auto-applied during the pilot.
     pub customers: Vec<String>,
+    /// Customer segments (`Customer::segment`) auto-applied during the pilot.
     pub segments: Vec<String>,
 }

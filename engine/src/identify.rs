@@ -206,16 +206,22 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 /// How a customer was identified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdMethod {
+    /// The payer's IBAN or account number is in the customer master.
     Account,
+    /// Every invoice the payer quoted belongs to the customer.
     InvoiceReference,
+    /// The remittance quotes the customer number (`Kd 10023`).
     CustomerNumber,
+    /// The remittance quotes a purchase order of the customer's invoices.
     PurchaseOrder,
+    /// The payer name is close to the customer's name or an alias.
     Name,
 }
 
 /// A normalised name and its legal-form signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameKey {
+    /// Words of the name without legal form, single-space separated.
     pub text: String,
     /// Canonical legal forms, sorted.
     pub legal: Vec<&'static str>,
@@ -224,7 +230,9 @@ pub struct NameKey {
 /// The customer a transaction is from, and why we think so.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identification {
+    /// The customer.
     pub party: PartyIdx,
+    /// What gave it away.
     pub method: IdMethod,
     /// In [0, 1]; passes multiply their own confidence by it.
     pub confidence: f64,
@@ -235,6 +243,7 @@ pub struct Identification {
 /// Identification result of one transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TxnIdentity {
+    /// The customer, when the evidence is clear enough.
     pub id: Option<Identification>,
     /// Best name candidates with their similarity, for suggestions.
     pub name_candidates: Vec<(PartyIdx, f64)>,
@@ -243,7 +252,9 @@ pub struct TxnIdentity {
 /// A customer as the engine sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Party {
+    /// The customer id as the ERP writes it.
     pub customer_id: String,
+    /// Position in `Batch::customers`; `None` for ids only seen on open items.
     pub master: Option<CustomerIdx>,
 }
 
@@ -251,6 +262,7 @@ pub struct Party {
 /// on open items (in order of first appearance), with the blocking indexes.
 #[derive(Debug, Default)]
 pub struct Parties {
+    /// Every party, indexed by [`PartyIdx`].
     pub list: Vec<Party>,
     by_id: HashMap<String, PartyIdx>,
     /// Open items of each party, oldest due date first (then invoice id).

@@ -59,9 +59,13 @@ const QRR_LEN: usize = 27;
 /// How a reference was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RefKind {
+    /// From `BankTransaction::structured_refs`, check digits valid.
     Structured,
+    /// An invoice number in the free text, separators and case aside.
     Exact,
+    /// Equal after leading-zero, OCR-letter or shorthand-list repair.
     Canonical,
+    /// One edit from an invoice number.
     Near,
     /// One edit from a number that named an invoice exactly: the payer may
     /// have mistyped one real number into another. Only ever *replaces* the
@@ -86,6 +90,7 @@ impl RefKind {
 /// strongest kind wins).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TxnRefs {
+    /// Each named item with the strongest way it was named.
     pub found: Vec<(ItemIdx, RefKind)>,
     /// Reference-like strings that name no open item (paid, cancelled or
     /// mistyped beyond repair). Blocks amount-only guessing.

@@ -127,7 +127,7 @@ fn propose_one(
     //    (with the exact numbers), or, 3., the whole amount (the typo made
     //    the "exact" number another real invoice).
     for (keep, want, pool) in [(true, rest, &near), (false, txn.amount, &alternatives)] {
-        if !keep && fixed.is_empty() {
+        if !keep && refs.strict().next().is_none() {
             break;
         }
         let hits: Vec<ItemIdx> = pool.iter().copied().filter(|i| open(i) == want).collect();

@@ -37,8 +37,11 @@ use crate::references::{RepairIndex, TxnRefs};
 
 /// Read-only state shared by all passes of a run.
 pub struct Context<'a> {
+    /// The run's input.
     pub batch: &'a Batch,
+    /// The run's rules.
     pub rules: &'a Rules,
+    /// Exact invoice-number keys.
     pub references: ReferenceIndex,
     /// Canonical and one-edit reference keys.
     pub repair: RepairIndex,
@@ -106,10 +109,15 @@ pub trait Pass: Sync {
 /// that passes can run with a shared `&Ledger`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PassNote {
+    /// The transaction the note explains.
     pub txn: TxnIdx,
+    /// Reason code the exception gets if this note wins.
     pub reason: ReasonCode,
+    /// Higher wins (see `passes::support::priority`).
     pub priority: u8,
+    /// One line for the person who resolves the exception.
     pub detail: String,
+    /// The customer, when known (from the master or an open item).
     pub customer_id: Option<String>,
     /// The customer in the master, when identified.
     pub customer: Option<CustomerIdx>,

@@ -60,6 +60,7 @@ pub fn fmt_money(amount: Decimal) -> String {
 /// Result of a bounded subset-sum search.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subsets {
+    /// The whole space was searched and nothing fits.
     None,
     /// Exactly one subset fits, and the whole space was searched.
     Unique(Vec<usize>),
@@ -72,8 +73,11 @@ pub enum Subsets {
 /// Limits of one subset-sum search.
 #[derive(Debug, Clone, Copy)]
 pub struct SubsetLimits {
+    /// Fewest invoices in a subset.
     pub items_min: usize,
+    /// Most invoices in a subset.
     pub items_max: usize,
+    /// Search nodes visited at most.
     pub steps_max: u64,
 }
 

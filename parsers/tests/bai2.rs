@@ -456,3 +456,46 @@ proptest! {
         prop_assert!(txs.next().is_none());
     }
 }
+
+/// Throughput on a synthetic 64 MB file; run with
+/// `cargo test --release --test bai2 -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let account = GenAccount {
+        number: "1234567890".into(),
+        opening_minor: 100_000,
+        txs: (0..1000)
+            .map(|i| GenTx {
+                type_code: if i % 2 == 0 { 195 } else { 495 },
+                amount_minor: 123_456 + i,
+                bank_ref: format!("REF{i}"),
+                text: vec![
+                    "PAYMENT FOR INVOICE INV-2026-001, CUSTOMER ACME/EU".into(),
+                    "EREF: E2E-1".into(),
+                ],
+            })
+            .collect(),
+    };
+    let one = write_bai2(&[account]);
+    let body: String = one
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with("98,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let copies = (64 << 20) / body.len();
+    let text = format!(
+        "{}{}98,0,0,0/\n99,0,1,0/\n",
+        &one[..one.find("03,").unwrap()],
+        body.repeat(copies)
+    );
+    let start = std::time::Instant::now();
+    let parsed = parse(&text).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "bai2: {} transactions, {:.0} MB/s",
+        parsed.transactions.len(),
+        text.len() as f64 / secs / 1e6
+    );
+}

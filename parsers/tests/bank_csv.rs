@@ -400,3 +400,20 @@ proptest! {
         }
     }
 }
+
+/// Throughput on a synthetic 64 MB canonical file; run with
+/// `cargo test --release --test bank_csv -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let row = "DE89370400440532013000,2026-03-02,2026-03-03,-1234.56,EUR,\"ACME, Inc.\",DE02500105170137075030,INV-2026-001 payment,REF12345\n";
+    let text = format!("{HEADER}{}", row.repeat((64 << 20) / row.len()));
+    let start = std::time::Instant::now();
+    let parsed = parse(&text).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "csv: {} transactions, {:.0} MB/s",
+        parsed.transactions.len(),
+        text.len() as f64 / secs / 1e6
+    );
+}

@@ -7,9 +7,13 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let options = ParseOptions {
-        format: Some(Format::Bai2), 
+        format: Some(Format::Bai2),
         // Small caps so the fuzzer explores the limit paths too.
-        limits: Limits { line_bytes_max: 4096, records_max: 1000, ..Limits::default() },
+        limits: Limits {
+            line_bytes_max: 4096,
+            records_max: 1000,
+            ..Limits::default()
+        },
         ..ParseOptions::default()
     };
     if let Ok(parsed) = parse_source(&Source::new("fuzz.bai2", data), &options) {

@@ -1,1 +1,212 @@
-fn main() {}
+use cashmatch::config::RunConfig;
+use cashmatch::run::{self, CustomersSource, OpenItemsSource, RunRequest};
+use cashmatch::{demo, evaluate, CliError, EXIT_COMPLETED_WITH_REJECTIONS};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// cashmatch: cash application and bank reconciliation.
+#[derive(Parser, Debug)]
+#[command(name = "cashmatch", version, about, long_about = None)]
+struct Cli {
+    /// Worker threads (default: all cores). Outputs are identical at any count.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Apply bank receipts to open items and write the outputs.
+    Run {
+        /// Bank statement files or folders (BAI2, camt.052/053/054, MT940/942, bank CSV).
+        #[arg(long, required = true, num_args = 1..)]
+        bank: Vec<PathBuf>,
+        /// Open-item extract (CSV or Parquet).
+        #[arg(long)]
+        open_items: PathBuf,
+        /// Customer master (CSV or Parquet).
+        #[arg(long)]
+        customers: Option<PathBuf>,
+        /// Rules file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Accounting date for aging (default: latest booking date in the statements).
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Ingest statements whose own balances fail (recorded in the manifest).
+        #[arg(long)]
+        accept_unbalanced: bool,
+    },
+    /// Parse bank statements without matching: transactions.parquet and statements.parquet.
+    Ingest {
+        #[arg(required = true, num_args = 1..)]
+        inputs: Vec<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the bundled demo batch into ./out (or --out).
+    Demo {
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Write a synthetic dataset with ground truth.
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        customers: usize,
+        #[arg(long, default_value_t = 5000)]
+        invoices: usize,
+        #[arg(long, default_value_t = 3000)]
+        payments: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Score a run against ground truth: line-level precision and recall.
+    Evaluate {
+        #[arg(long)]
+        truth: PathBuf,
+        /// A run's output directory (reads applications.parquet).
+        #[arg(long)]
+        run: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; use YYYY-MM-DD"))
+}
+
+fn load_config(path: &Option<PathBuf>) -> Result<RunConfig, CliError> {
+    match path {
+        Some(p) => RunConfig::load(p),
+        None => Ok(RunConfig::default()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("error: cannot start {n} threads: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("error: {e}\nhint: {}", e.hint());
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32, CliError> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Run {
+            bank,
+            open_items,
+            customers,
+            config,
+            as_of,
+            out,
+            accept_unbalanced,
+        } => {
+            let config = load_config(&config)?;
+            let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
+            let req = RunRequest {
+                bank,
+                open_items: OpenItemsSource::File(open_items),
+                customers: customers.map(CustomersSource::File),
+                config,
+                as_of,
+                out: out.clone(),
+                accept_unbalanced,
+                quiet,
+            };
+            let report = run::run(&req)?;
+            print!("{}", run::summary(&report, &out));
+            Ok(if report.manifest.rejections.is_empty() {
+                0
+            } else {
+                EXIT_COMPLETED_WITH_REJECTIONS
+            })
+        }
+        Command::Ingest {
+            inputs,
+            config,
+            out,
+        } => {
+            let config = load_config(&config)?;
+            let (batch, written) = run::ingest(&inputs, &config, &out, quiet)?;
+            for s in &batch.statements {
+                println!(
+                    "{:<50} {:<9} {:<28} {:>4} entries  {}{}",
+                    s.source_file,
+                    s.format,
+                    s.statement.account,
+                    s.statement.entries,
+                    s.statement.balance_check.as_str(),
+                    if s.statement.check_detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", s.statement.check_detail)
+                    }
+                );
+            }
+            for r in &batch.rejections {
+                println!("rejected: {r}");
+            }
+            for f in &written {
+                println!("wrote {} ({} rows)", out.join(&f.name).display(), f.rows);
+            }
+            let failed = batch
+                .statements
+                .iter()
+                .any(|s| s.statement.balance_check == cashmatch_parsers::BalanceCheck::Fail)
+                || batch.files.iter().any(|f| f.status == "rejected");
+            Ok(if failed {
+                EXIT_COMPLETED_WITH_REJECTIONS
+            } else {
+                0
+            })
+        }
+        Command::Demo { out } => demo::run_demo(&out, quiet),
+        Command::Generate {
+            customers,
+            invoices,
+            payments,
+            seed,
+            as_of,
+            out,
+        } => {
+            evaluate::generate(customers, invoices, payments, seed, as_of, &out)?;
+            Ok(0)
+        }
+        Command::Evaluate { truth, run, json } => {
+            let report = evaluate::evaluate(&truth, &run)?;
+            println!("{}", if json { report.json } else { report.table });
+            Ok(0)
+        }
+    }
+}

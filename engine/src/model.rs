@@ -377,7 +377,7 @@ pub struct AgingRow {
 
 /// Money totals of a run, per currency; the manifest records them and the
 /// invariant checks compare them.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct ControlSums {
     pub currency: String,
     /// Σ of positive transaction amounts (receipts).
@@ -405,7 +405,7 @@ pub struct Outcome {
 }
 
 /// What one matching pass did.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct PassStats {
     pub pass: String,
     pub proposals: u64,

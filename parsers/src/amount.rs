@@ -23,7 +23,9 @@ pub fn parse_unsigned(text: &str, sep: u8) -> Option<Decimal> {
     for &b in bytes {
         match b {
             b'0'..=b'9' => {
-                mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+                mantissa = mantissa
+                    .checked_mul(10)?
+                    .checked_add(i128::from(b - b'0'))?;
                 if seen_sep {
                     scale += 1;
                     if scale > SCALE_MAX {
@@ -70,7 +72,9 @@ pub fn parse_minor_units(text: &str, exponent: u32) -> Option<Decimal> {
     }
     let mut mantissa: i128 = 0;
     for b in digits.bytes() {
-        mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+        mantissa = mantissa
+            .checked_mul(10)?
+            .checked_add(i128::from(b - b'0'))?;
     }
     if neg {
         mantissa = -mantissa;
@@ -82,8 +86,8 @@ pub fn parse_minor_units(text: &str, exponent: u32) -> Option<Decimal> {
 /// which is what banks assume for BAI2 amounts.
 pub fn currency_exponent(code: &str) -> u32 {
     match code {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI"
-        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
         "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
         "CLF" | "UYW" => 4,
         _ => 2,
@@ -98,8 +102,14 @@ mod tests {
     fn unsigned_forms() {
         assert_eq!(parse_unsigned("9,", b',').unwrap().to_string(), "9");
         assert_eq!(parse_unsigned("0,01", b',').unwrap().to_string(), "0.01");
-        assert_eq!(parse_unsigned("000000004433,52", b',').unwrap().to_string(), "4433.52");
-        assert_eq!(parse_unsigned("5442.09000", b'.').unwrap().to_string(), "5442.09000");
+        assert_eq!(
+            parse_unsigned("000000004433,52", b',').unwrap().to_string(),
+            "4433.52"
+        );
+        assert_eq!(
+            parse_unsigned("5442.09000", b'.').unwrap().to_string(),
+            "5442.09000"
+        );
         assert!(parse_unsigned(",5", b',').is_none());
         assert!(parse_unsigned("1.000,00", b',').is_none());
         assert!(parse_unsigned("1e5", b'.').is_none());
@@ -108,9 +118,17 @@ mod tests {
 
     #[test]
     fn minor_units() {
-        assert_eq!(parse_minor_units("000000000208500", 2).unwrap().to_string(), "2085.00");
+        assert_eq!(
+            parse_minor_units("000000000208500", 2).unwrap().to_string(),
+            "2085.00"
+        );
         assert_eq!(parse_minor_units("-1600", 2).unwrap().to_string(), "-16.00");
-        assert_eq!(parse_minor_units("+00000000000834000", 2).unwrap().to_string(), "8340.00");
+        assert_eq!(
+            parse_minor_units("+00000000000834000", 2)
+                .unwrap()
+                .to_string(),
+            "8340.00"
+        );
         assert!(parse_minor_units("12a", 2).is_none());
     }
 }

@@ -43,7 +43,13 @@ pub fn decode<'a>(
         Some(label) if is_ibm852(label) => Ok((Cow::Owned(decode_ibm852(bytes)), IBM852_NAME)),
         Some(label) => {
             let enc = encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
-                ParseError::new(file, format, Location::Line(1), ErrorKind::Encoding, format!("unknown encoding `{label}`"))
+                ParseError::new(
+                    file,
+                    format,
+                    Location::Line(1),
+                    ErrorKind::Encoding,
+                    format!("unknown encoding `{label}`"),
+                )
             })?;
             let (text, had_errors) = enc.decode_without_bom_handling(bytes);
             if had_errors {

@@ -85,19 +85,39 @@ impl ParseError {
         kind: ErrorKind,
         message: String,
     ) -> Self {
-        ParseError { file: file.to_string(), format, location, kind, message }
+        ParseError {
+            file: file.to_string(),
+            format,
+            location,
+            kind,
+            message,
+        }
     }
 
     pub fn io(file: &str, err: &std::io::Error) -> Self {
-        ParseError::new(file, None, Location::Offset(0), ErrorKind::Io, format!("cannot read file: {err}"))
+        ParseError::new(
+            file,
+            None,
+            Location::Offset(0),
+            ErrorKind::Io,
+            format!("cannot read file: {err}"),
+        )
     }
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.format {
-            Some(fmt_name) => write!(f, "{fmt_name} file `{}`, {}: {}", self.file, self.location, self.message),
-            None => write!(f, "file `{}`, {}: {}", self.file, self.location, self.message),
+            Some(fmt_name) => write!(
+                f,
+                "{fmt_name} file `{}`, {}: {}",
+                self.file, self.location, self.message
+            ),
+            None => write!(
+                f,
+                "file `{}`, {}: {}",
+                self.file, self.location, self.message
+            ),
         }
     }
 }

@@ -32,8 +32,8 @@ pub mod encoding;
 mod error;
 #[cfg(feature = "extracts")]
 pub mod extracts;
-pub mod mt940;
 mod model;
+pub mod mt940;
 
 pub use detect::detect_format;
 pub use error::{ErrorKind, Location, ParseError};
@@ -93,7 +93,10 @@ pub fn parse_source(source: &Source<'_>, options: &ParseOptions) -> Result<Parse
 pub fn parse_path(path: &Path, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| ParseError::io(&name, &e))?;
-    let len = file.metadata().map_err(|e| ParseError::io(&name, &e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| ParseError::io(&name, &e))?
+        .len();
     if len == 0 {
         return parse_source(&Source::new(&name, &[]), options);
     }

@@ -16,7 +16,9 @@ impl<'a> Source<'a> {
 }
 
 /// The statement formats cashmatch reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Bai2,
@@ -154,7 +156,9 @@ pub struct ParsedFile {
 impl ParsedFile {
     /// True when any statement failed its own balance or control-total check.
     pub fn has_failed_checks(&self) -> bool {
-        self.statements.iter().any(|s| s.balance_check == BalanceCheck::Fail)
+        self.statements
+            .iter()
+            .any(|s| s.balance_check == BalanceCheck::Fail)
     }
 }
 

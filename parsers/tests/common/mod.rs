@@ -88,11 +88,18 @@ pub fn render(result: &Result<ParsedFile, ParseError>) -> String {
 /// Compares `actual` with `tests/golden/<name>.txt`; with `UPDATE_GOLDEN=1`
 /// (or when the golden file does not exist yet) writes it instead.
 pub fn check_golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{name}.txt"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.txt"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() || !path.exists() {
         std::fs::write(&path, actual).unwrap();
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(expected, actual, "golden file {} differs; rerun with UPDATE_GOLDEN=1 if the change is intended", path.display());
+    assert_eq!(
+        expected,
+        actual,
+        "golden file {} differs; rerun with UPDATE_GOLDEN=1 if the change is intended",
+        path.display()
+    );
 }

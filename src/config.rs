@@ -1,0 +1,120 @@
+//! The run's TOML configuration: the engine's rules plus how to read the
+//! inputs. Every key has a default, so an empty file (or none) is a run.
+
+use cashmatch_engine::config::{Differences, GlAccounts, Matching, Pilot, Rules};
+use cashmatch_parsers::extracts::ExtractOptions;
+use cashmatch_parsers::CsvProfile;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Everything a `rules.toml` can say.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    pub gl: GlAccounts,
+    pub matching: Matching,
+    pub differences: Differences,
+    pub pilot: Pilot,
+    pub open_items: ExtractOptions,
+    pub customers: ExtractOptions,
+    pub bank: BankOptions,
+}
+
+/// How bank statements are read and validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct BankOptions {
+    /// WHATWG encoding label applied to statements that do not declare one.
+    pub encoding: Option<String>,
+    /// Bank CSV layouts, tried by header before the built-in ones.
+    pub csv_profiles: Vec<CsvProfile>,
+    /// Ingest statements whose own balances or control totals fail
+    /// (recorded in the manifest); by default such files are excluded.
+    pub accept_unbalanced: bool,
+}
+
+impl RunConfig {
+    /// Reads and validates a config file; errors name the file and the key.
+    pub fn load(path: &Path) -> Result<Self, crate::CliError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            crate::CliError::Config(format!("cannot read config `{}`: {e}", path.display()))
+        })?;
+        Self::parse(&text)
+            .map_err(|e| crate::CliError::Config(format!("config `{}`: {e}", path.display())))
+    }
+
+    /// Parses config text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let cfg: RunConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let m = &self.matching;
+        for (name, r) in [
+            ("structured_reference", m.structured_reference),
+            ("exact_reference", m.exact_reference),
+            ("fuzzy_reference", m.fuzzy_reference),
+            ("reference_with_difference", m.reference_with_difference),
+            ("customer_amount", m.customer_amount),
+            ("subset_sum", m.subset_sum),
+            ("many_to_many", m.many_to_many),
+        ] {
+            if !(0.0..=1.0).contains(&r.auto_apply_min)
+                || !(0.0..=1.0).contains(&r.suggest_min)
+                || r.suggest_min > r.auto_apply_min
+            {
+                return Err(format!(
+                    "[matching.{name}]: thresholds must satisfy 0 <= suggest_min <= auto_apply_min <= 1 (got {} and {})",
+                    r.suggest_min, r.auto_apply_min
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine's part of the configuration.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            gl: self.gl.clone(),
+            matching: self.matching.clone(),
+            differences: self.differences.clone(),
+            pilot: self.pilot.clone(),
+        }
+    }
+
+    /// The effective configuration as canonical TOML (for the manifest and
+    /// its hash): defaults filled in, keys in a fixed order.
+    pub fn canonical_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_default() {
+        assert_eq!(RunConfig::parse("").unwrap(), RunConfig::default());
+    }
+
+    #[test]
+    fn typos_are_rejected_with_the_key() {
+        let err = RunConfig::parse("[gl]\nrecievable = \"1200\"\n").unwrap_err();
+        assert!(err.contains("recievable"), "{err}");
+    }
+
+    #[test]
+    fn column_mapping_is_read() {
+        let cfg = RunConfig::parse("[open_items.columns]\ninvoice_id = \"Belegnummer\"\n").unwrap();
+        assert_eq!(cfg.open_items.columns["invoice_id"], "Belegnummer");
+    }
+
+    #[test]
+    fn canonical_form_round_trips() {
+        let cfg = RunConfig::default();
+        assert_eq!(RunConfig::parse(&cfg.canonical_toml()).unwrap(), cfg);
+    }
+}

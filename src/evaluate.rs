@@ -1,0 +1,127 @@
+//! `cashmatch generate` and `cashmatch evaluate`: synthetic data with ground
+//! truth, and line-level scoring of a run against it.
+
+use crate::CliError;
+use arrow_array::{Array, Decimal128Array, RecordBatch, StringArray};
+use cashmatch_datasets::{GeneratorConfig, PredictedLine};
+use chrono::NaiveDate;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rust_decimal::Decimal;
+use std::path::Path;
+
+/// Writes a generated dataset.
+pub fn generate(
+    customers: usize,
+    invoices: usize,
+    payments: usize,
+    seed: u64,
+    as_of: Option<NaiveDate>,
+    out: &Path,
+) -> Result<(), CliError> {
+    let count = |name: &str, v: usize| {
+        u32::try_from(v).map_err(|_| CliError::Config(format!("--{name} {v} is too large")))
+    };
+    let mut config = GeneratorConfig {
+        customers: count("customers", customers)?,
+        invoices: count("invoices", invoices)?,
+        payments: count("payments", payments)?,
+        seed,
+        ..GeneratorConfig::default()
+    };
+    if let Some(d) = as_of {
+        config.as_of = d;
+    }
+    config.validate().map_err(CliError::Config)?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| CliError::Io(format!("cannot create `{}`: {e}", out.display())))?;
+    let summary = cashmatch_datasets::generate(&config, out)
+        .map_err(|e| CliError::Io(format!("cannot write dataset to `{}`: {e}", out.display())))?;
+    println!(
+        "generated {} customers, {} invoices, {} bank lines, {} truth lines",
+        summary.customers, summary.invoices, summary.payments, summary.truth_lines
+    );
+    for (scenario, n) in &summary.payments_by_scenario {
+        println!("  {:<24} {n:>9}", scenario.as_str());
+    }
+    if summary.events_downgraded > 0 {
+        println!(
+            "  note: {} events became unknown payments because too few unpaid invoices were left; generate more invoices per payment",
+            summary.events_downgraded
+        );
+    }
+    println!(
+        "wrote open_items.csv, customers.csv, bank.csv, truth.csv to {}",
+        out.display()
+    );
+    Ok(())
+}
+
+/// An evaluation, rendered both ways.
+pub struct EvaluationReport {
+    pub table: String,
+    pub json: String,
+}
+
+/// Scores `run_dir/applications.parquet` against `truth`.
+pub fn evaluate(truth: &Path, run_dir: &Path) -> Result<EvaluationReport, CliError> {
+    let truth_lines = cashmatch_datasets::read_truth(truth)
+        .map_err(|e| CliError::Input(format!("truth `{}`: {e}", truth.display())))?;
+    let predicted = read_applications(&run_dir.join("applications.parquet"))?;
+    let evaluation = cashmatch_datasets::evaluate(&truth_lines, &predicted);
+    Ok(EvaluationReport {
+        table: evaluation.to_string(),
+        json: cashmatch_datasets::evaluation_json(&evaluation),
+    })
+}
+
+/// Reads the predicted lines from an `applications.parquet`.
+pub fn read_applications(path: &Path) -> Result<Vec<PredictedLine>, CliError> {
+    let bad = |what: String| CliError::Input(format!("`{}`: {what}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| {
+        bad(format!(
+            "cannot open: {e}; is this a cashmatch run directory?"
+        ))
+    })?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(e.to_string()))?;
+        let text = |name: &str| -> Result<StringArray, CliError> {
+            column(&batch, name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+                .ok_or_else(|| bad(format!("column `{name}` missing or not text")))
+        };
+        let money = |name: &str| -> Result<Decimal128Array, CliError> {
+            column(&batch, name)
+                .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>().cloned())
+                .ok_or_else(|| bad(format!("column `{name}` missing or not decimal")))
+        };
+        let (refs, invoices) = (text("bank_reference")?, text("invoice_id")?);
+        let (applied, discount, writeoff) = (
+            money("applied_amount")?,
+            money("discount_amount")?,
+            money("writeoff_amount")?,
+        );
+        for i in 0..batch.num_rows() {
+            out.push(PredictedLine {
+                bank_reference: refs.value(i).to_string(),
+                invoice_id: invoices.value(i).to_string(),
+                applied_amount: decimal(&applied, i),
+                discount_amount: decimal(&discount, i),
+                writeoff_amount: decimal(&writeoff, i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a std::sync::Arc<dyn Array>> {
+    batch.schema().index_of(name).ok().map(|i| batch.column(i))
+}
+
+/// A Decimal128 cell as a `Decimal`.
+pub fn decimal(array: &Decimal128Array, i: usize) -> Decimal {
+    Decimal::from_i128_with_scale(array.value(i), array.scale() as u32)
+}

@@ -1,0 +1,367 @@
+//! The `run` and `ingest` commands: read, apply cash, write, summarise.
+
+use crate::config::RunConfig;
+use crate::inputs::{self, BankBatch, InputFile};
+use crate::manifest::{self, Counts, Manifest, MANIFEST_NAME};
+use crate::output::{self, table::Table, Publisher};
+use crate::progress::Progress;
+use crate::CliError;
+use cashmatch_engine::model::{Batch, Customer, OpenItem, ReasonCode};
+use cashmatch_engine::RunResult;
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A validated `run` request (built from the command line by `main`).
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub bank: Vec<PathBuf>,
+    pub open_items: OpenItemsSource,
+    pub customers: Option<CustomersSource>,
+    pub config: RunConfig,
+    pub as_of: Option<NaiveDate>,
+    pub out: PathBuf,
+    pub accept_unbalanced: bool,
+    pub quiet: bool,
+}
+
+/// Where open items come from.
+#[derive(Debug, Clone)]
+pub enum OpenItemsSource {
+    File(PathBuf),
+}
+
+/// Where customers come from.
+#[derive(Debug, Clone)]
+pub enum CustomersSource {
+    File(PathBuf),
+}
+
+/// What a finished run reports.
+pub struct RunReport {
+    pub manifest: Manifest,
+    pub result: RunResult,
+    pub timings: Vec<(String, f64)>,
+}
+
+/// Runs a whole batch and publishes its outputs.
+pub fn run(req: &RunRequest) -> Result<RunReport, CliError> {
+    let mut progress = Progress::new(req.quiet);
+    let bank_inputs = inputs::discover_bank_inputs(&req.bank)?;
+    if bank_inputs.is_empty() {
+        return Err(CliError::Input(
+            "no bank statement files found in the --bank arguments".into(),
+        ));
+    }
+    let bank = inputs::read_bank_files(&bank_inputs, &req.config, req.accept_unbalanced, &progress);
+    let OpenItemsSource::File(p) = &req.open_items;
+    let (open_items, items_file) = inputs::read_open_items(p, &req.config)?;
+    let (customers, customers_file) = match &req.customers {
+        Some(CustomersSource::File(p)) => {
+            let (c, f) = inputs::read_customers(p, &req.config)?;
+            (c, Some(f))
+        }
+        None => (Vec::new(), None),
+    };
+    execute(
+        req,
+        &mut progress,
+        bank,
+        open_items,
+        items_file,
+        customers,
+        customers_file,
+    )
+}
+
+/// The part of a run after inputs are read (shared with `demo`).
+pub fn execute(
+    req: &RunRequest,
+    progress: &mut Progress,
+    bank: BankBatch,
+    open_items: Vec<OpenItem>,
+    items_file: InputFile,
+    customers: Vec<Customer>,
+    customers_file: Option<InputFile>,
+) -> Result<RunReport, CliError> {
+    let as_of = req
+        .as_of
+        .or_else(|| {
+            bank.transactions
+                .iter()
+                .filter_map(|t| t.booking_date.or(t.value_date))
+                .max()
+        })
+        .ok_or_else(|| {
+            CliError::Input(
+                "no --as-of date given and no dated bank transaction to derive it from".into(),
+            )
+        })?;
+    let rules = req.config.rules();
+    let mut input_files = bank.files.clone();
+    input_files.push(items_file);
+    input_files.extend(customers_file);
+    let batch = Batch {
+        transactions: bank.transactions,
+        open_items,
+        customers,
+        as_of,
+    };
+    let result = cashmatch_engine::apply_cash(batch, &rules, progress)
+        .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
+
+    let config_toml = req.config.canonical_toml();
+    let config_sha256 = output::sha256_hex(config_toml.as_bytes());
+    let as_of_s = as_of.to_string();
+    let run_id = manifest::run_id(
+        &input_files,
+        &config_sha256,
+        &as_of_s,
+        req.accept_unbalanced,
+    );
+
+    let spinner = progress.spinner("writing Parquet outputs");
+    let r = &result;
+    let statements = &bank.statements;
+    type Job<'a> = (
+        &'static str,
+        usize,
+        Box<dyn Fn() -> Result<Table, CliError> + Send + Sync + 'a>,
+    );
+    let jobs: Vec<Job<'_>> = vec![
+        (
+            "transactions.parquet",
+            r.batch.transactions.len(),
+            Box::new(|| output::transactions(&r.batch)),
+        ),
+        (
+            "applications.parquet",
+            r.outcome.applications.len(),
+            Box::new(|| output::applications(r)),
+        ),
+        (
+            "exceptions.parquet",
+            r.outcome.exceptions.len(),
+            Box::new(|| output::exceptions(r)),
+        ),
+        (
+            "postings.parquet",
+            r.outcome.postings.len(),
+            Box::new(|| output::postings(r)),
+        ),
+        (
+            "open_items.parquet",
+            r.batch.open_items.len(),
+            Box::new(|| output::open_items(r)),
+        ),
+        (
+            "aging.parquet",
+            r.outcome.aging.len(),
+            Box::new(|| output::aging(r)),
+        ),
+        (
+            "statements.parquet",
+            statements.len(),
+            Box::new(|| output::statements(statements)),
+        ),
+    ];
+    // Encoding is CPU-bound and independent per table; writing stays in a
+    // fixed order so the manifest lists outputs deterministically.
+    let encoded: Vec<Result<(&str, usize, Vec<u8>), CliError>> = jobs
+        .par_iter()
+        .map(|(name, rows, build)| {
+            let bytes = build()?
+                .to_parquet()
+                .map_err(|e| CliError::Output(format!("cannot encode `{name}`: {e}")))?;
+            Ok((*name, *rows, bytes))
+        })
+        .collect();
+    drop(jobs);
+    let mut publisher = Publisher::new(&req.out)?;
+    for e in encoded {
+        let (name, rows, bytes) = e?;
+        publisher.file(name, rows as u64, &bytes)?;
+    }
+    spinner.finish_and_clear();
+
+    let counts = Counts {
+        transactions: r.batch.transactions.len() as u64,
+        applications: r.outcome.applications.len() as u64,
+        exceptions: r.outcome.exceptions.len() as u64,
+        postings: r.outcome.postings.len() as u64,
+        open_items: r.batch.open_items.len() as u64,
+        aging_rows: r.outcome.aging.len() as u64,
+        statements: statements.len() as u64,
+        files_rejected: bank.rejections.len() as u64,
+        pending_entries_skipped: bank.pending_skipped,
+    };
+    let manifest = Manifest {
+        engine: env!("CARGO_PKG_NAME").into(),
+        engine_version: env!("CARGO_PKG_VERSION").into(),
+        schema_version: output::table::SCHEMA_VERSION.into(),
+        run_id,
+        as_of: as_of_s,
+        config_sha256,
+        config: config_toml,
+        accept_unbalanced: req.accept_unbalanced,
+        parquet_writer: output::table::writer_settings_summary(),
+        inputs: input_files,
+        outputs: publisher.written.clone(),
+        control_sums: r.outcome.control_sums.clone(),
+        counts,
+        passes: r.outcome.pass_stats.clone(),
+        rejections: bank.rejections.clone(),
+        warnings: bank.warnings.clone(),
+    };
+    let json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| CliError::Output(format!("manifest: {e}")))?;
+    output::write_atomic(&req.out, MANIFEST_NAME, json.as_bytes())?;
+    Ok(RunReport {
+        manifest,
+        result,
+        timings: std::mem::take(&mut progress.timings),
+    })
+}
+
+/// The summary a controller reads after a run.
+pub fn summary(report: &RunReport, out: &Path) -> String {
+    let m = &report.manifest;
+    let o = &report.result.outcome;
+    let mut s = String::new();
+    s.push_str(&format!(
+        "cashmatch run {}  as of {}\n\n",
+        m.run_id, m.as_of
+    ));
+    for c in &m.control_sums {
+        let rate = if c.received.is_zero() {
+            Decimal::ZERO
+        } else {
+            (c.applied / c.received * Decimal::ONE_HUNDRED).round_dp(1)
+        };
+        s.push_str(&format!(
+            "  {}  received {:>16}  applied {:>16}  unapplied {:>16}  applied by value {:>5}%\n",
+            c.currency,
+            c.received.round_dp(2),
+            c.applied.round_dp(2),
+            c.unapplied.round_dp(2),
+            rate
+        ));
+        if !c.discounts.is_zero() || !c.writeoffs.is_zero() {
+            s.push_str(&format!(
+                "       discounts granted {:>10}  written off {:>10}\n",
+                c.discounts.round_dp(2),
+                c.writeoffs.round_dp(2)
+            ));
+        }
+    }
+    let receipts = report
+        .result
+        .batch
+        .transactions
+        .iter()
+        .filter(|t| t.amount > Decimal::ZERO)
+        .count();
+    let mut fully = 0usize;
+    let mut applied_txn = vec![false; report.result.batch.transactions.len()];
+    for a in &o.applications {
+        applied_txn[a.txn as usize] = true;
+    }
+    let mut has_exc = vec![false; report.result.batch.transactions.len()];
+    for e in &o.exceptions {
+        has_exc[e.txn as usize] = true;
+    }
+    for (i, t) in report.result.batch.transactions.iter().enumerate() {
+        if t.amount > Decimal::ZERO && applied_txn[i] && !has_exc[i] {
+            fully += 1;
+        }
+    }
+    let pct = |n: usize, d: usize| {
+        if d == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / d as f64
+        }
+    };
+    s.push_str(&format!(
+        "\n  transactions {}  receipts {}  fully applied {} ({:.1}%)  invoices paid or reduced {}\n",
+        m.counts.transactions,
+        receipts,
+        fully,
+        pct(fully, receipts),
+        o.items_after.iter().filter(|a| !a.amount_applied.is_zero()).count()
+    ));
+    let mut by_reason: BTreeMap<&str, (u64, Decimal)> = BTreeMap::new();
+    for e in &o.exceptions {
+        let entry = by_reason.entry(e.reason.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += e.amount;
+    }
+    if !by_reason.is_empty() {
+        s.push_str("\n  exceptions by reason\n");
+        for code in ReasonCode::ALL {
+            if let Some((n, amt)) = by_reason.get(code.as_str()) {
+                s.push_str(&format!(
+                    "    {:<26} {:>7}  {:>16}\n",
+                    code.as_str(),
+                    n,
+                    amt.round_dp(2)
+                ));
+            }
+        }
+    }
+    let mut by_rule: BTreeMap<&str, u64> = BTreeMap::new();
+    for a in &o.applications {
+        *by_rule.entry(a.rule.as_str()).or_default() += 1;
+    }
+    if !by_rule.is_empty() {
+        s.push_str("\n  applications by rule\n");
+        for (rule, n) in by_rule {
+            s.push_str(&format!("    {rule:<26} {n:>7}\n"));
+        }
+    }
+    if !m.rejections.is_empty() {
+        s.push_str(&format!("\n  {} file(s) rejected:\n", m.rejections.len()));
+        for r in &m.rejections {
+            s.push_str(&format!("    - {r}\n"));
+        }
+    }
+    s.push_str(&format!("\n  outputs written to {}:\n", out.display()));
+    for f in &m.outputs {
+        s.push_str(&format!("    {:<22} {:>9} rows\n", f.name, f.rows));
+    }
+    s.push_str(&format!("    {MANIFEST_NAME}\n"));
+    s
+}
+
+/// `cashmatch ingest`: parse statements without matching.
+pub fn ingest(
+    bank: &[PathBuf],
+    config: &RunConfig,
+    out: &Path,
+    quiet: bool,
+) -> Result<(BankBatch, Vec<output::WrittenFile>), CliError> {
+    let progress = Progress::new(quiet);
+    let bank_inputs = inputs::discover_bank_inputs(bank)?;
+    // Ingest reports every statement, balanced or not; nothing is excluded.
+    let mut batch = inputs::read_bank_files(&bank_inputs, config, true, &progress);
+    cashmatch_engine::identity::assign_transaction_ids(&mut batch.transactions);
+    let engine_batch = Batch {
+        transactions: std::mem::take(&mut batch.transactions),
+        ..Batch::default()
+    };
+    let mut publisher = Publisher::new(out)?;
+    publisher.table(
+        "transactions.parquet",
+        engine_batch.transactions.len(),
+        output::transactions(&engine_batch)?,
+    )?;
+    publisher.table(
+        "statements.parquet",
+        batch.statements.len(),
+        output::statements(&batch.statements)?,
+    )?;
+    batch.transactions = engine_batch.transactions;
+    Ok((batch, publisher.written))
+}

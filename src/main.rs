@@ -16,6 +16,9 @@ struct Cli {
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Print how long each stage took (to stderr).
+    #[arg(long, global = true)]
+    timings: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<i32, CliError> {
     let quiet = cli.quiet;
+    let timings = cli.timings;
     match cli.command {
         Command::Run {
             bank,
@@ -146,6 +150,11 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
             };
             let report = run::run(&req)?;
             print!("{}", run::summary(&report, &out));
+            if timings {
+                for (stage, secs) in &report.timings {
+                    eprintln!("timing {stage:<24} {secs:>8.3} s");
+                }
+            }
             Ok(if report.manifest.rejections.is_empty() {
                 0
             } else {

@@ -55,7 +55,12 @@ pub fn run(req: &RunRequest) -> Result<RunReport, CliError> {
             "no bank statement files found in the --bank arguments".into(),
         ));
     }
+    let started = std::time::Instant::now();
     let bank = inputs::read_bank_files(&bank_inputs, &req.config, req.accept_unbalanced, &progress);
+    progress
+        .timings
+        .push(("read bank files".into(), started.elapsed().as_secs_f64()));
+    let started = std::time::Instant::now();
     let OpenItemsSource::File(p) = &req.open_items;
     let (open_items, items_file) = inputs::read_open_items(p, &req.config)?;
     let (customers, customers_file) = match &req.customers {
@@ -65,6 +70,9 @@ pub fn run(req: &RunRequest) -> Result<RunReport, CliError> {
         }
         None => (Vec::new(), None),
     };
+    progress
+        .timings
+        .push(("read extracts".into(), started.elapsed().as_secs_f64()));
     execute(
         req,
         &mut progress,
@@ -122,6 +130,7 @@ pub fn execute(
         req.accept_unbalanced,
     );
 
+    let write_started = std::time::Instant::now();
     let spinner = progress.spinner("writing Parquet outputs");
     let r = &result;
     let statements = &bank.statements;
@@ -218,6 +227,10 @@ pub fn execute(
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("manifest: {e}")))?;
     output::write_atomic(&req.out, MANIFEST_NAME, json.as_bytes())?;
+    progress.timings.push((
+        "write outputs".into(),
+        write_started.elapsed().as_secs_f64(),
+    ));
     Ok(RunReport {
         manifest,
         result,

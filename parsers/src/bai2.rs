@@ -34,7 +34,7 @@
 
 use crate::amount::currency_exponent;
 use crate::encoding;
-use crate::model::line_locator;
+use crate::model::{line_locator, trim_fast};
 use crate::{
     BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
     Source, Statement, StatementTransaction,
@@ -138,10 +138,10 @@ struct Field<'t> {
 
 impl<'t> Field<'t> {
     fn trimmed(&self) -> &'t str {
-        self.text.trim()
+        trim_fast(self.text)
     }
     fn is_blank(&self) -> bool {
-        self.text.trim().is_empty()
+        trim_fast(self.text).is_empty()
     }
     fn location(&self) -> Location {
         Location::LineColumn(self.line, self.col)
@@ -667,7 +667,7 @@ impl<'t, 'o> Reader<'t, 'o> {
         let mut tags = Tags::default();
         for segment in record.segments.iter().skip(first_text_segment) {
             text.push(segment.body, segment.terminated);
-            tags.read(segment.body.trim());
+            tags.read(trim_fast(segment.body));
         }
         let (counterparty_name, counterparty_account) = match credit {
             Some(true) => (tags.debtor_name.or(tags.originator), tags.debtor_account),
@@ -1233,7 +1233,7 @@ struct TextBuilder {
 
 impl TextBuilder {
     fn push(&mut self, part: &str, terminated: bool) {
-        let mut part = part.trim();
+        let mut part = trim_fast(part);
         // `,/` closes a record with an empty field after the text; the comma
         // is padding, not text (venturehacks `88,SAMPLE CONTINUATION TEXT,/`).
         if terminated {

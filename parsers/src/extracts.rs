@@ -222,7 +222,7 @@ pub fn read_customers_from_bytes(
         })
         .unwrap_or_default()
     };
-    Ok((0..table.rows)
+    (0..table.rows)
         .map(|r| {
             Ok(CustomerRow {
                 customer_id: table.required(r, "customer_id")?,
@@ -233,7 +233,7 @@ pub fn read_customers_from_bytes(
                 row: r as u64 + 1,
             })
         })
-        .collect::<Result<Vec<_>, ExtractError>>()?)
+        .collect::<Result<Vec<_>, ExtractError>>()
 }
 
 fn err(file: &str, row: Option<u64>, column: Option<&str>, message: String) -> ExtractError {

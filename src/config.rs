@@ -18,6 +18,46 @@ pub struct RunConfig {
     pub open_items: ExtractOptions,
     pub customers: ExtractOptions,
     pub bank: BankOptions,
+    pub limits: LimitsOptions,
+}
+
+/// Hard caps on untrusted bank files (RELIABILITY.md B1-5, D1). Exceeding
+/// one rejects that file; the defaults are the parsers' own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsOptions {
+    /// Largest bank file, in bytes.
+    pub file_bytes_max: u64,
+    /// Longest line (BAI2, MT940, CSV), in bytes.
+    pub line_bytes_max: usize,
+    /// Most records per file.
+    pub records_max: u64,
+    /// Deepest XML nesting (camt).
+    pub xml_depth_max: usize,
+}
+
+impl Default for LimitsOptions {
+    fn default() -> Self {
+        let l = cashmatch_parsers::Limits::default();
+        LimitsOptions {
+            file_bytes_max: l.file_bytes_max,
+            line_bytes_max: l.line_bytes_max,
+            records_max: l.records_max,
+            xml_depth_max: l.xml_depth_max,
+        }
+    }
+}
+
+impl LimitsOptions {
+    /// The parsers' form of these caps.
+    pub fn to_parser_limits(&self) -> cashmatch_parsers::Limits {
+        cashmatch_parsers::Limits {
+            file_bytes_max: self.file_bytes_max,
+            line_bytes_max: self.line_bytes_max,
+            records_max: self.records_max,
+            xml_depth_max: self.xml_depth_max,
+        }
+    }
 }
 
 /// How bank statements are read and validated.

@@ -5,14 +5,16 @@
 //! ordinary run over files a person can open (and an auditor can replay).
 
 use crate::config::RunConfig;
-use crate::run::{self, CustomersSource, OpenItemsSource, RunRequest};
+use crate::run::{self, CustomersSource, OpenItemsSource, RunRequest, RunStatus, StateMode};
 use crate::{CliError, EXIT_COMPLETED_WITH_REJECTIONS};
 use cashmatch_datasets::demo;
 use chrono::NaiveDate;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Writes the demo inputs, runs them and prints the summary.
-pub fn run_demo(out: &Path, quiet: bool) -> Result<i32, CliError> {
+/// Writes the demo inputs, runs them and prints the summary. The demo keeps
+/// state like a nightly run (default `<out>/state`), so running it twice
+/// shows the idempotent re-run: nothing new is applied the second time.
+pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, CliError> {
     let inputs = out.join("inputs");
     std::fs::create_dir_all(&inputs)
         .map_err(|e| CliError::Io(format!("cannot create `{}`: {e}", inputs.display())))?;
@@ -34,8 +36,23 @@ pub fn run_demo(out: &Path, quiet: bool) -> Result<i32, CliError> {
         out: out.to_path_buf(),
         accept_unbalanced: false,
         quiet,
+        bank_inputs: None,
+        state: state.map_or_else(|| StateMode::default_for(out), StateMode::Dir),
+        recorded_inputs: None,
     };
-    let report = run::run(&req)?;
+    let report = match run::run(&req)? {
+        RunStatus::Published(report) => report,
+        RunStatus::AlreadyProcessed {
+            run_id,
+            manifest_sha256,
+        } => {
+            println!(
+                "{}",
+                run::already_processed_message(&run_id, &manifest_sha256)
+            );
+            return Ok(0);
+        }
+    };
     print!("{}", run::summary(&report, out));
     let eval = crate::evaluate::evaluate(&inputs.join("truth.csv"), out)?;
     println!(

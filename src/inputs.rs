@@ -89,14 +89,23 @@ pub enum Disposition {
     AcceptedUnbalanced,
     /// Its own totals failed: excluded.
     RejectedUnbalanced,
+    /// Already processed (byte-identical file, or the same statement with
+    /// the same content): an idempotent skip, no new money.
+    Duplicate,
+    /// Same statement identity as an earlier one, different content: the
+    /// whole file is rejected (RELIABILITY.md B1-8).
+    RejectedConflict,
 }
 
 impl Disposition {
+    /// The stable name written to `statements.parquet`.
     pub fn as_str(self) -> &'static str {
         match self {
             Disposition::Accepted => "accepted",
             Disposition::AcceptedUnbalanced => "accepted_unbalanced",
             Disposition::RejectedUnbalanced => "rejected_unbalanced",
+            Disposition::Duplicate => "duplicate",
+            Disposition::RejectedConflict => "rejected_conflict",
         }
     }
 }
@@ -108,6 +117,12 @@ pub struct StatementRecord {
     pub format: String,
     pub statement: Statement,
     pub disposition: Disposition,
+    /// Statement identity for duplicate detection: account, currency,
+    /// statement id, sequence and dates (RELIABILITY.md B1-8).
+    pub identity: String,
+    /// SHA-256 over the statement's balances and its transactions (ids,
+    /// amounts, dates, texts): same identity with another hash is a re-issue.
+    pub content_sha256: String,
 }
 
 /// One input file as the manifest records it.
@@ -119,9 +134,14 @@ pub struct InputFile {
     pub bytes: u64,
     pub format: String,
     pub rows: u64,
-    /// `accepted`, `accepted_unbalanced`, `rejected_unbalanced` or `rejected`.
+    /// `accepted`, `accepted_unbalanced`, `rejected_unbalanced`, `rejected`
+    /// or `duplicate`.
     pub status: String,
     pub detail: String,
+    /// Where the file was read from, relative to the run directory when
+    /// possible (what `cashmatch replay` opens by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// All bank files of a run, read.
@@ -136,6 +156,17 @@ pub struct BankBatch {
     pub pending_skipped: u64,
 }
 
+/// Parse options for bank files from the run configuration (encoding, CSV
+/// profiles and the `[limits]` caps).
+pub fn parse_options(config: &RunConfig) -> ParseOptions {
+    ParseOptions {
+        encoding: config.bank.encoding.clone(),
+        csv_profiles: config.bank.csv_profiles.clone(),
+        limits: config.limits.to_parser_limits(),
+        ..ParseOptions::default()
+    }
+}
+
 /// Parses every bank file in parallel and merges them in input order.
 pub fn read_bank_files(
     inputs: &[BankInput],
@@ -143,11 +174,7 @@ pub fn read_bank_files(
     accept_unbalanced: bool,
     progress: &crate::progress::Progress,
 ) -> BankBatch {
-    let options = ParseOptions {
-        encoding: config.bank.encoding.clone(),
-        csv_profiles: config.bank.csv_profiles.clone(),
-        ..ParseOptions::default()
-    };
+    let options = parse_options(config);
     let bar = progress.bar("reading bank statements", inputs.len() as u64);
     let parsed: Vec<(Vec<u8>, Result<ParsedFile, String>)> = inputs
         .par_iter()
@@ -205,6 +232,7 @@ fn merge_file(
         rows: 0,
         status: String::new(),
         detail: String::new(),
+        path: Some(input.path.to_string_lossy().into_owned()),
     };
     let parsed = match result {
         Err(message) => {
@@ -227,19 +255,34 @@ fn merge_file(
     for w in &parsed.warnings {
         out.warnings.push(format!("{}: {w}", input.name));
     }
-    for s in &parsed.statements {
+    let ParsedFile {
+        statements,
+        transactions,
+        ..
+    } = parsed;
+    let (transactions, pending_count) = identified_transactions(input, transactions);
+    let first_statement = out.statements.len();
+    for (i, s) in statements.iter().enumerate() {
         out.statements.push(StatementRecord {
             source_file: input.name.clone(),
             format: format.clone(),
+            identity: statement_identity(s),
+            content_sha256: statement_content_sha256(
+                s,
+                transactions
+                    .iter()
+                    .filter(|(si, _)| *si == i)
+                    .map(|(_, t)| t),
+            ),
             statement: s.clone(),
             disposition,
         });
     }
     file.status = disposition.as_str().into();
     if failed {
-        let details: Vec<&str> = parsed
-            .statements
+        let details: Vec<&str> = out.statements[first_statement..]
             .iter()
+            .map(|r| &r.statement)
             .filter(|s| s.balance_check == cashmatch_parsers::BalanceCheck::Fail)
             .map(|s| s.check_detail.as_str())
             .collect();
@@ -253,30 +296,110 @@ fn merge_file(
             return;
         }
     }
-    for t in parsed.transactions {
-        if t.status != EntryStatus::Booked {
-            out.pending_skipped += 1;
-            continue;
-        }
+    out.pending_skipped += pending_count;
+    for (_, t) in transactions {
         file.rows += 1;
-        out.transactions.push(BankTransaction {
-            transaction_id: String::new(),
-            bank_reference: t.bank_reference,
-            source_file: input.name.clone(),
-            source_line: t.source_line,
-            account: t.account,
-            currency: t.currency,
-            amount: t.amount,
-            booking_date: t.booking_date,
-            value_date: t.value_date,
-            counterparty_name: t.counterparty_name,
-            counterparty_account: t.counterparty_account,
-            remittance_info: t.remittance_info,
-            structured_refs: t.structured_refs,
-            end_to_end_id: t.end_to_end_id,
-        });
+        out.transactions.push(t);
     }
     out.files.push(file);
+}
+
+/// Booked transactions of one file as engine records, each with its stable
+/// id and the index of its statement; plus the number of pending entries
+/// left out. Ids are assigned per statement, so the occurrence index that
+/// keeps identical lines apart counts within one statement (RELIABILITY.md
+/// B1-9): the same line in an overlapping statement gets the same id and is
+/// recognised as already processed.
+fn identified_transactions(
+    input: &BankInput,
+    transactions: Vec<cashmatch_parsers::StatementTransaction>,
+) -> (Vec<(usize, BankTransaction)>, u64) {
+    let mut pending = 0;
+    let mut by_statement: std::collections::BTreeMap<usize, Vec<(usize, BankTransaction)>> =
+        std::collections::BTreeMap::new();
+    let mut order = 0usize;
+    for t in transactions {
+        if t.status != EntryStatus::Booked {
+            pending += 1;
+            continue;
+        }
+        by_statement.entry(t.statement_index).or_default().push((
+            order,
+            BankTransaction {
+                transaction_id: String::new(),
+                bank_reference: t.bank_reference,
+                source_file: input.name.clone(),
+                source_line: t.source_line,
+                account: t.account,
+                currency: t.currency,
+                amount: t.amount,
+                booking_date: t.booking_date,
+                value_date: t.value_date,
+                counterparty_name: t.counterparty_name,
+                counterparty_account: t.counterparty_account,
+                remittance_info: t.remittance_info,
+                structured_refs: t.structured_refs,
+                end_to_end_id: t.end_to_end_id,
+            },
+        ));
+        order += 1;
+    }
+    let mut out: Vec<(usize, usize, BankTransaction)> = Vec::with_capacity(order);
+    for (statement, group) in by_statement {
+        let (positions, mut txns): (Vec<usize>, Vec<BankTransaction>) = group.into_iter().unzip();
+        cashmatch_engine::identity::assign_transaction_ids(&mut txns);
+        out.extend(
+            positions
+                .into_iter()
+                .zip(txns)
+                .map(|(pos, t)| (pos, statement, t)),
+        );
+    }
+    // Back to file order: outputs list transactions as the bank sent them.
+    out.sort_by_key(|(pos, _, _)| *pos);
+    (out.into_iter().map(|(_, s, t)| (s, t)).collect(), pending)
+}
+
+/// The identity of a statement: what a re-delivery or a re-issue repeats.
+fn statement_identity(s: &Statement) -> String {
+    format!(
+        "{}|{}|{}|{}|{}|{}",
+        s.account.trim(),
+        s.currency,
+        s.statement_id.trim(),
+        s.sequence.trim(),
+        s.from_date.map(|d| d.to_string()).unwrap_or_default(),
+        s.to_date.map(|d| d.to_string()).unwrap_or_default()
+    )
+}
+
+/// SHA-256 over what a statement says about money: balances and every
+/// booked transaction (id, amount, dates, counterparty, text).
+fn statement_content_sha256<'a>(
+    s: &Statement,
+    transactions: impl Iterator<Item = &'a BankTransaction>,
+) -> String {
+    let mut text = format!(
+        "{:?}|{:?}|{}\n",
+        s.opening_balance.map(|d| d.normalize()),
+        s.closing_balance.map(|d| d.normalize()),
+        s.entries
+    );
+    for t in transactions {
+        text.push_str(&format!(
+            "{}|{}|{}|{:?}|{:?}|{}|{}|{}|{}\n",
+            t.transaction_id,
+            t.amount.normalize(),
+            t.currency,
+            t.booking_date,
+            t.value_date,
+            t.counterparty_name,
+            t.counterparty_account,
+            t.remittance_info,
+            t.end_to_end_id
+        ));
+    }
+    sha256_hex(text.as_bytes())
 }
 
 /// Converts extract rows into engine records.
@@ -332,11 +455,53 @@ pub fn open_items_from_bytes(
     bytes: &[u8],
     config: &RunConfig,
 ) -> Result<(Vec<OpenItem>, InputFile), CliError> {
-    let rows = extracts::read_open_items_from_bytes(name, bytes, &config.open_items)
+    let previous_run = is_cashmatch_open_items(bytes);
+    let mut options = config.open_items.clone();
+    if previous_run {
+        // A previous run's `open_items.parquet`: what is open now is what
+        // that run left open, in the canonical column names it wrote.
+        options.columns.clear();
+        options
+            .columns
+            .insert("amount_open".into(), "amount_open_after".into());
+    }
+    let mut rows = extracts::read_open_items_from_bytes(name, bytes, &options)
         .map_err(|e| CliError::Input(e.to_string()))?;
     check_unique_invoices(name, &rows)?;
-    let file = input_file("open_items", name, bytes, rows.len() as u64);
+    let read = rows.len();
+    if previous_run {
+        // Paid items are not open any more; they must not be matched again.
+        rows.retain(|r| !r.amount_open.is_zero());
+    }
+    let mut file = input_file("open_items", name, bytes, rows.len() as u64);
+    if previous_run {
+        file.detail = format!(
+            "open_items.parquet of a previous cashmatch run: amount_open_after read as amount_open; {} settled item(s) dropped",
+            read - rows.len()
+        );
+    }
     Ok((open_items_from_rows(rows), file))
+}
+
+/// True for an `open_items.parquet` written by cashmatch (its key-value
+/// metadata carries our schema version and it has `amount_open_after`).
+pub fn is_cashmatch_open_items(bytes: &[u8]) -> bool {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    if !bytes.starts_with(b"PAR1") {
+        return false;
+    }
+    let Ok(reader) = SerializedFileReader::new(bytes::Bytes::copy_from_slice(bytes)) else {
+        return false;
+    };
+    let meta = reader.metadata().file_metadata();
+    let ours = meta
+        .key_value_metadata()
+        .is_some_and(|kv| kv.iter().any(|k| k.key == "cashmatch.schema_version"));
+    ours && meta
+        .schema_descr()
+        .columns()
+        .iter()
+        .any(|c| c.name() == "amount_open_after")
 }
 
 fn check_unique_invoices(name: &str, rows: &[OpenItemRow]) -> Result<(), CliError> {
@@ -392,5 +557,6 @@ fn input_file(role: &str, name: &str, bytes: &[u8], rows: u64) -> InputFile {
         rows,
         status: "accepted".into(),
         detail: String::new(),
+        path: None,
     }
 }

@@ -7,34 +7,54 @@ pub mod config;
 pub mod demo;
 pub mod evaluate;
 pub mod inputs;
+pub mod lock;
 pub mod manifest;
 pub mod output;
 pub mod progress;
+pub mod publish;
+pub mod replay;
 pub mod run;
+pub mod state;
+pub mod verify;
 
 /// Why a command stopped. Each kind has its own exit code so schedulers can
 /// tell a bad input from an engine fault.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// The rules file is unreadable or invalid.
     #[error("{0}")]
     Config(String),
+    /// An input cannot be used at all (nothing published).
     #[error("{0}")]
     Input(String),
+    /// Reading or writing failed.
     #[error("{0}")]
     Io(String),
+    /// An output could not be written (nothing half-written is left).
     #[error("{0}")]
     Output(String),
+    /// The engine broke a money invariant (an engine bug).
     #[error("{0}")]
     Invariant(String),
+    /// Another process holds the output or state directory.
+    #[error("{0}")]
+    Locked(String),
+    /// `replay` or `verify` found a difference: an output, an input or the
+    /// manifest does not match what the run recorded.
+    #[error("{0}")]
+    Mismatch(String),
 }
 
 impl CliError {
-    /// Process exit code: 1 input or config, 4 invariant (engine bug), 5 I/O.
+    /// Process exit code: 1 input or config, 4 invariant (engine bug), 5 I/O,
+    /// 6 replay/verify difference, 7 directory locked by another run.
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Config(_) | CliError::Input(_) => 1,
             CliError::Invariant(_) => 4,
             CliError::Io(_) | CliError::Output(_) => 5,
+            CliError::Mismatch(_) => 6,
+            CliError::Locked(_) => 7,
         }
     }
 
@@ -45,6 +65,8 @@ impl CliError {
             CliError::Input(_) => "fix or remove the named input and run again; nothing was published",
             CliError::Io(_) | CliError::Output(_) => "check the output directory exists, is writable and has space; nothing half-written was left behind",
             CliError::Invariant(_) => "this is an engine bug: keep the inputs and report it; nothing was published",
+            CliError::Locked(_) => "another run holds the directory; nothing was changed",
+            CliError::Mismatch(_) => "the run directory does not match what was recorded: treat its outputs as untrusted and investigate the named file",
         }
     }
 }

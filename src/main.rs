@@ -1,5 +1,5 @@
 use cashmatch::config::RunConfig;
-use cashmatch::run::{self, CustomersSource, OpenItemsSource, RunRequest};
+use cashmatch::run::{self, CustomersSource, OpenItemsSource, RunRequest, RunStatus, StateMode};
 use cashmatch::{demo, evaluate, CliError, EXIT_COMPLETED_WITH_REJECTIONS};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
@@ -48,6 +48,27 @@ enum Command {
         /// Ingest statements whose own balances fail (recorded in the manifest).
         #[arg(long)]
         accept_unbalanced: bool,
+        /// State directory remembering processed statements and transactions
+        /// (default: <OUT>/state).
+        #[arg(long, conflicts_with = "no_state")]
+        state: Option<PathBuf>,
+        /// Run without state: every input transaction is treated as new.
+        #[arg(long)]
+        no_state: bool,
+    },
+    /// Re-run a published run from its manifest and compare every output byte for byte.
+    Replay {
+        /// The run directory (holds manifest.json).
+        run_dir: PathBuf,
+        /// Find inputs by their recorded name under this folder instead of
+        /// the paths in the manifest.
+        #[arg(long)]
+        inputs: Option<PathBuf>,
+    },
+    /// Re-check a run's invariants and hashes from its output files alone.
+    Verify {
+        /// The run directory (holds manifest.json).
+        run_dir: PathBuf,
     },
     /// Parse bank statements without matching: transactions.parquet and statements.parquet.
     Ingest {
@@ -62,6 +83,9 @@ enum Command {
     Demo {
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// State directory (default: <OUT>/state).
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Write a synthetic dataset with ground truth.
     Generate {
@@ -135,11 +159,19 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
             as_of,
             out,
             accept_unbalanced,
+            state,
+            no_state,
         } => {
             let config = load_config(&config)?;
             let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
+            let state = match (state, no_state) {
+                (_, true) => StateMode::Off,
+                (Some(dir), false) => StateMode::Dir(dir),
+                (None, false) => StateMode::default_for(&out),
+            };
             let req = RunRequest {
                 bank,
+                bank_inputs: None,
                 open_items: OpenItemsSource::File(open_items),
                 customers: customers.map(CustomersSource::File),
                 config,
@@ -147,8 +179,22 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 out: out.clone(),
                 accept_unbalanced,
                 quiet,
+                state,
+                recorded_inputs: None,
             };
-            let report = run::run(&req)?;
+            let report = match run::run(&req)? {
+                RunStatus::Published(report) => report,
+                RunStatus::AlreadyProcessed {
+                    run_id,
+                    manifest_sha256,
+                } => {
+                    println!(
+                        "{}",
+                        run::already_processed_message(&run_id, &manifest_sha256)
+                    );
+                    return Ok(0);
+                }
+            };
             print!("{}", run::summary(&report, &out));
             if timings {
                 for (stage, secs) in &report.timings {
@@ -200,7 +246,33 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 0
             })
         }
-        Command::Demo { out } => demo::run_demo(&out, quiet),
+        Command::Demo { out, state } => demo::run_demo(&out, state, quiet),
+        Command::Replay { run_dir, inputs } => {
+            let report = cashmatch::replay::replay(&run_dir, inputs.as_deref())?;
+            print!("{}", report.text);
+            if report.identical {
+                Ok(0)
+            } else {
+                Err(CliError::Mismatch(format!(
+                    "replay of `{}` differs from the published run: {}",
+                    run_dir.display(),
+                    report.differences.join(", ")
+                )))
+            }
+        }
+        Command::Verify { run_dir } => {
+            let report = cashmatch::verify::verify(&run_dir)?;
+            print!("{}", report.text());
+            if report.passed() {
+                Ok(0)
+            } else {
+                Err(CliError::Mismatch(format!(
+                    "verify of `{}` failed: {}",
+                    run_dir.display(),
+                    report.failed_names().join(", ")
+                )))
+            }
+        }
         Command::Generate {
             customers,
             invoices,

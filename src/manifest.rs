@@ -22,6 +22,10 @@ pub struct Manifest {
     /// The full effective configuration (defaults filled in), as TOML.
     pub config: String,
     pub accept_unbalanced: bool,
+    /// The state directory the run read and extended, relative to the run
+    /// directory when possible; absent when the run used no state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     pub parquet_writer: String,
     pub inputs: Vec<InputFile>,
     pub outputs: Vec<WrittenFile>,
@@ -44,9 +48,20 @@ pub struct Counts {
     pub statements: u64,
     pub files_rejected: u64,
     pub pending_entries_skipped: u64,
+    /// Bank files skipped as byte-identical re-deliveries (B1-7).
+    #[serde(default)]
+    pub files_duplicate: u64,
+    /// Transactions skipped because an earlier run (or an earlier file of
+    /// this batch) already ingested them (B1-9).
+    #[serde(default)]
+    pub transactions_already_processed: u64,
 }
 
-/// The run id: a hash of everything that determines the outputs.
+/// The run id: a hash of the batch (input hashes, config hash, engine
+/// version, as-of date, `accept_unbalanced`). State segments are left out on
+/// purpose: the id names the *batch*, so re-running it after its state was
+/// extended is recognised as "already processed" (B5-44). The manifest, which
+/// lists the state segments too, pins the exact run.
 pub fn run_id(
     inputs: &[InputFile],
     config_sha256: &str,
@@ -58,7 +73,7 @@ pub fn run_id(
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION")
     );
-    for f in inputs {
+    for f in inputs.iter().filter(|f| f.role != "state") {
         key.push('|');
         key.push_str(&f.role);
         key.push(':');
@@ -66,4 +81,56 @@ pub fn run_id(
     }
     let hex = crate::output::sha256_hex(key.as_bytes());
     format!("R{}", &hex[..20])
+}
+
+/// `target` relative to `base` (both made absolute first), so a manifest
+/// does not depend on where the run directory is mounted; falls back to the
+/// absolute path when no relative form exists (another drive).
+pub fn relative_path(base: &std::path::Path, target: &std::path::Path) -> String {
+    let abs = |p: &std::path::Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            std::env::current_dir()
+                .map(|d| d.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+        })
+    };
+    let (base, target) = (abs(base), abs(target));
+    let b: Vec<_> = base.components().collect();
+    let t: Vec<_> = target.components().collect();
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return target.to_string_lossy().replace('\\', "/");
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for _ in common..b.len() {
+        parts.push("..".into());
+    }
+    for c in &t[common..] {
+        parts.push(c.as_os_str().to_string_lossy().into_owned());
+    }
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_walk_up_and_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join("inputs")).unwrap();
+        assert_eq!(
+            relative_path(&out, &out.join("inputs/bank.csv")),
+            "inputs/bank.csv"
+        );
+        assert_eq!(
+            relative_path(&out, &dir.path().join("bank.csv")),
+            "../bank.csv"
+        );
+    }
 }

@@ -1,10 +1,13 @@
 //! The `run` and `ingest` commands: read, apply cash, write, summarise.
 
 use crate::config::RunConfig;
-use crate::inputs::{self, BankBatch, InputFile};
+use crate::inputs::{self, BankBatch, BankInput, InputFile};
+use crate::lock::DirLock;
 use crate::manifest::{self, Counts, Manifest, MANIFEST_NAME};
 use crate::output::{self, table::Table, Publisher};
 use crate::progress::Progress;
+use crate::publish::{self, Staging};
+use crate::state::{self, Processed};
 use crate::CliError;
 use cashmatch_engine::model::{Batch, Customer, OpenItem, ReasonCode};
 use cashmatch_engine::RunResult;
@@ -17,7 +20,11 @@ use std::path::{Path, PathBuf};
 /// A validated `run` request (built from the command line by `main`).
 #[derive(Debug, Clone)]
 pub struct RunRequest {
+    /// Bank files and folders as typed.
     pub bank: Vec<PathBuf>,
+    /// Exact bank inputs with their recorded names (replay); when set,
+    /// `bank` is ignored.
+    pub bank_inputs: Option<Vec<BankInput>>,
     pub open_items: OpenItemsSource,
     pub customers: Option<CustomersSource>,
     pub config: RunConfig,
@@ -25,6 +32,49 @@ pub struct RunRequest {
     pub out: PathBuf,
     pub accept_unbalanced: bool,
     pub quiet: bool,
+    /// Which record of processed statements the run reads and extends.
+    pub state: StateMode,
+    /// Input paths to write into the manifest instead of the actual ones
+    /// (replay keeps the original manifest's paths, so its bytes match).
+    pub recorded_inputs: Option<Vec<InputFile>>,
+}
+
+/// Where a run's memory of earlier runs comes from.
+#[derive(Debug, Clone)]
+pub enum StateMode {
+    /// No state: the run is a pure function of its inputs.
+    Off,
+    /// A state directory, read and extended (locked for the run).
+    Dir(PathBuf),
+    /// The segments a recorded run read (replay): read-only.
+    Replay {
+        processed: std::sync::Arc<Processed>,
+        inputs: Vec<InputFile>,
+        dir: Option<String>,
+    },
+}
+
+impl StateMode {
+    /// The default state directory of an output directory: `<out>/state`.
+    /// It lives with the outputs it describes, so copying or deleting a run
+    /// directory copies or deletes its memory too, and two unrelated output
+    /// directories never share state by accident. Nightly runs into dated
+    /// directories pass one `--state` for all of them.
+    pub fn default_for(out: &Path) -> StateMode {
+        StateMode::Dir(out.join("state"))
+    }
+}
+
+/// What `run` did.
+pub enum RunStatus {
+    /// A new run was published.
+    Published(Box<RunReport>),
+    /// The state says this exact batch was published already: nothing was
+    /// applied or written (RELIABILITY.md B5-44).
+    AlreadyProcessed {
+        run_id: String,
+        manifest_sha256: String,
+    },
 }
 
 /// Where open items come from.
@@ -47,9 +97,12 @@ pub struct RunReport {
 }
 
 /// Runs a whole batch and publishes its outputs.
-pub fn run(req: &RunRequest) -> Result<RunReport, CliError> {
+pub fn run(req: &RunRequest) -> Result<RunStatus, CliError> {
     let mut progress = Progress::new(req.quiet);
-    let bank_inputs = inputs::discover_bank_inputs(&req.bank)?;
+    let bank_inputs = match &req.bank_inputs {
+        Some(b) => b.clone(),
+        None => inputs::discover_bank_inputs(&req.bank)?,
+    };
     if bank_inputs.is_empty() {
         return Err(CliError::Input(
             "no bank statement files found in the --bank arguments".into(),
@@ -62,10 +115,12 @@ pub fn run(req: &RunRequest) -> Result<RunReport, CliError> {
         .push(("read bank files".into(), started.elapsed().as_secs_f64()));
     let started = std::time::Instant::now();
     let OpenItemsSource::File(p) = &req.open_items;
-    let (open_items, items_file) = inputs::read_open_items(p, &req.config)?;
+    let (open_items, mut items_file) = inputs::read_open_items(p, &req.config)?;
+    items_file.path = Some(p.to_string_lossy().into_owned());
     let (customers, customers_file) = match &req.customers {
         Some(CustomersSource::File(p)) => {
-            let (c, f) = inputs::read_customers(p, &req.config)?;
+            let (c, mut f) = inputs::read_customers(p, &req.config)?;
+            f.path = Some(p.to_string_lossy().into_owned());
             (c, Some(f))
         }
         None => (Vec::new(), None),
@@ -88,12 +143,14 @@ pub fn run(req: &RunRequest) -> Result<RunReport, CliError> {
 pub fn execute(
     req: &RunRequest,
     progress: &mut Progress,
-    bank: BankBatch,
+    mut bank: BankBatch,
     open_items: Vec<OpenItem>,
     items_file: InputFile,
     customers: Vec<Customer>,
     customers_file: Option<InputFile>,
-) -> Result<RunReport, CliError> {
+) -> Result<RunStatus, CliError> {
+    // The as-of date comes from every parsed transaction, before duplicates
+    // are removed, so a re-delivered batch ages exactly like the original.
     let as_of = req
         .as_of
         .or_else(|| {
@@ -108,27 +165,84 @@ pub fn execute(
             )
         })?;
     let rules = req.config.rules();
+    let config_toml = req.config.canonical_toml();
+    let config_sha256 = output::sha256_hex(config_toml.as_bytes());
+    let as_of_s = as_of.to_string();
+    let batch_files: Vec<InputFile> = bank
+        .files
+        .iter()
+        .cloned()
+        .chain(std::iter::once(items_file.clone()))
+        .chain(customers_file.clone())
+        .collect();
+    let run_id = manifest::run_id(
+        &batch_files,
+        &config_sha256,
+        &as_of_s,
+        req.accept_unbalanced,
+    );
+
+    // From here on this process owns the output (and state) directory.
+    let _out_lock = DirLock::acquire(&req.out, &run_id)?;
+    for note in publish::recover(&req.out)? {
+        eprintln!("{note}");
+    }
+    let (loaded, prior, state_inputs, state_dir, _state_lock) = match &req.state {
+        StateMode::Off => (
+            None,
+            std::sync::Arc::new(Processed::default()),
+            Vec::new(),
+            None,
+            None,
+        ),
+        StateMode::Dir(dir) => {
+            let lock = DirLock::acquire(dir, &run_id)?;
+            let mut loaded = state::load(dir)?;
+            if let Some(done) = loaded.log.find(&run_id) {
+                return Ok(RunStatus::AlreadyProcessed {
+                    run_id,
+                    manifest_sha256: done.manifest_sha256.clone(),
+                });
+            }
+            let inputs = state::segment_inputs(&loaded, &req.out);
+            let rel = manifest::relative_path(&req.out, dir);
+            let processed = std::sync::Arc::new(std::mem::take(&mut loaded.processed));
+            (Some(loaded), processed, inputs, Some(rel), Some(lock))
+        }
+        StateMode::Replay {
+            processed,
+            inputs,
+            dir,
+        } => (None, processed.clone(), inputs.clone(), dir.clone(), None),
+    };
+    let filtered = state::filter(&mut bank, &prior);
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);
+    for f in &mut input_files {
+        if let Some(p) = &f.path {
+            f.path = Some(manifest::relative_path(&req.out, Path::new(p)));
+        }
+    }
+    input_files.extend(state_inputs);
+    if let Some(recorded) = &req.recorded_inputs {
+        for f in &mut input_files {
+            if let Some(r) = recorded
+                .iter()
+                .find(|r| r.role == f.role && r.name == f.name)
+            {
+                f.path = r.path.clone();
+            }
+        }
+    }
     let batch = Batch {
-        transactions: bank.transactions,
+        transactions: std::mem::take(&mut bank.transactions),
         open_items,
         customers,
         as_of,
     };
     let result = cashmatch_engine::apply_cash(batch, &rules, progress)
         .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
-
-    let config_toml = req.config.canonical_toml();
-    let config_sha256 = output::sha256_hex(config_toml.as_bytes());
-    let as_of_s = as_of.to_string();
-    let run_id = manifest::run_id(
-        &input_files,
-        &config_sha256,
-        &as_of_s,
-        req.accept_unbalanced,
-    );
 
     let write_started = std::time::Instant::now();
     let spinner = progress.spinner("writing Parquet outputs");
@@ -188,10 +302,10 @@ pub fn execute(
         })
         .collect();
     drop(jobs);
-    let mut publisher = Publisher::new(&req.out)?;
+    let mut staging = Staging::begin(&req.out, &run_id)?;
     for e in encoded {
         let (name, rows, bytes) = e?;
-        publisher.file(name, rows as u64, &bytes)?;
+        staging.file(name, rows as u64, &bytes)?;
     }
     spinner.finish_and_clear();
 
@@ -205,6 +319,8 @@ pub fn execute(
         statements: statements.len() as u64,
         files_rejected: bank.rejections.len() as u64,
         pending_entries_skipped: bank.pending_skipped,
+        files_duplicate: filtered.files_duplicate,
+        transactions_already_processed: filtered.transactions_already_processed,
     };
     let manifest = Manifest {
         engine: env!("CARGO_PKG_NAME").into(),
@@ -215,9 +331,10 @@ pub fn execute(
         config_sha256,
         config: config_toml,
         accept_unbalanced: req.accept_unbalanced,
+        state: state_dir,
         parquet_writer: output::table::writer_settings_summary(),
         inputs: input_files,
-        outputs: publisher.written.clone(),
+        outputs: staging.written.clone(),
         control_sums: r.outcome.control_sums.clone(),
         counts,
         passes: r.outcome.pass_stats.clone(),
@@ -226,16 +343,39 @@ pub fn execute(
     };
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("manifest: {e}")))?;
-    output::write_atomic(&req.out, MANIFEST_NAME, json.as_bytes())?;
+    let manifest_sha256 = output::sha256_hex(json.as_bytes());
+    // The state learns about this run in the same commit as its outputs:
+    // the new log is staged and put in place by the roll-forward, last.
+    let state_log = match &loaded {
+        Some(loaded) => {
+            let log =
+                state::write_segment(loaded, &manifest.run_id, &manifest_sha256, &filtered.rows)?;
+            let bytes = serde_json::to_vec_pretty(&log)
+                .map_err(|e| CliError::Output(format!("state log: {e}")))?;
+            Some((loaded.dir.join(state::STATE_LOG), bytes))
+        }
+        None => None,
+    };
+    staging.commit(
+        json.as_bytes(),
+        state_log.as_ref().map(|(p, b)| (p.as_path(), b.as_slice())),
+    )?;
     progress.timings.push((
         "write outputs".into(),
         write_started.elapsed().as_secs_f64(),
     ));
-    Ok(RunReport {
+    Ok(RunStatus::Published(Box::new(RunReport {
         manifest,
         result,
         timings: std::mem::take(&mut progress.timings),
-    })
+    })))
+}
+
+/// What a re-run of an already published batch prints.
+pub fn already_processed_message(run_id: &str, manifest_sha256: &str) -> String {
+    format!(
+        "already processed: run {run_id} was published before (manifest sha256 {manifest_sha256}); nothing new was applied and no output was changed"
+    )
 }
 
 /// The summary a controller reads after a run.

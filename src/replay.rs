@@ -1,0 +1,208 @@
+//! `cashmatch replay`: the auditor's reproduction of a published run
+//! (RELIABILITY.md D4, invariant C9).
+//!
+//! Everything a run depends on is in its `manifest.json`: engine version,
+//! the full effective configuration, the as-of date, `accept_unbalanced`,
+//! and every input (bank files, extracts, state segments) by role, name,
+//! SHA-256 and path. Replay finds each input (by its recorded path, taken
+//! relative to the run directory, or by its recorded *name* under
+//! `--inputs DIR`), refuses any whose hash changed, re-runs the whole
+//! pipeline into a private temporary directory with the recorded options
+//! and the recorded state, and compares every output and the manifest byte
+//! for byte.
+
+use crate::config::RunConfig;
+use crate::inputs::{BankInput, InputFile};
+use crate::manifest::{Manifest, MANIFEST_NAME};
+use crate::output::sha256_hex;
+use crate::run::{self, CustomersSource, OpenItemsSource, RunRequest, RunStatus, StateMode};
+use crate::CliError;
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+
+/// The outcome of a replay.
+#[derive(Debug)]
+pub struct ReplayReport {
+    /// One line per compared file, for the terminal.
+    pub text: String,
+    /// True when every output and the manifest are byte-identical.
+    pub identical: bool,
+    /// Names of the files that differ.
+    pub differences: Vec<String>,
+}
+
+/// Where an input of the manifest is found.
+fn locate(run_dir: &Path, inputs_dir: Option<&Path>, input: &InputFile) -> PathBuf {
+    match (inputs_dir, input.role.as_str()) {
+        // State segments belong to the state directory, not to the inputs.
+        (Some(dir), role) if role != "state" => dir.join(&input.name),
+        _ => match &input.path {
+            Some(p) => run_dir.join(p),
+            None => run_dir.join("inputs").join(&input.name),
+        },
+    }
+}
+
+/// Replays the run in `run_dir`.
+pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport, CliError> {
+    let manifest_path = run_dir.join(MANIFEST_NAME);
+    let manifest_bytes = std::fs::read(&manifest_path).map_err(|e| {
+        CliError::Mismatch(format!("cannot read `{}`: {e}", manifest_path.display()))
+    })?;
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
+        CliError::Mismatch(format!(
+            "`{}` is not a manifest: {e}",
+            manifest_path.display()
+        ))
+    })?;
+    if manifest.engine_version != env!("CARGO_PKG_VERSION") {
+        return Err(CliError::Mismatch(format!(
+            "the run was made by cashmatch {}, this is {}: replay with the recorded version",
+            manifest.engine_version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    let config = RunConfig::parse(&manifest.config)
+        .map_err(|e| CliError::Mismatch(format!("the manifest's config does not parse: {e}")))?;
+    let config_sha = sha256_hex(config.canonical_toml().as_bytes());
+    if config_sha != manifest.config_sha256 {
+        return Err(CliError::Mismatch(format!(
+            "the manifest's config hashes to {config_sha}, not the recorded {}",
+            manifest.config_sha256
+        )));
+    }
+    let as_of = NaiveDate::parse_from_str(&manifest.as_of, "%Y-%m-%d").map_err(|_| {
+        CliError::Mismatch(format!(
+            "bad as-of date `{}` in the manifest",
+            manifest.as_of
+        ))
+    })?;
+
+    // Every input must be present with its recorded hash.
+    let mut changed = Vec::new();
+    let mut located: Vec<(InputFile, PathBuf, Vec<u8>)> = Vec::new();
+    for input in &manifest.inputs {
+        let path = locate(run_dir, inputs_dir, input);
+        match std::fs::read(&path) {
+            Err(e) => changed.push(format!(
+                "{} input `{}` not found at `{}`: {e}",
+                input.role,
+                input.name,
+                path.display()
+            )),
+            Ok(bytes) => {
+                let sha = sha256_hex(&bytes);
+                if sha != input.sha256 {
+                    changed.push(format!(
+                        "{} input `{}` (`{}`) changed: sha256 {sha}, the manifest recorded {}",
+                        input.role,
+                        input.name,
+                        path.display(),
+                        input.sha256
+                    ));
+                } else {
+                    located.push((input.clone(), path, bytes));
+                }
+            }
+        }
+    }
+    if !changed.is_empty() {
+        return Err(CliError::Mismatch(changed.join("; ")));
+    }
+
+    let bank_inputs: Vec<BankInput> = located
+        .iter()
+        .filter(|(i, _, _)| i.role == "bank")
+        .map(|(i, p, _)| BankInput {
+            path: p.clone(),
+            name: i.name.clone(),
+        })
+        .collect();
+    let open_items = located
+        .iter()
+        .find(|(i, _, _)| i.role == "open_items")
+        .map(|(_, p, _)| p.clone())
+        .ok_or_else(|| CliError::Mismatch("the manifest lists no open-item extract".into()))?;
+    let customers = located
+        .iter()
+        .find(|(i, _, _)| i.role == "customers")
+        .map(|(_, p, _)| p.clone());
+    let segments: Vec<(InputFile, Vec<u8>)> = located
+        .iter()
+        .filter(|(i, _, _)| i.role == "state")
+        .map(|(i, _, b)| (i.clone(), b.clone()))
+        .collect();
+    let processed = crate::state::processed_from_segments(&segments)?;
+
+    let scratch = tempfile::Builder::new()
+        .prefix("cashmatch-replay-")
+        .tempdir()
+        .map_err(|e| CliError::Io(format!("cannot create a temporary directory: {e}")))?;
+    let out = scratch.path().join("run");
+    let req = RunRequest {
+        bank: Vec::new(),
+        bank_inputs: Some(bank_inputs),
+        open_items: OpenItemsSource::File(open_items),
+        customers: customers.map(CustomersSource::File),
+        config,
+        as_of: Some(as_of),
+        out: out.clone(),
+        accept_unbalanced: manifest.accept_unbalanced,
+        quiet: true,
+        state: StateMode::Replay {
+            processed: std::sync::Arc::new(processed),
+            inputs: segments.into_iter().map(|(i, _)| i).collect(),
+            dir: manifest.state.clone(),
+        },
+        recorded_inputs: Some(manifest.inputs.clone()),
+    };
+    match run::run(&req)? {
+        RunStatus::Published(_) => {}
+        RunStatus::AlreadyProcessed { .. } => {
+            return Err(CliError::Mismatch(
+                "replay unexpectedly found the run already processed".into(),
+            ))
+        }
+    }
+
+    let mut text = format!(
+        "replay of run {} (as of {}) in {}\n",
+        manifest.run_id,
+        manifest.as_of,
+        run_dir.display()
+    );
+    let mut differences = Vec::new();
+    let names: Vec<String> = manifest
+        .outputs
+        .iter()
+        .map(|o| o.name.clone())
+        .chain(std::iter::once(MANIFEST_NAME.to_string()))
+        .collect();
+    for name in names {
+        let published = std::fs::read(run_dir.join(&name)).ok();
+        let replayed = std::fs::read(out.join(&name)).ok();
+        let same = published.is_some() && published == replayed;
+        let sha = |b: &Option<Vec<u8>>| b.as_deref().map_or("missing".to_string(), sha256_hex);
+        if same {
+            text.push_str(&format!("identical  {name:<22} {}\n", sha(&published)));
+        } else {
+            text.push_str(&format!(
+                "DIFFERS    {name:<22} published {} replayed {}\n",
+                sha(&published),
+                sha(&replayed)
+            ));
+            differences.push(name);
+        }
+    }
+    let identical = differences.is_empty();
+    text.push_str(if identical {
+        "replay: every output is byte-identical\n"
+    } else {
+        "replay: DIFFERENT\n"
+    });
+    Ok(ReplayReport {
+        text,
+        identical,
+        differences,
+    })
+}

@@ -1,0 +1,542 @@
+//! `cashmatch verify`: the independent checker. It re-checks a published
+//! run from its files alone (no engine, no inputs): the manifest's hashes
+//! and row counts, and the money invariants recomputed from the Parquet
+//! outputs (RELIABILITY.md section C, the "pair assertion": the engine
+//! checks them before publishing, this checks them again after).
+
+use crate::manifest::{Manifest, MANIFEST_NAME};
+use crate::output::sha256_hex;
+use crate::CliError;
+use arrow_array::{Array, Decimal128Array, RecordBatch, StringArray};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// Reads a whole Parquet file held in memory.
+pub fn read_parquet(bytes: Vec<u8>) -> Result<Vec<RecordBatch>, String> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?
+        .build()
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    reader
+        .map(|b| b.map_err(|e| format!("cannot decode a row group: {e}")))
+        .collect()
+}
+
+fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, String> {
+    let index = batch
+        .schema()
+        .index_of(name)
+        .map_err(|_| format!("column `{name}` is missing"))?;
+    batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| format!("column `{name}` has an unexpected type"))
+}
+
+/// A text column of all batches; nulls read as empty strings.
+pub fn text_column(batches: &[RecordBatch], name: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let a: &StringArray = column(b, name)?;
+        for i in 0..a.len() {
+            out.push(if a.is_null(i) {
+                String::new()
+            } else {
+                a.value(i).to_string()
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A Decimal128 money column of all batches; nulls read as zero.
+pub fn money_column(batches: &[RecordBatch], name: &str) -> Result<Vec<Decimal>, String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let a: &Decimal128Array = column(b, name)?;
+        let scale = u32::try_from(a.scale()).map_err(|_| format!("column `{name}`: bad scale"))?;
+        for i in 0..a.len() {
+            out.push(if a.is_null(i) {
+                Decimal::ZERO
+            } else {
+                Decimal::try_from_i128_with_scale(a.value(i), scale)
+                    .map_err(|e| format!("column `{name}` row {i}: {e}"))?
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One check and its outcome.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// Everything `verify` found.
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    pub checks: Vec<Check>,
+    /// What recovery did before checking (an interrupted publish).
+    pub notes: Vec<String>,
+}
+
+impl VerifyReport {
+    fn push(&mut self, name: &'static str, result: Result<String, String>) {
+        let (passed, detail) = match result {
+            Ok(d) => (true, d),
+            Err(d) => (false, d),
+        };
+        self.checks.push(Check {
+            name,
+            passed,
+            detail,
+        });
+    }
+
+    /// True when every check passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+
+    /// Names of the failed checks.
+    pub fn failed_names(&self) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name)
+            .collect()
+    }
+
+    /// One line per check, for the terminal.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for n in &self.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
+        for c in &self.checks {
+            s.push_str(&format!(
+                "{:<4} {:<34} {}\n",
+                if c.passed { "ok" } else { "FAIL" },
+                c.name,
+                c.detail
+            ));
+        }
+        s.push_str(if self.passed() {
+            "verify: all checks passed\n"
+        } else {
+            "verify: FAILED\n"
+        });
+        s
+    }
+}
+
+/// Tables of a run, read back; a table that cannot be read is an `Err`
+/// naming why, and every check needing it fails with that reason.
+struct Tables {
+    tables: HashMap<&'static str, Result<Vec<RecordBatch>, String>>,
+}
+
+impl Tables {
+    fn get(&self, name: &str) -> Result<&[RecordBatch], String> {
+        match self.tables.get(name) {
+            Some(Ok(b)) => Ok(b),
+            Some(Err(e)) => Err(format!("`{name}`: {e}")),
+            None => Err(format!("`{name}` is missing")),
+        }
+    }
+}
+
+const TABLES: [&str; 7] = [
+    "transactions.parquet",
+    "applications.parquet",
+    "exceptions.parquet",
+    "postings.parquet",
+    "open_items.parquet",
+    "aging.parquet",
+    "statements.parquet",
+];
+
+/// Verifies the run in `dir`. An interrupted publish is rolled forward
+/// first (under the directory lock); a directory without a manifest is an
+/// error, not a failed check.
+pub fn verify(dir: &Path) -> Result<VerifyReport, CliError> {
+    let mut report = VerifyReport::default();
+    if crate::publish::has_pending_commit(dir) {
+        let _lock = crate::lock::DirLock::acquire(dir, "verify")?;
+        report.notes = crate::publish::recover(dir)?;
+    }
+    let manifest_path = dir.join(MANIFEST_NAME);
+    let bytes = std::fs::read(&manifest_path).map_err(|e| {
+        CliError::Mismatch(format!(
+            "`{}`: {e}; a run directory without a manifest is incomplete and must not be trusted",
+            manifest_path.display()
+        ))
+    })?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        CliError::Mismatch(format!(
+            "`{}` is not a manifest: {e}",
+            manifest_path.display()
+        ))
+    })?;
+    let mut tables = Tables {
+        tables: HashMap::new(),
+    };
+    report.push(
+        "manifest_hashes_match_files",
+        check_hashes(dir, &manifest, &mut tables),
+    );
+    report.push("manifest_row_counts_match", check_rows(&manifest, &tables));
+    report.push("conservation_per_transaction", check_conservation(&tables));
+    report.push("every_transaction_accounted_for", check_partition(&tables));
+    report.push("no_invoice_over_applied", check_invoices(&tables));
+    report.push("journals_balance", check_journals(&tables));
+    report.push("aging_adds_up", check_aging(&tables));
+    report.push("control_sums_match", check_control_sums(&manifest, &tables));
+    Ok(report)
+}
+
+fn check_hashes(dir: &Path, m: &Manifest, tables: &mut Tables) -> Result<String, String> {
+    let mut problems = Vec::new();
+    for name in TABLES {
+        if !m.outputs.iter().any(|o| o.name == name) {
+            problems.push(format!("`{name}` is not listed in the manifest"));
+        }
+    }
+    for o in &m.outputs {
+        let Some(&name) = TABLES.iter().find(|t| **t == o.name) else {
+            problems.push(format!("unexpected output `{}` in the manifest", o.name));
+            continue;
+        };
+        match std::fs::read(dir.join(name)) {
+            Err(e) => {
+                tables.tables.insert(name, Err(format!("cannot read: {e}")));
+                problems.push(format!("`{name}`: {e}"));
+            }
+            Ok(bytes) => {
+                let sha = sha256_hex(&bytes);
+                if sha != o.sha256 {
+                    problems.push(format!(
+                        "`{name}` sha256 {sha} differs from the manifest's {}",
+                        o.sha256
+                    ));
+                }
+                if bytes.len() as u64 != o.bytes {
+                    problems.push(format!(
+                        "`{name}` has {} bytes, the manifest says {}",
+                        bytes.len(),
+                        o.bytes
+                    ));
+                }
+                tables.tables.insert(name, read_parquet(bytes));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(format!("{} outputs", m.outputs.len()))
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+fn rows(batches: &[RecordBatch]) -> u64 {
+    batches.iter().map(|b| b.num_rows() as u64).sum()
+}
+
+fn check_rows(m: &Manifest, t: &Tables) -> Result<String, String> {
+    let c = &m.counts;
+    let expected = [
+        ("transactions.parquet", c.transactions),
+        ("applications.parquet", c.applications),
+        ("exceptions.parquet", c.exceptions),
+        ("postings.parquet", c.postings),
+        ("open_items.parquet", c.open_items),
+        ("aging.parquet", c.aging_rows),
+        ("statements.parquet", c.statements),
+    ];
+    let mut problems = Vec::new();
+    for (name, count) in expected {
+        let batches = t.get(name)?;
+        let n = rows(batches);
+        let listed = m.outputs.iter().find(|o| o.name == name).map(|o| o.rows);
+        if n != count || listed != Some(n) {
+            problems.push(format!(
+                "`{name}` has {n} rows; counts say {count}, outputs say {listed:?}"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok("row counts agree".into())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// Σ applied + unapplied per transaction, from the files.
+struct Money {
+    ids: Vec<String>,
+    amounts: Vec<Decimal>,
+    applied: HashMap<String, Decimal>,
+    unapplied: HashMap<String, Decimal>,
+    exception_rows: HashMap<String, u32>,
+}
+
+fn money(t: &Tables) -> Result<Money, String> {
+    let txns = t.get("transactions.parquet")?;
+    let apps = t.get("applications.parquet")?;
+    let excs = t.get("exceptions.parquet")?;
+    let mut m = Money {
+        ids: text_column(txns, "transaction_id")?,
+        amounts: money_column(txns, "amount")?,
+        applied: HashMap::new(),
+        unapplied: HashMap::new(),
+        exception_rows: HashMap::new(),
+    };
+    for (id, a) in text_column(apps, "transaction_id")?
+        .into_iter()
+        .zip(money_column(apps, "applied_amount")?)
+    {
+        *m.applied.entry(id).or_default() += a;
+    }
+    for (id, a) in text_column(excs, "transaction_id")?
+        .into_iter()
+        .zip(money_column(excs, "amount")?)
+    {
+        *m.unapplied.entry(id.clone()).or_default() += a;
+        *m.exception_rows.entry(id).or_default() += 1;
+    }
+    Ok(m)
+}
+
+fn check_conservation(t: &Tables) -> Result<String, String> {
+    let m = money(t)?;
+    let mut bad = Vec::new();
+    for (id, amount) in m.ids.iter().zip(&m.amounts) {
+        let a = m.applied.get(id).copied().unwrap_or_default();
+        let u = m.unapplied.get(id).copied().unwrap_or_default();
+        if a + u != *amount {
+            bad.push(format!(
+                "{id}: applied {a} + unapplied {u} != amount {amount}"
+            ));
+        }
+    }
+    verdict(bad, format!("{} transactions", m.ids.len()))
+}
+
+fn check_partition(t: &Tables) -> Result<String, String> {
+    let m = money(t)?;
+    let mut bad = Vec::new();
+    let known: std::collections::HashSet<&String> = m.ids.iter().collect();
+    if known.len() != m.ids.len() {
+        bad.push("transaction ids are not unique".to_string());
+    }
+    for id in &m.ids {
+        if !m.applied.contains_key(id) && !m.unapplied.contains_key(id) {
+            bad.push(format!(
+                "{id} appears in neither applications nor exceptions"
+            ));
+        }
+        if m.exception_rows.get(id).copied().unwrap_or(0) > 1 {
+            bad.push(format!("{id} has more than one exception row"));
+        }
+    }
+    for id in m.applied.keys().chain(m.unapplied.keys()) {
+        if !known.contains(id) {
+            bad.push(format!("{id} is applied or excepted but not a transaction"));
+        }
+    }
+    verdict(bad, "each transaction applied or excepted, once".into())
+}
+
+fn check_invoices(t: &Tables) -> Result<String, String> {
+    let items = t.get("open_items.parquet")?;
+    let apps = t.get("applications.parquet")?;
+    let ids = text_column(items, "invoice_id")?;
+    let open = money_column(items, "amount_open")?;
+    let applied = money_column(items, "amount_applied")?;
+    let after = money_column(items, "amount_open_after")?;
+    let mut cleared: HashMap<String, Decimal> = HashMap::new();
+    let (a_ids, a_applied, a_disc, a_wo) = (
+        text_column(apps, "invoice_id")?,
+        money_column(apps, "applied_amount")?,
+        money_column(apps, "discount_amount")?,
+        money_column(apps, "writeoff_amount")?,
+    );
+    for i in 0..a_ids.len() {
+        *cleared.entry(a_ids[i].clone()).or_default() += a_applied[i] + a_disc[i] + a_wo[i];
+    }
+    let mut bad = Vec::new();
+    for i in 0..ids.len() {
+        if open[i] >= Decimal::ZERO && applied[i] > open[i] {
+            bad.push(format!(
+                "{}: applied {} > open {}",
+                ids[i], applied[i], open[i]
+            ));
+        }
+        if after[i] != open[i] - applied[i] {
+            bad.push(format!(
+                "{}: open after {} != open {} - applied {}",
+                ids[i], after[i], open[i], applied[i]
+            ));
+        }
+        let c = cleared.remove(&ids[i]).unwrap_or_default();
+        if c != applied[i] {
+            bad.push(format!(
+                "{}: applications clear {c}, open_items says {}",
+                ids[i], applied[i]
+            ));
+        }
+    }
+    for id in cleared.keys() {
+        bad.push(format!("application to `{id}`, which is not in open_items"));
+    }
+    verdict(bad, format!("{} invoices", ids.len()))
+}
+
+fn check_journals(t: &Tables) -> Result<String, String> {
+    let p = t.get("postings.parquet")?;
+    let (j, cur, d, c) = (
+        text_column(p, "journal_id")?,
+        text_column(p, "currency")?,
+        money_column(p, "debit")?,
+        money_column(p, "credit")?,
+    );
+    let mut sums: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
+    for i in 0..j.len() {
+        *sums.entry((&j[i], &cur[i])).or_default() += d[i] - c[i];
+    }
+    let bad: Vec<String> = sums
+        .iter()
+        .filter(|(_, v)| !v.is_zero())
+        .map(|((j, c), v)| format!("journal {j} {c} off by {v}"))
+        .collect();
+    verdict(bad, format!("{} journals", sums.len()))
+}
+
+fn check_aging(t: &Tables) -> Result<String, String> {
+    let aging = t.get("aging.parquet")?;
+    let items = t.get("open_items.parquet")?;
+    let mut by: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (c, a) in text_column(aging, "currency")?
+        .into_iter()
+        .zip(money_column(aging, "amount")?)
+    {
+        *by.entry(c).or_default() += a;
+    }
+    for (c, a) in text_column(items, "currency")?
+        .into_iter()
+        .zip(money_column(items, "amount_open_after")?)
+    {
+        *by.entry(c).or_default() -= a;
+    }
+    let bad: Vec<String> = by
+        .iter()
+        .filter(|(_, v)| !v.is_zero())
+        .map(|(c, v)| format!("{c}: aging minus open after = {v}"))
+        .collect();
+    verdict(bad, "aging total = Σ open after, per currency".into())
+}
+
+fn check_control_sums(m: &Manifest, t: &Tables) -> Result<String, String> {
+    let txns = t.get("transactions.parquet")?;
+    let apps = t.get("applications.parquet")?;
+    let excs = t.get("exceptions.parquet")?;
+    #[derive(Default, PartialEq, Debug)]
+    struct Sums {
+        received: Decimal,
+        debits: Decimal,
+        applied: Decimal,
+        unapplied: Decimal,
+        discounts: Decimal,
+        writeoffs: Decimal,
+        transactions: u64,
+    }
+    let mut by: BTreeMap<String, Sums> = BTreeMap::new();
+    for (c, a) in text_column(txns, "currency")?
+        .into_iter()
+        .zip(money_column(txns, "amount")?)
+    {
+        let e = by.entry(c).or_default();
+        e.transactions += 1;
+        if a > Decimal::ZERO {
+            e.received += a;
+        } else {
+            e.debits += a;
+        }
+    }
+    let (cur, ap, di, wo) = (
+        text_column(apps, "currency")?,
+        money_column(apps, "applied_amount")?,
+        money_column(apps, "discount_amount")?,
+        money_column(apps, "writeoff_amount")?,
+    );
+    for i in 0..cur.len() {
+        let e = by.entry(cur[i].clone()).or_default();
+        e.applied += ap[i];
+        e.discounts += di[i];
+        e.writeoffs += wo[i];
+    }
+    for (c, a) in text_column(excs, "currency")?
+        .into_iter()
+        .zip(money_column(excs, "amount")?)
+    {
+        if a > Decimal::ZERO {
+            by.entry(c).or_default().unapplied += a;
+        }
+    }
+    let mut bad = Vec::new();
+    let mut listed: BTreeMap<String, Sums> = BTreeMap::new();
+    for c in &m.control_sums {
+        listed.insert(
+            c.currency.clone(),
+            Sums {
+                received: c.received,
+                debits: c.debits,
+                applied: c.applied,
+                unapplied: c.unapplied,
+                discounts: c.discounts,
+                writeoffs: c.writeoffs,
+                transactions: c.transactions,
+            },
+        );
+    }
+    for (c, s) in &by {
+        match listed.get(c) {
+            Some(l) if l == s => {}
+            Some(l) => bad.push(format!("{c}: files give {s:?}, manifest says {l:?}")),
+            None => bad.push(format!("{c}: no control sums in the manifest")),
+        }
+    }
+    for c in listed.keys() {
+        if !by.contains_key(c) {
+            bad.push(format!(
+                "{c}: control sums in the manifest but no such money in the files"
+            ));
+        }
+    }
+    verdict(bad, format!("{} currencies", by.len()))
+}
+
+/// At most this many offenders are named in a failed check's detail.
+const OFFENDERS_SHOWN_MAX: usize = 5;
+
+fn verdict(bad: Vec<String>, ok: String) -> Result<String, String> {
+    if bad.is_empty() {
+        return Ok(ok);
+    }
+    let more = bad.len().saturating_sub(OFFENDERS_SHOWN_MAX);
+    let mut s = bad
+        .into_iter()
+        .take(OFFENDERS_SHOWN_MAX)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if more > 0 {
+        s.push_str(&format!("; and {more} more"));
+    }
+    Err(s)
+}

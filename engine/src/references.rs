@@ -217,13 +217,6 @@ pub fn full_key(toks: &[&str], out: &mut Vec<u8>) {
     push_full_key(toks.iter().copied(), out);
 }
 
-/// [`full_key`] of the tokens of `text`, without collecting them first.
-/// PERF: called for every near-match candidate (`near_items`).
-fn full_key_of_text(text: &str, out: &mut Vec<u8>) {
-    out.clear();
-    push_full_key(tokens(text), out);
-}
-
 fn push_full_key<'a>(toks: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) {
     for t in toks {
         for b in t.bytes() {
@@ -298,20 +291,67 @@ pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// Pushes the hashes of `key` and of each of its one-character deletions.
-fn deletion_hashes(key: &[u8], out: &mut Vec<u64>) {
+/// Deletion entries carry the run of equal characters a deletion removes
+/// from (first and last position, 6 bits each); the key itself has none.
+const POSITION_NONE: u32 = 0x3F;
+const POSITION_BITS: u32 = 6;
+/// Low bits of a deletion tag that hold the run; the rest is fingerprint.
+const RUN_BITS: u32 = 2 * POSITION_BITS;
+
+/// The run field of a deletion tag: first and last position of the run of
+/// equal characters a deletion removes one of.
+#[inline]
+fn run_meta(first: usize, last: usize) -> u32 {
+    ((first as u32) << POSITION_BITS) | last as u32
+}
+
+/// The key itself, no deletion.
+const RUN_NONE: u32 = (POSITION_NONE << POSITION_BITS) | POSITION_NONE;
+
+/// Pushes `(hash, run)` of `key` itself and of each of its one-character
+/// deletions (one per run of equal characters: deleting any of them gives
+/// the same string).
+/// PERF: hashes continue from the FNV state of the prefix, so no deleted
+/// copy of the key is built (`benches/stages.rs`, `reference_index`).
+fn deletion_entries(key: &[u8], out: &mut Vec<(u64, u32)>) {
     out.clear();
-    out.push(hash_bytes(key));
-    let mut buf = Vec::with_capacity(key.len());
-    for i in 0..key.len() {
-        if i > 0 && key[i] == key[i - 1] {
-            continue; // same deletion as the previous position
+    let mut prefix = KeyHasher::new();
+    let mut i = 0;
+    while i < key.len() {
+        let mut last = i;
+        while last + 1 < key.len() && key[last + 1] == key[i] {
+            last += 1;
         }
-        buf.clear();
-        buf.extend_from_slice(&key[..i]);
-        buf.extend_from_slice(&key[i + 1..]);
-        out.push(hash_bytes(&buf));
+        let mut h = prefix;
+        for &b in &key[i + 1..] {
+            h.push(b);
+        }
+        out.push((h.finish(), run_meta(i, last)));
+        for &b in &key[i..=last] {
+            prefix.push(b);
+        }
+        i = last + 1;
     }
+    out.push((prefix.finish(), RUN_NONE));
+}
+
+/// Whether two deletions that produced the same string can come from keys
+/// one edit apart: a substitution deletes at the same position, a swap of
+/// neighbours at adjacent positions, an insertion or deletion is the key
+/// itself on one side. Deletions further apart also meet for keys one edit
+/// apart, but then those keys meet again at a compatible pair, so skipping
+/// the pair loses nothing.
+/// PERF: skips most candidate checks of dense invoice numbering
+/// (`benches/stages.rs`, `reference_index`).
+#[inline]
+fn runs_compatible(a: u32, b: u32) -> bool {
+    if a == RUN_NONE || b == RUN_NONE {
+        return true;
+    }
+    let mask = (1 << POSITION_BITS) - 1;
+    let (a_first, a_last) = (a >> POSITION_BITS, a & mask);
+    let (b_first, b_last) = (b >> POSITION_BITS, b & mask);
+    a_first <= b_last + 1 && b_first <= a_last + 1
 }
 
 /// Entries of a sorted `(hash, item)` table under `hash`.
@@ -321,13 +361,134 @@ fn postings(table: &[(u64, ItemIdx)], hash: u64) -> &[(u64, ItemIdx)] {
     &table[start..end]
 }
 
+/// A hash table as one array: entries grouped by the top bits of their
+/// 64-bit hash (a radix directory of bucket starts), each entry a 32-bit tag
+/// and an item. Built by one counting pass and one scatter, no sort; a
+/// lookup is one directory read and a scan of about one entry, where a
+/// binary search over the same entries took ~24 dependent cache misses.
+/// Callers check tags and verify keys, so tag collisions cost time only.
+/// PERF: `benches/stages.rs` (`reference_index`).
+#[derive(Debug, Default)]
+struct BucketTable {
+    /// 64 minus the directory bits.
+    shift: u32,
+    /// Start of each bucket in `entries`, plus the end.
+    starts: Vec<u32>,
+    /// `(tag, item)` grouped by bucket.
+    entries: Vec<(u32, ItemIdx)>,
+}
+
+/// `(hash, tag, item)` rows a [`BucketTable`] is built from.
+type TableRow = (u64, u32, ItemIdx);
+
+impl BucketTable {
+    fn build(parts: &[Vec<TableRow>]) -> Self {
+        let len: usize = parts.iter().map(Vec::len).sum();
+        let len_u32 = u32::try_from(len).expect("reference table has fewer than 2^32 entries");
+        // About one entry per bucket: the directory stays a fraction of the entries.
+        let bits = (usize::BITS - len.leading_zeros())
+            .saturating_sub(1)
+            .clamp(1, 31);
+        let shift = 64 - bits;
+        let buckets = 1usize << bits;
+        let mut starts = vec![0u32; buckets + 1];
+        for &(h, _, _) in parts.iter().flatten() {
+            starts[(h >> shift) as usize + 1] += 1;
+        }
+        for b in 0..buckets {
+            starts[b + 1] += starts[b];
+        }
+        assert_eq!(starts[buckets], len_u32);
+        let mut cursor = starts.clone();
+        let mut entries = vec![(0u32, 0 as ItemIdx); len];
+        for &(h, tag, item) in parts.iter().flatten() {
+            let slot = &mut cursor[(h >> shift) as usize];
+            entries[*slot as usize] = (tag, item);
+            *slot += 1;
+        }
+        BucketTable {
+            shift,
+            starts,
+            entries,
+        }
+    }
+
+    /// Entries whose hash falls in the bucket of `hash`.
+    #[inline]
+    fn bucket(&self, hash: u64) -> &[(u32, ItemIdx)] {
+        if self.starts.is_empty() {
+            return &[];
+        }
+        let b = (hash >> self.shift) as usize;
+        &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize]
+    }
+}
+
+/// Keys of every open item back to back in one buffer, with offsets.
+/// PERF: candidates are verified by comparing slices instead of
+/// re-tokenising invoice ids (`benches/stages.rs`, `reference_index`).
+#[derive(Debug, Default)]
+struct KeyArena {
+    bytes: Vec<u8>,
+    /// `offsets[i]..offsets[i + 1]` is item `i`'s key.
+    offsets: Vec<u32>,
+}
+
+impl KeyArena {
+    #[inline]
+    fn get(&self, item: ItemIdx) -> &[u8] {
+        let i = item as usize;
+        &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    fn push(&mut self, key: &[u8]) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.bytes.extend_from_slice(key);
+        let end = u32::try_from(self.bytes.len()).expect("invoice keys fit in 4 GiB");
+        self.offsets.push(end);
+    }
+
+    fn append(&mut self, other: &KeyArena) {
+        for w in other.offsets.windows(2) {
+            self.push(&other.bytes[w[0] as usize..w[1] as usize]);
+        }
+    }
+}
+
+/// The keys of a run of open items, built by one worker.
+#[derive(Debug, Default)]
+struct ChunkKeys {
+    full: KeyArena,
+    canonical_keys: KeyArena,
+    canonical: Vec<TableRow>,
+    deletions: Vec<TableRow>,
+    digits: Vec<(u64, ItemIdx)>,
+    long_ids: Vec<ItemIdx>,
+    near_lengths: u64,
+}
+
+/// Open items per worker chunk while building the repair index.
+const BUILD_CHUNK_ITEMS: usize = 16 * 1024;
+
 /// Secondary reference indexes over canonical keys, built once per run.
 #[derive(Debug, Default)]
 pub struct RepairIndex {
-    /// Canonical and full keys of each invoice id, sorted by hash.
-    canonical: Vec<(u64, ItemIdx)>,
-    /// Deletion neighbourhood of each canonical key, sorted by hash.
-    deletions: Vec<(u64, ItemIdx)>,
+    /// Canonical and full keys of each invoice id, by hash (tag: low 32 bits).
+    canonical: BucketTable,
+    /// Deletion neighbourhood of each full key, by hash (tag: fingerprint
+    /// bits of the hash and the deleted run, see [`runs_compatible`]).
+    deletions: BucketTable,
+    /// Full key of each invoice id (all tokens).
+    full: KeyArena,
+    /// Canonical key of each invoice id (first `TEXT_TOKENS_MAX` tokens).
+    canonical_keys: KeyArena,
+    /// Items whose id has more than `TEXT_TOKENS_MAX` tokens: their full key
+    /// for canonical comparison is recomputed (sorted).
+    long_ids: Vec<ItemIdx>,
+    /// Bit `n` set when some near-indexed full key has `n` bytes.
+    near_lengths: u64,
     /// Digits-only keys, for numeric structured references.
     digits: Vec<(u64, ItemIdx)>,
     /// Purchase-order numbers (reference keys), sorted by hash.
@@ -345,50 +506,37 @@ impl RepairIndex {
     /// Indexes every open item's invoice id. `near_key_len_min` keeps short
     /// keys (where one edit reaches many others) out of near matching.
     pub fn build(batch: &Batch, near_key_len_min: usize) -> Self {
-        let rows: Vec<(Vec<u64>, Vec<u64>, u64)> = batch
+        let chunks: Vec<ChunkKeys> = batch
             .open_items
-            .par_iter()
-            .map_init(
-                || (Vec::new(), Vec::new()),
-                |(buf, dels), item| {
-                    let toks: Vec<&str> = tokens(&item.invoice_id).collect();
-                    let mut keys = Vec::with_capacity(2);
-                    canonical_key(&toks, buf);
-                    keys.push(hash_bytes(buf));
-                    full_key(&toks, buf);
-                    keys.push(hash_bytes(buf));
-                    let near = if (near_key_len_min..=NEAR_KEY_LEN_MAX).contains(&buf.len()) {
-                        deletion_hashes(buf, dels);
-                        dels.clone()
-                    } else {
-                        Vec::new()
-                    };
-                    keys.dedup();
-                    digits_key(&item.invoice_id, buf);
-                    let digits = if buf.is_empty() { 0 } else { hash_bytes(buf) };
-                    (keys, near, digits)
-                },
-            )
+            .par_chunks(BUILD_CHUNK_ITEMS)
+            .enumerate()
+            .map(|(c, items)| chunk_keys(items, c * BUILD_CHUNK_ITEMS, near_key_len_min))
             .collect();
-        let mut canonical = Vec::with_capacity(rows.len() * 2);
-        let mut deletions = Vec::new();
-        let mut digits = Vec::with_capacity(rows.len());
-        for (i, (keys, near, d)) in rows.into_iter().enumerate() {
-            let idx = i as ItemIdx;
-            canonical.extend(keys.into_iter().map(|k| (k, idx)));
-            deletions.extend(near.into_iter().map(|k| (k, idx)));
-            if d != 0 {
-                digits.push((d, idx));
-            }
+        let mut full = KeyArena::default();
+        let mut canonical_keys = KeyArena::default();
+        let mut long_ids = Vec::new();
+        let mut near_lengths = 0;
+        let mut digits = Vec::with_capacity(batch.open_items.len());
+        for c in &chunks {
+            full.append(&c.full);
+            canonical_keys.append(&c.canonical_keys);
+            long_ids.extend_from_slice(&c.long_ids);
+            near_lengths |= c.near_lengths;
+            digits.extend_from_slice(&c.digits);
         }
-        canonical.par_sort_unstable();
-        canonical.dedup();
-        deletions.par_sort_unstable();
-        deletions.dedup();
+        let (canonical_rows, deletion_rows): (Vec<_>, Vec<_>) = chunks
+            .into_iter()
+            .map(|c| (c.canonical, c.deletions))
+            .unzip();
+        let (canonical, deletions) = rayon::join(
+            || BucketTable::build(&canonical_rows),
+            || BucketTable::build(&deletion_rows),
+        );
+        drop((canonical_rows, deletion_rows));
         digits.par_sort_unstable();
         let mut po: Vec<(u64, ItemIdx)> = batch
             .open_items
-            .iter()
+            .par_iter()
             .enumerate()
             .filter_map(|(i, item)| {
                 let key = crate::normalize::reference_key(item.po_number.as_deref()?);
@@ -396,10 +544,10 @@ impl RepairIndex {
                     .then(|| (crate::normalize::reference_hash(&key), i as ItemIdx))
             })
             .collect();
-        po.sort_unstable();
+        po.par_sort_unstable();
         let mut tails: Vec<(u64, ItemIdx)> = batch
             .open_items
-            .iter()
+            .par_iter()
             .enumerate()
             .filter_map(|(i, item)| {
                 let last = tokens(&item.invoice_id).last()?;
@@ -407,18 +555,13 @@ impl RepairIndex {
                 tail_hash(&item.invoice_id, digits).map(|h| (h, i as ItemIdx))
             })
             .collect();
-        tails.sort_unstable();
+        tails.par_sort_unstable();
         let mut prefixes: Vec<String> = batch
             .open_items
             .iter()
-            .map(|i| {
-                i.invoice_id
-                    .chars()
-                    .take_while(char::is_ascii_alphabetic)
-                    .map(|c| c.to_ascii_uppercase())
-                    .collect::<String>()
-            })
+            .map(|i| letters_prefix(&i.invoice_id))
             .filter(|p| !p.is_empty())
+            .map(str::to_ascii_uppercase)
             .collect();
         prefixes.sort_unstable();
         prefixes.dedup();
@@ -426,6 +569,10 @@ impl RepairIndex {
         RepairIndex {
             canonical,
             deletions,
+            full,
+            canonical_keys,
+            long_ids,
+            near_lengths,
             digits,
             po,
             tails,
@@ -447,17 +594,22 @@ impl RepairIndex {
         canonical_key(toks, &mut scratch.a);
         full_key(toks, &mut scratch.b);
         for probe in [&scratch.a, &scratch.b] {
-            for &(_, item) in postings(&self.canonical, hash_bytes(probe)) {
-                if out.contains(&item) {
+            let hash = hash_bytes(probe);
+            for &(tag, item) in self.canonical.bucket(hash) {
+                if tag != hash as u32 || out.contains(&item) {
                     continue;
                 }
-                let id_toks: Vec<&str> = tokens(&batch.open_items[item as usize].invoice_id)
-                    .take(TEXT_TOKENS_MAX)
-                    .collect();
-                canonical_key(&id_toks, &mut scratch.c);
-                let equal = scratch.c == *probe || {
+                let equal = if self.long_ids.binary_search(&item).is_ok() {
+                    // Compared on the first TEXT_TOKENS_MAX tokens, as the
+                    // remittance side is.
+                    let id_toks: Vec<&str> = tokens(&batch.open_items[item as usize].invoice_id)
+                        .take(TEXT_TOKENS_MAX)
+                        .collect();
                     full_key(&id_toks, &mut scratch.c);
-                    scratch.c == *probe
+                    self.canonical_keys.get(item) == probe.as_slice() || scratch.c == *probe
+                } else {
+                    self.canonical_keys.get(item) == probe.as_slice()
+                        || self.full.get(item) == probe.as_slice()
                 };
                 if equal {
                     out.push(item);
@@ -481,28 +633,32 @@ impl RepairIndex {
         out.dedup();
     }
 
-    /// Items whose full key is one edit from the full key of `toks`.
-    fn near_items(
-        &self,
-        batch: &Batch,
-        toks: &[&str],
-        scratch: &mut Scratch,
-        out: &mut Vec<ItemIdx>,
-    ) {
+    /// Items whose full key is one edit from the full key of `toks`; none
+    /// when more than `NEAR_CANDIDATES_MAX` are.
+    fn near_items(&self, toks: &[&str], scratch: &mut Scratch, out: &mut Vec<ItemIdx>) {
         out.clear();
         full_key(toks, &mut scratch.a);
-        if scratch.a.len() + 1 < self.near_key_len_min || scratch.a.len() > NEAR_KEY_LEN_MAX + 1 {
+        let len = scratch.a.len();
+        if len + 1 < self.near_key_len_min || len > NEAR_KEY_LEN_MAX + 1 {
             return;
         }
-        let mut hashes = Vec::new();
-        deletion_hashes(&scratch.a, &mut hashes);
-        for h in hashes {
-            for &(_, item) in postings(&self.deletions, h) {
-                if out.contains(&item) {
+        // One edit changes the length by at most one: most text windows
+        // (dates, amounts, customer numbers) have no indexed key of a
+        // length within reach and skip the search. PERF: index stage.
+        let reachable = (0b111u64 << len) >> 1;
+        if self.near_lengths & reachable == 0 {
+            return;
+        }
+        deletion_entries(&scratch.a, &mut scratch.deletions);
+        for &(hash, run) in &scratch.deletions {
+            for &(tag, item) in self.deletions.bucket(hash) {
+                if (tag ^ hash as u32) >> RUN_BITS != 0
+                    || !runs_compatible(run, tag & ((1 << RUN_BITS) - 1))
+                    || out.contains(&item)
+                {
                     continue;
                 }
-                full_key_of_text(&batch.open_items[item as usize].invoice_id, &mut scratch.c);
-                if within_one_edit(&scratch.a, &scratch.c) {
+                if within_one_edit(&scratch.a, self.full.get(item)) {
                     out.push(item);
                     if out.len() > NEAR_CANDIDATES_MAX {
                         out.clear();
@@ -533,19 +689,79 @@ impl RepairIndex {
         let Some(first) = toks.first() else {
             return false;
         };
-        let prefix: String = first
-            .chars()
-            .take_while(char::is_ascii_alphabetic)
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        // Compared upper-cased on the fly: no allocation per window.
+        let prefix = letters_prefix(first);
+        if prefix.is_empty() {
+            return false;
+        }
         let digits: usize = toks
             .iter()
             .map(|t| t.bytes().filter(u8::is_ascii_digit).count())
             .sum();
-        !prefix.is_empty()
-            && digits >= REFERENCE_DIGITS_MIN
-            && self.prefixes.binary_search(&prefix).is_ok()
+        digits >= REFERENCE_DIGITS_MIN
+            && self
+                .prefixes
+                .binary_search_by(|p| {
+                    p.bytes()
+                        .cmp(prefix.bytes().map(|b| b.to_ascii_uppercase()))
+                })
+                .is_ok()
     }
+}
+
+/// Leading ASCII letters of `text` (`inv` of `inv-2026-1`), as written.
+fn letters_prefix(text: &str) -> &str {
+    let n = text.bytes().take_while(u8::is_ascii_alphabetic).count();
+    &text[..n]
+}
+
+/// Keys, table rows and length mask of the items `items`, which start at
+/// item `first` of the batch.
+fn chunk_keys(
+    items: &[crate::model::OpenItem],
+    first: usize,
+    near_key_len_min: usize,
+) -> ChunkKeys {
+    let mut c = ChunkKeys::default();
+    let mut toks: Vec<&str> = Vec::new();
+    let mut buf = Vec::new();
+    let mut dels = Vec::new();
+    for (k, item) in items.iter().enumerate() {
+        let idx = (first + k) as ItemIdx;
+        toks.clear();
+        toks.extend(tokens(&item.invoice_id));
+        let shown = &toks[..toks.len().min(TEXT_TOKENS_MAX)];
+        if shown.len() < toks.len() {
+            c.long_ids.push(idx);
+        }
+        canonical_key(&toks, &mut buf);
+        let canonical_hash = hash_bytes(&buf);
+        if shown.len() < toks.len() {
+            canonical_key(shown, &mut buf);
+        }
+        c.canonical_keys.push(&buf);
+        full_key(&toks, &mut buf);
+        let full_hash = hash_bytes(&buf);
+        c.canonical
+            .push((canonical_hash, canonical_hash as u32, idx));
+        if full_hash != canonical_hash {
+            c.canonical.push((full_hash, full_hash as u32, idx));
+        }
+        c.full.push(&buf);
+        if (near_key_len_min..=NEAR_KEY_LEN_MAX).contains(&buf.len()) {
+            c.near_lengths |= 1 << buf.len();
+            deletion_entries(&buf, &mut dels);
+            c.deletions.extend(
+                dels.iter()
+                    .map(|&(h, run)| (h, (h as u32 >> RUN_BITS << RUN_BITS) | run, idx)),
+            );
+        }
+        digits_key(&item.invoice_id, &mut buf);
+        if !buf.is_empty() {
+            c.digits.push((hash_bytes(&buf), idx));
+        }
+    }
+    c
 }
 
 /// Reusable buffers for key building.
@@ -554,6 +770,7 @@ struct Scratch {
     a: Vec<u8>,
     b: Vec<u8>,
     c: Vec<u8>,
+    deletions: Vec<(u64, u32)>,
     items: Vec<ItemIdx>,
 }
 
@@ -762,6 +979,7 @@ fn exact_items_of<'a>(
         .filter(move |&i| key_equals_tokens(&batch.open_items[i as usize].invoice_id, window))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn free_text(
     batch: &Batch,
     exact: &ReferenceIndex,
@@ -806,7 +1024,7 @@ fn free_text(
     let alternatives_needed = exact_open != amount;
     for &(start, end) in named.iter().filter(|_| alternatives_needed) {
         let mut out = std::mem::take(&mut scratch.items);
-        repair.near_items(batch, &toks[start..=end], scratch, &mut out);
+        repair.near_items(&toks[start..=end], scratch, &mut out);
         for &i in &out {
             refs.add(i, RefKind::Alternative);
         }
@@ -983,7 +1201,7 @@ fn resolve_window(
             }
         }
     } else {
-        repair.near_items(batch, window, scratch, &mut out);
+        repair.near_items(window, scratch, &mut out);
         for &i in &out {
             refs.add(i, RefKind::Near);
         }
@@ -1021,6 +1239,78 @@ mod tests {
         assert!(within_one_edit(b"ABC123", b"AC123"));
         assert!(!within_one_edit(b"ABC123", b"ABC321"));
         assert!(!within_one_edit(b"ABC123", b"AB12"));
+    }
+
+    /// Items within one edit of `query`, by scanning every item: what the
+    /// deletion index must find.
+    fn near_by_scan(batch: &Batch, query: &str, key_len_min: usize) -> Vec<ItemIdx> {
+        let toks: Vec<&str> = tokens(query).collect();
+        let mut q = Vec::new();
+        full_key(&toks, &mut q);
+        if q.len() + 1 < key_len_min || q.len() > NEAR_KEY_LEN_MAX + 1 {
+            return Vec::new();
+        }
+        let mut key = Vec::new();
+        let hits: Vec<ItemIdx> = (0..batch.open_items.len() as ItemIdx)
+            .filter(|&i| {
+                let id_toks: Vec<&str> = tokens(&batch.open_items[i as usize].invoice_id).collect();
+                full_key(&id_toks, &mut key);
+                (key_len_min..=NEAR_KEY_LEN_MAX).contains(&key.len())
+                    && within_one_edit(&q, &key)
+            })
+            .collect();
+        if hits.len() > NEAR_CANDIDATES_MAX {
+            Vec::new()
+        } else {
+            hits
+        }
+    }
+
+    #[test]
+    fn near_index_finds_exactly_what_a_scan_finds() {
+        // Dense numbering, runs of equal characters and short ids: where the
+        // deletion index's run filter and length mask could go wrong.
+        let mut ids: Vec<String> = (0..2500).map(|n| format!("INV-2026-{n:06}")).collect();
+        ids.extend((0..400).map(|n| format!("RE{:04}", n * 7)));
+        ids.extend(["AAB11", "ABA11", "A0011B", "AA0B11", "1111112", "111112"].map(String::from));
+        let batch = Batch {
+            open_items: ids
+                .iter()
+                .map(|id| crate::model::OpenItem {
+                    invoice_id: id.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let repair = RepairIndex::build(&batch, 5);
+        let alphabet = b"0123456789ABINVRE-";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (state >> 33) as usize % n
+        };
+        let mut scratch = Scratch::default();
+        let mut out = Vec::new();
+        for round in 0..4000 {
+            let mut q: Vec<u8> = ids[next(ids.len())].bytes().collect();
+            // Up to two random edits: some queries are one edit away, some two.
+            for _ in 0..(round % 3) {
+                let at = next(q.len() + 1);
+                match next(4) {
+                    0 if at < q.len() => q[at] = alphabet[next(alphabet.len())],
+                    1 if at < q.len() => {
+                        q.remove(at);
+                    }
+                    2 if at + 1 < q.len() => q.swap(at, at + 1),
+                    _ => q.insert(at, alphabet[next(alphabet.len())]),
+                }
+            }
+            let query = String::from_utf8(q).unwrap();
+            let toks: Vec<&str> = tokens(&query).collect();
+            repair.near_items(&toks, &mut scratch, &mut out);
+            assert_eq!(out, near_by_scan(&batch, &query, 5), "query {query}");
+        }
     }
 
     #[test]

@@ -1255,8 +1255,7 @@ mod tests {
             .filter(|&i| {
                 let id_toks: Vec<&str> = tokens(&batch.open_items[i as usize].invoice_id).collect();
                 full_key(&id_toks, &mut key);
-                (key_len_min..=NEAR_KEY_LEN_MAX).contains(&key.len())
-                    && within_one_edit(&q, &key)
+                (key_len_min..=NEAR_KEY_LEN_MAX).contains(&key.len()) && within_one_edit(&q, &key)
             })
             .collect();
         if hits.len() > NEAR_CANDIDATES_MAX {
@@ -1287,7 +1286,9 @@ mod tests {
         let alphabet = b"0123456789ABINVRE-";
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = |n: usize| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             (state >> 33) as usize % n
         };
         let mut scratch = Scratch::default();

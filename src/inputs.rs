@@ -246,6 +246,17 @@ fn merge_file(
     };
     let format = parsed.format.map_or("unknown", |f| f.as_str()).to_string();
     file.format = format.clone();
+    if let Some(problem) = structural_problem(&parsed) {
+        let message = format!(
+            "{format} file `{}`: {problem}; the file was rejected",
+            input.name
+        );
+        file.status = "rejected".into();
+        file.detail = message.clone();
+        out.rejections.push(message);
+        out.files.push(file);
+        return;
+    }
     let failed = parsed.has_failed_checks();
     let disposition = match (failed, accept_unbalanced) {
         (false, _) => Disposition::Accepted,
@@ -302,6 +313,71 @@ fn merge_file(
         out.transactions.push(t);
     }
     out.files.push(file);
+}
+
+/// Active ISO 4217 codes (2025 edition of the list), plus codes withdrawn
+/// recently enough to appear in archived statements (HRK, CUC, SLL, ZWL).
+/// `XXX` (no currency) and `XTS` (testing) are not money and are refused.
+pub const ISO_4217_CODES: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP",
+    "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP",
+    "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR",
+    "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW",
+    "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA",
+    "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG",
+    "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE",
+    "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP",
+    "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED",
+    "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG",
+    "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XUA", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+];
+
+/// SHA-256 of the currency table, recorded in every manifest (the table is
+/// versioned with the engine, RELIABILITY.md B1-11).
+pub fn currency_table_sha256() -> String {
+    sha256_hex(ISO_4217_CODES.join(",").as_bytes())
+}
+
+/// Defects that make a parsed file unusable whatever the options: they
+/// could change totals, so the whole file is rejected (never ingested
+/// half), even under `--accept-unbalanced`.
+fn structural_problem(parsed: &ParsedFile) -> Option<String> {
+    if parsed.statements.is_empty() && parsed.transactions.is_empty() {
+        // RELIABILITY.md B2-25: never silently import zero rows.
+        return Some("holds no statement and no transaction (a header without rows?)".into());
+    }
+    for s in &parsed.statements {
+        // B1-3: an MT940 message that opens a balance but never closes it
+        // was cut off; the parser reports it as a failed check, but it is
+        // a truncation, which `--accept-unbalanced` must not let through.
+        if s.format == Some(cashmatch_parsers::Format::Mt940)
+            && s.opening_balance.is_some()
+            && s.closing_balance.is_none()
+        {
+            return Some(format!(
+                "statement `{}` (line {}) has an opening balance but no closing :62F:/:62M: balance: the file is truncated",
+                s.statement_id, s.source_line
+            ));
+        }
+        if !s.currency.is_empty() && !ISO_4217_CODES.contains(&s.currency.as_str()) {
+            return Some(format!(
+                "statement `{}` (line {}) is in `{}`, which is not an ISO 4217 currency",
+                s.statement_id, s.source_line, s.currency
+            ));
+        }
+    }
+    for t in &parsed.transactions {
+        if !ISO_4217_CODES.contains(&t.currency.as_str()) {
+            return Some(format!(
+                "{}: currency `{}` is not an ISO 4217 code",
+                t.locator, t.currency
+            ));
+        }
+    }
+    None
 }
 
 /// Booked transactions of one file as engine records, each with its stable

@@ -21,6 +21,9 @@ pub struct Manifest {
     pub config_sha256: String,
     /// The full effective configuration (defaults filled in), as TOML.
     pub config: String,
+    /// SHA-256 of the ISO 4217 table the run validated currencies against.
+    #[serde(default)]
+    pub currency_table_sha256: String,
     pub accept_unbalanced: bool,
     /// The state directory the run read and extended, relative to the run
     /// directory when possible; absent when the run used no state.

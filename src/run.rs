@@ -330,6 +330,7 @@ pub fn execute(
         as_of: as_of_s,
         config_sha256,
         config: config_toml,
+        currency_table_sha256: inputs::currency_table_sha256(),
         accept_unbalanced: req.accept_unbalanced,
         state: state_dir,
         parquet_writer: output::table::writer_settings_summary(),

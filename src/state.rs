@@ -257,7 +257,11 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
             for s in bank
                 .statements
                 .iter()
-                .filter(|s| s.source_file == file.name)
+                // Bank CSV exports carry no bank-issued statement identity
+                // (the parser synthesises one from account and dates), so two
+                // exports of the same days are overlaps, deduplicated per
+                // transaction, not re-issues.
+                .filter(|s| s.source_file == file.name && s.format != "bank_csv")
             {
                 let known = prior
                     .statements

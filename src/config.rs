@@ -11,13 +11,21 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunConfig {
+    /// Journal accounts.
     pub gl: GlAccounts,
+    /// Matching passes and their thresholds.
     pub matching: Matching,
+    /// Discounts, write-offs and deductions.
     pub differences: Differences,
+    /// Gradual roll-out: auto-apply only for these customers.
     pub pilot: Pilot,
+    /// How to read the open-item extract.
     pub open_items: ExtractOptions,
+    /// How to read the customer master.
     pub customers: ExtractOptions,
+    /// How bank statements are read and validated.
     pub bank: BankOptions,
+    /// Caps on untrusted bank files.
     pub limits: LimitsOptions,
 }
 

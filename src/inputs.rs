@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 /// One bank file to read: where it is, and the name outputs use for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankInput {
+    /// Where the file is read from.
     pub path: PathBuf,
     /// Independent of the working directory: the file name, or
     /// `<dir name>/<path inside dir>` for files found under a directory
@@ -84,6 +85,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
+    /// Its own checks passed (or it has none): ingested.
     Accepted,
     /// Its own totals failed but `accept_unbalanced` let it in.
     AcceptedUnbalanced,
@@ -113,9 +115,13 @@ impl Disposition {
 /// A statement with the file it came from and what was done with it.
 #[derive(Debug, Clone)]
 pub struct StatementRecord {
+    /// Name of the file the statement came from (as in the manifest).
     pub source_file: String,
+    /// Format name (`bai2`, `camt.053`, `mt940`, `bank_csv`, ...).
     pub format: String,
+    /// The statement as parsed, with its own balance check.
     pub statement: Statement,
+    /// What the run did with it.
     pub disposition: Disposition,
     /// Statement identity for duplicate detection: account, currency,
     /// statement id, sequence and dates (RELIABILITY.md B1-8).
@@ -128,15 +134,22 @@ pub struct StatementRecord {
 /// One input file as the manifest records it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct InputFile {
+    /// `bank`, `open_items`, `customers` or `state`.
     pub role: String,
+    /// Stable name, independent of the working directory.
     pub name: String,
+    /// SHA-256 of the file's bytes.
     pub sha256: String,
+    /// Size in bytes.
     pub bytes: u64,
+    /// Format name (`bai2`, `camt.053`, `mt940`, `bank_csv`, ...).
     pub format: String,
+    /// Records ingested from it (transactions, items, customers, segment rows).
     pub rows: u64,
     /// `accepted`, `accepted_unbalanced`, `rejected_unbalanced`, `rejected`
     /// or `duplicate`.
     pub status: String,
+    /// Why it was rejected or skipped, or what was noted; empty otherwise.
     pub detail: String,
     /// Where the file was read from, relative to the run directory when
     /// possible (what `cashmatch replay` opens by default).
@@ -147,12 +160,17 @@ pub struct InputFile {
 /// All bank files of a run, read.
 #[derive(Debug, Default)]
 pub struct BankBatch {
+    /// Booked transactions with their stable ids, in input order.
     pub transactions: Vec<BankTransaction>,
+    /// Every statement of every parsed file.
     pub statements: Vec<StatementRecord>,
+    /// One entry per bank file, in input order.
     pub files: Vec<InputFile>,
     /// Files refused whole (parse error or failed totals), with the reason.
     pub rejections: Vec<String>,
+    /// Tolerated quirks, each naming its file and line.
     pub warnings: Vec<String>,
+    /// Pending or informational entries left out (not booked).
     pub pending_skipped: u64,
 }
 

@@ -12,44 +12,67 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 /// The manifest of one run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
+    /// Package name of the engine (`cashmatch`).
     pub engine: String,
+    /// Engine version; replay refuses another one.
     pub engine_version: String,
+    /// Version of the output schema.
     pub schema_version: String,
     /// Derived from the input hashes, config hash, engine version and as-of date.
     pub run_id: String,
+    /// The accounting date used for aging (given or derived).
     pub as_of: String,
+    /// SHA-256 of `config`.
     pub config_sha256: String,
     /// The full effective configuration (defaults filled in), as TOML.
     pub config: String,
     /// SHA-256 of the ISO 4217 table the run validated currencies against.
     #[serde(default)]
     pub currency_table_sha256: String,
+    /// Whether statements failing their own totals were ingested.
     pub accept_unbalanced: bool,
     /// The state directory the run read and extended, relative to the run
     /// directory when possible; absent when the run used no state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The pinned Parquet writer settings, in words.
     pub parquet_writer: String,
+    /// Every input: bank files, extracts and state segments.
     pub inputs: Vec<InputFile>,
+    /// Every output with its SHA-256, size and rows.
     pub outputs: Vec<WrittenFile>,
+    /// Money per currency: received, debits, applied, unapplied, discounts, write-offs.
     pub control_sums: Vec<ControlSums>,
+    /// Row counts per category.
     pub counts: Counts,
+    /// Proposals made and accepted per matching pass.
     pub passes: Vec<PassStats>,
+    /// Files rejected whole, each message naming the file and why.
     pub rejections: Vec<String>,
+    /// Non-fatal findings.
     pub warnings: Vec<String>,
 }
 
 /// Row counts per output category.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Counts {
+    /// Rows of `transactions.parquet`.
     pub transactions: u64,
+    /// Rows of `applications.parquet`.
     pub applications: u64,
+    /// Rows of `exceptions.parquet`.
     pub exceptions: u64,
+    /// Rows of `postings.parquet`.
     pub postings: u64,
+    /// Rows of `open_items.parquet`.
     pub open_items: u64,
+    /// Rows of `aging.parquet`.
     pub aging_rows: u64,
+    /// Rows of `statements.parquet`.
     pub statements: u64,
+    /// Bank files rejected whole.
     pub files_rejected: u64,
+    /// Entries not booked by the bank, left out.
     pub pending_entries_skipped: u64,
     /// Bank files skipped as byte-identical re-deliveries (B1-7).
     #[serde(default)]

@@ -4,8 +4,9 @@
 //! 1. **Stage.** Every output is written into `<out>/.staging-<run_id>/`
 //!    with `create_new`, then `flush` + `sync_all`; errors propagate (a
 //!    `BufWriter` dropped on ENOSPC would swallow them). The manifest is
-//!    staged too, and the state-log intent (`state-log.json` plus the path it
-//!    goes to), then the staging directory is fsynced.
+//!    staged too, and the state-log intent (the run's log entry plus the
+//!    path of the log it is appended to), then the staging directory is
+//!    fsynced.
 //! 2. **Commit point.** The staging directory is renamed to
 //!    `<out>/.commit-<run_id>/` and `<out>` is fsynced. Before this rename a
 //!    crash leaves the previous run untouched (the staging directory is
@@ -13,8 +14,9 @@
 //!    published by whoever next opens the directory.
 //! 3. **Roll forward** (idempotent, also done by [`recover`]): remove the old
 //!    `manifest.json` (so a reader never pairs an old manifest with new files),
-//!    rename each data file into `<out>`, rename `manifest.json` in last, write
-//!    the state log, fsync, remove the commit directory.
+//!    rename each data file into `<out>`, rename `manifest.json` in last,
+//!    append the run's entry to the state log (a merge, so a log extended
+//!    meanwhile is never overwritten), fsync, remove the commit directory.
 //!
 //! Reader rule: a run directory is complete when `manifest.json` exists and
 //! no `.commit-*` directory does; `cashmatch verify` rolls an interrupted
@@ -37,8 +39,9 @@ use std::sync::OnceLock;
 pub const STAGING_PREFIX: &str = ".staging-";
 /// Prefix of a committed directory still being rolled forward.
 pub const COMMIT_PREFIX: &str = ".commit-";
-/// The staged state-log content and the file naming where it goes.
-const STATE_LOG_STAGED: &str = "state-log.json";
+/// The staged state-log entry of the run and the file naming the log it
+/// is appended to.
+const STATE_LOG_STAGED: &str = "state-entry.json";
 const STATE_LOG_TARGET: &str = "state-log.target";
 const MANIFEST: &str = crate::manifest::MANIFEST_NAME;
 
@@ -241,12 +244,7 @@ fn roll_forward(out: &Path, commit: &Path) -> Result<(), CliError> {
             .map_err(|e| CliError::Io(format!("cannot read state intent: {e}")))?;
         let bytes = fs::read(commit.join(STATE_LOG_STAGED))
             .map_err(|e| CliError::Io(format!("cannot read staged state log: {e}")))?;
-        let target = PathBuf::from(target);
-        let (dir, name) = match (target.parent(), target.file_name()) {
-            (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
-            _ => return Err(CliError::Io("bad state log target".into())),
-        };
-        replace_file(&dir, &name, &bytes)?;
+        crate::state::append_entry(Path::new(&target), &bytes)?;
         let _ = fs::remove_file(&target_file);
     }
     fs::remove_dir_all(commit)

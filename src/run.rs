@@ -25,12 +25,19 @@ pub struct RunRequest {
     /// Exact bank inputs with their recorded names (replay); when set,
     /// `bank` is ignored.
     pub bank_inputs: Option<Vec<BankInput>>,
+    /// The open-item extract.
     pub open_items: OpenItemsSource,
+    /// The customer master, if any.
     pub customers: Option<CustomersSource>,
+    /// The validated configuration.
     pub config: RunConfig,
+    /// Accounting date; derived from the statements when absent.
     pub as_of: Option<NaiveDate>,
+    /// Output directory.
     pub out: PathBuf,
+    /// Ingest statements whose own totals fail.
     pub accept_unbalanced: bool,
+    /// No progress bars.
     pub quiet: bool,
     /// Which record of processed statements the run reads and extends.
     pub state: StateMode,
@@ -48,8 +55,11 @@ pub enum StateMode {
     Dir(PathBuf),
     /// The segments a recorded run read (replay): read-only.
     Replay {
+        /// What the recorded segments say was processed.
         processed: std::sync::Arc<Processed>,
+        /// The segments as the manifest lists them.
         inputs: Vec<InputFile>,
+        /// The state directory as the manifest records it.
         dir: Option<String>,
     },
 }
@@ -72,7 +82,9 @@ pub enum RunStatus {
     /// The state says this exact batch was published already: nothing was
     /// applied or written (RELIABILITY.md B5-44).
     AlreadyProcessed {
+        /// The batch's run id.
         run_id: String,
+        /// SHA-256 of the manifest published for it.
         manifest_sha256: String,
     },
 }
@@ -80,19 +92,24 @@ pub enum RunStatus {
 /// Where open items come from.
 #[derive(Debug, Clone)]
 pub enum OpenItemsSource {
+    /// A CSV or Parquet file.
     File(PathBuf),
 }
 
 /// Where customers come from.
 #[derive(Debug, Clone)]
 pub enum CustomersSource {
+    /// A CSV or Parquet file.
     File(PathBuf),
 }
 
 /// What a finished run reports.
 pub struct RunReport {
+    /// The published manifest.
     pub manifest: Manifest,
+    /// What the engine decided.
     pub result: RunResult,
+    /// Seconds per stage (for `--timings`).
     pub timings: Vec<(String, f64)>,
 }
 
@@ -292,7 +309,8 @@ pub fn execute(
     ];
     // Encoding is CPU-bound and independent per table; writing stays in a
     // fixed order so the manifest lists outputs deterministically.
-    let encoded: Vec<Result<(&str, usize, Vec<u8>), CliError>> = jobs
+    type Encoded<'a> = Result<(&'a str, usize, Vec<u8>), CliError>;
+    let encoded: Vec<Encoded<'_>> = jobs
         .par_iter()
         .map(|(name, rows, build)| {
             let bytes = build()?
@@ -349,10 +367,11 @@ pub fn execute(
     // the new log is staged and put in place by the roll-forward, last.
     let state_log = match &loaded {
         Some(loaded) => {
-            let log =
+            let entry =
                 state::write_segment(loaded, &manifest.run_id, &manifest_sha256, &filtered.rows)?;
-            let bytes = serde_json::to_vec_pretty(&log)
+            let bytes = serde_json::to_vec_pretty(&entry)
                 .map_err(|e| CliError::Output(format!("state log: {e}")))?;
+            state::mark_pending(&loaded.dir, &manifest.run_id, &req.out)?;
             Some((loaded.dir.join(state::STATE_LOG), bytes))
         }
         None => None,
@@ -361,6 +380,9 @@ pub fn execute(
         json.as_bytes(),
         state_log.as_ref().map(|(p, b)| (p.as_path(), b.as_slice())),
     )?;
+    if let Some(loaded) = &loaded {
+        state::clear_pending(&loaded.dir, &manifest.run_id);
+    }
     progress.timings.push((
         "write outputs".into(),
         write_started.elapsed().as_secs_f64(),

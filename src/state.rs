@@ -37,21 +37,28 @@ const LOG_FORMAT: &str = "cashmatch-state/1";
 /// The run log: every run whose outputs were published with this state.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StateLog {
+    /// Version tag of the log format.
     pub format: String,
+    /// Published runs, oldest first.
     pub segments: Vec<SegmentEntry>,
 }
 
 /// One published run and the segment it added.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SegmentEntry {
+    /// The run that wrote the segment.
     pub run_id: String,
     /// SHA-256 of the run's `manifest.json`.
     pub manifest_sha256: String,
     /// Path of the segment relative to the state directory.
     pub file: String,
+    /// SHA-256 of the segment file.
     pub sha256: String,
+    /// Bank files the run ingested.
     pub files: u64,
+    /// New statements the run ingested.
     pub statements: u64,
+    /// New transactions the run ingested.
     pub transactions: u64,
 }
 
@@ -68,25 +75,35 @@ pub struct Processed {
 /// A state directory opened for a run.
 #[derive(Debug)]
 pub struct LoadedState {
+    /// The state directory (absolute).
     pub dir: PathBuf,
+    /// The run log as read.
     pub log: StateLog,
+    /// Everything the logged segments say was ingested.
     pub processed: Processed,
 }
 
 /// One row of a segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentRow {
+    /// `file`, `statement` or `transaction`.
     pub kind: &'static str,
+    /// File SHA-256, statement identity or transaction id.
     pub key: String,
+    /// The statement's (or file's) content hash; empty for transactions.
     pub content_sha256: String,
+    /// The bank file it came from.
     pub source_file: String,
 }
 
 /// What one run adds to the state, and what it skipped.
 #[derive(Debug, Default)]
 pub struct Filtered {
+    /// Rows of this run's segment.
     pub rows: Vec<SegmentRow>,
+    /// Bank files skipped as byte-identical re-deliveries.
     pub files_duplicate: u64,
+    /// Transactions skipped as already ingested.
     pub transactions_already_processed: u64,
 }
 
@@ -97,9 +114,88 @@ impl StateLog {
     }
 }
 
+/// Prefix of the marker a run leaves in the state directory while its
+/// publish is between staging and the end of its roll-forward; it holds the
+/// output directory, so a run using the same state from another output
+/// directory can tell that a committed run has not reached the log yet.
+pub const PENDING_PREFIX: &str = "pending-";
+
+/// Appends `entry_json` (a [`SegmentEntry`]) to the log at `log_path`
+/// unless that run is already in it. Idempotent, and a merge: a log that
+/// other runs extended meanwhile keeps their entries.
+pub fn append_entry(log_path: &Path, entry_json: &[u8]) -> Result<(), CliError> {
+    let entry: SegmentEntry = serde_json::from_slice(entry_json)
+        .map_err(|e| CliError::Io(format!("staged state entry is damaged: {e}")))?;
+    let mut log = match std::fs::read(log_path) {
+        Ok(bytes) => serde_json::from_slice::<StateLog>(&bytes).map_err(|e| {
+            CliError::Input(format!(
+                "state log `{}` is damaged: {e}",
+                log_path.display()
+            ))
+        })?,
+        Err(_) => StateLog {
+            format: LOG_FORMAT.into(),
+            segments: Vec::new(),
+        },
+    };
+    if log.find(&entry.run_id).is_none() {
+        log.segments.push(entry);
+    }
+    let bytes =
+        serde_json::to_vec_pretty(&log).map_err(|e| CliError::Output(format!("state log: {e}")))?;
+    let (Some(dir), Some(name)) = (log_path.parent(), log_path.file_name()) else {
+        return Err(CliError::Io(format!(
+            "bad state log path `{}`",
+            log_path.display()
+        )));
+    };
+    crate::publish::replace_file(dir, &name.to_string_lossy(), &bytes)
+}
+
+/// Writes the pending marker of `run_id` (see [`PENDING_PREFIX`]).
+pub fn mark_pending(state_dir: &Path, run_id: &str, out: &Path) -> Result<(), CliError> {
+    let out = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
+    crate::publish::replace_file(
+        state_dir,
+        &format!("{PENDING_PREFIX}{run_id}"),
+        out.to_string_lossy().as_bytes(),
+    )
+}
+
+/// Removes the pending marker of `run_id` once its publish is complete.
+pub fn clear_pending(state_dir: &Path, run_id: &str) {
+    let _ = std::fs::remove_file(state_dir.join(format!("{PENDING_PREFIX}{run_id}")));
+}
+
+/// Refuses a state whose log may still be missing a committed run: its
+/// marker names an output directory that holds that run's `.commit-*`.
+/// Markers of runs that never committed, or finished, are removed.
+fn check_pending(dir: &Path) -> Result<(), CliError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(run_id) = name.strip_prefix(PENDING_PREFIX) else {
+            continue;
+        };
+        let out = std::fs::read_to_string(e.path()).unwrap_or_default();
+        let commit = Path::new(&out).join(format!("{}{run_id}", crate::publish::COMMIT_PREFIX));
+        if commit.exists() {
+            return Err(CliError::Input(format!(
+                "state `{}`: run {run_id} committed its outputs to `{out}` but was interrupted before recording them; run `cashmatch verify {out}` to finish that publish, then run again",
+                dir.display()
+            )));
+        }
+        let _ = std::fs::remove_file(e.path());
+    }
+    Ok(())
+}
+
 /// Opens (or starts) the state in `dir`. Every segment's SHA-256 is checked
 /// against the log, so an edited state is an error, never a silent change.
 pub fn load(dir: &Path) -> Result<LoadedState, CliError> {
+    check_pending(dir)?;
     let log_path = dir.join(STATE_LOG);
     let log = match std::fs::read(&log_path) {
         Ok(bytes) => serde_json::from_slice::<StateLog>(&bytes).map_err(|e| {
@@ -394,13 +490,13 @@ pub fn segment_bytes(rows: &[SegmentRow], run_id: &str) -> Result<Vec<u8>, CliEr
 }
 
 /// Writes a run's segment into the state directory (before the commit
-/// point: an unreferenced segment is harmless) and returns the new log.
+/// point: an unreferenced segment is harmless) and returns its log entry.
 pub fn write_segment(
     loaded: &LoadedState,
     run_id: &str,
     manifest_sha256: &str,
     rows: &[SegmentRow],
-) -> Result<StateLog, CliError> {
+) -> Result<SegmentEntry, CliError> {
     let bytes = segment_bytes(rows, run_id)?;
     let dir = loaded.dir.join(SEGMENTS_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| {
@@ -412,9 +508,7 @@ pub fn write_segment(
     let name = format!("{run_id}.parquet");
     crate::publish::replace_file(&dir, &name, &bytes)?;
     let count = |k: &str| rows.iter().filter(|r| r.kind == k).count() as u64;
-    let mut log = loaded.log.clone();
-    log.format = LOG_FORMAT.into();
-    log.segments.push(SegmentEntry {
+    Ok(SegmentEntry {
         run_id: run_id.into(),
         manifest_sha256: manifest_sha256.into(),
         file: format!("{SEGMENTS_DIR}/{name}"),
@@ -422,6 +516,5 @@ pub fn write_segment(
         files: count("file"),
         statements: count("statement"),
         transactions: count("transaction"),
-    });
-    Ok(log)
+    })
 }

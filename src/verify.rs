@@ -73,14 +73,18 @@ pub fn money_column(batches: &[RecordBatch], name: &str) -> Result<Vec<Decimal>,
 /// One check and its outcome.
 #[derive(Debug, Clone)]
 pub struct Check {
+    /// Stable name of the check.
     pub name: &'static str,
+    /// Whether it passed.
     pub passed: bool,
+    /// What was checked, or the offenders.
     pub detail: String,
 }
 
 /// Everything `verify` found.
 #[derive(Debug, Default)]
 pub struct VerifyReport {
+    /// Every check, in a fixed order.
     pub checks: Vec<Check>,
     /// What recovery did before checking (an interrupted publish).
     pub notes: Vec<String>,

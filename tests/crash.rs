@@ -218,3 +218,59 @@ fn sigkill_at_random_moments_leaves_the_old_or_the_new_run() {
     }
     eprintln!("random kills: {outcomes:?}");
 }
+
+#[test]
+fn a_shared_state_refuses_a_run_while_another_output_holds_an_unfinished_commit() {
+    // Nightly runs into dated directories share one --state. If night 1 dies
+    // after its commit point, night 2 must not run on a state that does not
+    // know night 1's transactions yet.
+    let dir = tempdir();
+    let demo_out = dir.path().join("demo");
+    run_ok(cashmatch().arg("demo").arg("--out").arg(&demo_out));
+    let inputs = demo_out.join("inputs");
+    let state = dir.path().join("state");
+    let night = |out: &Path| {
+        let mut c = cashmatch();
+        c.arg("run")
+            .arg("--bank")
+            .arg(inputs.join("bank.csv"))
+            .arg("--open-items")
+            .arg(inputs.join("open_items.csv"))
+            .arg("--state")
+            .arg(&state)
+            .arg("--out")
+            .arg(out);
+        c
+    };
+    let night1 = dir.path().join("night1");
+    let mut n = 1;
+    loop {
+        let _ = fs::remove_dir_all(&night1);
+        let _ = fs::remove_dir_all(&state);
+        let o = night(&night1)
+            .env("CASHMATCH_FAULT_AFTER", n.to_string())
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "a commit point exists before the end");
+        if has_commit_dir(&night1) {
+            break;
+        }
+        n += 1;
+    }
+    let night2 = dir.path().join("night2");
+    let o = night(&night2).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("night1") && err.contains("cashmatch verify"),
+        "{err}"
+    );
+    assert!(!night2.join("manifest.json").exists());
+
+    run_ok(cashmatch().arg("verify").arg(&night1));
+    let o = run_ok(&mut night(&night2));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("already processed"),
+        "night 1 is now recorded: the same batch is not applied again"
+    );
+}

@@ -19,6 +19,7 @@ use table::Table;
 pub mod anyhow_like {
     /// Adds the path to an I/O error.
     pub trait Context<T> {
+        /// Maps the error to [`crate::CliError::Io`] naming `what` and `path`.
         fn context_path(self, what: &str, path: &std::path::Path) -> Result<T, crate::CliError>;
     }
     impl<T> Context<T> for std::io::Result<T> {
@@ -33,9 +34,13 @@ pub mod anyhow_like {
 /// One written output, for the manifest.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct WrittenFile {
+    /// File name inside the run directory.
     pub name: String,
+    /// SHA-256 of the file's bytes.
     pub sha256: String,
+    /// Rows in the file.
     pub rows: u64,
+    /// Size in bytes.
     pub bytes: u64,
 }
 
@@ -87,7 +92,9 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Collects the outputs of one run and publishes them.
 pub struct Publisher {
+    /// The directory written to.
     pub dir: PathBuf,
+    /// What was written, in order.
     pub written: Vec<WrittenFile>,
 }
 

@@ -194,29 +194,58 @@ pub fn read_bank_files(
 ) -> BankBatch {
     let options = parse_options(config);
     let bar = progress.bar("reading bank statements", inputs.len() as u64);
-    let parsed: Vec<(Vec<u8>, Result<ParsedFile, String>)> = inputs
-        .par_iter()
-        .map(|input| {
-            let result = match std::fs::read(&input.path) {
-                Err(e) => (
-                    Vec::new(),
-                    Err(format!("file `{}`: cannot read: {e}", input.name)),
-                ),
-                Ok(bytes) => {
-                    let r = parse_isolated(&input.name, &bytes, &options);
-                    (bytes, r)
-                }
-            };
-            bar.inc(1);
-            result
-        })
-        .collect();
-    bar.finish_and_clear();
+    // Files are parsed in parallel and merged in input order as they
+    // arrive: a bounded channel lets the merge start with the first file and
+    // drop each file's raw bytes and parse tree once merged, so peak memory
+    // is a few files in flight rather than the whole batch twice.
+    let in_flight_max = 2 * rayon::current_num_threads();
+    let (tx, rx) = crossbeam::channel::bounded::<(usize, ReadFile)>(in_flight_max);
     let mut out = BankBatch::default();
-    for (input, (bytes, result)) in inputs.iter().zip(parsed) {
-        merge_file(&mut out, input, &bytes, result, accept_unbalanced);
-    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            inputs.par_iter().enumerate().for_each_with(tx, |tx, (i, input)| {
+                let read = read_one(input, &options);
+                // The receiver lives until every file is merged; a send can
+                // only fail if the merge panicked, which aborts the run anyway.
+                let _ = tx.send((i, read));
+            });
+        });
+        let mut pending: std::collections::BTreeMap<usize, ReadFile> = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for (i, read) in rx.iter() {
+            pending.insert(i, read);
+            while let Some(read) = pending.remove(&next) {
+                merge_file(&mut out, &inputs[next], read, accept_unbalanced);
+                bar.inc(1);
+                next += 1;
+            }
+        }
+    });
+    bar.finish_and_clear();
     out
+}
+
+/// One bank file, read and parsed; the raw bytes are kept only as their
+/// hash and length.
+struct ReadFile {
+    sha256: String,
+    bytes: u64,
+    result: Result<ParsedFile, String>,
+}
+
+fn read_one(input: &BankInput, options: &ParseOptions) -> ReadFile {
+    match std::fs::read(&input.path) {
+        Err(e) => ReadFile {
+            sha256: sha256_hex(&[]),
+            bytes: 0,
+            result: Err(format!("file `{}`: cannot read: {e}", input.name)),
+        },
+        Ok(bytes) => ReadFile {
+            sha256: sha256_hex(&bytes),
+            bytes: bytes.len() as u64,
+            result: parse_isolated(&input.name, &bytes, options),
+        },
+    }
 }
 
 /// Parses one file behind a panic boundary: a parser bug triggered by a
@@ -237,15 +266,15 @@ pub fn parse_isolated(
 fn merge_file(
     out: &mut BankBatch,
     input: &BankInput,
-    bytes: &[u8],
-    result: Result<ParsedFile, String>,
+    read: ReadFile,
     accept_unbalanced: bool,
 ) {
+    let result = read.result;
     let mut file = InputFile {
         role: "bank".into(),
         name: input.name.clone(),
-        sha256: sha256_hex(bytes),
-        bytes: bytes.len() as u64,
+        sha256: read.sha256,
+        bytes: read.bytes,
         format: String::new(),
         rows: 0,
         status: String::new(),

@@ -272,6 +272,27 @@ pub struct Parties {
     keys: Vec<Vec<NameKey>>,
     /// (trigram hash, party), sorted.
     grams: Vec<(u64, PartyIdx)>,
+    /// The party of each open item.
+    item_party: Vec<PartyIdx>,
+}
+
+/// Per-worker buffers for name candidate generation.
+#[derive(Debug, Default)]
+struct NameScratch {
+    /// Trigram lists each party is on, indexed by party; zero between calls.
+    counts: Vec<u8>,
+    /// Parties whose count is not zero.
+    touched: Vec<PartyIdx>,
+    grams: Vec<u64>,
+}
+
+impl NameScratch {
+    fn new(parties: usize) -> Self {
+        NameScratch {
+            counts: vec![0; parties],
+            ..Default::default()
+        }
+    }
 }
 
 impl Parties {
@@ -291,14 +312,36 @@ impl Parties {
         }
         p.items = vec![Vec::new(); p.list.len()];
         p.keys = vec![Vec::new(); p.list.len()];
+        p.item_party = Vec::with_capacity(batch.open_items.len());
+        // Names in the order they are pushed per party: the items' names in
+        // item order, then the master's name and aliases. A name equal to
+        // the party's previous one gives the same key, which `push_name_key`
+        // would drop: most items repeat their customer's name, so only the
+        // first is normalised. PERF: `Parties::build` at 1M items.
+        let mut names: Vec<(PartyIdx, &str)> = Vec::new();
+        let mut last_name: Vec<&str> = vec![""; p.list.len()];
         for (i, item) in batch.open_items.iter().enumerate() {
-            let party = p.by_id[&item.customer_id] as usize;
-            p.items[party].push(i as ItemIdx);
-            if !item.customer_name.is_empty() {
-                push_key(&mut p.keys[party], &item.customer_name);
+            let party = p.by_id[&item.customer_id];
+            p.item_party.push(party);
+            p.items[party as usize].push(i as ItemIdx);
+            let name = item.customer_name.as_str();
+            if !name.is_empty() && last_name[party as usize] != name {
+                last_name[party as usize] = name;
+                names.push((party, name));
             }
         }
-        for list in &mut p.items {
+        drop(last_name);
+        for (party, entry) in p.list.iter().enumerate() {
+            let Some(m) = entry.master else { continue };
+            let c = &batch.customers[m as usize];
+            names.push((party as PartyIdx, &c.name));
+            names.extend(c.aliases.iter().map(|a| (party as PartyIdx, a.as_str())));
+        }
+        let parts: Vec<NameKey> = names.par_iter().map(|&(_, n)| name_parts(n)).collect();
+        for (&(party, _), key) in names.iter().zip(parts) {
+            push_name_key(&mut p.keys[party as usize], key);
+        }
+        p.items.par_iter_mut().for_each(|list| {
             list.sort_by(|&a, &b| {
                 let (x, y) = (&batch.open_items[a as usize], &batch.open_items[b as usize]);
                 x.due_date
@@ -307,14 +350,10 @@ impl Parties {
                     .then_with(|| x.invoice_id.cmp(&y.invoice_id))
                     .then(a.cmp(&b))
             });
-        }
+        });
         for (party, entry) in p.list.iter().enumerate() {
             let Some(m) = entry.master else { continue };
             let c = &batch.customers[m as usize];
-            push_key(&mut p.keys[party], &c.name);
-            for alias in &c.aliases {
-                push_key(&mut p.keys[party], alias);
-            }
             for account in &c.bank_accounts {
                 let key = account_key(account);
                 if key.is_empty() {
@@ -326,14 +365,20 @@ impl Parties {
                 }
             }
         }
-        let mut grams = Vec::new();
-        let mut buf = Vec::new();
-        for (party, keys) in p.keys.iter().enumerate() {
-            for key in keys {
-                trigrams(&key.text, &mut buf);
-                grams.extend(buf.iter().map(|&g| (g, party as PartyIdx)));
-            }
-        }
+        let mut grams: Vec<(u64, PartyIdx)> = p
+            .keys
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(party, keys)| {
+                let mut buf = Vec::new();
+                let mut out = Vec::new();
+                for key in keys {
+                    trigrams(&key.text, &mut buf);
+                    out.extend(buf.iter().map(|&g| (g, party as PartyIdx)));
+                }
+                out
+            })
+            .collect();
         grams.par_sort_unstable();
         grams.dedup();
         p.grams = grams;
@@ -356,42 +401,82 @@ impl Parties {
 
     /// The party an open item belongs to.
     pub fn of_item(&self, batch: &Batch, item: ItemIdx) -> PartyIdx {
-        self.by_id[&batch.open_items[item as usize].customer_id]
+        debug_assert_eq!(
+            Some(self.item_party[item as usize]),
+            self.by_customer_id(&batch.open_items[item as usize].customer_id)
+        );
+        self.item_party[item as usize]
     }
 
     /// Customers whose names are closest to `payer`, best first:
     /// (party, similarity). Bounded by `candidates_max`.
     pub fn name_candidates(&self, payer: &str, candidates_max: usize) -> Vec<(PartyIdx, f64)> {
+        let mut scratch = NameScratch::new(self.list.len());
+        self.name_candidates_in(payer, candidates_max, &mut scratch)
+    }
+
+    fn name_candidates_in(
+        &self,
+        payer: &str,
+        candidates_max: usize,
+        scratch: &mut NameScratch,
+    ) -> Vec<(PartyIdx, f64)> {
         let raw: String = payer.chars().take(NAME_CHARS_MAX).collect();
         let truncated = raw.trim_end().chars().count() >= BANK_NAME_CHARS_TRUNCATED - 1;
         let key = name_parts(&raw);
         if key.text.is_empty() {
             return Vec::new();
         }
-        let mut grams = Vec::new();
-        trigrams(&key.text, &mut grams);
-        let mut lists: Vec<&[(u64, PartyIdx)]> = grams
+        trigrams(&key.text, &mut scratch.grams);
+        let mut lists: Vec<&[(u64, PartyIdx)]> = scratch
+            .grams
             .iter()
             .map(|&g| postings(&self.grams, g))
             .filter(|l| !l.is_empty() && l.len() <= NAME_GRAM_POSTINGS_MAX)
             .collect();
         // Rarest first: they say the most and cost the least.
         lists.sort_by_key(|l| (l.len(), l[0].0));
-        let mut hits: Vec<PartyIdx> = lists
-            .iter()
-            .take(NAME_GRAMS_USED_MAX)
-            .flat_map(|l| l.iter().map(|&(_, p)| p))
-            .collect();
-        hits.sort_unstable();
-        let mut counted: Vec<(usize, PartyIdx)> = Vec::new();
-        for chunk in hits.chunk_by(|a, b| a == b) {
-            counted.push((chunk.len(), chunk[0]));
+        // Lists a party is on, counted in a dense array: a party is on each
+        // list at most once, so counts stay ≤ NAME_GRAMS_USED_MAX. PERF:
+        // replaces sorting up to 16 × 4096 postings per payer (index stage).
+        const _: () = assert!(NAME_GRAMS_USED_MAX <= u8::MAX as usize);
+        for l in lists.iter().take(NAME_GRAMS_USED_MAX) {
+            for &(_, party) in *l {
+                let count = &mut scratch.counts[party as usize];
+                if *count == 0 {
+                    scratch.touched.push(party);
+                }
+                *count += 1;
+            }
         }
-        counted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        counted.truncate(candidates_max);
+        let mut counted: Vec<(usize, PartyIdx)> = scratch
+            .touched
+            .iter()
+            .map(|&party| (usize::from(scratch.counts[party as usize]), party))
+            .collect();
+        for &party in &scratch.touched {
+            scratch.counts[party as usize] = 0;
+        }
+        scratch.touched.clear();
+        // Most lists first, then party: a total order, so selecting the
+        // first `candidates_max` and sorting them equals sorting all.
+        let order =
+            |a: &(usize, PartyIdx), b: &(usize, PartyIdx)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        if candidates_max == 0 {
+            counted.clear();
+        } else if counted.len() > candidates_max {
+            counted.select_nth_unstable_by(candidates_max - 1, order);
+            counted.truncate(candidates_max);
+        }
+        counted.sort_unstable_by(order);
+        // Collected from a borrowed iterator, so `scored` gets its own
+        // allocation of at most `candidates_max` entries: collecting
+        // `counted` by value reuses its buffer (same element size), and each
+        // transaction then kept a buffer sized for every party any of its
+        // trigrams named (about 20 GB at 1M payments).
         let mut scored: Vec<(PartyIdx, f64)> = counted
-            .into_iter()
-            .map(|(_, party)| {
+            .iter()
+            .map(|&(_, party)| {
                 let best = self.keys[party as usize]
                     .iter()
                     .map(|k| {
@@ -417,22 +502,27 @@ impl Parties {
     ) -> Vec<TxnIdentity> {
         (0..batch.transactions.len())
             .into_par_iter()
-            .map(|t| {
-                if batch.transactions[t].amount <= rust_decimal::Decimal::ZERO {
-                    return TxnIdentity::default();
-                }
-                self.identify(
-                    batch,
-                    t,
-                    &refs[t],
-                    similarity_min,
-                    margin_min,
-                    candidates_max,
-                )
-            })
+            .map_init(
+                || NameScratch::new(self.list.len()),
+                |scratch, t| {
+                    if batch.transactions[t].amount <= rust_decimal::Decimal::ZERO {
+                        return TxnIdentity::default();
+                    }
+                    self.identify(
+                        batch,
+                        t,
+                        &refs[t],
+                        similarity_min,
+                        margin_min,
+                        candidates_max,
+                        scratch,
+                    )
+                },
+            )
             .collect()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn identify(
         &self,
         batch: &Batch,
@@ -441,6 +531,7 @@ impl Parties {
         similarity_min: f64,
         margin_min: f64,
         candidates_max: usize,
+        scratch: &mut NameScratch,
     ) -> TxnIdentity {
         let txn = &batch.transactions[t];
         let account = account_key(&txn.counterparty_account);
@@ -509,7 +600,8 @@ impl Parties {
                 name_candidates: Vec::new(),
             };
         }
-        let mut candidates = self.name_candidates(&txn.counterparty_name, candidates_max);
+        let mut candidates =
+            self.name_candidates_in(&txn.counterparty_name, candidates_max, scratch);
         let id = match candidates.as_slice() {
             [(party, best), rest @ ..]
                 if *best >= similarity_min
@@ -535,6 +627,7 @@ impl Parties {
             _ => None,
         };
         candidates.truncate(NAME_SUGGESTIONS_MAX);
+        candidates.shrink_to_fit();
         TxnIdentity {
             id,
             name_candidates: candidates,
@@ -542,8 +635,7 @@ impl Parties {
     }
 }
 
-fn push_key(keys: &mut Vec<NameKey>, name: &str) {
-    let key = name_parts(name);
+fn push_name_key(keys: &mut Vec<NameKey>, key: NameKey) {
     if !key.text.is_empty() && !keys.contains(&key) {
         keys.push(key);
     }
@@ -567,13 +659,34 @@ fn legal_adjustment(payer: &[&str], customer: &[&str]) -> f64 {
 fn customer_number(parties: &Parties, text: &str) -> Option<(PartyIdx, String)> {
     let toks: Vec<&str> = crate::normalize::tokens(text).take(64).collect();
     toks.windows(2).find_map(|w| {
-        let word = w[0].to_lowercase();
-        CUSTOMER_NUMBER_WORDS
-            .binary_search(&word.as_str())
-            .ok()
-            .and_then(|_| parties.by_customer_id(w[1]))
+        is_customer_number_word(w[0])
+            .then(|| parties.by_customer_id(w[1]))
+            .flatten()
             .map(|p| (p, w[1].to_string()))
     })
+}
+
+/// True when `word`, lower-cased, is one of `CUSTOMER_NUMBER_WORDS`. ASCII
+/// words are lower-cased on the stack (PERF: called for every remittance
+/// token); others take Unicode lower-casing (`K`, the Kelvin sign, lowers
+/// to `k`).
+fn is_customer_number_word(word: &str) -> bool {
+    const WORD_BYTES_MAX: usize = 16;
+    if word.is_ascii() {
+        if word.len() > WORD_BYTES_MAX {
+            return false;
+        }
+        let mut buf = [0u8; WORD_BYTES_MAX];
+        let lower = &mut buf[..word.len()];
+        lower.copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        return CUSTOMER_NUMBER_WORDS
+            .binary_search_by(|w| w.as_bytes().cmp(lower))
+            .is_ok();
+    }
+    CUSTOMER_NUMBER_WORDS
+        .binary_search(&word.to_lowercase().as_str())
+        .is_ok()
 }
 
 fn postings(table: &[(u64, PartyIdx)], gram: u64) -> &[(u64, PartyIdx)] {
@@ -618,14 +731,104 @@ fn trigrams(key: &str, out: &mut Vec<u64>) {
 /// payer name the bank may have cut is also compared with the customer
 /// name cut to the same length.
 pub fn name_similarity(payer: &str, customer: &str, truncated: bool) -> f64 {
-    let full = strsim::jaro_winkler(payer, customer);
+    let full = jaro_winkler(payer, customer);
     let payer_chars = payer.chars().count();
     if truncated && payer_chars >= TRUNCATED_KEY_CHARS_MIN && payer_chars < customer.chars().count()
     {
+        if customer.is_ascii() {
+            return full.max(jaro_winkler(payer, &customer[..payer_chars]));
+        }
         let cut: String = customer.chars().take(payer_chars).collect();
-        return full.max(strsim::jaro_winkler(payer, &cut));
+        return full.max(jaro_winkler(payer, &cut));
     }
     full
+}
+
+/// Longest string the bit-parallel Jaro handles: one bit per character.
+const JARO_BITS_MAX: usize = 64;
+
+/// `strsim::jaro_winkler`, bit for bit: the same greedy matching (each
+/// character of `a` takes the first unmatched equal character of `b` in the
+/// window), the same transposition count and the same floating-point
+/// expression, with `b`'s character positions as bit masks for ASCII
+/// strings up to 64 characters. Other strings go to `strsim`.
+/// PERF: ~10× strsim, which allocates and rescans `b` for every character
+/// of `a` (`benches/stages.rs`, index stage).
+pub fn jaro_winkler(a: &str, b: &str) -> f64 {
+    if !a.is_ascii() || !b.is_ascii() || a.len() > JARO_BITS_MAX || b.len() > JARO_BITS_MAX {
+        return strsim::jaro_winkler(a, b);
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let sim = jaro_ascii(a, b);
+    if sim > 0.7 {
+        let prefix_length = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
+        sim + 0.1 * prefix_length as f64 * (1.0 - sim)
+    } else {
+        sim
+    }
+}
+
+/// Jaro similarity of ASCII strings of at most [`JARO_BITS_MAX`] bytes,
+/// computed as `strsim::generic_jaro` does.
+fn jaro_ascii(a: &[u8], b: &[u8]) -> f64 {
+    debug_assert!(a.len() <= JARO_BITS_MAX && b.len() <= JARO_BITS_MAX);
+    let (a_len, b_len) = (a.len(), b.len());
+    if a_len == 0 && b_len == 0 {
+        return 1.0;
+    } else if a_len == 0 || b_len == 0 {
+        return 0.0;
+    }
+    let search_range = (a_len.max(b_len) / 2).saturating_sub(1);
+    // Positions of each byte value in `b`.
+    let mut positions = [0u64; 128];
+    for (j, &c) in b.iter().enumerate() {
+        positions[usize::from(c)] |= 1 << j;
+    }
+    let mut a_flags = 0u64;
+    let mut b_flags = 0u64;
+    let mut matches = 0usize;
+    for (i, &c) in a.iter().enumerate() {
+        let lo = i.saturating_sub(search_range);
+        let hi = b_len.min(i + search_range + 1);
+        if lo >= hi {
+            continue;
+        }
+        let window = bits_below(hi) & !bits_below(lo);
+        let free = positions[usize::from(c)] & !b_flags & window;
+        if free != 0 {
+            b_flags |= free & free.wrapping_neg();
+            a_flags |= 1 << i;
+            matches += 1;
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let (mut af, mut bf) = (a_flags, b_flags);
+    while af != 0 {
+        let (i, j) = (af.trailing_zeros() as usize, bf.trailing_zeros() as usize);
+        if a[i] != b[j] {
+            transpositions += 1;
+        }
+        af &= af - 1;
+        bf &= bf - 1;
+    }
+    transpositions /= 2;
+    ((matches as f64 / a_len as f64)
+        + (matches as f64 / b_len as f64)
+        + ((matches - transpositions) as f64 / matches as f64))
+        / 3.0
+}
+
+/// A mask of the `n` lowest bits, `n` ≤ 64.
+#[inline]
+fn bits_below(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
 }
 
 /// The comparison form of a company name: lower case, diacritics folded as
@@ -776,6 +979,59 @@ mod tests {
         assert_eq!(name_key("Nordic Steel S A S"), "nordic steel");
         assert_eq!(name_key("Acme Intl Inc."), "acme international");
         assert_eq!(name_key("GmbH"), "gmbh");
+    }
+
+    #[test]
+    fn jaro_winkler_is_strsim_bit_for_bit() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "acme",
+            "akme",
+            "nordic steel",
+            "nordic steal",
+            "steel nordic",
+            "mueller logistik",
+            "muller logistik",
+            "northern international distribution",
+            "northern international distributio",
+            "aaaaab",
+            "baaaaa",
+            "abcabcabc",
+            "cbacba",
+            "x y z",
+            "novák",
+            "日本",
+            "verylongnamethatgoesonandonandonforeverandevermorebeyondsixtyfourbytes",
+        ];
+        let mut state: u64 = 7;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % n
+        };
+        let mut random: Vec<String> = Vec::new();
+        for _ in 0..400 {
+            let len = next(70);
+            random.push((0..len).map(|_| b"abcde fg"[next(8)] as char).collect());
+        }
+        let all: Vec<&str> = words
+            .iter()
+            .copied()
+            .chain(random.iter().map(String::as_str))
+            .collect();
+        for a in &all {
+            for b in all.iter().step_by(3) {
+                assert_eq!(
+                    jaro_winkler(a, b).to_bits(),
+                    strsim::jaro_winkler(a, b).to_bits(),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
     }
 
     #[test]

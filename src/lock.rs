@@ -36,18 +36,33 @@ impl DirLock {
         let path = dir.join(LOCK_NAME);
         // Two attempts: the second only after removing a lock proven stale.
         for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    let body = format!("pid={}\nholder={holder}\n", std::process::id());
-                    f.write_all(body.as_bytes())
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| {
-                            CliError::Io(format!("cannot write lock `{}`: {e}", path.display()))
-                        })?;
+            // The lock appears complete or not at all: its body is written
+            // and synced under a private name, then hard-linked into place
+            // (`link` fails if the lock exists, like `O_EXCL`). A process
+            // killed between create and write can therefore never leave an
+            // empty lock that names no holder (found by tests/crash.rs).
+            let body = format!("pid={}\nholder={holder}\n", std::process::id());
+            let tmp = dir.join(format!("{LOCK_NAME}.{}.tmp", std::process::id()));
+            let staged = (|| -> std::io::Result<()> {
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&tmp)?;
+                f.write_all(body.as_bytes())?;
+                f.sync_all()
+            })();
+            if let Err(e) = staged {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(CliError::Io(format!(
+                    "cannot write lock `{}`: {e}",
+                    tmp.display()
+                )));
+            }
+            let linked = std::fs::hard_link(&tmp, &path);
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => {
                     return Ok(DirLock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

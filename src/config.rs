@@ -165,4 +165,15 @@ mod tests {
         let cfg = RunConfig::default();
         assert_eq!(RunConfig::parse(&cfg.canonical_toml()).unwrap(), cfg);
     }
+
+    #[test]
+    fn the_readme_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("closed block");
+        let cfg = RunConfig::parse(&readme[start..end]).expect("README example parses");
+        assert_eq!(cfg.open_items.columns["invoice_id"], "Belegnummer");
+        assert_eq!(cfg.differences.writeoff_max_amount.to_string(), "5.00");
+        assert!(!cfg.pilot.enabled);
+    }
 }

@@ -203,14 +203,18 @@ pub fn read_bank_files(
     let mut out = BankBatch::default();
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            inputs.par_iter().enumerate().for_each_with(tx, |tx, (i, input)| {
-                let read = read_one(input, &options);
-                // The receiver lives until every file is merged; a send can
-                // only fail if the merge panicked, which aborts the run anyway.
-                let _ = tx.send((i, read));
-            });
+            inputs
+                .par_iter()
+                .enumerate()
+                .for_each_with(tx, |tx, (i, input)| {
+                    let read = read_one(input, &options);
+                    // The receiver lives until every file is merged; a send can
+                    // only fail if the merge panicked, which aborts the run anyway.
+                    let _ = tx.send((i, read));
+                });
         });
-        let mut pending: std::collections::BTreeMap<usize, ReadFile> = std::collections::BTreeMap::new();
+        let mut pending: std::collections::BTreeMap<usize, ReadFile> =
+            std::collections::BTreeMap::new();
         let mut next = 0;
         for (i, read) in rx.iter() {
             pending.insert(i, read);
@@ -263,12 +267,7 @@ pub fn parse_isolated(
     }
 }
 
-fn merge_file(
-    out: &mut BankBatch,
-    input: &BankInput,
-    read: ReadFile,
-    accept_unbalanced: bool,
-) {
+fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unbalanced: bool) {
     let result = read.result;
     let mut file = InputFile {
         role: "bank".into(),

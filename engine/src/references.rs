@@ -491,8 +491,10 @@ pub struct RepairIndex {
     near_lengths: u64,
     /// Digits-only keys, for numeric structured references.
     digits: Vec<(u64, ItemIdx)>,
-    /// Purchase-order numbers (reference keys), sorted by hash.
-    po: Vec<(u64, ItemIdx)>,
+    /// Purchase-order numbers (reference keys) by hash (tag: low 32 bits),
+    /// items in item order within a bucket. PERF: looked up for every
+    /// remittance token of six characters or more (index stage).
+    po: BucketTable,
     /// Leading letters + last numeric group (`INV` + `827`), for shorthand
     /// lists that repeat only the sequence number.
     tails: Vec<(u64, ItemIdx)>,
@@ -534,17 +536,19 @@ impl RepairIndex {
         );
         drop((canonical_rows, deletion_rows));
         digits.par_sort_unstable();
-        let mut po: Vec<(u64, ItemIdx)> = batch
+        let po_rows: Vec<TableRow> = batch
             .open_items
             .par_iter()
             .enumerate()
             .filter_map(|(i, item)| {
                 let key = crate::normalize::reference_key(item.po_number.as_deref()?);
-                (key.len() >= PO_CHARS_MIN)
-                    .then(|| (crate::normalize::reference_hash(&key), i as ItemIdx))
+                (key.len() >= PO_CHARS_MIN).then(|| {
+                    let hash = crate::normalize::reference_hash(&key);
+                    (hash, hash as u32, i as ItemIdx)
+                })
             })
             .collect();
-        po.par_sort_unstable();
+        let po = BucketTable::build(&[po_rows]);
         let mut tails: Vec<(u64, ItemIdx)> = batch
             .open_items
             .par_iter()
@@ -1045,7 +1049,12 @@ fn free_text(
     for t in &toks {
         if t.len() >= PO_CHARS_MIN {
             let key = crate::normalize::reference_key(t);
-            for &(_, i) in postings(&repair.po, crate::normalize::reference_hash(&key)) {
+            let hash = crate::normalize::reference_hash(&key);
+            // Bucket entries are in item order, as the sorted table was.
+            for &(tag, i) in repair.po.bucket(hash) {
+                if tag != hash as u32 {
+                    continue;
+                }
                 let po = batch.open_items[i as usize]
                     .po_number
                     .as_deref()

@@ -27,7 +27,7 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
 # Invoice numbers as the generator (and most ERPs) print them.
-INVOICE_RE = r"(INV-\d{4}-\d{6})"
+INVOICE_RE = r"(INV-\d{4}-\d+)"
 
 
 def run_duckdb(data, out):

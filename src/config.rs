@@ -169,7 +169,8 @@ mod tests {
     #[test]
     fn the_readme_example_is_a_valid_config() {
         let readme = include_str!("../README.md");
-        let start = readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
+        let start =
+            readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
         let end = start + readme[start..].find("```").expect("closed block");
         let cfg = RunConfig::parse(&readme[start..end]).expect("README example parses");
         assert_eq!(cfg.open_items.columns["invoice_id"], "Belegnummer");

@@ -238,7 +238,7 @@ struct ReadFile {
 }
 
 fn read_one(input: &BankInput, options: &ParseOptions) -> ReadFile {
-    match std::fs::read(&input.path) {
+    match cashmatch_parsers::read_input(&input.path) {
         Err(e) => ReadFile {
             sha256: sha256_hex(&[]),
             bytes: 0,

@@ -92,23 +92,46 @@ pub fn parse_source(source: &Source<'_>, options: &ParseOptions) -> Result<Parse
 /// is paged in by the OS as the parser walks it instead of being copied.
 pub fn parse_path(path: &Path, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| ParseError::io(&name, &e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| ParseError::io(&name, &e))?
-        .len();
-    if len == 0 {
-        return parse_source(&Source::new(&name, &[]), options);
+    let bytes = read_input(path).map_err(|e| ParseError::io(&name, &e))?;
+    parse_source(&Source::new(&name, &bytes), options)
+}
+
+/// The bytes of an input file: memory-mapped when large, read when small.
+pub enum InputBytes {
+    /// A small file, read into memory.
+    Read(Vec<u8>),
+    /// A large file, mapped read-only.
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for InputBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            InputBytes::Read(v) => v,
+            InputBytes::Mapped(m) => m,
+        }
     }
-    // A memory map of a file that another process truncates underneath us is
-    // the one hazard of mmap; bank drop folders are written once and renamed
-    // into place, so we accept it and fall back to a read for tiny files.
-    if len < 64 * 1024 {
-        let bytes = std::fs::read(path).map_err(|e| ParseError::io(&name, &e))?;
-        return parse_source(&Source::new(&name, &bytes), options);
+}
+
+/// Files below this size are read: a map costs a few system calls and page
+/// faults that a small read does not.
+const MAP_BYTES_MIN: u64 = 64 * 1024;
+
+/// Opens an input file for parsing and hashing without copying it into the
+/// heap when it is large.
+///
+/// A memory map of a file that another process truncates underneath us is
+/// the one hazard of mmap; bank drop folders are written once and renamed
+/// into place, and the run hashes exactly the bytes it parsed, so a file
+/// changed mid-run shows up as a hash mismatch on replay.
+pub fn read_input(path: &Path) -> std::io::Result<InputBytes> {
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len < MAP_BYTES_MIN {
+        return std::fs::read(path).map(InputBytes::Read);
     }
-    let map = map_file(&file).map_err(|e| ParseError::io(&name, &e))?;
-    parse_source(&Source::new(&name, &map), options)
+    map_file(&file).map(InputBytes::Mapped)
 }
 
 #[allow(unsafe_code)]

@@ -70,13 +70,25 @@ impl<'a> Context<'a> {
             m.reference_window_tokens_max.max(1),
         );
         let parties = Parties::build(batch);
-        let identities = parties.identify_all(
-            batch,
-            &refs,
-            m.name_similarity_min,
-            m.name_margin_min,
-            m.name_candidates_max.max(1),
-        );
+        // Identification is the costliest index (BENCHMARKS.md, index
+        // stage). When no pass that matches by payer runs, it is skipped:
+        // the run then matches on references alone and exceptions carry no
+        // identified customer, which is what such a configuration asks for.
+        let identify_needed = m.fuzzy_reference.enabled
+            || m.customer_amount.enabled
+            || m.subset_sum.enabled
+            || m.many_to_many.enabled;
+        let identities = if identify_needed {
+            parties.identify_all(
+                batch,
+                &refs,
+                m.name_similarity_min,
+                m.name_margin_min,
+                m.name_candidates_max.max(1),
+            )
+        } else {
+            vec![crate::identify::TxnIdentity::default(); batch.transactions.len()]
+        };
         Context {
             batch,
             rules,

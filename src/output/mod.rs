@@ -5,24 +5,23 @@
 pub mod table;
 
 use crate::inputs::StatementRecord;
-use anyhow_like::Context as _;
 use cashmatch_engine::model::Batch;
 use cashmatch_engine::RunResult;
-use rust_decimal::Decimal;
+use io_context::IoContext as _;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use table::Table;
 
-/// Minimal context helper so I/O errors name the file they concern.
-pub mod anyhow_like {
+/// I/O errors that name the file they concern.
+pub mod io_context {
     /// Adds the path to an I/O error.
-    pub trait Context<T> {
+    pub trait IoContext<T> {
         /// Maps the error to [`crate::CliError::Io`] naming `what` and `path`.
         fn context_path(self, what: &str, path: &std::path::Path) -> Result<T, crate::CliError>;
     }
-    impl<T> Context<T> for std::io::Result<T> {
+    impl<T> IoContext<T> for std::io::Result<T> {
         fn context_path(self, what: &str, path: &std::path::Path) -> Result<T, crate::CliError> {
             self.map_err(|e| {
                 crate::CliError::Io(format!("cannot {what} `{}`: {e}", path.display()))
@@ -351,9 +350,4 @@ pub fn statements(s: &[StatementRecord]) -> Result<Table, crate::CliError> {
     tb.u64("source_line", s.iter().map(|x| x.statement.source_line));
     tb.text("disposition", s.iter().map(|x| x.disposition.as_str()));
     Ok(tb)
-}
-
-/// Sum helper used by summaries.
-pub fn sum<I: Iterator<Item = Decimal>>(it: I) -> Decimal {
-    it.sum()
 }

@@ -361,32 +361,6 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
     out.files.push(file);
 }
 
-/// Active ISO 4217 codes (2025 edition of the list), plus codes withdrawn
-/// recently enough to appear in archived statements (HRK, CUC, SLL, ZWL).
-/// `XXX` (no currency) and `XTS` (testing) are not money and are refused.
-pub const ISO_4217_CODES: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
-    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP",
-    "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP",
-    "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR",
-    "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW",
-    "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA",
-    "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD",
-    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG",
-    "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE",
-    "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP",
-    "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED",
-    "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG",
-    "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XUA", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
-];
-
-/// SHA-256 of the currency table, recorded in every manifest (the table is
-/// versioned with the engine, RELIABILITY.md B1-11).
-pub fn currency_table_sha256() -> String {
-    sha256_hex(ISO_4217_CODES.join(",").as_bytes())
-}
-
 /// Defects that make a parsed file unusable whatever the options: they
 /// could change totals, so the whole file is rejected (never ingested
 /// half), even under `--accept-unbalanced`.
@@ -408,7 +382,7 @@ fn structural_problem(parsed: &ParsedFile) -> Option<String> {
                 s.statement_id, s.source_line
             ));
         }
-        if !s.currency.is_empty() && !ISO_4217_CODES.contains(&s.currency.as_str()) {
+        if !s.currency.is_empty() && !cashmatch_parsers::currency::is_iso_4217(&s.currency) {
             return Some(format!(
                 "statement `{}` (line {}) is in `{}`, which is not an ISO 4217 currency",
                 s.statement_id, s.source_line, s.currency
@@ -416,7 +390,7 @@ fn structural_problem(parsed: &ParsedFile) -> Option<String> {
         }
     }
     for t in &parsed.transactions {
-        if !ISO_4217_CODES.contains(&t.currency.as_str()) {
+        if !cashmatch_parsers::currency::is_iso_4217(&t.currency) {
             return Some(format!(
                 "{}: currency `{}` is not an ISO 4217 code",
                 t.locator, t.currency
@@ -681,4 +655,14 @@ fn input_file(role: &str, name: &str, bytes: &[u8], rows: u64) -> InputFile {
         detail: String::new(),
         path: None,
     }
+}
+
+/// SHA-256 of the currency table, recorded in every manifest (the table is
+/// versioned with the engine, RELIABILITY.md B1-11).
+pub fn currency_table_sha256() -> String {
+    sha256_hex(
+        cashmatch_parsers::currency::ISO_4217_CODES
+            .join(",")
+            .as_bytes(),
+    )
 }

@@ -16,17 +16,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-/// Decimal places of a currency's minor unit (ISO 4217 list, pinned); 2 for
-/// currencies not listed.
-pub fn currency_exponent(currency: &str) -> u32 {
-    match currency {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
-}
+/// Decimal places of a currency's minor unit: the one ISO 4217 table of
+/// the project, shared with the parsers.
+pub use cashmatch_parsers::currency::currency_exponent;
 
 /// The engine's one rounding function: half-even ("banker's") to the
 /// currency's minor unit, so that a discount of exactly half a cent rounds

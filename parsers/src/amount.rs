@@ -82,17 +82,7 @@ pub fn parse_minor_units(text: &str, exponent: u32) -> Option<Decimal> {
     Decimal::try_from_i128_with_scale(mantissa, exponent).ok()
 }
 
-/// ISO 4217 minor-unit exponent for a currency code; unknown codes get 2,
-/// which is what banks assume for BAI2 amounts.
-pub fn currency_exponent(code: &str) -> u32 {
-    match code {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
-}
+pub use crate::currency::currency_exponent;
 
 #[cfg(test)]
 mod tests {

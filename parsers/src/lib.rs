@@ -27,6 +27,7 @@ pub mod amount;
 pub mod bai2;
 pub mod bank_csv;
 pub mod camt;
+pub mod currency;
 pub mod detect;
 pub mod encoding;
 mod error;

@@ -86,16 +86,22 @@ pub fn render(result: &Result<ParsedFile, ParseError>) -> String {
 }
 
 /// Compares `actual` with `tests/golden/<name>.txt`; with `UPDATE_GOLDEN=1`
-/// (or when the golden file does not exist yet) writes it instead.
+/// writes it instead. A missing golden file is a failure, not a silent
+/// write, so a renamed sample or a lost golden cannot make the test pass.
 pub fn check_golden(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(format!("{name}.txt"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() || !path.exists() {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap();
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "golden file {} cannot be read ({e}); create it with UPDATE_GOLDEN=1 and review it",
+            path.display()
+        )
+    });
     assert_eq!(
         expected,
         actual,

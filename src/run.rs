@@ -274,7 +274,7 @@ pub fn execute(
         (
             "transactions.parquet",
             r.batch.transactions.len(),
-            Box::new(|| output::transactions(&r.batch)),
+            Box::new(|| output::transactions(&r.batch.transactions)),
         ),
         (
             "applications.parquet",
@@ -521,23 +521,19 @@ pub fn ingest(
     let progress = Progress::new(quiet);
     let bank_inputs = inputs::discover_bank_inputs(bank)?;
     // Ingest reports every statement, balanced or not; nothing is excluded.
-    let mut batch = inputs::read_bank_files(&bank_inputs, config, true, &progress);
-    cashmatch_engine::identity::assign_transaction_ids(&mut batch.transactions);
-    let engine_batch = Batch {
-        transactions: std::mem::take(&mut batch.transactions),
-        ..Batch::default()
-    };
+    // Transaction ids were assigned per statement while merging, exactly as
+    // `run` assigns them, so both commands name a line the same way.
+    let batch = inputs::read_bank_files(&bank_inputs, config, true, &progress);
     let mut publisher = Publisher::new(out)?;
     publisher.table(
         "transactions.parquet",
-        engine_batch.transactions.len(),
-        output::transactions(&engine_batch)?,
+        batch.transactions.len(),
+        output::transactions(&batch.transactions)?,
     )?;
     publisher.table(
         "statements.parquet",
         batch.statements.len(),
         output::statements(&batch.statements)?,
     )?;
-    batch.transactions = engine_batch.transactions;
     Ok((batch, publisher.written))
 }

@@ -5,7 +5,7 @@
 pub mod table;
 
 use crate::inputs::StatementRecord;
-use cashmatch_engine::model::Batch;
+use cashmatch_engine::model::BankTransaction;
 use cashmatch_engine::RunResult;
 use io_context::IoContext as _;
 use sha2::{Digest, Sha256};
@@ -133,8 +133,7 @@ fn scale(e: table::ScaleError) -> crate::CliError {
 }
 
 /// `transactions.parquet`: every ingested bank transaction.
-pub fn transactions(batch: &Batch) -> Result<Table, crate::CliError> {
-    let t = &batch.transactions;
+pub fn transactions(t: &[BankTransaction]) -> Result<Table, crate::CliError> {
     let mut tb = Table::new();
     tb.text(
         "transaction_id",

@@ -238,3 +238,60 @@ fn unknown_config_key_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn ingest_and_run_name_every_transaction_the_same_way() {
+    let dir = tempdir();
+    // One bank reference in two currency sub-ledgers of one account (two
+    // statements), and two identical reference-less lines in one statement:
+    // four transactions, none of them a re-sent one.
+    let bank = write(
+        dir.path(),
+        "bank.csv",
+        &format!(
+            "{BANK_HEADER}DE01,2026-03-02,2026-03-02,50.00,EUR,A,B,INV-1,R1\n\
+             DE01,2026-03-02,2026-03-02,50.00,USD,A,B,INV-1,R1\n\
+             DE02,2026-03-02,2026-03-02,50.00,EUR,A,B,INV-1,\n\
+             DE02,2026-03-02,2026-03-02,50.00,EUR,A,B,INV-1,\n"
+        ),
+    );
+    let items = write(
+        dir.path(),
+        "items.csv",
+        &format!("{ITEMS_HEADER}INV-9,C1,A,EUR,1.00,1.00,2026-02-01,2026-03-01\n"),
+    );
+    let ingested = dir.path().join("ingested");
+    run_ok(
+        cashmatch()
+            .arg("ingest")
+            .arg(&bank)
+            .arg("--out")
+            .arg(&ingested),
+    );
+    let ran = dir.path().join("ran");
+    run_ok(
+        cashmatch()
+            .arg("run")
+            .arg("--bank")
+            .arg(&bank)
+            .arg("--open-items")
+            .arg(&items)
+            .arg("--out")
+            .arg(&ran),
+    );
+    let a = text(
+        &read_parquet(&ingested.join("transactions.parquet")),
+        "transaction_id",
+    );
+    let b = text(
+        &read_parquet(&ran.join("transactions.parquet")),
+        "transaction_id",
+    );
+    assert_eq!(a.len(), 4, "nothing dropped by ingest");
+    assert_eq!(a, b, "run keeps and names the same four transactions");
+    assert_ne!(
+        a[0], a[1],
+        "one reference in two currencies is two transactions"
+    );
+    assert_ne!(a[2], a[3], "identical lines in one statement stay apart");
+}

@@ -26,7 +26,15 @@ pub fn identity_key(t: &BankTransaction) -> String {
             crate::normalize::reference_key(&t.remittance_info)
         )
     } else {
-        format!("ref|{}|{}", t.account.trim(), t.bank_reference.trim())
+        // Scoped to account *and* currency: a multi-currency account keeps one
+        // sub-ledger per currency, and the same reference in two of them is
+        // two transactions (PayPal-style exports number them that way).
+        format!(
+            "ref|{}|{}|{}",
+            t.account.trim(),
+            t.currency,
+            t.bank_reference.trim()
+        )
     }
 }
 
@@ -71,6 +79,15 @@ mod tests {
             currency: "EUR".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn one_reference_in_two_currencies_is_two_transactions() {
+        let mut a = vec![txn("R1", 5000), txn("R1", 5000)];
+        a[1].currency = "USD".into();
+        assign_transaction_ids(&mut a[..1]);
+        assign_transaction_ids(&mut a[1..]);
+        assert_ne!(a[0].transaction_id, a[1].transaction_id);
     }
 
     #[test]

@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn one_reference_in_two_currencies_is_two_transactions() {
-        let mut a = vec![txn("R1", 5000), txn("R1", 5000)];
+        let mut a = [txn("R1", 5000), txn("R1", 5000)];
         a[1].currency = "USD".into();
         assign_transaction_ids(&mut a[..1]);
         assign_transaction_ids(&mut a[1..]);

@@ -1,5 +1,5 @@
 //! camt.052/053/054 reader: the public sample corpus against the figures in
-//! `shared/samples/CHECKS.md`, golden renderings, hostile input, and a
+//! `parsers/tests/samples/CHECKS.md`, golden renderings, hostile input, and a
 //! write-then-read property.
 
 mod common;

@@ -95,7 +95,7 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-/// Path to the public sample corpus beside the repository.
+/// The public sample corpus vendored in `parsers/tests/samples` (see its `SOURCES.md`).
 pub fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("parsers/tests/samples")
 }

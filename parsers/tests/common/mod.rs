@@ -6,12 +6,11 @@ use cashmatch_parsers::{ParseError, ParsedFile};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// `../shared/samples` beside the repository (as in CI), or `CASHMATCH_SAMPLES`.
+/// The public sample corpus vendored byte-exact in `parsers/tests/samples`
+/// (origin and licence of every file in its `SOURCES.md`), so a fresh clone
+/// tests against the same bytes as CI.
 pub fn samples_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("CASHMATCH_SAMPLES") {
-        return PathBuf::from(dir);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples")
 }
 
 /// Every sample file of one format folder (`bai2`, `camt053`, ...), sorted.

@@ -99,24 +99,23 @@ impl RunConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        let m = &self.matching;
-        for (name, r) in [
-            ("structured_reference", m.structured_reference),
-            ("exact_reference", m.exact_reference),
-            ("fuzzy_reference", m.fuzzy_reference),
-            ("reference_with_difference", m.reference_with_difference),
-            ("customer_amount", m.customer_amount),
-            ("subset_sum", m.subset_sum),
-            ("many_to_many", m.many_to_many),
-        ] {
-            if !(0.0..=1.0).contains(&r.auto_apply_min)
-                || !(0.0..=1.0).contains(&r.suggest_min)
-                || r.suggest_min > r.auto_apply_min
-            {
+        self.rules().validate()?;
+        if let Some(label) = &self.bank.encoding {
+            if !cashmatch_parsers::encoding::is_known_label(label) {
                 return Err(format!(
-                    "[matching.{name}]: thresholds must satisfy 0 <= suggest_min <= auto_apply_min <= 1 (got {} and {})",
-                    r.suggest_min, r.auto_apply_min
+                    "[bank] encoding `{label}` is not a WHATWG encoding label (e.g. `windows-1252`, `ibm852`)"
                 ));
+            }
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            ("file_bytes_max", l.file_bytes_max),
+            ("line_bytes_max", l.line_bytes_max as u64),
+            ("records_max", l.records_max),
+            ("xml_depth_max", l.xml_depth_max as u64),
+        ] {
+            if v == 0 {
+                return Err(format!("[limits] {key} must be at least 1"));
             }
         }
         Ok(())
@@ -152,6 +151,35 @@ mod tests {
     fn typos_are_rejected_with_the_key() {
         let err = RunConfig::parse("[gl]\nrecievable = \"1200\"\n").unwrap_err();
         assert!(err.contains("recievable"), "{err}");
+    }
+
+    /// Issue 13: a bad regex in `reference_patterns` used to be dropped
+    /// silently by the engine; the config check now names it.
+    #[test]
+    fn a_bad_reference_pattern_is_rejected_naming_the_key() {
+        let err = RunConfig::parse("[matching]\nreference_patterns = [\"INV-\\\\d+\", \"(unclosed\"]\n")
+            .unwrap_err();
+        assert!(err.contains("reference_patterns[1]"), "{err}");
+        assert!(err.contains("(unclosed"), "{err}");
+        RunConfig::parse("[matching]\nreference_patterns = [\"INV-\\\\d+\"]\n").unwrap();
+    }
+
+    #[test]
+    fn every_checked_key_is_named_when_out_of_range() {
+        for (toml, key) in [
+            ("[matching.instalment]\nauto_apply_min = 1.5\n", "matching.instalment"),
+            ("[matching]\nname_similarity_min = 2.0\n", "name_similarity_min"),
+            ("[matching]\nsubset_items_max = 0\n", "subset_items_max"),
+            ("[differences]\nwriteoff_max_amount = \"-1\"\n", "writeoff_max_amount"),
+            ("[differences]\nwriteoff_max_percent = \"150\"\n", "writeoff_max_percent"),
+            ("[gl]\ndeduction = \"\"\n", "[gl] deduction"),
+            ("[pilot]\nenabled = true\n", "[pilot]"),
+            ("[bank]\nencoding = \"klingon\"\n", "[bank] encoding"),
+            ("[limits]\nrecords_max = 0\n", "records_max"),
+        ] {
+            let err = RunConfig::parse(toml).unwrap_err();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
     }
 
     #[test]

@@ -5,10 +5,11 @@
 use crate::config::RunConfig;
 use crate::output::sha256_hex;
 use crate::CliError;
-use cashmatch_engine::model::{BankTransaction, Customer, OpenItem};
+use cashmatch_engine::model::{BankTransaction, Customer, HoldReason, ItemHold, OpenItem};
 use cashmatch_parsers::extracts::{self, CustomerRow, OpenItemRow};
 use cashmatch_parsers::{EntryStatus, ParseOptions, ParsedFile, Statement};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// One bank file to read: where it is, and the name outputs use for it.
@@ -23,7 +24,11 @@ pub struct BankInput {
 }
 
 /// Expands file and directory arguments into a sorted, de-duplicated list.
-/// Hidden files (dot files) in directories are skipped.
+/// Hidden files (dot files) in directories are skipped. Only regular files
+/// are bank inputs: a FIFO, socket or device (which would hang or never end)
+/// is refused, and so is a symbolic link inside a folder that leads outside
+/// that folder; links to files inside it are read once, under the real path.
+/// Links to folders are not followed (no cycles).
 pub fn discover_bank_inputs(args: &[PathBuf]) -> Result<Vec<BankInput>, CliError> {
     let mut out = Vec::new();
     for arg in args {
@@ -38,9 +43,10 @@ pub fn discover_bank_inputs(args: &[PathBuf]) -> Result<Vec<BankInput>, CliError
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "bank".into());
         if meta.is_dir() {
+            let root = std::fs::canonicalize(arg)
+                .map_err(|e| CliError::Input(format!("cannot resolve `{}`: {e}", arg.display())))?;
             let mut found = Vec::new();
-            walk(arg, &mut found)
-                .map_err(|e| CliError::Input(format!("cannot list `{}`: {e}", arg.display())))?;
+            walk(&root, arg, &mut found)?;
             found.sort();
             for p in found {
                 let rel = p
@@ -53,29 +59,63 @@ pub fn discover_bank_inputs(args: &[PathBuf]) -> Result<Vec<BankInput>, CliError
                     path: p,
                 });
             }
-        } else {
+        } else if meta.is_file() {
             out.push(BankInput {
                 path: arg.clone(),
                 name: base,
             });
+        } else {
+            return Err(not_a_regular_file(arg));
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.path.cmp(&b.path)));
     out.dedup_by(|a, b| a.path == b.path);
+    // The same file reached twice (a link beside its target) is read once.
+    let mut real = std::collections::BTreeSet::new();
+    out.retain(|input| {
+        std::fs::canonicalize(&input.path).map_or(true, |p| real.insert(p))
+    });
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
+fn not_a_regular_file(path: &Path) -> CliError {
+    CliError::Input(format!(
+        "bank input `{}` is not a regular file (a pipe, socket or device would hang or never end); pass statement files or folders of them",
+        path.display()
+    ))
+}
+
+/// Lists the regular files under `dir` (whose canonical form is `root`).
+fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
+    let list_error = |e: std::io::Error| CliError::Input(format!("cannot list `{}`: {e}", dir.display()));
+    for entry in std::fs::read_dir(dir).map_err(list_error)? {
+        let entry = entry.map_err(list_error)?;
         let p = entry.path();
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        if entry.file_type()?.is_dir() {
-            walk(&p, out)?;
-        } else {
+        let kind = entry.file_type().map_err(list_error)?;
+        if kind.is_dir() {
+            walk(root, &p, out)?;
+        } else if kind.is_file() {
             out.push(p);
+        } else if kind.is_symlink() {
+            let target = std::fs::canonicalize(&p).map_err(|e| {
+                CliError::Input(format!("bank input `{}` is a broken link: {e}", p.display()))
+            })?;
+            if !target.starts_with(root) {
+                return Err(CliError::Input(format!(
+                    "bank input `{}` is a link to `{}`, outside the folder `{}`; pass that file directly if it is meant",
+                    p.display(),
+                    target.display(),
+                    dir.display()
+                )));
+            }
+            if target.is_file() {
+                out.push(p);
+            }
+        } else {
+            return Err(not_a_regular_file(&p));
         }
     }
     Ok(())
@@ -498,23 +538,53 @@ fn statement_content_sha256<'a>(
     sha256_hex(text.as_bytes())
 }
 
-/// Converts extract rows into engine records.
+/// Converts extract rows into engine records. Rows that share an invoice id
+/// are all held (`DUPLICATE_INVOICE_ID`): which of them the ERP means is for
+/// a person to decide, and the rest of the extract still runs.
 pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> Vec<OpenItem> {
+    let duplicated = duplicated_invoice_rows(&rows);
     rows.into_iter()
-        .map(|r| OpenItem {
-            invoice_id: r.invoice_id,
-            customer_id: r.customer_id,
-            customer_name: r.customer_name,
-            currency: r.currency,
-            amount_open: r.amount_open,
-            amount_original: r.amount_original,
-            invoice_date: r.invoice_date,
-            due_date: r.due_date,
-            discount_percent: r.discount_percent,
-            discount_days: r.discount_days,
-            po_number: r.po_number,
-            source_line: r.row + 1,
+        .map(|r| {
+            let hold = duplicated.get(r.invoice_id.as_str()).map(|data_rows| ItemHold {
+                reason: HoldReason::DuplicateInvoiceId,
+                detail: format!(
+                    "invoice id `{}` appears in data rows {}; an open-item extract must have one row per invoice",
+                    r.invoice_id,
+                    data_rows
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+            OpenItem {
+                hold,
+                invoice_id: r.invoice_id,
+                customer_id: r.customer_id,
+                customer_name: r.customer_name,
+                currency: r.currency,
+                amount_open: r.amount_open,
+                amount_original: r.amount_original,
+                invoice_date: r.invoice_date,
+                due_date: r.due_date,
+                discount_percent: r.discount_percent,
+                discount_days: r.discount_days,
+                po_number: r.po_number,
+                source_line: r.row + 1,
+            }
         })
+        .collect()
+}
+
+/// Invoice id → the data rows it appears in, for ids that appear more than once.
+fn duplicated_invoice_rows(rows: &[OpenItemRow]) -> HashMap<String, Vec<u64>> {
+    let mut seen: HashMap<&str, Vec<u64>> = HashMap::with_capacity(rows.len());
+    for r in rows {
+        seen.entry(r.invoice_id.as_str()).or_default().push(r.row);
+    }
+    seen.into_iter()
+        .filter(|(_, data_rows)| data_rows.len() > 1)
+        .map(|(id, data_rows)| (id.to_string(), data_rows))
         .collect()
 }
 
@@ -563,7 +633,6 @@ pub fn open_items_from_bytes(
     }
     let mut rows = extracts::read_open_items_from_bytes(name, bytes, &options)
         .map_err(|e| CliError::Input(e.to_string()))?;
-    check_unique_invoices(name, &rows)?;
     let read = rows.len();
     if previous_run {
         // Paid items are not open any more; they must not be matched again.
@@ -598,19 +667,6 @@ pub fn is_cashmatch_open_items(bytes: &[u8]) -> bool {
         .columns()
         .iter()
         .any(|c| c.name() == "amount_open_after")
-}
-
-fn check_unique_invoices(name: &str, rows: &[OpenItemRow]) -> Result<(), CliError> {
-    let mut seen = std::collections::HashMap::with_capacity(rows.len());
-    for r in rows {
-        if let Some(first) = seen.insert(r.invoice_id.as_str(), r.row) {
-            return Err(CliError::Input(format!(
-                "extract `{name}`, data rows {first} and {}: invoice id `{}` appears twice; an open-item extract must have one row per invoice",
-                r.row, r.invoice_id
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Reads customers from a file, recording it for the manifest.

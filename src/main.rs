@@ -196,6 +196,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 }
             };
             print!("{}", run::summary(&report, &out));
+            eprint!("{}", run::rejections_text(&report.manifest.rejections));
             if timings {
                 for (stage, secs) in &report.timings {
                     eprintln!("timing {stage:<24} {secs:>8.3} s");
@@ -229,9 +230,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                     }
                 );
             }
-            for r in &batch.rejections {
-                println!("rejected: {r}");
-            }
+            eprint!("{}", run::rejections_text(&batch.rejections));
             for f in &written {
                 println!("wrote {} ({} rows)", out.join(&f.name).display(), f.rows);
             }

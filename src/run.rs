@@ -497,10 +497,16 @@ pub fn summary(report: &RunReport, out: &Path) -> String {
             s.push_str(&format!("    {rule:<26} {n:>7}\n"));
         }
     }
-    if !m.rejections.is_empty() {
-        s.push_str(&format!("\n  {} file(s) rejected:\n", m.rejections.len()));
-        for r in &m.rejections {
-            s.push_str(&format!("    - {r}\n"));
+    let mut held: BTreeMap<&str, u64> = BTreeMap::new();
+    for item in &report.result.batch.open_items {
+        if let Some(h) = &item.hold {
+            *held.entry(h.reason.as_str()).or_default() += 1;
+        }
+    }
+    if !held.is_empty() {
+        s.push_str("\n  open items held out of matching (status `held` in open_items.parquet)\n");
+        for (reason, n) in held {
+            s.push_str(&format!("    {reason:<26} {n:>7}\n"));
         }
     }
     s.push_str(&format!("\n  outputs written to {}:\n", out.display()));
@@ -509,6 +515,12 @@ pub fn summary(report: &RunReport, out: &Path) -> String {
     }
     s.push_str(&format!("    {MANIFEST_NAME}\n"));
     s
+}
+
+/// The rejected input files, one line each, for stderr (stdout carries the
+/// results; a scheduler's log keeps what went wrong apart).
+pub fn rejections_text(rejections: &[String]) -> String {
+    rejections.iter().map(|r| format!("rejected: {r}\n")).collect()
 }
 
 /// `cashmatch ingest`: parse statements without matching.

@@ -667,20 +667,50 @@ fn credit_note_in_the_open_items_is_never_over_applied() {
     );
 }
 
-// ------------------------------------------------------------------ ABORT-RUN
-
+/// Issue 13 (RELIABILITY B1-11 by analogy): duplicate invoice ids in the
+/// extract used to abort the whole run. Every row of a duplicated id is now
+/// held: kept in `open_items.parquet` as delivered with status `held` and
+/// reason `DUPLICATE_INVOICE_ID`, never matched; the payment that names it
+/// waits as `HELD_INVOICE`; the rest of the extract runs.
 #[test]
-fn duplicate_invoice_ids_abort_run() {
-    // The extract must have one row per invoice: which row is open is
-    // ambiguous, so the run stops before anything is published.
+fn duplicate_invoice_ids_become_held_items() {
     let dir = tempdir();
     fs::write(
         dir.path().join("items.csv"),
         format!("{ITEMS_HEADER}{ITEMS}INV-1,C1,ACME GmbH,EUR,5.00,5.00,2026-02-01,2026-03-01\n"),
     )
     .unwrap();
-    run_in(dir, &[good()], &[]).assert_aborted(1, "appears twice");
+    let o = run_in(
+        dir,
+        &[
+            good(),
+            (
+                "more.csv",
+                csv("DE01,2026-03-03,2026-03-03,250.00,EUR,Beta AG,DE03,INV-2,G2\n"),
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(o.code, Some(0), "{}\n{}", o.stdout, o.stderr);
+    o.assert_verifies();
+    let items = read_parquet(&o.out.join("open_items.parquet"));
+    let ids = text(&items, "invoice_id");
+    let status = text(&items, "status");
+    let reason = texts(&items, "hold_reason");
+    let after = money(&items, "amount_open_after");
+    let inv1: Vec<usize> = (0..ids.len()).filter(|&i| ids[i] == "INV-1").collect();
+    assert_eq!(inv1.len(), 2, "both rows kept");
+    for i in inv1 {
+        assert_eq!(status[i], "held");
+        assert_eq!(reason[i].as_deref(), Some("DUPLICATE_INVOICE_ID"));
+    }
+    assert_eq!(o.reasons(), vec!["HELD_INVOICE".to_string()]);
+    let inv2 = ids.iter().position(|i| i == "INV-2").unwrap();
+    assert_eq!(status[inv2], "paid", "the rest of the extract still runs");
+    assert!(after[inv2].is_zero());
 }
+
+// ------------------------------------------------------------------ ABORT-RUN
 
 #[test]
 fn invoice_amount_with_too_many_decimals_aborts_run() {

@@ -56,8 +56,10 @@ impl ProposalLine {
         }
     }
 
+    /// What the line takes off the invoice (same sum as
+    /// [`Application::cleared_amount`]).
     fn cleared(&self) -> Decimal {
-        self.applied + self.discount + self.writeoff
+        self.applied + self.discount + self.writeoff + self.deduction
     }
 }
 
@@ -106,7 +108,19 @@ pub struct Ledger {
 impl Ledger {
     pub fn new(batch: &Batch) -> Self {
         Ledger {
-            item_open: batch.open_items.iter().map(|i| i.amount_open).collect(),
+            // A held item has nothing a payment may clear; passes that meet
+            // it by reference report HELD_INVOICE instead of a match.
+            item_open: batch
+                .open_items
+                .iter()
+                .map(|i| {
+                    if i.hold.is_some() {
+                        Decimal::ZERO
+                    } else {
+                        i.amount_open
+                    }
+                })
+                .collect(),
             txn_remaining: batch
                 .transactions
                 .iter()
@@ -199,6 +213,7 @@ impl Ledger {
             if line.applied < Decimal::ZERO
                 || line.discount < Decimal::ZERO
                 || line.writeoff < Decimal::ZERO
+                || line.deduction < Decimal::ZERO
             {
                 return Err((ReasonCode::NoMatch, "negative line".into()));
             }

@@ -162,14 +162,125 @@ impl Default for Matching {
     }
 }
 
+impl Rules {
+    /// Checks every key a rules file can set, naming the first bad one
+    /// (`[section] key`) and what it must be. A run never starts with a value
+    /// the engine would silently ignore or misread (issue 13: a bad
+    /// `reference_patterns` regex used to be dropped without a word).
+    pub fn validate(&self) -> Result<(), String> {
+        let m = &self.matching;
+        for (name, r) in m.pass_rules() {
+            let ok = |x: f64| (0.0..=1.0).contains(&x);
+            if !ok(r.auto_apply_min) || !ok(r.suggest_min) || r.suggest_min > r.auto_apply_min {
+                return Err(format!(
+                    "[matching.{name}]: thresholds must satisfy 0 <= suggest_min <= auto_apply_min <= 1 (got {} and {})",
+                    r.suggest_min, r.auto_apply_min
+                ));
+            }
+        }
+        for (i, compiled) in m.reference_regexes().into_iter().enumerate() {
+            if let Err(e) = compiled {
+                return Err(format!(
+                    "[matching] reference_patterns[{i}] `{}` is not a valid regular expression: {e}",
+                    m.reference_patterns[i]
+                ));
+            }
+        }
+        let unit = |key: &str, x: f64| {
+            if (0.0..=1.0).contains(&x) {
+                Ok(())
+            } else {
+                Err(format!("[matching] {key} must be between 0 and 1 (got {x})"))
+            }
+        };
+        unit("name_similarity_min", m.name_similarity_min)?;
+        unit("name_margin_min", m.name_margin_min)?;
+        for (key, v) in [
+            ("reference_window_tokens_max", m.reference_window_tokens_max as u64),
+            ("name_candidates_max", m.name_candidates_max as u64),
+            ("near_reference_chars_min", m.near_reference_chars_min as u64),
+            ("subset_candidates_max", m.subset_candidates_max as u64),
+            ("subset_items_max", m.subset_items_max as u64),
+            ("subset_steps_max", m.subset_steps_max),
+        ] {
+            if v == 0 {
+                return Err(format!("[matching] {key} must be at least 1"));
+            }
+        }
+        let d = &self.differences;
+        if d.writeoff_max_amount.is_sign_negative() {
+            return Err(format!(
+                "[differences] writeoff_max_amount must not be negative (got {})",
+                d.writeoff_max_amount
+            ));
+        }
+        for (key, v) in [
+            ("writeoff_max_percent", d.writeoff_max_percent),
+            ("overpayment_max_percent", d.overpayment_max_percent),
+        ] {
+            if v.is_sign_negative() {
+                return Err(format!("[differences] {key} must not be negative (got {v})"));
+            }
+        }
+        if d.writeoff_max_percent > Decimal::ONE_HUNDRED {
+            return Err(format!(
+                "[differences] writeoff_max_percent is a percentage of the open amount: at most 100 (got {})",
+                d.writeoff_max_percent
+            ));
+        }
+        let gl = &self.gl;
+        for (key, account) in [
+            ("bank", &gl.bank),
+            ("receivable", &gl.receivable),
+            ("unapplied_cash", &gl.unapplied_cash),
+            ("suspense", &gl.suspense),
+            ("discount", &gl.discount),
+            ("writeoff", &gl.writeoff),
+            ("deduction", &gl.deduction),
+        ] {
+            if account.trim().is_empty() {
+                return Err(format!("[gl] {key} must name a GL account"));
+            }
+        }
+        for (bank_account, gl_account) in &gl.bank_by_account {
+            if gl_account.trim().is_empty() {
+                return Err(format!(
+                    "[gl.bank_by_account] `{bank_account}` must name a GL account"
+                ));
+            }
+        }
+        if self.pilot.enabled && self.pilot.customers.is_empty() && self.pilot.segments.is_empty() {
+            return Err(
+                "[pilot] enabled = true needs customers or segments: with neither, nothing would be auto-applied"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Compiled size limit of one reference pattern: patterns come from a rules
 /// file, and a runaway pattern must not exhaust memory.
 const REFERENCE_PATTERN_BYTES_MAX: usize = 1 << 20;
 
 impl Matching {
-    /// Compiles `reference_patterns`. The CLI calls this when loading rules
-    /// so that a bad pattern is reported with its position; the engine
-    /// skips patterns that fail.
+    /// Every pass's thresholds with its config key, in cascade order.
+    pub fn pass_rules(&self) -> [(&'static str, PassRule); 8] {
+        [
+            ("structured_reference", self.structured_reference),
+            ("exact_reference", self.exact_reference),
+            ("fuzzy_reference", self.fuzzy_reference),
+            ("reference_with_difference", self.reference_with_difference),
+            ("customer_amount", self.customer_amount),
+            ("subset_sum", self.subset_sum),
+            ("many_to_many", self.many_to_many),
+            ("instalment", self.instalment),
+        ]
+    }
+
+    /// Compiles `reference_patterns`. [`Rules::validate`] rejects a rules
+    /// file with a pattern that fails, naming it, so a validated run never
+    /// reaches the engine with one.
     pub fn reference_regexes(&self) -> Vec<Result<regex::Regex, regex::Error>> {
         self.reference_patterns
             .iter()

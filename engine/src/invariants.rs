@@ -127,6 +127,15 @@ fn check_items(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolatio
     for after in &outcome.items_after {
         let i = after.item as usize;
         let item = &batch.open_items[i];
+        if item.hold.is_some() && !cleared[i].is_zero() {
+            return fail(
+                "held_item_untouched",
+                format!(
+                    "invoice {} is held but {} was applied to it",
+                    item.invoice_id, cleared[i]
+                ),
+            );
+        }
         if item.amount_open >= Decimal::ZERO && cleared[i] > item.amount_open {
             return fail(
                 "no_invoice_over_applied",

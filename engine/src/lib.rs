@@ -153,8 +153,10 @@ fn emit(
 
 fn items_after(batch: &Batch, applications: &[Application]) -> Vec<ItemAfter> {
     let mut cleared = vec![Decimal::ZERO; batch.open_items.len()];
+    let mut deducted = vec![false; batch.open_items.len()];
     for a in applications {
         cleared[a.item as usize] += a.cleared_amount();
+        deducted[a.item as usize] |= !a.deduction_amount.is_zero();
     }
     batch
         .open_items
@@ -162,7 +164,11 @@ fn items_after(batch: &Batch, applications: &[Application]) -> Vec<ItemAfter> {
         .enumerate()
         .map(|(i, item)| {
             let open_after = item.amount_open - cleared[i];
-            let status = if open_after.is_zero() {
+            let status = if item.hold.is_some() {
+                ItemStatus::Held
+            } else if open_after.is_zero() && deducted[i] {
+                ItemStatus::ClearedWithDeduction
+            } else if open_after.is_zero() {
                 ItemStatus::Paid
             } else if open_after != item.amount_original {
                 ItemStatus::PartiallyPaid

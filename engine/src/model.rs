@@ -61,6 +61,42 @@ pub struct OpenItem {
     pub po_number: Option<String>,
     /// 1-based data row in the extract (lineage for errors and audit).
     pub source_line: u64,
+    /// Set when the extract row is kept but must not be matched: the item
+    /// stays open with its amount as delivered and is reported per invoice
+    /// (RELIABILITY B1-11, B3-32). `None` for every ordinary item.
+    pub hold: Option<ItemHold>,
+}
+
+/// Why an open item is held out of matching.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemHold {
+    /// Stable code.
+    pub reason: HoldReason,
+    /// What is wrong, naming the column and value.
+    pub detail: String,
+}
+
+/// Stable codes for open items the engine refuses to match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum HoldReason {
+    /// An amount has more decimals than its currency allows.
+    InvalidScale,
+    /// The currency is not in the ISO 4217 table.
+    UnknownCurrency,
+    /// The extract has more than one row with this invoice id: which one the
+    /// ERP means is for a person to decide, so none of them is matched.
+    DuplicateInvoiceId,
+}
+
+impl HoldReason {
+    /// The code written to outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldReason::InvalidScale => "INVALID_SCALE",
+            HoldReason::UnknownCurrency => "UNKNOWN_CURRENCY",
+            HoldReason::DuplicateInvoiceId => "DUPLICATE_INVOICE_ID",
+        }
+    }
 }
 
 /// Customer master data used to identify who paid.
@@ -160,6 +196,9 @@ pub enum ReasonCode {
     PilotExcluded,
     /// Customer identified but no open item combination matches the amount.
     CustomerNoAmountMatch,
+    /// The remittance names an invoice that is held out of matching (its
+    /// extract row is invalid or duplicated): a person decides.
+    HeldInvoice,
 }
 
 impl ReasonCode {
@@ -177,11 +216,12 @@ impl ReasonCode {
             ReasonCode::BelowThreshold => "BELOW_THRESHOLD",
             ReasonCode::PilotExcluded => "PILOT_EXCLUDED",
             ReasonCode::CustomerNoAmountMatch => "CUSTOMER_NO_AMOUNT_MATCH",
+            ReasonCode::HeldInvoice => "HELD_INVOICE",
         }
     }
 
     /// Every code, in a stable order (for documentation and summaries).
-    pub const ALL: [ReasonCode; 12] = [
+    pub const ALL: [ReasonCode; 13] = [
         ReasonCode::NoMatch,
         ReasonCode::AmountMismatch,
         ReasonCode::UnknownReference,
@@ -194,6 +234,7 @@ impl ReasonCode {
         ReasonCode::BelowThreshold,
         ReasonCode::PilotExcluded,
         ReasonCode::CustomerNoAmountMatch,
+        ReasonCode::HeldInvoice,
     ];
 }
 
@@ -220,6 +261,18 @@ impl DeductionReason {
             DeductionReason::Unspecified => "UNSPECIFIED",
         }
     }
+
+    /// Journal memo of the deduction line.
+    pub fn memo(self) -> &'static str {
+        match self {
+            DeductionReason::Damaged => "deduction: damaged goods",
+            DeductionReason::Pricing => "deduction: pricing dispute",
+            DeductionReason::Freight => "deduction: freight",
+            DeductionReason::Promotion => "deduction: promotion",
+            DeductionReason::Returns => "deduction: returns",
+            DeductionReason::Unspecified => "deduction: reason not stated",
+        }
+    }
 }
 
 /// One (transaction, invoice) pair of money applied.
@@ -233,7 +286,9 @@ pub struct Application {
     pub discount_amount: Decimal,
     /// Small difference written off (clears the invoice, costs no cash).
     pub writeoff_amount: Decimal,
-    /// Short-paid amount recorded as a deduction; it stays open on the invoice.
+    /// Short-paid amount the payer deducted with a reason: it clears the
+    /// invoice and is posted to the deduction account (`[gl] deduction`),
+    /// where the deductions team resolves it (credit note or collection).
     pub deduction_amount: Decimal,
     pub deduction_reason: Option<DeductionReason>,
     pub rule: Rule,
@@ -243,9 +298,10 @@ pub struct Application {
 }
 
 impl Application {
-    /// What this application takes off the invoice's open amount.
+    /// What this application takes off the invoice's open amount: cash,
+    /// discount, write-off and deduction.
     pub fn cleared_amount(&self) -> Decimal {
-        self.applied_amount + self.discount_amount + self.writeoff_amount
+        self.applied_amount + self.discount_amount + self.writeoff_amount + self.deduction_amount
     }
 }
 
@@ -296,6 +352,10 @@ pub enum ItemStatus {
     Open,
     PartiallyPaid,
     Paid,
+    /// Cleared, part of it by a deduction now in the deduction account.
+    ClearedWithDeduction,
+    /// Held out of matching (see [`ItemHold`]); open as delivered.
+    Held,
 }
 
 impl ItemStatus {
@@ -304,6 +364,8 @@ impl ItemStatus {
             ItemStatus::Open => "open",
             ItemStatus::PartiallyPaid => "partially_paid",
             ItemStatus::Paid => "paid",
+            ItemStatus::ClearedWithDeduction => "cleared_with_deduction",
+            ItemStatus::Held => "held",
         }
     }
 }
@@ -312,7 +374,7 @@ impl ItemStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemAfter {
     pub item: ItemIdx,
-    /// Cash applied plus discount and write-off granted.
+    /// Cash applied plus discount, write-off and deduction.
     pub amount_applied: Decimal,
     pub amount_open_after: Decimal,
     pub status: ItemStatus,

@@ -2,7 +2,8 @@
 //!
 //! Receipt: debit the bank's cash account with the amount; credit the
 //! receivable per invoice with what the application cleared; debit discount
-//! and write-off accounts with what was granted; credit unapplied cash (payer
+//! and write-off accounts with what was granted and the deduction account with
+//! what the payer deducted (short pay with a reason); credit unapplied cash (payer
 //! known) or suspense (payer unknown) with the rest. A bank debit credits
 //! cash and debits suspense, so every line of the statement is journalled.
 
@@ -86,6 +87,17 @@ pub fn build(
                     inv,
                     cust,
                     "early-payment discount granted",
+                );
+            }
+            if !a.deduction_amount.is_zero() {
+                j.push(
+                    &gl.deduction,
+                    a.deduction_amount,
+                    Decimal::ZERO,
+                    inv,
+                    cust,
+                    a.deduction_reason
+                        .map_or("deduction taken by the payer", |r| r.memo()),
                 );
             }
             if !a.writeoff_amount.is_zero() {

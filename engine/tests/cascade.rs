@@ -205,7 +205,8 @@ fn discount_after_terms_is_a_short_payment() {
     let a = &run.outcome.applications[0];
     assert_eq!(a.discount_amount, Decimal::ZERO);
     assert_eq!(a.deduction_amount, eur(2_000));
-    assert_eq!(open_after(&run, "INV-1001"), eur(2_000));
+    // The late discount is a deduction: cleared into the deduction account.
+    assert_eq!(open_after(&run, "INV-1001"), Decimal::ZERO);
 }
 
 #[test]
@@ -233,7 +234,81 @@ fn short_payment_records_deduction_and_reason() {
     assert_eq!(a.applied_amount, eur(90_000));
     assert_eq!(a.deduction_amount, eur(10_000));
     assert_eq!(a.deduction_reason, Some(DeductionReason::Damaged));
-    assert_eq!(open_after(&run, "INV-1001"), eur(10_000));
+    assert_eq!(open_after(&run, "INV-1001"), Decimal::ZERO);
+    let i = 0;
+    assert_eq!(
+        run.outcome.items_after[i].status,
+        ItemStatus::ClearedWithDeduction
+    );
+}
+
+/// Issue 13: `[gl] deduction` was accepted but unused. A deduction is
+/// debited to it (with the invoice and the reason) and the receivable is
+/// credited with the whole invoice, so the journal still balances.
+#[test]
+fn deduction_is_posted_to_the_deduction_account() {
+    let mut rules = Rules::default();
+    rules.gl.deduction = "1265-DED".into();
+    let run = check_with(
+        batch(
+            vec![txn("R1", 90_000, "INV-1001 less 100.00 damaged goods")],
+            vec![item("INV-1001", "C1", 100_000)],
+            vec![],
+        ),
+        &rules,
+    );
+    let p = &run.outcome.postings;
+    let ded: Vec<_> = p.iter().filter(|x| x.gl_account == "1265-DED").collect();
+    assert_eq!(ded.len(), 1, "one deduction line: {p:#?}");
+    assert_eq!(ded[0].debit, eur(10_000));
+    assert_eq!(ded[0].invoice_id.as_deref(), Some("INV-1001"));
+    assert!(ded[0].memo.contains("damaged"), "{}", ded[0].memo);
+    let receivable: Decimal = p
+        .iter()
+        .filter(|x| x.gl_account == rules.gl.receivable)
+        .map(|x| x.credit)
+        .sum();
+    assert_eq!(receivable, eur(100_000));
+    let debits: Decimal = p.iter().map(|x| x.debit).sum();
+    let credits: Decimal = p.iter().map(|x| x.credit).sum();
+    assert_eq!(debits, credits);
+}
+
+fn held(mut it: OpenItem, reason: HoldReason) -> OpenItem {
+    it.hold = Some(ItemHold {
+        reason,
+        detail: "test".into(),
+    });
+    it
+}
+
+/// RELIABILITY B1-11 / issue 13: an invoice row the extract could not carry
+/// faithfully (excess scale, unknown currency, duplicated id) is held: no
+/// payment is applied to it, the payment that names it waits with
+/// `HELD_INVOICE`, and the item stays open as delivered.
+#[test]
+fn held_invoice_is_never_matched_and_stays_open() {
+    for reason in [
+        HoldReason::InvalidScale,
+        HoldReason::UnknownCurrency,
+        HoldReason::DuplicateInvoiceId,
+    ] {
+        let run = check(batch(
+            vec![
+                txn("R1", 100_000, "INV-1001"),
+                from(txn("R2", 100_000, "payment"), "DE11", "Acme GmbH"),
+            ],
+            vec![held(item("INV-1001", "C1", 100_000), reason)],
+            vec![customer("C1", "Acme GmbH", "DE11")],
+        ));
+        assert!(run.outcome.applications.is_empty(), "{reason:?}");
+        assert_eq!(exception(&run, "R1").reason, ReasonCode::HeldInvoice);
+        assert!(exception(&run, "R1").detail.contains(reason.as_str()));
+        assert_eq!(open_after(&run, "INV-1001"), eur(100_000));
+        assert_eq!(run.outcome.items_after[0].status, ItemStatus::Held);
+        let aged: Decimal = run.outcome.aging.iter().map(|a| a.amount).sum();
+        assert_eq!(aged, eur(100_000), "a held item is still receivable");
+    }
 }
 
 #[test]

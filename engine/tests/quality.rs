@@ -97,6 +97,7 @@ fn load(dir: &Path, as_of: NaiveDate) -> Batch {
             discount_days: r[9].parse().ok(),
             po_number: (!r[10].is_empty()).then(|| r[10].clone()),
             source_line: n as u64 + 2,
+            hold: None,
         })
         .collect();
     let transactions = read_csv(&dir.join("bank.csv"))

@@ -69,6 +69,12 @@ pub fn decode<'a>(
 /// Canonical name recorded in lineage for DOS Central European (code page 852).
 pub const IBM852_NAME: &str = "IBM852";
 
+/// Whether `label` is an encoding this crate can decode (a WHATWG label or
+/// code page 852), so a configuration can be checked before any file is read.
+pub fn is_known_label(label: &str) -> bool {
+    is_ibm852(label) || encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some()
+}
+
 /// Whether `label` names code page 852. The WHATWG set behind `encoding_rs`
 /// has no CP852, yet Hungarian, Czech and Polish bank exports (Raiffeisen HU
 /// MT940) still use it, so it is decoded here from its own table.

@@ -296,6 +296,16 @@ pub fn open_items(r: &RunResult) -> Result<Table, crate::CliError> {
     )
     .map_err(scale)?;
     tb.text("status", after.iter().map(|x| x.status.as_str()));
+    // Per-invoice exceptions (RELIABILITY B1-11): why a held item was not
+    // matched, for the person who fixes the extract.
+    tb.text_opt(
+        "hold_reason",
+        items.iter().map(|x| x.hold.as_ref().map(|h| h.reason.as_str())),
+    );
+    tb.text_opt(
+        "hold_detail",
+        items.iter().map(|x| x.hold.as_ref().map(|h| h.detail.as_str())),
+    );
     Ok(tb)
 }
 

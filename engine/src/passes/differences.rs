@@ -9,16 +9,17 @@
 //!   discount granted;
 //! * short by no more than `writeoff_max_amount` and `writeoff_max_percent`
 //!   (and no dispute keyword): the difference is written off;
-//! * short otherwise (one invoice): a partial application whose
-//!   `deduction_amount` records the shortfall, which stays open on the
-//!   invoice, with the reason the remittance gives.
+//! * short otherwise (one invoice): the cash is applied and the shortfall is
+//!   a deduction (`deduction_amount`, with the reason the remittance gives).
 //!
-//! Deduction semantics: the deduction clears nothing, so the receivable keeps
-//! the shortfall and the journal needs no deduction line; a person resolves
-//! the dispute later (credit note or collection).
+//! Deduction semantics (as SAP's and HighRadius' deduction management do it):
+//! the deduction clears the rest of the invoice from the receivable and the
+//! journal debits it to the deduction account (`[gl] deduction`), where the
+//! deductions team resolves it (credit note, or collection). The invoice's
+//! status after the run is `cleared_with_deduction`.
 
 use super::support::{
-    each_open_txn, fmt_money, invoice_ids, note, priority, proposal, suggest_item,
+    each_open_txn, fmt_money, held_note, invoice_ids, note, priority, proposal, suggest_item,
 };
 use super::{Context, Pass, PassNote};
 use crate::allocate::{round_to_minor_unit, Ledger, Proposal, ProposalLine};
@@ -110,6 +111,9 @@ fn propose_one(
     {
         return (None, None);
     }
+    if let Some(n) = held_note(ctx, t, &items) {
+        return (None, Some(n));
+    }
     let (live, paid): (Vec<ItemIdx>, Vec<ItemIdx>) = items
         .iter()
         .partition(|&&i| ledger.item_open[i as usize] > Decimal::ZERO);
@@ -182,7 +186,7 @@ fn propose_one(
             SHORT_PAY_REASON_CONFIDENCE
         };
         let explanation = format!(
-            "invoice {ids} in remittance; short by {} ({}), which stays open as a deduction",
+            "invoice {ids} in remittance; short by {} ({}), posted to the deduction account",
             fmt_money(shortfall),
             reason.as_str()
         );

@@ -1,6 +1,7 @@
 //! Pass: invoice numbers in the remittance text whose open amounts add up to
 //! exactly the payment.
 
+use super::support::held_note;
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal, ProposalLine};
 use crate::config::{PassRule, Rules};
@@ -68,6 +69,9 @@ fn propose_one(
     }
     if found.is_empty() {
         return (None, None);
+    }
+    if let Some(n) = held_note(ctx, t, &found) {
+        return (None, Some(n));
     }
     let items = &ctx.batch.open_items;
     if let Some(&other) = found

@@ -2,7 +2,7 @@
 //! Swiss QR references, invoice numbers the bank carried in a structured
 //! field) whose invoices' open amounts equal the payment.
 
-use super::support::{clear_items, each_open_txn, invoice_ids, note};
+use super::support::{clear_items, each_open_txn, held_note, invoice_ids, note};
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal};
 use crate::config::{PassRule, Rules};
@@ -83,6 +83,9 @@ fn propose_one(
             ),
         );
         n.customer_id.get_or_insert_with(|| it.customer_id.clone());
+        return (None, Some(n));
+    }
+    if let Some(n) = held_note(ctx, t, &items) {
         return (None, Some(n));
     }
     let open: Decimal = items.iter().map(|&i| ledger.item_open[i as usize]).sum();

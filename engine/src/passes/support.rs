@@ -22,6 +22,35 @@ pub mod priority {
     pub const DUPLICATE: u8 = 55;
     /// A reference with a difference no rule explains.
     pub const DIFFERENCE: u8 = 38;
+    /// The remittance names an invoice held out of matching: above
+    /// "already paid", because a held item was never cleared.
+    pub const HELD: u8 = 60;
+}
+
+/// A `HELD_INVOICE` note when any of `items` (invoices the remittance names)
+/// is held out of matching, so the payment waits for a person instead of
+/// being read as a duplicate or pushed onto another invoice.
+pub fn held_note(ctx: &Context<'_>, t: TxnIdx, items: &[ItemIdx]) -> Option<PassNote> {
+    let held = items
+        .iter()
+        .map(|&i| &ctx.batch.open_items[i as usize])
+        .find(|it| it.hold.is_some())?;
+    let hold = held.hold.as_ref()?;
+    let mut n = note(
+        ctx,
+        t,
+        ReasonCode::HeldInvoice,
+        priority::HELD,
+        format!(
+            "invoice {} in remittance is held ({}: {})",
+            held.invoice_id,
+            hold.reason.as_str(),
+            hold.detail
+        ),
+    );
+    n.customer_id
+        .get_or_insert_with(|| held.customer_id.clone());
+    Some(n)
 }
 
 /// `amount` in integer minor units of `currency`, or `None` when it has

@@ -1,0 +1,173 @@
+//! Issue 13 ("loses nothing, crashes on nothing"): the CLI-level defects a
+//! controller or an auditor would hit, each pinned by a test that failed
+//! before its fix. RELIABILITY.md rows are cited per test.
+
+mod common;
+use common::*;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const ITEMS: &str = "invoice_id,customer_id,customer_name,currency,amount_open,amount_original,invoice_date,due_date\n\
+                     INV-1,C1,ACME GmbH,EUR,100.00,100.00,2026-02-01,2026-03-01\n";
+const GOOD: &str = "account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference\n\
+                    DE01,2026-03-02,2026-03-02,100.00,EUR,ACME GmbH,DE02,INV-1,G1\n";
+
+/// Runs `cmd`, killing it after `limit` so a hang fails the test instead of
+/// blocking the suite.
+fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("command still running after {limit:?}: it hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn run_over(dir: &Path, bank: &Path, extra: &[&str]) -> Output {
+    let items = dir.join("items.csv");
+    fs::write(&items, ITEMS).unwrap();
+    output_within(
+        cashmatch()
+            .arg("run")
+            .arg("--bank")
+            .arg(bank)
+            .arg("--open-items")
+            .arg(&items)
+            .args(["--as-of", "2026-03-31", "--out"])
+            .arg(dir.join("out"))
+            .args(extra),
+        Duration::from_secs(60),
+    )
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Errors and rejections go to stderr; stdout carries results. A rejected
+/// file's message used to be printed on stdout with the summary.
+#[test]
+fn a_rejected_file_is_reported_on_stderr_not_stdout() {
+    let dir = tempdir();
+    let bank = dir.path().join("bank");
+    fs::create_dir(&bank).unwrap();
+    fs::write(bank.join("good.csv"), GOOD).unwrap();
+    fs::write(bank.join("empty.csv"), "").unwrap();
+    let o = run_over(dir.path(), &bank, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rejected: ") && stderr(&o).contains("empty.csv"),
+        "stderr: {}",
+        stderr(&o)
+    );
+    assert!(
+        !stdout(&o).contains("empty.csv"),
+        "stdout carries results only: {}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("outputs written to"), "{}", stdout(&o));
+}
+
+/// RELIABILITY B1-5: a FIFO in the bank folder used to be opened and read,
+/// and the run hung forever. Only regular files are bank inputs.
+#[test]
+fn a_fifo_in_the_bank_folder_is_refused_not_read() {
+    let dir = tempdir();
+    let bank = dir.path().join("bank");
+    fs::create_dir(&bank).unwrap();
+    fs::write(bank.join("good.csv"), GOOD).unwrap();
+    let fifo = bank.join("pipe.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let o = run_over(dir.path(), &bank, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pipe.csv"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    assert!(!dir.path().join("out/manifest.json").exists());
+}
+
+/// RELIABILITY B1-5: a FIFO passed directly is refused too.
+#[test]
+fn a_fifo_passed_as_the_bank_file_is_refused() {
+    let dir = tempdir();
+    let fifo = dir.path().join("statement.bai2");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let o = run_over(dir.path(), &fifo, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+}
+
+/// RELIABILITY B4-42 (paths from outside the input root): the folder walk
+/// used to follow any symbolic link, so a link in a bank folder could pull
+/// in any file on the machine. A link leading outside the folder is refused,
+/// naming both; a link to a file inside it is read once.
+#[test]
+fn symlinks_are_resolved_inside_the_bank_folder_only() {
+    let dir = tempdir();
+    let bank = dir.path().join("bank");
+    fs::create_dir(&bank).unwrap();
+    fs::write(bank.join("good.csv"), GOOD).unwrap();
+    std::os::unix::fs::symlink(bank.join("good.csv"), bank.join("same.csv")).unwrap();
+    let o = run_over(dir.path(), &bank, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/manifest.json")).unwrap()).unwrap();
+    let bank_inputs = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["name"].as_str().unwrap().starts_with("bank/"))
+        .count();
+    assert_eq!(bank_inputs, 1, "a link beside its target is read once");
+
+    let outside = dir.path().join("secret.csv");
+    fs::write(&outside, GOOD).unwrap();
+    std::os::unix::fs::symlink(&outside, bank.join("link.csv")).unwrap();
+    let o = run_over(dir.path(), &bank, &["--no-state"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("link.csv") && stderr(&o).contains("outside the folder"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Issue 13: `[matching] reference_patterns` were never compiled by the
+/// config check, so a bad regex was dropped silently and the run went on
+/// without it. The run now stops before reading anything, naming the key.
+#[test]
+fn a_bad_reference_pattern_stops_the_run_naming_the_key() {
+    let dir = tempdir();
+    let bank = dir.path().join("good.csv");
+    fs::write(&bank, GOOD).unwrap();
+    let cfg = dir.path().join("rules.toml");
+    fs::write(&cfg, "[matching]\nreference_patterns = [\"RE-(\\\\d+\"]\n").unwrap();
+    let cfg = cfg.to_string_lossy().into_owned();
+    let o = run_over(dir.path(), &bank, &["--config", &cfg]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("reference_patterns[0]"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("out/manifest.json").exists());
+}

@@ -157,8 +157,9 @@ mod tests {
     /// silently by the engine; the config check now names it.
     #[test]
     fn a_bad_reference_pattern_is_rejected_naming_the_key() {
-        let err = RunConfig::parse("[matching]\nreference_patterns = [\"INV-\\\\d+\", \"(unclosed\"]\n")
-            .unwrap_err();
+        let err =
+            RunConfig::parse("[matching]\nreference_patterns = [\"INV-\\\\d+\", \"(unclosed\"]\n")
+                .unwrap_err();
         assert!(err.contains("reference_patterns[1]"), "{err}");
         assert!(err.contains("(unclosed"), "{err}");
         RunConfig::parse("[matching]\nreference_patterns = [\"INV-\\\\d+\"]\n").unwrap();
@@ -167,11 +168,23 @@ mod tests {
     #[test]
     fn every_checked_key_is_named_when_out_of_range() {
         for (toml, key) in [
-            ("[matching.instalment]\nauto_apply_min = 1.5\n", "matching.instalment"),
-            ("[matching]\nname_similarity_min = 2.0\n", "name_similarity_min"),
+            (
+                "[matching.instalment]\nauto_apply_min = 1.5\n",
+                "matching.instalment",
+            ),
+            (
+                "[matching]\nname_similarity_min = 2.0\n",
+                "name_similarity_min",
+            ),
             ("[matching]\nsubset_items_max = 0\n", "subset_items_max"),
-            ("[differences]\nwriteoff_max_amount = \"-1\"\n", "writeoff_max_amount"),
-            ("[differences]\nwriteoff_max_percent = \"150\"\n", "writeoff_max_percent"),
+            (
+                "[differences]\nwriteoff_max_amount = \"-1\"\n",
+                "writeoff_max_amount",
+            ),
+            (
+                "[differences]\nwriteoff_max_percent = \"150\"\n",
+                "writeoff_max_percent",
+            ),
             ("[gl]\ndeduction = \"\"\n", "[gl] deduction"),
             ("[pilot]\nenabled = true\n", "[pilot]"),
             ("[bank]\nencoding = \"klingon\"\n", "[bank] encoding"),

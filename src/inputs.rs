@@ -5,9 +5,10 @@
 use crate::config::RunConfig;
 use crate::output::sha256_hex;
 use crate::CliError;
+use cashmatch_engine::ingest;
 use cashmatch_engine::model::{BankTransaction, Customer, HoldReason, ItemHold, OpenItem};
 use cashmatch_parsers::extracts::{self, CustomerRow, OpenItemRow};
-use cashmatch_parsers::{EntryStatus, ParseOptions, ParsedFile, Statement};
+use cashmatch_parsers::{ParseOptions, ParsedFile, Statement};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -72,9 +73,7 @@ pub fn discover_bank_inputs(args: &[PathBuf]) -> Result<Vec<BankInput>, CliError
     out.dedup_by(|a, b| a.path == b.path);
     // The same file reached twice (a link beside its target) is read once.
     let mut real = std::collections::BTreeSet::new();
-    out.retain(|input| {
-        std::fs::canonicalize(&input.path).map_or(true, |p| real.insert(p))
-    });
+    out.retain(|input| std::fs::canonicalize(&input.path).map_or(true, |p| real.insert(p)));
     Ok(out)
 }
 
@@ -87,7 +86,8 @@ fn not_a_regular_file(path: &Path) -> CliError {
 
 /// Lists the regular files under `dir` (whose canonical form is `root`).
 fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
-    let list_error = |e: std::io::Error| CliError::Input(format!("cannot list `{}`: {e}", dir.display()));
+    let list_error =
+        |e: std::io::Error| CliError::Input(format!("cannot list `{}`: {e}", dir.display()));
     for entry in std::fs::read_dir(dir).map_err(list_error)? {
         let entry = entry.map_err(list_error)?;
         let p = entry.path();
@@ -101,7 +101,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError>
             out.push(p);
         } else if kind.is_symlink() {
             let target = std::fs::canonicalize(&p).map_err(|e| {
-                CliError::Input(format!("bank input `{}` is a broken link: {e}", p.display()))
+                CliError::Input(format!(
+                    "bank input `{}` is a broken link: {e}",
+                    p.display()
+                ))
             })?;
             if !target.starts_with(root) {
                 return Err(CliError::Input(format!(
@@ -121,36 +124,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError>
     Ok(())
 }
 
-/// What happened to one statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Disposition {
-    /// Its own checks passed (or it has none): ingested.
-    Accepted,
-    /// Its own totals failed but `accept_unbalanced` let it in.
-    AcceptedUnbalanced,
-    /// Its own totals failed: excluded.
-    RejectedUnbalanced,
-    /// Already processed (byte-identical file, or the same statement with
-    /// the same content): an idempotent skip, no new money.
-    Duplicate,
-    /// Same statement identity as an earlier one, different content: the
-    /// whole file is rejected (RELIABILITY.md B1-8).
-    RejectedConflict,
-}
-
-impl Disposition {
-    /// The stable name written to `statements.parquet`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Accepted => "accepted",
-            Disposition::AcceptedUnbalanced => "accepted_unbalanced",
-            Disposition::RejectedUnbalanced => "rejected_unbalanced",
-            Disposition::Duplicate => "duplicate",
-            Disposition::RejectedConflict => "rejected_conflict",
-        }
-    }
-}
+pub use cashmatch_engine::ingest::Disposition;
 
 /// A statement with the file it came from and what was done with it.
 #[derive(Debug, Clone)]
@@ -332,7 +306,7 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
     };
     let format = parsed.format.map_or("unknown", |f| f.as_str()).to_string();
     file.format = format.clone();
-    if let Some(problem) = structural_problem(&parsed) {
+    if let Some(problem) = ingest::structural_problem(&parsed) {
         let message = format!(
             "{format} file `{}`: {problem}; the file was rejected",
             input.name
@@ -344,11 +318,7 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
         return;
     }
     let failed = parsed.has_failed_checks();
-    let disposition = match (failed, accept_unbalanced) {
-        (false, _) => Disposition::Accepted,
-        (true, true) => Disposition::AcceptedUnbalanced,
-        (true, false) => Disposition::RejectedUnbalanced,
-    };
+    let disposition = ingest::disposition(failed, accept_unbalanced);
     for w in &parsed.warnings {
         out.warnings.push(format!("{}: {w}", input.name));
     }
@@ -357,14 +327,14 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
         transactions,
         ..
     } = parsed;
-    let (transactions, pending_count) = identified_transactions(input, transactions);
+    let (transactions, pending_count) = ingest::booked_transactions(&input.name, transactions);
     let first_statement = out.statements.len();
     for (i, s) in statements.iter().enumerate() {
         out.statements.push(StatementRecord {
             source_file: input.name.clone(),
             format: format.clone(),
-            identity: statement_identity(s),
-            content_sha256: statement_content_sha256(
+            identity: ingest::statement_identity(s),
+            content_sha256: ingest::statement_content_sha256(
                 s,
                 transactions
                     .iter()
@@ -399,143 +369,6 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
         out.transactions.push(t);
     }
     out.files.push(file);
-}
-
-/// Defects that make a parsed file unusable whatever the options: they
-/// could change totals, so the whole file is rejected (never ingested
-/// half), even under `--accept-unbalanced`.
-fn structural_problem(parsed: &ParsedFile) -> Option<String> {
-    if parsed.statements.is_empty() && parsed.transactions.is_empty() {
-        // RELIABILITY.md B2-25: never silently import zero rows.
-        return Some("holds no statement and no transaction (a header without rows?)".into());
-    }
-    for s in &parsed.statements {
-        // B1-3: an MT940 message that opens a balance but never closes it
-        // was cut off; the parser reports it as a failed check, but it is
-        // a truncation, which `--accept-unbalanced` must not let through.
-        if s.format == Some(cashmatch_parsers::Format::Mt940)
-            && s.opening_balance.is_some()
-            && s.closing_balance.is_none()
-        {
-            return Some(format!(
-                "statement `{}` (line {}) has an opening balance but no closing :62F:/:62M: balance: the file is truncated",
-                s.statement_id, s.source_line
-            ));
-        }
-        if !s.currency.is_empty() && !cashmatch_parsers::currency::is_iso_4217(&s.currency) {
-            return Some(format!(
-                "statement `{}` (line {}) is in `{}`, which is not an ISO 4217 currency",
-                s.statement_id, s.source_line, s.currency
-            ));
-        }
-    }
-    for t in &parsed.transactions {
-        if !cashmatch_parsers::currency::is_iso_4217(&t.currency) {
-            return Some(format!(
-                "{}: currency `{}` is not an ISO 4217 code",
-                t.locator, t.currency
-            ));
-        }
-    }
-    None
-}
-
-/// Booked transactions of one file as engine records, each with its stable
-/// id and the index of its statement; plus the number of pending entries
-/// left out. Ids are assigned per statement, so the occurrence index that
-/// keeps identical lines apart counts within one statement (RELIABILITY.md
-/// B1-9): the same line in an overlapping statement gets the same id and is
-/// recognised as already processed.
-fn identified_transactions(
-    input: &BankInput,
-    transactions: Vec<cashmatch_parsers::StatementTransaction>,
-) -> (Vec<(usize, BankTransaction)>, u64) {
-    let mut pending = 0;
-    let mut by_statement: std::collections::BTreeMap<usize, Vec<(usize, BankTransaction)>> =
-        std::collections::BTreeMap::new();
-    let mut order = 0usize;
-    for t in transactions {
-        if t.status != EntryStatus::Booked {
-            pending += 1;
-            continue;
-        }
-        by_statement.entry(t.statement_index).or_default().push((
-            order,
-            BankTransaction {
-                transaction_id: String::new(),
-                bank_reference: t.bank_reference,
-                source_file: input.name.clone(),
-                source_line: t.source_line,
-                account: t.account,
-                currency: t.currency,
-                amount: t.amount,
-                booking_date: t.booking_date,
-                value_date: t.value_date,
-                counterparty_name: t.counterparty_name,
-                counterparty_account: t.counterparty_account,
-                remittance_info: t.remittance_info,
-                structured_refs: t.structured_refs,
-                end_to_end_id: t.end_to_end_id,
-            },
-        ));
-        order += 1;
-    }
-    let mut out: Vec<(usize, usize, BankTransaction)> = Vec::with_capacity(order);
-    for (statement, group) in by_statement {
-        let (positions, mut txns): (Vec<usize>, Vec<BankTransaction>) = group.into_iter().unzip();
-        cashmatch_engine::identity::assign_transaction_ids(&mut txns);
-        out.extend(
-            positions
-                .into_iter()
-                .zip(txns)
-                .map(|(pos, t)| (pos, statement, t)),
-        );
-    }
-    // Back to file order: outputs list transactions as the bank sent them.
-    out.sort_by_key(|(pos, _, _)| *pos);
-    (out.into_iter().map(|(_, s, t)| (s, t)).collect(), pending)
-}
-
-/// The identity of a statement: what a re-delivery or a re-issue repeats.
-fn statement_identity(s: &Statement) -> String {
-    format!(
-        "{}|{}|{}|{}|{}|{}",
-        s.account.trim(),
-        s.currency,
-        s.statement_id.trim(),
-        s.sequence.trim(),
-        s.from_date.map(|d| d.to_string()).unwrap_or_default(),
-        s.to_date.map(|d| d.to_string()).unwrap_or_default()
-    )
-}
-
-/// SHA-256 over what a statement says about money: balances and every
-/// booked transaction (id, amount, dates, counterparty, text).
-fn statement_content_sha256<'a>(
-    s: &Statement,
-    transactions: impl Iterator<Item = &'a BankTransaction>,
-) -> String {
-    let mut text = format!(
-        "{:?}|{:?}|{}\n",
-        s.opening_balance.map(|d| d.normalize()),
-        s.closing_balance.map(|d| d.normalize()),
-        s.entries
-    );
-    for t in transactions {
-        text.push_str(&format!(
-            "{}|{}|{}|{:?}|{:?}|{}|{}|{}|{}\n",
-            t.transaction_id,
-            t.amount.normalize(),
-            t.currency,
-            t.booking_date,
-            t.value_date,
-            t.counterparty_name,
-            t.counterparty_account,
-            t.remittance_info,
-            t.end_to_end_id
-        ));
-    }
-    sha256_hex(text.as_bytes())
 }
 
 /// Converts extract rows into engine records. Rows that share an invoice id

@@ -520,7 +520,10 @@ pub fn summary(report: &RunReport, out: &Path) -> String {
 /// The rejected input files, one line each, for stderr (stdout carries the
 /// results; a scheduler's log keeps what went wrong apart).
 pub fn rejections_text(rejections: &[String]) -> String {
-    rejections.iter().map(|r| format!("rejected: {r}\n")).collect()
+    rejections
+        .iter()
+        .map(|r| format!("rejected: {r}\n"))
+        .collect()
 }
 
 /// `cashmatch ingest`: parse statements without matching.

@@ -365,14 +365,17 @@ fn check_invoices(t: &Tables) -> Result<String, String> {
     let applied = money_column(items, "amount_applied")?;
     let after = money_column(items, "amount_open_after")?;
     let mut cleared: HashMap<String, Decimal> = HashMap::new();
-    let (a_ids, a_applied, a_disc, a_wo) = (
+    let (a_ids, a_applied, a_disc, a_wo, a_ded) = (
         text_column(apps, "invoice_id")?,
         money_column(apps, "applied_amount")?,
         money_column(apps, "discount_amount")?,
         money_column(apps, "writeoff_amount")?,
+        money_column(apps, "deduction_amount")?,
     );
     for i in 0..a_ids.len() {
-        *cleared.entry(a_ids[i].clone()).or_default() += a_applied[i] + a_disc[i] + a_wo[i];
+        // A deduction clears the invoice into the deduction account.
+        *cleared.entry(a_ids[i].clone()).or_default() +=
+            a_applied[i] + a_disc[i] + a_wo[i] + a_ded[i];
     }
     let mut bad = Vec::new();
     for i in 0..ids.len() {

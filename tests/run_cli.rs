@@ -139,11 +139,13 @@ fn a_statement_failing_its_totals_is_excluded_and_the_batch_still_runs() {
         "completed with rejections: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Rejections are errors: stderr, not the results on stdout (issue 13).
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stdout.contains("bank/bad.bai2") && stdout.contains("--accept-unbalanced"),
-        "{stdout}"
+        stderr.contains("bank/bad.bai2") && stderr.contains("--accept-unbalanced"),
+        "{stderr}"
     );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("bank/bad.bai2"));
     let apps = read_parquet(&out_dir.join("applications.parquet"));
     assert_eq!(text(&apps, "invoice_id"), ["INV-1"]);
     let statements = read_parquet(&out_dir.join("statements.parquet"));

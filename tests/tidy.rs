@@ -107,7 +107,13 @@ fn parsers_do_not_depend_on_the_engine_or_the_cli() {
 fn the_only_environment_reads_are_the_fault_switches() {
     let allowed = ["CASHMATCH_FAULT_AFTER", "CASHMATCH_FAULT_ENOSPC_AT"];
     let mut readers = Vec::new();
-    for dir in ["src", "engine/src", "parsers/src", "datasets/src", "store/src"] {
+    for dir in [
+        "src",
+        "engine/src",
+        "parsers/src",
+        "datasets/src",
+        "store/src",
+    ] {
         let d = root().join(dir);
         if !d.exists() {
             continue;
@@ -156,9 +162,18 @@ fn ci_runs_the_readme_test_command_and_the_checks() {
     let readme = fs::read_to_string(root().join("README.md")).unwrap();
     let ci = fs::read_to_string(root().join(".ci/run")).unwrap();
     let test_command = "cargo test --workspace --release";
-    assert!(readme.contains(test_command), "README names the test command");
-    assert!(ci.contains(test_command), ".ci/run runs README's test command");
-    assert!(ci.contains("cargo fmt --all --check"), ".ci/run checks formatting");
+    assert!(
+        readme.contains(test_command),
+        "README names the test command"
+    );
+    assert!(
+        ci.contains(test_command),
+        ".ci/run runs README's test command"
+    );
+    assert!(
+        ci.contains("cargo fmt --all --check"),
+        ".ci/run checks formatting"
+    );
     assert!(
         ci.contains("cargo clippy --workspace --all-targets") && ci.contains("-D warnings"),
         ".ci/run denies clippy warnings"

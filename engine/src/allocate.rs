@@ -33,12 +33,19 @@ pub fn round_to_minor_unit(amount: Decimal, currency: &str) -> Decimal {
 /// One line of a proposal: money from one transaction to one invoice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProposalLine {
+    /// The paying transaction.
     pub txn: TxnIdx,
+    /// The invoice paid.
     pub item: ItemIdx,
+    /// Cash taken from the transaction.
     pub applied: Decimal,
+    /// Early-payment discount granted.
     pub discount: Decimal,
+    /// Small difference written off.
     pub writeoff: Decimal,
+    /// Shortfall the payer deducted (posted to the deduction account).
     pub deduction: Decimal,
+    /// Why the payer deducted, when `deduction` is not zero.
     pub deduction_reason: Option<DeductionReason>,
 }
 
@@ -69,24 +76,34 @@ pub struct Proposal {
     /// Every transaction the proposal consumes (also those that contribute no
     /// line, e.g. a payment fully left on account is not proposed at all).
     pub txns: Vec<TxnIdx>,
+    /// The money moved, line by line.
     pub lines: Vec<ProposalLine>,
+    /// The rule that made the proposal.
     pub rule: Rule,
+    /// In [0, 1]; compared with the pass's auto-apply and suggest thresholds.
     pub confidence: f64,
+    /// Why, in words a collector reads.
     pub explanation: String,
     /// Customer the proposal is for (pilot filter, exceptions).
     pub customer: Option<CustomerIdx>,
+    /// That customer's id, also when it came from an open item.
     pub customer_id: Option<String>,
 }
 
 /// Per-transaction findings that explain an exception if nothing applies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Note {
+    /// The exception reason this finding stands for.
     pub reason: Option<ReasonCode>,
     /// Higher wins; equal keeps the earlier note.
     pub priority: u8,
+    /// What was found, for the exceptions queue.
     pub detail: String,
+    /// The payer, when identified.
     pub customer: Option<CustomerIdx>,
+    /// The payer's customer id, when known.
     pub customer_id: Option<String>,
+    /// Ranked alternatives a person can accept.
     pub suggestions: Vec<Suggestion>,
 }
 
@@ -101,11 +118,15 @@ pub struct Ledger {
     pub txn_done: Vec<bool>,
     /// The transaction that first cleared each invoice in this run (duplicate detection).
     pub item_paid_by: Vec<Option<TxnIdx>>,
+    /// Accepted applications, in acceptance order.
     pub applications: Vec<Application>,
+    /// Per transaction, the best finding so far (explains its exception).
     pub notes: Vec<Note>,
 }
 
 impl Ledger {
+    /// Opening balances: every receipt unapplied, every open item as
+    /// delivered (held items at zero).
     pub fn new(batch: &Batch) -> Self {
         Ledger {
             // A held item has nothing a payment may clear; passes that meet

@@ -10,9 +10,13 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rules {
+    /// `[gl]`: journal accounts.
     pub gl: GlAccounts,
+    /// `[matching]`: passes, thresholds and search bounds.
     pub matching: Matching,
+    /// `[differences]`: discounts, write-offs, short pays, overpayments.
     pub differences: Differences,
+    /// `[pilot]`: gradual roll-out.
     pub pilot: Pilot,
 }
 
@@ -24,13 +28,18 @@ pub struct GlAccounts {
     pub bank: String,
     /// Bank account number or IBAN → GL cash account.
     pub bank_by_account: BTreeMap<String, String>,
+    /// Trade receivables: credited with what applications clear.
     pub receivable: String,
     /// Customer identified, money not yet applied to an invoice ("on account").
     pub unapplied_cash: String,
     /// Payer unknown: cash held in suspense until someone identifies it.
     pub suspense: String,
+    /// Early-payment discounts granted (an expense).
     pub discount: String,
+    /// Small differences written off (an expense).
     pub writeoff: String,
+    /// Deductions taken by payers (short pay with a reason), held until the
+    /// deductions team resolves them with a credit note or collects them.
     pub deduction: String,
 }
 
@@ -64,6 +73,7 @@ impl GlAccounts {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PassRule {
+    /// Off: the pass proposes nothing.
     pub enabled: bool,
     /// At or above this confidence the result is applied.
     pub auto_apply_min: f64,
@@ -190,15 +200,23 @@ impl Rules {
             if (0.0..=1.0).contains(&x) {
                 Ok(())
             } else {
-                Err(format!("[matching] {key} must be between 0 and 1 (got {x})"))
+                Err(format!(
+                    "[matching] {key} must be between 0 and 1 (got {x})"
+                ))
             }
         };
         unit("name_similarity_min", m.name_similarity_min)?;
         unit("name_margin_min", m.name_margin_min)?;
         for (key, v) in [
-            ("reference_window_tokens_max", m.reference_window_tokens_max as u64),
+            (
+                "reference_window_tokens_max",
+                m.reference_window_tokens_max as u64,
+            ),
             ("name_candidates_max", m.name_candidates_max as u64),
-            ("near_reference_chars_min", m.near_reference_chars_min as u64),
+            (
+                "near_reference_chars_min",
+                m.near_reference_chars_min as u64,
+            ),
             ("subset_candidates_max", m.subset_candidates_max as u64),
             ("subset_items_max", m.subset_items_max as u64),
             ("subset_steps_max", m.subset_steps_max),
@@ -219,7 +237,9 @@ impl Rules {
             ("overpayment_max_percent", d.overpayment_max_percent),
         ] {
             if v.is_sign_negative() {
-                return Err(format!("[differences] {key} must not be negative (got {v})"));
+                return Err(format!(
+                    "[differences] {key} must not be negative (got {v})"
+                ));
             }
         }
         if d.writeoff_max_percent > Decimal::ONE_HUNDRED {

@@ -118,10 +118,12 @@ impl ReferenceIndex {
         }
     }
 
+    /// Distinct keys indexed.
     pub fn len(&self) -> usize {
         self.by_key.len()
     }
 
+    /// True when no open item was indexed.
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
     }

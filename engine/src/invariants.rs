@@ -11,7 +11,9 @@ use rust_decimal::Decimal;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invariant `{invariant}` broken: {detail}")]
 pub struct InvariantViolation {
+    /// Stable name of the broken invariant (`no_invoice_over_applied`, ...).
     pub invariant: &'static str,
+    /// The offending record and the numbers that disagree.
     pub detail: String,
 }
 

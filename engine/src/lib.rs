@@ -29,6 +29,7 @@
 //! assert!(outcome.outcome.exceptions.is_empty());
 //! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod aging;
 pub mod allocate;
@@ -37,6 +38,7 @@ pub mod exceptions;
 pub mod identify;
 pub mod identity;
 pub mod index;
+pub mod ingest;
 pub mod invariants;
 pub mod model;
 pub mod normalize;
@@ -52,7 +54,9 @@ use std::collections::BTreeMap;
 
 /// Hooks for progress and timing; the engine reports, the caller measures.
 pub trait Observer {
+    /// A stage (index build, a pass, emit) begins.
     fn stage_started(&mut self, _stage: &str) {}
+    /// A stage ended; passes report their statistics.
     fn stage_finished(&mut self, _stage: &str, _stats: Option<&PassStats>) {}
 }
 
@@ -61,7 +65,9 @@ impl Observer for () {}
 /// A finished run: the batch (with transaction ids assigned) and its outcome.
 #[derive(Debug, Clone)]
 pub struct RunResult {
+    /// The input, with transaction ids assigned.
     pub batch: Batch,
+    /// Everything the run decided.
     pub outcome: Outcome,
 }
 

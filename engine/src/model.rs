@@ -20,20 +20,31 @@ pub struct BankTransaction {
     /// Stable id derived from the account and the bank reference (or a content
     /// fingerprint plus occurrence); see [`crate::identity`].
     pub transaction_id: String,
+    /// The bank's own reference (camt `AcctSvcrRef`, BAI2 bank reference, MT940 `//` reference).
     pub bank_reference: String,
+    /// Input file name as recorded in the manifest (lineage).
     pub source_file: String,
+    /// 1-based line where the record starts in that file (lineage).
     pub source_line: u64,
+    /// The statement's account (IBAN or bank account number).
     pub account: String,
+    /// ISO 4217 code.
     pub currency: String,
     /// Signed: receipts positive, debits negative.
     pub amount: Decimal,
+    /// Day the bank booked it.
     pub booking_date: Option<NaiveDate>,
+    /// Day the money is value-dated (discount terms use it).
     pub value_date: Option<NaiveDate>,
+    /// The payer's name as the bank gives it.
     pub counterparty_name: String,
+    /// The payer's IBAN or account, as the bank gives it.
     pub counterparty_account: String,
+    /// Unstructured remittance text.
     pub remittance_info: String,
     /// Structured creditor references (ISO 11649 RF, QRR, structured invoice numbers).
     pub structured_refs: Vec<String>,
+    /// The payer's end-to-end id (SEPA `EndToEndId`), when given.
     pub end_to_end_id: String,
 }
 
@@ -47,17 +58,27 @@ impl BankTransaction {
 /// One open receivable (invoice or credit memo) from the ERP extract.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct OpenItem {
+    /// Document number as the ERP knows it.
     pub invoice_id: String,
+    /// The customer who owes it.
     pub customer_id: String,
+    /// The customer's name in the extract (used when the master lacks it).
     pub customer_name: String,
+    /// ISO 4217 code of the invoice.
     pub currency: String,
+    /// Amount still open before this run (negative for credit memos).
     pub amount_open: Decimal,
+    /// Amount when issued.
     pub amount_original: Decimal,
+    /// Issue date (discount terms count from it).
     pub invoice_date: Option<NaiveDate>,
+    /// Due date (aging counts from it).
     pub due_date: Option<NaiveDate>,
     /// Early-payment discount, e.g. `2` for 2 % within `discount_days`.
     pub discount_percent: Option<Decimal>,
+    /// Days after `invoice_date` within which the discount applies.
     pub discount_days: Option<u32>,
+    /// The buyer's purchase-order number, when the extract has one.
     pub po_number: Option<String>,
     /// 1-based data row in the extract (lineage for errors and audit).
     pub source_line: u64,
@@ -102,7 +123,9 @@ impl HoldReason {
 /// Customer master data used to identify who paid.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Customer {
+    /// Customer number in the ERP.
     pub customer_id: String,
+    /// Legal or master-data name.
     pub name: String,
     /// IBANs or account numbers the customer pays from.
     pub bank_accounts: Vec<String>,
@@ -116,8 +139,11 @@ pub struct Customer {
 /// the CLI builds this from parsed inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
+    /// Bank transactions, in input order.
     pub transactions: Vec<BankTransaction>,
+    /// Open receivables, in extract order.
     pub open_items: Vec<OpenItem>,
+    /// The customer master (may be empty).
     pub customers: Vec<Customer>,
     /// The run's accounting date: aging is computed as of this day.
     pub as_of: NaiveDate,
@@ -151,6 +177,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The stable code written to outputs.
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::StructuredReference => "STRUCTURED_REFERENCE",
@@ -202,6 +229,7 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
+    /// The stable code written to outputs.
     pub fn as_str(self) -> &'static str {
         match self {
             ReasonCode::NoMatch => "NO_MATCH",
@@ -242,15 +270,22 @@ impl ReasonCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeductionReason {
+    /// Goods arrived damaged.
     Damaged,
+    /// The payer disputes the price.
     Pricing,
+    /// Freight charged back.
     Freight,
+    /// Promotion or trade allowance taken.
     Promotion,
+    /// Goods returned.
     Returns,
+    /// Short paid without a stated reason.
     Unspecified,
 }
 
 impl DeductionReason {
+    /// The stable code written to outputs.
     pub fn as_str(self) -> &'static str {
         match self {
             DeductionReason::Damaged => "DAMAGED_GOODS",
@@ -278,7 +313,9 @@ impl DeductionReason {
 /// One (transaction, invoice) pair of money applied.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Application {
+    /// The paying transaction.
     pub txn: TxnIdx,
+    /// The invoice paid.
     pub item: ItemIdx,
     /// Cash taken from the payment for this invoice.
     pub applied_amount: Decimal,
@@ -290,10 +327,13 @@ pub struct Application {
     /// invoice and is posted to the deduction account (`[gl] deduction`),
     /// where the deductions team resolves it (credit note or collection).
     pub deduction_amount: Decimal,
+    /// Why the payer deducted, when `deduction_amount` is not zero.
     pub deduction_reason: Option<DeductionReason>,
+    /// The rule that decided it.
     pub rule: Rule,
     /// In [0, 1].
     pub confidence: f64,
+    /// Why, in words a collector reads.
     pub explanation: String,
 }
 
@@ -308,40 +348,60 @@ impl Application {
 /// A ranked alternative a person can accept in the exceptions queue.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
+    /// The customer of the suggested invoice.
     pub customer_id: String,
+    /// The suggested invoice.
     pub invoice_id: String,
+    /// In [0, 1]; higher is likelier.
     pub score: f64,
+    /// The rule that found it.
     pub rule: Rule,
 }
 
 /// The unapplied money of one transaction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExceptionRecord {
+    /// The transaction with unapplied money.
     pub txn: TxnIdx,
     /// Unapplied amount (the whole amount when nothing was applied; for a
     /// debit or zero entry, the signed amount).
     pub amount: Decimal,
+    /// Stable reason code for work queues.
     pub reason: ReasonCode,
+    /// The payer, when identified from the master.
     pub customer: Option<CustomerIdx>,
     /// Customer id even when it came from an open item rather than the master.
     pub customer_id: Option<String>,
+    /// What was found, for the person who clears it.
     pub detail: String,
+    /// Ranked alternatives a person can accept.
     pub suggestions: Vec<Suggestion>,
 }
 
 /// One line of a double-entry journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Posting {
+    /// One journal per bank transaction (`J-<transaction_id>`).
     pub journal_id: String,
+    /// 1-based line within the journal.
     pub line: u32,
+    /// Booking date of the transaction (value date when absent).
     pub posting_date: Option<NaiveDate>,
+    /// General-ledger account from `[gl]`.
     pub gl_account: String,
+    /// Debit amount (zero on credit lines).
     pub debit: Decimal,
+    /// Credit amount (zero on debit lines).
     pub credit: Decimal,
+    /// ISO 4217 code of the transaction.
     pub currency: String,
+    /// The bank transaction journalled.
     pub transaction_id: String,
+    /// The invoice a receivable, discount, write-off or deduction line is for.
     pub invoice_id: Option<String>,
+    /// The customer, when known.
     pub customer_id: Option<String>,
+    /// Why the line exists.
     pub memo: String,
 }
 
@@ -349,8 +409,11 @@ pub struct Posting {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemStatus {
+    /// Nothing applied in this run and nothing before.
     Open,
+    /// Some of it is paid; the rest is open.
     PartiallyPaid,
+    /// Cleared by cash, discount or write-off.
     Paid,
     /// Cleared, part of it by a deduction now in the deduction account.
     ClearedWithDeduction,
@@ -359,6 +422,7 @@ pub enum ItemStatus {
 }
 
 impl ItemStatus {
+    /// The code written to `open_items.parquet`.
     pub fn as_str(self) -> &'static str {
         match self {
             ItemStatus::Open => "open",
@@ -373,25 +437,35 @@ impl ItemStatus {
 /// An open item after the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemAfter {
+    /// The open item.
     pub item: ItemIdx,
     /// Cash applied plus discount, write-off and deduction.
     pub amount_applied: Decimal,
+    /// What stays open after this run.
     pub amount_open_after: Decimal,
+    /// Where the item stands.
     pub status: ItemStatus,
 }
 
 /// Aging buckets, in days past due as of the run date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum AgingBucket {
+    /// Not yet due.
     Current,
+    /// 1 to 30 days past due.
     Days1To30,
+    /// 31 to 60 days past due.
     Days31To60,
+    /// 61 to 90 days past due.
     Days61To90,
+    /// 91 to 120 days past due.
     Days91To120,
+    /// More than 120 days past due.
     Over120,
 }
 
 impl AgingBucket {
+    /// Every bucket, youngest first.
     pub const ALL: [AgingBucket; 6] = [
         AgingBucket::Current,
         AgingBucket::Days1To30,
@@ -401,6 +475,7 @@ impl AgingBucket {
         AgingBucket::Over120,
     ];
 
+    /// The label written to `aging.parquet`.
     pub fn as_str(self) -> &'static str {
         match self {
             AgingBucket::Current => "current",
@@ -429,11 +504,17 @@ impl AgingBucket {
 /// One row of the aging snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgingRow {
+    /// The run's as-of date.
     pub as_of: NaiveDate,
+    /// The customer.
     pub customer_id: String,
+    /// ISO 4217 code.
     pub currency: String,
+    /// Days past due as of `as_of`.
     pub bucket: AgingBucket,
+    /// Σ open after of the customer's items in this bucket and currency.
     pub amount: Decimal,
+    /// How many items.
     pub items: u64,
 }
 
@@ -441,26 +522,38 @@ pub struct AgingRow {
 /// invariant checks compare them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct ControlSums {
+    /// ISO 4217 code.
     pub currency: String,
     /// Σ of positive transaction amounts (receipts).
     pub received: Decimal,
     /// Σ of negative transaction amounts (debits), as a negative number.
     pub debits: Decimal,
+    /// Σ cash applied to invoices.
     pub applied: Decimal,
+    /// Σ receipts not applied (on account, suspense, exceptions).
     pub unapplied: Decimal,
+    /// Σ discounts granted.
     pub discounts: Decimal,
+    /// Σ differences written off.
     pub writeoffs: Decimal,
+    /// Transactions in this currency.
     pub transactions: u64,
 }
 
 /// Everything a run decided.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
+    /// One row per (transaction, invoice), grouped by transaction.
     pub applications: Vec<Application>,
+    /// One row per transaction with unapplied money.
     pub exceptions: Vec<ExceptionRecord>,
+    /// The balanced journal.
     pub postings: Vec<Posting>,
+    /// Every open item after the run, in input order.
     pub items_after: Vec<ItemAfter>,
+    /// The as-of aging snapshot.
     pub aging: Vec<AgingRow>,
+    /// Money totals per currency.
     pub control_sums: Vec<ControlSums>,
     /// Wall-clock-free statistics per pass: proposals made, accepted.
     pub pass_stats: Vec<PassStats>,
@@ -469,10 +562,15 @@ pub struct Outcome {
 /// What one matching pass did.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct PassStats {
+    /// Pass name.
     pub pass: String,
+    /// Proposals made.
     pub proposals: u64,
+    /// Proposals the ledger accepted.
     pub accepted: u64,
+    /// Transactions the accepted proposals consumed.
     pub transactions_applied: u64,
+    /// Cash applied by them.
     pub amount_applied: Decimal,
     /// Elapsed time is measured by the caller; engine logic never reads clocks.
     pub suggestions: u64,

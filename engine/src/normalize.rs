@@ -33,6 +33,7 @@ impl KeyHasher {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
 
+    /// A hasher over no tokens yet.
     pub fn new() -> Self {
         KeyHasher(Self::OFFSET)
     }

@@ -300,11 +300,15 @@ pub fn open_items(r: &RunResult) -> Result<Table, crate::CliError> {
     // matched, for the person who fixes the extract.
     tb.text_opt(
         "hold_reason",
-        items.iter().map(|x| x.hold.as_ref().map(|h| h.reason.as_str())),
+        items
+            .iter()
+            .map(|x| x.hold.as_ref().map(|h| h.reason.as_str())),
     );
     tb.text_opt(
         "hold_detail",
-        items.iter().map(|x| x.hold.as_ref().map(|h| h.detail.as_str())),
+        items
+            .iter()
+            .map(|x| x.hold.as_ref().map(|h| h.detail.as_str())),
     );
     Ok(tb)
 }

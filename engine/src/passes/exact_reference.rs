@@ -70,7 +70,7 @@ fn propose_one(
     if found.is_empty() {
         return (None, None);
     }
-    if let Some(n) = held_note(ctx, t, &found) {
+    if let Some(n) = held_note(ctx, t, found) {
         return (None, Some(n));
     }
     let items = &ctx.batch.open_items;

@@ -464,8 +464,9 @@ pub fn open_items_from_bytes(
             .columns
             .insert("amount_open".into(), "amount_open_after".into());
     }
-    let mut rows = extracts::read_open_items_from_bytes(name, bytes, &options)
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    let mut rows = isolated(name, || {
+        extracts::read_open_items_from_bytes(name, bytes, &options)
+    })?;
     let read = rows.len();
     if previous_run {
         // Paid items are not open any more; they must not be matched again.
@@ -502,6 +503,23 @@ pub fn is_cashmatch_open_items(bytes: &[u8]) -> bool {
         .any(|c| c.name() == "amount_open_after")
 }
 
+/// Reads an extract behind a panic boundary (RELIABILITY B5-51): a bug in
+/// polars or in our conversion, triggered by a hostile extract, stops the run
+/// with an error naming the file instead of a crash (exit 101) with a
+/// half-written report.
+fn isolated<T>(
+    name: &str,
+    read: impl FnOnce() -> Result<T, extracts::ExtractError>,
+) -> Result<T, CliError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(Ok(rows)) => Ok(rows),
+        Ok(Err(e)) => Err(CliError::Input(e.to_string())),
+        Err(_) => Err(CliError::Input(format!(
+            "extract `{name}`: internal error while reading it (please report it with the file); nothing was published"
+        ))),
+    }
+}
+
 /// Reads customers from a file, recording it for the manifest.
 pub fn read_customers(
     path: &Path,
@@ -522,8 +540,9 @@ pub fn customers_from_bytes(
     bytes: &[u8],
     config: &RunConfig,
 ) -> Result<(Vec<Customer>, InputFile), CliError> {
-    let rows = extracts::read_customers_from_bytes(name, bytes, &config.customers)
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    let rows = isolated(name, || {
+        extracts::read_customers_from_bytes(name, bytes, &config.customers)
+    })?;
     let file = input_file("customers", name, bytes, rows.len() as u64);
     Ok((customers_from_rows(rows), file))
 }
@@ -554,4 +573,54 @@ pub fn currency_table_sha256() -> String {
             .join(",")
             .as_bytes(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RELIABILITY B5-51: a panic while reading an extract is an input error
+    /// naming the file, not a crash of the whole run.
+    #[test]
+    fn a_panic_inside_an_extract_reader_is_an_error_naming_the_file() {
+        let result: Result<(), CliError> = isolated("items.csv", || panic!("polars bug"));
+        match result {
+            Err(CliError::Input(message)) => assert!(message.contains("items.csv"), "{message}"),
+            other => panic!("expected an input error, got {other:?}"),
+        }
+    }
+
+    /// Issue 13: duplicate invoice ids used to abort the run; every row of a
+    /// duplicated id is now held, naming all its rows, and the others are not.
+    #[test]
+    fn every_row_of_a_duplicated_invoice_id_is_held() {
+        let row = |id: &str, n: u64| OpenItemRow {
+            invoice_id: id.into(),
+            customer_id: "C1".into(),
+            customer_name: String::new(),
+            currency: "EUR".into(),
+            amount_open: rust_decimal::Decimal::ONE,
+            amount_original: rust_decimal::Decimal::ONE,
+            invoice_date: None,
+            due_date: None,
+            discount_percent: None,
+            discount_days: None,
+            po_number: None,
+            row: n,
+        };
+        let items = open_items_from_rows(vec![row("A", 1), row("B", 2), row("A", 3)]);
+        let held: Vec<Option<HoldReason>> = items
+            .iter()
+            .map(|i| i.hold.as_ref().map(|h| h.reason))
+            .collect();
+        assert_eq!(
+            held,
+            [
+                Some(HoldReason::DuplicateInvoiceId),
+                None,
+                Some(HoldReason::DuplicateInvoiceId)
+            ]
+        );
+        assert!(items[0].hold.as_ref().unwrap().detail.contains("1, 3"));
+    }
 }

@@ -171,3 +171,42 @@ fn a_bad_reference_pattern_stops_the_run_naming_the_key() {
     );
     assert!(!dir.path().join("out/manifest.json").exists());
 }
+
+/// Issue 13: `[gl] deduction` was accepted but unused, so a short payment's
+/// deduction stayed on the receivable and the deductions team had nothing to
+/// work from. On the demo (21 short payments), the deduction account carries
+/// exactly Σ `deduction_amount`, each line names its invoice, every journal
+/// still balances, and each such invoice is `cleared_with_deduction`.
+#[test]
+fn the_demo_posts_its_deductions_to_the_deduction_account() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    run_ok(cashmatch().arg("demo").arg("--out").arg(&out));
+    let apps = read_parquet(&out.join("applications.parquet"));
+    let deducted: rust_decimal::Decimal = money(&apps, "deduction_amount").into_iter().sum();
+    assert!(!deducted.is_zero(), "the demo has short payments");
+    let postings = read_parquet(&out.join("postings.parquet"));
+    let gl = text(&postings, "gl_account");
+    let debit = money(&postings, "debit");
+    let credit = money(&postings, "credit");
+    let invoices = texts(&postings, "invoice_id");
+    let mut on_deduction = rust_decimal::Decimal::ZERO;
+    for i in 0..gl.len() {
+        if gl[i] == "1260" {
+            on_deduction += debit[i];
+            assert!(invoices[i].is_some(), "a deduction line names its invoice");
+        }
+    }
+    assert_eq!(on_deduction, deducted);
+    let balance: rust_decimal::Decimal =
+        debit.iter().sum::<rust_decimal::Decimal>() - credit.iter().sum::<rust_decimal::Decimal>();
+    assert!(balance.is_zero());
+    let items = read_parquet(&out.join("open_items.parquet"));
+    let status = text(&items, "status");
+    let after = money(&items, "amount_open_after");
+    let cleared: Vec<usize> = (0..status.len())
+        .filter(|&i| status[i] == "cleared_with_deduction")
+        .collect();
+    assert!(!cleared.is_empty());
+    assert!(cleared.iter().all(|&i| after[i].is_zero()));
+}

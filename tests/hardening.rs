@@ -210,3 +210,66 @@ fn the_demo_posts_its_deductions_to_the_deduction_account() {
     assert!(!cleared.is_empty());
     assert!(cleared.iter().all(|&i| after[i].is_zero()));
 }
+
+/// Every output file of a run directory (not the state), by name.
+fn output_files(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// README: "no clock, host name or random value is in any output"
+/// (RELIABILITY C9, B5-49). The demo run under two extreme time zones and
+/// two locales gives the same bytes in every output and the manifest, and
+/// the machine's host name appears in none of them.
+#[test]
+fn outputs_do_not_depend_on_time_zone_locale_or_host() {
+    let dir = tempdir();
+    let mut runs = Vec::new();
+    for (tz, lang) in [
+        ("Pacific/Kiritimati", "de_DE.UTF-8"),
+        ("Pacific/Pago_Pago", "C"),
+    ] {
+        let out = dir.path().join(tz.replace('/', "_"));
+        run_ok(
+            cashmatch()
+                .env("TZ", tz)
+                .env("LANG", lang)
+                .env("LC_ALL", lang)
+                .arg("demo")
+                .arg("--out")
+                .arg(&out),
+        );
+        runs.push(output_files(&out));
+    }
+    assert!(runs[0].len() >= 8, "outputs and manifest: {:?}", runs[0].len());
+    assert_eq!(
+        runs[0].iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        runs[1].iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    for ((name, a), (_, b)) in runs[0].iter().zip(&runs[1]) {
+        assert!(a == b, "{name} differs between time zones or locales");
+    }
+    let host = fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if host.len() >= 4 {
+        for (name, bytes) in &runs[0] {
+            assert!(
+                !bytes.windows(host.len()).any(|w| w == host.as_bytes()),
+                "{name} contains the host name `{host}`"
+            );
+        }
+    }
+}

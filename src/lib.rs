@@ -3,6 +3,7 @@
 //! turns what was typed into a validated [`run::RunRequest`].
 #![forbid(unsafe_code)]
 
+pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod evaluate;

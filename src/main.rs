@@ -1,6 +1,9 @@
-use cashmatch::config::RunConfig;
-use cashmatch::run::{self, CustomersSource, OpenItemsSource, RunRequest, RunStatus, StateMode};
-use cashmatch::{demo, evaluate, CliError, EXIT_COMPLETED_WITH_REJECTIONS};
+//! `cashmatch`: turns what was typed into a validated [`Request`] and hands
+//! it to [`commands::execute`]. Nothing else happens here.
+
+use cashmatch::commands::{self, load_config, Request};
+use cashmatch::run::{CustomersSource, OpenItemsSource, RunRequest, StateMode};
+use cashmatch::CliError;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -120,10 +123,77 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("`{s}` is not a date; use YYYY-MM-DD"))
 }
 
-fn load_config(path: &Option<PathBuf>) -> Result<RunConfig, CliError> {
-    match path {
-        Some(p) => RunConfig::load(p),
-        None => Ok(RunConfig::default()),
+impl Cli {
+    /// What was typed, as a validated request: paths as given, the rules
+    /// file loaded and checked, defaults filled in. Nothing runs here.
+    fn into_request(self) -> Result<Request, CliError> {
+        let quiet = self.quiet;
+        Ok(match self.command {
+            Command::Run {
+                bank,
+                open_items,
+                customers,
+                config,
+                as_of,
+                out,
+                accept_unbalanced,
+                state,
+                no_state,
+            } => {
+                let config = load_config(config.as_deref())?;
+                let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
+                let state = match (state, no_state) {
+                    (_, true) => StateMode::Off,
+                    (Some(dir), false) => StateMode::Dir(dir),
+                    (None, false) => StateMode::default_for(&out),
+                };
+                Request::Run {
+                    request: Box::new(RunRequest {
+                        bank,
+                        bank_inputs: None,
+                        open_items: OpenItemsSource::File(open_items),
+                        customers: customers.map(CustomersSource::File),
+                        config,
+                        as_of,
+                        out,
+                        accept_unbalanced,
+                        quiet,
+                        state,
+                        recorded_inputs: None,
+                    }),
+                    timings: self.timings,
+                }
+            }
+            Command::Ingest {
+                inputs,
+                config,
+                out,
+            } => Request::Ingest {
+                inputs,
+                config: Box::new(load_config(config.as_deref())?),
+                out,
+                quiet,
+            },
+            Command::Demo { out, state } => Request::Demo { out, state, quiet },
+            Command::Replay { run_dir, inputs } => Request::Replay { run_dir, inputs },
+            Command::Verify { run_dir } => Request::Verify { run_dir },
+            Command::Generate {
+                customers,
+                invoices,
+                payments,
+                seed,
+                as_of,
+                out,
+            } => Request::Generate {
+                customers,
+                invoices,
+                payments,
+                seed,
+                as_of,
+                out,
+            },
+            Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
+        })
     }
 }
 
@@ -138,155 +208,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    match dispatch(cli) {
+    match cli.into_request().and_then(commands::execute) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("error: {e}\nhint: {}", e.hint());
             ExitCode::from(e.exit_code() as u8)
-        }
-    }
-}
-
-fn dispatch(cli: Cli) -> Result<i32, CliError> {
-    let quiet = cli.quiet;
-    let timings = cli.timings;
-    match cli.command {
-        Command::Run {
-            bank,
-            open_items,
-            customers,
-            config,
-            as_of,
-            out,
-            accept_unbalanced,
-            state,
-            no_state,
-        } => {
-            let config = load_config(&config)?;
-            let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
-            let state = match (state, no_state) {
-                (_, true) => StateMode::Off,
-                (Some(dir), false) => StateMode::Dir(dir),
-                (None, false) => StateMode::default_for(&out),
-            };
-            let req = RunRequest {
-                bank,
-                bank_inputs: None,
-                open_items: OpenItemsSource::File(open_items),
-                customers: customers.map(CustomersSource::File),
-                config,
-                as_of,
-                out: out.clone(),
-                accept_unbalanced,
-                quiet,
-                state,
-                recorded_inputs: None,
-            };
-            let report = match run::run(&req)? {
-                RunStatus::Published(report) => report,
-                RunStatus::AlreadyProcessed {
-                    run_id,
-                    manifest_sha256,
-                } => {
-                    println!(
-                        "{}",
-                        run::already_processed_message(&run_id, &manifest_sha256)
-                    );
-                    return Ok(0);
-                }
-            };
-            print!("{}", run::summary(&report, &out));
-            eprint!("{}", run::rejections_text(&report.manifest.rejections));
-            if timings {
-                for (stage, secs) in &report.timings {
-                    eprintln!("timing {stage:<24} {secs:>8.3} s");
-                }
-            }
-            Ok(if report.manifest.rejections.is_empty() {
-                0
-            } else {
-                EXIT_COMPLETED_WITH_REJECTIONS
-            })
-        }
-        Command::Ingest {
-            inputs,
-            config,
-            out,
-        } => {
-            let config = load_config(&config)?;
-            let (batch, written) = run::ingest(&inputs, &config, &out, quiet)?;
-            for s in &batch.statements {
-                println!(
-                    "{:<50} {:<9} {:<28} {:>4} entries  {}{}",
-                    s.source_file,
-                    s.format,
-                    s.statement.account,
-                    s.statement.entries,
-                    s.statement.balance_check.as_str(),
-                    if s.statement.check_detail.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", s.statement.check_detail)
-                    }
-                );
-            }
-            eprint!("{}", run::rejections_text(&batch.rejections));
-            for f in &written {
-                println!("wrote {} ({} rows)", out.join(&f.name).display(), f.rows);
-            }
-            let failed = batch
-                .statements
-                .iter()
-                .any(|s| s.statement.balance_check == cashmatch_parsers::BalanceCheck::Fail)
-                || batch.files.iter().any(|f| f.status == "rejected");
-            Ok(if failed {
-                EXIT_COMPLETED_WITH_REJECTIONS
-            } else {
-                0
-            })
-        }
-        Command::Demo { out, state } => demo::run_demo(&out, state, quiet),
-        Command::Replay { run_dir, inputs } => {
-            let report = cashmatch::replay::replay(&run_dir, inputs.as_deref())?;
-            print!("{}", report.text);
-            if report.identical {
-                Ok(0)
-            } else {
-                Err(CliError::Mismatch(format!(
-                    "replay of `{}` differs from the published run: {}",
-                    run_dir.display(),
-                    report.differences.join(", ")
-                )))
-            }
-        }
-        Command::Verify { run_dir } => {
-            let report = cashmatch::verify::verify(&run_dir)?;
-            print!("{}", report.text());
-            if report.passed() {
-                Ok(0)
-            } else {
-                Err(CliError::Mismatch(format!(
-                    "verify of `{}` failed: {}",
-                    run_dir.display(),
-                    report.failed_names().join(", ")
-                )))
-            }
-        }
-        Command::Generate {
-            customers,
-            invoices,
-            payments,
-            seed,
-            as_of,
-            out,
-        } => {
-            evaluate::generate(customers, invoices, payments, seed, as_of, &out)?;
-            Ok(0)
-        }
-        Command::Evaluate { truth, run, json } => {
-            let report = evaluate::evaluate(&truth, &run)?;
-            println!("{}", if json { report.json } else { report.table });
-            Ok(0)
         }
     }
 }

@@ -252,7 +252,11 @@ fn outputs_do_not_depend_on_time_zone_locale_or_host() {
         );
         runs.push(output_files(&out));
     }
-    assert!(runs[0].len() >= 8, "outputs and manifest: {:?}", runs[0].len());
+    assert!(
+        runs[0].len() >= 8,
+        "outputs and manifest: {:?}",
+        runs[0].len()
+    );
     assert_eq!(
         runs[0].iter().map(|(n, _)| n).collect::<Vec<_>>(),
         runs[1].iter().map(|(n, _)| n).collect::<Vec<_>>()

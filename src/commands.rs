@@ -1,0 +1,208 @@
+//! What each command does once `main` has turned the typed arguments into a
+//! validated [`Request`]: run it, print results on stdout and problems on
+//! stderr, and return the process exit code. `main` never decides anything
+//! beyond parsing; this module never sees clap.
+
+use crate::config::RunConfig;
+use crate::run::{self, RunRequest, RunStatus};
+use crate::{demo, evaluate, CliError, EXIT_COMPLETED_WITH_REJECTIONS};
+use chrono::NaiveDate;
+use std::path::PathBuf;
+
+/// One validated command.
+#[derive(Debug)]
+pub enum Request {
+    /// `cashmatch run`.
+    Run {
+        /// Everything the run needs, config loaded and checked.
+        request: Box<RunRequest>,
+        /// Print stage timings to stderr.
+        timings: bool,
+    },
+    /// `cashmatch ingest`: parse statements without matching.
+    Ingest {
+        /// Statement files or folders.
+        inputs: Vec<PathBuf>,
+        /// The loaded configuration.
+        config: Box<RunConfig>,
+        /// Output directory.
+        out: PathBuf,
+        /// No progress bars.
+        quiet: bool,
+    },
+    /// `cashmatch demo`.
+    Demo {
+        /// Output directory.
+        out: PathBuf,
+        /// State directory, when not `<out>/state`.
+        state: Option<PathBuf>,
+        /// No progress bars.
+        quiet: bool,
+    },
+    /// `cashmatch replay`.
+    Replay {
+        /// The published run directory.
+        run_dir: PathBuf,
+        /// Where to find inputs by recorded name, instead of recorded paths.
+        inputs: Option<PathBuf>,
+    },
+    /// `cashmatch verify`: read-only checks of a run directory.
+    Verify {
+        /// The published run directory.
+        run_dir: PathBuf,
+    },
+    /// `cashmatch generate`: a synthetic dataset with ground truth.
+    Generate {
+        /// Customers to create.
+        customers: usize,
+        /// Open items to create.
+        invoices: usize,
+        /// Bank lines to create.
+        payments: usize,
+        /// PRNG seed: the same seed gives the same files.
+        seed: u64,
+        /// Accounting date of the dataset.
+        as_of: Option<NaiveDate>,
+        /// Output directory.
+        out: PathBuf,
+    },
+    /// `cashmatch evaluate`: score a run against ground truth.
+    Evaluate {
+        /// `truth.csv` of a generated dataset.
+        truth: PathBuf,
+        /// The run's output directory.
+        run: PathBuf,
+        /// JSON instead of a table.
+        json: bool,
+    },
+}
+
+/// Loads and checks the rules file, or the defaults when there is none.
+pub fn load_config(path: Option<&std::path::Path>) -> Result<RunConfig, CliError> {
+    match path {
+        Some(p) => RunConfig::load(p),
+        None => Ok(RunConfig::default()),
+    }
+}
+
+/// Runs one request; the result is the process exit code.
+pub fn execute(request: Request) -> Result<i32, CliError> {
+    match request {
+        Request::Run { request, timings } => run_command(&request, timings),
+        Request::Ingest {
+            inputs,
+            config,
+            out,
+            quiet,
+        } => ingest_command(&inputs, &config, &out, quiet),
+        Request::Demo { out, state, quiet } => demo::run_demo(&out, state, quiet),
+        Request::Replay { run_dir, inputs } => {
+            let report = crate::replay::replay(&run_dir, inputs.as_deref())?;
+            print!("{}", report.text);
+            if report.identical {
+                Ok(0)
+            } else {
+                Err(CliError::Mismatch(format!(
+                    "replay of `{}` differs from the published run: {}",
+                    run_dir.display(),
+                    report.differences.join(", ")
+                )))
+            }
+        }
+        Request::Verify { run_dir } => {
+            let report = crate::verify::verify(&run_dir)?;
+            print!("{}", report.text());
+            if report.passed() {
+                Ok(0)
+            } else {
+                Err(CliError::Mismatch(format!(
+                    "verify of `{}` failed: {}",
+                    run_dir.display(),
+                    report.failed_names().join(", ")
+                )))
+            }
+        }
+        Request::Generate {
+            customers,
+            invoices,
+            payments,
+            seed,
+            as_of,
+            out,
+        } => {
+            evaluate::generate(customers, invoices, payments, seed, as_of, &out)?;
+            Ok(0)
+        }
+        Request::Evaluate { truth, run, json } => {
+            let report = evaluate::evaluate(&truth, &run)?;
+            println!("{}", if json { report.json } else { report.table });
+            Ok(0)
+        }
+    }
+}
+
+fn run_command(request: &RunRequest, timings: bool) -> Result<i32, CliError> {
+    let report = match run::run(request)? {
+        RunStatus::Published(report) => report,
+        RunStatus::AlreadyProcessed {
+            run_id,
+            manifest_sha256,
+        } => {
+            println!(
+                "{}",
+                run::already_processed_message(&run_id, &manifest_sha256)
+            );
+            return Ok(0);
+        }
+    };
+    print!("{}", run::summary(&report, &request.out));
+    eprint!("{}", run::rejections_text(&report.manifest.rejections));
+    if timings {
+        for (stage, secs) in &report.timings {
+            eprintln!("timing {stage:<24} {secs:>8.3} s");
+        }
+    }
+    Ok(if report.manifest.rejections.is_empty() {
+        0
+    } else {
+        EXIT_COMPLETED_WITH_REJECTIONS
+    })
+}
+
+fn ingest_command(
+    inputs: &[PathBuf],
+    config: &RunConfig,
+    out: &std::path::Path,
+    quiet: bool,
+) -> Result<i32, CliError> {
+    let (batch, written) = run::ingest(inputs, config, out, quiet)?;
+    for s in &batch.statements {
+        println!(
+            "{:<50} {:<9} {:<28} {:>4} entries  {}{}",
+            s.source_file,
+            s.format,
+            s.statement.account,
+            s.statement.entries,
+            s.statement.balance_check.as_str(),
+            if s.statement.check_detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", s.statement.check_detail)
+            }
+        );
+    }
+    eprint!("{}", run::rejections_text(&batch.rejections));
+    for f in &written {
+        println!("wrote {} ({} rows)", out.join(&f.name).display(), f.rows);
+    }
+    let failed = batch
+        .statements
+        .iter()
+        .any(|s| s.statement.balance_check == cashmatch_parsers::BalanceCheck::Fail)
+        || batch.files.iter().any(|f| f.status == "rejected");
+    Ok(if failed {
+        EXIT_COMPLETED_WITH_REJECTIONS
+    } else {
+        0
+    })
+}

@@ -65,10 +65,19 @@ enum Command {
         #[arg(long)]
         inputs: Option<PathBuf>,
     },
-    /// Re-check a run's invariants and hashes from its output files alone.
+    /// Re-check a run's invariants and hashes from its output files alone (reads only).
     Verify {
         /// The run directory (holds manifest.json).
         run_dir: PathBuf,
+    },
+    /// Finish a publish a crash interrupted (a `.commit-*` folder) and remove staging leftovers.
+    Recover {
+        /// The run directory.
+        run_dir: PathBuf,
+        /// A state directory to lock while recovering and to clear of markers
+        /// of finished runs (the state a commit names is locked anyway).
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Parse bank statements without matching: transactions.parquet and statements.parquet.
     Ingest {
@@ -272,6 +281,12 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                     report.failed_names().join(", ")
                 )))
             }
+        }
+        Command::Recover { run_dir, state } => {
+            for note in cashmatch::run::recover(&run_dir, state.as_deref())? {
+                println!("{note}");
+            }
+            Ok(0)
         }
         Command::Generate {
             customers,

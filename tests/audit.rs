@@ -302,12 +302,14 @@ fn a_state_log_that_cannot_be_read_stops_the_run_and_is_left_alone() {
         c
     };
     let before = outputs(&out);
-    let damaged: [(&str, &dyn Fn(&Path)); 2] = [
-        ("a directory", &|p: &Path| {
+    // Each puts something unreadable where the log should be.
+    type Damage = fn(&Path);
+    let damaged: [(&str, Damage); 2] = [
+        ("a directory", |p: &Path| {
             fs::create_dir(p).unwrap();
             fs::write(p.join("x"), b"x").unwrap();
         }),
-        ("invalid JSON", &|p: &Path| {
+        ("invalid JSON", |p: &Path| {
             fs::write(p, b"{\"format\": ").unwrap()
         }),
     ];

@@ -196,7 +196,8 @@ pub fn clear_pending(state_dir: &Path, run_id: &str) -> Result<(), StoreError> {
 
 /// Refuses a state whose log may still be missing a committed run: its
 /// marker names an output directory that holds that run's `.commit-*`.
-/// Markers of runs that never committed, or finished, are removed.
+/// Markers of runs that never committed, or finished, are removed, and so
+/// are temporary files a killed writer left.
 fn check_pending(dir: &Path) -> Result<(), StoreError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -213,6 +214,11 @@ fn check_pending(dir: &Path) -> Result<(), StoreError> {
             StoreError::State(format!("cannot list state `{}`: {e}", dir.display()))
         })?;
         let name = e.file_name().to_string_lossy().into_owned();
+        if durable::is_temp_name(&name) {
+            // A temporary file of a writer that died (we hold the lock).
+            durable::remove_file(&e.path())?;
+            continue;
+        }
         let Some(run_id) = name.strip_prefix(PENDING_PREFIX) else {
             continue;
         };
@@ -434,6 +440,15 @@ mod tests {
             StoreError::State(_)
         ));
         assert!(log.is_dir());
+    }
+
+    #[test]
+    fn loading_removes_temporary_files_of_killed_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let leftover = dir.path().join(".log.json.tmp-4999999-0");
+        std::fs::write(&leftover, b"{").unwrap();
+        load(dir.path()).unwrap();
+        assert!(!leftover.exists());
     }
 
     #[test]

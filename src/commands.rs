@@ -51,6 +51,13 @@ pub enum Request {
         /// The published run directory.
         run_dir: PathBuf,
     },
+    /// `cashmatch recover`: finish a publish a crash interrupted.
+    Recover {
+        /// The run directory.
+        run_dir: PathBuf,
+        /// A state directory to lock while recovering.
+        state: Option<PathBuf>,
+    },
     /// `cashmatch generate`: a synthetic dataset with ground truth.
     Generate {
         /// Customers to create.
@@ -121,6 +128,12 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
                     report.failed_names().join(", ")
                 )))
             }
+        }
+        Request::Recover { run_dir, state } => {
+            for note in run::recover(&run_dir, state.as_deref())? {
+                println!("{note}");
+            }
+            Ok(0)
         }
         Request::Generate {
             customers,

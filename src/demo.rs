@@ -24,7 +24,7 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         ("customers.csv", demo::CUSTOMERS),
         ("truth.csv", demo::TRUTH),
     ] {
-        crate::output::write_atomic(&inputs, name, text.as_bytes())?;
+        cashmatch_store::durable::write_durable(&inputs, name, text.as_bytes())?;
     }
     let as_of = NaiveDate::parse_from_str(demo::AS_OF, "%Y-%m-%d").ok();
     let req = RunRequest {

@@ -145,31 +145,7 @@ pub struct StatementRecord {
     pub content_sha256: String,
 }
 
-/// One input file as the manifest records it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct InputFile {
-    /// `bank`, `open_items`, `customers` or `state`.
-    pub role: String,
-    /// Stable name, independent of the working directory.
-    pub name: String,
-    /// SHA-256 of the file's bytes.
-    pub sha256: String,
-    /// Size in bytes.
-    pub bytes: u64,
-    /// Format name (`bai2`, `camt.053`, `mt940`, `bank_csv`, ...).
-    pub format: String,
-    /// Records ingested from it (transactions, items, customers, segment rows).
-    pub rows: u64,
-    /// `accepted`, `accepted_unbalanced`, `rejected_unbalanced`, `rejected`
-    /// or `duplicate`.
-    pub status: String,
-    /// Why it was rejected or skipped, or what was noted; empty otherwise.
-    pub detail: String,
-    /// Where the file was read from, relative to the run directory when
-    /// possible (what `cashmatch replay` opens by default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
+pub use cashmatch_store::manifest::InputFile;
 
 /// All bank files of a run, read.
 #[derive(Debug, Default)]

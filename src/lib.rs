@@ -1,6 +1,7 @@
 //! The `cashmatch` command-line application: glue between the parsers, the
-//! engine and the contracted outputs. The engine never sees clap: `main`
-//! turns what was typed into a validated [`run::RunRequest`].
+//! engine, the audit layer (`cashmatch_store`) and the contracted outputs.
+//! The engine never sees clap: `main` turns what was typed into a validated
+//! [`run::RunRequest`].
 #![forbid(unsafe_code)]
 
 pub mod commands;
@@ -8,15 +9,14 @@ pub mod config;
 pub mod demo;
 pub mod evaluate;
 pub mod inputs;
-pub mod lock;
-pub mod manifest;
 pub mod output;
 pub mod progress;
-pub mod publish;
 pub mod replay;
 pub mod run;
 pub mod state;
 pub mod verify;
+
+pub use cashmatch_store::manifest;
 
 /// Why a command stopped. Each kind has its own exit code so schedulers can
 /// tell a bad input from an engine fault.
@@ -68,6 +68,20 @@ impl CliError {
             CliError::Invariant(_) => "this is an engine bug: keep the inputs and report it; nothing was published",
             CliError::Locked(_) => "another run holds the directory; nothing was changed",
             CliError::Mismatch(_) => "the run directory does not match what was recorded: treat its outputs as untrusted and investigate the named file",
+        }
+    }
+}
+
+impl From<cashmatch_store::StoreError> for CliError {
+    /// A damaged or unreadable state stops the run like a bad input (exit
+    /// 1); a held lock is exit 7; every failed read, write or fsync of the
+    /// audit layer is exit 5.
+    fn from(e: cashmatch_store::StoreError) -> Self {
+        use cashmatch_store::ErrorKind;
+        match e.kind() {
+            ErrorKind::State => CliError::Input(e.to_string()),
+            ErrorKind::Locked => CliError::Locked(e.to_string()),
+            ErrorKind::Io | ErrorKind::Corrupt => CliError::Io(e.to_string()),
         }
     }
 }

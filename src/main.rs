@@ -68,10 +68,19 @@ enum Command {
         #[arg(long)]
         inputs: Option<PathBuf>,
     },
-    /// Re-check a run's invariants and hashes from its output files alone.
+    /// Re-check a run's invariants and hashes from its output files alone (reads only).
     Verify {
         /// The run directory (holds manifest.json).
         run_dir: PathBuf,
+    },
+    /// Finish a publish a crash interrupted (a `.commit-*` folder) and remove staging leftovers.
+    Recover {
+        /// The run directory.
+        run_dir: PathBuf,
+        /// A state directory to lock while recovering and to clear of markers
+        /// of finished runs (the state a commit names is locked anyway).
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Parse bank statements without matching: transactions.parquet and statements.parquet.
     Ingest {
@@ -177,6 +186,7 @@ impl Cli {
             Command::Demo { out, state } => Request::Demo { out, state, quiet },
             Command::Replay { run_dir, inputs } => Request::Replay { run_dir, inputs },
             Command::Verify { run_dir } => Request::Verify { run_dir },
+            Command::Recover { run_dir, state } => Request::Recover { run_dir, state },
             Command::Generate {
                 customers,
                 invoices,

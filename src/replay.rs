@@ -132,7 +132,7 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         .filter(|(i, _, _)| i.role == "state")
         .map(|(i, _, b)| (i.clone(), b.clone()))
         .collect();
-    let processed = crate::state::processed_from_segments(&segments)?;
+    let processed = cashmatch_store::state::processed_from_segments(&segments)?;
 
     let scratch = tempfile::Builder::new()
         .prefix("cashmatch-replay-")

@@ -2,20 +2,28 @@
 
 use crate::config::RunConfig;
 use crate::inputs::{self, BankBatch, BankInput, InputFile};
-use crate::lock::DirLock;
-use crate::manifest::{self, Counts, Manifest, MANIFEST_NAME};
-use crate::output::{self, table::Table, Publisher};
+use crate::output::{self, table::Table};
 use crate::progress::Progress;
-use crate::publish::{self, Staging};
-use crate::state::{self, Processed};
 use crate::CliError;
 use cashmatch_engine::model::{Batch, Customer, OpenItem, ReasonCode};
 use cashmatch_engine::RunResult;
+use cashmatch_store::lock::DirLock;
+use cashmatch_store::manifest::{self, Counts, Manifest, WrittenFile, MANIFEST_NAME};
+use cashmatch_store::publish::{self, Staging, StateIntent};
+use cashmatch_store::state::{self as store_state, Processed};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// The engine name and version recorded in manifests and hashed into run
+/// ids (the CLI package: the workspace shares one version).
+const ENGINE: &str = env!("CARGO_PKG_NAME");
+/// See [`ENGINE`].
+const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// What an ingest hashes into its id in place of an as-of date.
+const INGEST_AS_OF: &str = "ingest";
 
 /// A validated `run` request (built from the command line by `main`).
 #[derive(Debug, Clone)]
@@ -193,46 +201,52 @@ pub fn execute(
         .chain(customers_file.clone())
         .collect();
     let run_id = manifest::run_id(
+        ENGINE,
+        ENGINE_VERSION,
         &batch_files,
         &config_sha256,
         &as_of_s,
         req.accept_unbalanced,
     );
 
-    // From here on this process owns the output (and state) directory.
-    let _out_lock = DirLock::acquire(&req.out, &run_id)?;
-    for note in publish::recover(&req.out)? {
+    // From here on this process owns the output (and state) directory,
+    // and finishes whatever an earlier crash left there.
+    let out_lock = DirLock::acquire(&req.out, &run_id)?;
+    let state_lock = match &req.state {
+        StateMode::Dir(dir) => Some(DirLock::acquire(dir, &run_id)?),
+        _ => None,
+    };
+    let held: Vec<&DirLock> = std::iter::once(&out_lock).chain(&state_lock).collect();
+    for note in publish::recover(&req.out, &held)? {
         eprintln!("{note}");
     }
-    let (loaded, prior, state_inputs, state_dir, _state_lock) = match &req.state {
+    let (loaded, prior, state_inputs, state_dir) = match &req.state {
         StateMode::Off => (
             None,
             std::sync::Arc::new(Processed::default()),
             Vec::new(),
             None,
-            None,
         ),
         StateMode::Dir(dir) => {
-            let lock = DirLock::acquire(dir, &run_id)?;
-            let mut loaded = state::load(dir)?;
+            let mut loaded = store_state::load(dir)?;
             if let Some(done) = loaded.log.find(&run_id) {
                 return Ok(RunStatus::AlreadyProcessed {
                     run_id,
                     manifest_sha256: done.manifest_sha256.clone(),
                 });
             }
-            let inputs = state::segment_inputs(&loaded, &req.out);
+            let inputs = store_state::segment_inputs(&loaded, &req.out)?;
             let rel = manifest::relative_path(&req.out, dir);
             let processed = std::sync::Arc::new(std::mem::take(&mut loaded.processed));
-            (Some(loaded), processed, inputs, Some(rel), Some(lock))
+            (Some(loaded), processed, inputs, Some(rel))
         }
         StateMode::Replay {
             processed,
             inputs,
             dir,
-        } => (None, processed.clone(), inputs.clone(), dir.clone(), None),
+        } => (None, processed.clone(), inputs.clone(), dir.clone()),
     };
-    let filtered = state::filter(&mut bank, &prior);
+    let filtered = crate::state::filter(&mut bank, &prior);
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);
@@ -341,8 +355,8 @@ pub fn execute(
         transactions_already_processed: filtered.transactions_already_processed,
     };
     let manifest = Manifest {
-        engine: env!("CARGO_PKG_NAME").into(),
-        engine_version: env!("CARGO_PKG_VERSION").into(),
+        engine: ENGINE.into(),
+        engine_version: ENGINE_VERSION.into(),
         schema_version: output::table::SCHEMA_VERSION.into(),
         run_id,
         as_of: as_of_s,
@@ -367,22 +381,29 @@ pub fn execute(
     // the new log is staged and put in place by the roll-forward, last.
     let state_log = match &loaded {
         Some(loaded) => {
-            let entry =
-                state::write_segment(loaded, &manifest.run_id, &manifest_sha256, &filtered.rows)?;
+            let entry = store_state::write_segment(
+                loaded,
+                &manifest.run_id,
+                &manifest_sha256,
+                &filtered.rows,
+            )?;
             let bytes = serde_json::to_vec_pretty(&entry)
                 .map_err(|e| CliError::Output(format!("state log: {e}")))?;
-            state::mark_pending(&loaded.dir, &manifest.run_id, &req.out)?;
-            Some((loaded.dir.join(state::STATE_LOG), bytes))
+            store_state::mark_pending(&loaded.dir, &manifest.run_id, &req.out)?;
+            Some((loaded.dir.join(store_state::STATE_LOG), bytes))
         }
         None => None,
     };
+    // The roll-forward appends the entry to the log and removes the
+    // pending marker.
     staging.commit(
         json.as_bytes(),
-        state_log.as_ref().map(|(p, b)| (p.as_path(), b.as_slice())),
+        state_log.as_ref().map(|(log, entry)| StateIntent {
+            log,
+            entry_json: entry,
+        }),
+        &held,
     )?;
-    if let Some(loaded) = &loaded {
-        state::clear_pending(&loaded.dir, &manifest.run_id);
-    }
     progress.timings.push((
         "write outputs".into(),
         write_started.elapsed().as_secs_f64(),
@@ -392,6 +413,33 @@ pub fn execute(
         result,
         timings: std::mem::take(&mut progress.timings),
     })))
+}
+
+/// `cashmatch recover`: under the directory's lock, rolls a committed but
+/// unfinished publish forward and removes staging leftovers. With `state`,
+/// that state directory is locked too and loaded, which removes the
+/// markers of runs that have finished, so the next run using it proceeds.
+/// Returns what it did, for the operator.
+pub fn recover(out: &Path, state: Option<&Path>) -> Result<Vec<String>, CliError> {
+    if !out.is_dir() {
+        return Err(CliError::Input(format!(
+            "`{}` is not a directory",
+            out.display()
+        )));
+    }
+    let out_lock = DirLock::acquire(out, "recover")?;
+    let state_lock = state
+        .map(|dir| DirLock::acquire(dir, "recover"))
+        .transpose()?;
+    let held: Vec<&DirLock> = std::iter::once(&out_lock).chain(&state_lock).collect();
+    let mut notes = publish::recover(out, &held)?;
+    if let Some(dir) = state {
+        store_state::load(dir)?;
+    }
+    if notes.is_empty() {
+        notes.push(format!("`{}`: nothing to recover", out.display()));
+    }
+    Ok(notes)
 }
 
 /// What a re-run of an already published batch prints.
@@ -526,29 +574,92 @@ pub fn rejections_text(rejections: &[String]) -> String {
         .collect()
 }
 
-/// `cashmatch ingest`: parse statements without matching.
+/// `cashmatch ingest`: parse statements without matching, and publish
+/// `transactions.parquet` and `statements.parquet` with a manifest through
+/// the same staged publish as `run` (lock, staging, one commit rename,
+/// manifest last), so a crash leaves the previous outputs or the new ones.
 pub fn ingest(
     bank: &[PathBuf],
     config: &RunConfig,
     out: &Path,
     quiet: bool,
-) -> Result<(BankBatch, Vec<output::WrittenFile>), CliError> {
+) -> Result<(BankBatch, Vec<WrittenFile>), CliError> {
     let progress = Progress::new(quiet);
     let bank_inputs = inputs::discover_bank_inputs(bank)?;
     // Ingest reports every statement, balanced or not; nothing is excluded.
     // Transaction ids were assigned per statement while merging, exactly as
     // `run` assigns them, so both commands name a line the same way.
     let batch = inputs::read_bank_files(&bank_inputs, config, true, &progress);
-    let mut publisher = Publisher::new(out)?;
-    publisher.table(
-        "transactions.parquet",
-        batch.transactions.len(),
-        output::transactions(&batch.transactions)?,
-    )?;
-    publisher.table(
-        "statements.parquet",
-        batch.statements.len(),
-        output::statements(&batch.statements)?,
-    )?;
-    Ok((batch, publisher.written))
+    let config_toml = config.canonical_toml();
+    let config_sha256 = output::sha256_hex(config_toml.as_bytes());
+    // An ingest has no as-of date; its id says what it is instead, so it
+    // never equals a run's id.
+    let run_id = manifest::run_id(
+        ENGINE,
+        ENGINE_VERSION,
+        &batch.files,
+        &config_sha256,
+        INGEST_AS_OF,
+        true,
+    );
+    let out_lock = DirLock::acquire(out, &run_id)?;
+    for note in publish::recover(out, &[&out_lock])? {
+        eprintln!("{note}");
+    }
+    let tables = [
+        (
+            "transactions.parquet",
+            batch.transactions.len(),
+            output::transactions(&batch.transactions)?,
+        ),
+        (
+            "statements.parquet",
+            batch.statements.len(),
+            output::statements(&batch.statements)?,
+        ),
+    ];
+    let mut staging = Staging::begin(out, &run_id)?;
+    for (name, rows, table) in tables {
+        let bytes = table
+            .to_parquet()
+            .map_err(|e| CliError::Output(format!("cannot encode `{name}`: {e}")))?;
+        staging.file(name, rows as u64, &bytes)?;
+    }
+    let mut input_files = batch.files.clone();
+    for f in &mut input_files {
+        if let Some(p) = &f.path {
+            f.path = Some(manifest::relative_path(out, Path::new(p)));
+        }
+    }
+    let manifest = Manifest {
+        engine: ENGINE.into(),
+        engine_version: ENGINE_VERSION.into(),
+        schema_version: output::table::SCHEMA_VERSION.into(),
+        run_id,
+        as_of: String::new(),
+        config_sha256,
+        config: config_toml,
+        currency_table_sha256: inputs::currency_table_sha256(),
+        accept_unbalanced: true,
+        state: None,
+        parquet_writer: output::table::writer_settings_summary(),
+        inputs: input_files,
+        outputs: staging.written.clone(),
+        control_sums: Vec::new(),
+        counts: Counts {
+            transactions: batch.transactions.len() as u64,
+            statements: batch.statements.len() as u64,
+            files_rejected: batch.rejections.len() as u64,
+            pending_entries_skipped: batch.pending_skipped,
+            ..Counts::default()
+        },
+        passes: Vec::new(),
+        rejections: batch.rejections.clone(),
+        warnings: batch.warnings.clone(),
+    };
+    let json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| CliError::Output(format!("manifest: {e}")))?;
+    let written = staging.written.clone();
+    staging.commit(json.as_bytes(), None, &[&out_lock])?;
+    Ok((batch, written))
 }

@@ -3,72 +3,19 @@
 //! and row counts, and the money invariants recomputed from the Parquet
 //! outputs (RELIABILITY.md section C, the "pair assertion": the engine
 //! checks them before publishing, this checks them again after).
+//!
+//! It only reads: it takes no lock, finishes no publish and writes no byte.
+//! A run directory with an unfinished commit (`.commit-*`) is refused with
+//! [`CliError::Locked`] (exit 7), naming `cashmatch recover`.
 
 use crate::manifest::{Manifest, MANIFEST_NAME};
 use crate::output::sha256_hex;
 use crate::CliError;
-use arrow_array::{Array, Decimal128Array, RecordBatch, StringArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow_array::RecordBatch;
+use cashmatch_store::table::{money_column, read_parquet, text_column};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-
-/// Reads a whole Parquet file held in memory.
-pub fn read_parquet(bytes: Vec<u8>) -> Result<Vec<RecordBatch>, String> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .map_err(|e| format!("not a readable Parquet file: {e}"))?
-        .build()
-        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
-    reader
-        .map(|b| b.map_err(|e| format!("cannot decode a row group: {e}")))
-        .collect()
-}
-
-fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, String> {
-    let index = batch
-        .schema()
-        .index_of(name)
-        .map_err(|_| format!("column `{name}` is missing"))?;
-    batch
-        .column(index)
-        .as_any()
-        .downcast_ref::<T>()
-        .ok_or_else(|| format!("column `{name}` has an unexpected type"))
-}
-
-/// A text column of all batches; nulls read as empty strings.
-pub fn text_column(batches: &[RecordBatch], name: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for b in batches {
-        let a: &StringArray = column(b, name)?;
-        for i in 0..a.len() {
-            out.push(if a.is_null(i) {
-                String::new()
-            } else {
-                a.value(i).to_string()
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// A Decimal128 money column of all batches; nulls read as zero.
-pub fn money_column(batches: &[RecordBatch], name: &str) -> Result<Vec<Decimal>, String> {
-    let mut out = Vec::new();
-    for b in batches {
-        let a: &Decimal128Array = column(b, name)?;
-        let scale = u32::try_from(a.scale()).map_err(|_| format!("column `{name}`: bad scale"))?;
-        for i in 0..a.len() {
-            out.push(if a.is_null(i) {
-                Decimal::ZERO
-            } else {
-                Decimal::try_from_i128_with_scale(a.value(i), scale)
-                    .map_err(|e| format!("column `{name}` row {i}: {e}"))?
-            });
-        }
-    }
-    Ok(out)
-}
 
 /// One check and its outcome.
 #[derive(Debug, Clone)]
@@ -86,8 +33,6 @@ pub struct Check {
 pub struct VerifyReport {
     /// Every check, in a fixed order.
     pub checks: Vec<Check>,
-    /// What recovery did before checking (an interrupted publish).
-    pub notes: Vec<String>,
 }
 
 impl VerifyReport {
@@ -120,9 +65,6 @@ impl VerifyReport {
     /// One line per check, for the terminal.
     pub fn text(&self) -> String {
         let mut s = String::new();
-        for n in &self.notes {
-            s.push_str(&format!("note: {n}\n"));
-        }
         for c in &self.checks {
             s.push_str(&format!(
                 "{:<4} {:<34} {}\n",
@@ -166,15 +108,12 @@ const TABLES: [&str; 7] = [
     "statements.parquet",
 ];
 
-/// Verifies the run in `dir`. An interrupted publish is rolled forward
-/// first (under the directory lock); a directory without a manifest is an
-/// error, not a failed check.
+/// Verifies the run in `dir`, reading only. A directory whose publish is
+/// unfinished, or that changes while it is read, is refused (exit 7); a
+/// directory without a manifest is an error, not a failed check.
 pub fn verify(dir: &Path) -> Result<VerifyReport, CliError> {
     let mut report = VerifyReport::default();
-    if crate::publish::has_pending_commit(dir) {
-        let _lock = crate::lock::DirLock::acquire(dir, "verify")?;
-        report.notes = crate::publish::recover(dir)?;
-    }
+    refuse_unfinished_commit(dir)?;
     let manifest_path = dir.join(MANIFEST_NAME);
     let bytes = std::fs::read(&manifest_path).map_err(|e| {
         CliError::Mismatch(format!(
@@ -202,7 +141,30 @@ pub fn verify(dir: &Path) -> Result<VerifyReport, CliError> {
     report.push("journals_balance", check_journals(&tables));
     report.push("aging_adds_up", check_aging(&tables));
     report.push("control_sums_match", check_control_sums(&manifest, &tables));
+    // A run that committed while we read would mix two runs' files: the
+    // checks above would then be about neither.
+    refuse_unfinished_commit(dir)?;
+    if std::fs::read(&manifest_path).ok().as_deref() != Some(bytes.as_slice()) {
+        return Err(CliError::Locked(format!(
+            "`{}` changed while it was verified (another run is publishing into it); verify it again when that run has finished",
+            dir.display()
+        )));
+    }
     Ok(report)
+}
+
+/// Refuses a directory holding a commit that was not rolled forward: its
+/// files are a mix of two runs until a writer finishes the publish.
+fn refuse_unfinished_commit(dir: &Path) -> Result<(), CliError> {
+    let pending = cashmatch_store::publish::pending_commits(dir)?;
+    if let Some(run) = pending.first() {
+        return Err(CliError::Locked(format!(
+            "`{}` has an unfinished commit of run {run} (`.commit-{run}`): its publish was interrupted or is still running; run `cashmatch recover {}` (or the next `cashmatch run` into it) to finish it, then verify again",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 fn check_hashes(dir: &Path, m: &Manifest, tables: &mut Tables) -> Result<String, String> {

@@ -271,3 +271,83 @@ fn manifest_records_what_replay_needs() {
     assert_eq!(bank["sha256"].as_str().unwrap().len(), 64);
     assert!(m["config"].as_str().unwrap().contains("[limits]"));
 }
+
+/// RELIABILITY B5-44: only a missing state log means "no run yet". A log
+/// that exists but cannot be read (a directory where the file should be)
+/// or does not parse stops the run with exit 1 before anything is written:
+/// the log stays as it is and no output changes. (A read error used to be
+/// exit 5 at best, and in the roll-forward it replaced the log with the
+/// new run's entry alone, so the next run would apply everything again.)
+#[test]
+fn a_state_log_that_cannot_be_read_stops_the_run_and_is_left_alone() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    demo(&out);
+    let log = out.join("state/log.json");
+    let good_log = fs::read(&log).unwrap();
+    // The next night: one new payment, so the batch is not "already processed".
+    let bank = dir.path().join("day2.csv");
+    let mut day2 = fs::read_to_string(out.join("inputs/bank.csv")).unwrap();
+    day2.push_str("DE99,2026-03-30,2026-03-30,12.34,EUR,Someone,DE98,late payment,DAY2-1\n");
+    fs::write(&bank, day2).unwrap();
+    let next = || {
+        let mut c = cashmatch();
+        c.arg("run")
+            .arg("--bank")
+            .arg(&bank)
+            .arg("--open-items")
+            .arg(out.join("inputs/open_items.csv"))
+            .arg("--out")
+            .arg(&out);
+        c
+    };
+    let before = outputs(&out);
+    // Each puts something unreadable where the log should be.
+    type Damage = fn(&Path);
+    let damaged: [(&str, Damage); 2] = [
+        ("a directory", |p: &Path| {
+            fs::create_dir(p).unwrap();
+            fs::write(p.join("x"), b"x").unwrap();
+        }),
+        ("invalid JSON", |p: &Path| {
+            fs::write(p, b"{\"format\": ").unwrap()
+        }),
+    ];
+    for (what, damage) in damaged {
+        let _ = fs::remove_file(&log);
+        let _ = fs::remove_dir_all(&log);
+        damage(&log);
+        let snapshot = |p: &Path| {
+            if p.is_dir() {
+                fs::read(p.join("x")).unwrap()
+            } else {
+                fs::read(p).unwrap()
+            }
+        };
+        let log_before = snapshot(&log);
+        let o = next().output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("state log"),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(snapshot(&log), log_before, "{what}: log untouched");
+        assert_eq!(outputs(&out), before, "{what}: nothing published");
+        let hidden: Vec<String> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(hidden.is_empty(), "{what}: nothing left behind: {hidden:?}");
+    }
+    // Restored, the same run goes through.
+    fs::remove_file(&log).unwrap();
+    fs::write(&log, good_log).unwrap();
+    run_ok(&mut next());
+}

@@ -97,12 +97,22 @@ fn has_commit_dir(out: &Path) -> bool {
 
 /// The invariant: after a crash the directory is the old run or the new
 /// one. Without a pending commit this holds as it is; with one, `verify`
-/// rolls it forward first. Either way verify passes and the state log
-/// matches the manifest that is visible.
+/// (which only reads) refuses it and `recover` rolls it forward. Either way
+/// verify then passes and the state log matches the manifest that is
+/// visible.
 fn assert_old_or_new(s: &Scene, root: &Path, what: &str) -> &'static str {
     let out = root.join("out");
     let pending = has_commit_dir(&out);
-    if !pending {
+    if pending {
+        let o = cashmatch().arg("verify").arg(&out).output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(7),
+            "{what}: verify refuses a pending commit"
+        );
+        run_ok(cashmatch().arg("recover").arg(&out));
+        assert!(!has_commit_dir(&out), "{what}: recovered");
+    } else {
         let m = fs::read(out.join("manifest.json")).unwrap();
         assert!(
             m == s.old_manifest || m == s.new_manifest,
@@ -175,10 +185,10 @@ fn a_fault_at_every_publish_step_leaves_the_old_or_the_new_run() {
         *outcomes.entry(seen).or_insert(0u32) += 1;
     }
     eprintln!("fault steps: {steps_tried}, outcomes {outcomes:?}");
-    assert_eq!(
-        outcomes.keys().copied().collect::<Vec<_>>(),
-        ["old", "rolled forward"],
-        "crashes before and after the commit point were exercised"
+    // "new": killed after the roll-forward's last step, before exiting.
+    assert!(
+        outcomes.contains_key("old") && outcomes.contains_key("rolled forward"),
+        "crashes before and after the commit point were exercised: {outcomes:?}"
     );
     assert!(
         completed,
@@ -262,15 +272,270 @@ fn a_shared_state_refuses_a_run_while_another_output_holds_an_unfinished_commit(
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("night1") && err.contains("cashmatch verify"),
+        err.contains("night1") && err.contains("cashmatch recover"),
         "{err}"
     );
     assert!(!night2.join("manifest.json").exists());
 
+    run_ok(cashmatch().arg("recover").arg(&night1));
     run_ok(cashmatch().arg("verify").arg(&night1));
     let o = run_ok(&mut night(&night2));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("already processed"),
         "night 1 is now recorded: the same batch is not applied again"
     );
+}
+
+/// Every file and folder under `dir` (hidden ones included) with the bytes
+/// of each file and the target of each symlink: what "changed nothing"
+/// compares.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let path = e.path();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            let kind = e.file_type().unwrap();
+            if kind.is_symlink() {
+                let target = fs::read_link(&path).unwrap();
+                out.insert(rel, format!("-> {}", target.display()).into_bytes());
+            } else if kind.is_dir() {
+                out.insert(rel, b"<dir>".to_vec());
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The visible outputs of a directory: regular files not starting with a
+/// dot, with their bytes.
+fn visible(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Default::default();
+    };
+    entries
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .map(|n| {
+            let bytes = fs::read(dir.join(&n)).unwrap();
+            (n, bytes)
+        })
+        .collect()
+}
+
+/// Kills the new run after step 1, 2, ... until the first crash that
+/// leaves a pending commit in `root` (a fresh copy of the scene each time).
+fn crash_after_the_commit_point(s: &Scene, root: &Path) {
+    for n in 1..=400u32 {
+        let _ = fs::remove_dir_all(root);
+        copy_dir(&s.template, root);
+        let o = new_run(root)
+            .env("CASHMATCH_FAULT_AFTER", n.to_string())
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "a commit point exists before the end");
+        if has_commit_dir(&root.join("out")) {
+            return;
+        }
+    }
+    panic!("no crash left a pending commit");
+}
+
+/// RELIABILITY B5-43: `verify` only reads. On a directory whose publish
+/// was interrupted after its commit point it refuses (exit 7) and says to
+/// run `cashmatch recover`, and it changes no byte and no file (it used to
+/// finish the publish itself, writing outputs and the state log).
+#[test]
+fn verify_changes_nothing_in_a_directory_with_an_unfinished_commit() {
+    let s = scene();
+    let work = s.template.parent().unwrap().join("work");
+    crash_after_the_commit_point(&s, &work);
+    let before = tree(&work);
+    let o = cashmatch()
+        .arg("verify")
+        .arg(work.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(7));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("unfinished commit") && err.contains("cashmatch recover"),
+        "{err}"
+    );
+    assert!(tree(&work) == before, "verify changed the directory");
+
+    // `recover` finishes the publish; then verify passes.
+    let o = run_ok(cashmatch().arg("recover").arg(work.join("out")));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("recovered"));
+    assert!(!has_commit_dir(&work.join("out")));
+    assert_eq!(
+        fs::read(work.join("out/manifest.json")).unwrap(),
+        s.new_manifest
+    );
+    run_ok(cashmatch().arg("verify").arg(work.join("out")));
+}
+
+/// RELIABILITY B5-44: a state log that exists but cannot be read is never
+/// replaced by the entry of a run being rolled forward (it used to be, which
+/// forgets every earlier run). The run stops with exit 1 before anything
+/// moves: the log, the visible outputs and the pending commit stay as they
+/// are.
+#[test]
+fn a_pending_commit_never_replaces_an_unreadable_state_log() {
+    let s = scene();
+    let work = s.template.parent().unwrap().join("work");
+    crash_after_the_commit_point(&s, &work);
+    let out = work.join("out");
+    let log = out.join("state/log.json");
+    // A symlink loop: reading it fails (ELOOP), renaming over it would not.
+    fs::remove_file(&log).unwrap();
+    std::os::unix::fs::symlink("log.json", &log).unwrap();
+    let before = visible(&out);
+    let o = new_run(&work).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("state log"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(fs::read_link(&log).unwrap(), Path::new("log.json"));
+    assert!(visible(&out) == before, "nothing published");
+    assert!(has_commit_dir(&out), "the commit waits for a readable log");
+    let o = cashmatch().arg("recover").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(fs::read_link(&log).unwrap(), Path::new("log.json"));
+}
+
+/// RELIABILITY B4-37, B5-47: a failed fsync, of a file or of a directory
+/// (the commit point's included), is an error: exit 5, and the directory
+/// holds the previous run or, once recovered, the new one. At the commit
+/// point the rename is undone. (Directory fsync errors used to be ignored.)
+#[test]
+fn a_failed_fsync_at_any_step_is_exit_5_and_never_half_publishes() {
+    let s = scene();
+    let work = s.template.parent().unwrap().join("work");
+    let mut failures = 0;
+    let mut completed = false;
+    let mut outcomes = std::collections::BTreeMap::new();
+    for n in 1..=200u32 {
+        let _ = fs::remove_dir_all(&work);
+        copy_dir(&s.template, &work);
+        let o = new_run(&work)
+            .env("CASHMATCH_FAULT_EIO_AT", n.to_string())
+            .output()
+            .unwrap();
+        if o.status.success() {
+            completed = true;
+            assert_eq!(
+                fs::read(work.join("out/manifest.json")).unwrap(),
+                s.new_manifest
+            );
+            break;
+        }
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(5), "fsync {n}: {err}");
+        assert!(err.contains("Input/output error"), "fsync {n}: {err}");
+        failures += 1;
+        let seen = assert_old_or_new(&s, &work, &format!("fsync {n} failed"));
+        *outcomes.entry(seen).or_insert(0u32) += 1;
+    }
+    eprintln!("failed fsyncs: {failures}, outcomes {outcomes:?}");
+    assert!(completed, "the run finishes once no fsync fails");
+    assert!(failures >= 10, "every fsync is checked: {failures}");
+    assert!(
+        outcomes.contains_key("old") && outcomes.contains_key("rolled forward"),
+        "failures before and after the commit point were exercised: {outcomes:?}"
+    );
+}
+
+/// Runs `ingest` of everything in `bank` into `out`.
+fn ingest(bank: &Path, out: &Path) -> Command {
+    let mut c = cashmatch();
+    c.arg("ingest").arg(bank).arg("--out").arg(out);
+    c
+}
+
+/// RELIABILITY B4-35, B5-43: `ingest` publishes through the same staged
+/// protocol as `run` (it used to write its files one by one, outside the
+/// crash-tested path). Killed after any durable step, the directory holds
+/// nothing (or the previous ingest) or, once recovered, the complete new
+/// output; never a part.
+#[test]
+fn ingest_killed_at_every_step_leaves_nothing_or_the_complete_output() {
+    let dir = tempdir();
+    let demo_out = dir.path().join("demo");
+    run_ok(cashmatch().arg("demo").arg("--out").arg(&demo_out));
+    let bank = dir.path().join("bank");
+    fs::create_dir_all(&bank).unwrap();
+    fs::copy(demo_out.join("inputs/bank.csv"), bank.join("day1.csv")).unwrap();
+    // The previous ingest (day 1) and the expected new one (day 1 and 2).
+    let previous = dir.path().join("previous");
+    run_ok(&mut ingest(&bank, &previous));
+    fs::write(
+        bank.join("day2.csv"),
+        "account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference\n\
+         DE99,2026-03-30,2026-03-30,12.34,EUR,Someone,DE98,late payment,DAY2-1\n",
+    )
+    .unwrap();
+    let probe = dir.path().join("probe");
+    run_ok(&mut ingest(&bank, &probe));
+    let new = visible(&probe);
+    assert!(new.contains_key("manifest.json"), "{:?}", new.keys());
+    for start in ["empty", "previous"] {
+        let old = if start == "empty" {
+            Default::default()
+        } else {
+            visible(&previous)
+        };
+        let mut faults = 0;
+        let mut completed = false;
+        let work = dir.path().join("work");
+        for n in 1..=200u32 {
+            let _ = fs::remove_dir_all(&work);
+            if start == "previous" {
+                copy_dir(&previous, &work);
+            }
+            let o = ingest(&bank, &work)
+                .env("CASHMATCH_FAULT_AFTER", n.to_string())
+                .output()
+                .unwrap();
+            if o.status.success() {
+                completed = true;
+                assert!(visible(&work) == new, "{start}: complete output");
+                break;
+            }
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains("fault injection"),
+                "{start}, step {n}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            faults += 1;
+            if has_commit_dir(&work) {
+                run_ok(cashmatch().arg("recover").arg(&work));
+            }
+            let seen = visible(&work);
+            assert!(
+                seen == old || seen == new,
+                "{start}, killed after step {n}: neither the old nor the new output: {:?}",
+                seen.keys()
+            );
+            // The next ingest completes the job.
+            run_ok(&mut ingest(&bank, &work));
+            assert!(visible(&work) == new, "{start}, step {n}: next ingest");
+        }
+        assert!(completed, "{start}: the ingest finishes past its last step");
+        assert!(faults >= 8, "{start}: ingest has durable steps: {faults}");
+    }
 }

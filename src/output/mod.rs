@@ -1,132 +1,15 @@
-//! The contracted outputs: Parquet tables and `manifest.json`, written
-//! atomically (temporary name, fsync, rename, fsync of the directory; the
-//! manifest last, so a directory with a manifest is complete).
+//! The contracted outputs as Arrow tables built from engine records. They
+//! are encoded with the pinned writer of `cashmatch_store::table` and
+//! published by `cashmatch_store::publish`.
 
-pub mod table;
+pub use cashmatch_store::manifest::WrittenFile;
+pub use cashmatch_store::sha256_hex;
+pub use cashmatch_store::table;
 
 use crate::inputs::StatementRecord;
 use cashmatch_engine::model::BankTransaction;
 use cashmatch_engine::RunResult;
-use io_context::IoContext as _;
-use sha2::{Digest, Sha256};
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use table::Table;
-
-/// I/O errors that name the file they concern.
-pub mod io_context {
-    /// Adds the path to an I/O error.
-    pub trait IoContext<T> {
-        /// Maps the error to [`crate::CliError::Io`] naming `what` and `path`.
-        fn context_path(self, what: &str, path: &std::path::Path) -> Result<T, crate::CliError>;
-    }
-    impl<T> IoContext<T> for std::io::Result<T> {
-        fn context_path(self, what: &str, path: &std::path::Path) -> Result<T, crate::CliError> {
-            self.map_err(|e| {
-                crate::CliError::Io(format!("cannot {what} `{}`: {e}", path.display()))
-            })
-        }
-    }
-}
-
-/// One written output, for the manifest.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct WrittenFile {
-    /// File name inside the run directory.
-    pub name: String,
-    /// SHA-256 of the file's bytes.
-    pub sha256: String,
-    /// Rows in the file.
-    pub rows: u64,
-    /// Size in bytes.
-    pub bytes: u64,
-}
-
-/// Hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-/// Writes `bytes` to `dir/name` atomically: a temporary file in the same
-/// directory, flushed and synced, then renamed over the target, then the
-/// directory synced so the rename itself survives a power cut.
-pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), crate::CliError> {
-    debug_assert!(
-        !name.contains('/') && !name.starts_with('.'),
-        "output names come from code, never from input"
-    );
-    let target = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.flush()?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, &target)?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.context_path("write", &target)
-}
-
-/// fsync of a directory (a no-op where the platform cannot open directories).
-pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    match File::open(dir) {
-        Ok(d) => d.sync_all().or(Ok(())),
-        Err(_) => Ok(()),
-    }
-}
-
-/// Collects the outputs of one run and publishes them.
-pub struct Publisher {
-    /// The directory written to.
-    pub dir: PathBuf,
-    /// What was written, in order.
-    pub written: Vec<WrittenFile>,
-}
-
-impl Publisher {
-    /// Creates (if needed) and checks the output directory.
-    pub fn new(dir: &Path) -> Result<Self, crate::CliError> {
-        fs::create_dir_all(dir).context_path("create output directory", dir)?;
-        Ok(Publisher {
-            dir: dir.to_path_buf(),
-            written: Vec::new(),
-        })
-    }
-
-    /// Encodes and writes one table.
-    pub fn table(&mut self, name: &str, rows: usize, table: Table) -> Result<(), crate::CliError> {
-        let bytes = table
-            .to_parquet()
-            .map_err(|e| crate::CliError::Output(format!("cannot encode `{name}`: {e}")))?;
-        self.file(name, rows as u64, &bytes)
-    }
-
-    /// Writes raw bytes as an output file.
-    pub fn file(&mut self, name: &str, rows: u64, bytes: &[u8]) -> Result<(), crate::CliError> {
-        write_atomic(&self.dir, name, bytes)?;
-        self.written.push(WrittenFile {
-            name: name.to_string(),
-            sha256: sha256_hex(bytes),
-            rows,
-            bytes: bytes.len() as u64,
-        });
-        Ok(())
-    }
-}
 
 fn scale(e: table::ScaleError) -> crate::CliError {
     crate::CliError::Output(e.to_string())

@@ -1,13 +1,50 @@
 //! `manifest.json`: what an auditor needs to reproduce and trust a run.
 //! It holds no wall-clock time, so the same run gives the same manifest.
 
-use crate::inputs::InputFile;
-use crate::output::WrittenFile;
 use cashmatch_engine::model::{ControlSums, PassStats};
 use serde::{Deserialize, Serialize};
 
 /// Name of the manifest file in a run directory.
 pub const MANIFEST_NAME: &str = "manifest.json";
+
+/// One input file as the manifest records it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct InputFile {
+    /// `bank`, `open_items`, `customers` or `state`.
+    pub role: String,
+    /// Stable name, independent of the working directory.
+    pub name: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Format name (`bai2`, `camt.053`, `mt940`, `bank_csv`, ...).
+    pub format: String,
+    /// Records ingested from it (transactions, items, customers, segment rows).
+    pub rows: u64,
+    /// `accepted`, `accepted_unbalanced`, `rejected_unbalanced`, `rejected`
+    /// or `duplicate`.
+    pub status: String,
+    /// Why it was rejected or skipped, or what was noted; empty otherwise.
+    pub detail: String,
+    /// Where the file was read from, relative to the run directory when
+    /// possible (what `cashmatch replay` opens by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// One written output, for the manifest.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// File name inside the run directory.
+    pub name: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
 
 /// The manifest of one run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -84,28 +121,26 @@ pub struct Counts {
 }
 
 /// The run id: a hash of the batch (input hashes, config hash, engine
-/// version, as-of date, `accept_unbalanced`). State segments are left out on
+/// name and version, as-of date, `accept_unbalanced`). State segments are left out on
 /// purpose: the id names the *batch*, so re-running it after its state was
 /// extended is recognised as "already processed" (B5-44). The manifest, which
 /// lists the state segments too, pins the exact run.
 pub fn run_id(
+    engine: &str,
+    engine_version: &str,
     inputs: &[InputFile],
     config_sha256: &str,
     as_of: &str,
     accept_unbalanced: bool,
 ) -> String {
-    let mut key = format!(
-        "{}|{}|{config_sha256}|{as_of}|{accept_unbalanced}",
-        env!("CARGO_PKG_NAME"),
-        env!("CARGO_PKG_VERSION")
-    );
+    let mut key = format!("{engine}|{engine_version}|{config_sha256}|{as_of}|{accept_unbalanced}");
     for f in inputs.iter().filter(|f| f.role != "state") {
         key.push('|');
         key.push_str(&f.role);
         key.push(':');
         key.push_str(&f.sha256);
     }
-    let hex = crate::output::sha256_hex(key.as_bytes());
+    let hex = crate::sha256_hex(key.as_bytes());
     format!("R{}", &hex[..20])
 }
 

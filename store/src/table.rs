@@ -1,12 +1,14 @@
 //! Column-by-column construction of the contracted Parquet files with
-//! arrow-rs, and the one place their writer settings live.
+//! arrow-rs, the one place their writer settings live, and the readers
+//! that read them back (verify, state segments).
 
 use arrow_array::{
-    ArrayRef, Date32Array, Decimal128Array, Float64Array, RecordBatch, StringArray, UInt32Array,
-    UInt64Array,
+    Array, ArrayRef, Date32Array, Decimal128Array, Float64Array, RecordBatch, StringArray,
+    UInt32Array, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema};
 use chrono::NaiveDate;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
@@ -36,7 +38,9 @@ pub struct Table {
 #[derive(Debug, thiserror::Error)]
 #[error("column `{column}`: amount {value} has more than {MONEY_SCALE} decimals and cannot be stored exactly")]
 pub struct ScaleError {
+    /// The column the value was meant for.
     pub column: String,
+    /// The value that would have been rounded.
     pub value: Decimal,
 }
 
@@ -61,6 +65,7 @@ pub fn money_mantissa(value: Decimal) -> Option<i128> {
 }
 
 impl Table {
+    /// An empty table.
     pub fn new() -> Self {
         Table::default()
     }
@@ -75,16 +80,20 @@ impl Table {
         self.push(name, data_type, nullable, array);
     }
 
+    /// Adds a non-null text column.
     pub fn text<'a>(&mut self, name: &str, values: impl Iterator<Item = &'a str>) {
         let array: StringArray = values.map(Some).collect();
         self.push(name, DataType::Utf8, false, Arc::new(array));
     }
 
+    /// Adds a nullable text column.
     pub fn text_opt<'a>(&mut self, name: &str, values: impl Iterator<Item = Option<&'a str>>) {
         let array: StringArray = values.collect();
         self.push(name, DataType::Utf8, true, Arc::new(array));
     }
 
+    /// Adds a non-null money column (`Decimal128(38, 4)`); a value with more
+    /// decimals than [`MONEY_SCALE`] is an error, never rounded.
     pub fn money(
         &mut self,
         name: &str,
@@ -113,6 +122,7 @@ impl Table {
         Ok(())
     }
 
+    /// Adds a nullable money column, like [`Table::money`].
     pub fn money_opt(
         &mut self,
         name: &str,
@@ -142,26 +152,31 @@ impl Table {
         Ok(())
     }
 
+    /// Adds a nullable `date32` column.
     pub fn date_opt(&mut self, name: &str, values: impl Iterator<Item = Option<NaiveDate>>) {
         let array: Date32Array = values.map(|d| d.map(date32)).collect();
         self.push(name, DataType::Date32, true, Arc::new(array));
     }
 
+    /// Adds a non-null `date32` column.
     pub fn date(&mut self, name: &str, values: impl Iterator<Item = NaiveDate>) {
         let array: Date32Array = values.map(|d| Some(date32(d))).collect();
         self.push(name, DataType::Date32, false, Arc::new(array));
     }
 
+    /// Adds a non-null `UInt64` column.
     pub fn u64(&mut self, name: &str, values: impl Iterator<Item = u64>) {
         let array: UInt64Array = values.map(Some).collect();
         self.push(name, DataType::UInt64, false, Arc::new(array));
     }
 
+    /// Adds a non-null `UInt32` column.
     pub fn u32(&mut self, name: &str, values: impl Iterator<Item = u32>) {
         let array: UInt32Array = values.map(Some).collect();
         self.push(name, DataType::UInt32, false, Arc::new(array));
     }
 
+    /// Adds a non-null `Float64` column (scores, never money).
     pub fn f64(&mut self, name: &str, values: impl Iterator<Item = f64>) {
         let array: Float64Array = values.map(Some).collect();
         self.push(name, DataType::Float64, false, Arc::new(array));
@@ -189,6 +204,7 @@ pub fn writer_properties() -> WriterProperties {
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_dictionary_enabled(true)
         .set_statistics_enabled(EnabledStatistics::Chunk)
+        // The workspace shares one version, so this is the CLI's version.
         .set_created_by(format!("cashmatch {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(vec![
             KeyValue::new(
@@ -207,6 +223,63 @@ pub fn writer_settings_summary() -> String {
     )
 }
 
+/// Reads a whole Parquet file held in memory.
+pub fn read_parquet(bytes: Vec<u8>) -> Result<Vec<RecordBatch>, String> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?
+        .build()
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    reader
+        .map(|b| b.map_err(|e| format!("cannot decode a row group: {e}")))
+        .collect()
+}
+
+fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, String> {
+    let index = batch
+        .schema()
+        .index_of(name)
+        .map_err(|_| format!("column `{name}` is missing"))?;
+    batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| format!("column `{name}` has an unexpected type"))
+}
+
+/// A text column of all batches; nulls read as empty strings.
+pub fn text_column(batches: &[RecordBatch], name: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let a: &StringArray = column(b, name)?;
+        for i in 0..a.len() {
+            out.push(if a.is_null(i) {
+                String::new()
+            } else {
+                a.value(i).to_string()
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A Decimal128 money column of all batches; nulls read as zero.
+pub fn money_column(batches: &[RecordBatch], name: &str) -> Result<Vec<Decimal>, String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let a: &Decimal128Array = column(b, name)?;
+        let scale = u32::try_from(a.scale()).map_err(|_| format!("column `{name}`: bad scale"))?;
+        for i in 0..a.len() {
+            out.push(if a.is_null(i) {
+                Decimal::ZERO
+            } else {
+                Decimal::try_from_i128_with_scale(a.value(i), scale)
+                    .map_err(|e| format!("column `{name}` row {i}: {e}"))?
+            });
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +293,23 @@ mod tests {
         );
         assert_eq!(money_mantissa(Decimal::new(-1, 0)), Some(-10_000));
         assert_eq!(money_mantissa("0.00001".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn tables_read_back_as_written() {
+        let mut t = Table::new();
+        t.text("key", ["a", "b"].into_iter());
+        t.money(
+            "amount",
+            [Decimal::new(150, 2), Decimal::new(-3, 0)].into_iter(),
+        )
+        .unwrap();
+        let batches = read_parquet(t.to_parquet().unwrap()).unwrap();
+        assert_eq!(text_column(&batches, "key").unwrap(), ["a", "b"]);
+        assert_eq!(
+            money_column(&batches, "amount").unwrap(),
+            [Decimal::new(150, 2), Decimal::new(-3, 0)]
+        );
+        assert!(text_column(&batches, "nope").is_err());
     }
 }

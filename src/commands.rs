@@ -4,6 +4,7 @@
 //! beyond parsing; this module never sees clap.
 
 use crate::config::RunConfig;
+use crate::inputs::InputStatus;
 use crate::run::{self, RunRequest, RunStatus};
 use crate::{demo, evaluate, CliError, EXIT_COMPLETED_WITH_REJECTIONS};
 use chrono::NaiveDate;
@@ -212,7 +213,10 @@ fn ingest_command(
         .statements
         .iter()
         .any(|s| s.statement.balance_check == cashmatch_parsers::BalanceCheck::Fail)
-        || batch.files.iter().any(|f| f.status == "rejected");
+        || batch
+            .files
+            .iter()
+            .any(|f| f.status == InputStatus::Rejected);
     Ok(if failed {
         EXIT_COMPLETED_WITH_REJECTIONS
     } else {

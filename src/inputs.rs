@@ -145,7 +145,7 @@ pub struct StatementRecord {
     pub content_sha256: String,
 }
 
-pub use cashmatch_store::manifest::InputFile;
+pub use cashmatch_store::manifest::{InputFile, InputRole, InputStatus};
 
 /// All bank files of a run, read.
 #[derive(Debug, Default)]
@@ -260,19 +260,19 @@ pub fn parse_isolated(
 fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unbalanced: bool) {
     let result = read.result;
     let mut file = InputFile {
-        role: "bank".into(),
+        role: InputRole::Bank,
         name: input.name.clone(),
         sha256: read.sha256,
         bytes: read.bytes,
         format: String::new(),
         rows: 0,
-        status: String::new(),
+        status: InputStatus::Accepted,
         detail: String::new(),
         path: Some(input.path.to_string_lossy().into_owned()),
     };
     let parsed = match result {
         Err(message) => {
-            file.status = "rejected".into();
+            file.status = InputStatus::Rejected;
             file.detail = message.clone();
             out.rejections.push(message);
             out.files.push(file);
@@ -287,7 +287,7 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
             "{format} file `{}`: {problem}; the file was rejected",
             input.name
         );
-        file.status = "rejected".into();
+        file.status = InputStatus::Rejected;
         file.detail = message.clone();
         out.rejections.push(message);
         out.files.push(file);
@@ -321,7 +321,7 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
             disposition,
         });
     }
-    file.status = disposition.as_str().into();
+    file.status = disposition.into();
     if failed {
         let details: Vec<&str> = out.statements[first_statement..]
             .iter()
@@ -448,7 +448,7 @@ pub fn open_items_from_bytes(
         // Paid items are not open any more; they must not be matched again.
         rows.retain(|r| !r.amount_open.is_zero());
     }
-    let mut file = input_file("open_items", name, bytes, rows.len() as u64);
+    let mut file = input_file(InputRole::OpenItems, name, bytes, rows.len() as u64);
     if previous_run {
         file.detail = format!(
             "open_items.parquet of a previous cashmatch run: amount_open_after read as amount_open; {} settled item(s) dropped",
@@ -519,13 +519,13 @@ pub fn customers_from_bytes(
     let rows = isolated(name, || {
         extracts::read_customers_from_bytes(name, bytes, &config.customers)
     })?;
-    let file = input_file("customers", name, bytes, rows.len() as u64);
+    let file = input_file(InputRole::Customers, name, bytes, rows.len() as u64);
     Ok((customers_from_rows(rows), file))
 }
 
-fn input_file(role: &str, name: &str, bytes: &[u8], rows: u64) -> InputFile {
+fn input_file(role: InputRole, name: &str, bytes: &[u8], rows: u64) -> InputFile {
     InputFile {
-        role: role.into(),
+        role,
         name: name.into(),
         sha256: sha256_hex(bytes),
         bytes: bytes.len() as u64,
@@ -535,7 +535,7 @@ fn input_file(role: &str, name: &str, bytes: &[u8], rows: u64) -> InputFile {
             "csv".into()
         },
         rows,
-        status: "accepted".into(),
+        status: InputStatus::Accepted,
         detail: String::new(),
         path: None,
     }

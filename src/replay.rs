@@ -13,7 +13,7 @@
 
 use crate::config::RunConfig;
 use crate::inputs::{BankInput, InputFile};
-use crate::manifest::{Manifest, MANIFEST_NAME};
+use crate::manifest::{InputRole, Manifest, MANIFEST_NAME};
 use crate::output::sha256_hex;
 use crate::run::{self, CustomersSource, OpenItemsSource, RunRequest, RunStatus, StateMode};
 use crate::CliError;
@@ -33,9 +33,9 @@ pub struct ReplayReport {
 
 /// Where an input of the manifest is found.
 fn locate(run_dir: &Path, inputs_dir: Option<&Path>, input: &InputFile) -> PathBuf {
-    match (inputs_dir, input.role.as_str()) {
+    match (inputs_dir, input.role) {
         // State segments belong to the state directory, not to the inputs.
-        (Some(dir), role) if role != "state" => dir.join(&input.name),
+        (Some(dir), role) if role != InputRole::State => dir.join(&input.name),
         _ => match &input.path {
             Some(p) => run_dir.join(p),
             None => run_dir.join("inputs").join(&input.name),
@@ -112,7 +112,7 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
 
     let bank_inputs: Vec<BankInput> = located
         .iter()
-        .filter(|(i, _, _)| i.role == "bank")
+        .filter(|(i, _, _)| i.role == InputRole::Bank)
         .map(|(i, p, _)| BankInput {
             path: p.clone(),
             name: i.name.clone(),
@@ -120,16 +120,16 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         .collect();
     let open_items = located
         .iter()
-        .find(|(i, _, _)| i.role == "open_items")
+        .find(|(i, _, _)| i.role == InputRole::OpenItems)
         .map(|(_, p, _)| p.clone())
         .ok_or_else(|| CliError::Mismatch("the manifest lists no open-item extract".into()))?;
     let customers = located
         .iter()
-        .find(|(i, _, _)| i.role == "customers")
+        .find(|(i, _, _)| i.role == InputRole::Customers)
         .map(|(_, p, _)| p.clone());
     let segments: Vec<(InputFile, Vec<u8>)> = located
         .iter()
-        .filter(|(i, _, _)| i.role == "state")
+        .filter(|(i, _, _)| i.role == InputRole::State)
         .map(|(i, _, b)| (i.clone(), b.clone()))
         .collect();
     let processed = cashmatch_store::state::processed_from_segments(&segments)?;

@@ -4,6 +4,8 @@
 //! it is stored, is `cashmatch_store::state`; this module only decides.
 
 use crate::inputs::{BankBatch, Disposition};
+use cashmatch_engine::ingest::{self, StatementVerdict};
+use cashmatch_store::manifest::{InputRole, InputStatus};
 use cashmatch_store::state::{Processed, SegmentRow};
 use std::collections::{HashMap, HashSet};
 
@@ -38,10 +40,8 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
     let mut files_here: HashMap<String, String> = HashMap::new();
     let mut statements_here: HashMap<String, (String, String)> = HashMap::new();
     let mut verdicts: HashMap<String, Verdict> = HashMap::new();
-    for file in bank.files.iter_mut().filter(|f| f.role == "bank") {
-        if file.status != Disposition::Accepted.as_str()
-            && file.status != Disposition::AcceptedUnbalanced.as_str()
-        {
+    for file in bank.files.iter_mut().filter(|f| f.role == InputRole::Bank) {
+        if file.status != InputStatus::Accepted && file.status != InputStatus::AcceptedUnbalanced {
             continue;
         }
         let here = format!("this run/{}", file.name);
@@ -55,11 +55,7 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
             for s in bank
                 .statements
                 .iter()
-                // Bank CSV exports carry no bank-issued statement identity
-                // (the parser synthesises one from account and dates), so two
-                // exports of the same days are overlaps, deduplicated per
-                // transaction, not re-issues.
-                .filter(|s| s.source_file == file.name && s.format != "bank_csv")
+                .filter(|s| s.source_file == file.name)
             {
                 let known = prior.statement(&s.identity).or_else(|| {
                     statements_here
@@ -67,7 +63,14 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
                         .map(|(hash, origin)| (hash.as_str(), origin.as_str()))
                 });
                 if let Some((hash, origin)) = known {
-                    if hash != s.content_sha256 {
+                    // The rule itself (bank CSV exports overlap, they are
+                    // never re-issues) is the engine's.
+                    let verdict = ingest::statement_verdict(
+                        s.statement.format,
+                        Some(hash),
+                        &s.content_sha256,
+                    );
+                    if verdict == StatementVerdict::Conflict {
                         conflict = Some(format!(
                             "file `{}`: statement `{}` conflicts with the statement of the same identity in `{origin}` (same account, id, sequence and dates, different content); conflicting re-issue: nothing from `{}` was ingested, a person decides whether it supersedes the earlier one",
                             file.name, s.identity, file.name
@@ -83,13 +86,13 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
         };
         match &verdict {
             Verdict::Duplicate(origin) => {
-                file.status = "duplicate".into();
+                file.status = InputStatus::Duplicate;
                 file.detail = format!("duplicate_of={origin}");
                 file.rows = 0;
                 out.files_duplicate += 1;
             }
             Verdict::Conflict(message) => {
-                file.status = "rejected".into();
+                file.status = InputStatus::Rejected;
                 file.detail = message.clone();
                 file.rows = 0;
                 bank.rejections.push(message.clone());

@@ -7,11 +7,93 @@ use serde::{Deserialize, Serialize};
 /// Name of the manifest file in a run directory.
 pub const MANIFEST_NAME: &str = "manifest.json";
 
+/// What an input file is to the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputRole {
+    /// A bank statement file.
+    Bank,
+    /// The open-item extract.
+    OpenItems,
+    /// The customer master.
+    Customers,
+    /// A state segment of an earlier run.
+    State,
+}
+
+impl InputRole {
+    /// The name written to the manifest (and hashed into the run id).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputRole::Bank => "bank",
+            InputRole::OpenItems => "open_items",
+            InputRole::Customers => "customers",
+            InputRole::State => "state",
+        }
+    }
+}
+
+impl std::fmt::Display for InputRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the run did with an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputStatus {
+    /// Read and used.
+    Accepted,
+    /// Its own totals failed, ingested because the run accepts unbalanced statements.
+    AcceptedUnbalanced,
+    /// Its own totals failed: excluded.
+    RejectedUnbalanced,
+    /// Unusable (parse error, structural defect, conflicting re-issue): excluded whole.
+    Rejected,
+    /// Already processed (byte-identical or same statements): skipped, no new money.
+    Duplicate,
+}
+
+impl InputStatus {
+    /// The name written to the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputStatus::Accepted => "accepted",
+            InputStatus::AcceptedUnbalanced => "accepted_unbalanced",
+            InputStatus::RejectedUnbalanced => "rejected_unbalanced",
+            InputStatus::Rejected => "rejected",
+            InputStatus::Duplicate => "duplicate",
+        }
+    }
+
+    /// True when nothing of the file entered the run.
+    pub fn is_rejected(self) -> bool {
+        matches!(
+            self,
+            InputStatus::Rejected | InputStatus::RejectedUnbalanced
+        )
+    }
+}
+
+impl From<cashmatch_engine::ingest::Disposition> for InputStatus {
+    fn from(d: cashmatch_engine::ingest::Disposition) -> Self {
+        use cashmatch_engine::ingest::Disposition as D;
+        match d {
+            D::Accepted => InputStatus::Accepted,
+            D::AcceptedUnbalanced => InputStatus::AcceptedUnbalanced,
+            D::RejectedUnbalanced => InputStatus::RejectedUnbalanced,
+            D::Duplicate => InputStatus::Duplicate,
+            D::RejectedConflict => InputStatus::Rejected,
+        }
+    }
+}
+
 /// One input file as the manifest records it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct InputFile {
-    /// `bank`, `open_items`, `customers` or `state`.
-    pub role: String,
+    /// What the file is to the run.
+    pub role: InputRole,
     /// Stable name, independent of the working directory.
     pub name: String,
     /// SHA-256 of the file's bytes.
@@ -22,9 +104,8 @@ pub struct InputFile {
     pub format: String,
     /// Records ingested from it (transactions, items, customers, segment rows).
     pub rows: u64,
-    /// `accepted`, `accepted_unbalanced`, `rejected_unbalanced`, `rejected`
-    /// or `duplicate`.
-    pub status: String,
+    /// What the run did with it.
+    pub status: InputStatus,
     /// Why it was rejected or skipped, or what was noted; empty otherwise.
     pub detail: String,
     /// Where the file was read from, relative to the run directory when
@@ -134,9 +215,9 @@ pub fn run_id(
     accept_unbalanced: bool,
 ) -> String {
     let mut key = format!("{engine}|{engine_version}|{config_sha256}|{as_of}|{accept_unbalanced}");
-    for f in inputs.iter().filter(|f| f.role != "state") {
+    for f in inputs.iter().filter(|f| f.role != InputRole::State) {
         key.push('|');
-        key.push_str(&f.role);
+        key.push_str(f.role.as_str());
         key.push(':');
         key.push_str(&f.sha256);
     }

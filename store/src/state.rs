@@ -284,13 +284,13 @@ pub fn segment_inputs(loaded: &LoadedState, out: &Path) -> Result<Vec<InputFile>
                 .map_err(|e| StoreError::State(format!("state segment `{}`: {e}", path.display())))?
                 .len();
             Ok(InputFile {
-                role: "state".into(),
+                role: crate::manifest::InputRole::State,
                 name: s.file.clone(),
                 sha256: s.sha256.clone(),
                 bytes,
                 format: "parquet".into(),
                 rows: s.files + s.statements + s.transactions,
-                status: "accepted".into(),
+                status: crate::manifest::InputStatus::Accepted,
                 detail: format!("run {}", s.run_id),
                 path: Some(crate::manifest::relative_path(out, &path)),
             })

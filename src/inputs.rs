@@ -563,6 +563,16 @@ pub fn open_items_from_bytes(
     }
     let mut rows = extracts::read_open_items_from_bytes(name, bytes, &options)
         .map_err(|e| CliError::Input(e.to_string()))?;
+    // Until per-invoice INVALID_SCALE exceptions are wired up, a row with
+    // excess scale stops the run as before; `issue` is otherwise ignored.
+    if let Some((row, detail)) = rows.iter().find_map(|r| match &r.issue {
+        Some(extracts::RowIssue::InvalidScale { detail, .. }) => Some((r.row, detail)),
+        _ => None,
+    }) {
+        return Err(CliError::Input(format!(
+            "extract `{name}`, data row {row}: {detail}"
+        )));
+    }
     check_unique_invoices(name, &rows)?;
     let read = rows.len();
     if previous_run {

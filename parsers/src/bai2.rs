@@ -57,10 +57,6 @@ const AMOUNT_DIGITS_MAX: usize = 30;
 /// walking the rest of the file as distribution pairs.
 const DISTRIBUTIONS_MAX: u64 = 100;
 
-/// Two-digit years below this pivot are 20xx, the rest 19xx (BAI2 dates are
-/// `YYMMDD`; version 2 dates from 1987, so 70..99 are the 1900s).
-const YEAR_PIVOT: u32 = 70;
-
 /// Type codes of detail records that are credits (BAI2 type-code table).
 const CREDIT_CODES: std::ops::RangeInclusive<u16> = 100..=399;
 /// Type codes of detail records that are debits.
@@ -557,10 +553,10 @@ impl<'t, 'o> Reader<'t, 'o> {
             let _item_count = fields.next_field();
             let funds = fields.next_field();
             if let Some(funds) = funds {
-                skip_funds_distribution(self, &funds, &mut fields)?;
+                skip_funds_distribution(self, &funds, &mut fields, exponent)?;
             }
             let value = match amount {
-                Some(a) => parse_amount(self, &a, Sign::Allowed)?,
+                Some(a) => parse_amount(self, &a, Sign::Allowed, exponent)?,
                 None => None,
             };
             if let Some(v) = value {
@@ -616,7 +612,9 @@ impl<'t, 'o> Reader<'t, 'o> {
         let type_field = self.required(&mut fields, "type code")?;
         let type_code = parse_type_code(self, &type_field)?;
         let amount_field = self.required(&mut fields, "amount")?;
-        let Some(minor) = parse_amount(self, &amount_field, Sign::Forbidden)? else {
+        let Some(minor) =
+            parse_amount(self, &amount_field, Sign::Forbidden, self.account.exponent)?
+        else {
             return Err(self.error(
                 amount_field.location(),
                 ErrorKind::InvalidAmount,
@@ -625,7 +623,7 @@ impl<'t, 'o> Reader<'t, 'o> {
         };
         let mut value_date = None;
         if let Some(funds) = fields.next_field() {
-            value_date = skip_funds_distribution(self, &funds, &mut fields)?;
+            value_date = skip_funds_distribution(self, &funds, &mut fields, self.account.exponent)?;
         }
         let bank_reference = fields.next_field().map(|f| f.trimmed()).unwrap_or_default();
         let customer_reference = fields.next_field().map(|f| f.trimmed()).unwrap_or_default();
@@ -686,7 +684,18 @@ impl<'t, 'o> Reader<'t, 'o> {
         if let Some(statement) = self.statements.last_mut() {
             statement.entries += 1;
             if status == EntryStatus::Booked {
-                statement.entries_sum += amount;
+                // Cannot overflow with amounts below the bound; checked
+                // anyway, so that it never panics (RELIABILITY B5-51).
+                statement.entries_sum =
+                    statement.entries_sum.checked_add(amount).ok_or_else(|| {
+                        ParseError::new(
+                            self.file,
+                            Some(FORMAT_NAME),
+                            amount_field.location(),
+                            ErrorKind::InvalidAmount,
+                            "sum of entries overflows".into(),
+                        )
+                    })?;
             }
         }
         self.transactions.push(StatementTransaction {
@@ -721,7 +730,8 @@ impl<'t, 'o> Reader<'t, 'o> {
         self.expect_level(record, &[Level::Account])?;
         let mut fields = Fields::new(&record.segments);
         let total_field = self.required(&mut fields, "account control total")?;
-        let reported_total = parse_amount(self, &total_field, Sign::Allowed)?;
+        let reported_total =
+            parse_amount(self, &total_field, Sign::Allowed, self.account.exponent)?;
         let count_field = fields.next_field();
         let reported_count = match count_field {
             Some(f) => parse_count(self, &f)?,
@@ -772,7 +782,12 @@ impl<'t, 'o> Reader<'t, 'o> {
         self.expect_level(record, &[Level::Group])?;
         let mut fields = Fields::new(&record.segments);
         let total_field = self.required(&mut fields, "group control total")?;
-        let reported_total = parse_amount(self, &total_field, Sign::Allowed)?;
+        let reported_total = parse_amount(
+            self,
+            &total_field,
+            Sign::Allowed,
+            currency_exponent(&self.group.currency),
+        )?;
         let accounts = match fields.next_field() {
             Some(f) => parse_count(self, &f)?,
             None => None,
@@ -821,7 +836,12 @@ impl<'t, 'o> Reader<'t, 'o> {
         self.expect_level(record, &[Level::File])?;
         let mut fields = Fields::new(&record.segments);
         let total_field = self.required(&mut fields, "file control total")?;
-        let reported_total = parse_amount(self, &total_field, Sign::Allowed)?;
+        let reported_total = parse_amount(
+            self,
+            &total_field,
+            Sign::Allowed,
+            currency_exponent(&self.group.currency),
+        )?;
         let groups = match fields.next_field() {
             Some(f) => parse_count(self, &f)?,
             None => None,
@@ -1010,11 +1030,15 @@ enum Sign {
     Forbidden,
 }
 
-/// Parses an amount in minor units. Blank is `None`.
+/// Parses an amount in minor units with `exponent` implied decimals and
+/// checks it against the amount bound ([`crate::amount::AMOUNT_ABS_BOUND`],
+/// RELIABILITY B1-5), so that no control total or sum can overflow. Blank is
+/// `None`.
 fn parse_amount(
     reader: &Reader<'_, '_>,
     field: &Field<'_>,
     sign: Sign,
+    exponent: u32,
 ) -> Result<Option<i128>, ParseError> {
     let text = field.trimmed();
     if text.is_empty() {
@@ -1043,6 +1067,13 @@ fn parse_amount(
     for b in digits.bytes() {
         // Cannot overflow: at most AMOUNT_DIGITS_MAX digits.
         value = value * 10 + i128::from(b - b'0');
+    }
+    if !crate::amount::minor_units_within_bound(value, exponent) {
+        return Err(reader.error(
+            field.location(),
+            ErrorKind::InvalidAmount,
+            crate::amount::too_large_message(text),
+        ));
     }
     Ok(Some(if negative { -value } else { value }))
 }
@@ -1103,11 +1134,7 @@ fn parse_date(reader: &Reader<'_, '_>, field: &Field<'_>) -> Result<NaiveDate, P
     }
     let two = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
     let (yy, month, day) = (two(0), two(2), two(4));
-    let year = if yy < YEAR_PIVOT {
-        2000 + yy
-    } else {
-        1900 + yy
-    };
+    let year = crate::date::year_from_two_digits(yy);
     i32::try_from(year)
         .ok()
         .and_then(|y| NaiveDate::from_ymd_opt(y, month, day))
@@ -1120,6 +1147,7 @@ fn skip_funds_distribution<'t>(
     reader: &Reader<'_, '_>,
     funds: &Field<'t>,
     fields: &mut Fields<'_, 't>,
+    exponent: u32,
 ) -> Result<Option<NaiveDate>, ParseError> {
     let missing = |fields: &Fields<'_, '_>, what: &str| {
         reader.error(
@@ -1151,7 +1179,7 @@ fn skip_funds_distribution<'t>(
                 "a two-or-more-day amount",
             ] {
                 let f = fields.next_field().ok_or_else(|| missing(fields, what))?;
-                parse_amount(reader, &f, Sign::Allowed)?;
+                parse_amount(reader, &f, Sign::Allowed, exponent)?;
             }
             Ok(None)
         }
@@ -1175,7 +1203,7 @@ fn skip_funds_distribution<'t>(
                 let amount = fields
                     .next_field()
                     .ok_or_else(|| missing(fields, "a days/amount pair"))?;
-                parse_amount(reader, &amount, Sign::Allowed)?;
+                parse_amount(reader, &amount, Sign::Allowed, exponent)?;
             }
             Ok(None)
         }

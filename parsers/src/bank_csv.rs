@@ -27,7 +27,7 @@
 //! statement in the profile's row order; opening/closing balance rows
 //! (`Saldo;150,00;EUR`, `Balance at start of period`) are checked too.
 
-use crate::amount::{currency_exponent, SCALE_MAX};
+use crate::amount::{self, currency_exponent, AmountError, Grouping, NumberFormat};
 use crate::encoding;
 use crate::model::{line_locator, trim_fast};
 use crate::{
@@ -49,9 +49,6 @@ const DETECTION_FALLBACK_ENCODING: &str = "windows-1252";
 
 /// How many balance-chain breaks are spelled out in `check_detail`.
 const BREAKS_REPORTED_MAX: usize = 5;
-
-/// Two-digit years below this pivot are 20xx (`28.03.18`).
-const YEAR_PIVOT: u32 = 70;
 
 /// Parses a bank CSV export.
 pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
@@ -902,7 +899,7 @@ fn headerless_matches(
             .amount
             .or(layout.credit)
             .and_then(|c| row.get(c))
-            .is_some_and(|a| parse_amount(a, &layout.number).is_some());
+            .is_some_and(|a| parse_amount(a, &layout.number).is_ok());
         return date_ok && amount_ok;
     }
     false
@@ -949,13 +946,6 @@ fn no_profile_error(file: &str, text: &str, options: &ParseOptions) -> ParseErro
 
 // ---------------------------------------------------------------------------
 // Profile compiled against a header
-
-/// Number grammar of a profile.
-#[derive(Debug, Clone, Copy)]
-struct NumberFormat {
-    decimal: u8,
-    thousands: Option<u8>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DateToken {
@@ -1029,11 +1019,7 @@ impl DateFormat {
                 DateToken::Year4 => year = Some(digits(&mut pos, 4, 4)?),
                 DateToken::Year2 => {
                     let yy = digits(&mut pos, 2, 2)?;
-                    year = Some(if yy < YEAR_PIVOT {
-                        2000 + yy
-                    } else {
-                        1900 + yy
-                    });
+                    year = Some(crate::date::year_from_two_digits(yy));
                 }
                 DateToken::Month => month = Some(digits(&mut pos, 1, 2)?),
                 DateToken::Day => day = Some(digits(&mut pos, 1, 2)?),
@@ -1105,11 +1091,22 @@ impl Layout {
                 profile.name, profile.date_format
             ))
         })?;
+        let grouping = match profile.thousands_separator {
+            None => None,
+            Some(c) => Some(
+                Grouping::from_setting(c.encode_utf8(&mut [0; 4])).ok_or_else(|| {
+                    config_error(format!(
+                    "profile `{}`: thousands separator `{c}` is not one of `.` `,` `'` or a space",
+                    profile.name
+                ))
+                })?,
+            ),
+        };
         let number = NumberFormat {
-            decimal: u8::try_from(profile.decimal_separator).unwrap_or(b'.'),
-            thousands: profile
-                .thousands_separator
-                .and_then(|c| u8::try_from(c).ok()),
+            decimal: profile.decimal_separator,
+            grouping,
+            dollar_sign: true,
+            ..NumberFormat::default()
         };
         let header_line = header.map_or(1, |h| h.line);
         let find = |name: &Option<String>| -> Result<Option<usize>, ParseError> {
@@ -1189,83 +1186,18 @@ impl Layout {
 // ---------------------------------------------------------------------------
 // Amounts
 
-/// Parses an amount under a profile's number format: optional sign, optional
-/// `$`, digits grouped by the thousands separator in threes, optional
-/// decimal part. `-$7,971.39`, `$-5`, `+1,23`, `4.626,81`, `-888`.
-fn parse_amount(text: &str, format: &NumberFormat) -> Option<Decimal> {
-    let mut b = text.trim().as_bytes();
-    let mut negative = false;
-    let mut signed = false;
-    for _ in 0..2 {
-        match b.first() {
-            Some(b'-') if !signed => {
-                negative = true;
-                signed = true;
-                b = b.get(1..)?;
-            }
-            Some(b'+') if !signed => {
-                signed = true;
-                b = b.get(1..)?;
-            }
-            Some(b'$') => b = b.get(1..)?,
-            _ => break,
-        }
-    }
-    let mut mantissa: i128 = 0;
-    let mut scale: u32 = 0;
-    let mut int_digits = 0usize;
-    let mut group_digits = 0usize;
-    let mut grouped = false;
-    let mut in_fraction = false;
-    for &c in b {
-        if c.is_ascii_digit() {
-            mantissa = mantissa
-                .checked_mul(10)?
-                .checked_add(i128::from(c - b'0'))?;
-            if in_fraction {
-                scale += 1;
-                if scale > SCALE_MAX {
-                    return None;
-                }
-            } else {
-                int_digits += 1;
-                group_digits += 1;
-            }
-        } else if c == format.decimal && !in_fraction {
-            if grouped && group_digits != 3 {
-                return None;
-            }
-            in_fraction = true;
-        } else if Some(c) == format.thousands && !in_fraction {
-            // First group 1-3 digits, every later group exactly 3.
-            let ok = if grouped {
-                group_digits == 3
-            } else {
-                (1..=3).contains(&group_digits)
-            };
-            if !ok {
-                return None;
-            }
-            grouped = true;
-            group_digits = 0;
-        } else {
-            return None;
-        }
-    }
-    if int_digits == 0 || (grouped && !in_fraction && group_digits != 3) {
-        return None;
-    }
-    if in_fraction && scale == 0 {
-        return None;
-    }
-    let value = Decimal::try_from_i128_with_scale(mantissa, scale).ok()?;
-    Some(if negative { -value } else { value })
+/// Parses an amount under a profile's number format (the one grammar of
+/// [`crate::amount`]): optional sign, optional `$`, digits grouped by the
+/// thousands separator in threes, optional decimal part. `-$7,971.39`,
+/// `$-5`, `+1,23`, `4.626,81`, `-888`.
+fn parse_amount(text: &str, format: &NumberFormat) -> Result<Decimal, AmountError> {
+    format.parse(text)
 }
 
 fn describe_number(format: &NumberFormat) -> String {
-    let decimal = char::from(format.decimal);
-    match format.thousands {
-        Some(t) => format!("an amount with `{decimal}` decimals and optional `{}` grouping, e.g. `-1{}234{decimal}56`", char::from(t), char::from(t)),
+    let decimal = format.decimal;
+    match format.grouping.map(Grouping::as_char) {
+        Some(t) => format!("an amount with `{decimal}` decimals and optional `{t}` grouping, e.g. `-1{t}234{decimal}56`"),
         None => format!("an amount with `{decimal}` decimals and no grouping, e.g. `-1234{decimal}56`"),
     }
 }
@@ -1426,15 +1358,18 @@ impl RowReader<'_> {
                 format!("balance row `{first}` has no amount"),
             ));
         };
-        let amount = parse_amount(value, &self.layout.number).ok_or_else(|| {
+        let amount = parse_amount(value, &self.layout.number).map_err(|e| {
             self.error(
                 Location::LineColumn(line, col as u64 + 2),
                 ErrorKind::InvalidAmount,
-                format!(
-                    "balance `{}` of row `{first}` is not valid: expected {}",
-                    value.trim(),
-                    describe_number(&self.layout.number)
-                ),
+                match e {
+                    AmountError::Malformed => format!(
+                        "balance `{}` of row `{first}` is not valid: expected {}",
+                        value.trim(),
+                        describe_number(&self.layout.number)
+                    ),
+                    AmountError::TooLarge => amount::too_large_message(value.trim()),
+                },
             )
         })?;
         if opening {
@@ -1583,10 +1518,10 @@ impl RowReader<'_> {
         let balance = match self.layout.balance {
             Some(c) if !self.cell(row, Some(c)).is_empty() => {
                 let text = self.cell(row, Some(c));
-                Some(
-                    parse_amount(text, &self.layout.number)
-                        .ok_or_else(|| self.bad_amount(row, Some(c), text))?,
-                )
+                let value = parse_amount(text, &self.layout.number)
+                    .map_err(|e| self.bad_amount(row, Some(c), text, e))?;
+                self.check_scale(row, c, text, value, &currency)?;
+                Some(value)
             }
             _ => None,
         };
@@ -1606,11 +1541,21 @@ impl RowReader<'_> {
             .map(str::to_string)
             .collect();
         let statement_index = self.statement_for(&account, &currency, line);
+        if status == EntryStatus::Booked {
+            // Cannot overflow with amounts below the bound; checked anyway,
+            // so that it never panics (RELIABILITY B5-51).
+            let sum = &self.statements[statement_index].statement.entries_sum;
+            let Some(sum) = sum.checked_add(amount) else {
+                return Err(self.error(
+                    Location::Line(line),
+                    ErrorKind::InvalidAmount,
+                    "sum of entries overflows".into(),
+                ));
+            };
+            self.statements[statement_index].statement.entries_sum = sum;
+        }
         let building = &mut self.statements[statement_index];
         building.statement.entries += 1;
-        if status == EntryStatus::Booked {
-            building.statement.entries_sum += amount;
-        }
         if let Some(d) = booking_date {
             building.first_booked = Some(building.first_booked.map_or(d, |f| f.min(d)));
             building.last_booked = Some(building.last_booked.map_or(d, |l| l.max(d)));
@@ -1705,7 +1650,7 @@ impl RowReader<'_> {
                 return Err(self.missing(row, Some(c), "amount"));
             }
             let value = parse_amount(text, &layout.number)
-                .ok_or_else(|| self.bad_amount(row, Some(c), text))?;
+                .map_err(|e| self.bad_amount(row, Some(c), text, e))?;
             match layout.direction {
                 Some(d) => {
                     if value.is_sign_negative() && !value.is_zero() {
@@ -1730,7 +1675,7 @@ impl RowReader<'_> {
             } else {
                 Some(
                     parse_amount(credit_text, &layout.number)
-                        .ok_or_else(|| self.bad_amount(row, layout.credit, credit_text))?,
+                        .map_err(|e| self.bad_amount(row, layout.credit, credit_text, e))?,
                 )
             };
             let debit = if debit_text.is_empty() {
@@ -1738,7 +1683,7 @@ impl RowReader<'_> {
             } else {
                 Some(
                     parse_amount(debit_text, &layout.number)
-                        .ok_or_else(|| self.bad_amount(row, layout.debit, debit_text))?,
+                        .map_err(|e| self.bad_amount(row, layout.debit, debit_text, e))?,
                 )
             };
             if credit.is_none() && debit.is_none() {
@@ -1750,7 +1695,11 @@ impl RowReader<'_> {
             }
             // Some banks write debits already negative (`-50,00`), others
             // unsigned: the column, not the sign, says the direction.
-            let value = credit.unwrap_or_default().abs() - debit.unwrap_or_default().abs();
+            // Both are below the amount bound, so the difference is too.
+            let value = credit
+                .unwrap_or_default()
+                .abs()
+                .saturating_sub(debit.unwrap_or_default().abs());
             (
                 value,
                 if credit.is_some() {
@@ -1760,9 +1709,7 @@ impl RowReader<'_> {
                 },
             )
         };
-        if amount.scale() > currency_exponent(currency)
-            && amount.normalize().scale() > currency_exponent(currency)
-        {
+        if amount::has_excess_scale(amount, currency_exponent(currency)) {
             return Err(self.error(
                 Location::LineColumn(row.line, col as u64 + 1),
                 ErrorKind::InvalidAmount,
@@ -1773,6 +1720,30 @@ impl RowReader<'_> {
             ));
         }
         Ok(amount)
+    }
+
+    /// RELIABILITY B1-11: a balance with more decimals than its currency
+    /// allows rejects the file, like an amount.
+    fn check_scale(
+        &self,
+        row: &Row,
+        col: usize,
+        text: &str,
+        value: Decimal,
+        currency: &str,
+    ) -> Result<(), ParseError> {
+        if amount::has_excess_scale(value, currency_exponent(currency)) {
+            return Err(self.error(
+                Location::LineColumn(row.line, col as u64 + 1),
+                ErrorKind::InvalidAmount,
+                format!(
+                    "{} (column `{}`)",
+                    amount::excess_scale_message(text, currency),
+                    self.layout.name(col)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn apply_direction(
@@ -1830,16 +1801,24 @@ impl RowReader<'_> {
         )
     }
 
-    fn bad_amount(&self, row: &Row, col: Option<usize>, text: &str) -> ParseError {
+    fn bad_amount(
+        &self,
+        row: &Row,
+        col: Option<usize>,
+        text: &str,
+        problem: AmountError,
+    ) -> ParseError {
         let name = col.map(|c| self.layout.name(c)).unwrap_or_default();
-        self.error(
-            self.location(row, col),
-            ErrorKind::InvalidAmount,
-            format!(
+        let message = match problem {
+            AmountError::Malformed => format!(
                 "amount `{text}` in column `{name}` is not valid: expected {}",
                 describe_number(&self.layout.number)
             ),
-        )
+            AmountError::TooLarge => {
+                format!("{} (column `{name}`)", amount::too_large_message(text))
+            }
+        };
+        self.error(self.location(row, col), ErrorKind::InvalidAmount, message)
     }
 
     fn finish(mut self) -> Result<ParsedFile, ParseError> {
@@ -1852,6 +1831,16 @@ impl RowReader<'_> {
             self.warnings
                 .push("file has balance rows but no transactions".into());
         }
+        let file = self.file;
+        let overflow = |line: u64| {
+            ParseError::new(
+                file,
+                Some(FORMAT_NAME),
+                Location::Line(line),
+                ErrorKind::InvalidAmount,
+                "balance arithmetic overflows".into(),
+            )
+        };
         let mut statements = Vec::with_capacity(self.statements.len());
         for b in self.statements {
             let mut s = b.statement;
@@ -1864,7 +1853,8 @@ impl RowReader<'_> {
                 s.from_date.map(|d| d.to_string()).unwrap_or_default(),
                 s.to_date.map(|d| d.to_string()).unwrap_or_default()
             );
-            let chain = check_chain(&b.chain, newest_first, before);
+            let chain = check_chain(&b.chain, newest_first, before)
+                .ok_or_else(|| overflow(s.source_line))?;
             s.opening_balance = chain.opening;
             s.closing_balance = chain.closing;
             let mut failures = chain.breaks;
@@ -1880,7 +1870,7 @@ impl RowReader<'_> {
                             if last != c {
                                 failures.push(format!(
                                     "closing balance {c} (line {line}) vs newest row balance {last} (diff {})",
-                                    c - last
+                                    c.checked_sub(last).ok_or_else(|| overflow(line))?
                                 ));
                             }
                         }
@@ -1890,12 +1880,13 @@ impl RowReader<'_> {
                 if b.chain.is_empty() {
                     if let (Some((_, o)), Some((line, c))) = (label_opening, label_closing) {
                         checked = true;
-                        let computed = o + s.entries_sum;
+                        let computed =
+                            o.checked_add(s.entries_sum).ok_or_else(|| overflow(line))?;
                         if computed != c {
                             failures.push(format!(
                                 "opening {o} + entries {} = {computed} vs closing {c} (line {line}) (diff {})",
                                 s.entries_sum,
-                                computed - c
+                                computed.checked_sub(c).ok_or_else(|| overflow(line))?
                             ));
                         }
                     }
@@ -1969,7 +1960,13 @@ struct ChainResult {
 
 /// Checks `previous balance + amount = balance` over the rows that carry a
 /// balance, in chronological order.
-fn check_chain(rows: &[(u64, Decimal, Decimal)], newest_first: bool, before: bool) -> ChainResult {
+/// `None` when the arithmetic overflows, which amounts below the bound
+/// cannot do; the caller turns it into a file error, never a panic.
+fn check_chain(
+    rows: &[(u64, Decimal, Decimal)],
+    newest_first: bool,
+    before: bool,
+) -> Option<ChainResult> {
     let ordered: Vec<&(u64, Decimal, Decimal)> = if newest_first {
         rows.iter().rev().collect()
     } else {
@@ -1982,13 +1979,13 @@ fn check_chain(rows: &[(u64, Decimal, Decimal)], newest_first: bool, before: boo
         // Balance after a row: previous + this amount = this balance.
         // Balance before a row (ASN): previous + previous amount = this balance.
         let step = if before { prev_amount } else { amount };
-        let expected = prev_balance + step;
+        let expected = prev_balance.checked_add(step)?;
         if expected != balance {
             broken += 1;
             if breaks.len() < BREAKS_REPORTED_MAX {
                 breaks.push(format!(
                     "line {line}: running balance {balance} vs {prev_balance} + {step} = {expected} (diff {})",
-                    balance - expected
+                    balance.checked_sub(expected)?
                 ));
             }
         }
@@ -1999,17 +1996,23 @@ fn check_chain(rows: &[(u64, Decimal, Decimal)], newest_first: bool, before: boo
     let (opening, closing) = match (ordered.first(), ordered.last()) {
         (Some(&&(_, first_amount, first_balance)), Some(&&(_, last_amount, last_balance))) => {
             if before {
-                (Some(first_balance), Some(last_balance + last_amount))
+                (
+                    Some(first_balance),
+                    Some(last_balance.checked_add(last_amount)?),
+                )
             } else {
-                (Some(first_balance - first_amount), Some(last_balance))
+                (
+                    Some(first_balance.checked_sub(first_amount)?),
+                    Some(last_balance),
+                )
             }
         }
         _ => (None, None),
     };
-    ChainResult {
+    Some(ChainResult {
         opening,
         closing,
         transitions: ordered.len().saturating_sub(1),
         breaks,
-    }
+    })
 }

@@ -22,6 +22,7 @@
 //! free text. Whatever the dialect, nothing is dropped silently: text that no
 //! dialect claims stays in `remittance_info`.
 
+use crate::amount::AmountError;
 use crate::{
     amount, encoding, BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError,
     ParseOptions, ParsedFile, Source, Statement, StatementTransaction,
@@ -42,9 +43,6 @@ const TAG_86_CHARS: usize = 4;
 /// DFÜ (German) purpose and name subfields hold 27 characters; a full
 /// subfield continues in the next one without a space.
 const DFUE_SUBFIELD_CHARS: usize = 27;
-
-/// Two-digit years below this are 20YY, the rest 19YY (1980s/90s archives).
-const YEAR_PIVOT_YY: u32 = 80;
 
 /// The entry date (MMDD) of `:61:` is within about six months of the value
 /// date; the year is the one that puts it there (31 Dec value, 2 Jan entry).
@@ -499,6 +497,7 @@ impl<'o, 't> Reader<'o, 't> {
         }
         let text = &v[10..];
         let amount = self.amount(line, tag, text)?;
+        self.check_scale(line, tag, text, amount, currency)?;
         Ok(Balance {
             tag,
             amount: if negative { -amount } else { amount },
@@ -508,15 +507,25 @@ impl<'o, 't> Reader<'o, 't> {
     }
 
     fn amount(&mut self, line: u64, tag: &str, text: &str) -> Result<Decimal, ParseError> {
-        let Some(value) = amount::parse_unsigned(text, b',') else {
-            return Err(self.error(
-                line,
-                ErrorKind::InvalidAmount,
-                format!(
-                    "`:{tag}:` amount `{}` is not digits with a decimal comma",
-                    shorten(text)
-                ),
-            ));
+        let value = match amount::parse_unsigned(text, b',') {
+            Ok(value) => value,
+            Err(AmountError::Malformed) => {
+                return Err(self.error(
+                    line,
+                    ErrorKind::InvalidAmount,
+                    format!(
+                        "`:{tag}:` amount `{}` is not digits with a decimal comma",
+                        shorten(text)
+                    ),
+                ))
+            }
+            Err(AmountError::TooLarge) => {
+                return Err(self.error(
+                    line,
+                    ErrorKind::InvalidAmount,
+                    format!("`:{tag}:` {}", amount::too_large_message(text)),
+                ))
+            }
         };
         if !text.contains(',') {
             self.warn(
@@ -525,6 +534,26 @@ impl<'o, 't> Reader<'o, 't> {
             );
         }
         Ok(value)
+    }
+
+    /// RELIABILITY B1-11: an amount with more decimals than its currency
+    /// allows rejects the file; it is never rounded.
+    fn check_scale(
+        &self,
+        line: u64,
+        tag: &str,
+        text: &str,
+        value: Decimal,
+        currency: &str,
+    ) -> Result<(), ParseError> {
+        if amount::has_excess_scale(value, amount::currency_exponent(currency)) {
+            return Err(self.error(
+                line,
+                ErrorKind::InvalidAmount,
+                format!("`:{tag}:` {}", amount::excess_scale_message(text, currency)),
+            ));
+        }
+        Ok(())
     }
 
     /// `YYMMDD` to a date; an impossible calendar date is an error.
@@ -540,11 +569,7 @@ impl<'o, 't> Reader<'o, 't> {
             return Err(bad());
         }
         let yy = num(&text[0..2]);
-        let year = if yy < YEAR_PIVOT_YY {
-            2000 + yy
-        } else {
-            1900 + yy
-        };
+        let year = crate::date::year_from_two_digits(yy);
         NaiveDate::from_ymd_opt(year as i32, num(&text[2..4]), num(&text[4..6])).ok_or_else(bad)
     }
 
@@ -574,6 +599,7 @@ impl<'o, 't> Reader<'o, 't> {
         }
         let amount = self.amount(field.line, tag, &rest[3..])?;
         let currency = &rest[..3];
+        self.check_scale(field.line, tag, &rest[3..], amount, currency)?;
         let m = self.msg();
         m.mt942 = true;
         if m.currency.is_empty() {
@@ -723,8 +749,8 @@ impl<'o, 't> Reader<'o, 't> {
         let parsed = (|| {
             let nd: u64 = parts.first()?.trim().parse().ok()?;
             let nc: u64 = parts.get(1)?.trim().parse().ok()?;
-            let sd = amount::parse_unsigned(parts.get(2)?.trim(), b',')?;
-            let sc = amount::parse_unsigned(parts.get(3)?.trim(), b',')?;
+            let sd = amount::parse_unsigned(parts.get(2)?.trim(), b',').ok()?;
+            let sc = amount::parse_unsigned(parts.get(3)?.trim(), b',').ok()?;
             Some((nd, nc, sd, sc))
         })();
         match parsed {
@@ -756,22 +782,44 @@ impl<'o, 't> Reader<'o, 't> {
         let mut sum = Decimal::ZERO;
         let (mut n_debit, mut n_credit) = (0u64, 0u64);
         let (mut sum_debit, mut sum_credit) = (Decimal::ZERO, Decimal::ZERO);
+        let exponent = amount::currency_exponent(&m.currency);
+        // The first amount problem, as (line, message): reported once the
+        // loop has released the transactions.
+        let mut failure: Option<(u64, String)> = None;
         let txs = &mut self.parsed.transactions[m.tx_start..];
         for (tx, pending) in txs.iter_mut().zip(&m.pending) {
             debug_assert_eq!(tx.statement_index, index);
             tx.account.clone_from(&account);
             tx.currency.clone_from(&m.currency);
             finalise(tx, pending);
+            if failure.is_none() && amount::has_excess_scale(tx.amount, exponent) {
+                let text = tx.amount.abs().to_string().replace('.', ",");
+                failure = Some((
+                    tx.source_line,
+                    format!(
+                        "`:61:` {}",
+                        amount::excess_scale_message(&text, &m.currency)
+                    ),
+                ));
+            }
             if tx.status == EntryStatus::Booked {
-                sum += tx.amount;
-                if tx.amount.is_sign_negative() {
+                // Cannot overflow with amounts below the bound; checked
+                // anyway, so that it never panics (RELIABILITY B5-51).
+                let added = if tx.amount.is_sign_negative() {
                     n_debit += 1;
-                    sum_debit -= tx.amount;
+                    sum_debit.checked_sub(tx.amount).map(|d| sum_debit = d)
                 } else {
                     n_credit += 1;
-                    sum_credit += tx.amount;
+                    sum_credit.checked_add(tx.amount).map(|c| sum_credit = c)
+                }
+                .and_then(|()| sum.checked_add(tx.amount).map(|s| sum = s));
+                if added.is_none() && failure.is_none() {
+                    failure = Some((tx.source_line, "sum of entries overflows".to_string()));
                 }
             }
+        }
+        if let Some((line, message)) = failure {
+            return Err(self.error(line, ErrorKind::InvalidAmount, message));
         }
         let entries = txs.len() as u64;
         let mt942 = m.mt942 && m.opening.is_none();
@@ -780,7 +828,15 @@ impl<'o, 't> Reader<'o, 't> {
         let mut passes = 0;
         match (&m.opening, &m.closing) {
             (Some(o), Some(c)) => {
-                let computed = o.amount + sum;
+                let overflow = || {
+                    self.error(
+                        m.line,
+                        ErrorKind::InvalidAmount,
+                        "opening balance + entries overflows".to_string(),
+                    )
+                };
+                let computed = o.amount.checked_add(sum).ok_or_else(overflow)?;
+                let diff = c.amount.checked_sub(computed).ok_or_else(overflow)?;
                 if computed == c.amount {
                     passes += 1;
                 } else {
@@ -792,7 +848,7 @@ impl<'o, 't> Reader<'o, 't> {
                         computed,
                         c.tag,
                         c.amount,
-                        c.amount - computed
+                        diff
                     ));
                 }
             }

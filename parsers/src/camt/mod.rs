@@ -28,6 +28,7 @@
 mod assemble;
 mod tag;
 
+use crate::amount::AmountError;
 use crate::{
     BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
     Source, Statement,
@@ -1224,12 +1225,14 @@ impl<'a, 'o> CamtReader<'a, 'o> {
 
     fn money(&self, depth: usize) -> Result<Money, ParseError> {
         let text = self.text_buf.trim();
-        let value = crate::amount::parse_unsigned(text, b'.').ok_or_else(|| {
-            self.error_at(
-                depth,
-                ErrorKind::InvalidAmount,
-                format!("amount `{text}` is not an unsigned decimal with `.` (e.g. `905.3`)"),
-            )
+        let value = crate::amount::parse_unsigned(text, b'.').map_err(|e| {
+            let message = match e {
+                AmountError::Malformed => {
+                    format!("amount `{text}` is not an unsigned decimal with `.` (e.g. `905.3`)")
+                }
+                AmountError::TooLarge => crate::amount::too_large_message(text),
+            };
+            self.error_at(depth, ErrorKind::InvalidAmount, message)
         })?;
         let ccy = &self.amount_ccy;
         if ccy.is_empty() {
@@ -1244,6 +1247,15 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                 depth,
                 ErrorKind::InvalidCurrency,
                 format!("currency `{ccy}` is not a three-letter ISO 4217 code"),
+            ));
+        }
+        // ISO 20022 ActiveOrHistoricCurrencyAndAmount: no more decimals than
+        // the currency's minor unit (trailing zeros aside). RELIABILITY B1-11.
+        if crate::amount::has_excess_scale(value, crate::amount::currency_exponent(ccy)) {
+            return Err(self.error_at(
+                depth,
+                ErrorKind::InvalidAmount,
+                crate::amount::excess_scale_message(text, ccy),
             ));
         }
         Ok(Money {

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::Deserialize as _;
 
 /// One input handed to a parser: its name (used in every error and in
 /// lineage) and its raw bytes.
@@ -290,7 +291,9 @@ impl Default for Limits {
 pub struct CsvProfile {
     /// The profile's name, reported in lineage and errors.
     pub name: String,
-    /// Field delimiter, one ASCII byte.
+    /// Field delimiter, one ASCII byte; in TOML a one-character string
+    /// (`";"`) or the byte's number (`59`).
+    #[serde(deserialize_with = "deserialize_delimiter")]
     pub delimiter: u8,
     /// `.` or `,`.
     pub decimal_separator: char,
@@ -337,6 +340,25 @@ pub struct CsvProfile {
     pub pending_section: Option<String>,
     /// Single-cell section row after which rows are booked (Schwab).
     pub booked_section: Option<String>,
+}
+
+/// A delimiter written as a one-character ASCII string or as its byte.
+fn deserialize_delimiter<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Delimiter {
+        Byte(u8),
+        Text(String),
+    }
+    match Delimiter::deserialize(d)? {
+        Delimiter::Byte(b) => Ok(b),
+        Delimiter::Text(t) => match t.as_bytes() {
+            [b] if b.is_ascii() => Ok(*b),
+            _ => Err(serde::de::Error::custom(format!(
+                "delimiter `{t}` must be one ASCII character"
+            ))),
+        },
+    }
 }
 
 /// Header names (or `#N` positions) of the columns a profile reads.

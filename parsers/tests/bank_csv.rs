@@ -492,3 +492,16 @@ proptest! {
         prop_assert_eq!(result.is_ok(), digits.len() <= 15);
     }
 }
+
+/// Profiles are data: a built-in profile file has the shape of a user's
+/// `[[csv_profiles]]` entry, and the delimiter may be written as a
+/// character (`";"`) as well as its byte (`59`, as before).
+#[test]
+fn profile_delimiter_is_a_character_or_a_byte() {
+    let text: CsvProfile = toml::from_str("name = \"x\"\ndelimiter = \";\"\n").unwrap();
+    let byte: CsvProfile = toml::from_str("name = \"x\"\ndelimiter = 59\n").unwrap();
+    assert_eq!(text, byte);
+    assert_eq!(text.delimiter, b';');
+    let e = toml::from_str::<CsvProfile>("delimiter = \";;\"\n").unwrap_err();
+    assert!(e.to_string().contains("one ASCII character"), "{e}");
+}

@@ -2,24 +2,51 @@
 //! cashmatch ingests.
 //!
 //! Every format has its own module with one entry point,
-//! `parse(&Source, &ParseOptions) -> Result<ParsedFile, ParseError>`. The
-//! caller usually goes through [`parse_source`], which detects the format by
-//! content (never by file extension) and dispatches.
+//! `parse(&Source, &ParseOptions) -> Result<ParsedFile, ParseError>`:
+//! [`bai2`], [`camt`] (camt.052/053/054), [`mt940`] (MT940/MT942) and
+//! [`bank_csv`] (bank and PSP exports, read through built-in or configured
+//! [`CsvProfile`]s). The caller usually goes through [`parse_source`] (bytes
+//! in memory) or [`parse_path`] (a file), which detect the format by content
+//! (never by file extension) and dispatch. [`extracts`] reads the ERP's
+//! open-item and customer extracts (feature `extracts`, on by default).
 //!
 //! The crate knows nothing about matching: it turns bytes into
 //! [`StatementTransaction`] and [`Statement`] records that carry their lineage
 //! (file name and line or XML element), and reports each statement's own
 //! balance and control-total checks in [`Statement::balance_check`]. A file
-//! whose structure is broken is an `Err`; a file that parses but whose totals
-//! disagree is an `Ok` with a failed check, so the caller decides.
+//! whose structure is broken is an `Err` whose [`Location`] names the line,
+//! field or element; a file that parses but whose totals disagree is an `Ok`
+//! with a failed check, so the caller decides.
+//!
+//! What every reader shares, so that the rules read the same everywhere:
+//! * [`amount`]: the one amount grammar, the amount bound (`|amount| <
+//!   10^15` major units, [`amount::AMOUNT_ABS_BOUND`]) and the scale rule
+//!   (no more decimals than the currency allows). With the bound, no sum a
+//!   reader computes can overflow, and every sum is checked anyway: a
+//!   hostile amount is an error, never a panic.
+//! * [`currency`]: the ISO 4217 table, current and historic codes with
+//!   their minor units.
+//! * [`date`]: the one two-digit-year window (1980-2079).
+//! * [`encoding`]: strict decoding, UTF-8 unless declared or configured.
+//! * [`read_input_limited`]: only regular files, never more than the cap.
 //!
 //! ```
-//! use cashmatch_parsers::{parse_source, ParseOptions, Source};
+//! use cashmatch_parsers::{parse_source, BalanceCheck, ErrorKind, ParseOptions, Source};
+//!
 //! let csv = b"account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference\n\
 //! DE01,2026-03-02,2026-03-02,100.00,EUR,ACME GmbH,DE02,INV-1,REF1\n";
 //! let parsed = parse_source(&Source::new("bank.csv", csv), &ParseOptions::default()).unwrap();
 //! assert_eq!(parsed.transactions.len(), 1);
 //! assert_eq!(parsed.transactions[0].amount.to_string(), "100.00");
+//! assert_eq!(parsed.statements[0].balance_check, BalanceCheck::NotCheckable);
+//!
+//! // An amount with more decimals than its currency allows is never
+//! // rounded: the file is refused, naming line and column.
+//! let csv = b"account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference\n\
+//! DE01,2026-03-02,2026-03-02,100.005,EUR,ACME GmbH,DE02,INV-1,REF1\n";
+//! let err = parse_source(&Source::new("bank.csv", csv), &ParseOptions::default()).unwrap_err();
+//! assert_eq!(err.kind, ErrorKind::InvalidAmount);
+//! assert!(err.to_string().starts_with("bank_csv file `bank.csv`, line 2, column 4:"));
 //! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -142,9 +169,9 @@ pub fn read_input(path: &Path) -> std::io::Result<InputBytes> {
 /// before it is opened (opening a FIFO for reading blocks until a writer
 /// comes), it is opened non-blocking, and the opened handle is checked again,
 /// so a file swapped in between is caught too. A file over `bytes_max` is
-/// refused the same way; a small file is read with a bound of `bytes_max`
-/// + 1 bytes, so a file that grows while it is read is refused rather than
-/// read without end.
+/// refused the same way; a small file is read with a bound of one byte
+/// over `bytes_max`, so a file that grows while it is read is refused rather
+/// than read without end.
 ///
 /// A memory map of a file that another process truncates underneath us is
 /// the one hazard of mmap; bank drop folders are written once and renamed

@@ -1018,7 +1018,7 @@ fn amounts_beyond_the_bound_are_rejected_not_a_panic() {
             4,
         ),
         (
-            format!(":20:R\n:25:A\n:28C:1\n:60F:C240101EUR1,\n:62F:D240102EUR79228162514264337593543950335\n-"),
+            ":20:R\n:25:A\n:28C:1\n:60F:C240101EUR1,\n:62F:D240102EUR79228162514264337593543950335\n-".to_string(),
             5,
         ),
         (

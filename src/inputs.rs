@@ -7,7 +7,7 @@ use crate::output::sha256_hex;
 use crate::CliError;
 use cashmatch_engine::ingest;
 use cashmatch_engine::model::{BankTransaction, Customer, HoldReason, ItemHold, OpenItem};
-use cashmatch_parsers::extracts::{self, CustomerRow, OpenItemRow};
+use cashmatch_parsers::extracts::{self, CustomerRow, OpenItemRow, RowIssue};
 use cashmatch_parsers::{ParseOptions, ParsedFile, Statement};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -228,7 +228,8 @@ struct ReadFile {
 }
 
 fn read_one(input: &BankInput, options: &ParseOptions) -> ReadFile {
-    match cashmatch_parsers::read_input(&input.path) {
+    // The read itself is bounded by the configured cap, not only the parse.
+    match cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max) {
         Err(e) => ReadFile {
             sha256: sha256_hex(&[]),
             bytes: 0,
@@ -347,14 +348,26 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
     out.files.push(file);
 }
 
-/// Converts extract rows into engine records. Rows that share an invoice id
+/// Converts extract rows into engine records. A row the extract reader
+/// kept but marked (an amount finer than its currency, an unknown currency:
+/// RELIABILITY B1-11) is held with that reason; rows that share an invoice id
 /// are all held (`DUPLICATE_INVOICE_ID`): which of them the ERP means is for
-/// a person to decide, and the rest of the extract still runs.
+/// a person to decide. The rest of the extract still runs.
 pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> Vec<OpenItem> {
     let duplicated = duplicated_invoice_rows(&rows);
     rows.into_iter()
         .map(|r| {
-            let hold = duplicated.get(r.invoice_id.as_str()).map(|data_rows| ItemHold {
+            let marked = r.issue.as_ref().map(|issue| match issue {
+                RowIssue::InvalidScale { column, detail } => ItemHold {
+                    reason: HoldReason::InvalidScale,
+                    detail: format!("data row {}, column `{column}`: {detail}", r.row),
+                },
+                RowIssue::UnknownCurrency { detail } => ItemHold {
+                    reason: HoldReason::UnknownCurrency,
+                    detail: format!("data row {}: {detail}", r.row),
+                },
+            });
+            let duplicate = duplicated.get(r.invoice_id.as_str()).map(|data_rows| ItemHold {
                 reason: HoldReason::DuplicateInvoiceId,
                 detail: format!(
                     "invoice id `{}` appears in data rows {}; an open-item extract must have one row per invoice",
@@ -367,7 +380,9 @@ pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> Vec<OpenItem> {
                 ),
             });
             OpenItem {
-                hold,
+                // A duplicated id outranks a row defect: neither row may be
+                // matched, and the id is what a person fixes first.
+                hold: duplicate.or(marked),
                 invoice_id: r.invoice_id,
                 customer_id: r.customer_id,
                 customer_name: r.customer_name,
@@ -415,8 +430,10 @@ pub fn read_open_items(
     path: &Path,
     config: &RunConfig,
 ) -> Result<(Vec<OpenItem>, InputFile), CliError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| CliError::Input(format!("open items `{}`: {e}", path.display())))?;
+    // Regular files only, never more than `[open_items] file_bytes_max`
+    // (a FIFO or /dev/zero would hang or exhaust memory).
+    let bytes = extracts::read_extract(path, &config.open_items)
+        .map_err(|e| CliError::Input(format!("open items: {e}")))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -501,8 +518,8 @@ pub fn read_customers(
     path: &Path,
     config: &RunConfig,
 ) -> Result<(Vec<Customer>, InputFile), CliError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| CliError::Input(format!("customers `{}`: {e}", path.display())))?;
+    let bytes = extracts::read_extract(path, &config.customers)
+        .map_err(|e| CliError::Input(format!("customers: {e}")))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -544,11 +561,13 @@ fn input_file(role: InputRole, name: &str, bytes: &[u8], rows: u64) -> InputFile
 /// SHA-256 of the currency table, recorded in every manifest (the table is
 /// versioned with the engine, RELIABILITY.md B1-11).
 pub fn currency_table_sha256() -> String {
-    sha256_hex(
-        cashmatch_parsers::currency::ISO_4217_CODES
-            .join(",")
-            .as_bytes(),
-    )
+    // Code and minor units: a changed exponent changes how amounts are
+    // checked, so it must change the recorded hash too.
+    let table: Vec<String> = cashmatch_parsers::currency::CURRENCIES
+        .iter()
+        .map(|c| format!("{}:{}", c.code, c.minor_units))
+        .collect();
+    sha256_hex(table.join(",").as_bytes())
 }
 
 #[cfg(test)]
@@ -564,6 +583,44 @@ mod tests {
             Err(CliError::Input(message)) => assert!(message.contains("items.csv"), "{message}"),
             other => panic!("expected an input error, got {other:?}"),
         }
+    }
+
+    /// RELIABILITY B1-11: an extract row the reader marked (excess scale,
+    /// unknown currency) used to abort the run; it is now a held item that
+    /// names the row and column.
+    #[test]
+    fn a_marked_extract_row_becomes_a_held_item() {
+        let mut r = OpenItemRow {
+            invoice_id: "A".into(),
+            customer_id: "C1".into(),
+            customer_name: String::new(),
+            currency: "EUR".into(),
+            amount_open: rust_decimal::Decimal::new(10_005, 3),
+            amount_original: rust_decimal::Decimal::new(10_005, 3),
+            invoice_date: None,
+            due_date: None,
+            discount_percent: None,
+            discount_days: None,
+            po_number: None,
+            row: 7,
+            issue: Some(RowIssue::InvalidScale {
+                column: "amount_open",
+                detail: "10.005 has more decimals than EUR allows (2)".into(),
+            }),
+        };
+        let items = open_items_from_rows(vec![r.clone()]);
+        let hold = items[0].hold.as_ref().unwrap();
+        assert_eq!(hold.reason, HoldReason::InvalidScale);
+        assert!(hold.detail.contains("data row 7") && hold.detail.contains("amount_open"));
+        assert_eq!(items[0].amount_open, r.amount_open, "kept as delivered");
+        r.issue = Some(RowIssue::UnknownCurrency {
+            detail: "`XYZ` is not an ISO 4217 code".into(),
+        });
+        let items = open_items_from_rows(vec![r]);
+        assert_eq!(
+            items[0].hold.as_ref().unwrap().reason,
+            HoldReason::UnknownCurrency
+        );
     }
 
     /// Issue 13: duplicate invoice ids used to abort the run; every row of a
@@ -583,6 +640,7 @@ mod tests {
             discount_days: None,
             po_number: None,
             row: n,
+            issue: None,
         };
         let items = open_items_from_rows(vec![row("A", 1), row("B", 2), row("A", 3)]);
         let held: Vec<Option<HoldReason>> = items

@@ -710,21 +710,39 @@ fn duplicate_invoice_ids_become_held_items() {
     assert!(after[inv2].is_zero());
 }
 
-// ------------------------------------------------------------------ ABORT-RUN
-
+/// B1-11 EXCEPTION-RECORD `INVALID_SCALE`: an invoice amount finer than
+/// its currency used to refuse the whole extract (exit 1). The row is now
+/// held as delivered (`status = held`, `hold_reason = INVALID_SCALE`, the row
+/// and column named), never matched, and the rest of the extract runs.
 #[test]
-fn invoice_amount_with_too_many_decimals_aborts_run() {
-    // B1-11 names EXCEPTION-RECORD `INVALID_SCALE` for extracts; cashmatch
-    // has no per-invoice exception output yet, so the extract is refused
-    // whole (naming row and column) rather than silently dropping the row.
+fn invoice_amount_with_too_many_decimals_is_a_held_item() {
     let dir = tempdir();
     fs::write(
         dir.path().join("items.csv"),
-        format!("{ITEMS_HEADER}INV-9,C9,Z,EUR,10.005,10.005,2026-02-01,2026-03-01\n"),
+        format!("{ITEMS_HEADER}{ITEMS}INV-9,C9,Z,EUR,10.005,10.005,2026-02-01,2026-03-01\n"),
     )
     .unwrap();
-    run_in(dir, &[good()], &[]).assert_aborted(1, "more decimals than EUR");
+    let o = run_in(dir, &[good()], &[]);
+    assert_eq!(o.code, Some(0), "{}\n{}", o.stdout, o.stderr);
+    o.assert_verifies();
+    let items = read_parquet(&o.out.join("open_items.parquet"));
+    let ids = text(&items, "invoice_id");
+    let i = ids.iter().position(|x| x == "INV-9").unwrap();
+    assert_eq!(text(&items, "status")[i], "held");
+    assert_eq!(
+        texts(&items, "hold_reason")[i].as_deref(),
+        Some("INVALID_SCALE")
+    );
+    assert!(texts(&items, "hold_detail")[i]
+        .as_deref()
+        .unwrap()
+        .contains("amount_open"));
+    assert_eq!(money(&items, "amount_open_after")[i].to_string(), "10.0050");
+    let inv1 = ids.iter().position(|x| x == "INV-1").unwrap();
+    assert_eq!(text(&items, "status")[inv1], "paid", "the rest still runs");
 }
+
+// ------------------------------------------------------------------ ABORT-RUN
 
 #[test]
 fn unknown_config_key_aborts_run() {

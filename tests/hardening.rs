@@ -277,3 +277,48 @@ fn outputs_do_not_depend_on_time_zone_locale_or_host() {
         }
     }
 }
+
+/// RELIABILITY B1-5: an open-item extract that is a FIFO used to be read
+/// with `std::fs::read` and hung the run; only regular files are read, and
+/// never more than `[open_items] file_bytes_max`.
+#[test]
+fn a_fifo_passed_as_the_open_item_extract_is_refused() {
+    let dir = tempdir();
+    let bank = dir.path().join("good.csv");
+    fs::write(&bank, GOOD).unwrap();
+    let fifo = dir.path().join("items.csv");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let o = output_within(
+        cashmatch()
+            .arg("run")
+            .arg("--bank")
+            .arg(&bank)
+            .arg("--open-items")
+            .arg(&fifo)
+            .args(["--as-of", "2026-03-31", "--out"])
+            .arg(dir.path().join("out")),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("items.csv"), "{}", stderr(&o));
+    assert!(!dir.path().join("out/manifest.json").exists());
+}
+
+/// Issue 13: an extract over the configured size cap is refused before it
+/// is parsed, naming the setting to raise.
+#[test]
+fn an_extract_over_its_size_cap_names_the_setting() {
+    let dir = tempdir();
+    let bank = dir.path().join("good.csv");
+    fs::write(&bank, GOOD).unwrap();
+    let cfg = dir.path().join("rules.toml");
+    fs::write(&cfg, "[open_items]\nfile_bytes_max = 10\n").unwrap();
+    let cfg = cfg.to_string_lossy().into_owned();
+    let o = run_over(dir.path(), &bank, &["--config", &cfg]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("file_bytes_max"), "{}", stderr(&o));
+}

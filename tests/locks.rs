@@ -98,10 +98,9 @@ fn two_processes_racing_for_a_stale_lock_exactly_one_wins() {
             warnings, 1,
             "race {race}: one takeover\n{winner_err}\n{loser_err}"
         );
-        assert!(
-            winner_err.contains("removing stale lock"),
-            "race {race}: the winner took the stale lock over: {winner_err}"
-        );
+        // Either process may be the one that removed the stale lock: the
+        // other can create its own lock in between and win. What matters is
+        // one takeover, one winner, and no live lock ever removed.
         assert!(
             loser_err.contains("locked by pid") || loser_err.contains("taking over"),
             "race {race}: {loser_err}"

@@ -1,3 +1,5 @@
+//! The one error type of the statement readers: where, what class, what.
+
 use std::fmt;
 
 /// Where in the input a problem is.
@@ -8,7 +10,12 @@ pub enum Location {
     /// 1-based line and column (field number or character).
     LineColumn(u64, u64),
     /// XML element path with the line it starts on.
-    Element { line: u64, path: String },
+    Element {
+        /// 1-based line where the element starts.
+        line: u64,
+        /// Element path, e.g. `Stmt[1]/Ntry[3]/Amt`.
+        path: String,
+    },
     /// Byte offset from the start of the file.
     Offset(u64),
 }
@@ -27,26 +34,37 @@ impl fmt::Display for Location {
 /// Stable classes of parse failure; tests and callers match on these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// The file cannot be read (missing, unreadable, not a regular file).
     Io,
+    /// The file holds nothing but whitespace.
     Empty,
+    /// The content matches no supported format.
     UnknownFormat,
+    /// The bytes are not valid in the declared or configured encoding.
     Encoding,
     /// A record or element the format requires is missing (e.g. no `99` trailer).
     Truncated,
     /// A record is not what the format allows at that point.
     Structure,
+    /// An amount does not match its grammar, is beyond the amount bound,
+    /// or has more decimals than its currency allows.
     InvalidAmount,
+    /// A date is malformed or not a calendar date.
     InvalidDate,
+    /// A currency code is malformed.
     InvalidCurrency,
+    /// A record or tag the format does not define.
     UnknownRecord,
     /// DTD, entity or other XML construct refused for safety.
     ForbiddenXml,
+    /// A configured or built-in limit (size, records, depth) is exceeded.
     LimitExceeded,
     /// A required column or field is absent.
     MissingField,
 }
 
 impl ErrorKind {
+    /// The stable code of this class (`INVALID_AMOUNT`), used in outputs.
     pub fn code(self) -> &'static str {
         match self {
             ErrorKind::Io => "IO",
@@ -70,14 +88,20 @@ impl ErrorKind {
 /// first, then the problem, then (where useful) what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// The file's name as given.
     pub file: String,
+    /// The format's name (`bai2`, `camt`, `MT940`, `bank_csv`) once known.
     pub format: Option<&'static str>,
+    /// Where the problem is.
     pub location: Location,
+    /// Its class.
     pub kind: ErrorKind,
+    /// What is wrong and what was expected.
     pub message: String,
 }
 
 impl ParseError {
+    /// An error at `location` of `file`.
     pub fn new(
         file: &str,
         format: Option<&'static str>,
@@ -94,6 +118,7 @@ impl ParseError {
         }
     }
 
+    /// A file that cannot be read.
     pub fn io(file: &str, err: &std::io::Error) -> Self {
         ParseError::new(
             file,

@@ -4,9 +4,18 @@
 //! polars does the tabular heavy lifting (quoting, dialects, Parquet
 //! decoding, column projection); every value is then converted here with a
 //! strict grammar, so a malformed amount is an error naming the file, the
-//! data row and the column, never a silently different number.
+//! data row, the column and the setting to change, never a silently
+//! different number.
+//!
+//! Amounts are read with the one amount grammar of [`crate::amount`], in the
+//! number format the extract's [`ExtractOptions`] declare: decimal mark,
+//! grouping separator, SAP's trailing minus, accounting parentheses
+//! (RELIABILITY B1-10). A row whose amount has more decimals than its
+//! currency allows, or whose currency is not in the ISO 4217 table, is kept
+//! and marked with a [`RowIssue`] so the caller can report it and leave the
+//! invoice unmatched (RELIABILITY B1-11).
 
-use crate::amount;
+use crate::amount::{self, AmountError, Grouping, NumberFormat};
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rust_decimal::Decimal;
@@ -35,7 +44,17 @@ pub const CUSTOMER_COLUMNS: [&str; 5] =
     ["customer_id", "name", "bank_accounts", "aliases", "segment"];
 const CUSTOMER_REQUIRED: usize = 3;
 
-/// How to read one extract.
+/// Default of [`ExtractOptions::file_bytes_max`]: 2 GiB. A full SAP open-item
+/// extract of ten million invoices is about 1.5 GB of CSV; anything larger
+/// is not an extract of receivables but a mistake (a wrong file, a device).
+pub const EXTRACT_BYTES_MAX_DEFAULT: u64 = 2 << 30;
+
+/// How to read one extract; the CLI's `[open_items]` and `[customers]`
+/// configuration sections deserialize into it.
+///
+/// The number format is strict and opt-in: by default an amount is
+/// `-1234.56`, and every other form (`1.234,56`, `150,00-`, `(150.00)`) is
+/// an error that names the setting to change. Nothing is guessed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExtractOptions {
@@ -45,12 +64,25 @@ pub struct ExtractOptions {
     pub delimiter: String,
     /// Amounts written `1234,56`.
     pub decimal_comma: bool,
-    /// Grouping separator allowed in amounts (`.` `,` `'` or space).
+    /// Grouping separator allowed in amounts: `.`, `,`, `'` or a space
+    /// (`" "`, which also accepts the no-break space U+00A0 and the narrow
+    /// no-break space U+202F that spreadsheets write). Groups must be of
+    /// three digits: `1.23,45` is an error, never `123.45`.
     pub thousands_separator: Option<String>,
+    /// A negative may be written with a trailing minus, as SAP does
+    /// (`150,00-`).
+    pub trailing_minus: bool,
+    /// A negative may be written in parentheses, as accounting exports do
+    /// (`(150.00)`).
+    pub negative_parentheses: bool,
     /// chrono format of the date columns.
     pub date_format: String,
     /// WHATWG encoding label for CSV (`windows-1252`); UTF-8 when absent.
     pub encoding: Option<String>,
+    /// Largest extract file read, in bytes (default
+    /// [`EXTRACT_BYTES_MAX_DEFAULT`], 2 GiB). A larger file, or anything
+    /// that is not a regular file, is refused before it is read.
+    pub file_bytes_max: u64,
 }
 
 impl Default for ExtractOptions {
@@ -60,9 +92,40 @@ impl Default for ExtractOptions {
             delimiter: ",".into(),
             decimal_comma: false,
             thousands_separator: None,
+            trailing_minus: false,
+            negative_parentheses: false,
             date_format: "%Y-%m-%d".into(),
             encoding: None,
+            file_bytes_max: EXTRACT_BYTES_MAX_DEFAULT,
         }
+    }
+}
+
+impl ExtractOptions {
+    /// The number format these options declare, or an error naming the
+    /// setting when `thousands_separator` is not a grouping separator or
+    /// equals the decimal mark.
+    pub fn number_format(&self) -> Result<NumberFormat, String> {
+        let decimal = if self.decimal_comma { ',' } else { '.' };
+        let grouping = match self.thousands_separator.as_deref() {
+            None | Some("") => None,
+            Some(g) => Some(Grouping::from_setting(g).ok_or_else(|| {
+                format!("thousands_separator = {g:?} is not one of \".\", \",\", \"'\" or \" \"")
+            })?),
+        };
+        if grouping.map(Grouping::as_char) == Some(decimal) {
+            return Err(format!(
+                "thousands_separator = \"{decimal}\" is also the decimal mark (decimal_comma = {})",
+                self.decimal_comma
+            ));
+        }
+        Ok(NumberFormat {
+            decimal,
+            grouping,
+            dollar_sign: false,
+            trailing_minus: self.trailing_minus,
+            parentheses: self.negative_parentheses,
+        })
     }
 }
 
@@ -71,10 +134,31 @@ impl Default for ExtractOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("extract `{file}`{}: {message}", location(.row, .column))]
 pub struct ExtractError {
+    /// The extract's name as given.
     pub file: String,
+    /// 1-based data row (header excluded), when the problem is in a row.
     pub row: Option<u64>,
+    /// The extract's column name, when the problem is in a column.
     pub column: Option<String>,
+    /// What is wrong and what was expected.
     pub message: String,
+}
+
+/// Why an extract row is kept but must not be matched (RELIABILITY B1-11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowIssue {
+    /// An amount has more decimals than the currency allows.
+    InvalidScale {
+        /// Canonical column (`amount_open`, `amount_original`).
+        column: &'static str,
+        /// What is wrong, naming the value, the currency and its minor unit.
+        detail: String,
+    },
+    /// The currency is not in the ISO 4217 table.
+    UnknownCurrency {
+        /// What is wrong, naming the code.
+        detail: String,
+    },
 }
 
 fn location(row: &Option<u64>, column: &Option<String>) -> String {
@@ -89,29 +173,49 @@ fn location(row: &Option<u64>, column: &Option<String>) -> String {
 /// One open item as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenItemRow {
+    /// The ERP's invoice (document) number.
     pub invoice_id: String,
+    /// The ERP's customer (debtor) number.
     pub customer_id: String,
+    /// Customer name as the extract gives it; empty when absent.
     pub customer_name: String,
+    /// Three capital letters; see [`OpenItemRow::issue`] for codes not in
+    /// the ISO 4217 table.
     pub currency: String,
+    /// Amount still open, signed (a credit note is negative).
     pub amount_open: Decimal,
+    /// Amount originally invoiced.
     pub amount_original: Decimal,
+    /// Invoice (document) date.
     pub invoice_date: Option<NaiveDate>,
+    /// Due date (net).
     pub due_date: Option<NaiveDate>,
+    /// Cash discount in percent, when the terms give one.
     pub discount_percent: Option<Decimal>,
+    /// Days after the invoice date within which the discount applies.
     pub discount_days: Option<u32>,
+    /// The customer's purchase order number.
     pub po_number: Option<String>,
     /// 1-based data row.
     pub row: u64,
+    /// Set when the row is kept but must not be matched.
+    pub issue: Option<RowIssue>,
 }
 
 /// One customer as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerRow {
+    /// The ERP's customer (debtor) number.
     pub customer_id: String,
+    /// Customer name; empty when absent.
     pub name: String,
+    /// Bank accounts (IBANs or local numbers), `;`-separated in the extract.
     pub bank_accounts: Vec<String>,
+    /// Other names the customer pays under, `;`-separated in the extract.
     pub aliases: Vec<String>,
+    /// Free-form customer segment.
     pub segment: Option<String>,
+    /// 1-based data row.
     pub row: u64,
 }
 
@@ -121,9 +225,36 @@ pub fn read_open_items(
     options: &ExtractOptions,
 ) -> Result<Vec<OpenItemRow>, ExtractError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| err(&name, None, None, format!("cannot read file: {e}")))?;
+    let bytes = read_extract(path, options)?;
     read_open_items_from_bytes(&name, &bytes, options)
+}
+
+/// Reads the bytes of an extract file: only a regular file, and never more
+/// than [`ExtractOptions::file_bytes_max`] bytes (RELIABILITY B1-5). A
+/// FIFO, a device or an oversized file is an error naming the setting.
+pub fn read_extract(path: &Path, options: &ExtractOptions) -> Result<Vec<u8>, ExtractError> {
+    let name = path.display().to_string();
+    let setting = "file_bytes_max` in the extract's section, `[open_items]` or `[customers]";
+    match crate::read_regular_file(path, options.file_bytes_max, setting) {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(e) => Err(err(&name, None, None, format!("cannot read file: {e}"))),
+    }
+}
+
+fn check_size(name: &str, bytes: &[u8], options: &ExtractOptions) -> Result<(), ExtractError> {
+    if bytes.len() as u64 > options.file_bytes_max {
+        return Err(err(
+            name,
+            None,
+            None,
+            format!(
+                "file is {} bytes, over the limit of {} bytes (raise `file_bytes_max` in this extract's section, `[open_items]` or `[customers]`)",
+                bytes.len(),
+                options.file_bytes_max
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads an open-item extract held in memory (the bundled demo set).
@@ -132,6 +263,7 @@ pub fn read_open_items_from_bytes(
     bytes: &[u8],
     options: &ExtractOptions,
 ) -> Result<Vec<OpenItemRow>, ExtractError> {
+    check_size(name, bytes, options)?;
     let table = Table::load(name, bytes, options, &OPEN_ITEM_COLUMNS, OPEN_ITEM_REQUIRED)?;
     let mut out = Vec::with_capacity(table.rows);
     for r in 0..table.rows {
@@ -150,19 +282,7 @@ pub fn read_open_items_from_bytes(
                 format!("`{currency}` is not an ISO 4217 code (three capital letters)"),
             ));
         }
-        let exponent = amount::currency_exponent(&currency);
-        for (col, value) in [
-            ("amount_open", amount_open),
-            ("amount_original", amount_original),
-        ] {
-            if value.scale() > exponent && value.normalize().scale() > exponent {
-                return Err(table.bad(
-                    r,
-                    col,
-                    format!("{value} has more decimals than {currency} allows ({exponent})"),
-                ));
-            }
-        }
+        let issue = row_issue(&table, &currency, amount_open, amount_original);
         let discount_days = match table.text(r, "discount_days") {
             Some(t) => Some(t.parse::<u32>().map_err(|_| {
                 table.bad(
@@ -189,9 +309,42 @@ pub fn read_open_items_from_bytes(
             discount_days,
             po_number: table.text(r, "po_number").map(str::to_string),
             row,
+            issue,
         });
     }
     Ok(out)
+}
+
+/// RELIABILITY B1-11: an unknown currency, or an amount with more decimals
+/// than the currency allows, keeps the row but marks it (EXCEPTION-RECORD
+/// `INVALID_SCALE`), so one bad invoice does not abort the run and is never
+/// matched with a rounded amount. An unknown currency comes first: its
+/// minor unit, and so the scale rule, is unknown.
+fn row_issue(
+    table: &Table<'_>,
+    currency: &str,
+    amount_open: Decimal,
+    amount_original: Decimal,
+) -> Option<RowIssue> {
+    let Some(known) = crate::currency::lookup(currency) else {
+        return Some(RowIssue::UnknownCurrency {
+            detail: format!("`{currency}` is not an ISO 4217 currency code (current or historic)"),
+        });
+    };
+    let exponent = known.minor_units;
+    [
+        ("amount_open", amount_open),
+        ("amount_original", amount_original),
+    ]
+    .into_iter()
+    .find(|&(_, value)| amount::has_excess_scale(value, exponent))
+    .map(|(column, value)| RowIssue::InvalidScale {
+        column,
+        detail: format!(
+            "column `{}`: {value} has more decimals than {currency} allows ({exponent})",
+            table.source_name(column)
+        ),
+    })
 }
 
 /// Reads a customer master extract (CSV or Parquet).
@@ -200,8 +353,7 @@ pub fn read_customers(
     options: &ExtractOptions,
 ) -> Result<Vec<CustomerRow>, ExtractError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| err(&name, None, None, format!("cannot read file: {e}")))?;
+    let bytes = read_extract(path, options)?;
     read_customers_from_bytes(&name, &bytes, options)
 }
 
@@ -211,6 +363,7 @@ pub fn read_customers_from_bytes(
     bytes: &[u8],
     options: &ExtractOptions,
 ) -> Result<Vec<CustomerRow>, ExtractError> {
+    check_size(name, bytes, options)?;
     let table = Table::load(name, bytes, options, &CUSTOMER_COLUMNS, CUSTOMER_REQUIRED)?;
     let split = |s: Option<&str>| -> Vec<String> {
         s.map(|s| {
@@ -249,6 +402,7 @@ fn err(file: &str, row: Option<u64>, column: Option<&str>, message: String) -> E
 struct Table<'o> {
     file: String,
     options: &'o ExtractOptions,
+    number: NumberFormat,
     rows: usize,
     columns: BTreeMap<&'static str, (String, StringChunked)>,
 }
@@ -261,6 +415,14 @@ impl<'o> Table<'o> {
         canonical: &[&'static str],
         required: usize,
     ) -> Result<Self, ExtractError> {
+        let number = options.number_format().map_err(|m| {
+            err(
+                name,
+                None,
+                None,
+                format!("{m}; see the extract settings in the README"),
+            )
+        })?;
         let polars_err =
             |e: PolarsError| err(name, None, None, format!("cannot read as a table: {e}"));
         let df = if bytes.starts_with(b"PAR1") {
@@ -357,6 +519,7 @@ impl<'o> Table<'o> {
         Ok(Table {
             file: name.to_string(),
             options,
+            number,
             rows: df.height(),
             columns,
         })
@@ -396,32 +559,13 @@ impl<'o> Table<'o> {
         let Some(t) = self.text(r, canon) else {
             return Ok(None);
         };
-        let mut cleaned = String::with_capacity(t.len());
-        let group = self
-            .options
-            .thousands_separator
-            .as_deref()
-            .and_then(|g| g.chars().next());
-        for c in t.chars() {
-            if Some(c) != group {
-                cleaned.push(c);
+        match self.number.parse(t) {
+            Ok(value) => Ok(Some(value)),
+            Err(AmountError::TooLarge) => Err(self.bad(r, canon, amount::too_large_message(t))),
+            Err(AmountError::Malformed) => {
+                Err(self.bad(r, canon, amount_mismatch(t, self.options)))
             }
         }
-        let sep = if self.options.decimal_comma {
-            b','
-        } else {
-            b'.'
-        };
-        amount::parse_signed(&cleaned, sep).map(Some).ok_or_else(|| {
-            self.bad(
-                r,
-                canon,
-                format!(
-                    "`{t}` is not an amount (expected digits with `{}` as decimal separator, optional leading `-`)",
-                    sep as char
-                ),
-            )
-        })
     }
 
     fn date(&self, r: usize, canon: &str) -> Result<Option<NaiveDate>, ExtractError> {
@@ -441,4 +585,98 @@ impl<'o> Table<'o> {
                 )
             })
     }
+}
+
+/// The message for an amount that does not fit the configured number
+/// format: says the configuration it was read with and, when another
+/// configuration would read it, which settings to change. The suggestion is
+/// only a hint; the value is not read.
+fn amount_mismatch(text: &str, options: &ExtractOptions) -> String {
+    let mut message = format!("`{text}` is not an amount with {}", describe(options));
+    let fitting = candidate_options(options)
+        .into_iter()
+        .find(|c| c.number_format().is_ok_and(|f| f.parse(text).is_ok()));
+    match fitting {
+        Some(c) => {
+            let changes = changed_settings(options, &c);
+            let mut changes = changes.iter();
+            if let Some(first) = changes.next() {
+                message.push_str(&format!("; set `[open_items] {first}`"));
+            }
+            for change in changes {
+                message.push_str(&format!(" and `{change}`"));
+            }
+        }
+        None => message.push_str(
+            "; expected digits with an optional decimal part, e.g. `-1234.56` (see the extract settings in the README)",
+        ),
+    }
+    message
+}
+
+fn describe(o: &ExtractOptions) -> String {
+    let mut parts = vec![format!("decimal_comma = {}", o.decimal_comma)];
+    if let Some(t) = o.thousands_separator.as_deref().filter(|t| !t.is_empty()) {
+        parts.push(format!("thousands_separator = {t:?}"));
+    }
+    if o.trailing_minus {
+        parts.push("trailing_minus = true".into());
+    }
+    if o.negative_parentheses {
+        parts.push("negative_parentheses = true".into());
+    }
+    parts.join(", ")
+}
+
+/// Every number-format configuration, those closest to `current` (fewest
+/// changed settings) first.
+fn candidate_options(current: &ExtractOptions) -> Vec<ExtractOptions> {
+    let mut out = Vec::new();
+    for decimal_comma in [current.decimal_comma, !current.decimal_comma] {
+        for thousands in [
+            current.thousands_separator.clone(),
+            None,
+            Some(".".to_string()),
+            Some(",".to_string()),
+            Some("'".to_string()),
+            Some(" ".to_string()),
+        ] {
+            for trailing_minus in [current.trailing_minus, true] {
+                for negative_parentheses in [current.negative_parentheses, true] {
+                    out.push(ExtractOptions {
+                        decimal_comma,
+                        thousands_separator: thousands.clone(),
+                        trailing_minus,
+                        negative_parentheses,
+                        ..current.clone()
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by_key(|c| changed_settings(current, c).len());
+    out
+}
+
+fn changed_settings(from: &ExtractOptions, to: &ExtractOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    if from.decimal_comma != to.decimal_comma {
+        out.push(format!("decimal_comma = {}", to.decimal_comma));
+    }
+    if from.thousands_separator != to.thousands_separator {
+        match &to.thousands_separator {
+            Some(t) => out.push(format!("thousands_separator = {t:?}")),
+            None => out.push("thousands_separator = \"\"".to_string()),
+        }
+    }
+    if from.trailing_minus != to.trailing_minus {
+        out.push(format!("trailing_minus = {}", to.trailing_minus));
+    }
+    if from.negative_parentheses != to.negative_parentheses {
+        out.push(format!(
+            "negative_parentheses = {}",
+            to.negative_parentheses
+        ));
+    }
+    out
 }

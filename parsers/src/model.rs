@@ -1,15 +1,21 @@
+//! The records every reader produces, and the options it reads with.
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::Deserialize as _;
 
 /// One input handed to a parser: its name (used in every error and in
 /// lineage) and its raw bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Source<'a> {
+    /// The file name, as it appears in errors and lineage.
     pub name: &'a str,
+    /// The raw bytes, undecoded.
     pub bytes: &'a [u8],
 }
 
 impl<'a> Source<'a> {
+    /// A source named `name` holding `bytes`.
     pub fn new(name: &'a str, bytes: &'a [u8]) -> Self {
         Source { name, bytes }
     }
@@ -21,12 +27,19 @@ impl<'a> Source<'a> {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
+    /// BAI2 (BAI Cash Management Balance Reporting Specification, v2).
     Bai2,
+    /// ISO 20022 camt.052, account report (intraday).
     Camt052,
+    /// ISO 20022 camt.053, account statement (end of day).
     Camt053,
+    /// ISO 20022 camt.054, debit/credit notification.
     Camt054,
+    /// SWIFT MT940, customer statement.
     Mt940,
+    /// SWIFT MT942, interim transaction report.
     Mt942,
+    /// A bank's or PSP's CSV export, read through a [`CsvProfile`].
     BankCsv,
 }
 
@@ -49,9 +62,12 @@ impl Format {
 /// pending and informational entries are reported but not cash-applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EntryStatus {
+    /// Booked: moves the balance.
     #[default]
     Booked,
+    /// Not yet booked (camt `PDNG`, MT942 forward items, CSV pending rows).
     Pending,
+    /// Informational only (camt `INFO`, BAI2 type codes outside credit and debit).
     Info,
 }
 
@@ -68,13 +84,19 @@ pub struct StatementTransaction {
     pub source_line: u64,
     /// Human locator: `line 17` or an element path such as `Stmt[1]/Ntry[3]/NtryDtls/TxDtls[2]`.
     pub locator: String,
+    /// The account the statement is for (IBAN or bank account number).
     pub account: String,
     /// ISO 4217 code.
     pub currency: String,
+    /// Signed amount: credits positive, debits negative.
     pub amount: Decimal,
+    /// Booking (entry) date, a civil date.
     pub booking_date: Option<NaiveDate>,
+    /// Value date, a civil date.
     pub value_date: Option<NaiveDate>,
+    /// Payer of a credit, payee of a debit.
     pub counterparty_name: String,
+    /// The counterparty's account (IBAN or number), as given.
     pub counterparty_account: String,
     /// Unstructured remittance text (camt `Ustrd` lines joined by a space,
     /// MT940 :86: purpose, BAI2 16 text plus 88 continuations).
@@ -82,6 +104,7 @@ pub struct StatementTransaction {
     /// Structured creditor references (ISO 11649 `RF..`, QRR, invoice numbers
     /// given in structured fields), in document order.
     pub structured_refs: Vec<String>,
+    /// The end-to-end id the originator gave (camt `EndToEndId`, SEPA `EREF`).
     pub end_to_end_id: String,
     /// The bank's own reference (camt `AcctSvcrRef`, BAI2 bank reference,
     /// MT940 `//` bank reference, CSV reference column).
@@ -89,6 +112,7 @@ pub struct StatementTransaction {
     /// Bank transaction code as given (BAI2 type code, camt domain/family/sub-family
     /// or proprietary code, MT940 `NTRF`-style code).
     pub bank_tx_code: String,
+    /// Booked, pending or informational.
     pub status: EntryStatus,
     /// True when the bank marked the entry as a reversal (camt `RvslInd`, MT940 `RC`/`RD`).
     pub reversal: bool,
@@ -152,7 +176,9 @@ pub(crate) fn trim_fast(text: &str) -> &str {
 /// Result of a statement's own arithmetic check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BalanceCheck {
+    /// The statement's own totals agree.
     Pass,
+    /// They disagree; [`Statement::check_detail`] says how.
     Fail,
     /// The statement does not carry what the check needs (no opening or
     /// closing balance, a camt.054 notification, a CSV without balances).
@@ -161,6 +187,7 @@ pub enum BalanceCheck {
 }
 
 impl BalanceCheck {
+    /// The stable name written to outputs (`pass`, `fail`, `not_checkable`).
     pub fn as_str(self) -> &'static str {
         match self {
             BalanceCheck::Pass => "pass",
@@ -174,35 +201,48 @@ impl BalanceCheck {
 /// CSV file) with the result of its own balance and control-total checks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Statement {
+    /// The format it was read from.
     pub format: Option<Format>,
     /// camt `Stmt/Id`, MT940 `:20:`, BAI2 `file-id/group/account`.
     pub statement_id: String,
     /// camt `ElctrncSeqNb`/`LglSeqNb`, MT940 `:28C:`; empty when absent.
     pub sequence: String,
+    /// The account (IBAN or bank account number).
     pub account: String,
+    /// ISO 4217 code of the account.
     pub currency: String,
+    /// First day covered.
     pub from_date: Option<NaiveDate>,
+    /// Last day covered.
     pub to_date: Option<NaiveDate>,
+    /// Opening balance, signed.
     pub opening_balance: Option<Decimal>,
+    /// Closing balance, signed.
     pub closing_balance: Option<Decimal>,
     /// Sum of the signed booked entries of this statement.
     pub entries_sum: Decimal,
     /// Number of transactions of this statement in [`ParsedFile::transactions`].
     pub entries: u64,
+    /// Result of the statement's own balance and control-total checks.
     pub balance_check: BalanceCheck,
     /// Which total disagreed and by how much; empty on pass.
     pub check_detail: String,
+    /// 1-based line where the statement starts.
     pub source_line: u64,
 }
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedFile {
+    /// The file's name as given.
     pub source_file: String,
+    /// The detected (or forced) format.
     pub format: Option<Format>,
     /// Encoding the bytes were decoded with (`UTF-8`, `windows-1252`, ...).
     pub encoding: String,
+    /// Statements in file order.
     pub statements: Vec<Statement>,
+    /// Transactions in file order; each names its statement.
     pub transactions: Vec<StatementTransaction>,
     /// Non-fatal findings (tolerated dialect quirks), each naming its line.
     pub warnings: Vec<String>,
@@ -221,9 +261,13 @@ impl ParsedFile {
 /// time. Exceeding one rejects the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Largest file read, in bytes; a larger one is refused before it is read.
     pub file_bytes_max: u64,
+    /// Longest line (BAI2, MT940, CSV record), in bytes.
     pub line_bytes_max: usize,
+    /// Most records (transactions) per file.
     pub records_max: u64,
+    /// Deepest XML nesting (camt).
     pub xml_depth_max: usize,
 }
 
@@ -245,7 +289,11 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CsvProfile {
+    /// The profile's name, reported in lineage and errors.
     pub name: String,
+    /// Field delimiter, one ASCII byte; in TOML a one-character string
+    /// (`";"`) or the byte's number (`59`).
+    #[serde(deserialize_with = "deserialize_delimiter")]
     pub delimiter: u8,
     /// `.` or `,`.
     pub decimal_separator: char,
@@ -257,9 +305,12 @@ pub struct CsvProfile {
     pub skip_lines: usize,
     /// Whether the file has a header row; without one, columns are by position (`#0`, `#1`, ...).
     pub has_header: bool,
+    /// Which column holds which field.
     pub columns: CsvColumns,
     /// Fixed values when the export has no such column.
+    /// Account of every row, when the export has no account column.
     pub account: Option<String>,
+    /// Currency of every row, when the export has no currency column.
     pub currency: Option<String>,
     /// WHATWG label of the encoding the bank writes (`windows-1252` for the
     /// German and Austrian exports). Used only when the file is not valid
@@ -287,38 +338,72 @@ pub struct CsvProfile {
     pub closing_balance_label: Option<String>,
     /// Single-cell section rows after which rows are pending / booked (Schwab).
     pub pending_section: Option<String>,
+    /// Single-cell section row after which rows are booked (Schwab).
     pub booked_section: Option<String>,
+}
+
+/// A delimiter written as a one-character ASCII string or as its byte.
+fn deserialize_delimiter<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Delimiter {
+        Byte(u8),
+        Text(String),
+    }
+    match Delimiter::deserialize(d)? {
+        Delimiter::Byte(b) => Ok(b),
+        Delimiter::Text(t) => match t.as_bytes() {
+            [b] if b.is_ascii() => Ok(*b),
+            _ => Err(serde::de::Error::custom(format!(
+                "delimiter `{t}` must be one ASCII character"
+            ))),
+        },
+    }
 }
 
 /// Header names (or `#N` positions) of the columns a profile reads.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CsvColumns {
+    /// Account column.
     pub account: Option<String>,
+    /// Booking date column (required).
     pub booking_date: Option<String>,
+    /// Value date column.
     pub value_date: Option<String>,
     /// Signed amount column.
     pub amount: Option<String>,
     /// Separate unsigned credit / debit columns (used when `amount` is absent).
     pub credit: Option<String>,
+    /// Debit column (see `credit`).
     pub debit: Option<String>,
     /// Direction column with its credit marker (e.g. `Af/Bij` with `Bij`).
     pub direction: Option<String>,
+    /// The direction column's value meaning credit (`Bij`).
     pub direction_credit_value: Option<String>,
+    /// Currency column.
     pub currency: Option<String>,
+    /// Counterparty name column.
     pub counterparty_name: Option<String>,
+    /// Counterparty account column.
     pub counterparty_account: Option<String>,
     /// One or more columns joined with a space into the remittance text.
     pub remittance_info: Vec<String>,
+    /// The bank's reference column.
     pub bank_reference: Option<String>,
+    /// Running balance column (after the row, or before it with
+    /// [`CsvProfile::balance_before_row`]).
     pub balance: Option<String>,
     /// Debit marker of the direction column; when unset every value other
     /// than the credit marker is a debit.
     pub direction_debit_value: Option<String>,
     /// Status column and the values of it that mean "not yet booked".
     pub status: Option<String>,
+    /// Values of the status column that mean "not yet booked".
     pub status_pending_values: Vec<String>,
+    /// End-to-end id column.
     pub end_to_end_id: Option<String>,
+    /// Bank transaction code column.
     pub bank_tx_code: Option<String>,
     /// Columns holding structured references (invoice or order numbers).
     pub structured_refs: Vec<String>,
@@ -371,6 +456,7 @@ pub struct ParseOptions {
     /// Decode with this encoding (`windows-1252`, `iso-8859-1`, ...) instead of
     /// what the file declares; UTF-8 is the default and is checked strictly.
     pub encoding: Option<String>,
+    /// Hard caps on size, records and depth.
     pub limits: Limits,
     /// Bank CSV profiles to try (by header match) before the canonical layout.
     pub csv_profiles: Vec<CsvProfile>,

@@ -499,3 +499,84 @@ fn throughput() {
         text.len() as f64 / secs / 1e6
     );
 }
+
+/// RELIABILITY B1-5 / B5-51: an amount or control total beyond the amount
+/// bound (|amount| < 10^15 major units) rejects the file with its position;
+/// before the bound, a 16 amount near `Decimal::MAX` made `entries_sum +=`
+/// panic and the whole run died.
+#[test]
+fn amounts_and_totals_beyond_the_bound_are_rejected_not_a_panic() {
+    let huge_total = BASE.replace("99,216650,", "99,99999999999999999999999,");
+    let e = parse_err(&huge_total);
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidAmount, Location::LineColumn(9, 2))
+    );
+    assert!(e.to_string().contains("amount bound"), "{e}");
+    for (from, to, line, column) in [
+        ("49,216650,", "49,-99999999999999999999999,", 7, 2),
+        ("98,216650,", "98,100000000000000000,", 8, 2),
+        (",010,100000,", ",010,7922816251426433759354395033,", 3, 5),
+        ("16,195,8325,", "16,195,7922816251426433759354395033,", 4, 3),
+    ] {
+        let e = parse_err(&BASE.replace(from, to));
+        assert_eq!(
+            (e.kind, e.location.clone()),
+            (ErrorKind::InvalidAmount, Location::LineColumn(line, column)),
+            "{to}: {e}"
+        );
+    }
+    // Just below the bound (10^15 - 0.01 USD) is an amount.
+    let at_bound = BASE.replace("16,195,8325,", "16,195,99999999999999999,");
+    let parsed = parse(&at_bound).unwrap();
+    assert_eq!(
+        parsed.transactions[0].amount.to_string(),
+        "999999999999999.99"
+    );
+}
+
+/// RELIABILITY B5-51: many amounts at the bound add up without overflow;
+/// the totals disagree, so the check fails, but nothing panics.
+#[test]
+fn many_amounts_at_the_bound_sum_without_panic() {
+    let mut file = String::from(
+        "01,1,2,100831,1720,1,80,1,2/\n02,2,1,1,100831,1720,USD,4/\n03,3333333333,USD,010,99999999999999999,/\n",
+    );
+    let n = 2_000;
+    for i in 0..n {
+        file.push_str(&format!("16,195,99999999999999999,,R{i},,X/\n"));
+    }
+    file.push_str(&format!(
+        "49,-99999999999999999,{}/\n98,-99999999999999999,1,{}/\n99,-99999999999999999,1,{}/\n",
+        n + 2,
+        n + 4,
+        n + 6
+    ));
+    let parsed = parse(&file).unwrap();
+    assert_eq!(parsed.transactions.len(), n);
+    assert_eq!(parsed.statements[0].balance_check, BalanceCheck::Fail);
+}
+
+proptest! {
+    /// RELIABILITY B1-5: any digit string too long for the bound, in any
+    /// amount position, is an `Err`, never a panic.
+    #[test]
+    fn overlong_amounts_are_errors(digits in "[1-9][0-9]{17,60}", field in 0usize..4) {
+        let (from, to) = [
+            ("16,195,8325,", format!("16,195,{digits},")),
+            ("49,216650,", format!("49,{digits},")),
+            ("98,216650,", format!("98,-{digits},")),
+            ("99,216650,", format!("99,+{digits},")),
+        ][field].clone();
+        let e = parse(&BASE.replace(from, &to)).unwrap_err();
+        prop_assert_eq!(e.kind, ErrorKind::InvalidAmount);
+    }
+
+    /// Counts as large as digits allow are errors or mismatches, never a
+    /// panic.
+    #[test]
+    fn huge_counts_are_not_a_panic(digits in "[1-9][0-9]{0,40}") {
+        let _ = parse(&BASE.replace("99,216650,1,9/", &format!("99,216650,{digits},{digits}/")));
+        let _ = parse(&BASE.replace("49,216650,5/", &format!("49,216650,{digits}/")));
+    }
+}

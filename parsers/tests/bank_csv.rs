@@ -417,3 +417,91 @@ fn throughput() {
         text.len() as f64 / secs / 1e6
     );
 }
+
+/// RELIABILITY B1-5 / B5-51: an amount beyond the bound (|amount| < 10^15)
+/// rejects the file with line and column; `entries_sum += amount` on two
+/// amounts near `Decimal::MAX` used to panic.
+#[test]
+fn amounts_beyond_the_bound_are_rejected_not_a_panic() {
+    let huge = "79228162514264337593543950335";
+    let e = parse_err(&format!(
+        "{HEADER}A,2026-03-02,,{huge},EUR,x,,y,r1\nA,2026-03-02,,{huge},EUR,x,,y,r2\n"
+    ));
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidAmount, Location::LineColumn(2, 4))
+    );
+    assert!(e.to_string().contains("amount bound"), "{e}");
+    let e = parse_err(&format!(
+        "{HEADER}A,2026-03-02,,-1000000000000000,EUR,x,,y,r\n"
+    ));
+    assert!(e.to_string().contains("amount bound"), "{e}");
+    let parsed = parse(&format!(
+        "{HEADER}A,2026-03-02,,-999999999999999.99,EUR,x,,y,r\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        parsed.transactions[0].amount.to_string(),
+        "-999999999999999.99"
+    );
+}
+
+/// RELIABILITY B1-11: a running balance with more decimals than the
+/// currency allows rejects the file, like an amount does.
+#[test]
+fn balance_with_excess_scale_is_rejected() {
+    let profile = CsvProfile {
+        name: "bal".into(),
+        currency: Some("EUR".into()),
+        columns: CsvColumns {
+            booking_date: Some("Day".into()),
+            amount: Some("Amt".into()),
+            balance: Some("Bal".into()),
+            ..CsvColumns::default()
+        },
+        ..CsvProfile::default()
+    };
+    let opts = ParseOptions {
+        csv_profiles: vec![profile],
+        ..options()
+    };
+    let text = "Day,Amt,Bal\n2026-02-01,10.00,10.001\n";
+    let e = parse_source(&Source::new("x", text.as_bytes()), &opts).unwrap_err();
+    assert_eq!(
+        (e.kind, e.location.clone()),
+        (ErrorKind::InvalidAmount, Location::LineColumn(2, 3))
+    );
+    assert!(
+        e.to_string().contains("more decimals than EUR allows (2)"),
+        "{e}"
+    );
+    let text = "Day,Amt,Bal\n2026-02-01,10.00,10.000\n";
+    assert!(parse_source(&Source::new("x", text.as_bytes()), &opts).is_ok());
+}
+
+proptest! {
+    /// RELIABILITY B1-5: many rows of amounts, any of them over-long, are
+    /// an `Err` or a parse, never a panic.
+    #[test]
+    fn huge_amounts_in_many_rows_are_not_a_panic(digits in "[1-9][0-9]{0,40}", rows in 1usize..50) {
+        let mut text = String::from(HEADER);
+        for i in 0..rows {
+            text.push_str(&format!("A,2026-03-02,,{digits}.5,EUR,x,,y,r{i}\n"));
+        }
+        let result = parse(&text);
+        prop_assert_eq!(result.is_ok(), digits.len() <= 15);
+    }
+}
+
+/// Profiles are data: a built-in profile file has the shape of a user's
+/// `[[csv_profiles]]` entry, and the delimiter may be written as a
+/// character (`";"`) as well as its byte (`59`, as before).
+#[test]
+fn profile_delimiter_is_a_character_or_a_byte() {
+    let text: CsvProfile = toml::from_str("name = \"x\"\ndelimiter = \";\"\n").unwrap();
+    let byte: CsvProfile = toml::from_str("name = \"x\"\ndelimiter = 59\n").unwrap();
+    assert_eq!(text, byte);
+    assert_eq!(text.delimiter, b';');
+    let e = toml::from_str::<CsvProfile>("delimiter = \";;\"\n").unwrap_err();
+    assert!(e.to_string().contains("one ASCII character"), "{e}");
+}

@@ -952,3 +952,52 @@ fn cpu_seconds() -> f64 {
     };
     (ticks(11) + ticks(12)) / TICKS_PER_SECOND
 }
+
+/// RELIABILITY B1-5 / B5-51: an `Amt` beyond the bound (|amount| < 10^15)
+/// rejects the file naming the element; `Decimal::MAX` itself used to be
+/// accepted, and sums of such amounts overflow.
+#[test]
+fn amounts_beyond_the_bound_are_rejected_naming_the_element() {
+    for huge in [
+        "79228162514264337593543950335",
+        "1000000000000000",
+        "99999999999999999999999999999999999999999999",
+    ] {
+        let xml = doc(&format!("{}\n{}", entry(huge, ""), entry(huge, "")));
+        let e = assert_error(
+            parse_str(&xml),
+            ErrorKind::InvalidAmount,
+            9,
+            "Stmt[1]/Ntry[1]/Amt",
+        );
+        assert!(e.message.contains("amount bound"), "{e}");
+    }
+    let xml = doc(&entry("999999999999999.99", ""));
+    assert!(parse_str(&xml).is_ok());
+}
+
+/// RELIABILITY B1-11 (ISO 20022 ActiveOrHistoricCurrencyAndAmount): an
+/// amount with more decimals than its currency allows rejects the file,
+/// naming the element; it used to be accepted silently. Trailing zeros are
+/// fine (`18.150` EUR is 18.15, as in genkgo-camt053.v2.five.decimals.xml).
+#[test]
+fn amounts_with_excess_scale_are_rejected_naming_the_element() {
+    for (ccy, amount, needle) in [
+        ("EUR", "50.001", "more decimals than EUR allows (2)"),
+        ("JPY", "1500.5", "more decimals than JPY allows (0)"),
+        ("CHF", "0.00001", "more decimals than CHF allows (2)"),
+    ] {
+        let xml = doc(&entry(amount, "")).replace("Ccy=\"CHF\"", &format!("Ccy=\"{ccy}\""));
+        let e = assert_error(
+            parse_str(&xml),
+            ErrorKind::InvalidAmount,
+            9,
+            "Stmt[1]/Ntry[1]/Amt",
+        );
+        assert!(e.message.contains(needle), "{e}");
+    }
+    for (ccy, amount) in [("EUR", "18.150"), ("JPY", "1500.000"), ("KWD", "1.005")] {
+        let xml = doc(&entry(amount, "")).replace("Ccy=\"CHF\"", &format!("Ccy=\"{ccy}\""));
+        assert!(parse_str(&xml).is_ok(), "{ccy} {amount}");
+    }
+}

@@ -844,13 +844,24 @@ fn arb_statement() -> impl Strategy<Value = StatementSpec> {
         prop::collection::vec(arb_entry(), 0..6),
     )
         .prop_map(
-            |(id, account, currency, opening_mantissa, date, entries)| StatementSpec {
-                id,
-                account,
-                currency,
-                opening_mantissa,
-                date,
-                entries,
+            |(id, account, currency, mut opening_mantissa, date, mut entries)| {
+                // JPY has no minor unit: decimals beyond it are rejected
+                // (RELIABILITY B1-11), trailing zeros are not.
+                if currency == "JPY" {
+                    opening_mantissa -= opening_mantissa % 100;
+                    for e in &mut entries {
+                        let unit = 10i64.pow(e.scale);
+                        e.mantissa -= e.mantissa % unit;
+                    }
+                }
+                StatementSpec {
+                    id,
+                    account,
+                    currency,
+                    opening_mantissa,
+                    date,
+                    entries,
+                }
             },
         )
 }
@@ -988,5 +999,99 @@ proptest! {
                 check_entry(t, e, spec);
             }
         }
+    }
+}
+
+/// RELIABILITY B1-5 / B5-51: amounts beyond the bound (|amount| < 10^15)
+/// reject the file with their line; before the bound a `:61:` of 28 digits
+/// reached `sum += tx.amount` and could panic on `Decimal` overflow.
+#[test]
+fn amounts_beyond_the_bound_are_rejected_not_a_panic() {
+    let huge = "9999999999999999999999999999,";
+    for (text, line) in [
+        (
+            format!(":20:R\n:25:A\n:28C:1\n:60F:C240101EUR0,\n:61:2401020102C{huge}NTRFNONREF\n:61:2401020102C{huge}NTRFNONREF\n:62F:C240102EUR1,\n-"),
+            5,
+        ),
+        (
+            format!(":20:R\n:25:A\n:28C:1\n:60F:C240101EUR{huge}\n:62F:C240102EUR1,\n-"),
+            4,
+        ),
+        (
+            ":20:R\n:25:A\n:28C:1\n:60F:C240101EUR1,\n:62F:D240102EUR79228162514264337593543950335\n-".to_string(),
+            5,
+        ),
+        (
+            format!(":20:R\n:25:A\n:28C:1\n:34F:EUR0,\n:13D:2401021200+0100\n:90D:1EUR{huge}\n-"),
+            6,
+        ),
+    ] {
+        let e = parse_err(&text);
+        assert_eq!(e.location, Location::Line(line), "{e}");
+        assert_eq!(e.kind, ErrorKind::InvalidAmount, "{e}");
+        assert!(e.to_string().contains("amount bound"), "{e}");
+    }
+    // 15 digits is a SWIFT amount's maximum and below the bound.
+    let ok = parse_ok(":20:R\n:25:A\n:28C:1\n:60F:C240101EUR999999999999999,\n:61:2401020102D999999999999999,NTRFNONREF\n:62F:C240102EUR0,\n-");
+    assert_eq!(ok.statements[0].balance_check, BalanceCheck::Pass);
+}
+
+/// RELIABILITY B1-11: an MT940 amount with more decimals than its currency
+/// allows rejects the file (it was accepted silently); trailing zeros are
+/// not excess scale.
+#[test]
+fn amounts_with_excess_scale_are_rejected() {
+    for (text, line, needle) in [
+        (
+            ":20:R\n:25:A\n:28C:1\n:60F:C240101EUR100,\n:61:2401020102C50,001NTRFNONREF\n:62F:C240102EUR150,\n-",
+            5,
+            "more decimals than EUR allows (2)",
+        ),
+        (
+            ":20:R\n:25:A\n:28C:1\n:60F:C240101EUR100,005\n:62F:C240102EUR100,005\n-",
+            4,
+            "more decimals than EUR allows (2)",
+        ),
+        (
+            ":20:R\n:25:A\n:28C:1\n:60F:C240101JPY100,\n:61:2401020102C1500,5NTRFNONREF\n:62F:C240102JPY1600,\n-",
+            5,
+            "more decimals than JPY allows (0)",
+        ),
+    ] {
+        let e = parse_err(text);
+        assert_eq!(
+            (e.kind, e.location.clone()),
+            (ErrorKind::InvalidAmount, Location::Line(line)),
+            "{e}"
+        );
+        assert!(e.to_string().contains(needle), "{e}");
+    }
+    let ok = parse_ok(":20:R\n:25:A\n:28C:1\n:60F:C240101EUR100,000\n:61:2401020102C50,100NTRFNONREF\n:62F:C240102EUR150,10\n-");
+    assert_eq!(ok.transactions[0].amount.to_string(), "50.100");
+    let ok = parse_ok(":20:R\n:25:A\n:28C:1\n:60F:C240101KWD1,005\n:62F:C240102KWD1,005\n-");
+    assert_eq!(ok.statements[0].balance_check, BalanceCheck::Pass);
+}
+
+/// RELIABILITY B1-14: one two-digit-year window (1980-2079) for every
+/// format.
+#[test]
+fn two_digit_years_use_the_shared_window() {
+    let ok = parse_ok(":20:R\n:25:A\n:28C:1\n:60F:C790101EUR1,\n:62F:C790101EUR1,\n-");
+    assert_eq!(ok.statements[0].to_date.map(|d| d.year()), Some(2079));
+    let ok = parse_ok(":20:R\n:25:A\n:28C:1\n:60F:C800101EUR1,\n:62F:C800101EUR1,\n-");
+    assert_eq!(ok.statements[0].to_date.map(|d| d.year()), Some(1980));
+}
+
+proptest! {
+    /// RELIABILITY B1-5: any over-long `:61:` amount is an `Err`, never a
+    /// panic, whatever else the message holds.
+    #[test]
+    fn overlong_61_amounts_are_errors(digits in "[1-9][0-9]{15,40}", decimals in "[0-9]{0,2}", n in 1usize..4) {
+        let mut text = String::from(":20:R\n:25:A\n:28C:1\n:60F:C240101EUR0,\n");
+        for _ in 0..n {
+            text.push_str(&format!(":61:2401020102C{digits},{decimals}NTRFNONREF\n"));
+        }
+        text.push_str(":62F:C240102EUR0,\n-");
+        prop_assert!(parse(&text).is_err());
     }
 }

@@ -14,6 +14,7 @@ pub mod output;
 pub mod progress;
 pub mod publish;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod state;
 pub mod verify;

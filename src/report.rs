@@ -115,6 +115,13 @@ fn input(path: &Path, message: impl std::fmt::Display) -> CliError {
 
 /// Runs `cashmatch report`.
 pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
+    let dir = req
+        .out
+        .clone()
+        .unwrap_or_else(|| req.run_dir.join(ANALYTICS_DIR));
+    // First put any interrupted earlier publish right, so even a report
+    // that fails below leaves the previous set in place.
+    recover(&dir)?;
     let (config, config_text, templates) = load_config(req.config.as_deref())?;
     let run = read_run(&req.run_dir)?;
     let invoices = match &req.invoices {
@@ -158,10 +165,6 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("cannot encode {REPORT_MANIFEST}: {e}")))?;
-    let dir = req
-        .out
-        .clone()
-        .unwrap_or_else(|| req.run_dir.join(ANALYTICS_DIR));
     publish(&dir, &files, &manifest_bytes)?;
     Ok(ReportOutcome {
         dir,

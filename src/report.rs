@@ -606,6 +606,21 @@ fn encode(r: &Report, as_of: NaiveDate) -> Result<Vec<(String, u64, Vec<u8>)>, C
             r.disputes.len() as u64,
             encode_table("disputes.parquet", disputes(r, as_of)?)?,
         ),
+        (
+            "customer_behaviour.parquet".to_string(),
+            r.behaviour.len() as u64,
+            encode_table("customer_behaviour.parquet", behaviour(r, as_of)?)?,
+        ),
+        (
+            "forecast.parquet".to_string(),
+            r.forecast.len() as u64,
+            encode_table("forecast.parquet", forecast(r, as_of)?)?,
+        ),
+        (
+            "forecast_items.parquet".to_string(),
+            r.forecast_items.len() as u64,
+            encode_table("forecast_items.parquet", forecast_items(r, as_of)?)?,
+        ),
         ("report.html".to_string(), 0, r.html.clone().into_bytes()),
     ];
     for (name, text) in &r.letters {
@@ -706,6 +721,80 @@ fn disputes(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
     tb.date_opt("opened_on", d.iter().map(|x| x.opened_on));
     int64_opt(&mut tb, "age_days", d.iter().map(|x| x.age_days));
     tb.text("status", d.iter().map(|x| x.status));
+    Ok(tb)
+}
+
+fn bools(tb: &mut Table, name: &str, values: impl Iterator<Item = bool>) {
+    let array: arrow_array::BooleanArray = values.map(Some).collect();
+    tb.raw(name, DataType::Boolean, false, Arc::new(array));
+}
+
+fn behaviour(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
+    let b = &r.behaviour;
+    let mut tb = Table::new();
+    tb.date("as_of", b.iter().map(|_| as_of));
+    tb.text("customer_id", b.iter().map(|x| x.customer_id.as_str()));
+    tb.text("customer_name", b.iter().map(|x| x.customer_name.as_str()));
+    tb.text("currency", b.iter().map(|x| x.currency.as_str()));
+    tb.u64("payments", b.iter().map(|x| x.payments));
+    tb.money_opt(
+        "weighted_days_to_pay",
+        b.iter().map(|x| x.weighted_days_to_pay),
+    )
+    .map_err(scale)?;
+    tb.money_opt("weighted_days_late", b.iter().map(|x| x.weighted_days_late))
+        .map_err(scale)?;
+    tb.money_opt(
+        "percent_paid_on_time",
+        b.iter().map(|x| x.percent_paid_on_time),
+    )
+    .map_err(scale)?;
+    tb.money_opt(
+        "dispute_rate_percent",
+        b.iter().map(|x| x.dispute_rate_percent),
+    )
+    .map_err(scale)?;
+    tb.money("exposure_open", b.iter().map(|x| x.exposure_open))
+        .map_err(scale)?;
+    tb.money("exposure_overdue", b.iter().map(|x| x.exposure_overdue))
+        .map_err(scale)?;
+    tb.text("segment", b.iter().map(|x| x.segment.as_str()));
+    bools(&mut tb, "late_payer", b.iter().map(|x| x.late_payer));
+    Ok(tb)
+}
+
+fn forecast(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
+    let w = &r.forecast;
+    let mut tb = Table::new();
+    tb.date("as_of", w.iter().map(|_| as_of));
+    tb.text("currency", w.iter().map(|x| x.currency.as_str()));
+    tb.u32("week", w.iter().map(|x| x.week));
+    tb.date("week_start", w.iter().map(|x| x.week_start));
+    tb.date("week_end", w.iter().map(|x| x.week_end));
+    tb.money("amount", w.iter().map(|x| x.amount))
+        .map_err(scale)?;
+    tb.u64("items", w.iter().map(|x| x.items));
+    Ok(tb)
+}
+
+fn forecast_items(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
+    let i = &r.forecast_items;
+    let mut tb = Table::new();
+    tb.date("as_of", i.iter().map(|_| as_of));
+    tb.text("invoice_id", i.iter().map(|x| x.invoice_id.as_str()));
+    tb.text("customer_id", i.iter().map(|x| x.customer_id.as_str()));
+    tb.text("currency", i.iter().map(|x| x.currency.as_str()));
+    tb.money("amount", i.iter().map(|x| x.amount))
+        .map_err(scale)?;
+    tb.date("due_date", i.iter().map(|x| x.due_date));
+    int64_opt(
+        &mut tb,
+        "offset_days",
+        i.iter().map(|x| Some(x.offset_days)),
+    );
+    tb.text("method", i.iter().map(|x| x.method));
+    tb.date("expected_on", i.iter().map(|x| x.expected_on));
+    u32_opt(&mut tb, "week", i.iter().map(|x| x.week));
     Ok(tb)
 }
 

@@ -31,6 +31,50 @@ pub struct AnalyticsConfig {
     pub kpi: KpiConfig,
     /// `[dunning]`.
     pub dunning: DunningConfig,
+    /// `[behaviour]`.
+    pub behaviour: BehaviourConfig,
+}
+
+/// `[behaviour]`: how payers are segmented.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BehaviourConfig {
+    /// Weighted days late above this flag a late payer (default 10).
+    pub late_payer_days: u32,
+    /// Segments, first match wins (default: `prompt` up to 0 days late,
+    /// `slow` up to 15, `chronic_late` beyond).
+    pub segments: Vec<Segment>,
+}
+
+/// One `[[behaviour.segments]]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Segment {
+    /// The segment's name.
+    pub name: String,
+    /// Highest weighted days late in the segment; none: every customer.
+    #[serde(default)]
+    pub days_late_max: Option<i64>,
+}
+
+/// Default late-payer threshold in days.
+pub const DEFAULT_LATE_PAYER_DAYS: u32 = 10;
+
+impl Default for BehaviourConfig {
+    fn default() -> Self {
+        let segment = |name: &str, max| Segment {
+            name: name.to_string(),
+            days_late_max: max,
+        };
+        BehaviourConfig {
+            late_payer_days: DEFAULT_LATE_PAYER_DAYS,
+            segments: vec![
+                segment("prompt", Some(0)),
+                segment("slow", Some(15)),
+                segment("chronic_late", None),
+            ],
+        }
+    }
 }
 
 /// `[kpi]`.
@@ -139,6 +183,13 @@ impl AnalyticsConfig {
     /// Checks every key: levels strictly increasing in number and days, no
     /// negative amount or rate, a positive DSO period.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        for (i, seg) in self.behaviour.segments.iter().enumerate() {
+            if seg.name.is_empty() {
+                return Err(ConfigError(format!(
+                    "`behaviour.segments[{i}]`: `name` is empty"
+                )));
+            }
+        }
         if self.kpi.dso_period_days == 0 {
             return Err(ConfigError(
                 "`kpi.dso_period_days` must be at least 1".into(),

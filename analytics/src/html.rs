@@ -7,6 +7,7 @@
 //! (the exact value of `kpis.parquet` at 4 decimals, or `null`) so a test
 //! can compare the page with the table.
 
+use crate::behaviour::{CustomerBehaviour, ForecastWeek};
 use crate::disputes::Dispute;
 use crate::dunning::DunningOutcome;
 use crate::kpi::{Kpi, Unit};
@@ -45,6 +46,10 @@ pub struct Dashboard<'a> {
     pub dunning: &'a DunningOutcome,
     /// The dispute register.
     pub disputes: &'a [Dispute],
+    /// Payer behaviour per customer.
+    pub behaviour: &'a [CustomerBehaviour],
+    /// The 13-week forecast.
+    pub forecast: &'a [ForecastWeek],
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -108,6 +113,10 @@ pub fn render(d: &Dashboard<'_>) -> String {
     h.push_str("</div>\n");
     dunning_section(&mut h, d.dunning);
     disputes_section(&mut h, d.disputes, d.as_of);
+    h.push_str("<div class=\"grid2\">\n");
+    forecast_section(&mut h, d.forecast);
+    risk_section(&mut h, d.behaviour);
+    h.push_str("</div>\n");
     h.push_str("</main>\n</body>\n</html>\n");
     h
 }
@@ -408,6 +417,69 @@ fn disputes_section(h: &mut String, disputes: &[Dispute], as_of: NaiveDate) {
             esc(&d.reason_code),
             esc(&d.currency),
             format_amount(d.amount, &d.currency)
+        );
+    }
+    h.push_str("</tbody></table>\n");
+    more(h, rows.len());
+    h.push_str("</section>\n");
+}
+
+fn forecast_section(h: &mut String, weeks: &[ForecastWeek]) {
+    h.push_str(
+        "<section class=\"card\" id=\"forecast\"><h2>Expected receipts, next 13 weeks</h2>\n",
+    );
+    h.push_str("<p>due date + the customer's weighted days late of this run (else the currency's, else the due date)</p>\n");
+    let mut by_currency: BTreeMap<&str, Vec<&ForecastWeek>> = BTreeMap::new();
+    for w in weeks {
+        by_currency.entry(w.currency.as_str()).or_default().push(w);
+    }
+    if by_currency.is_empty() {
+        h.push_str("<p class=\"empty\">nothing open to forecast</p>\n");
+    }
+    for (currency, list) in by_currency {
+        let bars: Vec<Bar> = list
+            .iter()
+            .map(|w| Bar {
+                label: format!("{} {}", w.week, w.week_start),
+                value: w.amount,
+                value_label: format_amount(w.amount, currency),
+            })
+            .collect();
+        let _ = writeln!(h, "<h3>{}</h3>", esc(currency));
+        h.push_str(&bar_chart(&format!("forecast {currency}"), &bars));
+    }
+    h.push_str("</section>\n");
+}
+
+fn risk_section(h: &mut String, behaviour: &[CustomerBehaviour]) {
+    h.push_str("<section class=\"card\" id=\"risk\"><h2>Customers by overdue exposure</h2>\n");
+    let mut rows: Vec<&CustomerBehaviour> = behaviour
+        .iter()
+        .filter(|b| b.exposure_overdue > Decimal::ZERO)
+        .collect();
+    rows.sort_by(|a, b| {
+        b.exposure_overdue
+            .cmp(&a.exposure_overdue)
+            .then(a.customer_id.cmp(&b.customer_id))
+    });
+    if rows.is_empty() {
+        h.push_str("<p class=\"empty\">nothing overdue</p>\n</section>\n");
+        return;
+    }
+    h.push_str("<table><thead><tr><th>customer</th><th>segment</th><th class=\"num\">days late</th><th class=\"num\">overdue</th><th class=\"num\">open</th></tr></thead><tbody>\n");
+    for b in rows.iter().take(TABLE_ROWS_MAX) {
+        let c = b.currency.as_str();
+        let _ = writeln!(
+            h,
+            "<tr><td>{} {}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{} {}</td><td class=\"num\">{}</td></tr>",
+            esc(&b.customer_id),
+            esc(&b.customer_name),
+            esc(&b.segment),
+            if b.late_payer { " (late payer)" } else { "" },
+            b.weighted_days_late.map(|d| format_grouped(d, 1)).unwrap_or_else(|| "–".into()),
+            esc(c),
+            format_amount(b.exposure_overdue, c),
+            format_amount(b.exposure_open, c)
         );
     }
     h.push_str("</tbody></table>\n");

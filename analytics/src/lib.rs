@@ -14,7 +14,10 @@
 //!   `dunning_letters.parquet`, `letters/`).
 //! - [`disputes`]: the deductions of the run (`disputes.parquet`).
 //! - [`html`]: the self-contained dashboard (`report.html`).
-//! - [`config`]: the analytics TOML (`[kpi]`, `[dunning]`).
+//! - [`behaviour`]: payer behaviour per customer
+//!   (`customer_behaviour.parquet`) and the 13-week forecast
+//!   (`forecast.parquet`, `forecast_items.parquet`).
+//! - [`config`]: the analytics TOML (`[kpi]`, `[dunning]`, `[behaviour]`).
 //!
 //! ```
 //! use cashmatch_analytics::kpi::{dso_simple, cei};
@@ -31,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod behaviour;
 pub mod config;
 pub mod disputes;
 pub mod dunning;
@@ -54,6 +58,12 @@ pub struct Report {
     pub letters: Vec<(String, String)>,
     /// `disputes.parquet`.
     pub disputes: Vec<disputes::Dispute>,
+    /// `customer_behaviour.parquet`.
+    pub behaviour: Vec<behaviour::CustomerBehaviour>,
+    /// `forecast_items.parquet`.
+    pub forecast_items: Vec<behaviour::ForecastItem>,
+    /// `forecast.parquet`.
+    pub forecast: Vec<behaviour::ForecastWeek>,
     /// `report.html`.
     pub html: String,
 }
@@ -86,6 +96,8 @@ pub fn build(
     );
     let disputes = disputes::compute(data);
     let dunning = dunning::compute(data, &disputes, &config.dunning);
+    let behaviour = behaviour::compute(data, &config.behaviour);
+    let (forecast_items, forecast) = behaviour::forecast(data, &behaviour);
     let mut rendered = Vec::with_capacity(dunning.letters.len());
     for letter in &dunning.letters {
         let template = extras
@@ -104,12 +116,17 @@ pub fn build(
         exceptions: &data.exceptions,
         dunning: &dunning,
         disputes: &disputes,
+        behaviour: &behaviour,
+        forecast: &forecast,
     });
     Ok(Report {
         kpis,
         dunning,
         letters: rendered,
         disputes,
+        behaviour,
+        forecast_items,
+        forecast,
         html,
     })
 }

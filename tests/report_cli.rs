@@ -140,6 +140,32 @@ fn report_writes_every_table_and_agrees_with_the_run() {
         .contains("--invoices"));
     assert!(text(&k, "formula").iter().all(|f| !f.is_empty()));
 
+    // The forecast holds every open, unheld item once; the weeks add up to
+    // the items inside the horizon.
+    let status = text(&items, "status");
+    let expected: Decimal = (0..status.len())
+        .filter(|&i| status[i] != "held" && open_after[i] > Decimal::ZERO)
+        .map(|i| open_after[i])
+        .sum();
+    let fi = read_parquet(&a.join("forecast_items.parquet"));
+    assert_eq!(money(&fi, "amount").into_iter().sum::<Decimal>(), expected);
+    let weeks = read_parquet(&a.join("forecast.parquet"));
+    let fi_amount = money(&fi, "amount");
+    let (mut in_horizon, mut row) = (Decimal::ZERO, 0);
+    for b in &fi {
+        let w = b.column(b.schema().index_of("week").unwrap());
+        for i in 0..w.len() {
+            if !w.is_null(i) {
+                in_horizon += fi_amount[row];
+            }
+            row += 1;
+        }
+    }
+    assert_eq!(
+        money(&weeks, "amount").into_iter().sum::<Decimal>(),
+        in_horizon
+    );
+
     // Disputes are exactly the run's deductions.
     let apps = read_parquet(&run.join("applications.parquet"));
     let deductions: Decimal = money(&apps, "deduction_amount").into_iter().sum();

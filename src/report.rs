@@ -8,9 +8,11 @@
 //! Publish: every file goes to `<out parent>/.<out name>-staging-<pid>/`
 //! (written, fsynced), then the old set is renamed aside, the staging
 //! directory renamed into place, the parent fsynced and the old set
-//! removed. A crash leaves the old set (put back by the next `report`, see
+//! removed, all under the run directory's lock (`.cashmatch.lock`, the
+//! one `run` takes). A crash leaves the old set (put back by the next `report`, see
 //! [`recover`]) or the new one; never a mix.
 
+use crate::lock::DirLock;
 use crate::manifest::{Manifest, MANIFEST_NAME};
 use crate::output::table::Table;
 use crate::output::{sha256_hex, sync_dir};
@@ -119,6 +121,16 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
         .out
         .clone()
         .unwrap_or_else(|| req.run_dir.join(ANALYTICS_DIR));
+    // One writer: the run directory's lock keeps a `run` from publishing
+    // into it while it is read, and a second `report` from racing this
+    // one's publish; a `--out` elsewhere has its parent locked too.
+    let _run_lock = DirLock::acquire(&req.run_dir, "report")?;
+    let (out_parent, _) = staging_names(&dir)?;
+    let _out_lock = if same_dir(&out_parent, &req.run_dir) {
+        None
+    } else {
+        Some(DirLock::acquire(&out_parent, "report")?)
+    };
     // First put any interrupted earlier publish right, so even a report
     // that fails below leaves the previous set in place.
     recover(&dir)?;
@@ -809,6 +821,13 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         f.sync_all()
     })();
     result.map_err(|e| io("write", path, e))
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 fn staging_names(out: &Path) -> Result<(PathBuf, String), CliError> {

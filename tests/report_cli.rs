@@ -372,3 +372,24 @@ fn an_interrupted_publish_leaves_the_old_set() {
             && !run.join(".analytics-staging-998").exists()
     );
 }
+
+#[test]
+fn a_locked_run_directory_is_not_read() {
+    let (_tmp, run) = demo();
+    // pid 1 is always alive: the lock is held, not stale.
+    fs::write(run.join(".cashmatch.lock"), "pid=1\nholder=Rsomething\n").unwrap();
+    let out = cashmatch().arg("report").arg(&run).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!run.join("analytics").exists());
+    fs::remove_file(run.join(".cashmatch.lock")).unwrap();
+    run_ok(cashmatch().arg("report").arg(&run));
+    assert!(
+        !run.join(".cashmatch.lock").exists(),
+        "the lock is released"
+    );
+}

@@ -78,3 +78,27 @@ fn the_crate_denies_missing_docs() {
         fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
     assert!(lib.contains("#![deny(missing_docs)]"));
 }
+
+/// The analytics TOML in README.md's "Morning-after analytics" section is
+/// a valid config, and the run's rules example stays the first TOML block
+/// (`src/config.rs` parses that one).
+#[test]
+fn the_readme_analytics_example_is_a_valid_config() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = fs::read_to_string(path).unwrap();
+    let fence = "```toml\n";
+    let at = readme
+        .find("## Morning-after analytics")
+        .expect("README section");
+    let section = &readme[at..];
+    let start = section.find(fence).expect("a TOML example") + fence.len();
+    let end = start + section[start..].find("```").expect("closed block");
+    let config = cashmatch_analytics::config::AnalyticsConfig::from_toml(&section[start..end])
+        .expect("README example parses");
+    assert_eq!(config.dunning.blocked_customers, ["C00042"]);
+    assert_eq!(config.dunning.levels.len(), 1);
+    assert!(
+        readme.find(fence).unwrap() < at,
+        "the rules example must stay the first TOML block"
+    );
+}

@@ -203,10 +203,14 @@ pub fn summary(outcome: &ReportOutcome) -> String {
     }
     for f in &outcome.manifest.outputs {
         if !f.name.starts_with(LETTERS_DIR) {
+            let rows = if f.name.ends_with(".parquet") {
+                format!(" ({} rows)", f.rows)
+            } else {
+                String::new()
+            };
             s.push_str(&format!(
-                "wrote {} ({} rows)\n",
-                outcome.dir.join(&f.name).display(),
-                f.rows
+                "wrote {}{rows}\n",
+                outcome.dir.join(&f.name).display()
             ));
         }
     }

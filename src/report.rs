@@ -30,6 +30,7 @@ use cashmatch_analytics::model::{
     AgingRow, Application, ExceptionRow, Invoice, OpenItem, Opening, RunData, Transaction,
 };
 use cashmatch_analytics::{Extras, Report};
+use cashmatch_parsers::extracts::ExtractOptions;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -137,7 +138,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
     let (config, config_text, templates) = load_config(req.config.as_deref())?;
     let run = read_run(&req.run_dir)?;
     let invoices = match &req.invoices {
-        Some(p) => Some(read_invoices(p)?),
+        Some(p) => Some(read_invoices(p, &invoice_options(&config)?)?),
         None => None,
     };
     let opening = match &req.opening {
@@ -239,6 +240,8 @@ fn load_config(
         .map_err(|e| CliError::Config(format!("cannot read config `{}`: {e}", path.display())))?;
     let config = AnalyticsConfig::from_toml(&text)
         .map_err(|e| CliError::Config(format!("`{}`: {e}", path.display())))?;
+    // Checked now, not when `--invoices` is read: a typo fails every run.
+    invoice_options(&config)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut templates = Vec::new();
     for level in &config.dunning.levels {
@@ -509,22 +512,61 @@ fn aging(b: &[RecordBatch]) -> Result<Vec<AgingRow>, String> {
         .collect())
 }
 
+/// The canonical `--invoices` columns.
+pub const INVOICE_COLUMNS: [&str; 6] = [
+    "invoice_id",
+    "customer_id",
+    "currency",
+    "amount",
+    "invoice_date",
+    "due_date",
+];
+
+/// The extract reader's options for `--invoices` from `[invoices]`: the
+/// open-item reader's keys, with `amount` standing for both open-item
+/// amounts and `customer_id` for the name the file does not carry.
+pub fn invoice_options(config: &AnalyticsConfig) -> Result<ExtractOptions, CliError> {
+    let bad = |e: String| CliError::Config(format!("analytics config: `invoices`: {e}"));
+    let mut options: ExtractOptions = match &config.invoices {
+        Some(table) => toml::Value::Table(table.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(e.to_string()))?,
+        None => ExtractOptions::default(),
+    };
+    if let Some(key) = options
+        .columns
+        .keys()
+        .find(|k| !INVOICE_COLUMNS.contains(&k.as_str()))
+    {
+        return Err(bad(format!(
+            "unknown column `{key}` in `invoices.columns` (expected one of {})",
+            INVOICE_COLUMNS.join(", ")
+        )));
+    }
+    let source = |c: &str| {
+        options
+            .columns
+            .get(c)
+            .cloned()
+            .unwrap_or_else(|| c.to_string())
+    };
+    let (amount, customer) = (source("amount"), source("customer_id"));
+    options.columns.remove("amount");
+    options.columns.insert("amount_open".into(), amount.clone());
+    options.columns.insert("amount_original".into(), amount);
+    options.columns.insert("customer_name".into(), customer);
+    Ok(options)
+}
+
 /// `--invoices`: CSV or Parquet with `invoice_id, customer_id, currency,
 /// amount, invoice_date, due_date`, read by the open-item extract reader
 /// (same strict amounts, dates and currency checks) with `amount` standing
 /// for both amounts and `customer_id` for the name it does not carry.
-fn read_invoices(path: &Path) -> Result<(Vec<Invoice>, String), CliError> {
+fn read_invoices(
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<(Vec<Invoice>, String), CliError> {
     let bytes = fs::read(path).map_err(|e| input(path, format!("cannot read: {e}")))?;
-    let mut options = cashmatch_parsers::extracts::ExtractOptions::default();
-    for (canonical, source) in [
-        ("amount_open", "amount"),
-        ("amount_original", "amount"),
-        ("customer_name", "customer_id"),
-    ] {
-        options
-            .columns
-            .insert(canonical.to_string(), source.to_string());
-    }
     let rows = cashmatch_parsers::extracts::read_open_items_from_bytes(
         &path.display().to_string(),
         &bytes,

@@ -393,3 +393,53 @@ fn a_locked_run_directory_is_not_read() {
         "the lock is released"
     );
 }
+
+#[test]
+fn invoices_are_read_with_the_configured_dialect_and_columns() {
+    let (tmp, run) = demo();
+    let cfg = tmp.path().join("analytics.toml");
+    fs::write(
+        &cfg,
+        "[invoices]\ndelimiter = \";\"\ndecimal_comma = true\ndate_format = \"%d.%m.%Y\"\n[invoices.columns]\ninvoice_id = \"Beleg\"\namount = \"Betrag\"\ninvoice_date = \"Datum\"\ndue_date = \"Faellig\"\ncustomer_id = \"Kunde\"\ncurrency = \"Waehrung\"\n",
+    )
+    .unwrap();
+    let inv = tmp.path().join("rechnungen.csv");
+    fs::write(
+        &inv,
+        "Beleg;Kunde;Waehrung;Betrag;Datum;Faellig\nS1;C1;EUR;1500000,00;15.03.2026;14.04.2026\n",
+    )
+    .unwrap();
+    run_ok(
+        cashmatch()
+            .arg("report")
+            .arg(&run)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--invoices")
+            .arg(&inv),
+    );
+    let k = kpi_values(&run.join("analytics"));
+    let total = k[&("EUR".to_string(), "receivables_total".to_string())].unwrap();
+    let expected = cashmatch_analytics::money::round_metric(
+        total * Decimal::from(90) / Decimal::from(1_500_000),
+    );
+    assert_eq!(
+        k[&("EUR".to_string(), "dso_simple".to_string())],
+        Some(expected)
+    );
+
+    fs::write(&cfg, "[invoices.columns]\nbetrag = \"Betrag\"\n").unwrap();
+    let out = cashmatch()
+        .arg("report")
+        .arg(&run)
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`betrag`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

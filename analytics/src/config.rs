@@ -33,6 +33,13 @@ pub struct AnalyticsConfig {
     pub dunning: DunningConfig,
     /// `[behaviour]`.
     pub behaviour: BehaviourConfig,
+    /// `[invoices]`: how to read `--invoices`, with the keys of the run's
+    /// `[open_items]` (`delimiter`, `decimal_comma`, `thousands_separator`,
+    /// `date_format`, `encoding`, `[invoices.columns]` mapping `invoice_id`,
+    /// `customer_id`, `currency`, `amount`, `invoice_date`, `due_date`).
+    /// Kept as TOML here and checked by the CLI, which owns the extract
+    /// reader.
+    pub invoices: Option<toml::Table>,
 }
 
 /// `[behaviour]`: how payers are segmented.

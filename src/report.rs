@@ -570,7 +570,7 @@ fn read_invoices(
     let rows = cashmatch_parsers::extracts::read_open_items_from_bytes(
         &path.display().to_string(),
         &bytes,
-        &options,
+        options,
     )
     .map_err(|e| CliError::Input(format!("--invoices: {e}")))?;
     let mut out = Vec::with_capacity(rows.len());

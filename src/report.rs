@@ -756,6 +756,7 @@ fn letters(d: &DunningOutcome, as_of: NaiveDate) -> Result<Table, CliError> {
     tb.money("fee", l.iter().map(|x| x.fee)).map_err(scale)?;
     tb.money("total_due", l.iter().map(|x| x.total_due))
         .map_err(scale)?;
+    tb.date_opt("next_level_on", l.iter().map(|x| x.next_level_on));
     tb.text("letter", l.iter().map(|x| x.file_name.as_str()));
     Ok(tb)
 }

@@ -88,6 +88,9 @@ pub struct DunningLetter {
     pub fee: Decimal,
     /// `amount_overdue + interest + fee`.
     pub total_due: Decimal,
+    /// The next action: the earliest day an item on the letter reaches a
+    /// higher level (none when all are at the top level).
+    pub next_level_on: Option<NaiveDate>,
     /// File name under `letters/` (from code: never a raw input value).
     pub file_name: String,
 }
@@ -263,6 +266,7 @@ fn assign_letters(items: &mut [DunningItem], config: &DunningConfig) -> Vec<Dunn
             total_interest += item.interest_amount;
         }
         let fee = round_to_minor_unit(level.fee, &currency);
+        let next_level_on = idx.iter().filter_map(|&i| items[i].next_level_on).min();
         letters.push(DunningLetter {
             customer_name: items[idx[0]].customer_name.clone(),
             customer_id,
@@ -273,6 +277,7 @@ fn assign_letters(items: &mut [DunningItem], config: &DunningConfig) -> Vec<Dunn
             interest: total_interest,
             fee,
             total_due: overdue + total_interest + fee,
+            next_level_on,
             file_name,
         });
     }

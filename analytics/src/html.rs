@@ -329,12 +329,12 @@ fn dunning_section(h: &mut String, dunning: &DunningOutcome) {
         h.push_str("<p class=\"empty\">no letters this run</p>\n</section>\n");
         return;
     }
-    h.push_str("<table><thead><tr><th>level</th><th>customer</th><th>name</th><th>currency</th><th class=\"num\">items</th><th class=\"num\">overdue</th><th class=\"num\">interest</th><th class=\"num\">fee</th><th class=\"num\">total due</th><th>letter</th></tr></thead><tbody>\n");
+    h.push_str("<table><thead><tr><th>level</th><th>customer</th><th>name</th><th>currency</th><th class=\"num\">items</th><th class=\"num\">overdue</th><th class=\"num\">interest</th><th class=\"num\">fee</th><th class=\"num\">total due</th><th>next level on</th><th>letter</th></tr></thead><tbody>\n");
     for l in letters.iter().take(TABLE_ROWS_MAX) {
         let c = l.currency.as_str();
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>letters/{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>letters/{}</td></tr>",
             l.level,
             esc(&l.customer_id),
             esc(&l.customer_name),
@@ -344,6 +344,7 @@ fn dunning_section(h: &mut String, dunning: &DunningOutcome) {
             format_amount(l.interest, c),
             format_amount(l.fee, c),
             format_amount(l.total_due, c),
+            l.next_level_on.map(|d| d.to_string()).unwrap_or_default(),
             esc(&l.file_name)
         );
     }

@@ -121,6 +121,8 @@ fn interest_and_fee_on_the_letter() {
         (d("1500"), d("5.81"), d("10.00"), d("1515.81"))
     );
     assert_eq!(row(&o, "A1").letter.as_deref(), Some(l.file_name.as_str()));
+    // A1 reaches level 3 on 2026-04-05; A2 is at the top level.
+    assert_eq!(l.next_level_on, Some(day("2026-04-05")));
 }
 
 #[test]

@@ -74,6 +74,8 @@ pub enum Request {
         /// Output directory.
         out: PathBuf,
     },
+    /// `cashmatch report`: morning-after analytics of a published run.
+    Report(crate::report::ReportRequest),
     /// `cashmatch evaluate`: score a run against ground truth.
     Evaluate {
         /// `truth.csv` of a generated dataset.
@@ -145,6 +147,11 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             out,
         } => {
             evaluate::generate(customers, invoices, payments, seed, as_of, &out)?;
+            Ok(0)
+        }
+        Request::Report(request) => {
+            let outcome = crate::report::report(&request)?;
+            print!("{}", crate::report::summary(&outcome));
             Ok(0)
         }
         Request::Evaluate { truth, run, json } => {

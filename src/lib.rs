@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod output;
 pub mod progress;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod state;
 pub mod verify;

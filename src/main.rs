@@ -114,6 +114,25 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Morning-after analytics of a published run: KPIs, dunning, disputes, report.html.
+    Report {
+        /// The run directory (holds manifest.json).
+        run_dir: PathBuf,
+        /// Output folder (default: RUN_DIR/analytics).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Analytics config (TOML with [kpi] and [dunning]).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Every invoice issued in the period (CSV or Parquet: invoice_id,
+        /// customer_id, currency, amount, invoice_date, due_date): credit
+        /// sales for DSO and CEI.
+        #[arg(long)]
+        invoices: Option<PathBuf>,
+        /// The run directory at the start of the CEI period (beginning receivables).
+        #[arg(long)]
+        opening: Option<PathBuf>,
+    },
     /// Score a run against ground truth: line-level precision and recall.
     Evaluate {
         #[arg(long)]
@@ -203,6 +222,19 @@ impl Cli {
                 out,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
+            Command::Report {
+                run_dir,
+                out,
+                config,
+                invoices,
+                opening,
+            } => Request::Report(cashmatch::report::ReportRequest {
+                run_dir,
+                out,
+                config,
+                invoices,
+                opening,
+            }),
         })
     }
 }

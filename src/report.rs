@@ -1,0 +1,977 @@
+//! `cashmatch report RUN_DIR`: the morning-after analytics of a published
+//! run, read from its files alone. This module is the I/O around
+//! `cashmatch-analytics`: it reads the run's Parquet outputs (checking each
+//! against the SHA-256 the manifest recorded, so a run published meanwhile
+//! is never half-read), the optional `--invoices`, `--opening` and
+//! `--config` inputs, and writes the analytics set.
+//!
+//! Publish: every file goes to `<out parent>/.<out name>-staging-<pid>/`
+//! (written, fsynced), then the old set is renamed aside, the staging
+//! directory renamed into place, the parent fsynced and the old set
+//! removed, all under the run directory's lock (`.cashmatch.lock`, the
+//! one `run` takes). A crash leaves the old set (put back by the next `report`, see
+//! [`recover`]) or the new one; never a mix.
+
+use crate::manifest::{Manifest, MANIFEST_NAME};
+use crate::output::sha256_hex;
+use crate::output::table::Table;
+use crate::CliError;
+use arrow_array::{
+    Array, Date32Array, Decimal128Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+    UInt64Array,
+};
+use arrow_schema::DataType;
+use cashmatch_analytics::config::AnalyticsConfig;
+use cashmatch_analytics::dunning::DunningOutcome;
+use cashmatch_analytics::kpi::Kpi;
+use cashmatch_analytics::model::{
+    AgingRow, Application, ExceptionRow, Invoice, OpenItem, Opening, RunData, Transaction,
+};
+use cashmatch_analytics::{Extras, Report};
+use cashmatch_parsers::extracts::ExtractOptions;
+use cashmatch_store::durable::{sync_dir, write_durable};
+use cashmatch_store::lock::DirLock;
+use cashmatch_store::table::{money_column, read_parquet, text_column};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Default output folder inside the run directory.
+pub const ANALYTICS_DIR: &str = "analytics";
+/// Folder of the letters inside the analytics set.
+pub const LETTERS_DIR: &str = "letters";
+/// The analytics set's own manifest.
+pub const REPORT_MANIFEST: &str = "report-manifest.json";
+
+/// What `cashmatch report` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    /// The published run directory.
+    pub run_dir: PathBuf,
+    /// Where the analytics set goes (default `RUN_DIR/analytics`).
+    pub out: Option<PathBuf>,
+    /// The analytics config (TOML), if any.
+    pub config: Option<PathBuf>,
+    /// All invoices issued in the period (credit sales), if given.
+    pub invoices: Option<PathBuf>,
+    /// The run at the start of the CEI period, if given.
+    pub opening: Option<PathBuf>,
+}
+
+/// One file of the analytics set.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReportFile {
+    /// Path inside the analytics folder.
+    pub name: String,
+    /// SHA-256 of the bytes.
+    pub sha256: String,
+    /// Rows (tables), letters (0 for other files).
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// `report-manifest.json`: what the set was computed from. No clock, no
+/// host, no absolute path: identical inputs give identical bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportManifest {
+    /// Format tag.
+    pub format: &'static str,
+    /// The run's id.
+    pub run_id: String,
+    /// The run's as-of date.
+    pub as_of: String,
+    /// SHA-256 of the run's `manifest.json`.
+    pub run_manifest_sha256: String,
+    /// SHA-256 of the analytics config text (empty: defaults).
+    pub config_sha256: String,
+    /// SHA-256 of the `--invoices` file, when given.
+    pub invoices_sha256: Option<String>,
+    /// Run id and as-of of the `--opening` run, when given.
+    pub opening: Option<String>,
+    /// Every file written, in order, except this one.
+    pub outputs: Vec<ReportFile>,
+}
+
+/// What was written, for the terminal.
+#[derive(Debug)]
+pub struct ReportOutcome {
+    /// The analytics folder.
+    pub dir: PathBuf,
+    /// The set's manifest.
+    pub manifest: ReportManifest,
+    /// The KPIs (for the summary).
+    pub kpis: Vec<Kpi>,
+}
+
+fn io(what: &str, path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::Io(format!("cannot {what} `{}`: {e}", path.display()))
+}
+
+fn input(path: &Path, message: impl std::fmt::Display) -> CliError {
+    CliError::Input(format!("`{}`: {message}", path.display()))
+}
+
+/// Runs `cashmatch report`.
+pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
+    let dir = req
+        .out
+        .clone()
+        .unwrap_or_else(|| req.run_dir.join(ANALYTICS_DIR));
+    // One writer: the run directory's lock keeps a `run` from publishing
+    // into it while it is read, and a second `report` from racing this
+    // one's publish; a `--out` elsewhere has its parent locked too.
+    let _run_lock = DirLock::acquire(&req.run_dir, "report")?;
+    let (out_parent, _) = staging_names(&dir)?;
+    let _out_lock = if same_dir(&out_parent, &req.run_dir) {
+        None
+    } else {
+        Some(DirLock::acquire(&out_parent, "report")?)
+    };
+    // First put any interrupted earlier publish right, so even a report
+    // that fails below leaves the previous set in place.
+    recover(&dir)?;
+    let (config, config_text, templates) = load_config(req.config.as_deref())?;
+    let run = read_run(&req.run_dir)?;
+    let invoices = match &req.invoices {
+        Some(p) => Some(read_invoices(p, &invoice_options(&config)?)?),
+        None => None,
+    };
+    let opening = match &req.opening {
+        Some(dir) => Some(read_opening(dir)?),
+        None => None,
+    };
+    let extras = Extras {
+        invoices: invoices.as_ref().map(|(rows, _)| rows.as_slice()),
+        opening: opening.as_ref().map(|(o, _)| o),
+        run_id: &run.manifest.run_id,
+        templates: &templates,
+    };
+    let built = cashmatch_analytics::build(&run.data, &extras, &config)
+        .map_err(|e| CliError::Config(e.to_string()))?;
+    let files = encode(&built, run.data.as_of)?;
+    let mut outputs: Vec<ReportFile> = files
+        .iter()
+        .map(|(name, rows, bytes)| ReportFile {
+            name: name.clone(),
+            sha256: sha256_hex(bytes),
+            rows: *rows,
+            bytes: bytes.len() as u64,
+        })
+        .collect();
+    outputs.sort_by(|a, b| a.name.cmp(&b.name));
+    let manifest = ReportManifest {
+        format: "cashmatch-report/1",
+        run_id: run.manifest.run_id.clone(),
+        as_of: run.manifest.as_of.clone(),
+        run_manifest_sha256: run.manifest_sha256,
+        config_sha256: config_text
+            .map(|t| sha256_hex(t.as_bytes()))
+            .unwrap_or_default(),
+        invoices_sha256: invoices.map(|(_, sha)| sha),
+        opening: opening.map(|(o, id)| format!("{id} as of {}", o.as_of)),
+        outputs,
+    };
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| CliError::Output(format!("cannot encode {REPORT_MANIFEST}: {e}")))?;
+    publish(&dir, &files, &manifest_bytes)?;
+    Ok(ReportOutcome {
+        dir,
+        manifest,
+        kpis: built.kpis,
+    })
+}
+
+/// The lines `cashmatch report` prints.
+pub fn summary(outcome: &ReportOutcome) -> String {
+    let mut s = format!(
+        "analytics of run {} as of {} in {}\n",
+        outcome.manifest.run_id,
+        outcome.manifest.as_of,
+        outcome.dir.display()
+    );
+    for k in &outcome.kpis {
+        let value = match (&k.value, &k.note) {
+            (Some(v), _) => format!("{v} {}", k.unit.as_str()),
+            (None, Some(n)) => format!("null ({n})"),
+            (None, None) => "null".to_string(),
+        };
+        s.push_str(&format!("  {} {:<24} {value}\n", k.currency, k.metric));
+    }
+    for f in &outcome.manifest.outputs {
+        if !f.name.starts_with(LETTERS_DIR) {
+            let rows = if f.name.ends_with(".parquet") {
+                format!(" ({} rows)", f.rows)
+            } else {
+                String::new()
+            };
+            s.push_str(&format!(
+                "wrote {}{rows}\n",
+                outcome.dir.join(&f.name).display()
+            ));
+        }
+    }
+    let letters = outcome
+        .manifest
+        .outputs
+        .iter()
+        .filter(|f| f.name.starts_with(LETTERS_DIR))
+        .count();
+    s.push_str(&format!(
+        "wrote {letters} letter(s) to {}\n",
+        outcome.dir.join(LETTERS_DIR).display()
+    ));
+    s
+}
+
+type Templates = Vec<(u32, String)>;
+
+fn load_config(
+    path: Option<&Path>,
+) -> Result<(AnalyticsConfig, Option<String>, Templates), CliError> {
+    let Some(path) = path else {
+        return Ok((AnalyticsConfig::default(), None, Vec::new()));
+    };
+    let text = fs::read_to_string(path)
+        .map_err(|e| CliError::Config(format!("cannot read config `{}`: {e}", path.display())))?;
+    let config = AnalyticsConfig::from_toml(&text)
+        .map_err(|e| CliError::Config(format!("`{}`: {e}", path.display())))?;
+    // Checked now, not when `--invoices` is read: a typo fails every run.
+    invoice_options(&config)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut templates = Vec::new();
+    for level in &config.dunning.levels {
+        if let Some(t) = &level.template {
+            let file = base.join(t);
+            let source = fs::read_to_string(&file).map_err(|e| {
+                CliError::Config(format!(
+                    "`{}`: dunning level {} template `{}`: {e}",
+                    path.display(),
+                    level.level,
+                    file.display()
+                ))
+            })?;
+            templates.push((level.level, source));
+        }
+    }
+    Ok((config, Some(text), templates))
+}
+
+struct PublishedRun {
+    manifest: Manifest,
+    manifest_sha256: String,
+    data: RunData,
+}
+
+/// Tables the report reads from a run directory.
+const RUN_TABLES: [&str; 5] = [
+    "open_items.parquet",
+    "applications.parquet",
+    "transactions.parquet",
+    "exceptions.parquet",
+    "aging.parquet",
+];
+
+fn read_manifest(dir: &Path) -> Result<(Manifest, String), CliError> {
+    let has_commit = fs::read_dir(dir)
+        .map_err(|e| io("read run directory", dir, e))?
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with(".commit-"));
+    if has_commit {
+        return Err(input(
+            dir,
+            "a publish is in progress (a `.commit-*` folder); run `cashmatch verify` on it first",
+        ));
+    }
+    let path = dir.join(MANIFEST_NAME);
+    let bytes =
+        fs::read(&path).map_err(|e| input(&path, format!("not a published run directory: {e}")))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| input(&path, format!("not a cashmatch manifest: {e}")))?;
+    Ok((manifest, sha256_hex(&bytes)))
+}
+
+/// Reads a table and checks its bytes against the manifest.
+fn read_table(dir: &Path, manifest: &Manifest, name: &str) -> Result<Vec<RecordBatch>, CliError> {
+    let path = dir.join(name);
+    let bytes = fs::read(&path).map_err(|e| input(&path, format!("cannot read: {e}")))?;
+    let recorded = manifest
+        .outputs
+        .iter()
+        .find(|o| o.name == name)
+        .ok_or_else(|| input(&path, "is not listed in manifest.json"))?;
+    let sha = sha256_hex(&bytes);
+    if sha != recorded.sha256 {
+        return Err(CliError::Mismatch(format!(
+            "`{}` does not match manifest.json (sha256 {sha}, recorded {}): the run directory changed or was edited; run `cashmatch verify` on it",
+            path.display(),
+            recorded.sha256
+        )));
+    }
+    read_parquet(bytes).map_err(|e| input(&path, e))
+}
+
+fn read_run(dir: &Path) -> Result<PublishedRun, CliError> {
+    let (manifest, manifest_sha256) = read_manifest(dir)?;
+    let as_of = parse_date(&manifest.as_of).ok_or_else(|| {
+        input(
+            &dir.join(MANIFEST_NAME),
+            format!("as_of `{}` is not a date", manifest.as_of),
+        )
+    })?;
+    let mut tables = BTreeMap::new();
+    for name in RUN_TABLES {
+        tables.insert(name, read_table(dir, &manifest, name)?);
+    }
+    let bad = |name: &str| {
+        let path = dir.join(name);
+        move |e: String| input(&path, e)
+    };
+    let t = |name: &str| tables.get(name).map(Vec::as_slice).unwrap_or_default();
+    let data = RunData {
+        as_of,
+        open_items: open_items(t("open_items.parquet")).map_err(bad("open_items.parquet"))?,
+        applications: applications(t("applications.parquet"))
+            .map_err(bad("applications.parquet"))?,
+        transactions: transactions(t("transactions.parquet"))
+            .map_err(bad("transactions.parquet"))?,
+        exceptions: exceptions(t("exceptions.parquet")).map_err(bad("exceptions.parquet"))?,
+        aging: aging(t("aging.parquet")).map_err(bad("aging.parquet"))?,
+    };
+    Ok(PublishedRun {
+        manifest,
+        manifest_sha256,
+        data,
+    })
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn typed<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, String> {
+    let i = batch
+        .schema()
+        .index_of(name)
+        .map_err(|_| format!("column `{name}` is missing"))?;
+    batch
+        .column(i)
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| format!("column `{name}` has an unexpected type"))
+}
+
+fn text_opt_column(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<String>>, String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let a: &StringArray = typed(b, name)?;
+        out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())));
+    }
+    Ok(out)
+}
+
+fn date_column(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<NaiveDate>>, String> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or("no epoch")?;
+    let mut out = Vec::new();
+    for b in batches {
+        let a: &Date32Array = typed(b, name)?;
+        out.extend((0..a.len()).map(|i| {
+            (!a.is_null(i)).then(|| epoch + chrono::Duration::days(i64::from(a.value(i))))
+        }));
+    }
+    Ok(out)
+}
+
+fn u64_column(batches: &[RecordBatch], name: &str) -> Result<Vec<u64>, String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let a: &UInt64Array = typed(b, name)?;
+        out.extend(a.values().iter().copied());
+    }
+    Ok(out)
+}
+
+/// A money column whose nulls stay nulls would need care; the run's money
+/// columns read here are all non-null, which this checks.
+fn money_strict(batches: &[RecordBatch], name: &str) -> Result<Vec<Decimal>, String> {
+    for b in batches {
+        let a: &Decimal128Array = typed(b, name)?;
+        if a.null_count() > 0 {
+            return Err(format!("column `{name}` has nulls"));
+        }
+    }
+    money_column(batches, name)
+}
+
+fn open_items(b: &[RecordBatch]) -> Result<Vec<OpenItem>, String> {
+    let ids = text_column(b, "invoice_id")?;
+    let customers = text_column(b, "customer_id")?;
+    let names = text_column(b, "customer_name")?;
+    let currencies = text_column(b, "currency")?;
+    let open = money_strict(b, "amount_open")?;
+    let original = money_strict(b, "amount_original")?;
+    let invoice_dates = date_column(b, "invoice_date")?;
+    let due_dates = date_column(b, "due_date")?;
+    let after = money_strict(b, "amount_open_after")?;
+    let status = text_column(b, "status")?;
+    let hold = text_opt_column(b, "hold_reason")?;
+    Ok((0..ids.len())
+        .map(|i| OpenItem {
+            invoice_id: ids[i].clone(),
+            customer_id: customers[i].clone(),
+            customer_name: names[i].clone(),
+            currency: currencies[i].clone(),
+            amount_open: open[i],
+            amount_original: original[i],
+            invoice_date: invoice_dates[i],
+            due_date: due_dates[i],
+            amount_open_after: after[i],
+            status: status[i].clone(),
+            hold_reason: hold[i].clone(),
+        })
+        .collect())
+}
+
+fn applications(b: &[RecordBatch]) -> Result<Vec<Application>, String> {
+    let txn = text_column(b, "transaction_id")?;
+    let inv = text_column(b, "invoice_id")?;
+    let cust = text_column(b, "customer_id")?;
+    let cur = text_column(b, "currency")?;
+    let applied = money_strict(b, "applied_amount")?;
+    let discount = money_strict(b, "discount_amount")?;
+    let writeoff = money_strict(b, "writeoff_amount")?;
+    let deduction = money_strict(b, "deduction_amount")?;
+    let reason = text_opt_column(b, "deduction_reason")?;
+    let rule = text_column(b, "rule")?;
+    Ok((0..txn.len())
+        .map(|i| Application {
+            transaction_id: txn[i].clone(),
+            invoice_id: inv[i].clone(),
+            customer_id: cust[i].clone(),
+            currency: cur[i].clone(),
+            applied_amount: applied[i],
+            discount_amount: discount[i],
+            writeoff_amount: writeoff[i],
+            deduction_amount: deduction[i],
+            deduction_reason: reason[i].clone(),
+            rule: rule[i].clone(),
+        })
+        .collect())
+}
+
+fn transactions(b: &[RecordBatch]) -> Result<Vec<Transaction>, String> {
+    let id = text_column(b, "transaction_id")?;
+    let cur = text_column(b, "currency")?;
+    let amount = money_strict(b, "amount")?;
+    let booking = date_column(b, "booking_date")?;
+    let value = date_column(b, "value_date")?;
+    Ok((0..id.len())
+        .map(|i| Transaction {
+            transaction_id: id[i].clone(),
+            currency: cur[i].clone(),
+            amount: amount[i],
+            booking_date: booking[i],
+            value_date: value[i],
+        })
+        .collect())
+}
+
+fn exceptions(b: &[RecordBatch]) -> Result<Vec<ExceptionRow>, String> {
+    let id = text_column(b, "transaction_id")?;
+    let amount = money_strict(b, "amount")?;
+    let cur = text_column(b, "currency")?;
+    let reason = text_column(b, "reason")?;
+    Ok((0..id.len())
+        .map(|i| ExceptionRow {
+            transaction_id: id[i].clone(),
+            amount: amount[i],
+            currency: cur[i].clone(),
+            reason: reason[i].clone(),
+        })
+        .collect())
+}
+
+fn aging(b: &[RecordBatch]) -> Result<Vec<AgingRow>, String> {
+    let cust = text_column(b, "customer_id")?;
+    let cur = text_column(b, "currency")?;
+    let bucket = text_column(b, "bucket")?;
+    let amount = money_strict(b, "amount")?;
+    let items = u64_column(b, "items")?;
+    Ok((0..cust.len())
+        .map(|i| AgingRow {
+            customer_id: cust[i].clone(),
+            currency: cur[i].clone(),
+            bucket: bucket[i].clone(),
+            amount: amount[i],
+            items: items[i],
+        })
+        .collect())
+}
+
+/// The canonical `--invoices` columns.
+pub const INVOICE_COLUMNS: [&str; 6] = [
+    "invoice_id",
+    "customer_id",
+    "currency",
+    "amount",
+    "invoice_date",
+    "due_date",
+];
+
+/// The extract reader's options for `--invoices` from `[invoices]`: the
+/// open-item reader's keys, with `amount` standing for both open-item
+/// amounts and `customer_id` for the name the file does not carry.
+pub fn invoice_options(config: &AnalyticsConfig) -> Result<ExtractOptions, CliError> {
+    let bad = |e: String| CliError::Config(format!("analytics config: `invoices`: {e}"));
+    let mut options: ExtractOptions = match &config.invoices {
+        Some(table) => toml::Value::Table(table.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(e.to_string()))?,
+        None => ExtractOptions::default(),
+    };
+    if let Some(key) = options
+        .columns
+        .keys()
+        .find(|k| !INVOICE_COLUMNS.contains(&k.as_str()))
+    {
+        return Err(bad(format!(
+            "unknown column `{key}` in `invoices.columns` (expected one of {})",
+            INVOICE_COLUMNS.join(", ")
+        )));
+    }
+    let source = |c: &str| {
+        options
+            .columns
+            .get(c)
+            .cloned()
+            .unwrap_or_else(|| c.to_string())
+    };
+    let (amount, customer) = (source("amount"), source("customer_id"));
+    options.columns.remove("amount");
+    options.columns.insert("amount_open".into(), amount.clone());
+    options.columns.insert("amount_original".into(), amount);
+    options.columns.insert("customer_name".into(), customer);
+    Ok(options)
+}
+
+/// `--invoices`: CSV or Parquet with `invoice_id, customer_id, currency,
+/// amount, invoice_date, due_date`, read by the open-item extract reader
+/// (same strict amounts, dates and currency checks) with `amount` standing
+/// for both amounts and `customer_id` for the name it does not carry.
+fn read_invoices(
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<(Vec<Invoice>, String), CliError> {
+    // Regular files only, bounded by the extract's `file_bytes_max`.
+    let bytes = cashmatch_parsers::extracts::read_extract(path, options)
+        .map_err(|e| CliError::Input(format!("--invoices: {e}")))?;
+    let rows = cashmatch_parsers::extracts::read_open_items_from_bytes(
+        &path.display().to_string(),
+        &bytes,
+        options,
+    )
+    .map_err(|e| CliError::Input(format!("--invoices: {e}")))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        // Credit sales feed DSO and CEI: a row the reader could only keep
+        // with a mark (excess scale, unknown currency) would skew them, so
+        // it is an error naming the row, not a silently dropped sale.
+        if let Some(issue) = &r.issue {
+            let detail = match issue {
+                cashmatch_parsers::RowIssue::InvalidScale { column, detail } => {
+                    format!("column `{column}`: {detail}")
+                }
+                cashmatch_parsers::RowIssue::UnknownCurrency { detail } => detail.clone(),
+            };
+            return Err(input(path, format!("data row {}: {detail}", r.row)));
+        }
+        let invoice_date = r.invoice_date.ok_or_else(|| {
+            input(
+                path,
+                format!(
+                    "data row {}: `invoice_date` is empty; credit sales need their issue date",
+                    r.row
+                ),
+            )
+        })?;
+        out.push(Invoice {
+            invoice_id: r.invoice_id,
+            customer_id: r.customer_id,
+            currency: r.currency,
+            amount: r.amount_original,
+            invoice_date,
+            due_date: r.due_date,
+        });
+    }
+    Ok((out, sha256_hex(&bytes)))
+}
+
+/// `--opening RUN_DIR`: that run's receivables (Σ `amount_open_after` per
+/// currency) and as-of date.
+fn read_opening(dir: &Path) -> Result<(Opening, String), CliError> {
+    let (manifest, _) = read_manifest(dir)?;
+    let as_of = parse_date(&manifest.as_of).ok_or_else(|| {
+        input(
+            &dir.join(MANIFEST_NAME),
+            format!("as_of `{}` is not a date", manifest.as_of),
+        )
+    })?;
+    let batches = read_table(dir, &manifest, "open_items.parquet")?;
+    let items = open_items(&batches).map_err(|e| input(&dir.join("open_items.parquet"), e))?;
+    let mut by_currency: BTreeMap<String, Decimal> = BTreeMap::new();
+    for i in items {
+        *by_currency.entry(i.currency).or_default() += i.amount_open_after;
+    }
+    Ok((
+        Opening {
+            as_of,
+            receivables: by_currency.into_iter().collect(),
+        },
+        manifest.run_id,
+    ))
+}
+
+fn scale(e: crate::output::table::ScaleError) -> CliError {
+    CliError::Output(e.to_string())
+}
+
+fn encode_table(name: &str, table: Table) -> Result<Vec<u8>, CliError> {
+    table
+        .to_parquet()
+        .map_err(|e| CliError::Output(format!("cannot encode `{name}`: {e}")))
+}
+
+fn int64_opt(tb: &mut Table, name: &str, values: impl Iterator<Item = Option<i64>>) {
+    let array: Int64Array = values.collect();
+    tb.raw(name, DataType::Int64, true, Arc::new(array));
+}
+
+fn u32_opt(tb: &mut Table, name: &str, values: impl Iterator<Item = Option<u32>>) {
+    let array: UInt32Array = values.collect();
+    tb.raw(name, DataType::UInt32, true, Arc::new(array));
+}
+
+/// Every file of the set as (name, rows, bytes), tables first.
+fn encode(r: &Report, as_of: NaiveDate) -> Result<Vec<(String, u64, Vec<u8>)>, CliError> {
+    let mut files = vec![
+        (
+            "kpis.parquet".to_string(),
+            r.kpis.len() as u64,
+            encode_table("kpis.parquet", kpis(&r.kpis, as_of)?)?,
+        ),
+        (
+            "dunning.parquet".to_string(),
+            r.dunning.items.len() as u64,
+            encode_table("dunning.parquet", dunning(&r.dunning, as_of)?)?,
+        ),
+        (
+            "dunning_letters.parquet".to_string(),
+            r.dunning.letters.len() as u64,
+            encode_table("dunning_letters.parquet", letters(&r.dunning, as_of)?)?,
+        ),
+        (
+            "disputes.parquet".to_string(),
+            r.disputes.len() as u64,
+            encode_table("disputes.parquet", disputes(r, as_of)?)?,
+        ),
+        (
+            "customer_behaviour.parquet".to_string(),
+            r.behaviour.len() as u64,
+            encode_table("customer_behaviour.parquet", behaviour(r, as_of)?)?,
+        ),
+        (
+            "forecast.parquet".to_string(),
+            r.forecast.len() as u64,
+            encode_table("forecast.parquet", forecast(r, as_of)?)?,
+        ),
+        (
+            "forecast_items.parquet".to_string(),
+            r.forecast_items.len() as u64,
+            encode_table("forecast_items.parquet", forecast_items(r, as_of)?)?,
+        ),
+        ("report.html".to_string(), 0, r.html.clone().into_bytes()),
+    ];
+    for (name, text) in &r.letters {
+        files.push((
+            format!("{LETTERS_DIR}/{name}"),
+            1,
+            text.clone().into_bytes(),
+        ));
+    }
+    Ok(files)
+}
+
+fn kpis(k: &[Kpi], as_of: NaiveDate) -> Result<Table, CliError> {
+    let mut tb = Table::new();
+    tb.date("as_of", k.iter().map(|_| as_of));
+    tb.text("currency", k.iter().map(|x| x.currency.as_str()));
+    tb.text("metric", k.iter().map(|x| x.metric));
+    tb.money_opt("value", k.iter().map(|x| x.value))
+        .map_err(scale)?;
+    tb.text("unit", k.iter().map(|x| x.unit.as_str()));
+    tb.text("formula", k.iter().map(|x| x.formula));
+    tb.text("inputs", k.iter().map(|x| x.inputs.as_str()));
+    tb.text_opt("note", k.iter().map(|x| x.note.as_deref()));
+    Ok(tb)
+}
+
+fn dunning(d: &DunningOutcome, as_of: NaiveDate) -> Result<Table, CliError> {
+    let i = &d.items;
+    let mut tb = Table::new();
+    tb.date("as_of", i.iter().map(|_| as_of));
+    tb.text("customer_id", i.iter().map(|x| x.customer_id.as_str()));
+    tb.text("customer_name", i.iter().map(|x| x.customer_name.as_str()));
+    tb.text("currency", i.iter().map(|x| x.currency.as_str()));
+    tb.text("invoice_id", i.iter().map(|x| x.invoice_id.as_str()));
+    tb.date_opt("due_date", i.iter().map(|x| x.due_date));
+    int64_opt(
+        &mut tb,
+        "days_past_due",
+        i.iter().map(|x| Some(x.days_past_due)),
+    );
+    tb.money("amount_overdue", i.iter().map(|x| x.amount_overdue))
+        .map_err(scale)?;
+    u32_opt(&mut tb, "level_by_days", i.iter().map(|x| x.level_by_days));
+    u32_opt(&mut tb, "level", i.iter().map(|x| x.level));
+    tb.text("status", i.iter().map(|x| x.status));
+    tb.text_opt(
+        "exclusion_reason",
+        i.iter().map(|x| x.exclusion_reason.as_deref()),
+    );
+    int64_opt(
+        &mut tb,
+        "interest_days",
+        i.iter().map(|x| Some(x.interest_days)),
+    );
+    tb.money("interest_amount", i.iter().map(|x| x.interest_amount))
+        .map_err(scale)?;
+    tb.date_opt("next_level_on", i.iter().map(|x| x.next_level_on));
+    tb.text_opt("letter", i.iter().map(|x| x.letter.as_deref()));
+    Ok(tb)
+}
+
+fn letters(d: &DunningOutcome, as_of: NaiveDate) -> Result<Table, CliError> {
+    let l = &d.letters;
+    let mut tb = Table::new();
+    tb.date("as_of", l.iter().map(|_| as_of));
+    tb.text("customer_id", l.iter().map(|x| x.customer_id.as_str()));
+    tb.text("customer_name", l.iter().map(|x| x.customer_name.as_str()));
+    tb.text("currency", l.iter().map(|x| x.currency.as_str()));
+    tb.u32("level", l.iter().map(|x| x.level));
+    tb.u64("items", l.iter().map(|x| x.items));
+    tb.money("amount_overdue", l.iter().map(|x| x.amount_overdue))
+        .map_err(scale)?;
+    tb.money("interest", l.iter().map(|x| x.interest))
+        .map_err(scale)?;
+    tb.money("fee", l.iter().map(|x| x.fee)).map_err(scale)?;
+    tb.money("total_due", l.iter().map(|x| x.total_due))
+        .map_err(scale)?;
+    tb.date_opt("next_level_on", l.iter().map(|x| x.next_level_on));
+    tb.text("letter", l.iter().map(|x| x.file_name.as_str()));
+    Ok(tb)
+}
+
+fn disputes(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
+    let d = &r.disputes;
+    let mut tb = Table::new();
+    tb.date("as_of", d.iter().map(|_| as_of));
+    tb.text("dispute_id", d.iter().map(|x| x.dispute_id.as_str()));
+    tb.text("customer_id", d.iter().map(|x| x.customer_id.as_str()));
+    tb.text("customer_name", d.iter().map(|x| x.customer_name.as_str()));
+    tb.text("invoice_id", d.iter().map(|x| x.invoice_id.as_str()));
+    tb.text(
+        "transaction_id",
+        d.iter().map(|x| x.transaction_id.as_str()),
+    );
+    tb.text("currency", d.iter().map(|x| x.currency.as_str()));
+    tb.text("reason_code", d.iter().map(|x| x.reason_code.as_str()));
+    tb.money("amount", d.iter().map(|x| x.amount))
+        .map_err(scale)?;
+    tb.date_opt("opened_on", d.iter().map(|x| x.opened_on));
+    int64_opt(&mut tb, "age_days", d.iter().map(|x| x.age_days));
+    tb.text("status", d.iter().map(|x| x.status));
+    Ok(tb)
+}
+
+fn bools(tb: &mut Table, name: &str, values: impl Iterator<Item = bool>) {
+    let array: arrow_array::BooleanArray = values.map(Some).collect();
+    tb.raw(name, DataType::Boolean, false, Arc::new(array));
+}
+
+fn behaviour(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
+    let b = &r.behaviour;
+    let mut tb = Table::new();
+    tb.date("as_of", b.iter().map(|_| as_of));
+    tb.text("customer_id", b.iter().map(|x| x.customer_id.as_str()));
+    tb.text("customer_name", b.iter().map(|x| x.customer_name.as_str()));
+    tb.text("currency", b.iter().map(|x| x.currency.as_str()));
+    tb.u64("payments", b.iter().map(|x| x.payments));
+    tb.money_opt(
+        "weighted_days_to_pay",
+        b.iter().map(|x| x.weighted_days_to_pay),
+    )
+    .map_err(scale)?;
+    tb.money_opt("weighted_days_late", b.iter().map(|x| x.weighted_days_late))
+        .map_err(scale)?;
+    tb.money_opt(
+        "percent_paid_on_time",
+        b.iter().map(|x| x.percent_paid_on_time),
+    )
+    .map_err(scale)?;
+    tb.money_opt(
+        "dispute_rate_percent",
+        b.iter().map(|x| x.dispute_rate_percent),
+    )
+    .map_err(scale)?;
+    tb.money("exposure_open", b.iter().map(|x| x.exposure_open))
+        .map_err(scale)?;
+    tb.money("exposure_overdue", b.iter().map(|x| x.exposure_overdue))
+        .map_err(scale)?;
+    tb.text("segment", b.iter().map(|x| x.segment.as_str()));
+    bools(&mut tb, "late_payer", b.iter().map(|x| x.late_payer));
+    Ok(tb)
+}
+
+fn forecast(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
+    let w = &r.forecast;
+    let mut tb = Table::new();
+    tb.date("as_of", w.iter().map(|_| as_of));
+    tb.text("currency", w.iter().map(|x| x.currency.as_str()));
+    tb.u32("week", w.iter().map(|x| x.week));
+    tb.date("week_start", w.iter().map(|x| x.week_start));
+    tb.date("week_end", w.iter().map(|x| x.week_end));
+    tb.money("amount", w.iter().map(|x| x.amount))
+        .map_err(scale)?;
+    tb.u64("items", w.iter().map(|x| x.items));
+    Ok(tb)
+}
+
+fn forecast_items(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
+    let i = &r.forecast_items;
+    let mut tb = Table::new();
+    tb.date("as_of", i.iter().map(|_| as_of));
+    tb.text("invoice_id", i.iter().map(|x| x.invoice_id.as_str()));
+    tb.text("customer_id", i.iter().map(|x| x.customer_id.as_str()));
+    tb.text("currency", i.iter().map(|x| x.currency.as_str()));
+    tb.money("amount", i.iter().map(|x| x.amount))
+        .map_err(scale)?;
+    tb.date("due_date", i.iter().map(|x| x.due_date));
+    int64_opt(
+        &mut tb,
+        "offset_days",
+        i.iter().map(|x| Some(x.offset_days)),
+    );
+    tb.text("method", i.iter().map(|x| x.method));
+    tb.date("expected_on", i.iter().map(|x| x.expected_on));
+    u32_opt(&mut tb, "week", i.iter().map(|x| x.week));
+    Ok(tb)
+}
+
+/// Writes one file of the staging folder through the store's one durable
+/// write (temporary file, fsync, rename, fsync of the folder).
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(io("write", path, "not a file path"));
+    };
+    write_durable(dir, &name.to_string_lossy(), bytes).map_err(|e| io("write", path, e))
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn staging_names(out: &Path) -> Result<(PathBuf, String), CliError> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            CliError::Input(format!("`{}` is not a usable output folder", out.display()))
+        })?;
+    Ok((parent, name))
+}
+
+/// Puts an interrupted publish of `out` right: a set renamed aside
+/// (`.<name>-previous-*`) goes back when `out` is missing and is deleted
+/// otherwise; staging folders (`.<name>-staging-*`) never reached their
+/// rename and are deleted.
+pub fn recover(out: &Path) -> Result<(), CliError> {
+    let (parent, name) = staging_names(out)?;
+    let Ok(entries) = fs::read_dir(&parent) else {
+        return Ok(());
+    };
+    let mut found: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    found.sort();
+    for p in found {
+        let file = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if file.starts_with(&format!(".{name}-previous-")) {
+            if out.exists() {
+                fs::remove_dir_all(&p).map_err(|e| io("remove", &p, e))?;
+            } else {
+                fs::rename(&p, out).map_err(|e| io("restore", &p, e))?;
+            }
+        } else if file.starts_with(&format!(".{name}-staging-")) {
+            fs::remove_dir_all(&p).map_err(|e| io("remove", &p, e))?;
+        }
+    }
+    sync_dir(&parent).map_err(|e| io("sync", &parent, e))
+}
+
+fn publish(out: &Path, files: &[(String, u64, Vec<u8>)], manifest: &[u8]) -> Result<(), CliError> {
+    let (parent, name) = staging_names(out)?;
+    fs::create_dir_all(&parent).map_err(|e| io("create", &parent, e))?;
+    recover(out)?;
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{name}-staging-{pid}"));
+    let result = (|| {
+        fs::create_dir(&staging).map_err(|e| io("create", &staging, e))?;
+        let letters = staging.join(LETTERS_DIR);
+        fs::create_dir(&letters).map_err(|e| io("create", &letters, e))?;
+        for (file, _, bytes) in files {
+            write_synced(&staging.join(file), bytes)?;
+        }
+        write_synced(&staging.join(REPORT_MANIFEST), manifest)?;
+        sync_dir(&letters).map_err(|e| io("sync", &letters, e))?;
+        sync_dir(&staging).map_err(|e| io("sync", &staging, e))
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let previous = parent.join(format!(".{name}-previous-{pid}"));
+    if out.exists() {
+        // Only an earlier analytics set (or an empty folder) is replaced:
+        // `--out` pointing at anything else must never be deleted.
+        let empty = fs::read_dir(out)
+            .map(|mut e| e.next().is_none())
+            .unwrap_or(false);
+        if !empty && !out.join(REPORT_MANIFEST).is_file() {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(CliError::Input(format!(
+                "`{}` exists and is not an analytics set (no {REPORT_MANIFEST}); choose an empty or new --out folder",
+                out.display()
+            )));
+        }
+        fs::rename(out, &previous).map_err(|e| io("move aside", out, e))?;
+    }
+    fs::rename(&staging, out).map_err(|e| io("rename into place", &staging, e))?;
+    sync_dir(&parent).map_err(|e| io("sync", &parent, e))?;
+    if previous.exists() {
+        fs::remove_dir_all(&previous).map_err(|e| io("remove", &previous, e))?;
+    }
+    Ok(())
+}

@@ -54,6 +54,19 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         }
     };
     print!("{}", run::summary(&report, out));
+    // The morning after: the demo shows the analytics too (issue 10).
+    let analytics = crate::report::report(&crate::report::ReportRequest {
+        run_dir: out.to_path_buf(),
+        out: None,
+        config: None,
+        invoices: None,
+        opening: None,
+    })?;
+    println!(
+        "\n  analytics (KPIs, dunning, disputes, behaviour, forecast) in {}; open {} in a browser",
+        analytics.dir.display(),
+        analytics.dir.join("report.html").display()
+    );
     let eval = crate::evaluate::evaluate(&inputs.join("truth.csv"), out)?;
     println!(
         "\n  against the demo's ground truth ({}):\n{}",

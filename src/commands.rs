@@ -162,9 +162,16 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
     }
 }
 
-fn run_command(request: &RunRequest, timings: bool) -> Result<i32, CliError> {
-    let report = match run::run(request)? {
-        RunStatus::Published(report) => report,
+/// Runs `request` and prints what a controller reads: the summary on
+/// stdout, rejected files on stderr; or that the batch was already
+/// processed (`None`: nothing new was published).
+pub fn run_and_summarise(request: &RunRequest) -> Result<Option<Box<run::RunReport>>, CliError> {
+    match run::run(request)? {
+        RunStatus::Published(report) => {
+            print!("{}", run::summary(&report, &request.out));
+            eprint!("{}", run::rejections_text(&report.manifest.rejections));
+            Ok(Some(report))
+        }
         RunStatus::AlreadyProcessed {
             run_id,
             manifest_sha256,
@@ -173,11 +180,15 @@ fn run_command(request: &RunRequest, timings: bool) -> Result<i32, CliError> {
                 "{}",
                 run::already_processed_message(&run_id, &manifest_sha256)
             );
-            return Ok(0);
+            Ok(None)
         }
+    }
+}
+
+fn run_command(request: &RunRequest, timings: bool) -> Result<i32, CliError> {
+    let Some(report) = run_and_summarise(request)? else {
+        return Ok(0);
     };
-    print!("{}", run::summary(&report, &request.out));
-    eprint!("{}", run::rejections_text(&report.manifest.rejections));
     if timings {
         for (stage, secs) in &report.timings {
             eprintln!("timing {stage:<24} {secs:>8.3} s");

@@ -5,7 +5,7 @@
 //! ordinary run over files a person can open (and an auditor can replay).
 
 use crate::config::RunConfig;
-use crate::run::{self, CustomersSource, OpenItemsSource, RunRequest, RunStatus, StateMode};
+use crate::run::{CustomersSource, OpenItemsSource, RunRequest, StateMode};
 use crate::{CliError, EXIT_COMPLETED_WITH_REJECTIONS};
 use cashmatch_datasets::demo;
 use chrono::NaiveDate;
@@ -40,20 +40,9 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         state: state.map_or_else(|| StateMode::default_for(out), StateMode::Dir),
         recorded_inputs: None,
     };
-    let report = match run::run(&req)? {
-        RunStatus::Published(report) => report,
-        RunStatus::AlreadyProcessed {
-            run_id,
-            manifest_sha256,
-        } => {
-            println!(
-                "{}",
-                run::already_processed_message(&run_id, &manifest_sha256)
-            );
-            return Ok(0);
-        }
+    let Some(report) = crate::commands::run_and_summarise(&req)? else {
+        return Ok(0);
     };
-    print!("{}", run::summary(&report, out));
     // The morning after: the demo shows the analytics too (issue 10).
     let analytics = crate::report::report(&crate::report::ReportRequest {
         run_dir: out.to_path_buf(),

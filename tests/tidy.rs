@@ -184,10 +184,14 @@ fn ci_runs_the_readme_test_command_and_the_checks() {
     );
 }
 
-/// The tests read only the vendored sample corpus: a fresh clone without
-/// `../shared` beside it passes.
+/// The tests read only the vendored sample corpus, and the documents the
+/// code cites (RELIABILITY.md, PERFORMANCE.md) are in the repository: a
+/// fresh clone without `../shared` beside it passes and reads whole.
 #[test]
 fn no_test_reads_outside_the_repository() {
+    for doc in ["docs/RELIABILITY.md", "docs/PERFORMANCE.md"] {
+        assert!(root().join(doc).is_file(), "{doc} is carried in the repository");
+    }
     for dir in ["tests", "parsers/tests", "engine/tests", "datasets/tests"] {
         for (path, text) in rust_files(&root().join(dir)) {
             if path.ends_with("tidy.rs") {

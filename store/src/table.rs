@@ -99,27 +99,7 @@ impl Table {
         name: &str,
         values: impl Iterator<Item = Decimal>,
     ) -> Result<(), ScaleError> {
-        let mantissas = values
-            .map(|v| {
-                money_mantissa(v).ok_or(ScaleError {
-                    column: name.to_string(),
-                    value: v,
-                })
-            })
-            .collect::<Result<Vec<i128>, _>>()?;
-        let array = Decimal128Array::from(mantissas)
-            .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE as i8)
-            .map_err(|_| ScaleError {
-                column: name.to_string(),
-                value: Decimal::ZERO,
-            })?;
-        self.push(
-            name,
-            DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE as i8),
-            false,
-            Arc::new(array),
-        );
-        Ok(())
+        self.money_column(name, values.map(Some), false)
     }
 
     /// Adds a nullable money column, like [`Table::money`].
@@ -127,6 +107,15 @@ impl Table {
         &mut self,
         name: &str,
         values: impl Iterator<Item = Option<Decimal>>,
+    ) -> Result<(), ScaleError> {
+        self.money_column(name, values, true)
+    }
+
+    fn money_column(
+        &mut self,
+        name: &str,
+        values: impl Iterator<Item = Option<Decimal>>,
+        nullable: bool,
     ) -> Result<(), ScaleError> {
         let mantissas = values
             .map(|v| match v {
@@ -146,7 +135,7 @@ impl Table {
         self.push(
             name,
             DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE as i8),
-            true,
+            nullable,
             Arc::new(array),
         );
         Ok(())

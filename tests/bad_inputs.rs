@@ -705,6 +705,11 @@ fn duplicate_invoice_ids_become_held_items() {
         assert_eq!(reason[i].as_deref(), Some("DUPLICATE_INVOICE_ID"));
     }
     assert_eq!(o.reasons(), vec!["HELD_INVOICE".to_string()]);
+    assert!(
+        o.stdout.contains("DUPLICATE_INVOICE_ID"),
+        "the summary counts held items by reason: {}",
+        o.stdout
+    );
     let inv2 = ids.iter().position(|i| i == "INV-2").unwrap();
     assert_eq!(status[inv2], "paid", "the rest of the extract still runs");
     assert!(after[inv2].is_zero());

@@ -64,8 +64,9 @@ mod error;
 pub mod extracts;
 mod model;
 pub mod mt940;
+pub mod remittance;
 
-pub use detect::detect_format;
+pub use detect::{detect_format, detect_remittance};
 pub use error::{ErrorKind, Location, ParseError};
 #[cfg(feature = "extracts")]
 pub use extracts::{CustomerRow, ExtractError, ExtractOptions, OpenItemRow, RowIssue};

@@ -333,3 +333,45 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
     );
     Ok(tb)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::RunConfig;
+
+    #[test]
+    fn the_readme_remittance_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("```toml\n[remittance]")
+            .expect("README has a remittance example")
+            + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("closed block");
+        let cfg = RunConfig::parse(&readme[start..end]).expect("README example parses");
+        assert_eq!(cfg.remittance.lockbox_profiles[0].name, "my_bank");
+        assert_eq!(
+            cfg.remittance.csv_layouts[0].columns.deduction.as_deref(),
+            Some("Abzug")
+        );
+        assert_eq!(RunConfig::parse(&cfg.canonical_toml()).unwrap(), cfg);
+    }
+
+    #[test]
+    fn an_unconfigured_remittance_section_leaves_the_config_hash_as_it_was() {
+        assert!(!RunConfig::default().canonical_toml().contains("remittance"));
+    }
+
+    #[test]
+    fn bad_remittance_keys_are_named() {
+        for (toml, key) in [
+            ("[remittance]\nencoding = \"klingon\"\n", "[remittance] encoding"),
+            ("[remittance]\nlockbox_profile = \"nope\"\n", "lockbox_profile `nope`"),
+            (
+                "[[remittance.csv_layouts]]\nname = \"x\"\n[remittance.csv_layouts.columns]\npayment_reference = \"a\"\ninvoice = \"b\"\namount_paid = \"c\"\n",
+                "give `currency`",
+            ),
+        ] {
+            let err = RunConfig::parse(toml).unwrap_err();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
+    }
+}

@@ -96,7 +96,9 @@ pub fn detect_remittance(bytes: &[u8]) -> Option<RemittanceFormat> {
         if contains(xml, b"RmtAdvc") || contains(xml, b"remt.001") {
             return Some(RemittanceFormat::Remt001);
         }
-        if detect_camt(xml) == Some(Format::Camt054) {
+        // The root names the message; comments may mention other ones
+        // (`... on the camt.053 message`), so the root is asked first.
+        if contains(xml, b"BkToCstmrDbtCdtNtfctn") || detect_camt(xml) == Some(Format::Camt054) {
             return Some(RemittanceFormat::Camt054);
         }
     }

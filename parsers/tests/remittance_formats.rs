@@ -137,11 +137,11 @@ fn x12_adjustments_inside_and_outside_rmr_loops() {
 const LOCKBOX: &str = "100ABCDEFGHIJ00999999911605231800\n\
 2ABCDEFGHIJ0099999991000000000040008000801\n\
 50010000022222160523ABCDEFGHIJ0099999991\n\
-6001001000012345005500270700123455550000000180051616BOB E SMITH                   MY BUSINESS COMPANY\n\
+6001001000001234505500270700123455550000000180051616BOB E SMITH                   MY BUSINESS COMPANY\n\
 40010016019INV-1\n\
 6001002000000500005500270700123455550000000181051616ANN LEE\n\
-700100000222221605230020000012845\n\
-8000000002222216052300020000012845\n\
+700100000222221605230020000017345\n\
+8000000002222216052300020000017345\n\
 9000009\n";
 
 #[test]
@@ -159,10 +159,10 @@ fn lockbox_cheques_overflow_and_totals() {
     assert_eq!(p.check(), BalanceCheck::Pass, "{}", p.check_detail());
     // A wrong batch total, lockbox total and record count each fail.
     for (from, to, what) in [
-        ("0020000012845\n8", "0020000012846\n8", "batch 001 total"),
-        ("00020000012845", "00020000012844", "lockbox total"),
+        ("0020000017345\n8", "0020000017346\n8", "batch 001 total"),
+        ("00020000017345", "00020000017344", "lockbox total"),
         ("9000009", "9000010", "record count"),
-        ("0020000012845\n8", "0030000012845\n8", "batch 001 count"),
+        ("0020000017345\n8", "0030000017345\n8", "batch 001 count"),
     ] {
         let p = read("lb.bai", &LOCKBOX.replace(from, to)).unwrap();
         assert_eq!(p.check(), BalanceCheck::Fail, "{what}");
@@ -227,8 +227,8 @@ fn nacha() -> String {
         rec(&[(1, "622061036000234010"), (30, "0000015000"), (40, "ID0000000000001"), (55, "0002US INC"), (79, "1"), (80, "123456780000001")]),
         rec(&[(1, "705RMR*IV*INV-1**100.00\\RMR*IV*INV-2**50.00\\"), (84, "00010000001")]),
         rec(&[(1, "705REF*ZZ*NOTE\\"), (84, "00020000001")]),
-        rec(&[(1, "8220000003000610360000000000000000000000150001123456789"), (80, "123456780000001")]),
-        rec(&[(1, "9000001000001000000030006103600000000000000000000015000")]),
+        rec(&[(1, "8220000003"), (11, "0006103600"), (21, "000000000000"), (33, "000000015000"), (45, "1123456789"), (80, "123456780000001")]),
+        rec(&[(1, "9000001000001"), (14, "00000003"), (22, "0006103600"), (32, "000000000000"), (44, "000000015000")]),
     ]
     .join("\n")
         + "\n"
@@ -246,7 +246,7 @@ fn nacha_addenda_rmr_and_controls() {
     assert_eq!(a.lines.len(), 2);
     assert_eq!(p.check(), BalanceCheck::Pass, "{}", p.check_detail());
     // Entry hash, totals and counts are each checked.
-    let bad = text.replace("0000030006103600000000000000000000015000", "0000030006103601000000000000000000015000");
+    let bad = text.replace("000000030006103600", "000000030006103601");
     let p = read("ach.txt", &bad).unwrap();
     assert!(p.check_detail().contains("file entry hash"), "{}", p.check_detail());
     let bad = text.replace("RMR*IV*INV-2**50.00", "RMR*IV*INV-2**50.01");

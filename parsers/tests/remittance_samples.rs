@@ -200,6 +200,10 @@ const ERRORS: &[(&str, &str)] = &[
 /// Files whose own arithmetic or control totals disagree: the overall
 /// check must be Fail. Each reason is in EXPECT.csv's notes.
 const FAILS: &[&str] = &[
+    // SE01 says 17 and 14 segments; the sets have 19 and 17 (the samples
+    // were cut down when anonymised, the counts were not).
+    "Project-Herophilus-820-child-health-plus-eft.txt",
+    "Project-Herophilus-820-essential-health-plan.txt",
     "Inteligenz-X12Parser-820-Example1_MortgageBankers.txt",
     "Inteligenz-X12Parser-820-Example2_ScanaEnergy.txt",
     "Inteligenz-X12Parser-820-Example4_Safeway.txt",
@@ -255,11 +259,16 @@ fn counts_and_totals_match_expect_csv() {
             "camt054" => (
                 p.advices.len(),
                 all_lines.len(),
-                p.advices
-                    .iter()
-                    .filter(|a| a.credit && a.booked)
-                    .filter_map(|a| a.amount)
-                    .sum::<Decimal>(),
+                {
+                    // EXPECT counts booked credits; a debit notification
+                    // (our outgoing payments, epo) counts its debits.
+                    let any_credit = p.advices.iter().any(|a| a.credit);
+                    p.advices
+                        .iter()
+                        .filter(|a| a.credit == any_credit && a.booked)
+                        .filter_map(|a| a.amount)
+                        .sum::<Decimal>()
+                },
                 all_lines.iter().filter_map(|l| l.amount_paid).sum::<Decimal>(),
                 0,
             ),
@@ -319,7 +328,7 @@ fn not_utf8_without_encoding_is_an_error_naming_the_line() {
     let err = parse_remittance(&Source::new("nonascii.ach", &bytes), &RemittanceOptions::default())
         .unwrap_err();
     assert_eq!(err.kind.code(), "ENCODING");
-    assert!(err.to_string().contains("line 4"), "{err}");
+    assert!(err.to_string().contains("line 3, column 67"), "{err}");
 }
 
 #[test]

@@ -176,14 +176,14 @@ fn build(
                 ));
             }
             let qname = e.name();
-            let qname = std::str::from_utf8(qname.as_ref()).unwrap_or("");
+            let qname: &str = qname.as_ref();
             let local = qname.rsplit(':').next().unwrap_or(qname).to_string();
             let mut ccy = String::new();
             for attr in e.attributes() {
                 let attr = attr.map_err(|x| {
                     err(pos, ErrorKind::Structure, format!("malformed attribute on `{local}`: {x}"))
                 })?;
-                if attr.key.local_name().as_ref() == b"Ccy" {
+                if attr.key.local_name().as_ref() == "Ccy" {
                     ccy = attr.value.trim().to_string();
                 }
             }
@@ -522,7 +522,19 @@ impl Walker<'_> {
                                 advice.lines.push(line);
                             }
                         }
-                        let check = lines_check("TxDtls amount = sum of RmtdAmt (less CdtNoteAmt)", &locator, advice.amount, &advice.lines);
+                        // The payer remitted what it instructed; charges taken
+                        // in transit (`InstdAmt` 5500, `TxAmt` 5455) are the
+                        // bank's, not a short payment of the lines.
+                        let instructed = self
+                            .opt_money(dom.at(tx, &["AmtDtls", "InstdAmt", "Amt"]), &format!("{locator}/AmtDtls/InstdAmt/Amt"))?
+                            .filter(|(_, c)| *c == advice.currency)
+                            .map(|(m, _)| m.value);
+                        let check = lines_check(
+                            "TxDtls instructed amount (else amount) = sum of RmtdAmt (less CdtNoteAmt)",
+                            &locator,
+                            instructed.or(advice.amount),
+                            &advice.lines,
+                        );
                         batch_advices.push(self.out.advices.len());
                         settle_advice(&mut advice, &[&check]);
                         // Only a check that could be made is listed: most
@@ -532,7 +544,11 @@ impl Walker<'_> {
                         }
                         self.out.advices.push(advice);
                     }
-                    if let Some(btch) = dom.kid(dtls, "Btch") {
+                    // A statement or report lists only some transactions of a
+                    // batch (the rest are in the camt.054), so only a
+                    // notification's batch is checked against its TxDtls.
+                    let notification = dom.node(st).name == "Ntfctn";
+                    if let Some(btch) = dom.kid(dtls, "Btch").filter(|_| notification) {
                         let b_loc = format!("{d_loc}/Btch");
                         let mut made: Vec<ControlCheck> = Vec::new();
                         let nb = dom.text(btch, &["NbOfTxs"]);

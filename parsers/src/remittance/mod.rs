@@ -151,11 +151,16 @@ pub(crate) struct LineMap {
 }
 
 impl LineMap {
-    /// Line starts of `text`.
+    /// Line starts of `text`: after `\n`, `\r\n`, or a lone `\r` (old Mac
+    /// line ends, which one public camt.054 sample has).
     pub(crate) fn of_text(text: &str) -> LineMap {
+        let bytes = text.as_bytes();
         let mut starts = vec![(0usize, 1u64)];
         let mut line = 1u64;
-        for pos in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        for pos in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[pos] == b'\r' && bytes.get(pos + 1) == Some(&b'\n') {
+                continue;
+            }
             line += 1;
             starts.push((pos + 1, line));
         }

@@ -218,10 +218,16 @@ fn read_one(
         detail: String::new(),
         path: Some(input.path.to_string_lossy().into_owned()),
     };
-    let bytes = match cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max) {
-        Ok(b) => b,
-        Err(e) => return (file, Err(format!("file `{}`: cannot read: {e}", input.name))),
-    };
+    let bytes =
+        match cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max) {
+            Ok(b) => b,
+            Err(e) => {
+                return (
+                    file,
+                    Err(format!("file `{}`: cannot read: {e}", input.name)),
+                )
+            }
+        };
     file.sha256 = sha256_hex(&bytes);
     file.bytes = bytes.len() as u64;
     let options = RemittanceOptions {
@@ -254,10 +260,18 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
     for file in &batch.parsed {
         for advice in &file.advices {
             if advice.lines.is_empty() {
-                rows.push(Row { file, advice, line: None });
+                rows.push(Row {
+                    file,
+                    advice,
+                    line: None,
+                });
             }
             for line in &advice.lines {
-                rows.push(Row { file, advice, line: Some(line) });
+                rows.push(Row {
+                    file,
+                    advice,
+                    line: Some(line),
+                });
             }
         }
     }
@@ -265,18 +279,27 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
         CliError::Output(format!("remittances.parquet: {e}"))
     };
     let mut tb = Table::new();
-    tb.text("source_file", rows.iter().map(|r| r.file.source_file.as_str()));
+    tb.text(
+        "source_file",
+        rows.iter().map(|r| r.file.source_file.as_str()),
+    );
     tb.text(
         "format",
         rows.iter()
             .map(|r| r.file.format.map_or("", RemittanceFormat::as_str)),
     );
-    tb.text("advice_id", rows.iter().map(|r| r.advice.advice_id.as_str()));
+    tb.text(
+        "advice_id",
+        rows.iter().map(|r| r.advice.advice_id.as_str()),
+    );
     tb.text(
         "payment_reference",
         rows.iter().map(|r| r.advice.payment_reference.as_str()),
     );
-    tb.text("payer_name", rows.iter().map(|r| r.advice.payer_name.as_str()));
+    tb.text(
+        "payer_name",
+        rows.iter().map(|r| r.advice.payer_name.as_str()),
+    );
     tb.text(
         "payer_account",
         rows.iter().map(|r| r.advice.payer_account.as_str()),
@@ -287,7 +310,10 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
             .map(|r| r.line.map_or("", |l| l.invoice_reference.as_str())),
     );
     for (name, get) in [
-        ("amount_paid", (|l: &remittance::AdviceLine| l.amount_paid) as fn(&remittance::AdviceLine) -> _),
+        (
+            "amount_paid",
+            (|l: &remittance::AdviceLine| l.amount_paid) as fn(&remittance::AdviceLine) -> _,
+        ),
         ("invoice_amount", |l| l.invoice_amount),
         ("discount_amount", |l| l.discount_amount),
         ("adjustment_amount", |l| l.adjustment_amount),
@@ -320,7 +346,10 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
     tb.money_opt("payment_amount", rows.iter().map(|r| r.advice.amount))
         .map_err(scale)?;
     tb.date_opt("payment_date", rows.iter().map(|r| r.advice.payment_date));
-    tb.text("payment_method", rows.iter().map(|r| r.advice.method.as_str()));
+    tb.text(
+        "payment_method",
+        rows.iter().map(|r| r.advice.method.as_str()),
+    );
     tb.u64(
         "source_line",
         rows.iter()
@@ -328,8 +357,10 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
     );
     tb.text(
         "locator",
-        rows.iter()
-            .map(|r| r.line.map_or(r.advice.locator.as_str(), |l| l.locator.as_str())),
+        rows.iter().map(|r| {
+            r.line
+                .map_or(r.advice.locator.as_str(), |l| l.locator.as_str())
+        }),
     );
     Ok(tb)
 }

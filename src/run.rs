@@ -583,7 +583,14 @@ pub fn ingest(
     config: &RunConfig,
     out: &Path,
     quiet: bool,
-) -> Result<(BankBatch, crate::remittance::RemittanceBatch, Vec<WrittenFile>), CliError> {
+) -> Result<
+    (
+        BankBatch,
+        crate::remittance::RemittanceBatch,
+        Vec<WrittenFile>,
+    ),
+    CliError,
+> {
     let progress = Progress::new(quiet);
     let bank_inputs = inputs::discover_bank_inputs(bank)?;
     // Remittance files are recognised by content beside the statements.

@@ -122,7 +122,9 @@ fn looks_like_lockbox(head: &[u8]) -> bool {
     };
     first.first() == Some(&b'1')
         && (20..=104).contains(&first.len())
-        && first.get(1..3).is_some_and(|p| p.iter().all(u8::is_ascii_digit))
+        && first
+            .get(1..3)
+            .is_some_and(|p| p.iter().all(u8::is_ascii_digit))
         && matches!(second.first(), Some(b'2' | b'5'))
         && plain(first)
         && plain(second)

@@ -4,10 +4,12 @@
 //! remittance CSV layouts.
 
 use cashmatch_parsers::remittance::{
-    lockbox, parse_remittance, DocumentType, LockboxProfile, ParsedRemittance,
-    RemittanceCsvLayout, RemittanceFormat, RemittanceOptions,
+    lockbox, parse_remittance, DocumentType, LockboxProfile, ParsedRemittance, RemittanceCsvLayout,
+    RemittanceFormat, RemittanceOptions,
 };
-use cashmatch_parsers::{detect_format, detect_remittance, BalanceCheck, ErrorKind, ParseError, Source};
+use cashmatch_parsers::{
+    detect_format, detect_remittance, BalanceCheck, ErrorKind, ParseError, Source,
+};
 use rust_decimal::Decimal;
 use std::str::FromStr as _;
 
@@ -16,7 +18,10 @@ fn dec(s: &str) -> Decimal {
 }
 
 fn read(name: &str, text: &str) -> Result<ParsedRemittance, ParseError> {
-    parse_remittance(&Source::new(name, text.as_bytes()), &RemittanceOptions::default())
+    parse_remittance(
+        &Source::new(name, text.as_bytes()),
+        &RemittanceOptions::default(),
+    )
 }
 
 /// An 820 with `lines` (RMR04 amounts) paying `bpr`, delimiters as given.
@@ -35,7 +40,10 @@ fn x12(bpr: &str, lines: &[&str], sep: char, term: &str) -> String {
     let count = body.len() + 1;
     body.push(format!("SE{sep}{count}{sep}0001"));
     let isa = format!("ISA{sep}00{sep}          {sep}00{sep}          {sep}ZZ{sep}PAYER          {sep}ZZ{sep}PAYEE          {sep}260302{sep}1200{sep}U{sep}00401{sep}000000001{sep}0{sep}P{sep}>");
-    let mut segs = vec![isa, format!("GS{sep}RA{sep}PAYER{sep}PAYEE{sep}20260302{sep}1200{sep}1{sep}X{sep}004010")];
+    let mut segs = vec![
+        isa,
+        format!("GS{sep}RA{sep}PAYER{sep}PAYEE{sep}20260302{sep}1200{sep}1{sep}X{sep}004010"),
+    ];
     segs.extend(body);
     segs.push(format!("GE{sep}1{sep}1"));
     segs.push(format!("IEA{sep}1{sep}000000001"));
@@ -44,7 +52,14 @@ fn x12(bpr: &str, lines: &[&str], sep: char, term: &str) -> String {
 
 #[test]
 fn x12_delimiters_come_from_the_isa() {
-    for (sep, term) in [('*', "~"), ('*', "~\n"), ('|', "\\"), ('¦', "~"), ('*', "\n"), ('*', "\r\n")] {
+    for (sep, term) in [
+        ('*', "~"),
+        ('*', "~\n"),
+        ('|', "\\"),
+        ('¦', "~"),
+        ('*', "\n"),
+        ('*', "\r\n"),
+    ] {
         let text = x12("150.00", &["100.00", "50.00"], sep, term);
         let p = read("t.820", &text).unwrap_or_else(|e| panic!("{sep:?} {term:?}: {e}"));
         assert_eq!(p.format, Some(RemittanceFormat::X12_820));
@@ -54,7 +69,12 @@ fn x12_delimiters_come_from_the_isa() {
         assert_eq!(a.payer_account, "011000015/123456");
         assert_eq!(a.amount, Some(dec("150.00")));
         assert_eq!(a.lines.len(), 2);
-        assert_eq!(a.check, BalanceCheck::Pass, "{sep:?} {term:?}: {}", a.check_detail);
+        assert_eq!(
+            a.check,
+            BalanceCheck::Pass,
+            "{sep:?} {term:?}: {}",
+            a.check_detail
+        );
         assert_eq!(p.check(), BalanceCheck::Pass);
     }
 }
@@ -63,20 +83,38 @@ fn x12_delimiters_come_from_the_isa() {
 fn x12_payment_that_does_not_tie_fails_and_says_by_how_much() {
     let p = read("t.820", &x12("150.00", &["100.00", "49.99"], '*', "~")).unwrap();
     assert_eq!(p.check(), BalanceCheck::Fail);
-    assert!(p.advices[0].check_detail.contains("difference 0.01"), "{}", p.advices[0].check_detail);
+    assert!(
+        p.advices[0].check_detail.contains("difference 0.01"),
+        "{}",
+        p.advices[0].check_detail
+    );
 }
 
 #[test]
 fn x12_se_count_and_control_numbers_are_checked() {
     let text = x12("150.00", &["150.00"], '*', "~").replace("SE*8*0001", "SE*9*0002");
     let p = read("t.820", &text).unwrap();
-    let failed: Vec<_> = p.checks.iter().filter(|c| c.result == BalanceCheck::Fail).map(|c| c.name.as_str()).collect();
+    let failed: Vec<_> = p
+        .checks
+        .iter()
+        .filter(|c| c.result == BalanceCheck::Fail)
+        .map(|c| c.name.as_str())
+        .collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
-    assert!(failed.iter().any(|n| n.starts_with("SE01")) && failed.iter().any(|n| n.starts_with("SE02")));
+    assert!(
+        failed.iter().any(|n| n.starts_with("SE01"))
+            && failed.iter().any(|n| n.starts_with("SE02"))
+    );
     assert_eq!(p.advices[0].check, BalanceCheck::Fail);
     let text = x12("150.00", &["150.00"], '*', "~").replace("GE*1*1", "GE*2*7");
     let p = read("t.820", &text).unwrap();
-    assert_eq!(p.checks.iter().filter(|c| c.result == BalanceCheck::Fail).count(), 2);
+    assert_eq!(
+        p.checks
+            .iter()
+            .filter(|c| c.result == BalanceCheck::Fail)
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -86,7 +124,10 @@ fn x12_errors_name_file_segment_and_element() {
     assert_eq!(e.kind, ErrorKind::InvalidAmount);
     let msg = e.to_string();
     assert!(msg.starts_with("x12.820 file `acme.820`"), "{msg}");
-    assert!(msg.contains("segment 4 BPR02") && msg.contains("15O.00"), "{msg}");
+    assert!(
+        msg.contains("segment 4 BPR02") && msg.contains("15O.00"),
+        "{msg}"
+    );
 
     let truncated = x12("150.00", &["150.00"], '*', "~");
     let cut = &truncated[..truncated.find("SE*").unwrap()];
@@ -108,12 +149,17 @@ fn x12_amounts_finer_than_the_currency_are_refused() {
     let text = x12("150.001", &["150.001"], '*', "~");
     let e = read("t.820", &text).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidAmount);
-    let jpy = x12("150", &["150"], '*', "~").replace("TRN*", "CUR*PR*JPY~TRN*").replace("SE*8*", "SE*9*");
+    let jpy = x12("150", &["150"], '*', "~")
+        .replace("TRN*", "CUR*PR*JPY~TRN*")
+        .replace("SE*8*", "SE*9*");
     let p = read("t.820", &jpy).unwrap();
     assert_eq!(p.advices[0].currency, "JPY");
     assert_eq!(p.check(), BalanceCheck::Pass, "{}", p.check_detail());
     let bad = jpy.replace("CUR*PR*JPY", "CUR*PR*XYZ");
-    assert_eq!(read("t.820", &bad).unwrap_err().kind, ErrorKind::InvalidCurrency);
+    assert_eq!(
+        read("t.820", &bad).unwrap_err().kind,
+        ErrorKind::InvalidCurrency
+    );
 }
 
 #[test]
@@ -122,7 +168,10 @@ fn x12_adjustments_inside_and_outside_rmr_loops() {
     // ADX inside the RMR loop explains that line and does not.
     let text = x12("90.00", &["100.00"], '*', "~")
         .replace("ENT*1~", "ENT*1~ADX*-20.00*CM*CM*CM-7~")
-        .replace("RMR*IV*INV-0**100.00~", "RMR*IV*INV-0**110.00*120.00~ADX*-10.00*01~")
+        .replace(
+            "RMR*IV*INV-0**100.00~",
+            "RMR*IV*INV-0**110.00*120.00~ADX*-10.00*01~",
+        )
         .replace("SE*8*", "SE*10*");
     let p = read("t.820", &text).unwrap();
     let a = &p.advices[0];
@@ -166,18 +215,29 @@ fn lockbox_cheques_overflow_and_totals() {
     ] {
         let p = read("lb.bai", &LOCKBOX.replace(from, to)).unwrap();
         assert_eq!(p.check(), BalanceCheck::Fail, "{what}");
-        assert!(p.check_detail().contains(what), "{what}: {}", p.check_detail());
+        assert!(
+            p.check_detail().contains(what),
+            "{what}: {}",
+            p.check_detail()
+        );
         assert!(p.advices.iter().all(|a| a.check == BalanceCheck::Fail));
     }
 }
 
 #[test]
 fn lockbox_errors_name_line_and_column() {
-    let e = read("lb.bai", &LOCKBOX.replace("6001002000000500", "6001002000000X00")).unwrap_err();
+    let e = read(
+        "lb.bai",
+        &LOCKBOX.replace("6001002000000500", "6001002000000X00"),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("lb.bai"), "{e}");
     assert!(e.to_string().contains("line 6"), "{e}");
     let e = read("lb.bai", &LOCKBOX.replace("6001002", "6001001")).unwrap_err();
-    assert!(e.to_string().contains("item number 001 is used twice"), "{e}");
+    assert!(
+        e.to_string().contains("item number 001 is used twice"),
+        "{e}"
+    );
     let e = read("lb.bai", &LOCKBOX.replace("9000009\n", "")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Truncated);
 }
@@ -185,7 +245,11 @@ fn lockbox_errors_name_line_and_column() {
 #[test]
 fn lockbox_layouts_are_data_and_user_layouts_come_first() {
     let builtins = lockbox::builtin_profiles();
-    assert_eq!(builtins.len(), lockbox::builtin_profile_sources().len(), "every built-in profile parses");
+    assert_eq!(
+        builtins.len(),
+        lockbox::builtin_profile_sources().len(),
+        "every built-in profile parses"
+    );
     for p in &builtins {
         p.validate().unwrap();
     }
@@ -222,13 +286,44 @@ fn rec(fields: &[(usize, &str)]) -> String {
 /// One CTX credit of 150.00 whose two addenda carry RMR segments.
 fn nacha() -> String {
     [
-        rec(&[(1, "101 061036000 1234567802510161300B094101"), (41, "BANK OF US"), (64, "ACME CORP")]),
-        rec(&[(1, "5220ACME CORP"), (41, "1123456789CTXPAYMENT   251016251017"), (79, "1123456780000001")]),
-        rec(&[(1, "622061036000234010"), (30, "0000015000"), (40, "ID0000000000001"), (55, "0002US INC"), (79, "1"), (80, "123456780000001")]),
-        rec(&[(1, "705RMR*IV*INV-1**100.00\\RMR*IV*INV-2**50.00\\"), (84, "00010000001")]),
+        rec(&[
+            (1, "101 061036000 1234567802510161300B094101"),
+            (41, "BANK OF US"),
+            (64, "ACME CORP"),
+        ]),
+        rec(&[
+            (1, "5220ACME CORP"),
+            (41, "1123456789CTXPAYMENT   251016251017"),
+            (79, "1123456780000001"),
+        ]),
+        rec(&[
+            (1, "622061036000234010"),
+            (30, "0000015000"),
+            (40, "ID0000000000001"),
+            (55, "0002US INC"),
+            (79, "1"),
+            (80, "123456780000001"),
+        ]),
+        rec(&[
+            (1, "705RMR*IV*INV-1**100.00\\RMR*IV*INV-2**50.00\\"),
+            (84, "00010000001"),
+        ]),
         rec(&[(1, "705REF*ZZ*NOTE\\"), (84, "00020000001")]),
-        rec(&[(1, "8220000003"), (11, "0006103600"), (21, "000000000000"), (33, "000000015000"), (45, "1123456789"), (80, "123456780000001")]),
-        rec(&[(1, "9000001000001"), (14, "00000003"), (22, "0006103600"), (32, "000000000000"), (44, "000000015000")]),
+        rec(&[
+            (1, "8220000003"),
+            (11, "0006103600"),
+            (21, "000000000000"),
+            (33, "000000015000"),
+            (45, "1123456789"),
+            (80, "123456780000001"),
+        ]),
+        rec(&[
+            (1, "9000001000001"),
+            (14, "00000003"),
+            (22, "0006103600"),
+            (32, "000000000000"),
+            (44, "000000015000"),
+        ]),
     ]
     .join("\n")
         + "\n"
@@ -237,7 +332,10 @@ fn nacha() -> String {
 #[test]
 fn nacha_addenda_rmr_and_controls() {
     let text = nacha();
-    assert_eq!(detect_remittance(text.as_bytes()), Some(RemittanceFormat::Nacha));
+    assert_eq!(
+        detect_remittance(text.as_bytes()),
+        Some(RemittanceFormat::Nacha)
+    );
     let p = read("ach.txt", &text).unwrap();
     let a = &p.advices[0];
     assert!(a.credit);
@@ -248,12 +346,23 @@ fn nacha_addenda_rmr_and_controls() {
     // Entry hash, totals and counts are each checked.
     let bad = text.replace("000000030006103600", "000000030006103601");
     let p = read("ach.txt", &bad).unwrap();
-    assert!(p.check_detail().contains("file entry hash"), "{}", p.check_detail());
+    assert!(
+        p.check_detail().contains("file entry hash"),
+        "{}",
+        p.check_detail()
+    );
     let bad = text.replace("RMR*IV*INV-2**50.00", "RMR*IV*INV-2**50.01");
     let p = read("ach.txt", &bad).unwrap();
-    assert!(p.check_detail().contains("entry amount"), "{}", p.check_detail());
+    assert!(
+        p.check_detail().contains("entry amount"),
+        "{}",
+        p.check_detail()
+    );
     let long = text.replace("9000001000001", "90000011000001");
-    assert_eq!(read("ach.txt", &long).unwrap_err().kind, ErrorKind::Structure);
+    assert_eq!(
+        read("ach.txt", &long).unwrap_err().kind,
+        ErrorKind::Structure
+    );
 }
 
 const REMT: &str = r#"<?xml version="1.0"?>
@@ -287,7 +396,14 @@ fn remt_lines_deductions_and_credit_notes() {
     assert_eq!(p.check(), BalanceCheck::Fail);
     let e = read("r.xml", &REMT.replace(">90.00<", ">90.001<")).unwrap_err();
     assert!(e.to_string().contains("RmtInf[1]/Strd[1]"), "{e}");
-    let e = read("r.xml", &REMT.replace("<?xml version=\"1.0\"?>", "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]>")).unwrap_err();
+    let e = read(
+        "r.xml",
+        &REMT.replace(
+            "<?xml version=\"1.0\"?>",
+            "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]>",
+        ),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::ForbiddenXml);
     // A remt.001 is not a bank statement.
     assert_eq!(detect_format(REMT.as_bytes()), None);
@@ -299,7 +415,10 @@ fn remittance_files_are_not_read_as_bank_csv() {
     // bank CSV reader.
     let lockbox = LOCKBOX.replace("BOB E SMITH ", "SMITH, BOB  ");
     assert_eq!(detect_format(lockbox.as_bytes()), None);
-    assert_eq!(detect_remittance(lockbox.as_bytes()), Some(RemittanceFormat::Lockbox));
+    assert_eq!(
+        detect_remittance(lockbox.as_bytes()),
+        Some(RemittanceFormat::Lockbox)
+    );
     let edi = x12("150.00", &["150.00"], '*', "~").replace("ACME CORP", "ACME, CORP");
     assert_eq!(detect_format(edi.as_bytes()), None);
     // A headerless bank CSV whose first cell is a number stays a bank CSV.
@@ -348,9 +467,17 @@ fn remittance_csv_columns_come_from_config() {
     assert_eq!(p.advices[0].lines[1].adjustment_amount, Some(dec("-15.50")));
     assert_eq!(p.advices[0].lines[1].adjustment_reason, "damaged");
     assert_eq!(p.advices[0].check, BalanceCheck::Pass);
-    assert_eq!(p.advices[1].check, BalanceCheck::Fail, "9.00 of 10.00 remitted");
+    assert_eq!(
+        p.advices[1].check,
+        BalanceCheck::Fail,
+        "9.00 of 10.00 remitted"
+    );
     // Without a layout the file is no remittance.
-    let e = parse_remittance(&Source::new("acme.csv", text.as_bytes()), &RemittanceOptions::default()).unwrap_err();
+    let e = parse_remittance(
+        &Source::new("acme.csv", text.as_bytes()),
+        &RemittanceOptions::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::UnknownFormat);
     let bad = text.replace("234,50;;15,50", "234,5x;;15,50");
     let e = parse_remittance(&Source::new("acme.csv", bad.as_bytes()), &options).unwrap_err();

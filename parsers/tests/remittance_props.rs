@@ -6,7 +6,9 @@
 mod common;
 
 use cashmatch_parsers::amount::AMOUNT_ABS_BOUND;
-use cashmatch_parsers::remittance::{parse_remittance, ParsedRemittance, RemittanceFormat, RemittanceOptions};
+use cashmatch_parsers::remittance::{
+    parse_remittance, ParsedRemittance, RemittanceFormat, RemittanceOptions,
+};
 use cashmatch_parsers::{BalanceCheck, Limits, Source};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -33,9 +35,14 @@ fn small_limits() -> Limits {
 fn assert_invariants(p: &ParsedRemittance) {
     for a in &p.advices {
         let amounts = a.amount.into_iter().chain(a.lines.iter().flat_map(|l| {
-            [l.amount_paid, l.invoice_amount, l.discount_amount, l.adjustment_amount]
-                .into_iter()
-                .flatten()
+            [
+                l.amount_paid,
+                l.invoice_amount,
+                l.discount_amount,
+                l.adjustment_amount,
+            ]
+            .into_iter()
+            .flatten()
         }));
         for v in amounts {
             // Sums of bounded amounts (a TXP line, an adjustment total) stay

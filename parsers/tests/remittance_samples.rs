@@ -190,11 +190,23 @@ fn parse(e: &Expect) -> Result<ParsedRemittance, ParseError> {
 /// Files that are errors by design, with what the error must name.
 const ERRORS: &[(&str, &str)] = &[
     // Spec template: the amounts are placeholder text.
-    ("Inteligenz-X12Parser-820-Example3_HomeDepot.txt", "segment 4 BPR02"),
+    (
+        "Inteligenz-X12Parser-820-Example3_HomeDepot.txt",
+        "segment 4 BPR02",
+    ),
     // Negative tests: identities used twice.
-    ("AsherBond-opentaps-TestLockboxInvalid-duplicate-application-id.mbx", "line 10"),
-    ("AsherBond-opentaps-TestLockboxInvalid-duplicate-batch-id.mbx", "line 14"),
-    ("AsherBond-opentaps-TestLockboxInvalid-duplicate-check-id.mbx", "line 8"),
+    (
+        "AsherBond-opentaps-TestLockboxInvalid-duplicate-application-id.mbx",
+        "line 10",
+    ),
+    (
+        "AsherBond-opentaps-TestLockboxInvalid-duplicate-batch-id.mbx",
+        "line 14",
+    ),
+    (
+        "AsherBond-opentaps-TestLockboxInvalid-duplicate-check-id.mbx",
+        "line 8",
+    ),
 ];
 
 /// Files whose own arithmetic or control totals disagree: the overall
@@ -224,7 +236,10 @@ fn every_sample_matches_its_golden_rendering() {
     assert_eq!(expect.len(), 40, "EXPECT.csv lists the 40 public samples");
     for e in &expect {
         let stem = e.file.rsplit_once('.').map_or(e.file.as_str(), |(s, _)| s);
-        check_golden(&format!("remittance/{}__{stem}", e.format), &render(&parse(e)));
+        check_golden(
+            &format!("remittance/{}__{stem}", e.format),
+            &render(&parse(e)),
+        );
     }
 }
 
@@ -237,7 +252,11 @@ fn counts_and_totals_match_expect_csv() {
             let err = result.expect_err(&e.file);
             let text = err.to_string();
             assert!(text.contains(&e.file), "{text}");
-            assert!(text.contains(needle), "{}: `{text}` must name {needle}", e.file);
+            assert!(
+                text.contains(needle),
+                "{}: `{text}` must name {needle}",
+                e.file
+            );
             report.push(format!("{}: error", e.file));
             continue;
         }
@@ -245,8 +264,14 @@ fn counts_and_totals_match_expect_csv() {
         let all_lines: Vec<_> = p.advices.iter().flat_map(|a| &a.lines).collect();
         let (payments, lines, total, lines_sum, adjustments) = match e.format.as_str() {
             "x12-820" => {
-                let rmr: Vec<_> = all_lines.iter().filter(|l| !l.locator.ends_with("(ADX)")).collect();
-                let adx = all_lines.iter().filter(|l| l.locator.ends_with("(ADX)")).count()
+                let rmr: Vec<_> = all_lines
+                    .iter()
+                    .filter(|l| !l.locator.ends_with("(ADX)"))
+                    .collect();
+                let adx = all_lines
+                    .iter()
+                    .filter(|l| l.locator.ends_with("(ADX)"))
+                    .count()
                     + rmr.iter().filter(|l| l.adjustment_amount.is_some()).count();
                 (
                     p.advices.len(),
@@ -269,15 +294,24 @@ fn counts_and_totals_match_expect_csv() {
                         .filter_map(|a| a.amount)
                         .sum::<Decimal>()
                 },
-                all_lines.iter().filter_map(|l| l.amount_paid).sum::<Decimal>(),
+                all_lines
+                    .iter()
+                    .filter_map(|l| l.amount_paid)
+                    .sum::<Decimal>(),
                 0,
             ),
             _ => (
                 p.advices.len(),
                 all_lines.len(),
                 p.advices.iter().filter_map(|a| a.amount).sum::<Decimal>(),
-                all_lines.iter().filter_map(|l| l.amount_paid).sum::<Decimal>(),
-                all_lines.iter().filter(|l| l.adjustment_amount.is_some()).count(),
+                all_lines
+                    .iter()
+                    .filter_map(|l| l.amount_paid)
+                    .sum::<Decimal>(),
+                all_lines
+                    .iter()
+                    .filter(|l| l.adjustment_amount.is_some())
+                    .count(),
             ),
         };
         assert_eq!(payments, e.payments, "{}: payments", e.file);
@@ -300,7 +334,12 @@ fn counts_and_totals_match_expect_csv() {
         // What does not add up is reported, never hidden.
         if let (Some(t), Some(s)) = (e.total, e.lines_sum) {
             if t != s {
-                assert_eq!(p.check(), BalanceCheck::Fail, "{}: total {t} vs lines {s}", e.file);
+                assert_eq!(
+                    p.check(),
+                    BalanceCheck::Fail,
+                    "{}: total {t} vs lines {s}",
+                    e.file
+                );
             }
         }
         let must_fail = FAILS.contains(&e.file.as_str());
@@ -315,7 +354,9 @@ fn counts_and_totals_match_expect_csv() {
         );
         if must_fail {
             assert!(!p.check_detail().is_empty());
-            assert!(p.advices.iter().any(|a| a.check == BalanceCheck::Fail) || p.advices.is_empty());
+            assert!(
+                p.advices.iter().any(|a| a.check == BalanceCheck::Fail) || p.advices.is_empty()
+            );
         }
         report.push(format!("{}: {}", e.file, p.check().as_str()));
     }
@@ -324,9 +365,13 @@ fn counts_and_totals_match_expect_csv() {
 
 #[test]
 fn not_utf8_without_encoding_is_an_error_naming_the_line() {
-    let bytes = std::fs::read(samples_dir().join("remittance/ach-ctx/moov-io-ach-nonascii.ach")).unwrap();
-    let err = parse_remittance(&Source::new("nonascii.ach", &bytes), &RemittanceOptions::default())
-        .unwrap_err();
+    let bytes =
+        std::fs::read(samples_dir().join("remittance/ach-ctx/moov-io-ach-nonascii.ach")).unwrap();
+    let err = parse_remittance(
+        &Source::new("nonascii.ach", &bytes),
+        &RemittanceOptions::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind.code(), "ENCODING");
     assert!(err.to_string().contains("line 3, column 67"), "{err}");
 }
@@ -363,9 +408,16 @@ fn credit_memos_and_entity_adjustments_become_lines_in_safeway() {
         .collect();
     assert_eq!(credit_notes.len(), 3);
     assert_eq!(
-        credit_notes.iter().filter_map(|l| l.amount_paid).sum::<Decimal>(),
+        credit_notes
+            .iter()
+            .filter_map(|l| l.amount_paid)
+            .sum::<Decimal>(),
         Decimal::from_str("-32769.61").unwrap()
     );
     // The +210 debit memo is not in BPR02: the check says by how much.
-    assert!(a.check_detail.contains("difference -210"), "{}", a.check_detail);
+    assert!(
+        a.check_detail.contains("difference -210"),
+        "{}",
+        a.check_detail
+    );
 }

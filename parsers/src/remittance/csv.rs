@@ -104,30 +104,56 @@ impl RemittanceCsvLayout {
             return Err(format!("remittance CSV layout `{}`: delimiter `{}` must be one ASCII character other than `\"`", self.name, self.delimiter));
         }
         if !matches!(self.decimal_separator, '.' | ',') {
-            return Err(format!("remittance CSV layout `{}`: decimal_separator must be `.` or `,`", self.name));
+            return Err(format!(
+                "remittance CSV layout `{}`: decimal_separator must be `.` or `,`",
+                self.name
+            ));
         }
         if let Some(t) = self.thousands_separator {
-            if Grouping::from_byte(u8::try_from(t).unwrap_or(0)).is_none() || t == self.decimal_separator {
+            if Grouping::from_byte(u8::try_from(t).unwrap_or(0)).is_none()
+                || t == self.decimal_separator
+            {
                 return Err(format!("remittance CSV layout `{}`: thousands_separator `{t}` is not a grouping character other than the decimal separator", self.name));
             }
         }
         if let Some(c) = &self.currency {
             if !crate::currency::is_iso_4217(c) {
-                return Err(format!("remittance CSV layout `{}`: currency `{c}` is not an ISO 4217 code", self.name));
+                return Err(format!(
+                    "remittance CSV layout `{}`: currency `{c}` is not an ISO 4217 code",
+                    self.name
+                ));
             }
         } else if self.columns.currency.is_none() {
-            return Err(format!("remittance CSV layout `{}`: give `currency` or a `columns.currency` column", self.name));
+            return Err(format!(
+                "remittance CSV layout `{}`: give `currency` or a `columns.currency` column",
+                self.name
+            ));
         }
         Ok(())
     }
 
     fn mapped(&self) -> Vec<&str> {
         let c = &self.columns;
-        let mut out = vec![c.payment_reference.as_str(), c.invoice.as_str(), c.amount_paid.as_str()];
-        for o in [&c.payer, &c.payer_account, &c.payment_date, &c.payment_amount, &c.currency, &c.invoice_amount, &c.discount, &c.deduction, &c.deduction_reason] {
-            if let Some(name) = o {
-                out.push(name);
-            }
+        let mut out = vec![
+            c.payment_reference.as_str(),
+            c.invoice.as_str(),
+            c.amount_paid.as_str(),
+        ];
+        for name in [
+            &c.payer,
+            &c.payer_account,
+            &c.payment_date,
+            &c.payment_amount,
+            &c.currency,
+            &c.invoice_amount,
+            &c.discount,
+            &c.deduction,
+            &c.deduction_reason,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            out.push(name.as_str());
         }
         out
     }
@@ -135,7 +161,9 @@ impl RemittanceCsvLayout {
     fn number_format(&self) -> NumberFormat {
         NumberFormat {
             decimal: self.decimal_separator,
-            grouping: self.thousands_separator.and_then(|t| Grouping::from_byte(u8::try_from(t).ok()?)),
+            grouping: self
+                .thousands_separator
+                .and_then(|t| Grouping::from_byte(u8::try_from(t).ok()?)),
             ..NumberFormat::default()
         }
     }
@@ -187,9 +215,15 @@ pub(crate) fn matching_layout<'a>(
     let text = String::from_utf8_lossy(head);
     let first = text.lines().next()?;
     layouts.iter().find(|l| {
-        let Some(delim) = l.delimiter.chars().next() else { return false };
-        let Some(header) = split_record(first, delim) else { return false };
-        l.mapped().iter().all(|m| header.iter().any(|h| h.trim() == *m))
+        let Some(delim) = l.delimiter.chars().next() else {
+            return false;
+        };
+        let Some(header) = split_record(first, delim) else {
+            return false;
+        };
+        l.mapped()
+            .iter()
+            .all(|m| header.iter().any(|h| h.trim() == *m))
     })
 }
 
@@ -204,8 +238,15 @@ pub fn parse(
     let layout = matching_layout(source.bytes, &options.csv_layouts).ok_or_else(|| {
         err(Location::Line(1), ErrorKind::MissingField, "no remittance CSV layout's columns all appear in the header (configure `[[remittance.csv_layouts]]`)".into())
     })?;
-    layout.validate().map_err(|m| err(Location::Line(1), ErrorKind::Structure, m))?;
-    let (text, encoding) = crate::encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, options.encoding.as_deref())?;
+    layout
+        .validate()
+        .map_err(|m| err(Location::Line(1), ErrorKind::Structure, m))?;
+    let (text, encoding) = crate::encoding::decode(
+        source.name,
+        Some(FORMAT_NAME),
+        source.bytes,
+        options.encoding.as_deref(),
+    )?;
     let delim = layout.delimiter.chars().next().unwrap_or(',');
     let number = layout.number_format();
     let mut lines = text.lines().enumerate();
@@ -213,15 +254,41 @@ pub fn parse(
         return Err(err(Location::Line(1), ErrorKind::Empty, "no header".into()));
     };
     let header = split_record(header_line, delim).unwrap_or_default();
-    let col = |name: &Option<String>| name.as_ref().and_then(|n| header.iter().position(|h| h.trim() == n));
+    let col = |name: &Option<String>| {
+        name.as_ref()
+            .and_then(|n| header.iter().position(|h| h.trim() == n))
+    };
     let c = &layout.columns;
     let required = |n: &String| header.iter().position(|h| h.trim() == n);
-    let (Some(reference_col), Some(invoice_col), Some(paid_col)) = (required(&c.payment_reference), required(&c.invoice), required(&c.amount_paid)) else {
-        return Err(err(Location::Line(1), ErrorKind::MissingField, "a mapped column is missing from the header".into()));
+    let (Some(reference_col), Some(invoice_col), Some(paid_col)) = (
+        required(&c.payment_reference),
+        required(&c.invoice),
+        required(&c.amount_paid),
+    ) else {
+        return Err(err(
+            Location::Line(1),
+            ErrorKind::MissingField,
+            "a mapped column is missing from the header".into(),
+        ));
     };
-    let cols = [col(&c.payer), col(&c.payer_account), col(&c.payment_date), col(&c.payment_amount), col(&c.currency), col(&c.invoice_amount), col(&c.discount), col(&c.deduction), col(&c.deduction_reason)];
-    let [payer_col, account_col, date_col, amount_col, ccy_col, inv_amt_col, disc_col, ded_col, reason_col] = cols;
-    let mut out = ParsedRemittance { encoding: encoding.to_string(), layout: layout.name.clone(), ..ParsedRemittance::default() };
+    let cols = [
+        col(&c.payer),
+        col(&c.payer_account),
+        col(&c.payment_date),
+        col(&c.payment_amount),
+        col(&c.currency),
+        col(&c.invoice_amount),
+        col(&c.discount),
+        col(&c.deduction),
+        col(&c.deduction_reason),
+    ];
+    let [payer_col, account_col, date_col, amount_col, ccy_col, inv_amt_col, disc_col, ded_col, reason_col] =
+        cols;
+    let mut out = ParsedRemittance {
+        encoding: encoding.to_string(),
+        layout: layout.name.clone(),
+        ..ParsedRemittance::default()
+    };
     let mut index: Vec<(String, String, usize)> = Vec::new();
     let mut stated: Vec<Vec<Decimal>> = Vec::new();
     for (i, raw) in lines {
@@ -229,10 +296,22 @@ pub fn parse(
         if raw.trim().is_empty() {
             continue;
         }
-        if raw.len() > options.limits.line_bytes_max || out.line_count() as u64 >= options.limits.records_max {
-            return Err(err(Location::Line(line), ErrorKind::LimitExceeded, "row over the line or record limit".into()));
+        if raw.len() > options.limits.line_bytes_max
+            || out.line_count() as u64 >= options.limits.records_max
+        {
+            return Err(err(
+                Location::Line(line),
+                ErrorKind::LimitExceeded,
+                "row over the line or record limit".into(),
+            ));
         }
-        let row = split_record(raw, delim).ok_or_else(|| err(Location::Line(line), ErrorKind::Structure, "unterminated quoted field".into()))?;
+        let row = split_record(raw, delim).ok_or_else(|| {
+            err(
+                Location::Line(line),
+                ErrorKind::Structure,
+                "unterminated quoted field".into(),
+            )
+        })?;
         let cell = |k: Option<usize>| k.and_then(|k| row.get(k)).map_or("", |s| s.trim());
         let money = |k: Option<usize>| -> Result<Option<Decimal>, ParseError> {
             let t = cell(k);
@@ -240,7 +319,11 @@ pub fn parse(
                 return Ok(None);
             }
             number.parse(t).map(Some).map_err(|e| {
-                err(Location::LineColumn(line, k.unwrap_or(0) as u64 + 1), ErrorKind::InvalidAmount, super::amount_message(t, e, "an amount in this layout's number format"))
+                err(
+                    Location::LineColumn(line, k.unwrap_or(0) as u64 + 1),
+                    ErrorKind::InvalidAmount,
+                    super::amount_message(t, e, "an amount in this layout's number format"),
+                )
             })
         };
         let currency = match (ccy_col, &layout.currency) {
@@ -249,7 +332,11 @@ pub fn parse(
             _ => String::new(),
         };
         if !super::known_currency(&currency) {
-            return Err(err(Location::LineColumn(line, ccy_col.unwrap_or(0) as u64 + 1), ErrorKind::InvalidCurrency, format!("currency `{currency}` is not an ISO 4217 code")));
+            return Err(err(
+                Location::LineColumn(line, ccy_col.unwrap_or(0) as u64 + 1),
+                ErrorKind::InvalidCurrency,
+                format!("currency `{currency}` is not an ISO 4217 code"),
+            ));
         }
         let reference = cell(Some(reference_col)).to_string();
         let payer = cell(payer_col).to_string();
@@ -271,18 +358,40 @@ pub fn parse(
             source_line: line,
             locator: format!("line {line}"),
         };
-        for v in [line_rec.amount_paid, line_rec.invoice_amount, line_rec.discount_amount, line_rec.adjustment_amount, payment_amount].into_iter().flatten() {
-            check_scale(v, &currency).map_err(|m| err(Location::Line(line), ErrorKind::InvalidAmount, m))?;
+        for v in [
+            line_rec.amount_paid,
+            line_rec.invoice_amount,
+            line_rec.discount_amount,
+            line_rec.adjustment_amount,
+            payment_amount,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            check_scale(v, &currency)
+                .map_err(|m| err(Location::Line(line), ErrorKind::InvalidAmount, m))?;
         }
         let date_text = cell(date_col);
         let date = if date_text.is_empty() {
             None
         } else {
-            Some(NaiveDate::parse_from_str(date_text, &layout.date_format).map_err(|_| {
-                err(Location::LineColumn(line, date_col.unwrap_or(0) as u64 + 1), ErrorKind::InvalidDate, format!("`{date_text}` is not a date in format `{}`", layout.date_format))
-            })?)
+            Some(
+                NaiveDate::parse_from_str(date_text, &layout.date_format).map_err(|_| {
+                    err(
+                        Location::LineColumn(line, date_col.unwrap_or(0) as u64 + 1),
+                        ErrorKind::InvalidDate,
+                        format!(
+                            "`{date_text}` is not a date in format `{}`",
+                            layout.date_format
+                        ),
+                    )
+                })?,
+            )
         };
-        let a = match index.iter().find(|(r, p, _)| *r == reference && *p == payer) {
+        let a = match index
+            .iter()
+            .find(|(r, p, _)| *r == reference && *p == payer)
+        {
             Some(&(_, _, a)) => a,
             None => {
                 index.push((reference.clone(), payer.clone(), out.advices.len()));
@@ -304,7 +413,14 @@ pub fn parse(
             }
         };
         if out.advices[a].currency != currency {
-            return Err(err(Location::Line(line), ErrorKind::Structure, format!("payment `{}` has rows in {} and {currency}: one payment has one currency", out.advices[a].payment_reference, out.advices[a].currency)));
+            return Err(err(
+                Location::Line(line),
+                ErrorKind::Structure,
+                format!(
+                    "payment `{}` has rows in {} and {currency}: one payment has one currency",
+                    out.advices[a].payment_reference, out.advices[a].currency
+                ),
+            ));
         }
         if let Some(p) = payment_amount {
             stated[a].push(p);
@@ -314,10 +430,22 @@ pub fn parse(
     for (a, advice) in out.advices.iter_mut().enumerate() {
         let amounts = &stated[a];
         advice.amount = amounts.first().copied();
-        let mut check = lines_check("payment amount = sum of amounts paid", &advice.locator, advice.amount, &advice.lines);
+        let mut check = lines_check(
+            "payment amount = sum of amounts paid",
+            &advice.locator,
+            advice.amount,
+            &advice.lines,
+        );
         if amounts.iter().any(|v| Some(*v) != advice.amount) {
             check.result = BalanceCheck::Fail;
-            check.detail = format!("the rows of this payment state different payment amounts ({})", amounts.iter().map(Decimal::to_string).collect::<Vec<_>>().join(", "));
+            check.detail = format!(
+                "the rows of this payment state different payment amounts ({})",
+                amounts
+                    .iter()
+                    .map(Decimal::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         settle_advice(advice, &[&check]);
         out.checks.push(check);

@@ -122,7 +122,12 @@ pub fn parse(
     };
     let root = 0;
     let message = dom.node(root).children.first().copied().ok_or_else(|| {
-        walker.error(root, String::new(), ErrorKind::Structure, "the document has no message element".into())
+        walker.error(
+            root,
+            String::new(),
+            ErrorKind::Structure,
+            "the document has no message element".into(),
+        )
     })?;
     match format {
         RemittanceFormat::Remt001 => walker.remt(message)?,
@@ -139,7 +144,13 @@ fn build(
 ) -> Result<Dom, ParseError> {
     let map = LineMap::of_text(text);
     let err = |pos: usize, kind: ErrorKind, message: String| {
-        ParseError::new(file, Some(format_name), Location::Line(map.line(pos)), kind, message)
+        ParseError::new(
+            file,
+            Some(format_name),
+            Location::Line(map.line(pos)),
+            kind,
+            message,
+        )
     };
     let mut reader = Reader::from_str(text);
     let mut nodes: Vec<Node> = Vec::new();
@@ -172,7 +183,10 @@ fn build(
                 return Err(err(
                     pos,
                     ErrorKind::LimitExceeded,
-                    format!("more than {} elements (limit `records_max`)", options.limits.records_max),
+                    format!(
+                        "more than {} elements (limit `records_max`)",
+                        options.limits.records_max
+                    ),
                 ));
             }
             let qname = e.name();
@@ -181,7 +195,11 @@ fn build(
             let mut ccy = String::new();
             for attr in e.attributes() {
                 let attr = attr.map_err(|x| {
-                    err(pos, ErrorKind::Structure, format!("malformed attribute on `{local}`: {x}"))
+                    err(
+                        pos,
+                        ErrorKind::Structure,
+                        format!("malformed attribute on `{local}`: {x}"),
+                    )
                 })?;
                 if attr.key.local_name().as_ref() == "Ccy" {
                     ccy = attr.value.trim().to_string();
@@ -354,17 +372,31 @@ impl Walker<'_> {
         })?;
         let ccy = node.ccy.to_ascii_uppercase();
         if ccy.is_empty() {
-            return Err(self.error(n, path.to_string(), ErrorKind::MissingField, format!("amount `{text}` has no `Ccy` attribute")));
+            return Err(self.error(
+                n,
+                path.to_string(),
+                ErrorKind::MissingField,
+                format!("amount `{text}` has no `Ccy` attribute"),
+            ));
         }
         if !super::known_currency(&ccy) {
-            return Err(self.error(n, path.to_string(), ErrorKind::InvalidCurrency, format!("currency `{ccy}` is not an ISO 4217 code")));
+            return Err(self.error(
+                n,
+                path.to_string(),
+                ErrorKind::InvalidCurrency,
+                format!("currency `{ccy}` is not an ISO 4217 code"),
+            ));
         }
         check_scale(value, &ccy)
             .map_err(|m| self.error(n, path.to_string(), ErrorKind::InvalidAmount, m))?;
         Ok((Money { value }, ccy))
     }
 
-    fn opt_money(&self, n: Option<usize>, path: &str) -> Result<Option<(Money, String)>, ParseError> {
+    fn opt_money(
+        &self,
+        n: Option<usize>,
+        path: &str,
+    ) -> Result<Option<(Money, String)>, ParseError> {
         n.map(|n| self.money(n, path)).transpose()
     }
 
@@ -383,7 +415,8 @@ impl Walker<'_> {
                 own
             }
         };
-        t.get(..10).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        t.get(..10)
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
     }
 
     fn remt(&mut self, message: usize) -> Result<(), ParseError> {
@@ -409,7 +442,9 @@ impl Walker<'_> {
                 let amt = dom
                     .at(p, &["Amt", "InstdAmt"])
                     .or_else(|| dom.at(p, &["Amt", "EqvtAmt", "Amt"]));
-                if let Some((m, ccy)) = self.opt_money(amt, &format!("{locator}/OrgnlPmtInf/Amt"))? {
+                if let Some((m, ccy)) =
+                    self.opt_money(amt, &format!("{locator}/OrgnlPmtInf/Amt"))?
+                {
                     advice.amount = Some(m.value);
                     advice.currency = ccy;
                 }
@@ -425,16 +460,30 @@ impl Walker<'_> {
                 .collect::<Vec<_>>()
                 .join(" ");
             for (k, s) in dom.kids(inf, "Strd").enumerate() {
-                let line = self.strd(s, &format!("{locator}/Strd[{}]", k + 1), &mut advice.currency)?;
+                let line = self.strd(
+                    s,
+                    &format!("{locator}/Strd[{}]", k + 1),
+                    &mut advice.currency,
+                )?;
                 advice.lines.push(line);
             }
-            let check = lines_check("OrgnlPmtInf/Amt = sum of RmtdAmt (less CdtNoteAmt)", &locator, advice.amount, &advice.lines);
+            let check = lines_check(
+                "OrgnlPmtInf/Amt = sum of RmtdAmt (less CdtNoteAmt)",
+                &locator,
+                advice.amount,
+                &advice.lines,
+            );
             settle_advice(&mut advice, &[&check]);
             self.out.checks.push(check);
             self.out.advices.push(advice);
         }
         if self.out.advices.is_empty() {
-            return Err(self.error(message, String::new(), ErrorKind::MissingField, "a remittance advice without any RmtInf".into()));
+            return Err(self.error(
+                message,
+                String::new(),
+                ErrorKind::MissingField,
+                "a remittance advice without any RmtInf".into(),
+            ));
         }
         Ok(())
     }
@@ -442,11 +491,20 @@ impl Walker<'_> {
     fn camt(&mut self, message: usize) -> Result<(), ParseError> {
         let dom = self.dom;
         let mname = dom.node(message).name.clone();
-        let statements: Vec<usize> = dom.node(message).children.iter().copied()
+        let statements: Vec<usize> = dom
+            .node(message)
+            .children
+            .iter()
+            .copied()
             .filter(|&c| matches!(dom.node(c).name.as_str(), "Ntfctn" | "Stmt" | "Rpt"))
             .collect();
         if statements.is_empty() {
-            return Err(self.error(message, mname, ErrorKind::MissingField, "no Ntfctn, Stmt or Rpt element".into()));
+            return Err(self.error(
+                message,
+                mname,
+                ErrorKind::MissingField,
+                "no Ntfctn, Stmt or Rpt element".into(),
+            ));
         }
         for (si, st) in statements.into_iter().enumerate() {
             let st_loc = format!("{}[{}]", dom.node(st).name, si + 1);
@@ -457,17 +515,27 @@ impl Walker<'_> {
                 let entry_credit = dom.text(ntry, &["CdtDbtInd"]);
                 let sts = {
                     let t = dom.text(ntry, &["Sts"]);
-                    if t.is_empty() { dom.text(ntry, &["Sts", "Cd"]) } else { t }
+                    if t.is_empty() {
+                        dom.text(ntry, &["Sts", "Cd"])
+                    } else {
+                        t
+                    }
                 };
                 let booked = sts.is_empty() || sts == "BOOK";
-                let date = self.date(ntry, &["ValDt"]).or_else(|| self.date(ntry, &["BookgDt"]));
+                let date = self
+                    .date(ntry, &["ValDt"])
+                    .or_else(|| self.date(ntry, &["BookgDt"]));
                 let entry_ref = dom.text(ntry, &["AcctSvcrRef"]);
                 let method = {
                     let d = dom.text(ntry, &["BkTxCd", "Domn", "Cd"]);
                     if d.is_empty() {
                         dom.text(ntry, &["BkTxCd", "Prtry", "Cd"]).to_string()
                     } else {
-                        format!("{d}/{}/{}", dom.text(ntry, &["BkTxCd", "Domn", "Fmly", "Cd"]), dom.text(ntry, &["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]))
+                        format!(
+                            "{d}/{}/{}",
+                            dom.text(ntry, &["BkTxCd", "Domn", "Fmly", "Cd"]),
+                            dom.text(ntry, &["BkTxCd", "Domn", "Fmly", "SubFmlyCd"])
+                        )
                     }
                 };
                 for (di, dtls) in dom.kids(ntry, "NtryDtls").enumerate() {
@@ -476,7 +544,8 @@ impl Walker<'_> {
                     let mut batch_advices = Vec::new();
                     for (ti, tx) in txs.iter().copied().enumerate() {
                         let locator = format!("{d_loc}/TxDtls[{}]", ti + 1);
-                        let amt = dom.kid(tx, "Amt")
+                        let amt = dom
+                            .kid(tx, "Amt")
                             .or_else(|| dom.at(tx, &["AmtDtls", "TxAmt", "Amt"]))
                             .or_else(|| dom.at(tx, &["AmtDtls", "InstdAmt", "Amt"]));
                         let mut amount = self.opt_money(amt, &format!("{locator}/Amt"))?;
@@ -485,13 +554,22 @@ impl Walker<'_> {
                         }
                         let cdi = {
                             let t = dom.text(tx, &["CdtDbtInd"]);
-                            if t.is_empty() { entry_credit } else { t }
+                            if t.is_empty() {
+                                entry_credit
+                            } else {
+                                t
+                            }
                         };
                         let e2e = dom.text(tx, &["Refs", "EndToEndId"]);
                         let tx_ref = dom.text(tx, &["Refs", "AcctSvcrRef"]);
                         let e2e = if e2e == "NOTPROVIDED" { "" } else { e2e };
-                        let reference = [e2e, tx_ref, entry_ref].into_iter().find(|s| !s.is_empty()).unwrap_or("");
-                        let advice_id = [tx_ref, e2e].into_iter().find(|s| !s.is_empty())
+                        let reference = [e2e, tx_ref, entry_ref]
+                            .into_iter()
+                            .find(|s| !s.is_empty())
+                            .unwrap_or("");
+                        let advice_id = [tx_ref, e2e]
+                            .into_iter()
+                            .find(|s| !s.is_empty())
                             .map(str::to_string)
                             .unwrap_or_else(|| format!("{entry_ref}#{}", ti + 1));
                         let mut advice = Advice {
@@ -516,9 +594,17 @@ impl Walker<'_> {
                         let _ = &account;
                         let rmt = dom.kid(tx, "RmtInf");
                         if let Some(r) = rmt {
-                            advice.remittance_text = dom.kids(r, "Ustrd").map(|u| dom.node(u).text.trim()).collect::<Vec<_>>().join(" ");
+                            advice.remittance_text = dom
+                                .kids(r, "Ustrd")
+                                .map(|u| dom.node(u).text.trim())
+                                .collect::<Vec<_>>()
+                                .join(" ");
                             for (k, s) in dom.kids(r, "Strd").enumerate() {
-                                let line = self.strd(s, &format!("{locator}/RmtInf/Strd[{}]", k + 1), &mut advice.currency)?;
+                                let line = self.strd(
+                                    s,
+                                    &format!("{locator}/RmtInf/Strd[{}]", k + 1),
+                                    &mut advice.currency,
+                                )?;
                                 advice.lines.push(line);
                             }
                         }
@@ -526,7 +612,10 @@ impl Walker<'_> {
                         // in transit (`InstdAmt` 5500, `TxAmt` 5455) are the
                         // bank's, not a short payment of the lines.
                         let instructed = self
-                            .opt_money(dom.at(tx, &["AmtDtls", "InstdAmt", "Amt"]), &format!("{locator}/AmtDtls/InstdAmt/Amt"))?
+                            .opt_money(
+                                dom.at(tx, &["AmtDtls", "InstdAmt", "Amt"]),
+                                &format!("{locator}/AmtDtls/InstdAmt/Amt"),
+                            )?
                             .filter(|(_, c)| *c == advice.currency)
                             .map(|(m, _)| m.value);
                         let check = lines_check(
@@ -553,21 +642,42 @@ impl Walker<'_> {
                         let mut made: Vec<ControlCheck> = Vec::new();
                         let nb = dom.text(btch, &["NbOfTxs"]);
                         if let Ok(nb) = nb.parse::<u64>() {
-                            made.push(compare("Btch/NbOfTxs = TxDtls", &b_loc, nb, txs.len() as u64));
+                            made.push(compare(
+                                "Btch/NbOfTxs = TxDtls",
+                                &b_loc,
+                                nb,
+                                txs.len() as u64,
+                            ));
                         }
-                        if let Some((total, _)) = self.opt_money(dom.kid(btch, "TtlAmt"), &format!("{b_loc}/TtlAmt"))? {
-                            let amounts: Vec<Option<Decimal>> = batch_advices.iter().map(|&a| self.out.advices[a].amount).collect();
+                        if let Some((total, _)) =
+                            self.opt_money(dom.kid(btch, "TtlAmt"), &format!("{b_loc}/TtlAmt"))?
+                        {
+                            let amounts: Vec<Option<Decimal>> = batch_advices
+                                .iter()
+                                .map(|&a| self.out.advices[a].amount)
+                                .collect();
                             if amounts.iter().all(Option::is_some) {
                                 // Signed by each TxDtls' direction against the batch's.
                                 let batch_credit = dom.text(btch, &["CdtDbtInd"]) != "DBIT";
                                 let sum = super::checked_sum(batch_advices.iter().map(|&a| {
                                     let ad = &self.out.advices[a];
                                     let v = ad.amount.unwrap_or_default();
-                                    if ad.credit == batch_credit { v } else { -v }
+                                    if ad.credit == batch_credit {
+                                        v
+                                    } else {
+                                        -v
+                                    }
                                 }));
                                 made.push(match sum {
-                                    Some(s) => compare("Btch/TtlAmt = its TxDtls", &b_loc, total.value, s),
-                                    None => ControlCheck { name: "Btch/TtlAmt = its TxDtls".into(), locator: b_loc.clone(), result: BalanceCheck::Fail, detail: "overflow".into() },
+                                    Some(s) => {
+                                        compare("Btch/TtlAmt = its TxDtls", &b_loc, total.value, s)
+                                    }
+                                    None => ControlCheck {
+                                        name: "Btch/TtlAmt = its TxDtls".into(),
+                                        locator: b_loc.clone(),
+                                        result: BalanceCheck::Fail,
+                                        detail: "overflow".into(),
+                                    },
                                 });
                             }
                         }
@@ -579,7 +689,8 @@ impl Walker<'_> {
                                     if !ad.check_detail.is_empty() {
                                         ad.check_detail.push_str("; ");
                                     }
-                                    ad.check_detail.push_str(&format!("{}: {}", c.name, c.detail));
+                                    ad.check_detail
+                                        .push_str(&format!("{}: {}", c.name, c.detail));
                                 }
                             }
                             self.out.checks.push(c);
@@ -592,7 +703,12 @@ impl Walker<'_> {
     }
 
     /// One `Strd` block as a line.
-    fn strd(&self, s: usize, locator: &str, currency: &mut String) -> Result<AdviceLine, ParseError> {
+    fn strd(
+        &self,
+        s: usize,
+        locator: &str,
+        currency: &mut String,
+    ) -> Result<AdviceLine, ParseError> {
         let dom = self.dom;
         let mut line = AdviceLine {
             source_line: dom.node(s).line,
@@ -610,7 +726,11 @@ impl Walker<'_> {
             line.invoice_reference = dom.text(d, &["Nb"]).to_string();
             let code = {
                 let c = dom.text(d, &["Tp", "CdOrPrtry", "Cd"]);
-                if c.is_empty() { dom.text(d, &["Tp", "CdOrPrtry", "Prtry"]) } else { c }
+                if c.is_empty() {
+                    dom.text(d, &["Tp", "CdOrPrtry", "Prtry"])
+                } else {
+                    c
+                }
             };
             line.document_code = code.to_string();
             line.document_type = match code {
@@ -625,7 +745,11 @@ impl Walker<'_> {
         if let Some(c) = cref {
             let code = {
                 let c2 = dom.text(c, &["Tp", "CdOrPrtry", "Cd"]);
-                if c2.is_empty() { dom.text(c, &["Tp", "CdOrPrtry", "Prtry"]) } else { c2 }
+                if c2.is_empty() {
+                    dom.text(c, &["Tp", "CdOrPrtry", "Prtry"])
+                } else {
+                    c2
+                }
             };
             if line.invoice_reference.is_empty() {
                 line.invoice_reference = dom.text(c, &["Ref"]).to_string();
@@ -637,12 +761,18 @@ impl Walker<'_> {
             let field = |name: &str| -> Result<Option<Decimal>, ParseError> {
                 let node = dom.kid(amts, name).map(|n| {
                     // Version 5+ wraps some amounts: `DscntApldAmt/Amt`.
-                    if dom.node(n).text.trim().is_empty() { dom.kid(n, "Amt").unwrap_or(n) } else { n }
+                    if dom.node(n).text.trim().is_empty() {
+                        dom.kid(n, "Amt").unwrap_or(n)
+                    } else {
+                        n
+                    }
                 });
-                Ok(self.opt_money(node, &format!("{locator}/RfrdDocAmt/{name}"))?.map(|(m, c)| {
-                    let _ = c;
-                    m.value
-                }))
+                Ok(self
+                    .opt_money(node, &format!("{locator}/RfrdDocAmt/{name}"))?
+                    .map(|(m, c)| {
+                        let _ = c;
+                        m.value
+                    }))
             };
             if let Some(n) = dom.kid(amts, "RmtdAmt") {
                 note_ccy(&dom.node(n).ccy);
@@ -665,11 +795,24 @@ impl Walker<'_> {
                 }
             }
             for adj in dom.kids(amts, "AdjstmntAmtAndRsn") {
-                let Some((m, _)) = self.opt_money(dom.kid(adj, "Amt"), &format!("{locator}/RfrdDocAmt/AdjstmntAmtAndRsn/Amt"))? else {
+                let Some((m, _)) = self.opt_money(
+                    dom.kid(adj, "Amt"),
+                    &format!("{locator}/RfrdDocAmt/AdjstmntAmtAndRsn/Amt"),
+                )?
+                else {
                     continue;
                 };
-                let signed = if dom.text(adj, &["CdtDbtInd"]) == "CRDT" { m.value } else { -m.value };
-                adjustment = Some(adjustment.unwrap_or_default().checked_add(signed).unwrap_or(signed));
+                let signed = if dom.text(adj, &["CdtDbtInd"]) == "CRDT" {
+                    m.value
+                } else {
+                    -m.value
+                };
+                adjustment = Some(
+                    adjustment
+                        .unwrap_or_default()
+                        .checked_add(signed)
+                        .unwrap_or(signed),
+                );
                 let r = dom.text(adj, &["Rsn"]);
                 if !r.is_empty() {
                     reasons.push(r.to_string());

@@ -262,8 +262,14 @@ impl LockboxProfile {
 const PROFILE_FILES: &[(&str, &str)] = &[
     // Padded 80-column records first: a fixed length is the more specific
     // layout, and an unpadded layout could read some of its records.
-    ("opentaps_80", include_str!("lockbox_profiles/opentaps_80.toml")),
-    ("bai_lockbox", include_str!("lockbox_profiles/bai_lockbox.toml")),
+    (
+        "opentaps_80",
+        include_str!("lockbox_profiles/opentaps_80.toml"),
+    ),
+    (
+        "bai_lockbox",
+        include_str!("lockbox_profiles/bai_lockbox.toml"),
+    ),
 ];
 
 /// The built-in lockbox layouts, in the order they are tried.
@@ -494,14 +500,20 @@ impl Record<'_> {
             })
     }
 
-    fn date(&self, c: Option<Columns>, format: &str, what: &str) -> Result<Option<NaiveDate>, ParseError> {
+    fn date(
+        &self,
+        c: Option<Columns>,
+        format: &str,
+        what: &str,
+    ) -> Result<Option<NaiveDate>, ParseError> {
         let Some(c) = c else { return Ok(None) };
         let t = self.field(c);
         NaiveDate::parse_from_str(t, format)
             .map(|d| {
                 // chrono's %y pivots at 1970; the crate's one window is
                 // 1980-2079, so a %y date is moved into it.
-                let year = crate::date::year_from_two_digits(d.year().rem_euclid(100) as u32) as i32;
+                let year =
+                    crate::date::year_from_two_digits(d.year().rem_euclid(100) as u32) as i32;
                 if format.contains("%y") && d.year() != year {
                     d.with_year(year).unwrap_or(d)
                 } else {
@@ -528,7 +540,9 @@ fn read_records(
     profile: &LockboxProfile,
     lines: &[(u64, &str)],
 ) -> Result<Vec<(u64, Rec)>, ParseError> {
-    profile.validate().map_err(|m| error(file, Location::Line(1), ErrorKind::Structure, m))?;
+    profile
+        .validate()
+        .map_err(|m| error(file, Location::Line(1), ErrorKind::Structure, m))?;
     let mut out = Vec::with_capacity(lines.len());
     let ccy = profile.currency.as_str();
     for &(line, text) in lines {
@@ -571,13 +585,18 @@ fn read_records(
                 let h = &profile.batch_header;
                 Rec::BatchHeader {
                     batch: r.digits(h.batch, "batch number")?,
-                    lockbox: h.lockbox.map(|c| r.field(c).to_string()).unwrap_or_default(),
+                    lockbox: h
+                        .lockbox
+                        .map(|c| r.field(c).to_string())
+                        .unwrap_or_default(),
                     date: r.date(h.deposit_date, &profile.date_format, "deposit date")?,
                 }
             }
             b'6' => {
                 let c = &profile.check;
-                let text_of = |cols: Option<Columns>| cols.map(|x| r.field(x).to_string()).unwrap_or_default();
+                let text_of = |cols: Option<Columns>| {
+                    cols.map(|x| r.field(x).to_string()).unwrap_or_default()
+                };
                 Rec::Check {
                     batch: r.digits(c.batch, "batch number")?,
                     item: r.digits(c.item, "item number")?,
@@ -587,7 +606,9 @@ fn read_records(
                     number: text_of(c.check_number),
                     date: r.date(
                         c.check_date,
-                        c.check_date_format.as_deref().unwrap_or(&profile.date_format),
+                        c.check_date_format
+                            .as_deref()
+                            .unwrap_or(&profile.date_format),
                         "cheque date",
                     )?,
                     remitter: text_of(c.remitter),
@@ -601,13 +622,19 @@ fn read_records(
                     invoice = invoice.trim_start_matches('0');
                 }
                 let amount = match o.amount {
-                    Some(c) if !r.field(c).is_empty() => Some(r.amount(c, "invoice amount", ccy)?),
+                    Some(c) if !r.field(c).is_empty() => {
+                        Some(r.amount(c, "invoice amount", ccy)?)
+                    }
                     _ => None,
                 };
                 Rec::Overflow {
                     batch: r.digits(o.batch, "batch number")?,
                     item: r.digits(o.item, "item number")?,
-                    sequence: o.sequence.map(|c| r.digits(c, "overflow sequence")).transpose()?.unwrap_or_default(),
+                    sequence: o
+                        .sequence
+                        .map(|c| r.digits(c, "overflow sequence"))
+                        .transpose()?
+                        .unwrap_or_default(),
                     invoice: invoice.to_string(),
                     amount,
                 }
@@ -681,28 +708,70 @@ fn assemble(
             return Err(structure(line, "record after the type 9 trailer".into()));
         }
         if i == 0 && !matches!(rec, Rec::Header) {
-            return Err(structure(line, "a lockbox file starts with a type 1 (immediate address header) record".into()));
+            return Err(structure(
+                line,
+                "a lockbox file starts with a type 1 (immediate address header) record".into(),
+            ));
         }
-        if matches!(rec, Rec::BatchHeader { .. } | Rec::Check { .. } | Rec::Overflow { .. } | Rec::BatchTotal { .. }) {
+        if matches!(
+            rec,
+            Rec::BatchHeader { .. }
+                | Rec::Check { .. }
+                | Rec::Overflow { .. }
+                | Rec::BatchTotal { .. }
+        ) {
             batch_records += 1;
         }
         match rec {
             Rec::Header if i > 0 => {
-                return Err(structure(line, "second type 1 header: one transmission per file".into()))
+                return Err(structure(
+                    line,
+                    "second type 1 header: one transmission per file".into(),
+                ))
             }
             Rec::Header | Rec::Service => {}
-            Rec::BatchHeader { batch: number, lockbox, date } => {
+            Rec::BatchHeader {
+                batch: number,
+                lockbox,
+                date,
+            } => {
                 if let Some(open) = &batch {
-                    return Err(structure(line, format!("batch header while batch {} (line {}) has no type 7 total", open.batch, open.line)));
+                    return Err(structure(
+                        line,
+                        format!(
+                            "batch header while batch {} (line {}) has no type 7 total",
+                            open.batch, open.line
+                        ),
+                    ));
                 }
                 if let Some(first) = batches_seen.insert(number.clone(), line) {
                     return Err(structure(line, format!("batch number {number} was already used by the batch at line {first}: duplicate batch")));
                 }
-                batch = Some(OpenBatch { batch: number, lockbox, line, date, advices: Vec::new(), items: BTreeMap::new() });
+                batch = Some(OpenBatch {
+                    batch: number,
+                    lockbox,
+                    line,
+                    date,
+                    advices: Vec::new(),
+                    items: BTreeMap::new(),
+                });
             }
-            Rec::Check { batch: number, item, amount, routing, account, number: cheque, date, remitter, payee } => {
+            Rec::Check {
+                batch: number,
+                item,
+                amount,
+                routing,
+                account,
+                number: cheque,
+                date,
+                remitter,
+                payee,
+            } => {
                 let Some(open) = batch.as_mut() else {
-                    return Err(structure(line, "cheque (type 6) outside a batch (no type 5 before it)".into()));
+                    return Err(structure(
+                        line,
+                        "cheque (type 6) outside a batch (no type 5 before it)".into(),
+                    ));
                 };
                 if number != open.batch {
                     out.warnings.push(format!("line {line}: cheque says batch {number}, its batch header (line {}) says {}", open.line, open.batch));
@@ -735,14 +804,28 @@ fn assemble(
                     ..Advice::default()
                 });
             }
-            Rec::Overflow { batch: number, item, sequence, invoice, amount } => {
+            Rec::Overflow {
+                batch: number,
+                item,
+                sequence,
+                invoice,
+                amount,
+            } => {
                 let Some(open) = batch.as_ref() else {
                     return Err(structure(line, "overflow (type 4) outside a batch".into()));
                 };
                 let Some(advice) = open.advices.last().and_then(|&a| out.advices.get_mut(a)) else {
-                    return Err(structure(line, "overflow (type 4) before any cheque of its batch".into()));
+                    return Err(structure(
+                        line,
+                        "overflow (type 4) before any cheque of its batch".into(),
+                    ));
                 };
-                let current_item = advice.advice_id.rsplit('/').next().unwrap_or_default().to_string();
+                let current_item = advice
+                    .advice_id
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 if item != current_item {
                     return Err(structure(line, format!("overflow for item {item} follows cheque item {current_item} of batch {}", open.batch)));
                 }
@@ -760,19 +843,36 @@ fn assemble(
                     document_code: "4".into(),
                     amount_paid: amount,
                     source_line: line,
-                    locator: format!("line {line} (overflow, batch {} item {item} sequence {sequence})", open.batch),
+                    locator: format!(
+                        "line {line} (overflow, batch {} item {item} sequence {sequence})",
+                        open.batch
+                    ),
                     ..AdviceLine::default()
                 });
             }
             Rec::BatchTotal { count, amount } => {
                 let Some(open) = batch.take() else {
-                    return Err(structure(line, "batch total (type 7) without an open batch".into()));
+                    return Err(structure(
+                        line,
+                        "batch total (type 7) without an open batch".into(),
+                    ));
                 };
                 let at = format!("line {line}");
-                let sum = super::checked_sum(open.advices.iter().filter_map(|&a| out.advices[a].amount));
-                let mut made = vec![amount_check(&format!("batch {} total = its cheques", open.batch), &at, amount, sum)];
+                let sum =
+                    super::checked_sum(open.advices.iter().filter_map(|&a| out.advices[a].amount));
+                let mut made = vec![amount_check(
+                    &format!("batch {} total = its cheques", open.batch),
+                    &at,
+                    amount,
+                    sum,
+                )];
                 if let Some(c) = count {
-                    made.push(compare(&format!("batch {} count = its cheques", open.batch), &at, c, open.advices.len() as u64));
+                    made.push(compare(
+                        &format!("batch {} count = its cheques", open.batch),
+                        &at,
+                        c,
+                        open.advices.len() as u64,
+                    ));
                 }
                 for check in made {
                     for &a in &open.advices {
@@ -783,13 +883,33 @@ fn assemble(
             }
             Rec::LockboxTotal { count, amount } => {
                 if let Some(open) = &batch {
-                    return Err(structure(line, format!("lockbox total (type 8) while batch {} (line {}) is open", open.batch, open.line)));
+                    return Err(structure(
+                        line,
+                        format!(
+                            "lockbox total (type 8) while batch {} (line {}) is open",
+                            open.batch, open.line
+                        ),
+                    ));
                 }
                 let at = format!("line {line}");
-                let sum = super::checked_sum(since_lockbox_total.iter().filter_map(|&a| out.advices[a].amount));
-                let mut made = vec![amount_check("lockbox total = its cheques", &at, amount, sum)];
+                let sum = super::checked_sum(
+                    since_lockbox_total
+                        .iter()
+                        .filter_map(|&a| out.advices[a].amount),
+                );
+                let mut made = vec![amount_check(
+                    "lockbox total = its cheques",
+                    &at,
+                    amount,
+                    sum,
+                )];
                 if let Some(c) = count {
-                    made.push(compare("lockbox count = its cheques", &at, c, since_lockbox_total.len() as u64));
+                    made.push(compare(
+                        "lockbox count = its cheques",
+                        &at,
+                        c,
+                        since_lockbox_total.len() as u64,
+                    ));
                 }
                 for check in made {
                     for &a in &since_lockbox_total {
@@ -801,27 +921,51 @@ fn assemble(
             }
             Rec::Trailer { count } => {
                 if let Some(open) = &batch {
-                    return Err(structure(line, format!("trailer (type 9) while batch {} (line {}) is open", open.batch, open.line)));
+                    return Err(structure(
+                        line,
+                        format!(
+                            "trailer (type 9) while batch {} (line {}) is open",
+                            open.batch, open.line
+                        ),
+                    ));
                 }
                 trailer_seen = true;
                 if let Some(c) = count {
                     let (counted, what) = match profile.trailer_counts {
-                        TrailerCounts::AllRecords => (total_records, "record count = records in the file"),
-                        TrailerCounts::BatchRecords => (batch_records, "record count = batch records (5, 6, 4, 7)"),
+                        TrailerCounts::AllRecords => {
+                            (total_records, "record count = records in the file")
+                        }
+                        TrailerCounts::BatchRecords => {
+                            (batch_records, "record count = batch records (5, 6, 4, 7)")
+                        }
                     };
                     for cover in covering.iter_mut() {
                         cover.push(out.checks.len());
                     }
-                    out.checks.push(compare(what, &format!("line {line}"), c, counted));
+                    out.checks
+                        .push(compare(what, &format!("line {line}"), c, counted));
                 }
             }
         }
     }
     if let Some(open) = &batch {
-        return Err(error(file, Location::Line(open.line), ErrorKind::Truncated, format!("batch {} has no type 7 total: the file is truncated", open.batch)));
+        return Err(error(
+            file,
+            Location::Line(open.line),
+            ErrorKind::Truncated,
+            format!(
+                "batch {} has no type 7 total: the file is truncated",
+                open.batch
+            ),
+        ));
     }
     if !trailer_seen {
-        return Err(error(file, Location::Line(1), ErrorKind::Truncated, "no type 9 trailer: the file is truncated".into()));
+        return Err(error(
+            file,
+            Location::Line(1),
+            ErrorKind::Truncated,
+            "no type 9 trailer: the file is truncated".into(),
+        ));
     }
     let mut owns = Vec::with_capacity(out.advices.len());
     for (a, advice) in out.advices.iter_mut().enumerate() {

@@ -207,8 +207,8 @@ pub(crate) fn amount_message(text: &str, e: AmountError, grammar: &str) -> Strin
 
 /// Checked sum of amounts: `None` on overflow, which the amount bound makes
 /// unreachable for any real file but which is never a panic.
-pub(crate) fn checked_sum(values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
-    values.fold(Some(Decimal::ZERO), |acc, v| acc?.checked_add(v))
+pub(crate) fn checked_sum(mut values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
+    values.try_fold(Decimal::ZERO, |acc, v| acc.checked_add(v))
 }
 
 /// Compares an advice's stated amount with the sum of its lines' amounts

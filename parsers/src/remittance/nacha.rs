@@ -212,7 +212,11 @@ impl Reader<'_, '_> {
         match rec.get(0, 1) {
             "1" => {
                 if line != 1 && !self.out.advices.is_empty() {
-                    return Err(self.error(Location::Line(line), ErrorKind::Structure, "second file header".into()));
+                    return Err(self.error(
+                        Location::Line(line),
+                        ErrorKind::Structure,
+                        "second file header".into(),
+                    ));
                 }
                 Ok(())
             }
@@ -235,7 +239,10 @@ impl Reader<'_, '_> {
             return Err(self.error(
                 Location::Line(rec.line),
                 ErrorKind::Structure,
-                format!("batch header while the batch of line {} has no batch control (type 8)", b.line),
+                format!(
+                    "batch header while the batch of line {} has no batch control (type 8)",
+                    b.line
+                ),
             ));
         }
         self.batches += 1;
@@ -286,9 +293,17 @@ impl Reader<'_, '_> {
         // For a credit the originator (the batch's company) pays the
         // receiver; for a debit the receiver pays the originator.
         let (payer_name, payer_account, payee_name) = if credit {
-            (batch.company_name.clone(), batch.company_id.clone(), receiver.to_string())
+            (
+                batch.company_name.clone(),
+                batch.company_id.clone(),
+                receiver.to_string(),
+            )
         } else {
-            (receiver.to_string(), receiver_account, batch.company_name.clone())
+            (
+                receiver.to_string(),
+                receiver_account,
+                batch.company_name.clone(),
+            )
         };
         let advice = Advice {
             advice_id: trace.clone(),
@@ -325,11 +340,19 @@ impl Reader<'_, '_> {
     fn addenda(&mut self, rec: &Rec<'_>) -> Result<(), ParseError> {
         let kind = rec.get(1, 3);
         let Some(batch) = self.batch.as_mut() else {
-            return Err(self.error(Location::Line(rec.line), ErrorKind::Structure, "addenda (type 7) outside a batch".into()));
+            return Err(self.error(
+                Location::Line(rec.line),
+                ErrorKind::Structure,
+                "addenda (type 7) outside a batch".into(),
+            ));
         };
         batch.totals.entries_and_addenda += 1;
         let Some(entry) = self.entry.as_mut() else {
-            return Err(self.error(Location::Line(rec.line), ErrorKind::Structure, "addenda (type 7) without an entry detail before it".into()));
+            return Err(self.error(
+                Location::Line(rec.line),
+                ErrorKind::Structure,
+                "addenda (type 7) without an entry detail before it".into(),
+            ));
         };
         if kind == "05" {
             entry.addenda.push((rec.line, rec.get(3, 83).to_string()));
@@ -371,7 +394,13 @@ impl Reader<'_, '_> {
         let joined_trim = joined.trim_end();
         if joined_trim.trim_start().starts_with("ISA") {
             let map = LineMap::from_starts(starts);
-            let read = super::x12::read_interchanges(self.file, FORMAT_NAME, joined_trim, &map, self.options)?;
+            let read = super::x12::read_interchanges(
+                self.file,
+                FORMAT_NAME,
+                joined_trim,
+                &map,
+                self.options,
+            )?;
             let entry_amount = self.out.advices[a].amount;
             for w in read.warnings {
                 self.out.warnings.push(format!("embedded 820: {w}"));
@@ -381,7 +410,11 @@ impl Reader<'_, '_> {
                 let check = ControlCheck {
                     name: "entry amount = embedded 820 BPR02".into(),
                     locator: inner.locator.clone(),
-                    result: if inner.amount == entry_amount { BalanceCheck::Pass } else { BalanceCheck::Fail },
+                    result: if inner.amount == entry_amount {
+                        BalanceCheck::Pass
+                    } else {
+                        BalanceCheck::Fail
+                    },
                     detail: format!(
                         "entry {} , BPR02 {}",
                         entry_amount.map(|d| d.to_string()).unwrap_or_default(),
@@ -394,7 +427,10 @@ impl Reader<'_, '_> {
             }
             for c in read.checks {
                 self.covering[a].push(self.out.checks.len());
-                self.out.checks.push(ControlCheck { name: format!("embedded 820: {}", c.name), ..c });
+                self.out.checks.push(ControlCheck {
+                    name: format!("embedded 820: {}", c.name),
+                    ..c
+                });
             }
             let advice = &mut self.out.advices[a];
             if let Some(inner) = read.advices.first() {
@@ -422,7 +458,10 @@ impl Reader<'_, '_> {
                                 }
                                 decimal_amount(t).map(Some).map_err(|e| {
                                     self.error(
-                                        Location::Element { line: *line, path: format!("addenda RMR{n:02}") },
+                                        Location::Element {
+                                            line: *line,
+                                            path: format!("addenda RMR{n:02}"),
+                                        },
                                         ErrorKind::InvalidAmount,
                                         super::amount_message(t, e, "an X12 decimal"),
                                     )
@@ -458,7 +497,10 @@ impl Reader<'_, '_> {
                                 }
                                 let v = crate::amount::parse_minor_units(t, 2).map_err(|_| {
                                     self.error(
-                                        Location::Element { line: *line, path: format!("addenda TXP{n:02}") },
+                                        Location::Element {
+                                            line: *line,
+                                            path: format!("addenda TXP{n:02}"),
+                                        },
                                         ErrorKind::InvalidAmount,
                                         format!("TXP amount `{t}` is not an amount in cents"),
                                     )
@@ -485,7 +527,12 @@ impl Reader<'_, '_> {
             self.out.advices[a].remittance_text = free.join(" ");
         }
         let advice = &self.out.advices[a];
-        let own = lines_check("entry amount = its remittance lines", &advice.locator, advice.amount, &advice.lines);
+        let own = lines_check(
+            "entry amount = its remittance lines",
+            &advice.locator,
+            advice.amount,
+            &advice.lines,
+        );
         self.covering[a].push(self.out.checks.len());
         self.out.checks.push(own);
         Ok(())
@@ -494,7 +541,11 @@ impl Reader<'_, '_> {
     fn batch_control(&mut self, rec: &Rec<'_>) -> Result<(), ParseError> {
         self.close_entry()?;
         let Some(batch) = self.batch.take() else {
-            return Err(self.error(Location::Line(rec.line), ErrorKind::Structure, "batch control (type 8) without a batch header".into()));
+            return Err(self.error(
+                Location::Line(rec.line),
+                ErrorKind::Structure,
+                "batch control (type 8) without a batch header".into(),
+            ));
         };
         let count = self.digits(rec, 4, 10, "entry/addenda count")?;
         let hash = self.digits(rec, 10, 20, "entry hash")?;
@@ -503,7 +554,12 @@ impl Reader<'_, '_> {
         let at = format!("line {}", rec.line);
         let t = batch.totals;
         let checks = [
-            compare("batch entry/addenda count", &at, count, t.entries_and_addenda),
+            compare(
+                "batch entry/addenda count",
+                &at,
+                count,
+                t.entries_and_addenda,
+            ),
             compare("batch entry hash", &at, hash, t.hash % 10_000_000_000),
             compare("batch total debit", &at, debit, t.debit),
             compare("batch total credit", &at, credit, t.credit),
@@ -526,7 +582,14 @@ impl Reader<'_, '_> {
     fn file_control(&mut self, rec: &Rec<'_>) -> Result<(), ParseError> {
         self.close_entry()?;
         if let Some(b) = &self.batch {
-            return Err(self.error(Location::Line(rec.line), ErrorKind::Structure, format!("file control while the batch of line {} has no batch control", b.line)));
+            return Err(self.error(
+                Location::Line(rec.line),
+                ErrorKind::Structure,
+                format!(
+                    "file control while the batch of line {} has no batch control",
+                    b.line
+                ),
+            ));
         }
         let batches = self.digits(rec, 1, 7, "batch count")?;
         let count = self.digits(rec, 13, 21, "entry/addenda count")?;
@@ -537,7 +600,12 @@ impl Reader<'_, '_> {
         let f = self.file_totals;
         let checks = [
             compare("file batch count", &at, batches, self.batches),
-            compare("file entry/addenda count", &at, count, f.entries_and_addenda),
+            compare(
+                "file entry/addenda count",
+                &at,
+                count,
+                f.entries_and_addenda,
+            ),
             compare("file entry hash", &at, hash, f.hash % 10_000_000_000),
             compare("file total debit", &at, debit, f.debit),
             compare("file total credit", &at, credit, f.credit),
@@ -555,12 +623,22 @@ impl Reader<'_, '_> {
     fn finish(mut self) -> Result<ParsedRemittance, ParseError> {
         self.close_entry()?;
         if let Some(b) = &self.batch {
-            return Err(self.error(Location::Line(b.line), ErrorKind::Truncated, "batch has no batch control (type 8): the file is truncated".into()));
+            return Err(self.error(
+                Location::Line(b.line),
+                ErrorKind::Truncated,
+                "batch has no batch control (type 8): the file is truncated".into(),
+            ));
         }
         if !self.file_control_seen {
-            return Err(self.error(Location::Line(1), ErrorKind::Truncated, "no file control (type 9) record: the file is truncated".into()));
+            return Err(self.error(
+                Location::Line(1),
+                ErrorKind::Truncated,
+                "no file control (type 9) record: the file is truncated".into(),
+            ));
         }
-        let Reader { mut out, covering, .. } = self;
+        let Reader {
+            mut out, covering, ..
+        } = self;
         for (a, advice) in out.advices.iter_mut().enumerate() {
             let cover: Vec<&ControlCheck> = covering[a].iter().map(|&c| &out.checks[c]).collect();
             settle_advice(advice, &cover);

@@ -132,9 +132,7 @@ fn delimiters(text: &str) -> Result<Delimiters, String> {
         None => return Err("the file ends after the ISA segment: no segment terminator".into()),
         Some('\r' | '\n') => None,
         Some(c) if c == element || c.is_alphanumeric() || c == ' ' => {
-            return Err(format!(
-                "`{c}` after ISA16 cannot be a segment terminator"
-            ))
+            return Err(format!("`{c}` after ISA16 cannot be a segment terminator"))
         }
         Some(c) => Some(c),
     };
@@ -206,7 +204,9 @@ pub(crate) fn segments<'t>(
         let id = elements.first().map_or("", |s| s.trim());
         let index = out.len() as u64 + 1;
         if !(2..=3).contains(&id.len())
-            || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         {
             return Err(ParseError::new(
                 file,
@@ -406,13 +406,13 @@ impl Reader<'_> {
 
     fn isa_start(&mut self, seg: &Segment<'_>) -> Result<(), ParseError> {
         if self.isa.is_some() {
-            return Err(self.structure(seg, "ISA inside an open interchange (no IEA before it)".into()));
-        }
-        if seg.count() < 16 {
             return Err(self.structure(
                 seg,
-                format!("ISA has {} elements, not 16", seg.count()),
+                "ISA inside an open interchange (no IEA before it)".into(),
             ));
+        }
+        if seg.count() < 16 {
+            return Err(self.structure(seg, format!("ISA has {} elements, not 16", seg.count())));
         }
         let date = seg.el(9);
         if parse_date(date).is_none() {
@@ -434,7 +434,10 @@ impl Reader<'_> {
 
     fn isa_end(&mut self, seg: &Segment<'_>) -> Result<(), ParseError> {
         if self.gs.is_some() {
-            return Err(self.structure(seg, "IEA while a functional group is open (no GE before it)".into()));
+            return Err(self.structure(
+                seg,
+                "IEA while a functional group is open (no GE before it)".into(),
+            ));
         }
         let Some(isa) = self.isa.take() else {
             return Err(self.structure(seg, "IEA without an ISA".into()));
@@ -457,7 +460,10 @@ impl Reader<'_> {
 
     fn gs_start(&mut self, seg: &Segment<'_>) -> Result<(), ParseError> {
         if self.gs.is_some() {
-            return Err(self.structure(seg, "GS inside an open functional group (no GE before it)".into()));
+            return Err(self.structure(
+                seg,
+                "GS inside an open functional group (no GE before it)".into(),
+            ));
         }
         let Some(isa) = self.isa.as_mut() else {
             return Err(self.structure(seg, "GS outside an interchange (no ISA before it)".into()));
@@ -474,7 +480,10 @@ impl Reader<'_> {
 
     fn gs_end(&mut self, seg: &Segment<'_>) -> Result<(), ParseError> {
         if self.st.is_some() {
-            return Err(self.structure(seg, "GE while a transaction set is open (no SE before it)".into()));
+            return Err(self.structure(
+                seg,
+                "GE while a transaction set is open (no SE before it)".into(),
+            ));
         }
         let Some(gs) = self.gs.take() else {
             return Err(self.structure(seg, "GE without a GS".into()));
@@ -497,10 +506,16 @@ impl Reader<'_> {
 
     fn st_start(&mut self, seg: &Segment<'_>) -> Result<(), ParseError> {
         if self.st.is_some() {
-            return Err(self.structure(seg, "ST inside an open transaction set (no SE before it)".into()));
+            return Err(self.structure(
+                seg,
+                "ST inside an open transaction set (no SE before it)".into(),
+            ));
         }
         let Some(gs) = self.gs.as_mut() else {
-            return Err(self.structure(seg, "ST outside a functional group (no GS before it)".into()));
+            return Err(self.structure(
+                seg,
+                "ST outside a functional group (no GS before it)".into(),
+            ));
         };
         if seg.el(1) != "820" {
             return Err(self.error(
@@ -589,12 +604,7 @@ impl Reader<'_> {
             })?;
         }
         let at = format!("line {}, {}", seg.line, seg.at());
-        let count = count_check(
-            "SE01 = segments from ST to SE",
-            &at,
-            seg.el(1),
-            segments,
-        );
+        let count = count_check("SE01 = segments from ST to SE", &at, seg.el(1), segments);
         let number = compare(
             "SE02 = ST02 transaction set control number",
             &at,
@@ -621,7 +631,10 @@ impl Reader<'_> {
                 let st = self.open()?;
                 if st.payment_at.is_some() {
                     let first = st.payment_at.unwrap_or_default();
-                    return Err(self.structure(seg, format!("second BPR in one transaction set (the first is segment {first})")));
+                    return Err(self.structure(
+                        seg,
+                        format!("second BPR in one transaction set (the first is segment {first})"),
+                    ));
                 }
                 let st = self.open()?;
                 st.payment_at = Some(seg.index);

@@ -87,7 +87,7 @@ impl RemittanceConfig {
 }
 
 /// Bytes read to recognise a remittance file.
-const HEAD_BYTES: u64 = 64 * 1024;
+const HEAD_BYTES: usize = 64 * 1024;
 
 /// Splits the inputs into bank files and remittance files by content. A
 /// camt.054 is in both lists. A file that cannot be read stays a bank
@@ -96,15 +96,20 @@ pub fn split_inputs(
     inputs: Vec<BankInput>,
     config: &RunConfig,
 ) -> (Vec<BankInput>, Vec<(BankInput, RemittanceFormat)>) {
-    use std::io::Read as _;
     let options = config.remittance.options(config);
     let mut bank = Vec::new();
     let mut remit = Vec::new();
     for input in inputs {
-        let mut head = Vec::new();
-        let read = std::fs::File::open(&input.path)
-            .and_then(|f| f.take(HEAD_BYTES).read_to_end(&mut head));
-        let format = read.ok().and_then(|_| remittance::detect(&head, &options));
+        // Through the parsers' guarded read (regular files only, opened
+        // non-blocking, capped; large files are mapped, not copied), so a
+        // FIFO swapped in cannot hang the batch here either.
+        let format =
+            cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max)
+                .ok()
+                .and_then(|bytes| {
+                    let head = &bytes[..bytes.len().min(HEAD_BYTES)];
+                    remittance::detect(head, &options)
+                });
         match format {
             Some(RemittanceFormat::Camt054) => {
                 remit.push((input.clone(), RemittanceFormat::Camt054));

@@ -483,3 +483,60 @@ fn remittance_csv_columns_come_from_config() {
     let e = parse_remittance(&Source::new("acme.csv", bad.as_bytes()), &options).unwrap_err();
     assert!(e.to_string().contains("line 3, column 6"), "{e}");
 }
+
+/// Throughput of the 820 and lockbox readers on generated files of about
+/// 30 MB; run with
+/// `cargo test --release --test remittance_formats -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let lines: Vec<String> = (0..1_000_000)
+        .map(|i| format!("{}.{:02}", i % 5000 + 1, i % 100))
+        .collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let total: Decimal = lines.iter().map(|l| dec(l)).sum();
+    let text = x12(&total.to_string(), &refs, '*', "~\n");
+    let start = std::time::Instant::now();
+    let parsed = read("big.820", &text).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(parsed.check(), BalanceCheck::Pass);
+    println!(
+        "x12.820: {} lines, {:.1} MB in {secs:.3} s, {:.0} MB/s",
+        parsed.line_count(),
+        text.len() as f64 / 1e6,
+        text.len() as f64 / secs / 1e6
+    );
+    let mut lockbox = String::from(
+        "100ABCDEFGHIJ00999999911605231800\n2ABCDEFGHIJ0099999991000000000040008000801\n",
+    );
+    let mut records = 2u64;
+    let mut grand = 0u64;
+    for b in 1..=300u64 {
+        lockbox.push_str(&format!("5{b:03}0000022222160523ABCDEFGHIJ0099999991\n"));
+        let mut sum = 0u64;
+        for i in 1..=999u64 {
+            let amount = 10_000 + i;
+            sum += amount;
+            lockbox.push_str(&format!("6{b:03}{i:03}{amount:010}0550027070012345555{i:010}051616PAYER {i}\n4{b:03}{i:03}6019INV-{b}-{i}\n"));
+        }
+        lockbox.push_str(&format!("7{b:03}000002222216052{}999{sum:010}\n", 3));
+        grand += sum;
+        records += 2 + 2 * 999;
+    }
+    lockbox.push_str(&format!(
+        "80000000022222160523{:04}{:010}\n",
+        9999,
+        grand % 10_000_000_000
+    ));
+    lockbox.push_str(&format!("9{:06}\n", (records + 2) % 1_000_000));
+    let start = std::time::Instant::now();
+    let parsed = read("big.bai", &lockbox);
+    let secs = start.elapsed().as_secs_f64();
+    let parsed = parsed.unwrap();
+    println!(
+        "bai_lockbox: {} cheques, {:.1} MB in {secs:.3} s, {:.0} MB/s",
+        parsed.advices.len(),
+        lockbox.len() as f64 / 1e6,
+        lockbox.len() as f64 / secs / 1e6
+    );
+}

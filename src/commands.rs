@@ -207,7 +207,7 @@ fn ingest_command(
     out: &std::path::Path,
     quiet: bool,
 ) -> Result<i32, CliError> {
-    let (batch, written) = run::ingest(inputs, config, out, quiet)?;
+    let (batch, remittances, written) = run::ingest(inputs, config, out, quiet)?;
     for s in &batch.statements {
         println!(
             "{:<50} {:<9} {:<28} {:>4} entries  {}{}",
@@ -223,7 +223,11 @@ fn ingest_command(
             }
         );
     }
+    for line in remittances.report() {
+        println!("{line}");
+    }
     eprint!("{}", run::rejections_text(&batch.rejections));
+    eprint!("{}", run::rejections_text(&remittances.rejections));
     for f in &written {
         println!("wrote {} ({} rows)", out.join(&f.name).display(), f.rows);
     }
@@ -234,7 +238,8 @@ fn ingest_command(
         || batch
             .files
             .iter()
-            .any(|f| f.status == InputStatus::Rejected);
+            .any(|f| f.status == InputStatus::Rejected)
+        || remittances.has_failures();
     Ok(if failed {
         EXIT_COMPLETED_WITH_REJECTIONS
     } else {

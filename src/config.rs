@@ -27,6 +27,9 @@ pub struct RunConfig {
     pub bank: BankOptions,
     /// Caps on untrusted bank files.
     pub limits: LimitsOptions,
+    /// How remittance advice files are read (lockbox layouts, CSV layouts).
+    #[serde(skip_serializing_if = "crate::remittance::RemittanceConfig::is_default")]
+    pub remittance: crate::remittance::RemittanceConfig,
 }
 
 /// Hard caps on untrusted bank files (RELIABILITY.md B1-5, D1). Exceeding
@@ -107,6 +110,7 @@ impl RunConfig {
                 ));
             }
         }
+        self.remittance.validate()?;
         let l = &self.limits;
         for (key, v) in [
             ("file_bytes_max", l.file_bytes_max),

@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod inputs;
 pub mod output;
 pub mod progress;
+pub mod remittance;
 pub mod replay;
 pub mod report;
 pub mod run;

@@ -82,7 +82,8 @@ enum Command {
         #[arg(long)]
         state: Option<PathBuf>,
     },
-    /// Parse bank statements without matching: transactions.parquet and statements.parquet.
+    /// Parse bank statements and remittance advices without matching:
+    /// transactions.parquet, statements.parquet and remittances.parquet.
     Ingest {
         #[arg(required = true, num_args = 1..)]
         inputs: Vec<PathBuf>,

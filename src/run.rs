@@ -583,9 +583,19 @@ pub fn ingest(
     config: &RunConfig,
     out: &Path,
     quiet: bool,
-) -> Result<(BankBatch, Vec<WrittenFile>), CliError> {
+) -> Result<
+    (
+        BankBatch,
+        crate::remittance::RemittanceBatch,
+        Vec<WrittenFile>,
+    ),
+    CliError,
+> {
     let progress = Progress::new(quiet);
     let bank_inputs = inputs::discover_bank_inputs(bank)?;
+    // Remittance files are recognised by content beside the statements.
+    let (bank_inputs, remittance_inputs) = crate::remittance::split_inputs(bank_inputs, config);
+    let remittances = crate::remittance::read_files(&remittance_inputs, config);
     // Ingest reports every statement, balanced or not; nothing is excluded.
     // Transaction ids were assigned per statement while merging, exactly as
     // `run` assigns them, so both commands name a line the same way.
@@ -594,10 +604,12 @@ pub fn ingest(
     let config_sha256 = output::sha256_hex(config_toml.as_bytes());
     // An ingest has no as-of date; its id says what it is instead, so it
     // never equals a run's id.
+    let mut all_inputs = batch.files.clone();
+    all_inputs.extend(remittances.files.iter().cloned());
     let run_id = manifest::run_id(
         ENGINE,
         ENGINE_VERSION,
-        &batch.files,
+        &all_inputs,
         &config_sha256,
         INGEST_AS_OF,
         true,
@@ -617,6 +629,11 @@ pub fn ingest(
             batch.statements.len(),
             output::statements(&batch.statements)?,
         ),
+        (
+            "remittances.parquet",
+            remittances.rows(),
+            crate::remittance::table(&remittances)?,
+        ),
     ];
     let mut staging = Staging::begin(out, &run_id)?;
     for (name, rows, table) in tables {
@@ -625,7 +642,7 @@ pub fn ingest(
             .map_err(|e| CliError::Output(format!("cannot encode `{name}`: {e}")))?;
         staging.file(name, rows as u64, &bytes)?;
     }
-    let mut input_files = batch.files.clone();
+    let mut input_files = all_inputs;
     for f in &mut input_files {
         if let Some(p) = &f.path {
             f.path = Some(manifest::relative_path(out, Path::new(p)));
@@ -649,17 +666,17 @@ pub fn ingest(
         counts: Counts {
             transactions: batch.transactions.len() as u64,
             statements: batch.statements.len() as u64,
-            files_rejected: batch.rejections.len() as u64,
+            files_rejected: (batch.rejections.len() + remittances.rejections.len()) as u64,
             pending_entries_skipped: batch.pending_skipped,
             ..Counts::default()
         },
         passes: Vec::new(),
-        rejections: batch.rejections.clone(),
-        warnings: batch.warnings.clone(),
+        rejections: [&batch.rejections[..], &remittances.rejections[..]].concat(),
+        warnings: [&batch.warnings[..], &remittances.warnings[..]].concat(),
     };
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("manifest: {e}")))?;
     let written = staging.written.clone();
     staging.commit(json.as_bytes(), None, &[&out_lock])?;
-    Ok((batch, written))
+    Ok((batch, remittances, written))
 }

@@ -9,6 +9,10 @@
 //! in memory) or [`parse_path`] (a file), which detect the format by content
 //! (never by file extension) and dispatch. [`extracts`] reads the ERP's
 //! open-item and customer extracts (feature `extracts`, on by default).
+//! [`remittance`] reads remittance advices (X12 820, BAI lockbox, NACHA
+//! CTX/CCD+, ISO 20022 remt.001 and camt.054 structured remittance,
+//! remittance CSV) into their own model through
+//! [`remittance::parse_remittance`], detected by [`detect_remittance`].
 //!
 //! The crate knows nothing about matching: it turns bytes into
 //! [`StatementTransaction`] and [`Statement`] records that carry their lineage
@@ -64,8 +68,9 @@ mod error;
 pub mod extracts;
 mod model;
 pub mod mt940;
+pub mod remittance;
 
-pub use detect::detect_format;
+pub use detect::{detect_format, detect_remittance};
 pub use error::{ErrorKind, Location, ParseError};
 #[cfg(feature = "extracts")]
 pub use extracts::{CustomerRow, ExtractError, ExtractOptions, OpenItemRow, RowIssue};

@@ -19,6 +19,9 @@ pub enum InputRole {
     Customers,
     /// A state segment of an earlier run.
     State,
+    /// A remittance advice file (X12 820, lockbox, NACHA, remt.001,
+    /// camt.054, remittance CSV).
+    Remittance,
 }
 
 impl InputRole {
@@ -29,6 +32,7 @@ impl InputRole {
             InputRole::OpenItems => "open_items",
             InputRole::Customers => "customers",
             InputRole::State => "state",
+            InputRole::Remittance => "remittance",
         }
     }
 }

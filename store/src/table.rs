@@ -184,6 +184,42 @@ impl Table {
     }
 }
 
+/// The schema of `remittances.parquet` (issue 11): one row per remittance
+/// advice line (an advice without lines is one row with empty line
+/// fields), in this column order. Money is `Decimal128(38, 4)` like every
+/// money column; line amounts are null where the advice does not state
+/// them, and `transaction_id` is null until a run links the advice to its
+/// bank line. `status` is `unlinked` or `check_failed` at ingest (the
+/// advice's own control check failed); a run adds what became of the line.
+pub fn remittances_schema() -> Schema {
+    let money = || DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE as i8);
+    let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+    Schema::new(vec![
+        text("source_file", false),
+        text("format", false),
+        text("advice_id", false),
+        text("payment_reference", false),
+        text("payer_name", false),
+        text("payer_account", false),
+        text("invoice_reference", false),
+        Field::new("amount_paid", money(), true),
+        Field::new("invoice_amount", money(), true),
+        Field::new("discount_amount", money(), true),
+        Field::new("adjustment_amount", money(), true),
+        text("adjustment_reason", false),
+        text("currency", false),
+        text("transaction_id", true),
+        text("status", false),
+        // What linking by amount and date window needs, and where the line is.
+        text("document_type", false),
+        Field::new("payment_amount", money(), true),
+        Field::new("payment_date", DataType::Date32, true),
+        text("payment_method", false),
+        Field::new("source_line", DataType::UInt64, false),
+        text("locator", false),
+    ])
+}
+
 /// Pinned Parquet writer settings (compression, row groups, statistics,
 /// `created_by`): part of the output contract, recorded in the manifest.
 pub fn writer_properties() -> WriterProperties {

@@ -1,0 +1,413 @@
+//! Remittance files given to `ingest` beside the bank statements: which
+//! inputs are remittance (by content, like bank files), reading them each
+//! behind a panic boundary, and `remittances.parquet`.
+//!
+//! A file whose structure is broken is rejected whole with the parser's
+//! error (file, line, segment or record); a file whose own control totals
+//! fail is ingested and reported like a statement whose balance check fails
+//! (exit code 3), its lines marked `check_failed`. A camt.054 is both a bank
+//! file (its entries) and a remittance file (its structured remittance):
+//! it is read in both roles, and its remittance rows are advice lines, never
+//! a second copy of the money.
+
+use crate::config::RunConfig;
+use crate::inputs::{BankInput, InputFile, InputRole, InputStatus};
+use crate::output::{sha256_hex, table::Table};
+use crate::CliError;
+use cashmatch_parsers::remittance::{
+    self, LockboxProfile, ParsedRemittance, RemittanceCsvLayout, RemittanceFormat,
+    RemittanceOptions,
+};
+use cashmatch_parsers::BalanceCheck;
+use serde::{Deserialize, Serialize};
+
+/// `[remittance]` in the config: how remittance files are read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemittanceConfig {
+    /// WHATWG encoding of X12, NACHA and lockbox files that are not UTF-8
+    /// (these formats declare none), e.g. `windows-1252`.
+    pub encoding: Option<String>,
+    /// Read every lockbox file with this layout (a built-in or one of
+    /// `lockbox_profiles`) instead of choosing by trial.
+    pub lockbox_profile: Option<String>,
+    /// The bank's lockbox layouts, tried before the built-in ones.
+    pub lockbox_profiles: Vec<LockboxProfile>,
+    /// Customers' remittance spreadsheet layouts (CSV).
+    pub csv_layouts: Vec<RemittanceCsvLayout>,
+}
+
+impl RemittanceConfig {
+    /// True when nothing is configured (the section is then left out of
+    /// the canonical config, so earlier runs keep their config hash).
+    pub fn is_default(&self) -> bool {
+        *self == RemittanceConfig::default()
+    }
+
+    /// Checks every key; names the first bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(label) = &self.encoding {
+            if !cashmatch_parsers::encoding::is_known_label(label) {
+                return Err(format!(
+                    "[remittance] encoding `{label}` is not a WHATWG encoding label (e.g. `windows-1252`)"
+                ));
+            }
+        }
+        for p in &self.lockbox_profiles {
+            p.validate().map_err(|e| format!("[remittance] {e}"))?;
+        }
+        if let Some(name) = &self.lockbox_profile {
+            let known = self.lockbox_profiles.iter().any(|p| &p.name == name)
+                || remittance::lockbox::builtin_profiles()
+                    .iter()
+                    .any(|p| &p.name == name);
+            if !known {
+                return Err(format!(
+                    "[remittance] lockbox_profile `{name}` is neither a built-in layout nor one of `lockbox_profiles`"
+                ));
+            }
+        }
+        for l in &self.csv_layouts {
+            l.validate().map_err(|e| format!("[remittance] {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The parser options for remittance files.
+    pub fn options(&self, config: &RunConfig) -> RemittanceOptions {
+        RemittanceOptions {
+            format: None,
+            encoding: self.encoding.clone(),
+            limits: config.limits.to_parser_limits(),
+            lockbox_profiles: self.lockbox_profiles.clone(),
+            lockbox_profile: self.lockbox_profile.clone(),
+            csv_layouts: self.csv_layouts.clone(),
+        }
+    }
+}
+
+/// Bytes read to recognise a remittance file.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// Splits the inputs into bank files and remittance files by content. A
+/// camt.054 is in both lists. A file that cannot be read stays a bank
+/// input, where the read error is reported.
+pub fn split_inputs(
+    inputs: Vec<BankInput>,
+    config: &RunConfig,
+) -> (Vec<BankInput>, Vec<(BankInput, RemittanceFormat)>) {
+    let options = config.remittance.options(config);
+    let mut bank = Vec::new();
+    let mut remit = Vec::new();
+    for input in inputs {
+        // Through the parsers' guarded read (regular files only, opened
+        // non-blocking, capped; large files are mapped, not copied), so a
+        // FIFO swapped in cannot hang the batch here either.
+        let format =
+            cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max)
+                .ok()
+                .and_then(|bytes| {
+                    let head = &bytes[..bytes.len().min(HEAD_BYTES)];
+                    remittance::detect(head, &options)
+                });
+        match format {
+            Some(RemittanceFormat::Camt054) => {
+                remit.push((input.clone(), RemittanceFormat::Camt054));
+                bank.push(input);
+            }
+            Some(f) => remit.push((input, f)),
+            None => bank.push(input),
+        }
+    }
+    (bank, remit)
+}
+
+/// Every remittance file of an ingest, read.
+#[derive(Debug, Default)]
+pub struct RemittanceBatch {
+    /// Files parsed (their own checks passed or not), in input order.
+    pub parsed: Vec<ParsedRemittance>,
+    /// One manifest entry per remittance file, in input order.
+    pub files: Vec<InputFile>,
+    /// Files refused whole, with the reason.
+    pub rejections: Vec<String>,
+    /// Tolerated quirks, each naming its file.
+    pub warnings: Vec<String>,
+}
+
+impl RemittanceBatch {
+    /// Rows of `remittances.parquet`.
+    pub fn rows(&self) -> usize {
+        self.parsed
+            .iter()
+            .flat_map(|p| &p.advices)
+            .map(|a| a.lines.len().max(1))
+            .sum()
+    }
+
+    /// True when a file was rejected or failed its own checks.
+    pub fn has_failures(&self) -> bool {
+        !self.rejections.is_empty() || self.parsed.iter().any(|p| p.check() == BalanceCheck::Fail)
+    }
+
+    /// One report line per parsed file: advices, lines, control check.
+    pub fn report(&self) -> Vec<String> {
+        self.parsed
+            .iter()
+            .map(|p| {
+                let detail = p.check_detail();
+                format!(
+                    "{:<50} {:<14} {:>4} advices {:>5} lines  {}{}",
+                    p.source_file,
+                    p.format.map_or("-", RemittanceFormat::as_str),
+                    p.advices.len(),
+                    p.line_count(),
+                    p.check().as_str(),
+                    if detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {detail}")
+                    }
+                )
+            })
+            .collect()
+    }
+}
+
+/// Reads the remittance files, each behind a panic boundary.
+pub fn read_files(inputs: &[(BankInput, RemittanceFormat)], config: &RunConfig) -> RemittanceBatch {
+    use rayon::prelude::*;
+    let options = config.remittance.options(config);
+    let read: Vec<(InputFile, Result<ParsedRemittance, String>)> = inputs
+        .par_iter()
+        .map(|(input, format)| read_one(input, *format, &options))
+        .collect();
+    let mut out = RemittanceBatch::default();
+    for (mut file, result) in read {
+        match result {
+            Err(message) => {
+                file.status = InputStatus::Rejected;
+                file.detail = message.clone();
+                out.rejections.push(message);
+            }
+            Ok(parsed) => {
+                for w in &parsed.warnings {
+                    out.warnings.push(format!("{}: {w}", file.name));
+                }
+                file.rows = parsed.line_count() as u64;
+                if parsed.check() == BalanceCheck::Fail {
+                    file.status = InputStatus::AcceptedUnbalanced;
+                    file.detail = parsed.check_detail();
+                }
+                out.parsed.push(parsed);
+            }
+        }
+        out.files.push(file);
+    }
+    out
+}
+
+fn read_one(
+    input: &BankInput,
+    format: RemittanceFormat,
+    options: &RemittanceOptions,
+) -> (InputFile, Result<ParsedRemittance, String>) {
+    let mut file = InputFile {
+        role: InputRole::Remittance,
+        name: input.name.clone(),
+        sha256: sha256_hex(&[]),
+        bytes: 0,
+        format: format.as_str().to_string(),
+        rows: 0,
+        status: InputStatus::Accepted,
+        detail: String::new(),
+        path: Some(input.path.to_string_lossy().into_owned()),
+    };
+    let bytes =
+        match cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max) {
+            Ok(b) => b,
+            Err(e) => {
+                return (
+                    file,
+                    Err(format!("file `{}`: cannot read: {e}", input.name)),
+                )
+            }
+        };
+    file.sha256 = sha256_hex(&bytes);
+    file.bytes = bytes.len() as u64;
+    let options = RemittanceOptions {
+        format: Some(format),
+        ..options.clone()
+    };
+    let source = cashmatch_parsers::Source::new(&input.name, &bytes);
+    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        remittance::parse_remittance(&source, &options)
+    })) {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(e)) => Err(format!("{e}; the file was rejected")),
+        Err(_) => Err(format!(
+            "file `{}`: internal parser error (please report it with the file); the file was rejected",
+            input.name
+        )),
+    };
+    (file, result)
+}
+
+/// `remittances.parquet`: one row per advice line, in file and line order
+/// (schema: `cashmatch_store::table::remittances_schema`).
+pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
+    struct Row<'a> {
+        file: &'a ParsedRemittance,
+        advice: &'a remittance::Advice,
+        line: Option<&'a remittance::AdviceLine>,
+    }
+    let mut rows = Vec::with_capacity(batch.rows());
+    for file in &batch.parsed {
+        for advice in &file.advices {
+            if advice.lines.is_empty() {
+                rows.push(Row {
+                    file,
+                    advice,
+                    line: None,
+                });
+            }
+            for line in &advice.lines {
+                rows.push(Row {
+                    file,
+                    advice,
+                    line: Some(line),
+                });
+            }
+        }
+    }
+    let scale = |e: cashmatch_store::table::ScaleError| {
+        CliError::Output(format!("remittances.parquet: {e}"))
+    };
+    let mut tb = Table::new();
+    tb.text(
+        "source_file",
+        rows.iter().map(|r| r.file.source_file.as_str()),
+    );
+    tb.text(
+        "format",
+        rows.iter()
+            .map(|r| r.file.format.map_or("", RemittanceFormat::as_str)),
+    );
+    tb.text(
+        "advice_id",
+        rows.iter().map(|r| r.advice.advice_id.as_str()),
+    );
+    tb.text(
+        "payment_reference",
+        rows.iter().map(|r| r.advice.payment_reference.as_str()),
+    );
+    tb.text(
+        "payer_name",
+        rows.iter().map(|r| r.advice.payer_name.as_str()),
+    );
+    tb.text(
+        "payer_account",
+        rows.iter().map(|r| r.advice.payer_account.as_str()),
+    );
+    tb.text(
+        "invoice_reference",
+        rows.iter()
+            .map(|r| r.line.map_or("", |l| l.invoice_reference.as_str())),
+    );
+    for (name, get) in [
+        (
+            "amount_paid",
+            (|l: &remittance::AdviceLine| l.amount_paid) as fn(&remittance::AdviceLine) -> _,
+        ),
+        ("invoice_amount", |l| l.invoice_amount),
+        ("discount_amount", |l| l.discount_amount),
+        ("adjustment_amount", |l| l.adjustment_amount),
+    ] {
+        tb.money_opt(name, rows.iter().map(|r| r.line.and_then(get)))
+            .map_err(scale)?;
+    }
+    tb.text(
+        "adjustment_reason",
+        rows.iter()
+            .map(|r| r.line.map_or("", |l| l.adjustment_reason.as_str())),
+    );
+    tb.text("currency", rows.iter().map(|r| r.advice.currency.as_str()));
+    tb.text_opt("transaction_id", rows.iter().map(|_| None));
+    tb.text(
+        "status",
+        rows.iter().map(|r| {
+            if r.advice.check == BalanceCheck::Fail {
+                "check_failed"
+            } else {
+                "unlinked"
+            }
+        }),
+    );
+    tb.text(
+        "document_type",
+        rows.iter()
+            .map(|r| r.line.map_or("", |l| l.document_type.as_str())),
+    );
+    tb.money_opt("payment_amount", rows.iter().map(|r| r.advice.amount))
+        .map_err(scale)?;
+    tb.date_opt("payment_date", rows.iter().map(|r| r.advice.payment_date));
+    tb.text(
+        "payment_method",
+        rows.iter().map(|r| r.advice.method.as_str()),
+    );
+    tb.u64(
+        "source_line",
+        rows.iter()
+            .map(|r| r.line.map_or(r.advice.source_line, |l| l.source_line)),
+    );
+    tb.text(
+        "locator",
+        rows.iter().map(|r| {
+            r.line
+                .map_or(r.advice.locator.as_str(), |l| l.locator.as_str())
+        }),
+    );
+    Ok(tb)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::RunConfig;
+
+    #[test]
+    fn the_readme_remittance_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("```toml\n[remittance]")
+            .expect("README has a remittance example")
+            + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("closed block");
+        let cfg = RunConfig::parse(&readme[start..end]).expect("README example parses");
+        assert_eq!(cfg.remittance.lockbox_profiles[0].name, "my_bank");
+        assert_eq!(
+            cfg.remittance.csv_layouts[0].columns.deduction.as_deref(),
+            Some("Abzug")
+        );
+        assert_eq!(RunConfig::parse(&cfg.canonical_toml()).unwrap(), cfg);
+    }
+
+    #[test]
+    fn an_unconfigured_remittance_section_leaves_the_config_hash_as_it_was() {
+        assert!(!RunConfig::default().canonical_toml().contains("remittance"));
+    }
+
+    #[test]
+    fn bad_remittance_keys_are_named() {
+        for (toml, key) in [
+            ("[remittance]\nencoding = \"klingon\"\n", "[remittance] encoding"),
+            ("[remittance]\nlockbox_profile = \"nope\"\n", "lockbox_profile `nope`"),
+            (
+                "[[remittance.csv_layouts]]\nname = \"x\"\n[remittance.csv_layouts.columns]\npayment_reference = \"a\"\ninvoice = \"b\"\namount_paid = \"c\"\n",
+                "give `currency`",
+            ),
+        ] {
+            let err = RunConfig::parse(toml).unwrap_err();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
+    }
+}

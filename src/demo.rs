@@ -26,6 +26,16 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
     ] {
         cashmatch_store::durable::write_durable(&inputs, name, text.as_bytes())?;
     }
+    // The months before the run (issue 10): every invoice issued and the
+    // items cleared before the statements, for DSO, CEI, trends and the
+    // forecast. Extra inputs only: the files above are unchanged.
+    let history = demo::history();
+    for (name, text) in [
+        ("invoices.csv", history.invoices_csv.as_str()),
+        ("cleared_items.csv", history.cleared_items_csv.as_str()),
+    ] {
+        cashmatch_store::durable::write_durable(&inputs, name, text.as_bytes())?;
+    }
     let as_of = NaiveDate::parse_from_str(demo::AS_OF, "%Y-%m-%d").ok();
     let req = RunRequest {
         bank: vec![inputs.join("bank.csv")],
@@ -48,13 +58,21 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         run_dir: out.to_path_buf(),
         out: None,
         config: None,
-        invoices: None,
+        invoices: Some(inputs.join("invoices.csv")),
         opening: None,
+        cleared_items: Some(inputs.join("cleared_items.csv")),
+        state: None,
+        no_history: false,
     })?;
     println!(
-        "\n  analytics (KPIs, dunning, disputes, behaviour, forecast) in {}; open {} in a browser",
+        "\n  analytics (KPIs, dunning, disputes, behaviour, forecast, {} signal(s)) in {}; open {} in a browser",
+        analytics.signals,
         analytics.dir.display(),
         analytics.dir.join("report.html").display()
+    );
+    println!(
+        "  forecast accuracy: cashmatch backtest --cleared-items {}",
+        inputs.join("cleared_items.csv").display()
     );
     let eval = crate::evaluate::evaluate(&inputs.join("truth.csv"), out)?;
     println!(

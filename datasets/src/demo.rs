@@ -39,3 +39,26 @@ pub fn config() -> GeneratorConfig {
         ..GeneratorConfig::default()
     }
 }
+
+/// The first booking day of the demo's bank statements: history mode
+/// writes only items cleared before it.
+pub const STATEMENTS_FROM: &str = "2026-03-02";
+
+/// Months of history the demo carries.
+pub const HISTORY_MONTHS: u32 = 14;
+
+/// The demo's history (`invoices.csv`, `cleared_items.csv`): history mode
+/// on the demo's open items, seed [`SEED`], from its own PRNG stream so the
+/// other demo files are unchanged.
+pub fn history() -> crate::history::HistoryFiles {
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("valid date");
+    crate::history::generate(
+        OPEN_ITEMS,
+        &crate::history::HistoryConfig {
+            seed: SEED,
+            as_of: day(AS_OF),
+            months: HISTORY_MONTHS,
+            cleared_before: day(STATEMENTS_FROM),
+        },
+    )
+}

@@ -123,7 +123,7 @@ pub fn compute(inputs: &Inputs<'_>) -> Vec<Signal> {
     out
 }
 
-fn accounts_of(inputs: &Inputs<'_>) -> Option<HashMap<&str, &str>> {
+fn accounts_of<'a>(inputs: &Inputs<'a>) -> Option<HashMap<&'a str, &'a str>> {
     inputs
         .details
         .and_then(|d| d.transactions.as_ref())

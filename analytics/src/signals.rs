@@ -8,10 +8,10 @@
 //! | code | what | needs |
 //! |---|---|---|
 //! | `PAYER_MULTIPLE_CUSTOMERS` | one payer account paid invoices of two or more customers the master does not link to it | counterparty accounts |
-//! | `PAYER_ACCOUNT_CHANGED` | a customer paid from an account that is neither in its master record nor among the accounts it paid from before | counterparty accounts; master or history |
+//! | `PAYER_ACCOUNT_CHANGED` | a customer paid from an account that is neither in its master record nor among the accounts it paid from before: `high` when it paid from other accounts before (changed), `low` when only the master knows it (new) | counterparty accounts; master or history |
 //! | `UNKNOWN_ACCOUNT_PAYMENT` | unapplied money from an account no customer is known by (master, history, this run) | counterparty accounts; master or history |
 //! | `REMITTANCE_UNKNOWN_INVOICE` | a remittance names a number shaped like the ERP's invoice numbers that the ERP does not know | remittance text |
-//! | `DUPLICATE_INVOICE` | two invoices of one customer, currency and amount with near-identical numbers or dates | open items (+ `--invoices`, history) |
+//! | `DUPLICATE_INVOICE` | two invoices of one customer, currency and amount with near-identical numbers ([`near_identical`]) or dates | open items (+ `--invoices`, history) |
 //! | `DISCOUNT_AFTER_DISCOUNT_DATE` | a cash discount granted on a payment after invoice date + discount days | discount terms |
 //! | `OVERPAYMENT_REFUND_OTHER_ACCOUNT` | unapplied money refunded (same amount, outgoing) to another account within `refund_days` | counterparty accounts |
 //! | `UNAPPLIED_CASH_GROWING` | unapplied cash grew strictly over the last `unapplied_growth_runs` runs | AR history |
@@ -263,31 +263,45 @@ fn payer_checks(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
             "needs the customer master (named in the run's manifest) or the AR history of earlier runs".into(),
         ));
     } else {
+        // One row per customer, currency and new account.
+        let mut changed: BTreeMap<(&str, &str, String), (Vec<&str>, Decimal)> = BTreeMap::new();
         for ((txn, customer), (currency, amount)) in &run_pairs {
             let a = norm_account(accounts.get(txn).copied().unwrap_or_default());
             if a.is_empty() {
                 continue;
             }
+            let e = changed.entry((*customer, *currency, a)).or_default();
+            e.0.push(*txn);
+            e.1 += *amount;
+        }
+        for ((customer, currency, a), (txns, amount)) in changed {
             let mut known: BTreeSet<String> = BTreeSet::new();
-            if let Some(m) = master.as_ref().and_then(|m| m.get(*customer)) {
+            if let Some(m) = master.as_ref().and_then(|m| m.get(customer)) {
                 known.extend(m.iter().cloned());
             }
-            if let Some(h) = hist_accounts.get(*customer) {
+            let paid_before = hist_accounts.get(customer);
+            if let Some(h) = paid_before {
                 known.extend(h.iter().cloned());
             }
             if known.is_empty() || known.contains(&a) {
                 continue;
             }
+            let (severity, what) = if paid_before.is_some() {
+                ("high", "changed: it paid from other accounts before")
+            } else {
+                ("low", "new: not in its master record")
+            };
             out.push(Signal {
-                customer_id: Some((*customer).to_string()),
-                currency: Some((*currency).to_string()),
-                transaction_id: Some((*txn).to_string()),
-                amount: Some(*amount),
+                customer_id: Some(customer.to_string()),
+                currency: Some(currency.to_string()),
+                transaction_id: Some(txns.join(";")),
+                amount: Some(amount),
                 ..Signal::new(
                     "PAYER_ACCOUNT_CHANGED",
-                    "high",
+                    severity,
                     format!(
-                        "customer {customer} paid {amount} {currency} from {a}, not among its known accounts ({})",
+                        "customer {customer} paid {amount} {currency} in {} payment(s) from {a}, {what} (known: {})",
+                        txns.len(),
                         known.into_iter().collect::<Vec<_>>().join(", ")
                     ),
                 )
@@ -421,27 +435,45 @@ fn remittance_unknown_invoice(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
     }
 }
 
-/// Whether two invoice numbers differ by at most one edit (insert, delete,
-/// substitute or swap of neighbours), ignoring case.
+/// An invoice number reduced for comparison: letters upper-cased, digits
+/// kept, everything else dropped, leading zeros of each digit run dropped
+/// (`inv 0012` and `INV-12` reduce alike).
+fn reduce(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    let mut in_digits = false;
+    for c in id.chars().filter(|c| c.is_alphanumeric()) {
+        if c.is_ascii_digit() {
+            if c == '0' && !in_digits {
+                continue;
+            }
+            in_digits = true;
+            out.push(c);
+        } else {
+            in_digits = false;
+            out.extend(c.to_uppercase());
+        }
+    }
+    out
+}
+
+/// Whether two invoice numbers are near-identical: the same once reduced
+/// (case, separators, leading zeros), or the same but for two neighbouring
+/// characters swapped (a typing slip). A single changed digit is not: ERP
+/// numbers are sequential, so neighbours differ by one digit every day.
 pub fn near_identical(a: &str, b: &str) -> bool {
-    let a: Vec<char> = a.to_uppercase().chars().collect();
-    let b: Vec<char> = b.to_uppercase().chars().collect();
+    let (a, b) = (reduce(a), reduce(b));
     if a == b {
         return true;
     }
-    if a.len().abs_diff(b.len()) > 1 {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() != b.len() {
         return false;
     }
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let (ra, rb) = (&a[prefix..], &b[prefix..]);
-    match ra.len().cmp(&rb.len()) {
-        std::cmp::Ordering::Equal => {
-            ra[1..] == rb[1..]
-                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
-        }
-        std::cmp::Ordering::Greater => ra[1..] == *rb,
-        std::cmp::Ordering::Less => *ra == rb[1..],
-    }
+    let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    differ.len() == 2
+        && differ[1] == differ[0] + 1
+        && a[differ[0]] == b[differ[1]]
+        && a[differ[1]] == b[differ[0]]
 }
 
 struct Candidate {

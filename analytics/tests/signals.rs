@@ -147,6 +147,16 @@ fn a_new_or_changed_payer_account_for_a_customer() {
         (Some("C1"), "high")
     );
     assert!(hits[0].evidence.contains("A9") && hits[0].evidence.contains("A1"));
+    // Known only from the master (no earlier payment): new, low.
+    let history_c2 = [payer_run("2026-02-28", vec![payer("C1", "A1")])];
+    let details_new = RunDetails {
+        transactions: Some(vec![detail("T1", "A1", ""), detail("T2", "B9", "")]),
+        ..details.clone()
+    };
+    let s = signals(&r, &details_new, &history_c2);
+    let hits = of(&s, "PAYER_ACCOUNT_CHANGED");
+    assert_eq!(hits.len(), 1, "{s:#?}");
+    assert_eq!((hits[0].customer_id.as_deref(), hits[0].severity), (Some("C2"), "low"));
     // Without master and history there is nothing to compare with.
     let bare = RunDetails {
         customers: None,
@@ -217,8 +227,9 @@ fn remittance_naming_invoices_the_erp_does_not_know() {
 #[test]
 fn duplicate_invoices_same_customer_and_amount() {
     assert!(near_identical("I-1001", "i-1010"));
-    assert!(near_identical("INV-1", "INV-12"));
-    assert!(!near_identical("INV-1001", "INV-2002"));
+    assert!(near_identical("INV-0012", "inv 12"));
+    assert!(!near_identical("INV-1001", "INV-1002"), "sequential numbers");
+    assert!(!near_identical("INV-1001", "INV-10012"));
     let mut r = run("2026-03-31");
     r.open_items = vec![
         item("I-1001", "C1", "2026-01-05", "2026-02-05", "500"),

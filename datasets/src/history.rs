@@ -18,8 +18,8 @@
 //! (the first day of the bank statements) are written: the extract's open
 //! items are the ones still open then, and the two files never disagree
 //! with it. Two duplicate invoices are planted (same customer and amount,
-//! numbers with two digits swapped, dated a day later) for the
-//! `DUPLICATE_INVOICE` signal.
+//! the number typed without its first separator, dated a day later) for
+//! the `DUPLICATE_INVOICE` signal.
 //!
 //! Draws come from their own PRNG stream ([`STAGE_HISTORY`]), so history
 //! mode never changes the customers, open items or bank lines of a dataset.
@@ -232,7 +232,9 @@ pub fn generate(open_items_csv: &str, config: &HistoryConfig) -> HistoryFiles {
                     due - Days::new(late.unsigned_abs())
                 };
                 // Amounts vary around the customer's typical invoice.
-                let cents = (typical_cents * rng.range_inclusive(50, 150) as i64 / 100).max(1_000);
+                let cents = (typical_cents * rng.range_inclusive(500_000, 1_500_000) as i64
+                    / 1_000_000)
+                    .max(1_000);
                 let id = format!("INV-{}-{sequence:06}", invoice_date.year());
                 sequence += 1;
                 if cleared < config.cleared_before {
@@ -244,17 +246,15 @@ pub fn generate(open_items_csv: &str, config: &HistoryConfig) -> HistoryFiles {
     }
     issued.sort_by(|a, b| (a.3, &a.0).cmp(&(b.3, &b.0)));
 
-    // Plant two duplicates: an invoice re-issued a day later under its
-    // number with the last two digits swapped (never an existing number).
+    // Plant two duplicates: an invoice keyed in again a day later, its
+    // number typed without the first separator (`INV2025-900123`), same
+    // customer and amount.
     let mut duplicates = Vec::new();
     let mut planted = Vec::new();
     if issued.len() >= 4 {
         for k in [issued.len() / 3, 2 * issued.len() / 3] {
             let (id, p, cents, date, due, _) = issued[k].clone();
-            let mut chars: Vec<char> = id.chars().collect();
-            let n = chars.len();
-            chars.swap(n - 1, n - 2);
-            let dup: String = chars.into_iter().collect();
+            let dup = id.replacen('-', "", 1);
             if dup == id || issued.iter().any(|x| x.0 == dup) {
                 continue;
             }

@@ -75,7 +75,7 @@ fn the_demo_fills_dso_cei_trends_and_signals_and_records_its_history() {
         .map(|i| &codes[i])
         .collect();
     assert!(
-        raised.iter().filter(|c| *c == "DUPLICATE_INVOICE").count() >= 2,
+        raised.iter().filter(|c| **c == "DUPLICATE_INVOICE").count() >= 2,
         "{raised:?}"
     );
     assert!(text(&s, "evidence").iter().all(|e| !e.is_empty()));

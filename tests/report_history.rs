@@ -118,8 +118,10 @@ fn kpi_row(metric: &str, value: &str) -> HistoryRow {
     }
 }
 
-/// An earlier run in the AR history (as of 2025-12-31) gives CEI its
-/// beginning receivables and a second point to the DSO chart; the report
+/// Earlier runs in the AR history: one as of 2025-12-31 gives CEI its
+/// beginning receivables and a second point to the DSO chart, one as of
+/// 2026-03-26 a dispute this run resolves and a letter that makes a
+/// customer wait; the report
 /// adds this run, and a second report of it reads the same history and
 /// writes the same bytes.
 #[test]
@@ -127,6 +129,43 @@ fn an_earlier_run_in_the_history_feeds_cei_and_the_charts() {
     let (tmp, run) = demo();
     let state = tmp.path().join("state");
     fs::create_dir_all(&state).unwrap();
+    // R1 (2026-03-26): a dispute on an invoice this run pays, and a letter
+    // to a customer this run would dun again.
+    let apps = read_parquet(&run.join("applications.parquet"));
+    let (paid_invoice, paid_customer) = (
+        text(&apps, "invoice_id")[0].clone(),
+        text(&apps, "customer_id")[0].clone(),
+    );
+    let letters = read_parquet(&run.join("analytics/dunning_letters.parquet"));
+    let dunned = text(&letters, "customer_id")[0].clone();
+    let dunned_currency = text(&letters, "currency")[0].clone();
+    history::record(
+        &state,
+        "R1",
+        day("2026-03-26"),
+        &[
+            HistoryRow {
+                kind: "deduction".into(),
+                customer_id: paid_customer,
+                currency: "EUR".into(),
+                invoice_id: paid_invoice.clone(),
+                transaction_id: "OLD-T".into(),
+                code: "PRICING".into(),
+                amount: Some("12.50".parse().unwrap()),
+                date: Some(day("2026-02-20")),
+                ..HistoryRow::default()
+            },
+            HistoryRow {
+                kind: "letter".into(),
+                customer_id: dunned.clone(),
+                currency: dunned_currency.clone(),
+                level: Some(1),
+                date: Some(day("2026-03-26")),
+                ..HistoryRow::default()
+            },
+        ],
+    )
+    .unwrap();
     history::record(
         &state,
         "R0",
@@ -153,7 +192,7 @@ fn an_earlier_run_in_the_history_feeds_cei_and_the_charts() {
     };
     let out = report("a1");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("1 earlier run(s) read"),
+        String::from_utf8_lossy(&out.stdout).contains("2 earlier run(s) read"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -161,6 +200,29 @@ fn an_earlier_run_in_the_history_feeds_cei_and_the_charts() {
     let (cei, inputs) = &kpis(&a1)[&("EUR".to_string(), "cei".to_string())];
     assert!(cei.is_some() && inputs.contains("run R0"), "{inputs}");
     assert!(inputs.contains("beginning_receivables=1000000"), "{inputs}");
+    // The earlier dispute is resolved by this run's payment.
+    let disputes = read_parquet(&a1.join("disputes.parquet"));
+    let i = text(&disputes, "invoice_id")
+        .iter()
+        .position(|x| *x == paid_invoice)
+        .unwrap();
+    assert_eq!(text(&disputes, "status")[i], "resolved");
+    assert_eq!(texts(&disputes, "resolution")[i].as_deref(), Some("payment"));
+    // The customer lettered 5 days ago waits (minimum 14 days).
+    let dunning = read_parquet(&a1.join("dunning.parquet"));
+    let (cust, status, reason) = (
+        text(&dunning, "customer_id"),
+        text(&dunning, "status"),
+        texts(&dunning, "exclusion_reason"),
+    );
+    let mine: Vec<usize> = (0..cust.len())
+        .filter(|&i| cust[i] == dunned && status[i] != "excluded")
+        .collect();
+    assert!(!mine.is_empty());
+    for i in mine {
+        assert_eq!(status[i], "waiting", "{:?}", reason[i]);
+        assert!(reason[i].as_deref().unwrap().contains("2026-03-26"));
+    }
     let html = fs::read_to_string(a1.join("report.html")).unwrap();
     assert!(html.contains("2025-12-31") && html.contains("EUR (2 run(s))"));
     let ids: Vec<String> = history::read_log(&state)
@@ -169,14 +231,14 @@ fn an_earlier_run_in_the_history_feeds_cei_and_the_charts() {
         .iter()
         .map(|r| r.run_id.clone())
         .collect();
-    assert_eq!(ids.len(), 2, "{ids:?}");
-    assert_eq!(ids[0], "R0");
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[..2], ["R0", "R1"]);
     report("a2");
     assert_eq!(
         fs::read(a1.join("report.html")).unwrap(),
         fs::read(tmp.path().join("a2/report.html")).unwrap()
     );
-    assert_eq!(history::read_log(&state).unwrap().runs.len(), 2);
+    assert_eq!(history::read_log(&state).unwrap().runs.len(), 3);
 
     // --no-history neither reads nor records.
     run_ok(

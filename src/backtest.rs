@@ -64,7 +64,13 @@ pub struct BacktestJson {
 }
 
 /// The JSON of a result.
-pub fn to_json(b: &Backtest, sha: &str, config_sha: &str, holdout: Decimal, config: &AnalyticsConfig) -> BacktestJson {
+pub fn to_json(
+    b: &Backtest,
+    sha: &str,
+    config_sha: &str,
+    holdout: Decimal,
+    config: &AnalyticsConfig,
+) -> BacktestJson {
     BacktestJson {
         format: "cashmatch-backtest/1",
         cleared_items_sha256: sha.to_string(),

@@ -29,17 +29,17 @@ use arrow_array::{
 use arrow_schema::DataType;
 use cashmatch_analytics::config::AnalyticsConfig;
 use cashmatch_analytics::dunning::DunningOutcome;
-use cashmatch_analytics::kpi::Kpi;
 use cashmatch_analytics::history::{Event, PastRun};
+use cashmatch_analytics::kpi::Kpi;
 use cashmatch_analytics::model::{
-    AgingRow, Application, ClearedItem, ExceptionRow, Invoice, ItemTerms, MasterCustomer,
-    OpenItem, Opening, RunData, RunDetails, Transaction, TransactionDetail,
+    AgingRow, Application, ClearedItem, ExceptionRow, Invoice, ItemTerms, MasterCustomer, OpenItem,
+    Opening, RunData, RunDetails, Transaction, TransactionDetail,
 };
 use cashmatch_analytics::signals::Signal;
-use cashmatch_store::history::HistoryRow;
 use cashmatch_analytics::{Extras, Report};
 use cashmatch_parsers::extracts::ExtractOptions;
 use cashmatch_store::durable::{sync_dir, write_durable};
+use cashmatch_store::history::HistoryRow;
 use cashmatch_store::lock::DirLock;
 use cashmatch_store::table::{money_column, read_parquet, text_column};
 use chrono::NaiveDate;
@@ -230,7 +230,12 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
         cleared_items_sha256: cleared.map(|(_, sha)| sha),
         history: past
             .iter()
-            .map(|r| format!("{} as of {} sha256 {}", r.entry.run_id, r.entry.as_of, r.entry.sha256))
+            .map(|r| {
+                format!(
+                    "{} as of {} sha256 {}",
+                    r.entry.run_id, r.entry.as_of, r.entry.sha256
+                )
+            })
             .collect(),
         customers: run.customers_note.clone(),
         outputs,
@@ -917,9 +922,14 @@ pub fn read_cleared_items(
             .map_err(|e| CliError::Input(format!("--cleared-items: {e}")))?;
     let dates =
         cashmatch_parsers::extracts::read_open_items_from_bytes(&name, &bytes, &dates_options)
-            .map_err(|e| CliError::Input(format!("--cleared-items: column `{cleared_source}`: {e}")))?;
+            .map_err(|e| {
+                CliError::Input(format!("--cleared-items: column `{cleared_source}`: {e}"))
+            })?;
     if dates.len() != rows.len() {
-        return Err(input(path, "the cleared dates do not line up with the rows"));
+        return Err(input(
+            path,
+            "the cleared dates do not line up with the rows",
+        ));
     }
     let mut out = Vec::with_capacity(rows.len());
     for (r, d) in rows.into_iter().zip(dates) {
@@ -1097,7 +1107,11 @@ fn dunning(d: &DunningOutcome, as_of: NaiveDate) -> Result<Table, CliError> {
         .map_err(scale)?;
     tb.date_opt("next_level_on", i.iter().map(|x| x.next_level_on));
     tb.text_opt("letter", i.iter().map(|x| x.letter.as_deref()));
-    u32_opt(&mut tb, "previous_level", i.iter().map(|x| x.previous_level));
+    u32_opt(
+        &mut tb,
+        "previous_level",
+        i.iter().map(|x| x.previous_level),
+    );
     tb.date_opt("last_letter_on", i.iter().map(|x| x.last_letter_on));
     int64_opt(
         &mut tb,
@@ -1125,7 +1139,11 @@ fn letters(d: &DunningOutcome, as_of: NaiveDate) -> Result<Table, CliError> {
         .map_err(scale)?;
     tb.date_opt("next_level_on", l.iter().map(|x| x.next_level_on));
     tb.text("letter", l.iter().map(|x| x.file_name.as_str()));
-    u32_opt(&mut tb, "previous_level", l.iter().map(|x| x.previous_level));
+    u32_opt(
+        &mut tb,
+        "previous_level",
+        l.iter().map(|x| x.previous_level),
+    );
     Ok(tb)
 }
 
@@ -1150,7 +1168,11 @@ fn disputes(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
     tb.text("status", d.iter().map(|x| x.status));
     tb.text_opt("resolution", d.iter().map(|x| x.resolution));
     tb.date_opt("resolved_on", d.iter().map(|x| x.resolved_on));
-    int64_opt(&mut tb, "days_to_resolve", d.iter().map(|x| x.days_to_resolve));
+    int64_opt(
+        &mut tb,
+        "days_to_resolve",
+        d.iter().map(|x| x.days_to_resolve),
+    );
     Ok(tb)
 }
 

@@ -290,10 +290,14 @@ fn report_html_renders_in_chromium_and_shows_the_kpis_of_the_table() {
     }
     assert!(
         dom.contains("data-metric=\"dso_simple\" data-currency=\"EUR\" data-value=\"")
-            && !dom.contains("data-metric=\"dso_simple\" data-currency=\"EUR\" data-value=\"null\""),
+            && !dom
+                .contains("data-metric=\"dso_simple\" data-currency=\"EUR\" data-value=\"null\""),
         "DSO is shown for EUR"
     );
-    assert!(dom.contains("class=\"signal\""), "the demo's signals are listed");
+    assert!(
+        dom.contains("class=\"signal\""),
+        "the demo's signals are listed"
+    );
     let shown = tiles(&dom);
     let table = kpis(&run.join("analytics/kpis.parquet"));
     assert!(!table.is_empty());

@@ -38,7 +38,12 @@ fn kpis(dir: &Path) -> BTreeMap<(String, String), (Option<Decimal>, String)> {
     let value = decimals(&k, "value");
     let inputs = text(&k, "inputs");
     (0..cur.len())
-        .map(|i| ((cur[i].clone(), metric[i].clone()), (value[i], inputs[i].clone())))
+        .map(|i| {
+            (
+                (cur[i].clone(), metric[i].clone()),
+                (value[i], inputs[i].clone()),
+            )
+        })
         .collect()
 }
 
@@ -85,11 +90,20 @@ fn the_demo_fills_dso_cei_trends_and_signals_and_records_its_history() {
     let trend = decimals(&b, "trend_days");
     assert!(trend.iter().filter(|t| t.is_some()).count() > 10);
     let segments = text(&b, "segment");
-    assert!(segments.iter().any(|s| s == "deteriorating"), "{segments:?}");
+    assert!(
+        segments.iter().any(|s| s == "deteriorating"),
+        "{segments:?}"
+    );
 
     // The forecast learnt from customers, not only the currency.
     let fi = read_parquet(&a.join("forecast_items.parquet"));
-    assert!(text(&fi, "method").iter().filter(|m| *m == "customer").count() > 100);
+    assert!(
+        text(&fi, "method")
+            .iter()
+            .filter(|m| *m == "customer")
+            .count()
+            > 100
+    );
 
     // The run is in the AR history of its state, once.
     let state = run.join("state");
@@ -98,7 +112,15 @@ fn the_demo_fills_dso_cei_trends_and_signals_and_records_its_history() {
     let recorded = history::load(&state, None).unwrap();
     let kinds: std::collections::BTreeSet<&str> =
         recorded[0].rows.iter().map(|r| r.kind.as_str()).collect();
-    for kind in ["invoice", "payment", "deduction", "dunning", "letter", "kpi", "payer"] {
+    for kind in [
+        "invoice",
+        "payment",
+        "deduction",
+        "dunning",
+        "letter",
+        "kpi",
+        "payer",
+    ] {
         assert!(kinds.contains(kind), "{kind} not recorded: {kinds:?}");
     }
     let m: serde_json::Value =
@@ -207,7 +229,10 @@ fn an_earlier_run_in_the_history_feeds_cei_and_the_charts() {
         .position(|x| *x == paid_invoice)
         .unwrap();
     assert_eq!(text(&disputes, "status")[i], "resolved");
-    assert_eq!(texts(&disputes, "resolution")[i].as_deref(), Some("payment"));
+    assert_eq!(
+        texts(&disputes, "resolution")[i].as_deref(),
+        Some("payment")
+    );
     // The customer lettered 5 days ago waits (minimum 14 days).
     let dunning = read_parquet(&a1.join("dunning.parquet"));
     let (cust, status, reason) = (
@@ -249,10 +274,9 @@ fn an_earlier_run_in_the_history_feeds_cei_and_the_charts() {
             .arg("--out")
             .arg(tmp.path().join("a3")),
     );
-    let m: serde_json::Value = serde_json::from_slice(
-        &fs::read(tmp.path().join("a3/report-manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(tmp.path().join("a3/report-manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(m["history"].as_array().unwrap().len(), 0);
 
     // A damaged history stops the report, naming it.
@@ -329,7 +353,10 @@ fn cleared_items_need_their_cleared_date_and_honour_the_config() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cleared.csv") && err.contains("row 2"), "{err}");
+    assert!(
+        err.contains("cleared.csv") && err.contains("row 2"),
+        "{err}"
+    );
 
     // Another column name and date format through [cleared_items].
     let cfg = tmp.path().join("a.toml");

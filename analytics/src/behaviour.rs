@@ -78,8 +78,9 @@ pub fn apply_trends(
 ) {
     let last_from = as_of - chrono::Days::new(90);
     let prior_from = as_of - chrono::Days::new(180);
-    let mut windows: HashMap<(&str, &str), (Vec<(Decimal, i64)>, Vec<(Decimal, i64)>)> =
-        HashMap::new();
+    // (amount, days late) of the last 90 days and of the 90 before.
+    type Windows = (Vec<(Decimal, i64)>, Vec<(Decimal, i64)>);
+    let mut windows: HashMap<(&str, &str), Windows> = HashMap::new();
     for p in paid {
         let Some(late) = p.days_late() else { continue };
         let w = windows
@@ -102,8 +103,7 @@ pub fn apply_trends(
             .days_late_last_90
             .zip(r.days_late_prior_90)
             .map(|(a, b)| a - b);
-        if r
-            .trend_days
+        if r.trend_days
             .is_some_and(|t| t >= Decimal::from(config.deteriorating_days))
         {
             r.segment = DETERIORATING_SEGMENT.to_string();
@@ -130,10 +130,12 @@ impl OffsetModel {
         config: &crate::config::ForecastConfig,
     ) -> Self {
         let from = as_of - chrono::Days::new(u64::from(config.window_days));
-        let mut customers: BTreeMap<(&str, &str), Vec<&crate::history::PaidItem>> =
-            BTreeMap::new();
+        let mut customers: BTreeMap<(&str, &str), Vec<&crate::history::PaidItem>> = BTreeMap::new();
         let mut currencies: BTreeMap<&str, Vec<(Decimal, i64)>> = BTreeMap::new();
-        for p in paid.iter().filter(|p| p.paid_on > from && p.paid_on <= as_of) {
+        for p in paid
+            .iter()
+            .filter(|p| p.paid_on > from && p.paid_on <= as_of)
+        {
             let Some(late) = p.days_late() else { continue };
             if p.amount <= Decimal::ZERO {
                 continue;
@@ -348,7 +350,10 @@ pub fn forecast(
 /// The forecast: items (open, not held, positive, with a date) expected on
 /// their due date plus the model's offset, and 13 weekly totals per
 /// currency (weeks without receipts included as zero).
-pub fn forecast_with(data: &RunData, model: &OffsetModel) -> (Vec<ForecastItem>, Vec<ForecastWeek>) {
+pub fn forecast_with(
+    data: &RunData,
+    model: &OffsetModel,
+) -> (Vec<ForecastItem>, Vec<ForecastWeek>) {
     let first_day = data.as_of.succ_opt().unwrap_or(data.as_of);
     let mut items = Vec::new();
     for i in &data.open_items {

@@ -116,11 +116,7 @@ type Found = (&'static str, &'static str, NaiveDate);
 /// The register across runs: the disputes earlier runs opened (from the
 /// history, oldest first) and this run's, each with its status as of this
 /// run (rules in the module documentation). Sorted by opening date, then id.
-pub fn track(
-    data: &RunData,
-    history: &[PastRun],
-    cleared: Option<&[ClearedItem]>,
-) -> Vec<Dispute> {
+pub fn track(data: &RunData, history: &[PastRun], cleared: Option<&[ClearedItem]>) -> Vec<Dispute> {
     let names: HashMap<&str, &str> = data
         .open_items
         .iter()
@@ -165,7 +161,8 @@ pub fn track(
     all.sort_by(|a, b| (a.0.opened_on, &a.0.dispute_id).cmp(&(b.0.opened_on, &b.0.dispute_id)));
 
     // Payments per invoice: (run index, transaction, date, write-off > 0).
-    let mut payments: HashMap<&str, Vec<(usize, &str, Option<NaiveDate>, bool)>> = HashMap::new();
+    type Paid<'a> = (usize, &'a str, Option<NaiveDate>, bool);
+    let mut payments: HashMap<&str, Vec<Paid<'_>>> = HashMap::new();
     for (r, run) in history.iter().enumerate() {
         for e in run.of("payment") {
             payments.entry(e.invoice_id.as_str()).or_default().push((

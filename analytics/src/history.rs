@@ -19,10 +19,10 @@
 //! | `payer` | ✓ ✓ – ✓ | counterparty account | receipt | – | – | value date | – |
 //! | `unapplied` | (customer) ✓ – ✓ | counterparty account | unapplied | – | – | value date | – |
 
+use crate::disputes::Dispute;
 use crate::dunning::DunningOutcome;
 use crate::kpi::Kpi;
 use crate::model::{ClearedItem, RunData, RunDetails};
-use crate::disputes::Dispute;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -396,7 +396,12 @@ pub struct KpiPoint {
 }
 
 /// `metric` in every earlier run and this one, by currency then date.
-pub fn kpi_series(history: &[PastRun], current: &[Kpi], as_of: NaiveDate, metric: &str) -> Vec<KpiPoint> {
+pub fn kpi_series(
+    history: &[PastRun],
+    current: &[Kpi],
+    as_of: NaiveDate,
+    metric: &str,
+) -> Vec<KpiPoint> {
     let mut points: BTreeMap<(String, NaiveDate), Decimal> = BTreeMap::new();
     for run in history {
         for e in run.of("kpi").filter(|e| e.code == metric) {
@@ -422,13 +427,19 @@ pub fn kpi_series(history: &[PastRun], current: &[Kpi], as_of: NaiveDate, metric
 
 /// Unapplied cash per run and currency: Σ of the `unapplied` events of each
 /// earlier run, then this run's exceptions; by currency, then date.
-pub fn unapplied_series(history: &[PastRun], data: &RunData) -> BTreeMap<String, Vec<(NaiveDate, Decimal)>> {
+pub fn unapplied_series(
+    history: &[PastRun],
+    data: &RunData,
+) -> BTreeMap<String, Vec<(NaiveDate, Decimal)>> {
     let mut out: BTreeMap<String, BTreeMap<NaiveDate, Decimal>> = BTreeMap::new();
     for run in history {
         // Every currency the run saw counts, with zero when nothing was
         // unapplied (a run without exceptions resets the growth).
         for e in run.of("kpi").filter(|e| e.code == "receipts_total") {
-            out.entry(e.currency.clone()).or_default().entry(run.as_of).or_default();
+            out.entry(e.currency.clone())
+                .or_default()
+                .entry(run.as_of)
+                .or_default();
         }
         for e in run.of("unapplied") {
             *out.entry(e.currency.clone())
@@ -438,7 +449,10 @@ pub fn unapplied_series(history: &[PastRun], data: &RunData) -> BTreeMap<String,
         }
     }
     for t in data.transactions.iter().filter(|t| t.is_receipt()) {
-        out.entry(t.currency.clone()).or_default().entry(data.as_of).or_default();
+        out.entry(t.currency.clone())
+            .or_default()
+            .entry(data.as_of)
+            .or_default();
     }
     for e in data.exceptions.iter().filter(|e| e.amount > Decimal::ZERO) {
         *out.entry(e.currency.clone())

@@ -12,9 +12,9 @@ use crate::disputes::Dispute;
 use crate::dunning::DunningOutcome;
 use crate::history::KpiPoint;
 use crate::kpi::{Kpi, Unit};
-use crate::signals::{Signal, NOT_CHECKED};
 use crate::model::{AgingRow, ExceptionRow};
 use crate::money::{format_amount, format_grouped, METRIC_SCALE};
+use crate::signals::{Signal, NOT_CHECKED};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -120,7 +120,13 @@ pub fn render(d: &Dashboard<'_>) -> String {
     kpi_section(&mut h, d.kpis);
     h.push_str("<div class=\"grid2\">\n");
     series_section(&mut h, "dso", "DSO across runs", d.dso_series, Unit::Days);
-    series_section(&mut h, "match-rate", "Auto-match rate across runs", d.match_series, Unit::Percent);
+    series_section(
+        &mut h,
+        "match-rate",
+        "Auto-match rate across runs",
+        d.match_series,
+        Unit::Percent,
+    );
     h.push_str("</div>\n<div class=\"grid2\">\n");
     aging_section(&mut h, d.aging);
     exceptions_section(&mut h, d.exceptions);
@@ -335,9 +341,14 @@ fn dunning_section(h: &mut String, dunning: &DunningOutcome) {
         .iter()
         .filter(|i| i.status == "below_minimum")
         .count();
+    let waiting = dunning
+        .items
+        .iter()
+        .filter(|i| i.status == "waiting")
+        .count();
     let _ = writeln!(
         h,
-        "<p>{} letter(s); {excluded} overdue item(s) excluded (dispute, hold or dunning block); {below} below the minimum amount.</p>",
+        "<p>{} letter(s); {excluded} overdue item(s) excluded (dispute, hold or dunning block); {waiting} waiting for the minimum days between letters; {below} below the minimum amount.</p>",
         letters.len()
     );
     if letters.is_empty() {
@@ -523,7 +534,11 @@ fn risk_section(h: &mut String, behaviour: &[CustomerBehaviour]) {
 }
 
 fn series_section(h: &mut String, id: &str, title: &str, points: &[KpiPoint], unit: Unit) {
-    let _ = writeln!(h, "<section class=\"card\" id=\"{id}\"><h2>{}</h2>", esc(title));
+    let _ = writeln!(
+        h,
+        "<section class=\"card\" id=\"{id}\"><h2>{}</h2>",
+        esc(title)
+    );
     let mut by_currency: BTreeMap<&str, Vec<&KpiPoint>> = BTreeMap::new();
     for p in points {
         by_currency.entry(p.currency.as_str()).or_default().push(p);
@@ -553,8 +568,14 @@ fn series_section(h: &mut String, id: &str, title: &str, points: &[KpiPoint], un
 
 fn signals_section(h: &mut String, signals: &[Signal]) {
     h.push_str("<section class=\"card\" id=\"signals\"><h2>Signals to look at</h2>\n");
-    let found: Vec<&Signal> = signals.iter().filter(|s| s.severity != NOT_CHECKED).collect();
-    let unchecked: Vec<&Signal> = signals.iter().filter(|s| s.severity == NOT_CHECKED).collect();
+    let found: Vec<&Signal> = signals
+        .iter()
+        .filter(|s| s.severity != NOT_CHECKED)
+        .collect();
+    let unchecked: Vec<&Signal> = signals
+        .iter()
+        .filter(|s| s.severity == NOT_CHECKED)
+        .collect();
     if found.is_empty() {
         h.push_str("<p class=\"empty\">no signal raised</p>\n");
     } else {

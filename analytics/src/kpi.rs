@@ -647,7 +647,10 @@ pub fn opening_from_history(
                 as_of: run.as_of,
                 receivables,
             },
-            format!("beginning receivables: receivables_total of run {} in the AR history", run.run_id),
+            format!(
+                "beginning receivables: receivables_total of run {} in the AR history",
+                run.run_id
+            ),
         )
     })
 }
@@ -665,7 +668,10 @@ pub fn opening_from_invoices(
     settings: &KpiSettings,
 ) -> Option<(Opening, String)> {
     let start = as_of - chrono::Days::new(u64::from(settings.dso_period_days));
-    let issued: Vec<&Invoice> = invoices.iter().filter(|i| i.invoice_date <= start).collect();
+    let issued: Vec<&Invoice> = invoices
+        .iter()
+        .filter(|i| i.invoice_date <= start)
+        .collect();
     if issued.is_empty() {
         return None;
     }

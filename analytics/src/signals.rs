@@ -201,7 +201,7 @@ fn payer_checks(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
     }
     let mut all_customers = hist_customers.clone();
     let mut run_txns: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for ((txn, customer), _) in &run_pairs {
+    for (txn, customer) in run_pairs.keys() {
         let a = norm_account(accounts.get(txn).copied().unwrap_or_default());
         if a.is_empty() {
             continue;
@@ -372,7 +372,13 @@ fn remittance_unknown_invoice(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         return;
     };
     let mut known: HashSet<String> = HashSet::new();
-    known.extend(inputs.data.open_items.iter().map(|i| i.invoice_id.to_uppercase()));
+    known.extend(
+        inputs
+            .data
+            .open_items
+            .iter()
+            .map(|i| i.invoice_id.to_uppercase()),
+    );
     for i in inputs.invoices.unwrap_or_default() {
         known.insert(i.invoice_id.to_uppercase());
     }
@@ -401,9 +407,12 @@ fn remittance_unknown_invoice(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
             continue;
         };
         let mut named: BTreeSet<String> = BTreeSet::new();
-        let text = std::iter::once(t.remittance_info.as_str()).chain(t.structured_refs.iter().map(String::as_str));
+        let text = std::iter::once(t.remittance_info.as_str())
+            .chain(t.structured_refs.iter().map(String::as_str));
         for part in text {
-            for token in part.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/' || c == '_')) {
+            for token in
+                part.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/' || c == '_'))
+            {
                 let token = token.trim_matches(|c: char| c == '-' || c == '/' || c == '_');
                 let upper = token.to_uppercase();
                 if token.is_empty() || known.contains(&upper) || !shapes.contains(&shape(&upper)) {
@@ -531,7 +540,11 @@ fn duplicate_invoices(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
     let mut groups: BTreeMap<(&str, &str, Decimal), Vec<&Candidate>> = BTreeMap::new();
     for c in &all {
         groups
-            .entry((c.customer.as_str(), c.currency.as_str(), c.amount.normalize()))
+            .entry((
+                c.customer.as_str(),
+                c.currency.as_str(),
+                c.amount.normalize(),
+            ))
             .or_default()
             .push(c);
     }
@@ -614,7 +627,9 @@ fn discount_after_date(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         .filter(|a| a.discount_amount > Decimal::ZERO)
     {
         let paid_on = received.get(a.transaction_id.as_str()).copied().flatten();
-        let invoice_date = items.get(a.invoice_id.as_str()).and_then(|i| i.invoice_date);
+        let invoice_date = items
+            .get(a.invoice_id.as_str())
+            .and_then(|i| i.invoice_date);
         let days = terms.get(a.invoice_id.as_str()).copied().flatten();
         let evidence = match (paid_on, invoice_date, days) {
             (Some(p), Some(d), Some(n)) => {
@@ -663,7 +678,13 @@ fn refund_to_other_account(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
     for run in inputs.history {
         for e in run.of("unapplied") {
             if let (Some(a), Some(d)) = (e.amount, e.date) {
-                unapplied.push((e.transaction_id.clone(), norm_account(&e.code), a, e.currency.clone(), d));
+                unapplied.push((
+                    e.transaction_id.clone(),
+                    norm_account(&e.code),
+                    a,
+                    e.currency.clone(),
+                    d,
+                ));
             }
         }
     }
@@ -681,9 +702,20 @@ fn refund_to_other_account(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         }
     }
     let window = u64::from(inputs.config.refund_days);
-    for t in data.transactions.iter().filter(|t| t.amount < Decimal::ZERO) {
-        let Some(paid) = t.received_on() else { continue };
-        let to = norm_account(accounts.get(t.transaction_id.as_str()).copied().unwrap_or_default());
+    for t in data
+        .transactions
+        .iter()
+        .filter(|t| t.amount < Decimal::ZERO)
+    {
+        let Some(paid) = t.received_on() else {
+            continue;
+        };
+        let to = norm_account(
+            accounts
+                .get(t.transaction_id.as_str())
+                .copied()
+                .unwrap_or_default(),
+        );
         for (txn, from, amount, currency, day) in &unapplied {
             if *currency != t.currency
                 || -t.amount != *amount

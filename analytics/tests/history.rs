@@ -5,10 +5,14 @@
 mod common;
 use cashmatch_analytics::backtest::{self, BacktestError};
 use cashmatch_analytics::behaviour::{apply_trends, compute as behaviour, OffsetModel};
-use cashmatch_analytics::config::{AnalyticsConfig, BehaviourConfig, DunningConfig, ForecastConfig};
+use cashmatch_analytics::config::{
+    AnalyticsConfig, BehaviourConfig, DunningConfig, ForecastConfig,
+};
 use cashmatch_analytics::disputes::track;
 use cashmatch_analytics::dunning::compute_with_prior;
-use cashmatch_analytics::history::{kpi_series, paid_items, snapshot, DunningPrior, Event, PastRun};
+use cashmatch_analytics::history::{
+    kpi_series, paid_items, snapshot, DunningPrior, Event, PastRun,
+};
 use cashmatch_analytics::kpi::{opening_from_history, opening_from_invoices, KpiSettings};
 use cashmatch_analytics::model::ClearedItem;
 use cashmatch_analytics::Extras;
@@ -84,12 +88,20 @@ fn disputes_opened_in_one_run_are_resolved_by_a_later_one() {
     let d2 = track(&r2, &history, None);
     let get = |i: &str| d2.iter().find(|x| x.invoice_id == i).unwrap();
     assert_eq!(
-        (get("I1").status, get("I1").resolution, get("I1").days_to_resolve),
+        (
+            get("I1").status,
+            get("I1").resolution,
+            get("I1").days_to_resolve
+        ),
         ("resolved", Some("payment"), Some(30)),
         "opened 2026-02-10, paid 2026-03-12"
     );
     assert_eq!(
-        (get("I2").status, get("I2").resolution, get("I2").resolved_on),
+        (
+            get("I2").status,
+            get("I2").resolution,
+            get("I2").resolved_on
+        ),
         ("resolved", Some("credit_note"), Some(day("2026-03-05")))
     );
     assert_eq!(
@@ -109,7 +121,10 @@ fn disputes_opened_in_one_run_are_resolved_by_a_later_one() {
     }];
     let d3 = track(&r2, &history, Some(&cleared));
     let i3 = d3.iter().find(|x| x.invoice_id == "I3").unwrap();
-    assert_eq!((i3.status, i3.resolution, i3.days_to_resolve), ("resolved", Some("cleared"), Some(19)));
+    assert_eq!(
+        (i3.status, i3.resolution, i3.days_to_resolve),
+        ("resolved", Some("cleared"), Some(19))
+    );
 }
 
 /// C1 got a level-1 letter 10 days ago: with 14 days between letters it
@@ -143,8 +158,15 @@ fn the_previous_level_and_the_minimum_days_between_letters() {
     let recent = [past("R1", "2026-03-21", events("2026-03-21"))];
     let o = compute_with_prior(&r, &[], &config, &DunningPrior::from_history(&recent));
     let i = &o.items[0];
-    assert_eq!((i.status, i.previous_level, i.days_since_last_letter), ("waiting", Some(1), Some(10)));
-    assert!(i.exclusion_reason.as_deref().unwrap().starts_with("MIN_DAYS_BETWEEN_LETTERS"));
+    assert_eq!(
+        (i.status, i.previous_level, i.days_since_last_letter),
+        ("waiting", Some(1), Some(10))
+    );
+    assert!(i
+        .exclusion_reason
+        .as_deref()
+        .unwrap()
+        .starts_with("MIN_DAYS_BETWEEN_LETTERS"));
     assert!(o.letters.is_empty());
     let older = [past("R1", "2026-03-11", events("2026-03-11"))];
     let o = compute_with_prior(&r, &[], &config, &DunningPrior::from_history(&older));
@@ -199,7 +221,13 @@ fn the_offset_model_follows_the_latest_payments() {
     // the offset is 30; with all 8 it is (2 × 30) / 8 ≈ 8.
     let mut events = Vec::new();
     for k in 0..6 {
-        events.push(paid_event(&format!("E{k}"), "C1", "2025-06-01", "2025-06-01", "100"));
+        events.push(paid_event(
+            &format!("E{k}"),
+            "C1",
+            "2025-06-01",
+            "2025-06-01",
+            "100",
+        ));
     }
     events.push(paid_event("L1", "C1", "2026-01-01", "2026-01-31", "100"));
     events.push(paid_event("L2", "C1", "2026-02-01", "2026-03-03", "100"));
@@ -208,13 +236,19 @@ fn the_offset_model_follows_the_latest_payments() {
     let recent = OffsetModel::fit(
         &paid,
         day("2026-03-31"),
-        &ForecastConfig { window_days: 365, recent_payments: 2 },
+        &ForecastConfig {
+            window_days: 365,
+            recent_payments: 2,
+        },
     );
     assert_eq!(recent.predict("C1", "EUR"), (30, "customer"));
     let all = OffsetModel::fit(
         &paid,
         day("2026-03-31"),
-        &ForecastConfig { window_days: 365, recent_payments: 8 },
+        &ForecastConfig {
+            window_days: 365,
+            recent_payments: 8,
+        },
     );
     assert_eq!(all.predict("C1", "EUR"), (8, "customer"));
     assert_eq!(all.predict("C9", "EUR"), (8, "currency"));
@@ -235,8 +269,12 @@ fn cei_beginning_receivables_come_from_the_history_or_the_invoices() {
         past("R1", "2026-02-28", vec![kpi("EUR", "9999")]),
     ];
     // Period start 2026-03-31 − 90 = 2025-12-31: R0, not the later R1.
-    let (o, source) = opening_from_history(&history, day("2026-03-31"), &KpiSettings::default()).unwrap();
-    assert_eq!((o.as_of, o.receivables.clone()), (day("2025-12-31"), vec![("EUR".into(), d("1000"))]));
+    let (o, source) =
+        opening_from_history(&history, day("2026-03-31"), &KpiSettings::default()).unwrap();
+    assert_eq!(
+        (o.as_of, o.receivables.clone()),
+        (day("2025-12-31"), vec![("EUR".into(), d("1000"))])
+    );
     assert!(source.contains("R0"));
     // From invoices: 300 + 200 issued by 2025-12-31, 200 paid on 12-20.
     let inv = [
@@ -245,11 +283,16 @@ fn cei_beginning_receivables_come_from_the_history_or_the_invoices() {
         invoice("C", "700", "2026-02-01"),
     ];
     let paid = paid_items(
-        &[past("R", "2025-12-31", vec![paid_event("B", "C1", "2025-12-15", "2025-12-20", "200")])],
+        &[past(
+            "R",
+            "2025-12-31",
+            vec![paid_event("B", "C1", "2025-12-15", "2025-12-20", "200")],
+        )],
         &run("2026-03-31"),
         None,
     );
-    let (o, _) = opening_from_invoices(&inv, &paid, day("2026-03-31"), &KpiSettings::default()).unwrap();
+    let (o, _) =
+        opening_from_invoices(&inv, &paid, day("2026-03-31"), &KpiSettings::default()).unwrap();
     assert_eq!(o.receivables, vec![("EUR".into(), d("300"))]);
 }
 
@@ -260,19 +303,37 @@ fn the_run_records_its_kpis_and_the_series_reads_them_back() {
     r.transactions = vec![receipt("T1", "100", None, "2026-03-30")];
     r.exceptions = vec![exception("T1", "100", "NO_MATCH")];
     let events = recorded(&r, &[]);
-    assert!(events.iter().any(|e| e.kind == "kpi" && e.code == "auto_match_rate"));
-    assert!(events.iter().any(|e| e.kind == "unapplied" && e.amount == Some(d("100"))));
-    assert!(events.iter().any(|e| e.kind == "invoice" && e.invoice_id == "O1"));
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "kpi" && e.code == "auto_match_rate"));
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "unapplied" && e.amount == Some(d("100"))));
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "invoice" && e.invoice_id == "O1"));
     let history = [past("R1", "2026-02-28", events)];
     let mut r2 = run("2026-03-31");
     r2.transactions = vec![receipt("T2", "100", None, "2026-03-30")];
     let k = cashmatch_analytics::kpi::compute(&r2, None, None, &KpiSettings::default());
     let series = kpi_series(&history, &k, r2.as_of, "auto_match_rate");
     let values: Vec<_> = series.iter().map(|p| (p.as_of, p.value)).collect();
-    assert_eq!(values, [(day("2026-02-28"), d("0")), (day("2026-03-31"), d("100"))]);
+    assert_eq!(
+        values,
+        [(day("2026-02-28"), d("0")), (day("2026-03-31"), d("100"))]
+    );
     // snapshot is what build records.
-    let direct = snapshot(&r, None, &cashmatch_analytics::kpi::compute(&r, None, None, &KpiSettings::default()), &[], &Default::default());
-    assert_eq!(direct.iter().filter(|e| e.kind == "kpi").count(), history[0].of("kpi").count());
+    let direct = snapshot(
+        &r,
+        None,
+        &cashmatch_analytics::kpi::compute(&r, None, None, &KpiSettings::default()),
+        &[],
+        &Default::default(),
+    );
+    assert_eq!(
+        direct.iter().filter(|e| e.kind == "kpi").count(),
+        history[0].of("kpi").count()
+    );
 }
 
 fn cleared(id: &str, customer: &str, invoice: &str, due: &str, paid: &str) -> ClearedItem {

@@ -30,11 +30,7 @@ fn master(pairs: &[(&str, &[&str])]) -> Vec<MasterCustomer> {
         .collect()
 }
 
-fn signals(
-    data: &RunData,
-    details: &RunDetails,
-    history: &[PastRun],
-) -> Vec<Signal> {
+fn signals(data: &RunData, details: &RunDetails, history: &[PastRun]) -> Vec<Signal> {
     compute(&Inputs {
         data,
         details: Some(details),
@@ -156,7 +152,10 @@ fn a_new_or_changed_payer_account_for_a_customer() {
     let s = signals(&r, &details_new, &history_c2);
     let hits = of(&s, "PAYER_ACCOUNT_CHANGED");
     assert_eq!(hits.len(), 1, "{s:#?}");
-    assert_eq!((hits[0].customer_id.as_deref(), hits[0].severity), (Some("C2"), "low"));
+    assert_eq!(
+        (hits[0].customer_id.as_deref(), hits[0].severity),
+        (Some("C2"), "low")
+    );
     // Without master and history there is nothing to compare with.
     let bare = RunDetails {
         customers: None,
@@ -199,14 +198,24 @@ fn payments_from_unknown_accounts() {
 fn remittance_naming_invoices_the_erp_does_not_know() {
     assert_eq!(shape("INV-2026-000123"), "AAA-9999-999999");
     let mut r = run("2026-03-31");
-    r.open_items = vec![item("INV-2026-000001", "C1", "2026-02-01", "2026-03-01", "10")];
+    r.open_items = vec![item(
+        "INV-2026-000001",
+        "C1",
+        "2026-02-01",
+        "2026-03-01",
+        "10",
+    )];
     r.transactions = vec![
         receipt("T1", "100", None, "2026-03-10"),
         receipt("T2", "100", None, "2026-03-10"),
     ];
     let details = RunDetails {
         transactions: Some(vec![
-            detail("T1", "", "Payment inv-2026-000777, INV-2026-000001 PO 12345"),
+            detail(
+                "T1",
+                "",
+                "Payment inv-2026-000777, INV-2026-000001 PO 12345",
+            ),
             detail("T2", "", "INV-2026-000001"),
         ]),
         terms: None,
@@ -216,7 +225,10 @@ fn remittance_naming_invoices_the_erp_does_not_know() {
     let hits = of(&s, "REMITTANCE_UNKNOWN_INVOICE");
     assert_eq!(hits.len(), 1, "{s:#?}");
     assert_eq!(
-        (hits[0].transaction_id.as_deref(), hits[0].invoice_id.as_deref()),
+        (
+            hits[0].transaction_id.as_deref(),
+            hits[0].invoice_id.as_deref()
+        ),
         (Some("T1"), Some("INV-2026-000777"))
     );
 }
@@ -228,7 +240,10 @@ fn remittance_naming_invoices_the_erp_does_not_know() {
 fn duplicate_invoices_same_customer_and_amount() {
     assert!(near_identical("I-1001", "i-1010"));
     assert!(near_identical("INV-0012", "inv 12"));
-    assert!(!near_identical("INV-1001", "INV-1002"), "sequential numbers");
+    assert!(
+        !near_identical("INV-1001", "INV-1002"),
+        "sequential numbers"
+    );
     assert!(!near_identical("INV-1001", "INV-10012"));
     let mut r = run("2026-03-31");
     r.open_items = vec![
@@ -241,7 +256,10 @@ fn duplicate_invoices_same_customer_and_amount() {
     ];
     let s = signals(&r, &RunDetails::default(), &[]);
     let hits = of(&s, "DUPLICATE_INVOICE");
-    let pairs: Vec<&str> = hits.iter().filter_map(|h| h.invoice_id.as_deref()).collect();
+    let pairs: Vec<&str> = hits
+        .iter()
+        .filter_map(|h| h.invoice_id.as_deref())
+        .collect();
     assert_eq!(pairs, ["I-1001;I-1010", "D-2000;E-3917"], "{s:#?}");
     assert!(hits[0].evidence.contains("near-identical numbers"));
 }
@@ -278,7 +296,11 @@ fn discount_taken_after_the_discount_date() {
     let hits = of(&s, "DISCOUNT_AFTER_DISCOUNT_DATE");
     assert_eq!(hits.len(), 1, "{s:#?}");
     assert_eq!(hits[0].invoice_id.as_deref(), Some("I1"));
-    assert!(hits[0].evidence.contains("2026-03-11"), "{}", hits[0].evidence);
+    assert!(
+        hits[0].evidence.contains("2026-03-11"),
+        "{}",
+        hits[0].evidence
+    );
     // Without the terms the check says so.
     let s = signals(&r, &RunDetails::default(), &[]);
     assert!(s
@@ -344,7 +366,11 @@ fn growing_unapplied_cash_across_runs() {
     assert_eq!(hits[0].amount, Some(d("300")));
     // Shrinking: nothing.
     r.exceptions = vec![exception("T1", "120", "NO_MATCH")];
-    assert!(of(&signals(&r, &RunDetails::default(), &history), "UNAPPLIED_CASH_GROWING").is_empty());
+    assert!(of(
+        &signals(&r, &RunDetails::default(), &history),
+        "UNAPPLIED_CASH_GROWING"
+    )
+    .is_empty());
     // Too short a history: said so, per currency.
     let s = signals(&r, &RunDetails::default(), &history[1..]);
     assert!(s

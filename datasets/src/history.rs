@@ -144,7 +144,15 @@ pub fn generate(open_items_csv: &str, config: &HistoryConfig) -> HistoryFiles {
     let mut lines = open_items_csv.lines();
     let header = split_record(lines.next().unwrap_or_default());
     let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(c_inv), Some(c_cust), Some(c_name), Some(c_cur), Some(c_orig), Some(c_date), Some(c_due)) = (
+    let (
+        Some(c_inv),
+        Some(c_cust),
+        Some(c_name),
+        Some(c_cur),
+        Some(c_orig),
+        Some(c_date),
+        Some(c_due),
+    ) = (
         col("invoice_id"),
         col("customer_id"),
         col("customer_name"),
@@ -152,7 +160,8 @@ pub fn generate(open_items_csv: &str, config: &HistoryConfig) -> HistoryFiles {
         col("amount_original"),
         col("invoice_date"),
         col("due_date"),
-    ) else {
+    )
+    else {
         panic!("history mode needs the generator's open-item header");
     };
     let mut payers: BTreeMap<String, Payer> = BTreeMap::new();
@@ -241,7 +250,9 @@ pub fn generate(open_items_csv: &str, config: &HistoryConfig) -> HistoryFiles {
                     issued.push((id, p, cents, invoice_date, due, cleared.max(invoice_date)));
                 }
             }
-            day = day.checked_add_months(Months::new(1)).unwrap_or(config.cleared_before);
+            day = day
+                .checked_add_months(Months::new(1))
+                .unwrap_or(config.cleared_before);
         }
     }
     issued.sort_by(|a, b| (a.3, &a.0).cmp(&(b.3, &b.0)));
@@ -326,10 +337,7 @@ mod tests {
 
     #[test]
     fn records_split_quotes() {
-        assert_eq!(
-            split_record("a,\"b, \"\"c\"\"\",d"),
-            ["a", "b, \"c\"", "d"]
-        );
+        assert_eq!(split_record("a,\"b, \"\"c\"\"\",d"), ["a", "b, \"c\"", "d"]);
     }
 
     #[test]
@@ -337,7 +345,11 @@ mod tests {
         let a = generate(crate::demo::OPEN_ITEMS, &config());
         let b = generate(crate::demo::OPEN_ITEMS, &config());
         assert_eq!(a, b);
-        assert!(a.cleared > 1_000, "12+ months of paid invoices: {}", a.cleared);
+        assert!(
+            a.cleared > 1_000,
+            "12+ months of paid invoices: {}",
+            a.cleared
+        );
         // Every cleared date before the statements, on or after issue.
         for line in a.cleared_items_csv.lines().skip(1) {
             let f = split_record(line);
@@ -355,7 +367,12 @@ mod tests {
         assert_eq!(unique.len(), ids.len(), "invoice ids are unique");
         assert!(ids.iter().any(|i| i == "INV-2026-000001"));
         assert_eq!(a.duplicates.len(), 2);
-        for p in [Profile::Prompt, Profile::Slow, Profile::Deteriorating, Profile::Seasonal] {
+        for p in [
+            Profile::Prompt,
+            Profile::Slow,
+            Profile::Deteriorating,
+            Profile::Seasonal,
+        ] {
             assert!(a.profiles.values().any(|x| *x == p), "{}", p.as_str());
         }
         // Covers 12+ months.

@@ -107,9 +107,8 @@ fn the_demo_fills_dso_cei_trends_and_signals_and_records_its_history() {
 
     // The run is in the AR history of its state, once.
     let state = run.join("state");
-    let log = history::read_log(&state).unwrap();
-    assert_eq!(log.runs.len(), 1);
-    let recorded = history::load(&state, None).unwrap();
+    let recorded = history::load(&state, Some(day("2026-04-01"))).unwrap();
+    assert_eq!(recorded.len(), 1);
     let kinds: std::collections::BTreeSet<&str> =
         recorded[0].rows.iter().map(|r| r.kind.as_str()).collect();
     for kind in [
@@ -126,6 +125,29 @@ fn the_demo_fills_dso_cei_trends_and_signals_and_records_its_history() {
     let m: serde_json::Value =
         serde_json::from_slice(&fs::read(a.join("report-manifest.json")).unwrap()).unwrap();
     assert_eq!(m["cleared_items_sha256"].as_str().unwrap().len(), 64);
+
+    // The month after (out/next, same AR history): the first run's disputes
+    // resolved by payments and credit notes, a few still open.
+    let next = read_parquet(&run.join("next/analytics/disputes.parquet"));
+    let (status, resolution) = (text(&next, "status"), texts(&next, "resolution"));
+    let count = |s: &str, r: Option<&str>| {
+        (0..status.len())
+            .filter(|&i| status[i] == s && resolution[i].as_deref() == r)
+            .count()
+    };
+    assert!(
+        count("resolved", Some("payment")) > 0,
+        "{status:?} {resolution:?}"
+    );
+    assert!(count("resolved", Some("credit_note")) > 0);
+    assert!(count("open", None) > 0);
+    let first = read_parquet(&a.join("disputes.parquet"));
+    assert_eq!(
+        status.len(),
+        text(&first, "dispute_id").len(),
+        "the same register"
+    );
+    assert_eq!(history::read_log(&state).unwrap().runs.len(), 2);
     assert!(m["customers"].as_str().unwrap().contains("sha256"), "{m}");
 }
 

@@ -62,3 +62,21 @@ pub fn history() -> crate::history::HistoryFiles {
         },
     )
 }
+
+/// The first day of the demo's follow-up month.
+pub const FOLLOW_UP_FROM: &str = "2026-04-01";
+/// The as-of date of the demo's follow-up run.
+pub const FOLLOW_UP_AS_OF: &str = "2026-04-30";
+
+/// The demo's next month (`inputs/next/`): the disputes of its short
+/// payments resolved by a payment or a credit note, for the dispute
+/// register across runs.
+pub fn follow_up() -> crate::history::FollowUp {
+    crate::history::follow_up(
+        OPEN_ITEMS,
+        CUSTOMERS,
+        BANK_CSV,
+        TRUTH,
+        NaiveDate::parse_from_str(FOLLOW_UP_FROM, "%Y-%m-%d").expect("valid date"),
+    )
+}

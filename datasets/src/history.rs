@@ -386,6 +386,19 @@ mod tests {
     }
 
     #[test]
+    fn the_follow_up_settles_most_short_payments() {
+        let f = crate::demo::follow_up();
+        assert!(!f.paid.is_empty() && !f.credited.is_empty() && !f.still_open.is_empty());
+        assert_eq!(f.bank_csv.lines().count() - 1, f.paid.len());
+        assert_eq!(
+            f.open_items_csv.lines().count() - 1,
+            f.paid.len() + f.credited.len()
+        );
+        assert!(f.open_items_csv.contains(&format!("CN-{}", f.credited[0])));
+        assert_eq!(f, crate::demo::follow_up());
+    }
+
+    #[test]
     fn a_different_seed_gives_other_behaviour() {
         let a = generate(crate::demo::OPEN_ITEMS, &config());
         let b = generate(
@@ -396,5 +409,158 @@ mod tests {
             },
         );
         assert_ne!(a.cleared_items_csv, b.cleared_items_csv);
+    }
+}
+
+/// The month after a dataset: the disputes of its short payments resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// `open_items.csv` of the next run: the deducted residual of every
+    /// other short-paid invoice (reopened by the ERP), and a credit note for
+    /// the deduction of the rest.
+    pub open_items_csv: String,
+    /// `bank.csv` of the next run: the customers paying the residuals, each
+    /// quoting its invoice.
+    pub bank_csv: String,
+    /// Invoices whose dispute a payment resolves.
+    pub paid: Vec<String>,
+    /// Invoices whose dispute a credit note resolves.
+    pub credited: Vec<String>,
+    /// Invoices whose dispute stays open (every fifth).
+    pub still_open: Vec<String>,
+}
+
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("history mode needs the generator's `{name}` column"))
+}
+
+/// The follow-up batch of a generated dataset (its `open_items.csv`,
+/// `customers.csv`, `bank.csv` and `truth.csv`), dated `from`: the short
+/// payments (truth scenario `short_pay`) in invoice order; every fifth stays
+/// in dispute, of the rest the first, third, ... are paid (the residual
+/// reopened and paid, quoting the invoice, on `from` + k days), the others
+/// credited (a credit note `CN-<invoice>` of minus the deduction, dated
+/// `from`). Deterministic, no randomness.
+pub fn follow_up(
+    open_items_csv: &str,
+    customers_csv: &str,
+    bank_csv: &str,
+    truth_csv: &str,
+    from: NaiveDate,
+) -> FollowUp {
+    let table = |text: &str| -> (Vec<String>, Vec<Vec<String>>) {
+        let mut lines = text.lines().filter(|l| !l.is_empty());
+        let header = split_record(lines.next().unwrap_or_default());
+        (header, lines.map(split_record).collect())
+    };
+    let (ih, items) = table(open_items_csv);
+    let (ch, customers) = table(customers_csv);
+    let (bh, bank) = table(bank_csv);
+    let (th, truth) = table(truth_csv);
+    let (t_inv, t_applied, t_scenario, t_disc, t_wo) = (
+        column(&th, "invoice_id"),
+        column(&th, "applied_amount"),
+        column(&th, "scenario"),
+        column(&th, "discount_amount"),
+        column(&th, "writeoff_amount"),
+    );
+    let dec = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+    let mut short: BTreeMap<String, Decimal> = BTreeMap::new();
+    for r in truth.iter().filter(|r| r[t_scenario] == "short_pay") {
+        *short.entry(r[t_inv].clone()).or_default() +=
+            dec(&r[t_applied]) + dec(&r[t_disc]) + dec(&r[t_wo]);
+    }
+    let (i_id, i_cust, i_name, i_cur, i_open, i_date, i_due) = (
+        column(&ih, "invoice_id"),
+        column(&ih, "customer_id"),
+        column(&ih, "customer_name"),
+        column(&ih, "currency"),
+        column(&ih, "amount_open"),
+        column(&ih, "invoice_date"),
+        column(&ih, "due_date"),
+    );
+    let accounts: BTreeMap<&str, String> = {
+        let (id, acc) = (column(&ch, "customer_id"), column(&ch, "bank_accounts"));
+        customers
+            .iter()
+            .map(|c| {
+                (
+                    c[id].as_str(),
+                    c[acc].split(';').next().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let ours: BTreeMap<&str, &str> = {
+        let (acc, cur) = (column(&bh, "account"), column(&bh, "currency"));
+        bank.iter()
+            .map(|b| (b[cur].as_str(), b[acc].as_str()))
+            .collect()
+    };
+    let mut open = String::new();
+    let _ = writeln!(open, "{}", ih.join(","));
+    let mut lines = String::new();
+    let _ = writeln!(lines, "{}", bh.join(","));
+    let (mut paid, mut credited, mut still_open) = (Vec::new(), Vec::new(), Vec::new());
+    let mut k = 0u64;
+    let mut seen = 0u64;
+    for item in &items {
+        let Some(applied) = short.get(&item[i_id]) else {
+            continue;
+        };
+        let deduction = dec(&item[i_open]) - applied;
+        if deduction <= Decimal::ZERO {
+            continue;
+        }
+        seen += 1;
+        if seen % 5 == 0 {
+            still_open.push(item[i_id].clone());
+            continue;
+        }
+        let mut row: Vec<String> = vec![String::new(); ih.len()];
+        row[i_cust] = quote(&item[i_cust]);
+        row[i_name] = quote(&item[i_name]);
+        row[i_cur] = item[i_cur].clone();
+        if k % 2 == 0 {
+            row[i_id] = quote(&item[i_id]);
+            row[i_open] = deduction.to_string();
+            row[column(&ih, "amount_original")] = deduction.to_string();
+            row[i_date] = item[i_date].clone();
+            row[i_due] = item[i_due].clone();
+            let day = from + Days::new(1 + k);
+            let _ = writeln!(
+                lines,
+                "{},{day},{day},{deduction},{},{},{},{},BRF{:09}",
+                ours.get(item[i_cur].as_str()).copied().unwrap_or_default(),
+                item[i_cur],
+                quote(&item[i_name]),
+                accounts
+                    .get(item[i_cust].as_str())
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+                quote(&item[i_id]),
+                k + 1
+            );
+            paid.push(item[i_id].clone());
+        } else {
+            row[i_id] = quote(&format!("CN-{}", item[i_id]));
+            row[i_open] = (-deduction).to_string();
+            row[column(&ih, "amount_original")] = (-deduction).to_string();
+            row[i_date] = from.to_string();
+            row[i_due] = from.to_string();
+            credited.push(item[i_id].clone());
+        }
+        let _ = writeln!(open, "{}", row.join(","));
+        k += 1;
+    }
+    FollowUp {
+        open_items_csv: open,
+        bank_csv: lines,
+        paid,
+        credited,
+        still_open,
     }
 }

@@ -516,7 +516,7 @@ pub fn follow_up(
             continue;
         }
         seen += 1;
-        if seen % 5 == 0 {
+        if seen.is_multiple_of(5) {
             still_open.push(item[i_id].clone());
             continue;
         }
@@ -524,7 +524,7 @@ pub fn follow_up(
         row[i_cust] = quote(&item[i_cust]);
         row[i_name] = quote(&item[i_name]);
         row[i_cur] = item[i_cur].clone();
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             row[i_id] = quote(&item[i_id]);
             row[i_open] = deduction.to_string();
             row[column(&ih, "amount_original")] = deduction.to_string();

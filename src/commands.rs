@@ -76,6 +76,8 @@ pub enum Request {
     },
     /// `cashmatch report`: morning-after analytics of a published run.
     Report(crate::report::ReportRequest),
+    /// `cashmatch backtest`: the forecast measured on cleared items.
+    Backtest(crate::backtest::BacktestRequest),
     /// `cashmatch evaluate`: score a run against ground truth.
     Evaluate {
         /// `truth.csv` of a generated dataset.
@@ -152,6 +154,11 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
         Request::Report(request) => {
             let outcome = crate::report::report(&request)?;
             print!("{}", crate::report::summary(&outcome));
+            Ok(0)
+        }
+        Request::Backtest(request) => {
+            let (_, lines) = crate::backtest::backtest(&request)?;
+            print!("{lines}");
             Ok(0)
         }
         Request::Evaluate { truth, run, json } => {

@@ -26,7 +26,18 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
     ] {
         cashmatch_store::durable::write_durable(&inputs, name, text.as_bytes())?;
     }
+    // The months before the run (issue 10): every invoice issued and the
+    // items cleared before the statements, for DSO, CEI, trends and the
+    // forecast. Extra inputs only: the files above are unchanged.
+    let history = demo::history();
+    for (name, text) in [
+        ("invoices.csv", history.invoices_csv.as_str()),
+        ("cleared_items.csv", history.cleared_items_csv.as_str()),
+    ] {
+        cashmatch_store::durable::write_durable(&inputs, name, text.as_bytes())?;
+    }
     let as_of = NaiveDate::parse_from_str(demo::AS_OF, "%Y-%m-%d").ok();
+    let state = state.map_or_else(|| StateMode::default_for(out), StateMode::Dir);
     let req = RunRequest {
         bank: vec![inputs.join("bank.csv")],
         open_items: OpenItemsSource::File(inputs.join("open_items.csv")),
@@ -37,7 +48,7 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         accept_unbalanced: false,
         quiet,
         bank_inputs: None,
-        state: state.map_or_else(|| StateMode::default_for(out), StateMode::Dir),
+        state: state.clone(),
         recorded_inputs: None,
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {
@@ -48,14 +59,23 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         run_dir: out.to_path_buf(),
         out: None,
         config: None,
-        invoices: None,
+        invoices: Some(inputs.join("invoices.csv")),
         opening: None,
+        cleared_items: Some(inputs.join("cleared_items.csv")),
+        state: None,
+        no_history: false,
     })?;
     println!(
-        "\n  analytics (KPIs, dunning, disputes, behaviour, forecast) in {}; open {} in a browser",
+        "\n  analytics (KPIs, dunning, disputes, behaviour, forecast, {} signal(s)) in {}; open {} in a browser",
+        analytics.signals,
         analytics.dir.display(),
         analytics.dir.join("report.html").display()
     );
+    println!(
+        "  forecast accuracy: cashmatch backtest --cleared-items {}",
+        inputs.join("cleared_items.csv").display()
+    );
+    follow_up(out, &inputs, state, quiet)?;
     let eval = crate::evaluate::evaluate(&inputs.join("truth.csv"), out)?;
     println!(
         "\n  against the demo's ground truth ({}):\n{}",
@@ -74,6 +94,65 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
     } else {
         EXIT_COMPLETED_WITH_REJECTIONS
     })
+}
+
+/// The month after, into `<out>/next`: the deducted residuals of half the
+/// short payments are paid, the other half credited, so the next report's
+/// dispute register shows them resolved (issue 10). The run keeps its own
+/// state (`<out>/next/state`: the first run's state log stays as that run
+/// left it); its report reads and extends the AR history of the first
+/// run's state.
+fn follow_up(out: &Path, inputs: &Path, state: StateMode, quiet: bool) -> Result<(), CliError> {
+    let next_inputs = inputs.join("next");
+    std::fs::create_dir_all(&next_inputs)
+        .map_err(|e| CliError::Io(format!("cannot create `{}`: {e}", next_inputs.display())))?;
+    let f = demo::follow_up();
+    for (name, text) in [
+        ("bank.csv", f.bank_csv.as_str()),
+        ("open_items.csv", f.open_items_csv.as_str()),
+    ] {
+        cashmatch_store::durable::write_durable(&next_inputs, name, text.as_bytes())?;
+    }
+    let next = out.join("next");
+    let req = RunRequest {
+        bank: vec![next_inputs.join("bank.csv")],
+        open_items: OpenItemsSource::File(next_inputs.join("open_items.csv")),
+        customers: Some(CustomersSource::File(inputs.join("customers.csv"))),
+        config: RunConfig::default(),
+        as_of: NaiveDate::parse_from_str(demo::FOLLOW_UP_AS_OF, "%Y-%m-%d").ok(),
+        out: next.clone(),
+        accept_unbalanced: false,
+        quiet,
+        bank_inputs: None,
+        state: StateMode::default_for(&next),
+        recorded_inputs: None,
+    };
+    let history = match state {
+        StateMode::Dir(dir) => Some(dir),
+        _ => None,
+    };
+    if let crate::run::RunStatus::AlreadyProcessed { .. } = crate::run::run(&req)? {
+        return Ok(());
+    }
+    let analytics = crate::report::report(&crate::report::ReportRequest {
+        run_dir: next.clone(),
+        out: None,
+        config: None,
+        invoices: None,
+        opening: None,
+        cleared_items: None,
+        no_history: history.is_none(),
+        state: history,
+    })?;
+    println!(
+        "  next month ({}): {} short payment(s) settled by the customer, {} credited, {} still in dispute; the dispute register across runs is in {}",
+        next.display(),
+        f.paid.len(),
+        f.credited.len(),
+        f.still_open.len(),
+        analytics.dir.join("disputes.parquet").display()
+    );
+    Ok(())
 }
 
 fn indent(s: &str) -> String {

@@ -4,6 +4,7 @@
 //! [`run::RunRequest`].
 #![forbid(unsafe_code)]
 
+pub mod backtest;
 pub mod commands;
 pub mod config;
 pub mod demo;

@@ -133,6 +133,32 @@ enum Command {
         /// The run directory at the start of the CEI period (beginning receivables).
         #[arg(long)]
         opening: Option<PathBuf>,
+        /// Items cleared before cashmatch (open-item columns plus
+        /// cleared_date): payment history on day one.
+        #[arg(long)]
+        cleared_items: Option<PathBuf>,
+        /// State directory holding the AR history (default: the run's).
+        #[arg(long, conflicts_with = "no_history")]
+        state: Option<PathBuf>,
+        /// Neither read nor extend the AR history.
+        #[arg(long)]
+        no_history: bool,
+    },
+    /// Measure the payment-date forecast on cleared items: the latest share
+    /// by invoice date is forecast from the rest; writes backtest.json.
+    Backtest {
+        /// Cleared items (open-item columns plus cleared_date).
+        #[arg(long)]
+        cleared_items: PathBuf,
+        /// Share of the items held out, latest by invoice date.
+        #[arg(long, default_value = "0.2")]
+        holdout: rust_decimal::Decimal,
+        /// Analytics config (TOML: [forecast], [cleared_items]).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Folder for backtest.json.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
     },
     /// Score a run against ground truth: line-level precision and recall.
     Evaluate {
@@ -229,12 +255,29 @@ impl Cli {
                 config,
                 invoices,
                 opening,
+                cleared_items,
+                state,
+                no_history,
             } => Request::Report(cashmatch::report::ReportRequest {
                 run_dir,
                 out,
                 config,
                 invoices,
                 opening,
+                cleared_items,
+                state,
+                no_history,
+            }),
+            Command::Backtest {
+                cleared_items,
+                holdout,
+                config,
+                out,
+            } => Request::Backtest(cashmatch::backtest::BacktestRequest {
+                cleared_items,
+                holdout,
+                config,
+                out,
             }),
         })
     }

@@ -2,8 +2,14 @@
 //! run, read from its files alone. This module is the I/O around
 //! `cashmatch-analytics`: it reads the run's Parquet outputs (checking each
 //! against the SHA-256 the manifest recorded, so a run published meanwhile
-//! is never half-read), the optional `--invoices`, `--opening` and
-//! `--config` inputs, and writes the analytics set.
+//! is never half-read), the customer master the manifest names (when it is
+//! still there with the recorded bytes), the optional `--invoices`,
+//! `--opening`, `--cleared-items` and `--config` inputs and the AR history
+//! of earlier runs (`cashmatch_store::history`, in the run's state
+//! directory), and writes the analytics set. After the set is published,
+//! the run's own events are recorded in the AR history (once per run: the
+//! first report of a run is its history; a later report of the same run
+//! reads only runs dated before it, so it gives the same bytes).
 //!
 //! Publish: every file goes to `<out parent>/.<out name>-staging-<pid>/`
 //! (written, fsynced), then the old set is renamed aside, the staging
@@ -23,13 +29,17 @@ use arrow_array::{
 use arrow_schema::DataType;
 use cashmatch_analytics::config::AnalyticsConfig;
 use cashmatch_analytics::dunning::DunningOutcome;
+use cashmatch_analytics::history::{Event, PastRun};
 use cashmatch_analytics::kpi::Kpi;
 use cashmatch_analytics::model::{
-    AgingRow, Application, ExceptionRow, Invoice, OpenItem, Opening, RunData, Transaction,
+    AgingRow, Application, ClearedItem, ExceptionRow, Invoice, ItemTerms, MasterCustomer, OpenItem,
+    Opening, RunData, RunDetails, Transaction, TransactionDetail,
 };
+use cashmatch_analytics::signals::Signal;
 use cashmatch_analytics::{Extras, Report};
 use cashmatch_parsers::extracts::ExtractOptions;
 use cashmatch_store::durable::{sync_dir, write_durable};
+use cashmatch_store::history::HistoryRow;
 use cashmatch_store::lock::DirLock;
 use cashmatch_store::table::{money_column, read_parquet, text_column};
 use chrono::NaiveDate;
@@ -60,6 +70,13 @@ pub struct ReportRequest {
     pub invoices: Option<PathBuf>,
     /// The run at the start of the CEI period, if given.
     pub opening: Option<PathBuf>,
+    /// Items cleared before cashmatch (open-item columns + `cleared_date`).
+    pub cleared_items: Option<PathBuf>,
+    /// The state directory holding the AR history; default: the one the
+    /// run's manifest names.
+    pub state: Option<PathBuf>,
+    /// Neither read nor record the AR history.
+    pub no_history: bool,
 }
 
 /// One file of the analytics set.
@@ -93,6 +110,12 @@ pub struct ReportManifest {
     pub invoices_sha256: Option<String>,
     /// Run id and as-of of the `--opening` run, when given.
     pub opening: Option<String>,
+    /// SHA-256 of the `--cleared-items` file, when given.
+    pub cleared_items_sha256: Option<String>,
+    /// The AR history read: `run_id as of date sha256` of each earlier run.
+    pub history: Vec<String>,
+    /// The customer master read (its SHA-256), or why none was.
+    pub customers: String,
     /// Every file written, in order, except this one.
     pub outputs: Vec<ReportFile>,
 }
@@ -106,6 +129,10 @@ pub struct ReportOutcome {
     pub manifest: ReportManifest,
     /// The KPIs (for the summary).
     pub kpis: Vec<Kpi>,
+    /// Signals raised (not counting `not_checked` rows).
+    pub signals: usize,
+    /// Whether this run was added to the AR history now.
+    pub history_recorded: Option<PathBuf>,
 }
 
 fn io(what: &str, path: &Path, e: impl std::fmt::Display) -> CliError {
@@ -145,11 +172,37 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
         Some(dir) => Some(read_opening(dir)?),
         None => None,
     };
+    let cleared = match &req.cleared_items {
+        Some(p) => Some(read_cleared_items(p, &cleared_options(&config)?)?),
+        None => None,
+    };
+    // The AR history lives in the run's state directory; its lock keeps a
+    // run or another report from changing it while it is read and extended.
+    let state_dir = if req.no_history {
+        None
+    } else {
+        history_dir(req, &run.manifest)
+    };
+    let _state_lock = match &state_dir {
+        Some(d) if !same_dir(d, &req.run_dir) => {
+            fs::create_dir_all(d).map_err(|e| io("create", d, e))?;
+            Some(DirLock::acquire(d, "report")?)
+        }
+        _ => None,
+    };
+    let past = match &state_dir {
+        Some(d) => cashmatch_store::history::load(d, Some(run.data.as_of))?,
+        None => Vec::new(),
+    };
+    let history: Vec<PastRun> = past.iter().map(past_run).collect();
     let extras = Extras {
         invoices: invoices.as_ref().map(|(rows, _)| rows.as_slice()),
         opening: opening.as_ref().map(|(o, _)| o),
         run_id: &run.manifest.run_id,
         templates: &templates,
+        history: &history,
+        cleared: cleared.as_ref().map(|(rows, _)| rows.as_slice()),
+        details: Some(&run.details),
     };
     let built = cashmatch_analytics::build(&run.data, &extras, &config)
         .map_err(|e| CliError::Config(e.to_string()))?;
@@ -174,16 +227,99 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
             .unwrap_or_default(),
         invoices_sha256: invoices.map(|(_, sha)| sha),
         opening: opening.map(|(o, id)| format!("{id} as of {}", o.as_of)),
+        cleared_items_sha256: cleared.map(|(_, sha)| sha),
+        history: past
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} as of {} sha256 {}",
+                    r.entry.run_id, r.entry.as_of, r.entry.sha256
+                )
+            })
+            .collect(),
+        customers: run.customers_note.clone(),
         outputs,
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("cannot encode {REPORT_MANIFEST}: {e}")))?;
     publish(&dir, &files, &manifest_bytes)?;
+    // Recorded after the set is published: a crash in between leaves the
+    // run unrecorded, and the next report of it records it.
+    let mut history_recorded = None;
+    if let Some(d) = &state_dir {
+        let rows: Vec<HistoryRow> = built.history.iter().map(history_row).collect();
+        if cashmatch_store::history::record(d, &run.manifest.run_id, run.data.as_of, &rows)? {
+            history_recorded = Some(d.join(cashmatch_store::history::HISTORY_DIR));
+        }
+    }
     Ok(ReportOutcome {
         dir,
         manifest,
+        signals: built
+            .signals
+            .iter()
+            .filter(|s| s.severity != cashmatch_analytics::signals::NOT_CHECKED)
+            .count(),
         kpis: built.kpis,
+        history_recorded,
     })
+}
+
+/// The state directory of the AR history: `--state`, else the one the
+/// run's manifest names (relative to the run directory), else none.
+fn history_dir(req: &ReportRequest, manifest: &Manifest) -> Option<PathBuf> {
+    if let Some(d) = &req.state {
+        return Some(d.clone());
+    }
+    let recorded = manifest.state.as_ref()?;
+    let p = Path::new(recorded);
+    Some(if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        req.run_dir.join(p)
+    })
+}
+
+fn past_run(r: &cashmatch_store::history::HistoryRun) -> PastRun {
+    PastRun {
+        run_id: r.entry.run_id.clone(),
+        as_of: r.as_of,
+        events: r
+            .rows
+            .iter()
+            .map(|x| Event {
+                kind: x.kind.clone(),
+                customer_id: x.customer_id.clone(),
+                currency: x.currency.clone(),
+                invoice_id: x.invoice_id.clone(),
+                transaction_id: x.transaction_id.clone(),
+                code: x.code.clone(),
+                amount: x.amount,
+                value: x.value,
+                level: x.level,
+                date: x.date,
+                invoice_date: x.invoice_date,
+                due_date: x.due_date,
+            })
+            .collect(),
+    }
+}
+
+fn history_row(x: &Event) -> HistoryRow {
+    HistoryRow {
+        kind: x.kind.clone(),
+        customer_id: x.customer_id.clone(),
+        currency: x.currency.clone(),
+        invoice_id: x.invoice_id.clone(),
+        transaction_id: x.transaction_id.clone(),
+        code: x.code.clone(),
+        amount: x.amount,
+        value: x.value,
+        level: x.level,
+        date: x.date,
+        invoice_date: x.invoice_date,
+        due_date: x.due_date,
+    }
 }
 
 /// The lines `cashmatch report` prints.
@@ -202,6 +338,15 @@ pub fn summary(outcome: &ReportOutcome) -> String {
         };
         s.push_str(&format!("  {} {:<24} {value}\n", k.currency, k.metric));
     }
+    s.push_str(&format!(
+        "  signals raised: {}; AR history: {} earlier run(s) read{}\n",
+        outcome.signals,
+        outcome.manifest.history.len(),
+        match &outcome.history_recorded {
+            Some(d) => format!(", this run recorded in {}", d.display()),
+            None => String::new(),
+        }
+    ));
     for f in &outcome.manifest.outputs {
         if !f.name.starts_with(LETTERS_DIR) {
             let rows = if f.name.ends_with(".parquet") {
@@ -242,6 +387,7 @@ fn load_config(
         .map_err(|e| CliError::Config(format!("`{}`: {e}", path.display())))?;
     // Checked now, not when `--invoices` is read: a typo fails every run.
     invoice_options(&config)?;
+    cleared_options(&config)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut templates = Vec::new();
     for level in &config.dunning.levels {
@@ -265,6 +411,8 @@ struct PublishedRun {
     manifest: Manifest,
     manifest_sha256: String,
     data: RunData,
+    details: RunDetails,
+    customers_note: String,
 }
 
 /// Tables the report reads from a run directory.
@@ -342,11 +490,124 @@ fn read_run(dir: &Path) -> Result<PublishedRun, CliError> {
         exceptions: exceptions(t("exceptions.parquet")).map_err(bad("exceptions.parquet"))?,
         aging: aging(t("aging.parquet")).map_err(bad("aging.parquet"))?,
     };
+    let (customers, customers_note) = read_master(dir, &manifest);
+    let details = RunDetails {
+        transactions: transaction_details(t("transactions.parquet")).ok(),
+        terms: item_terms(t("open_items.parquet")).ok(),
+        customers,
+    };
     Ok(PublishedRun {
         manifest,
         manifest_sha256,
         data,
+        details,
+        customers_note,
     })
+}
+
+/// The customer master the run read, when it is still at its recorded path
+/// with its recorded bytes and reads with the default extract settings;
+/// otherwise `None` and why (the signals that need it say `not_checked`).
+fn read_master(dir: &Path, manifest: &Manifest) -> (Option<Vec<MasterCustomer>>, String) {
+    let Some(input) = manifest
+        .inputs
+        .iter()
+        .find(|i| i.role == cashmatch_store::manifest::InputRole::Customers)
+    else {
+        return (None, "none: the run read no customer master".into());
+    };
+    let Some(rel) = &input.path else {
+        return (None, "none: the manifest records no path for it".into());
+    };
+    let path = if Path::new(rel).is_absolute() {
+        PathBuf::from(rel)
+    } else {
+        dir.join(rel)
+    };
+    let options = ExtractOptions::default();
+    let bytes = match cashmatch_parsers::extracts::read_extract(&path, &options) {
+        Ok(b) => b,
+        Err(e) => return (None, format!("none: {e}")),
+    };
+    let sha = sha256_hex(&bytes);
+    if sha != input.sha256 {
+        return (
+            None,
+            format!(
+                "none: `{}` changed since the run read it (sha256 {sha}, recorded {})",
+                path.display(),
+                input.sha256
+            ),
+        );
+    }
+    match cashmatch_parsers::extracts::read_customers_from_bytes(
+        &path.display().to_string(),
+        &bytes,
+        &options,
+    ) {
+        Ok(rows) => (
+            Some(
+                rows.into_iter()
+                    .map(|r| MasterCustomer {
+                        customer_id: r.customer_id,
+                        bank_accounts: r.bank_accounts,
+                    })
+                    .collect(),
+            ),
+            format!("{} sha256 {sha}", input.name),
+        ),
+        Err(e) => (None, format!("none: {e}")),
+    }
+}
+
+fn transaction_details(b: &[RecordBatch]) -> Result<Vec<TransactionDetail>, String> {
+    let id = text_column(b, "transaction_id")?;
+    let account = text_column(b, "counterparty_account")?;
+    let name = text_column(b, "counterparty_name")?;
+    let remittance = text_column(b, "remittance_info")?;
+    // Optional: a run without the column still has remittance text.
+    let refs = text_column(b, "structured_refs").unwrap_or_else(|_| vec![String::new(); id.len()]);
+    Ok((0..id.len())
+        .map(|i| TransactionDetail {
+            transaction_id: id[i].clone(),
+            counterparty_account: account[i].clone(),
+            counterparty_name: name[i].clone(),
+            remittance_info: remittance[i].clone(),
+            structured_refs: refs[i]
+                .split(';')
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect(),
+        })
+        .collect())
+}
+
+fn item_terms(b: &[RecordBatch]) -> Result<Vec<ItemTerms>, String> {
+    let id = text_column(b, "invoice_id")?;
+    let mut percent = Vec::new();
+    for batch in b {
+        let a: &Decimal128Array = typed(batch, "discount_percent")?;
+        let scale = u32::try_from(a.scale()).map_err(|_| "bad scale".to_string())?;
+        for i in 0..a.len() {
+            percent.push(if a.is_null(i) {
+                None
+            } else {
+                Decimal::try_from_i128_with_scale(a.value(i), scale).ok()
+            });
+        }
+    }
+    let mut days = Vec::new();
+    for batch in b {
+        let a: &UInt32Array = typed(batch, "discount_days")?;
+        days.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))));
+    }
+    Ok((0..id.len())
+        .map(|i| ItemTerms {
+            invoice_id: id[i].clone(),
+            discount_percent: percent[i],
+            discount_days: days[i],
+        })
+        .collect())
 }
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -610,6 +871,96 @@ fn read_invoices(
     Ok((out, sha256_hex(&bytes)))
 }
 
+/// The canonical `--cleared-items` columns: the open-item columns plus
+/// `cleared_date`.
+pub const CLEARED_DATE_COLUMN: &str = "cleared_date";
+
+/// The extract reader's options for `--cleared-items` from
+/// `[cleared_items]` (the open-item reader's keys; `[cleared_items.columns]`
+/// maps the open-item columns and `cleared_date`).
+pub fn cleared_options(config: &AnalyticsConfig) -> Result<ExtractOptions, CliError> {
+    let bad = |e: String| CliError::Config(format!("analytics config: `cleared_items`: {e}"));
+    let options: ExtractOptions = match &config.cleared_items {
+        Some(table) => toml::Value::Table(table.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(e.to_string()))?,
+        None => ExtractOptions::default(),
+    };
+    if let Some(key) = options.columns.keys().find(|k| {
+        k.as_str() != CLEARED_DATE_COLUMN
+            && !cashmatch_parsers::extracts::OPEN_ITEM_COLUMNS.contains(&k.as_str())
+    }) {
+        return Err(bad(format!(
+            "unknown column `{key}` in `cleared_items.columns` (expected an open-item column or `{CLEARED_DATE_COLUMN}`)"
+        )));
+    }
+    Ok(options)
+}
+
+/// `--cleared-items`: read twice by the open-item extract reader (same
+/// strict amounts, dates and currency checks), the second time with
+/// `invoice_date` read from the `cleared_date` column, so both dates parse
+/// with the same settings. Every row needs a cleared date.
+pub fn read_cleared_items(
+    path: &Path,
+    options: &ExtractOptions,
+) -> Result<(Vec<ClearedItem>, String), CliError> {
+    let mut items_options = options.clone();
+    let cleared_source = items_options
+        .columns
+        .remove(CLEARED_DATE_COLUMN)
+        .unwrap_or_else(|| CLEARED_DATE_COLUMN.to_string());
+    let mut dates_options = items_options.clone();
+    dates_options
+        .columns
+        .insert("invoice_date".into(), cleared_source.clone());
+    let bytes = cashmatch_parsers::extracts::read_extract(path, &items_options)
+        .map_err(|e| CliError::Input(format!("--cleared-items: {e}")))?;
+    let name = path.display().to_string();
+    let rows =
+        cashmatch_parsers::extracts::read_open_items_from_bytes(&name, &bytes, &items_options)
+            .map_err(|e| CliError::Input(format!("--cleared-items: {e}")))?;
+    let dates =
+        cashmatch_parsers::extracts::read_open_items_from_bytes(&name, &bytes, &dates_options)
+            .map_err(|e| {
+                CliError::Input(format!("--cleared-items: column `{cleared_source}`: {e}"))
+            })?;
+    if dates.len() != rows.len() {
+        return Err(input(
+            path,
+            "the cleared dates do not line up with the rows",
+        ));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, d) in rows.into_iter().zip(dates) {
+        if let Some(issue) = &r.issue {
+            let detail = match issue {
+                cashmatch_parsers::RowIssue::InvalidScale { column, detail } => {
+                    format!("column `{column}`: {detail}")
+                }
+                cashmatch_parsers::RowIssue::UnknownCurrency { detail } => detail.clone(),
+            };
+            return Err(input(path, format!("data row {}: {detail}", r.row)));
+        }
+        let cleared_date = d.invoice_date.ok_or_else(|| {
+            input(
+                path,
+                format!("data row {}: `{cleared_source}` is empty; a cleared item needs the day it was cleared", r.row),
+            )
+        })?;
+        out.push(ClearedItem {
+            invoice_id: r.invoice_id,
+            customer_id: r.customer_id,
+            currency: r.currency,
+            amount: r.amount_original,
+            invoice_date: r.invoice_date,
+            due_date: r.due_date,
+            cleared_date,
+        });
+    }
+    Ok((out, sha256_hex(&bytes)))
+}
+
 /// `--opening RUN_DIR`: that run's receivables (Σ `amount_open_after` per
 /// currency) and as-of date.
 fn read_opening(dir: &Path) -> Result<(Opening, String), CliError> {
@@ -693,6 +1044,11 @@ fn encode(r: &Report, as_of: NaiveDate) -> Result<Vec<(String, u64, Vec<u8>)>, C
             r.forecast_items.len() as u64,
             encode_table("forecast_items.parquet", forecast_items(r, as_of)?)?,
         ),
+        (
+            "signals.parquet".to_string(),
+            r.signals.len() as u64,
+            encode_table("signals.parquet", signals(&r.signals, as_of)?)?,
+        ),
         ("report.html".to_string(), 0, r.html.clone().into_bytes()),
     ];
     for (name, text) in &r.letters {
@@ -751,6 +1107,17 @@ fn dunning(d: &DunningOutcome, as_of: NaiveDate) -> Result<Table, CliError> {
         .map_err(scale)?;
     tb.date_opt("next_level_on", i.iter().map(|x| x.next_level_on));
     tb.text_opt("letter", i.iter().map(|x| x.letter.as_deref()));
+    u32_opt(
+        &mut tb,
+        "previous_level",
+        i.iter().map(|x| x.previous_level),
+    );
+    tb.date_opt("last_letter_on", i.iter().map(|x| x.last_letter_on));
+    int64_opt(
+        &mut tb,
+        "days_since_last_letter",
+        i.iter().map(|x| x.days_since_last_letter),
+    );
     Ok(tb)
 }
 
@@ -772,6 +1139,11 @@ fn letters(d: &DunningOutcome, as_of: NaiveDate) -> Result<Table, CliError> {
         .map_err(scale)?;
     tb.date_opt("next_level_on", l.iter().map(|x| x.next_level_on));
     tb.text("letter", l.iter().map(|x| x.file_name.as_str()));
+    u32_opt(
+        &mut tb,
+        "previous_level",
+        l.iter().map(|x| x.previous_level),
+    );
     Ok(tb)
 }
 
@@ -794,6 +1166,31 @@ fn disputes(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
     tb.date_opt("opened_on", d.iter().map(|x| x.opened_on));
     int64_opt(&mut tb, "age_days", d.iter().map(|x| x.age_days));
     tb.text("status", d.iter().map(|x| x.status));
+    tb.text_opt("resolution", d.iter().map(|x| x.resolution));
+    tb.date_opt("resolved_on", d.iter().map(|x| x.resolved_on));
+    int64_opt(
+        &mut tb,
+        "days_to_resolve",
+        d.iter().map(|x| x.days_to_resolve),
+    );
+    Ok(tb)
+}
+
+fn signals(s: &[Signal], as_of: NaiveDate) -> Result<Table, CliError> {
+    let mut tb = Table::new();
+    tb.date("as_of", s.iter().map(|_| as_of));
+    tb.text("code", s.iter().map(|x| x.code));
+    tb.text("severity", s.iter().map(|x| x.severity));
+    tb.text_opt("customer_id", s.iter().map(|x| x.customer_id.as_deref()));
+    tb.text_opt("currency", s.iter().map(|x| x.currency.as_deref()));
+    tb.text_opt(
+        "transaction_id",
+        s.iter().map(|x| x.transaction_id.as_deref()),
+    );
+    tb.text_opt("invoice_id", s.iter().map(|x| x.invoice_id.as_deref()));
+    tb.money_opt("amount", s.iter().map(|x| x.amount))
+        .map_err(scale)?;
+    tb.text("evidence", s.iter().map(|x| x.evidence.as_str()));
     Ok(tb)
 }
 
@@ -833,6 +1230,12 @@ fn behaviour(r: &Report, as_of: NaiveDate) -> Result<Table, CliError> {
         .map_err(scale)?;
     tb.text("segment", b.iter().map(|x| x.segment.as_str()));
     bools(&mut tb, "late_payer", b.iter().map(|x| x.late_payer));
+    tb.money_opt("days_late_last_90", b.iter().map(|x| x.days_late_last_90))
+        .map_err(scale)?;
+    tb.money_opt("days_late_prior_90", b.iter().map(|x| x.days_late_prior_90))
+        .map_err(scale)?;
+    tb.money_opt("trend_days", b.iter().map(|x| x.trend_days))
+        .map_err(scale)?;
     Ok(tb)
 }
 

@@ -205,7 +205,16 @@ fn report_html_renders_in_chromium_and_shows_the_kpis_of_the_table() {
     let tmp = tempdir();
     let run = tmp.path().join("out");
     run_ok(cashmatch().arg("demo").arg("--out").arg(&run));
-    run_ok(cashmatch().arg("report").arg(&run));
+    // The demo's history inputs: DSO, CEI, trends and signals filled.
+    run_ok(
+        cashmatch()
+            .arg("report")
+            .arg(&run)
+            .arg("--invoices")
+            .arg(run.join("inputs/invoices.csv"))
+            .arg("--cleared-items")
+            .arg(run.join("inputs/cleared_items.csv")),
+    );
     let page = run.join("analytics/report.html").canonicalize().unwrap();
     let url = format!("file://{}", page.display());
 
@@ -273,9 +282,22 @@ fn report_html_renders_in_chromium_and_shows_the_kpis_of_the_table() {
         "id=\"exceptions\"",
         "id=\"dunning\"",
         "id=\"disputes\"",
+        "id=\"dso\"",
+        "id=\"match-rate\"",
+        "id=\"signals\"",
     ] {
         assert!(dom.contains(section), "{section} missing");
     }
+    assert!(
+        dom.contains("data-metric=\"dso_simple\" data-currency=\"EUR\" data-value=\"")
+            && !dom
+                .contains("data-metric=\"dso_simple\" data-currency=\"EUR\" data-value=\"null\""),
+        "DSO is shown for EUR"
+    );
+    assert!(
+        dom.contains("class=\"signal\""),
+        "the demo's signals are listed"
+    );
     let shown = tiles(&dom);
     let table = kpis(&run.join("analytics/kpis.parquet"));
     assert!(!table.is_empty());

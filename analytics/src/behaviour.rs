@@ -2,14 +2,19 @@
 //! and the 13-week cash forecast built on it (`forecast.parquet`,
 //! `forecast_items.parquet`).
 //!
-//! This slice sees one run: behaviour comes from the run's applications
-//! (the trend against the previous 90 days needs the AR history of earlier
-//! runs and is not computed). The forecast method is the simplest
-//! explainable one: an open item is expected on its due date plus its
-//! customer's weighted days late (rounded half-even to whole days), else the
-//! currency's weighted days late of the run, else on the due date; an
-//! expected date on or before the as-of date moves to the next day (it is
-//! overdue: expected as soon as possible).
+//! The per-customer figures of the table come from the run's applications;
+//! the trend columns ([`apply_trends`]) from every payment known (the AR
+//! history, this run and `--cleared-items`): weighted days late of the last
+//! 90 days against the 90 before.
+//!
+//! The forecast method ([`OffsetModel`]) is the simplest explainable one,
+//! measured by `cashmatch backtest`: an open item is expected on its due
+//! date plus its customer's amount-weighted days late over their latest
+//! `recent_payments` payments within `window_days` (rounded half-even to
+//! whole days), else the currency's weighted days late over the same
+//! window, else on the due date; an expected date on or before the as-of
+//! date moves to the next day (it is overdue: expected as soon as
+//! possible).
 
 use crate::config::BehaviourConfig;
 use crate::kpi::weighted_days;
@@ -50,6 +55,136 @@ pub struct CustomerBehaviour {
     pub segment: String,
     /// Weighted days late above `late_payer_days`.
     pub late_payer: bool,
+    /// Weighted days late of payments in the last 90 days (value date in
+    /// `(as_of − 90, as_of]`), from every payment known.
+    pub days_late_last_90: Option<Decimal>,
+    /// The same for the 90 days before (`(as_of − 180, as_of − 90]`).
+    pub days_late_prior_90: Option<Decimal>,
+    /// `days_late_last_90 − days_late_prior_90`: positive when paying later.
+    pub trend_days: Option<Decimal>,
+}
+
+/// The segment of a customer whose trend reaches `deteriorating_days`.
+pub const DETERIORATING_SEGMENT: &str = "deteriorating";
+
+/// Fills the trend columns from `paid` (every payment known) and moves a
+/// customer whose trend reaches `deteriorating_days` into the
+/// [`DETERIORATING_SEGMENT`].
+pub fn apply_trends(
+    rows: &mut [CustomerBehaviour],
+    paid: &[crate::history::PaidItem],
+    as_of: NaiveDate,
+    config: &BehaviourConfig,
+) {
+    let last_from = as_of - chrono::Days::new(90);
+    let prior_from = as_of - chrono::Days::new(180);
+    // (amount, days late) of the last 90 days and of the 90 before.
+    type Windows = (Vec<(Decimal, i64)>, Vec<(Decimal, i64)>);
+    let mut windows: HashMap<(&str, &str), Windows> = HashMap::new();
+    for p in paid {
+        let Some(late) = p.days_late() else { continue };
+        let w = windows
+            .entry((p.customer_id.as_str(), p.currency.as_str()))
+            .or_default();
+        if p.paid_on > last_from && p.paid_on <= as_of {
+            w.0.push((p.amount, late));
+        } else if p.paid_on > prior_from && p.paid_on <= last_from {
+            w.1.push((p.amount, late));
+        }
+    }
+    for r in rows.iter_mut() {
+        let Some((last, prior)) = windows.get(&(r.customer_id.as_str(), r.currency.as_str()))
+        else {
+            continue;
+        };
+        r.days_late_last_90 = weighted_days(last.iter().copied()).map(round_metric);
+        r.days_late_prior_90 = weighted_days(prior.iter().copied()).map(round_metric);
+        r.trend_days = r
+            .days_late_last_90
+            .zip(r.days_late_prior_90)
+            .map(|(a, b)| a - b);
+        if r.trend_days
+            .is_some_and(|t| t >= Decimal::from(config.deteriorating_days))
+        {
+            r.segment = DETERIORATING_SEGMENT.to_string();
+        }
+    }
+}
+
+/// The forecast's offset from the due date, learnt from payments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OffsetModel {
+    by_customer: HashMap<(String, String), i64>,
+    by_currency: HashMap<String, i64>,
+}
+
+impl OffsetModel {
+    /// Learns from `paid` (payments with a due date, value date in
+    /// `(as_of − window_days, as_of]`): per customer and currency the
+    /// amount-weighted days late of their latest `recent_payments`
+    /// payments, per currency the amount-weighted days late of all, both
+    /// rounded half-even to whole days.
+    pub fn fit(
+        paid: &[crate::history::PaidItem],
+        as_of: NaiveDate,
+        config: &crate::config::ForecastConfig,
+    ) -> Self {
+        let from = as_of - chrono::Days::new(u64::from(config.window_days));
+        let mut customers: BTreeMap<(&str, &str), Vec<&crate::history::PaidItem>> = BTreeMap::new();
+        let mut currencies: BTreeMap<&str, Vec<(Decimal, i64)>> = BTreeMap::new();
+        for p in paid
+            .iter()
+            .filter(|p| p.paid_on > from && p.paid_on <= as_of)
+        {
+            let Some(late) = p.days_late() else { continue };
+            if p.amount <= Decimal::ZERO {
+                continue;
+            }
+            customers
+                .entry((p.customer_id.as_str(), p.currency.as_str()))
+                .or_default()
+                .push(p);
+            currencies
+                .entry(p.currency.as_str())
+                .or_default()
+                .push((p.amount, late));
+        }
+        let round = |d: Decimal| -> i64 { d.round().try_into().unwrap_or(0) };
+        let by_customer = customers
+            .into_iter()
+            .filter_map(|((c, cur), mut v)| {
+                v.sort_by(|a, b| (a.paid_on, &a.invoice_id).cmp(&(b.paid_on, &b.invoice_id)));
+                let start = v.len().saturating_sub(config.recent_payments as usize);
+                let pairs = v[start..]
+                    .iter()
+                    .filter_map(|p| p.days_late().map(|l| (p.amount, l)));
+                weighted_days(pairs).map(|d| ((c.to_string(), cur.to_string()), round(d)))
+            })
+            .collect();
+        let by_currency = currencies
+            .into_iter()
+            .filter_map(|(c, v)| weighted_days(v.into_iter()).map(|d| (c.to_string(), round(d))))
+            .collect();
+        OffsetModel {
+            by_customer,
+            by_currency,
+        }
+    }
+
+    /// The offset in days for a customer's item and where it came from:
+    /// `customer`, `currency` or `due_date` (no payment to learn from).
+    pub fn predict(&self, customer_id: &str, currency: &str) -> (i64, &'static str) {
+        if let Some(d) = self
+            .by_customer
+            .get(&(customer_id.to_string(), currency.to_string()))
+        {
+            return (*d, "customer");
+        }
+        match self.by_currency.get(currency) {
+            Some(d) => (*d, "currency"),
+            None => (0, "due_date"),
+        }
+    }
 }
 
 /// Segment of a customer with no usable payment in the run.
@@ -153,6 +288,9 @@ pub fn compute(data: &RunData, config: &BehaviourConfig) -> Vec<CustomerBehaviou
                 exposure_overdue: a.overdue,
                 segment,
                 late_payer: late.is_some_and(|d| d > Decimal::from(config.late_payer_days)),
+                days_late_last_90: None,
+                days_late_prior_90: None,
+                trend_days: None,
             }
         })
         .collect()
@@ -198,56 +336,24 @@ pub struct ForecastWeek {
     pub items: u64,
 }
 
-/// The run's weighted days late per currency (the `weighted_days_late`
-/// KPI): the fallback offset for customers without payments.
-fn currency_days_late(data: &RunData) -> HashMap<&str, Decimal> {
-    let items: HashMap<&str, &OpenItem> = data
-        .open_items
-        .iter()
-        .map(|i| (i.invoice_id.as_str(), i))
-        .collect();
-    let txns: HashMap<&str, &Transaction> = data
-        .transactions
-        .iter()
-        .map(|t| (t.transaction_id.as_str(), t))
-        .collect();
-    let mut pairs: BTreeMap<&str, Vec<(Decimal, i64)>> = BTreeMap::new();
-    for app in data
-        .applications
-        .iter()
-        .filter(|a| a.applied_amount > Decimal::ZERO)
-    {
-        let paid_on = txns
-            .get(app.transaction_id.as_str())
-            .and_then(|t| t.received_on());
-        let due = items.get(app.invoice_id.as_str()).and_then(|i| i.due_date);
-        if let (Some(p), Some(d)) = (paid_on, due) {
-            pairs
-                .entry(app.currency.as_str())
-                .or_default()
-                .push((app.applied_amount, (p - d).num_days()));
-        }
-    }
-    pairs
-        .into_iter()
-        .filter_map(|(c, v)| weighted_days(v.into_iter()).map(|d| (c, d)))
-        .collect()
-}
-
-/// The forecast: items (open, not held, positive, with a date) and 13
-/// weekly totals per currency (weeks without receipts included as zero).
+/// The forecast of one run alone: the offset model learnt from the run's
+/// own applications (no history, default window).
 pub fn forecast(
     data: &RunData,
-    behaviour: &[CustomerBehaviour],
+    _behaviour: &[CustomerBehaviour],
 ) -> (Vec<ForecastItem>, Vec<ForecastWeek>) {
-    let by_customer: HashMap<(&str, &str), Decimal> = behaviour
-        .iter()
-        .filter_map(|b| {
-            b.weighted_days_late
-                .map(|d| ((b.customer_id.as_str(), b.currency.as_str()), d))
-        })
-        .collect();
-    let currency_offset = currency_days_late(data);
+    let paid = crate::history::paid_items(&[], data, None);
+    let model = OffsetModel::fit(&paid, data.as_of, &crate::config::ForecastConfig::default());
+    forecast_with(data, &model)
+}
+
+/// The forecast: items (open, not held, positive, with a date) expected on
+/// their due date plus the model's offset, and 13 weekly totals per
+/// currency (weeks without receipts included as zero).
+pub fn forecast_with(
+    data: &RunData,
+    model: &OffsetModel,
+) -> (Vec<ForecastItem>, Vec<ForecastWeek>) {
     let first_day = data.as_of.succ_opt().unwrap_or(data.as_of);
     let mut items = Vec::new();
     for i in &data.open_items {
@@ -255,15 +361,7 @@ pub fn forecast(
         if i.status == "held" || i.amount_open_after <= Decimal::ZERO {
             continue;
         }
-        let (offset, method) = match (
-            by_customer.get(&(i.customer_id.as_str(), i.currency.as_str())),
-            currency_offset.get(i.currency.as_str()),
-        ) {
-            (Some(d), _) => (*d, "customer"),
-            (None, Some(d)) => (*d, "currency"),
-            (None, None) => (Decimal::ZERO, "due_date"),
-        };
-        let offset_days: i64 = offset.round().try_into().unwrap_or(0);
+        let (offset_days, method) = model.predict(&i.customer_id, &i.currency);
         let expected = (due + chrono::Duration::days(offset_days)).max(first_day);
         let week = u32::try_from((expected - first_day).num_days() / 7 + 1)
             .ok()

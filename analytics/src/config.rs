@@ -33,6 +33,10 @@ pub struct AnalyticsConfig {
     pub dunning: DunningConfig,
     /// `[behaviour]`.
     pub behaviour: BehaviourConfig,
+    /// `[forecast]`.
+    pub forecast: ForecastConfig,
+    /// `[signals]`.
+    pub signals: SignalsConfig,
     /// `[invoices]`: how to read `--invoices`, with the keys of the run's
     /// `[open_items]` (`delimiter`, `decimal_comma`, `thousands_separator`,
     /// `date_format`, `encoding`, `[invoices.columns]` mapping `invoice_id`,
@@ -40,6 +44,10 @@ pub struct AnalyticsConfig {
     /// Kept as TOML here and checked by the CLI, which owns the extract
     /// reader.
     pub invoices: Option<toml::Table>,
+    /// `[cleared_items]`: how to read `--cleared-items`, with the keys of
+    /// `[open_items]`; `[cleared_items.columns]` maps the open-item columns
+    /// and `cleared_date`. Checked by the CLI.
+    pub cleared_items: Option<toml::Table>,
 }
 
 /// `[behaviour]`: how payers are segmented.
@@ -51,6 +59,56 @@ pub struct BehaviourConfig {
     /// Segments, first match wins (default: `prompt` up to 0 days late,
     /// `slow` up to 15, `chronic_late` beyond).
     pub segments: Vec<Segment>,
+    /// A customer whose weighted days late of the last 90 days exceed those
+    /// of the 90 days before by at least this many days is in the
+    /// `deteriorating` segment, whatever the segments say (default 10).
+    pub deteriorating_days: u32,
+}
+
+/// `[forecast]`: the offset model of the forecast and the backtest.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForecastConfig {
+    /// Payments older than this many days before the as-of date are not
+    /// learnt from (default 365).
+    pub window_days: u32,
+    /// A customer's offset is learnt from their latest this many payments
+    /// (default 6): recent behaviour, so a deteriorating payer is followed.
+    pub recent_payments: u32,
+}
+
+impl Default for ForecastConfig {
+    fn default() -> Self {
+        ForecastConfig {
+            window_days: 365,
+            recent_payments: 6,
+        }
+    }
+}
+
+/// `[signals]`: thresholds of the discrepancy and fraud signals.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignalsConfig {
+    /// Two invoices of one customer and amount dated at most this many days
+    /// apart are possible duplicates (default 3).
+    pub duplicate_invoice_days: u32,
+    /// A refund within this many days after an overpayment is checked
+    /// (default 30).
+    pub refund_days: u32,
+    /// Runs of strictly growing unapplied cash that raise the signal,
+    /// this run included (default 3).
+    pub unapplied_growth_runs: u32,
+}
+
+impl Default for SignalsConfig {
+    fn default() -> Self {
+        SignalsConfig {
+            duplicate_invoice_days: 3,
+            refund_days: 30,
+            unapplied_growth_runs: 3,
+        }
+    }
 }
 
 /// One `[[behaviour.segments]]` entry.
@@ -75,6 +133,7 @@ impl Default for BehaviourConfig {
         };
         BehaviourConfig {
             late_payer_days: DEFAULT_LATE_PAYER_DAYS,
+            deteriorating_days: 10,
             segments: vec![
                 segment("prompt", Some(0)),
                 segment("slow", Some(15)),
@@ -118,6 +177,9 @@ pub struct DunningConfig {
     pub grace_days: u32,
     /// Customers with a dunning block: their items are listed as excluded.
     pub blocked_customers: Vec<String>,
+    /// Fewest days between two letters to one customer (per currency),
+    /// from the AR history (default 14).
+    pub min_days_between_letters: u32,
     /// The levels, ascending (default: 1 at 1 day, 2 at 15 days with a fee
     /// of 5.00, 3 at 30 days with a fee of 10.00 and 8 % interest).
     pub levels: Vec<DunningLevel>,
@@ -151,6 +213,10 @@ pub struct DunningLevel {
 /// is typically a few days so that payments in transit are not dunned).
 pub const DEFAULT_GRACE_DAYS: u32 = 5;
 
+/// Default minimum days between letters: two weeks, the usual interval of
+/// a dunning run.
+pub const DEFAULT_MIN_DAYS_BETWEEN_LETTERS: u32 = 14;
+
 impl Default for DunningConfig {
     fn default() -> Self {
         let level = |level, days, fee: i64, rate: i64| DunningLevel {
@@ -164,6 +230,7 @@ impl Default for DunningConfig {
         DunningConfig {
             grace_days: DEFAULT_GRACE_DAYS,
             blocked_customers: Vec::new(),
+            min_days_between_letters: DEFAULT_MIN_DAYS_BETWEEN_LETTERS,
             levels: vec![
                 level(1, 1, 0, 0),
                 level(2, 15, 500, 0),
@@ -196,6 +263,16 @@ impl AnalyticsConfig {
                     "`behaviour.segments[{i}]`: `name` is empty"
                 )));
             }
+        }
+        if self.forecast.recent_payments == 0 || self.forecast.window_days == 0 {
+            return Err(ConfigError(
+                "`forecast.recent_payments` and `forecast.window_days` must be at least 1".into(),
+            ));
+        }
+        if self.signals.unapplied_growth_runs < 2 {
+            return Err(ConfigError(
+                "`signals.unapplied_growth_runs` must be at least 2".into(),
+            ));
         }
         if self.kpi.dso_period_days == 0 {
             return Err(ConfigError(

@@ -19,9 +19,17 @@
 //! 5. Interest per item: `amount_overdue × rate / 100 × dunning_days / 365`
 //!    (simple, actual/365, rate of the item's level), rounded half-even to
 //!    the currency's minor unit. The letter's fee is its level's `fee`.
+//! 6. With the AR history ([`compute_with_prior`]): each item carries the
+//!    level an earlier run dunned it at (`previous_level`), and each
+//!    customer's last letter date; a customer whose last letter (same
+//!    currency) is fewer than `min_days_between_letters` days old gets no
+//!    letter this run: the items are `waiting` with the reason
+//!    (`MIN_DAYS_BETWEEN_LETTERS: ...`) and are dunned again once the
+//!    interval has passed.
 
 use crate::config::{DunningConfig, DunningLevel};
 use crate::disputes::Dispute;
+use crate::history::DunningPrior;
 use crate::model::{OpenItem, RunData};
 use crate::money::round_to_minor_unit;
 use chrono::NaiveDate;
@@ -53,7 +61,8 @@ pub struct DunningItem {
     pub level_by_days: Option<u32>,
     /// The level it is dunned at this run (`None` unless `dunned`).
     pub level: Option<u32>,
-    /// `dunned`, `below_minimum` or `excluded`.
+    /// `dunned`, `below_minimum`, `waiting` (minimum days between letters)
+    /// or `excluded`.
     pub status: &'static str,
     /// Why an item is excluded (`HELD_ITEM: ...`, `IN_DISPUTE: ...`, `DUNNING_BLOCK`).
     pub exclusion_reason: Option<String>,
@@ -65,6 +74,12 @@ pub struct DunningItem {
     pub next_level_on: Option<NaiveDate>,
     /// The letter file naming the item, when it is dunned.
     pub letter: Option<String>,
+    /// The level an earlier run dunned the item at (AR history).
+    pub previous_level: Option<u32>,
+    /// The customer's last letter in this currency (AR history).
+    pub last_letter_on: Option<NaiveDate>,
+    /// `as_of − last_letter_on`.
+    pub days_since_last_letter: Option<i64>,
 }
 
 /// One letter: a customer, a currency and a level (`dunning_letters.parquet`).
@@ -93,6 +108,8 @@ pub struct DunningLetter {
     pub next_level_on: Option<NaiveDate>,
     /// File name under `letters/` (from code: never a raw input value).
     pub file_name: String,
+    /// The level of the customer's previous letter (AR history).
+    pub previous_level: Option<u32>,
 }
 
 /// Everything dunning decided this run.
@@ -104,8 +121,19 @@ pub struct DunningOutcome {
     pub letters: Vec<DunningLetter>,
 }
 
-/// Runs the dunning rules of the module documentation.
+/// Runs the dunning rules of the module documentation without history.
 pub fn compute(data: &RunData, disputes: &[Dispute], config: &DunningConfig) -> DunningOutcome {
+    compute_with_prior(data, disputes, config, &DunningPrior::default())
+}
+
+/// Runs the dunning rules with what earlier runs dunned (rule 6). Only
+/// `open` disputes exclude their item.
+pub fn compute_with_prior(
+    data: &RunData,
+    disputes: &[Dispute],
+    config: &DunningConfig,
+    prior: &DunningPrior,
+) -> DunningOutcome {
     let Some(first) = config.levels.first() else {
         return DunningOutcome::default();
     };
@@ -117,6 +145,7 @@ pub fn compute(data: &RunData, disputes: &[Dispute], config: &DunningConfig) -> 
         .collect();
     let in_dispute: BTreeMap<&str, &Dispute> = disputes
         .iter()
+        .filter(|d| d.status == "open")
         .map(|d| (d.invoice_id.as_str(), d))
         .collect();
     let mut items = Vec::new();
@@ -146,7 +175,16 @@ pub fn compute(data: &RunData, disputes: &[Dispute], config: &DunningConfig) -> 
         } else {
             None
         };
-        items.push(item_row(item, dpd, dunning_days, amount, reason, config));
+        let mut row = item_row(item, dpd, dunning_days, amount, reason, config);
+        row.previous_level = prior.item_level.get(&item.invoice_id).map(|(l, _)| *l);
+        if let Some((date, _)) = prior
+            .last_letter
+            .get(&(item.customer_id.clone(), item.currency.clone()))
+        {
+            row.last_letter_on = Some(*date);
+            row.days_since_last_letter = Some((data.as_of - *date).num_days());
+        }
+        items.push(row);
     }
     items.sort_by(|a, b| {
         (&a.customer_id, &a.currency, &a.invoice_id).cmp(&(
@@ -155,7 +193,7 @@ pub fn compute(data: &RunData, disputes: &[Dispute], config: &DunningConfig) -> 
             &b.invoice_id,
         ))
     });
-    let letters = assign_letters(&mut items, config);
+    let letters = assign_letters(&mut items, config, prior);
     DunningOutcome { items, letters }
 }
 
@@ -197,6 +235,9 @@ fn item_row(
         interest_amount: Decimal::ZERO,
         next_level_on,
         letter: None,
+        previous_level: None,
+        last_letter_on: None,
+        days_since_last_letter: None,
     }
 }
 
@@ -225,7 +266,11 @@ pub fn interest(amount: Decimal, rate_percent: Decimal, days: i64, currency: &st
     round_to_minor_unit(raw, currency)
 }
 
-fn assign_letters(items: &mut [DunningItem], config: &DunningConfig) -> Vec<DunningLetter> {
+fn assign_letters(
+    items: &mut [DunningItem],
+    config: &DunningConfig,
+    prior: &DunningPrior,
+) -> Vec<DunningLetter> {
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
         if item.status != "excluded" {
@@ -241,6 +286,22 @@ fn assign_letters(items: &mut [DunningItem], config: &DunningConfig) -> Vec<Dunn
         let Some(level) = letter_level(&group, &config.levels) else {
             continue;
         };
+        let last = prior
+            .last_letter
+            .get(&(customer_id.clone(), currency.clone()))
+            .copied();
+        if let (Some((date, _)), Some(days)) = (last, group[0].days_since_last_letter) {
+            if days < i64::from(config.min_days_between_letters) {
+                for &i in &idx {
+                    items[i].status = "waiting";
+                    items[i].exclusion_reason = Some(format!(
+                        "MIN_DAYS_BETWEEN_LETTERS: last letter on {date} ({days} days ago, minimum {})",
+                        config.min_days_between_letters
+                    ));
+                }
+                continue;
+            }
+        }
         let file_name = letter_file_name(&customer_id, &currency, level.level);
         let (mut overdue, mut total_interest) = (Decimal::ZERO, Decimal::ZERO);
         for &i in &idx {
@@ -279,6 +340,7 @@ fn assign_letters(items: &mut [DunningItem], config: &DunningConfig) -> Vec<Dunn
             total_due: overdue + total_interest + fee,
             next_level_on,
             file_name,
+            previous_level: last.map(|(_, l)| l),
         });
     }
     letters

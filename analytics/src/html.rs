@@ -10,9 +10,11 @@
 use crate::behaviour::{CustomerBehaviour, ForecastWeek};
 use crate::disputes::Dispute;
 use crate::dunning::DunningOutcome;
+use crate::history::KpiPoint;
 use crate::kpi::{Kpi, Unit};
 use crate::model::{AgingRow, ExceptionRow};
 use crate::money::{format_amount, format_grouped, METRIC_SCALE};
+use crate::signals::{Signal, NOT_CHECKED};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -50,7 +52,16 @@ pub struct Dashboard<'a> {
     pub behaviour: &'a [CustomerBehaviour],
     /// The 13-week forecast.
     pub forecast: &'a [ForecastWeek],
+    /// `dso_simple` across runs (AR history and this run).
+    pub dso_series: &'a [KpiPoint],
+    /// `auto_match_rate` across runs.
+    pub match_series: &'a [KpiPoint],
+    /// The discrepancy and fraud signals.
+    pub signals: &'a [Signal],
 }
+
+/// Runs shown in the charts across runs (the latest).
+pub const SERIES_RUNS_MAX: usize = 24;
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(text: &str) -> String {
@@ -102,17 +113,27 @@ pub fn render(d: &Dashboard<'_>) -> String {
     let _ = writeln!(h, "<style>\n{STYLE}</style>\n</head>\n<body>");
     let _ = writeln!(
         h,
-        "<header><h1>Receivables as of {}</h1><p>cashmatch run {} · values from kpis.parquet, aging.parquet, exceptions.parquet, dunning.parquet, disputes.parquet</p></header>\n<main>",
+        "<header><h1>Receivables as of {}</h1><p>cashmatch run {} · values from kpis.parquet, aging.parquet, exceptions.parquet, dunning.parquet, disputes.parquet, signals.parquet and the AR history</p></header>\n<main>",
         d.as_of,
         esc(d.run_id)
     );
     kpi_section(&mut h, d.kpis);
     h.push_str("<div class=\"grid2\">\n");
+    series_section(&mut h, "dso", "DSO across runs", d.dso_series, Unit::Days);
+    series_section(
+        &mut h,
+        "match-rate",
+        "Auto-match rate across runs",
+        d.match_series,
+        Unit::Percent,
+    );
+    h.push_str("</div>\n<div class=\"grid2\">\n");
     aging_section(&mut h, d.aging);
     exceptions_section(&mut h, d.exceptions);
     h.push_str("</div>\n");
     dunning_section(&mut h, d.dunning);
     disputes_section(&mut h, d.disputes, d.as_of);
+    signals_section(&mut h, d.signals);
     h.push_str("<div class=\"grid2\">\n");
     forecast_section(&mut h, d.forecast);
     risk_section(&mut h, d.behaviour);
@@ -320,9 +341,14 @@ fn dunning_section(h: &mut String, dunning: &DunningOutcome) {
         .iter()
         .filter(|i| i.status == "below_minimum")
         .count();
+    let waiting = dunning
+        .items
+        .iter()
+        .filter(|i| i.status == "waiting")
+        .count();
     let _ = writeln!(
         h,
-        "<p>{} letter(s); {excluded} overdue item(s) excluded (dispute, hold or dunning block); {below} below the minimum amount.</p>",
+        "<p>{} letter(s); {excluded} overdue item(s) excluded (dispute, hold or dunning block); {waiting} waiting for the minimum days between letters; {below} below the minimum amount.</p>",
         letters.len()
     );
     if letters.is_empty() {
@@ -375,6 +401,24 @@ pub fn dispute_age_bucket(age_days: i64) -> &'static str {
 fn disputes_section(h: &mut String, disputes: &[Dispute], as_of: NaiveDate) {
     h.push_str("<section class=\"card\" id=\"disputes\"><h2>Open disputes by age</h2>\n");
     let open: Vec<&Dispute> = disputes.iter().filter(|d| d.status == "open").collect();
+    let resolved: Vec<&Dispute> = disputes.iter().filter(|d| d.status != "open").collect();
+    if !resolved.is_empty() {
+        let days: Vec<i64> = resolved.iter().filter_map(|d| d.days_to_resolve).collect();
+        let avg = if days.is_empty() {
+            "–".to_string()
+        } else {
+            format_grouped(
+                Decimal::from(days.iter().sum::<i64>()) / Decimal::from(days.len() as u64),
+                1,
+            )
+        };
+        let _ = writeln!(
+            h,
+            "<p>{} open; {} resolved or written off since they were opened (average {avg} days to resolve).</p>",
+            open.len(),
+            resolved.len()
+        );
+    }
     if open.is_empty() {
         h.push_str("<p class=\"empty\">no open disputes</p>\n</section>\n");
         return;
@@ -429,7 +473,7 @@ fn forecast_section(h: &mut String, weeks: &[ForecastWeek]) {
     h.push_str(
         "<section class=\"card\" id=\"forecast\"><h2>Expected receipts, next 13 weeks</h2>\n",
     );
-    h.push_str("<p>due date + the customer's weighted days late of this run (else the currency's, else the due date)</p>\n");
+    h.push_str("<p>due date + the customer's weighted days late over their latest payments (AR history, this run, cleared items; else the currency's, else the due date)</p>\n");
     let mut by_currency: BTreeMap<&str, Vec<&ForecastWeek>> = BTreeMap::new();
     for w in weeks {
         by_currency.entry(w.currency.as_str()).or_default().push(w);
@@ -467,17 +511,18 @@ fn risk_section(h: &mut String, behaviour: &[CustomerBehaviour]) {
         h.push_str("<p class=\"empty\">nothing overdue</p>\n</section>\n");
         return;
     }
-    h.push_str("<table><thead><tr><th>customer</th><th>segment</th><th class=\"num\">days late</th><th class=\"num\">overdue</th><th class=\"num\">open</th></tr></thead><tbody>\n");
+    h.push_str("<table><thead><tr><th>customer</th><th>segment</th><th class=\"num\">days late</th><th class=\"num\">trend</th><th class=\"num\">overdue</th><th class=\"num\">open</th></tr></thead><tbody>\n");
     for b in rows.iter().take(TABLE_ROWS_MAX) {
         let c = b.currency.as_str();
         let _ = writeln!(
             h,
-            "<tr><td>{} {}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{} {}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{} {}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} {}</td><td class=\"num\">{}</td></tr>",
             esc(&b.customer_id),
             esc(&b.customer_name),
             esc(&b.segment),
             if b.late_payer { " (late payer)" } else { "" },
             b.weighted_days_late.map(|d| format_grouped(d, 1)).unwrap_or_else(|| "–".into()),
+            b.trend_days.map(|d| format!("{}{}", if d > Decimal::ZERO { "+" } else { "" }, format_grouped(d, 1))).unwrap_or_else(|| "–".into()),
             esc(c),
             format_amount(b.exposure_overdue, c),
             format_amount(b.exposure_open, c)
@@ -485,5 +530,87 @@ fn risk_section(h: &mut String, behaviour: &[CustomerBehaviour]) {
     }
     h.push_str("</tbody></table>\n");
     more(h, rows.len());
+    h.push_str("</section>\n");
+}
+
+fn series_section(h: &mut String, id: &str, title: &str, points: &[KpiPoint], unit: Unit) {
+    let _ = writeln!(
+        h,
+        "<section class=\"card\" id=\"{id}\"><h2>{}</h2>",
+        esc(title)
+    );
+    let mut by_currency: BTreeMap<&str, Vec<&KpiPoint>> = BTreeMap::new();
+    for p in points {
+        by_currency.entry(p.currency.as_str()).or_default().push(p);
+    }
+    if by_currency.is_empty() {
+        h.push_str("<p class=\"empty\">no value in any run (see the KPI notes)</p>\n</section>\n");
+        return;
+    }
+    for (currency, list) in by_currency {
+        let start = list.len().saturating_sub(SERIES_RUNS_MAX);
+        let bars: Vec<Bar> = list[start..]
+            .iter()
+            .map(|p| Bar {
+                label: p.as_of.to_string(),
+                value: p.value,
+                value_label: match unit {
+                    Unit::Percent => format!("{} %", format_grouped(p.value, 1)),
+                    _ => format!("{} days", format_grouped(p.value, 1)),
+                },
+            })
+            .collect();
+        let _ = writeln!(h, "<h3>{} ({} run(s))</h3>", esc(currency), list.len());
+        h.push_str(&bar_chart(&format!("{title} {currency}"), &bars));
+    }
+    h.push_str("</section>\n");
+}
+
+fn signals_section(h: &mut String, signals: &[Signal]) {
+    h.push_str("<section class=\"card\" id=\"signals\"><h2>Signals to look at</h2>\n");
+    let found: Vec<&Signal> = signals
+        .iter()
+        .filter(|s| s.severity != NOT_CHECKED)
+        .collect();
+    let unchecked: Vec<&Signal> = signals
+        .iter()
+        .filter(|s| s.severity == NOT_CHECKED)
+        .collect();
+    if found.is_empty() {
+        h.push_str("<p class=\"empty\">no signal raised</p>\n");
+    } else {
+        let rank = |s: &str| match s {
+            "high" => 0,
+            "medium" => 1,
+            _ => 2,
+        };
+        let mut rows = found.clone();
+        rows.sort_by_key(|s| rank(s.severity));
+        h.push_str("<table><thead><tr><th>severity</th><th>code</th><th>customer</th><th class=\"num\">amount</th><th>evidence</th></tr></thead><tbody>\n");
+        for s in rows.iter().take(TABLE_ROWS_MAX) {
+            let amount = match (&s.amount, &s.currency) {
+                (Some(a), Some(c)) => format!("{} {}", esc(c), format_amount(*a, c)),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                h,
+                "<tr class=\"signal\" data-code=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{amount}</td><td style=\"white-space:normal\">{}</td></tr>",
+                s.code,
+                s.severity,
+                s.code,
+                esc(s.customer_id.as_deref().unwrap_or("")),
+                esc(&s.evidence)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        more(h, rows.len());
+    }
+    if !unchecked.is_empty() {
+        let list: Vec<String> = unchecked
+            .iter()
+            .map(|s| format!("{}: {}", s.code, esc(&s.evidence)))
+            .collect();
+        let _ = writeln!(h, "<p class=\"note\">not checked: {}</p>", list.join("; "));
+    }
     h.push_str("</section>\n");
 }

@@ -622,3 +622,77 @@ fn percent(part: Decimal, total: Decimal) -> Outcome {
     }
     Ok(part * Decimal::ONE_HUNDRED / total)
 }
+
+/// Beginning receivables for CEI when `--opening` is not given, from the
+/// AR history: the `receivables_total` KPIs of the latest earlier run dated
+/// on or before the start of the DSO period (`as_of − dso_period_days`),
+/// so CEI covers at least that period. With the source, for `inputs`.
+pub fn opening_from_history(
+    history: &[crate::history::PastRun],
+    as_of: NaiveDate,
+    settings: &KpiSettings,
+) -> Option<(Opening, String)> {
+    let start = as_of - chrono::Days::new(u64::from(settings.dso_period_days));
+    let run = history.iter().rev().find(|r| r.as_of <= start)?;
+    let receivables: Vec<(String, Decimal)> = run
+        .of("kpi")
+        .filter(|e| e.code == "receivables_total")
+        .filter_map(|e| e.value.map(|v| (e.currency.clone(), v)))
+        .collect::<BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    (!receivables.is_empty()).then(|| {
+        (
+            Opening {
+                as_of: run.as_of,
+                receivables,
+            },
+            format!(
+                "beginning receivables: receivables_total of run {} in the AR history",
+                run.run_id
+            ),
+        )
+    })
+}
+
+/// Beginning receivables for CEI from `--invoices` alone (with what is
+/// known to be paid): at `start = as_of − dso_period_days`, Σ amount of the
+/// invoices dated on or before `start`, less what the known payments (AR
+/// history, this run, `--cleared-items`) paid on them on or before `start`
+/// (capped at each invoice's amount). Invoices outside the file count as
+/// not open: the file must hold every invoice issued, as `--invoices` says.
+pub fn opening_from_invoices(
+    invoices: &[Invoice],
+    paid: &[crate::history::PaidItem],
+    as_of: NaiveDate,
+    settings: &KpiSettings,
+) -> Option<(Opening, String)> {
+    let start = as_of - chrono::Days::new(u64::from(settings.dso_period_days));
+    let issued: Vec<&Invoice> = invoices
+        .iter()
+        .filter(|i| i.invoice_date <= start)
+        .collect();
+    if issued.is_empty() {
+        return None;
+    }
+    let mut paid_by: HashMap<&str, Decimal> = HashMap::new();
+    for p in paid.iter().filter(|p| p.paid_on <= start) {
+        *paid_by.entry(p.invoice_id.as_str()).or_default() += p.amount;
+    }
+    let mut by_currency: BTreeMap<String, Decimal> = BTreeMap::new();
+    for i in issued {
+        let paid = paid_by
+            .get(i.invoice_id.as_str())
+            .copied()
+            .unwrap_or_default()
+            .min(i.amount.max(Decimal::ZERO));
+        *by_currency.entry(i.currency.clone()).or_default() += i.amount - paid;
+    }
+    Some((
+        Opening {
+            as_of: start,
+            receivables: by_currency.into_iter().collect(),
+        },
+        format!("beginning receivables: --invoices dated on or before {start} less payments known on or before it (history, run, --cleared-items)"),
+    ))
+}

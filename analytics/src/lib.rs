@@ -17,7 +17,12 @@
 //! - [`behaviour`]: payer behaviour per customer
 //!   (`customer_behaviour.parquet`) and the 13-week forecast
 //!   (`forecast.parquet`, `forecast_items.parquet`).
-//! - [`config`]: the analytics TOML (`[kpi]`, `[dunning]`, `[behaviour]`).
+//! - [`history`]: the AR history of earlier runs (read by the CLI from the
+//!   state store) and what this run adds to it.
+//! - [`signals`]: discrepancy and fraud signals (`signals.parquet`).
+//! - [`backtest`]: the forecast measured on held-out cleared items.
+//! - [`config`]: the analytics TOML (`[kpi]`, `[dunning]`, `[behaviour]`,
+//!   `[forecast]`, `[signals]`).
 //!
 //! ```
 //! use cashmatch_analytics::kpi::{dso_simple, cei};
@@ -34,18 +39,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod backtest;
 pub mod behaviour;
 pub mod config;
 pub mod disputes;
 pub mod dunning;
+pub mod history;
 pub mod html;
 pub mod kpi;
 pub mod letters;
 pub mod model;
 pub mod money;
+pub mod signals;
 
 use config::AnalyticsConfig;
-use model::{Invoice, Opening, RunData};
+use model::{ClearedItem, Invoice, Opening, RunData, RunDetails};
 
 /// Everything the report writes, computed from one run.
 #[derive(Debug, Clone)]
@@ -64,6 +72,10 @@ pub struct Report {
     pub forecast_items: Vec<behaviour::ForecastItem>,
     /// `forecast.parquet`.
     pub forecast: Vec<behaviour::ForecastWeek>,
+    /// `signals.parquet`.
+    pub signals: Vec<signals::Signal>,
+    /// What this run adds to the AR history.
+    pub history: Vec<history::Event>,
     /// `report.html`.
     pub html: String,
 }
@@ -80,6 +92,12 @@ pub struct Extras<'a> {
     /// Letter templates by level, read from the files the config names;
     /// levels without one use [`letters::DEFAULT_TEMPLATE`].
     pub templates: &'a [(u32, String)],
+    /// Earlier runs from the AR history, oldest first (empty: none).
+    pub history: &'a [history::PastRun],
+    /// `--cleared-items`, when given.
+    pub cleared: Option<&'a [ClearedItem]>,
+    /// Counterparty, remittance, discount terms and customer master.
+    pub details: Option<&'a RunDetails>,
 }
 
 /// Computes every table, the letters and the page.
@@ -88,16 +106,40 @@ pub fn build(
     extras: &Extras<'_>,
     config: &AnalyticsConfig,
 ) -> Result<Report, letters::LetterError> {
-    let kpis = kpi::compute(
+    let settings = config.kpi.settings();
+    let paid = history::paid_items(extras.history, data, extras.cleared);
+    // CEI's beginning receivables: --opening, else the history, else the
+    // invoices with the payments known.
+    let derived = match extras.opening {
+        Some(_) => None,
+        None => kpi::opening_from_history(extras.history, data.as_of, &settings).or_else(|| {
+            extras
+                .invoices
+                .and_then(|inv| kpi::opening_from_invoices(inv, &paid, data.as_of, &settings))
+        }),
+    };
+    let opening: Option<&Opening> = extras.opening.or(derived.as_ref().map(|(o, _)| o));
+    let mut kpis = kpi::compute(data, extras.invoices, opening, &settings);
+    if let Some((_, source)) = &derived {
+        for k in kpis.iter_mut().filter(|k| k.metric == "cei") {
+            k.inputs = format!("{}; {source}", k.inputs);
+        }
+    }
+    let disputes = disputes::track(data, extras.history, extras.cleared);
+    let prior = history::DunningPrior::from_history(extras.history);
+    let dunning = dunning::compute_with_prior(data, &disputes, &config.dunning, &prior);
+    let mut behaviour = behaviour::compute(data, &config.behaviour);
+    behaviour::apply_trends(&mut behaviour, &paid, data.as_of, &config.behaviour);
+    let model = behaviour::OffsetModel::fit(&paid, data.as_of, &config.forecast);
+    let (forecast_items, forecast) = behaviour::forecast_with(data, &model);
+    let signals = signals::compute(&signals::Inputs {
         data,
-        extras.invoices,
-        extras.opening,
-        &config.kpi.settings(),
-    );
-    let disputes = disputes::compute(data);
-    let dunning = dunning::compute(data, &disputes, &config.dunning);
-    let behaviour = behaviour::compute(data, &config.behaviour);
-    let (forecast_items, forecast) = behaviour::forecast(data, &behaviour);
+        details: extras.details,
+        history: extras.history,
+        invoices: extras.invoices,
+        cleared: extras.cleared,
+        config: &config.signals,
+    });
     let mut rendered = Vec::with_capacity(dunning.letters.len());
     for letter in &dunning.letters {
         let template = extras
@@ -108,6 +150,8 @@ pub fn build(
         let text = letters::render(letter, &dunning.items, data.as_of, template)?;
         rendered.push((letter.file_name.clone(), text));
     }
+    let dso_series = history::kpi_series(extras.history, &kpis, data.as_of, "dso_simple");
+    let match_series = history::kpi_series(extras.history, &kpis, data.as_of, "auto_match_rate");
     let html = html::render(&html::Dashboard {
         as_of: data.as_of,
         run_id: extras.run_id,
@@ -118,7 +162,11 @@ pub fn build(
         disputes: &disputes,
         behaviour: &behaviour,
         forecast: &forecast,
+        dso_series: &dso_series,
+        match_series: &match_series,
+        signals: &signals,
     });
+    let history = history::snapshot(data, extras.details, &kpis, &disputes, &dunning);
     Ok(Report {
         kpis,
         dunning,
@@ -127,6 +175,8 @@ pub fn build(
         behaviour,
         forecast_items,
         forecast,
+        signals,
+        history,
         html,
     })
 }

@@ -172,3 +172,73 @@ pub struct RunData {
     /// `aging.parquet`.
     pub aging: Vec<AgingRow>,
 }
+
+/// The columns of a bank transaction the fraud and discrepancy signals
+/// read (`transactions.parquet`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransactionDetail {
+    /// Stable transaction id.
+    pub transaction_id: String,
+    /// The payer's (or payee's) account as the bank gave it; may be empty.
+    pub counterparty_account: String,
+    /// The payer's name as the bank gave it.
+    pub counterparty_name: String,
+    /// Free-text remittance information.
+    pub remittance_info: String,
+    /// Structured references the parser found.
+    pub structured_refs: Vec<String>,
+}
+
+/// Cash-discount terms of an open item (`open_items.parquet`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemTerms {
+    /// Invoice.
+    pub invoice_id: String,
+    /// Discount percent, when the item has terms.
+    pub discount_percent: Option<Decimal>,
+    /// Days after the invoice date the discount may be taken.
+    pub discount_days: Option<u32>,
+}
+
+/// One customer of the customer master the run read (its bank accounts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterCustomer {
+    /// Customer.
+    pub customer_id: String,
+    /// Bank accounts the master lists for the customer.
+    pub bank_accounts: Vec<String>,
+}
+
+/// What the signals need beyond [`RunData`]; every part optional, so a run
+/// read without a column (or without a customer master) gives the signals
+/// that need it as `not_checked` with the reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunDetails {
+    /// Counterparty and remittance of each transaction.
+    pub transactions: Option<Vec<TransactionDetail>>,
+    /// Discount terms of each open item.
+    pub terms: Option<Vec<ItemTerms>>,
+    /// The customer master the run read (from its manifest), when readable.
+    pub customers: Option<Vec<MasterCustomer>>,
+}
+
+/// An item cleared before (or outside) cashmatch (`--cleared-items`): the
+/// open-item columns plus the day it was cleared. Payment history on day
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClearedItem {
+    /// Invoice.
+    pub invoice_id: String,
+    /// Customer.
+    pub customer_id: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Amount of the invoice (`amount_original`).
+    pub amount: Decimal,
+    /// Issue date.
+    pub invoice_date: Option<NaiveDate>,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// The day the item was cleared (paid).
+    pub cleared_date: NaiveDate,
+}

@@ -39,3 +39,44 @@ pub fn config() -> GeneratorConfig {
         ..GeneratorConfig::default()
     }
 }
+
+/// The first booking day of the demo's bank statements: history mode
+/// writes only items cleared before it.
+pub const STATEMENTS_FROM: &str = "2026-03-02";
+
+/// Months of history the demo carries.
+pub const HISTORY_MONTHS: u32 = 14;
+
+/// The demo's history (`invoices.csv`, `cleared_items.csv`): history mode
+/// on the demo's open items, seed [`SEED`], from its own PRNG stream so the
+/// other demo files are unchanged.
+pub fn history() -> crate::history::HistoryFiles {
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("valid date");
+    crate::history::generate(
+        OPEN_ITEMS,
+        &crate::history::HistoryConfig {
+            seed: SEED,
+            as_of: day(AS_OF),
+            months: HISTORY_MONTHS,
+            cleared_before: day(STATEMENTS_FROM),
+        },
+    )
+}
+
+/// The first day of the demo's follow-up month.
+pub const FOLLOW_UP_FROM: &str = "2026-04-01";
+/// The as-of date of the demo's follow-up run.
+pub const FOLLOW_UP_AS_OF: &str = "2026-04-30";
+
+/// The demo's next month (`inputs/next/`): the disputes of its short
+/// payments resolved by a payment or a credit note, for the dispute
+/// register across runs.
+pub fn follow_up() -> crate::history::FollowUp {
+    crate::history::follow_up(
+        OPEN_ITEMS,
+        CUSTOMERS,
+        BANK_CSV,
+        TRUTH,
+        NaiveDate::parse_from_str(FOLLOW_UP_FROM, "%Y-%m-%d").expect("valid date"),
+    )
+}

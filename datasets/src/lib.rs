@@ -11,6 +11,10 @@
 //! | `bank.csv` | the canonical bank CSV: `account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference` |
 //! | `truth.csv` | `bank_reference,invoice_id,applied_amount,scenario,discount_amount,writeoff_amount` |
 //!
+//! History mode ([`history`]) adds the months before the as-of date for
+//! the analytics: every invoice issued (`--invoices`) and the items cleared
+//! before the statements (`--cleared-items`), from a separate PRNG stream.
+//!
 //! Every bank line belongs to one [`Scenario`] (exact reference, noisy
 //! reference, short pay, duplicate, ...). [`evaluate`] compares an engine's
 //! applications with the truth, line by line and per scenario.
@@ -56,6 +60,7 @@ mod customers;
 pub mod demo;
 mod evaluate;
 mod generate;
+pub mod history;
 mod ledger;
 mod payments;
 pub mod prng;

@@ -11,6 +11,8 @@
 //!   roll-forward; [`publish::recover`] finishes what a crash left.
 //! - [`state`]: the state store (a JSON log of Parquet segments) that
 //!   remembers what earlier runs ingested.
+//! - [`history`]: the AR history next to it (what each reported run saw,
+//!   for the analytics of later runs), append-only like the state log.
 //! - [`manifest`]: `manifest.json`, what an auditor needs to reproduce and
 //!   trust a run.
 //! - [`table`]: the pinned Parquet writer and the readers that read the
@@ -47,6 +49,7 @@
 pub mod durable;
 mod error;
 pub mod fault;
+pub mod history;
 pub mod layout;
 pub mod lock;
 pub mod manifest;

@@ -59,11 +59,12 @@ mod generate;
 mod ledger;
 mod payments;
 pub mod prng;
+mod statements;
 mod text;
 mod truth;
 mod words;
 
-pub use config::{GeneratorConfig, Scenario, ScenarioWeights};
+pub use config::{GeneratorConfig, Profile, Scenario, ScenarioWeights};
 pub use evaluate::{evaluate, evaluation_json, Counts, Evaluation};
 pub use generate::{
     generate, GenerateSummary, BANK_HEADER, CUSTOMERS_HEADER, OPEN_ITEMS_HEADER, TRUTH_HEADER,

@@ -120,6 +120,20 @@ impl Scenario {
         Scenario::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
+    /// The exception reason codes an engine may rightly give the unapplied
+    /// money of a payment of this scenario; empty when the payment should
+    /// be applied in full. `pays_nothing` is the truth of the line (the
+    /// second line of a duplicate pays nothing, the first pays).
+    pub fn expected_exception(self, pays_nothing: bool) -> &'static [&'static str] {
+        match self {
+            Scenario::UnknownPayment => &["NO_MATCH", "UNKNOWN_REFERENCE"],
+            Scenario::DuplicatePayment if pays_nothing => &["DUPLICATE_PAYMENT"],
+            Scenario::WrongCurrency => &["CURRENCY_MISMATCH"],
+            Scenario::Overpayment => &["OVERPAYMENT"],
+            _ => &[],
+        }
+    }
+
     /// Position in [`Scenario::ALL`].
     pub fn index(self) -> usize {
         self as usize
@@ -399,7 +413,11 @@ mod tests {
         }
         assert_eq!(Profile::from_name("nope"), None);
         // The profile scenarios never appear in the default mix.
-        for s in [Scenario::CreditNoteNetted, Scenario::PaymentProvider, Scenario::ParentPays] {
+        for s in [
+            Scenario::CreditNoteNetted,
+            Scenario::PaymentProvider,
+            Scenario::ParentPays,
+        ] {
             assert_eq!(ScenarioWeights::default().get(s), 0);
             assert!(Profile::Other.scenario_weights().get(s) > 0);
         }

@@ -10,8 +10,8 @@ use crate::ledger::{
     Invoice, InvoiceMix,
 };
 use crate::payments::{push_credit_note_number, CreditNote, Line, PaymentBuilder};
-use crate::statements::TaggedLine;
 use crate::prng::Xoshiro256StarStar;
+use crate::statements::TaggedLine;
 use chrono::Days;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -176,7 +176,11 @@ fn check_event(lines: &[Line], invoices: &[Invoice]) {
             if row.credit_note.is_some() {
                 // A consumed credit note: a negative application, netted
                 // against the invoice it was deducted from.
-                assert!(row.applied < Decimal::ZERO, "credit note applied {}", row.applied);
+                assert!(
+                    row.applied < Decimal::ZERO,
+                    "credit note applied {}",
+                    row.applied
+                );
                 applied += row.applied;
                 continue;
             }

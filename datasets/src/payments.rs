@@ -17,8 +17,8 @@ use crate::text::{
     push_noisy_invoice_number, push_transliterated, push_upper, truncate_chars, typo,
 };
 use crate::words::{
-    profile_words, DISCOUNT_TERMS, NAME_FIRST, NON_CUSTOMER_ORGS, NO_REFERENCE_REMITTANCE, PERSON_GIVEN,
-    SHORT_PAY_REASONS, UNKNOWN_REMITTANCE,
+    profile_words, DISCOUNT_TERMS, NAME_FIRST, NON_CUSTOMER_ORGS, NO_REFERENCE_REMITTANCE,
+    PERSON_GIVEN, SHORT_PAY_REASONS, UNKNOWN_REMITTANCE,
 };
 use chrono::{Days, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -490,9 +490,21 @@ impl<'a> PaymentBuilder<'a> {
         let word = *self.rng.pick(&words.invoice_words);
         self.scratch.clear();
         if short || self.rng.percent(40) {
-            push_short_form(&mut self.scratch, &mut self.rng, year, u64::from(i) + 1, self.number_width);
+            push_short_form(
+                &mut self.scratch,
+                &mut self.rng,
+                year,
+                u64::from(i) + 1,
+                self.number_width,
+            );
         } else {
-            push_invoice_id(&mut self.scratch, self.profile, year, u64::from(i) + 1, self.number_width);
+            push_invoice_id(
+                &mut self.scratch,
+                self.profile,
+                year,
+                u64::from(i) + 1,
+                self.number_width,
+            );
         }
         let number = if self.rng.percent(5) {
             to_full_width_digits(&self.scratch)
@@ -1079,7 +1091,13 @@ impl<'a> PaymentBuilder<'a> {
         let k = self.start_line(date, self.currency_of(i));
         self.known_payer(k, customer, false);
         let mut inv_ref = Vec::new();
-        push_invoice_id(&mut inv_ref, self.profile, year, u64::from(i) + 1, self.number_width);
+        push_invoice_id(
+            &mut inv_ref,
+            self.profile,
+            year,
+            u64::from(i) + 1,
+            self.number_width,
+        );
         if self.rng.percent(70) {
             let mut cn = Vec::new();
             push_credit_note_number(&mut cn, serial);
@@ -1134,19 +1152,17 @@ impl<'a> PaymentBuilder<'a> {
     /// The parent of a group of ten customers pays a subsidiary's invoice
     /// from its own account under its own name.
     fn parent_pays(&mut self, date: NaiveDate) -> bool {
-        let Some(i) = self.pick(date, |_| true) else {
+        let customers = self.customers;
+        let has_parent = |c: u32| {
+            let parent = c - c % 10;
+            parent != c && customers[parent as usize].currency == customers[c as usize].currency
+        };
+        let Some(i) = self.pick(date, |inv| has_parent(inv.customer)) else {
             return false;
         };
         let inv = &self.invoices[i as usize];
         let (customer, open) = (inv.customer, inv.amount_open);
         let parent = customer - customer % 10;
-        if parent == customer
-            || self.customers[parent as usize].currency != self.customers[customer as usize].currency
-        {
-            self.invoices[i as usize].consumed = false;
-            self.picked.clear();
-            return false;
-        }
         let k = self.start_line(date, self.currency_of(i));
         self.known_payer(k, parent, false);
         self.other_reference_text(k, i, false);

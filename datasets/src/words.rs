@@ -421,13 +421,18 @@ mod profile_word_tests {
     #[test]
     fn data_files_hold_the_forms_the_issue_names() {
         let w = profile_words();
-        for word in ["Rechnung", "Factuur", "Facture", "Fattura", "Factura", "N°", "Nr."] {
+        for word in [
+            "Rechnung", "Factuur", "Facture", "Fattura", "Factura", "N°", "Nr.",
+        ] {
             assert!(w.invoice_words.contains(&word), "{word}");
         }
         for form in ["Kd-Nr. {n}", "Customer no. {n}", "N° client {n}"] {
             assert!(w.customer_number_forms.contains(&form), "{form}");
         }
-        assert!(w.credit_note_phrases.iter().all(|p| p.contains("{inv}") && p.contains("{cn}")));
+        assert!(w
+            .credit_note_phrases
+            .iter()
+            .all(|p| p.contains("{inv}") && p.contains("{cn}")));
         assert!(w.payment_providers.len() >= 5);
         assert!(w.credit_note_prefixes.iter().any(|(p, _)| *p == "GS"));
     }

@@ -123,6 +123,7 @@ pub fn generate(config: &GeneratorConfig, out_dir: &Path) -> io::Result<Generate
         for line in builder.lines() {
             payments.write_line(line, built)?;
         }
+        payments.end_event();
         let lines = builder.lines().len() as u32;
         *payments_by_scenario.entry(built).or_default() += u64::from(lines);
         written += lines;
@@ -311,6 +312,9 @@ struct PaymentWriter {
     profile: Profile,
     as_of: chrono::NaiveDate,
     lines_written: u64,
+    /// Events written so far: profile `texttags` puts whole events into one
+    /// file, alternating, so a customer's batch of one day stays together.
+    events: u64,
     truth: CsvFile,
     number_width: usize,
     buf: Vec<u8>,
@@ -338,6 +342,7 @@ impl PaymentWriter {
             profile,
             as_of,
             lines_written: 0,
+            events: 0,
             truth: CsvFile::create(out_dir, "truth.csv", TRUTH_HEADER)?,
             number_width,
             buf: Vec::with_capacity(64),
@@ -373,6 +378,7 @@ impl PaymentWriter {
                 bank.end_row()?;
             }
             None => self.tagged.push(TaggedLine {
+                file: (self.events % 2) as u8,
                 reference: self.reference.clone(),
                 our_account: self.our_accounts[line.currency as usize].clone(),
                 currency: line.currency.code(),
@@ -416,6 +422,10 @@ impl PaymentWriter {
         Ok(())
     }
 
+    fn end_event(&mut self) {
+        self.events += 1;
+    }
+
     /// Finishes the files: the bank file(s) (one, or BAI2 and MT940 for
     /// profile `texttags`) and the truth, each durable under its `.tmp` name.
     fn finish(self) -> io::Result<(Vec<PendingRename>, PendingRename, u64)> {
@@ -423,9 +433,9 @@ impl PaymentWriter {
         let bank = match self.bank {
             Some(bank) => vec![bank.finish()?],
             None => {
-                // Lines alternate between the two files.
-                let bai2: Vec<&TaggedLine> = self.tagged.iter().step_by(2).collect();
-                let mt940: Vec<&TaggedLine> = self.tagged.iter().skip(1).step_by(2).collect();
+                // Events alternate between the two files.
+                let bai2: Vec<&TaggedLine> = self.tagged.iter().filter(|l| l.file == 0).collect();
+                let mt940: Vec<&TaggedLine> = self.tagged.iter().filter(|l| l.file == 1).collect();
                 let mut files = Vec::new();
                 if !bai2.is_empty() {
                     let bytes = crate::statements::bai2(&bai2, self.as_of);

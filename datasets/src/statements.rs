@@ -2,8 +2,8 @@
 //! file whose payer name and account exist only in text tags, the way US
 //! and German banks report them (BAI2 16/88 `ORIG CO NAME:`/`ORIG ID:` of
 //! an ACH CCD credit and `B/O:`/`ACCT:`/`OBI:` of a wire; MT940 DFÜ `?32`/
-//! `?33` name and `?31` IBAN, and ING `/CNTP/`). Lines alternate between
-//! the two files; within a file each currency is one account.
+//! `?33` name and `?31` IBAN, and ING `/CNTP/`). Payment events alternate
+//! between the two files; within a file each currency is one account.
 
 use crate::csv_out::{push_amount, push_padded, push_u128};
 use chrono::{Datelike, NaiveDate};
@@ -12,6 +12,8 @@ use rust_decimal::Decimal;
 /// One bank line as the statements need it.
 #[derive(Debug, Clone)]
 pub(crate) struct TaggedLine {
+    /// 0: the BAI2 file, 1: the MT940 file.
+    pub(crate) file: u8,
     pub(crate) reference: Vec<u8>,
     pub(crate) our_account: Vec<u8>,
     pub(crate) currency: &'static str,
@@ -87,20 +89,56 @@ fn clean(bytes: &[u8]) -> String {
         .to_string()
 }
 
-/// Writes the BAI2 file of `lines` (all credits).
+/// Writes the BAI2 file of `lines` (all credits): one group per booking
+/// day (its as-of date is the day, as in a bank's daily previous-day
+/// file), one account per currency within it.
 pub(crate) fn bai2(lines: &[&TaggedLine], as_of: NaiveDate) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut records: u64 = 0;
     out.extend_from_slice(b"01,CASHMATCHBANK,CASHMATCH,");
     yymmdd(&mut out, as_of);
-    out.extend_from_slice(b",0800,1,,,2/\n02,CASHMATCH,CASHMATCHBANK,1,");
-    yymmdd(&mut out, as_of);
+    out.extend_from_slice(b",0800,1,,,2/\n");
+    let mut days: Vec<NaiveDate> = lines.iter().map(|l| l.date).collect();
+    days.sort_unstable();
+    days.dedup();
+    let mut file_total: i128 = 0;
+    let mut file_records: u64 = 1;
+    for day in &days {
+        let (total, records) = bai2_group(&mut out, lines, *day);
+        file_total += total;
+        file_records += records;
+    }
+    file_records += 1;
+    out.extend_from_slice(b"99,");
+    push_i128(&mut out, file_total);
+    out.push(b',');
+    push_u128(&mut out, days.len() as u128);
+    out.push(b',');
+    push_u128(&mut out, u128::from(file_records));
+    out.extend_from_slice(b"/\n");
+    out
+}
+
+fn push_i128(out: &mut Vec<u8>, v: i128) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u128(out, v.unsigned_abs());
+}
+
+/// One 02..98 group of the lines booked on `day`: its control total and
+/// record count (02 through 98).
+fn bai2_group(out: &mut Vec<u8>, lines: &[&TaggedLine], day: NaiveDate) -> (i128, u64) {
+    let mut records: u64 = 1;
+    out.extend_from_slice(b"02,CASHMATCH,CASHMATCHBANK,1,");
+    yymmdd(out, day);
     out.extend_from_slice(b",0800,,2/\n");
-    records += 2;
     let mut group_total: i128 = 0;
     let mut accounts: u64 = 0;
     for currency in ["EUR", "USD", "GBP"] {
-        let of: Vec<&&TaggedLine> = lines.iter().filter(|l| l.currency == currency).collect();
+        let of: Vec<&&TaggedLine> = lines
+            .iter()
+            .filter(|l| l.currency == currency && l.date == day)
+            .collect();
         if of.is_empty() {
             continue;
         }
@@ -112,7 +150,7 @@ pub(crate) fn bai2(lines: &[&TaggedLine], as_of: NaiveDate) -> Vec<u8> {
         out.push(b',');
         out.extend_from_slice(currency.as_bytes());
         out.extend_from_slice(b",010,0,,,015,");
-        push_u128(&mut out, sum as u128);
+        push_i128(out, sum);
         out.extend_from_slice(b",,/\n");
         let mut account_total = sum;
         for (n, l) in of.iter().enumerate() {
@@ -143,7 +181,7 @@ pub(crate) fn bai2(lines: &[&TaggedLine], as_of: NaiveDate) -> Vec<u8> {
             out.extend_from_slice(b"16,");
             out.extend_from_slice(type_code.as_bytes());
             out.push(b',');
-            push_u128(&mut out, amount as u128);
+            push_i128(out, amount);
             out.extend_from_slice(b",0,");
             out.extend_from_slice(&l.reference);
             out.extend_from_slice(b",,");
@@ -160,28 +198,22 @@ pub(crate) fn bai2(lines: &[&TaggedLine], as_of: NaiveDate) -> Vec<u8> {
         }
         account_records += 1;
         out.extend_from_slice(b"49,");
-        push_u128(&mut out, account_total as u128);
+        push_i128(out, account_total);
         out.push(b',');
-        push_u128(&mut out, u128::from(account_records));
+        push_u128(out, u128::from(account_records));
         out.extend_from_slice(b"/\n");
         records += account_records;
         group_total += account_total;
     }
     records += 1;
     out.extend_from_slice(b"98,");
-    push_u128(&mut out, group_total as u128);
+    push_i128(out, group_total);
     out.push(b',');
-    push_u128(&mut out, u128::from(accounts));
+    push_u128(out, u128::from(accounts));
     out.push(b',');
-    push_u128(&mut out, u128::from(records));
+    push_u128(out, u128::from(records));
     out.extend_from_slice(b"/\n");
-    records += 2;
-    out.extend_from_slice(b"99,");
-    push_u128(&mut out, group_total as u128);
-    out.extend_from_slice(b",1,");
-    push_u128(&mut out, u128::from(records));
-    out.extend_from_slice(b"/\n");
-    out
+    (group_total, records)
 }
 
 fn mt940_amount(out: &mut Vec<u8>, amount: Decimal) {

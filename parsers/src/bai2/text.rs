@@ -155,7 +155,7 @@ fn unknown_tag_len(head: &str) -> Option<usize> {
     }
     let word = body_end - start;
     let boundary = start == 0 || matches!(b[start - 1], b' ' | b',' | b'/' | b';');
-    (word >= 2 && word <= UNKNOWN_TAG_CHARS_MAX && b[start].is_ascii_uppercase() && boundary)
+    ((2..=UNKNOWN_TAG_CHARS_MAX).contains(&word) && b[start].is_ascii_uppercase() && boundary)
         .then_some(b.len() - start)
 }
 
@@ -233,18 +233,19 @@ pub(super) fn party_from_text(text: &str, credit: bool) -> TextParty<'_> {
             (TagRole::PayeeName, TagRole::PayeeAccount)
         };
         match role {
-            r if r == name_role
-                || (!credit && r == TagRole::PayerName && tag.starts_with("ORIG CO")) =>
+            // The first tag of the best rank wins (Goldman Sachs' `DBNM:`
+            // over its descriptive `From:`).
+            r if (r == name_role
+                || (!credit && r == TagRole::PayerName && tag.starts_with("ORIG CO")))
+                && party.name.is_none_or(|(t, _)| rank(tag) < rank(t)) =>
             {
-                if party.name.is_none_or(|(t, _)| rank(tag) < rank(t)) {
-                    party.name = Some((tag, value));
-                }
+                party.name = Some((tag, value));
             }
-            r if r == account_role || r == TagRole::Account => {
-                if party.account.is_none_or(|(t, _)| rank(tag) < rank(t)) {
-                    party.account = Some((tag, value));
-                    account_from_bo = tag == "BO:";
-                }
+            r if (r == account_role || r == TagRole::Account)
+                && party.account.is_none_or(|(t, _)| rank(tag) < rank(t)) =>
+            {
+                party.account = Some((tag, value));
+                account_from_bo = tag == "BO:";
             }
             TagRole::IndividualName => individual = Some((tag, value)),
             TagRole::SortCode => {

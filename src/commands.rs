@@ -71,6 +71,8 @@ pub enum Request {
         seed: u64,
         /// Accounting date of the dataset.
         as_of: Option<NaiveDate>,
+        /// Generator profile (`default`, `other`, `texttags`).
+        profile: String,
         /// Output directory.
         out: PathBuf,
     },
@@ -146,9 +148,10 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             payments,
             seed,
             as_of,
+            profile,
             out,
         } => {
-            evaluate::generate(customers, invoices, payments, seed, as_of, &out)?;
+            evaluate::generate(customers, invoices, payments, seed, as_of, &profile, &out)?;
             Ok(0)
         }
         Request::Report(request) => {

@@ -3,7 +3,10 @@
 
 use crate::CliError;
 use arrow_array::{Array, Decimal128Array, RecordBatch, StringArray};
-use cashmatch_datasets::{GeneratorConfig, PredictedLine};
+use cashmatch_datasets::{
+    GeneratorConfig, PredictedDeduction, PredictedException, PredictedExtras, PredictedLine,
+    Profile,
+};
 use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rust_decimal::Decimal;
@@ -16,8 +19,15 @@ pub fn generate(
     payments: usize,
     seed: u64,
     as_of: Option<NaiveDate>,
+    profile: &str,
     out: &Path,
 ) -> Result<(), CliError> {
+    let profile = Profile::from_name(profile).ok_or_else(|| {
+        CliError::Config(format!(
+            "--profile `{profile}` is unknown (one of: {})",
+            Profile::ALL.map(Profile::as_str).join(", ")
+        ))
+    })?;
     let count = |name: &str, v: usize| {
         u32::try_from(v).map_err(|_| CliError::Config(format!("--{name} {v} is too large")))
     };
@@ -26,6 +36,8 @@ pub fn generate(
         invoices: count("invoices", invoices)?,
         payments: count("payments", payments)?,
         seed,
+        profile,
+        scenario_weights: profile.scenario_weights(),
         ..GeneratorConfig::default()
     };
     if let Some(d) = as_of {
@@ -49,8 +61,13 @@ pub fn generate(
             summary.events_downgraded
         );
     }
+    let bank = if profile == Profile::TextTags {
+        "bank.bai2, bank.mt940"
+    } else {
+        "bank.csv"
+    };
     println!(
-        "wrote open_items.csv, customers.csv, bank.csv, truth.csv to {}",
+        "wrote open_items.csv, customers.csv, {bank}, truth.csv to {} (profile {profile})",
         out.display()
     );
     Ok(())
@@ -62,12 +79,19 @@ pub struct EvaluationReport {
     pub json: String,
 }
 
-/// Scores `run_dir/applications.parquet` against `truth`.
+/// Scores `run_dir/applications.parquet` against `truth`: the pairs and
+/// amounts, and (from the same file and `exceptions.parquet`) deductions
+/// and exception reason codes.
 pub fn evaluate(truth: &Path, run_dir: &Path) -> Result<EvaluationReport, CliError> {
     let truth_lines = cashmatch_datasets::read_truth(truth)
         .map_err(|e| CliError::Input(format!("truth `{}`: {e}", truth.display())))?;
-    let predicted = read_applications(&run_dir.join("applications.parquet"))?;
-    let evaluation = cashmatch_datasets::evaluate(&truth_lines, &predicted);
+    let applications = run_dir.join("applications.parquet");
+    let predicted = read_applications(&applications)?;
+    let extras = PredictedExtras {
+        deductions: read_deductions(&applications)?,
+        exceptions: read_exceptions(&run_dir.join("exceptions.parquet"))?,
+    };
+    let evaluation = cashmatch_datasets::evaluate_with(&truth_lines, &predicted, Some(&extras));
     Ok(EvaluationReport {
         table: evaluation.to_string(),
         json: cashmatch_datasets::evaluation_json(&evaluation),
@@ -111,6 +135,72 @@ pub fn read_applications(path: &Path) -> Result<Vec<PredictedLine>, CliError> {
                 applied_amount: decimal(&applied, i),
                 discount_amount: decimal(&discount, i),
                 writeoff_amount: decimal(&writeoff, i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Record batches of a Parquet file, each error naming the file.
+fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, CliError> {
+    let bad = |what: String| CliError::Input(format!("`{}`: {what}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| {
+        bad(format!(
+            "cannot open: {e}; is this a cashmatch run directory?"
+        ))
+    })?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
+    reader.map(|b| b.map_err(|e| bad(e.to_string()))).collect()
+}
+
+fn text_column(batch: &RecordBatch, name: &str, path: &Path) -> Result<StringArray, CliError> {
+    column(batch, name)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        .ok_or_else(|| {
+            CliError::Input(format!(
+                "`{}`: column `{name}` missing or not text",
+                path.display()
+            ))
+        })
+}
+
+/// The deduction of every application in an `applications.parquet`.
+pub fn read_deductions(path: &Path) -> Result<Vec<PredictedDeduction>, CliError> {
+    let mut out = Vec::new();
+    for batch in read_batches(path)? {
+        let refs = text_column(&batch, "bank_reference", path)?;
+        let invoices = text_column(&batch, "invoice_id", path)?;
+        let deductions = column(&batch, "deduction_amount")
+            .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>().cloned())
+            .ok_or_else(|| {
+                CliError::Input(format!(
+                    "`{}`: column `deduction_amount` missing or not decimal",
+                    path.display()
+                ))
+            })?;
+        for i in 0..batch.num_rows() {
+            out.push(PredictedDeduction {
+                bank_reference: refs.value(i).to_string(),
+                invoice_id: invoices.value(i).to_string(),
+                deduction_amount: decimal(&deductions, i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The reason code of every exception in an `exceptions.parquet`.
+pub fn read_exceptions(path: &Path) -> Result<Vec<PredictedException>, CliError> {
+    let mut out = Vec::new();
+    for batch in read_batches(path)? {
+        let refs = text_column(&batch, "bank_reference", path)?;
+        let reasons = text_column(&batch, "reason", path)?;
+        for i in 0..batch.num_rows() {
+            out.push(PredictedException {
+                bank_reference: refs.value(i).to_string(),
+                reason: reasons.value(i).to_string(),
             });
         }
     }

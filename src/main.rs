@@ -112,6 +112,11 @@ enum Command {
         seed: u64,
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
+        /// World to generate: `default` (today's, byte-identical), `other`
+        /// (other numbering, languages, payer habits, credit notes) or
+        /// `texttags` (BAI2 and MT940 with payer data only in text tags).
+        #[arg(long, default_value = "default")]
+        profile: String,
         #[arg(long)]
         out: PathBuf,
     },
@@ -239,6 +244,7 @@ impl Cli {
                 payments,
                 seed,
                 as_of,
+                profile,
                 out,
             } => Request::Generate {
                 customers,
@@ -246,6 +252,7 @@ impl Cli {
                 payments,
                 seed,
                 as_of,
+                profile,
                 out,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },

@@ -2,13 +2,13 @@
 //!
 //! ```text
 //! cargo run --release -p cashmatch-datasets --example generate -- \
-//!     <customers> <invoices> <payments> <seed> <out_dir>
+//!     <customers> <invoices> <payments> <seed> <out_dir> [<profile>]
 //! ```
 //!
 //! With no arguments it regenerates the bundled demo set into
 //! `datasets/demo/`.
 
-use cashmatch_datasets::{demo, generate, GeneratorConfig};
+use cashmatch_datasets::{demo, generate, GeneratorConfig, Profile};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -53,8 +53,15 @@ fn parse(args: &[String]) -> Result<(GeneratorConfig, PathBuf), String> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo");
         return Ok((demo::config(), dir));
     }
+    let (args, profile) = match args {
+        [rest @ .., p] if rest.len() == 5 => (
+            rest,
+            Profile::from_name(p).ok_or_else(|| format!("unknown profile `{p}`"))?,
+        ),
+        _ => (args, Profile::Default),
+    };
     let [customers, invoices, payments, seed, out_dir] = args else {
-        return Err(format!("expected 0 or 5 arguments, got {}", args.len()));
+        return Err(format!("expected 0, 5 or 6 arguments, got {}", args.len()));
     };
     let number = |name: &str, text: &str| -> Result<u64, String> {
         text.parse::<u64>()
@@ -69,6 +76,8 @@ fn parse(args: &[String]) -> Result<(GeneratorConfig, PathBuf), String> {
         payments: count("payments", payments)?,
         seed: number("seed", seed)?,
         as_of: demo::config().as_of,
+        profile,
+        scenario_weights: profile.scenario_weights(),
         ..GeneratorConfig::default()
     };
     Ok((config, PathBuf::from(out_dir)))

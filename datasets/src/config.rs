@@ -48,11 +48,22 @@ pub enum Scenario {
     /// References an invoice but arrives in another currency; pays nothing
     /// until someone converts it, so the truth is empty.
     WrongCurrency,
+    /// Pays an invoice less an open credit note of the same customer (quoted
+    /// or not): the truth clears the invoice in full and consumes the credit
+    /// note with a negative application (profile `other`).
+    CreditNoteNetted,
+    /// A payment service provider pays for one of its many merchants'
+    /// customers: the payer name and account are the provider's, the
+    /// reference is the customer's invoice (profile `other`).
+    PaymentProvider,
+    /// The group's parent company pays a subsidiary's invoice from its own
+    /// account under its own name (profile `other`).
+    ParentPays,
 }
 
 impl Scenario {
     /// Number of scenarios.
-    pub const COUNT: usize = 17;
+    pub const COUNT: usize = 20;
 
     /// Every scenario, in declaration order (the order used in reports).
     pub const ALL: [Scenario; Scenario::COUNT] = [
@@ -73,6 +84,9 @@ impl Scenario {
         Scenario::BatchManyToMany,
         Scenario::WriteoffSmall,
         Scenario::WrongCurrency,
+        Scenario::CreditNoteNetted,
+        Scenario::PaymentProvider,
+        Scenario::ParentPays,
     ];
 
     /// The stable name used in `truth.csv`.
@@ -95,12 +109,29 @@ impl Scenario {
             Scenario::BatchManyToMany => "batch_many_to_many",
             Scenario::WriteoffSmall => "writeoff_small",
             Scenario::WrongCurrency => "wrong_currency",
+            Scenario::CreditNoteNetted => "credit_note_netted",
+            Scenario::PaymentProvider => "payment_provider",
+            Scenario::ParentPays => "parent_pays",
         }
     }
 
     /// Parses a name written by [`Scenario::as_str`].
     pub fn from_name(name: &str) -> Option<Scenario> {
         Scenario::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The exception reason codes an engine may rightly give the unapplied
+    /// money of a payment of this scenario; empty when the payment should
+    /// be applied in full. `pays_nothing` is the truth of the line (the
+    /// second line of a duplicate pays nothing, the first pays).
+    pub fn expected_exception(self, pays_nothing: bool) -> &'static [&'static str] {
+        match self {
+            Scenario::UnknownPayment => &["NO_MATCH", "UNKNOWN_REFERENCE"],
+            Scenario::DuplicatePayment if pays_nothing => &["DUPLICATE_PAYMENT"],
+            Scenario::WrongCurrency => &["CURRENCY_MISMATCH"],
+            Scenario::Overpayment => &["OVERPAYMENT"],
+            _ => &[],
+        }
     }
 
     /// Position in [`Scenario::ALL`].
@@ -190,6 +221,69 @@ impl Default for ScenarioWeights {
     }
 }
 
+/// How the generated world looks, beyond the scenario mix: numbering
+/// schemes, languages, payer habits and bank file formats. Each profile is
+/// an independent source of evidence, so the one the engine was tuned on is
+/// not the only one it is judged on (issue 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// Today's generator, byte for byte: `INV-<year>-<seq>` numbers, the
+    /// canonical bank CSV.
+    #[default]
+    Default,
+    /// Other invoice numbering schemes (`SI0030146`, `4500012345`,
+    /// `26/0012`, `INV-2026-019846` paid as `INV 19846` or `19846`), words
+    /// of other languages (`Rechnung`, `Factuur`, `Fattura`, `N°`, ...),
+    /// full-width digits, customer numbers in many forms, payer names as
+    /// people type them, payment providers, parents paying for subsidiaries
+    /// and credit notes netted in payments. Word lists in `datasets/data/`.
+    Other,
+    /// Today's payments written as BAI2 and MT940 statements whose payer
+    /// name and account exist only in text tags (BAI2 `ORIG CO NAME:`,
+    /// `B/O:`, `ORIG ID:`; MT940 `?32`/`?31`, `/ORDP//NAME/`).
+    TextTags,
+}
+
+impl Profile {
+    /// Every profile, in the order reports list them.
+    pub const ALL: [Profile; 3] = [Profile::Default, Profile::Other, Profile::TextTags];
+
+    /// The name given to `cashmatch generate --profile`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Default => "default",
+            Profile::Other => "other",
+            Profile::TextTags => "texttags",
+        }
+    }
+
+    /// Parses a name written by [`Profile::as_str`].
+    pub fn from_name(name: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// The scenario mix the profile generates by default.
+    pub fn scenario_weights(self) -> ScenarioWeights {
+        match self {
+            Profile::Default | Profile::TextTags => ScenarioWeights::default(),
+            // Fewer exact references, more of what other payers do.
+            Profile::Other => ScenarioWeights::default()
+                .with(Scenario::ExactReference, 300)
+                .with(Scenario::NoReferenceMulti, 50)
+                .with(Scenario::NameOnly, 50)
+                .with(Scenario::CreditNoteNetted, 40)
+                .with(Scenario::PaymentProvider, 30)
+                .with(Scenario::ParentPays, 25),
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// Everything that determines a generated dataset. Same config, same bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratorConfig {
@@ -222,6 +316,10 @@ pub struct GeneratorConfig {
     /// Share of invoices with round amounts (500.00, 1000.00, ...), which make
     /// amount-only matching ambiguous.
     pub round_amount_percent: u32,
+    /// Numbering, languages, payer habits and file formats (see [`Profile`]).
+    /// Set [`GeneratorConfig::scenario_weights`] from
+    /// [`Profile::scenario_weights`] to get the profile's own mix.
+    pub profile: Profile,
 }
 
 impl GeneratorConfig {
@@ -286,6 +384,7 @@ impl Default for GeneratorConfig {
             discount_terms_percent: 15,
             partially_paid_percent: 5,
             round_amount_percent: 4,
+            profile: Profile::Default,
         }
     }
 }
@@ -305,6 +404,23 @@ mod tests {
     #[test]
     fn default_weights_are_per_mille() {
         assert_eq!(ScenarioWeights::default().total(), 1000);
+    }
+
+    #[test]
+    fn profile_names_round_trip() {
+        for p in Profile::ALL {
+            assert_eq!(Profile::from_name(p.as_str()), Some(p));
+        }
+        assert_eq!(Profile::from_name("nope"), None);
+        // The profile scenarios never appear in the default mix.
+        for s in [
+            Scenario::CreditNoteNetted,
+            Scenario::PaymentProvider,
+            Scenario::ParentPays,
+        ] {
+            assert_eq!(ScenarioWeights::default().get(s), 0);
+            assert!(Profile::Other.scenario_weights().get(s) > 0);
+        }
     }
 
     #[test]

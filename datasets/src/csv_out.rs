@@ -185,6 +185,19 @@ impl CsvFile {
     }
 }
 
+/// Writes `bytes` durably to `<dir>/<name>.tmp`, to be renamed into place.
+pub(crate) fn write_pending(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PendingRename> {
+    let final_path = dir.join(name);
+    let tmp_path = dir.join(format!("{name}.tmp"));
+    let mut file = File::create(&tmp_path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(PendingRename {
+        tmp_path,
+        final_path,
+    })
+}
+
 /// A durable `.tmp` file waiting to be renamed to its final name.
 pub(crate) struct PendingRename {
     tmp_path: PathBuf,

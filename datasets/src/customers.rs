@@ -264,6 +264,52 @@ impl Customer {
         out.extend_from_slice(text.as_bytes());
     }
 
+    /// Appends the name as a person types it into a bank form (profile
+    /// `other`): `style` 0 abbreviates every word to four letters, upper
+    /// case, with a short legal form (`ACME TEXT BV` for Acme Textiles
+    /// B.V.); 1 drops the middle word; 2 puts the industry word first; 3
+    /// writes the trading name alone in upper case; 4 cuts the name at 18
+    /// characters.
+    pub(crate) fn push_typed_name(&self, out: &mut Vec<u8>, style: u64) {
+        let words: Vec<&str> = self.trading_words().collect();
+        let form = self.legal_form();
+        let short_form = form.variants.first().copied().unwrap_or(form.canonical);
+        match style % 5 {
+            0 => {
+                for (i, w) in words.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    let cut: String = w.chars().take(4).collect();
+                    out.extend_from_slice(cut.to_uppercase().as_bytes());
+                }
+                out.push(b' ');
+                out.extend_from_slice(short_form.to_uppercase().replace('.', "").as_bytes());
+            }
+            1 => {
+                let kept = [words[0], words[words.len() - 1]];
+                out.extend_from_slice(kept.join(" ").as_bytes());
+                out.push(b' ');
+                out.extend_from_slice(form.canonical.as_bytes());
+            }
+            2 => {
+                let mut reordered = words.clone();
+                reordered.rotate_right(1);
+                out.extend_from_slice(reordered.join(" ").as_bytes());
+                out.push(b' ');
+                out.extend_from_slice(short_form.as_bytes());
+            }
+            3 => out.extend_from_slice(words.join(" ").to_uppercase().as_bytes()),
+            _ => {
+                let mut full = Vec::new();
+                self.push_name(&mut full, LegalSpelling::Canonical);
+                let text = String::from_utf8_lossy(&full);
+                let cut: String = text.chars().take(18).collect();
+                out.extend_from_slice(cut.trim_end().as_bytes());
+            }
+        }
+    }
+
     /// The name without legal form.
     fn push_trading_name(&self, out: &mut Vec<u8>) {
         for (i, word) in self.trading_words().enumerate() {

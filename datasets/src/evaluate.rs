@@ -7,9 +7,17 @@
 //! every truth line that was not predicted at all is `missed`. So
 //! `predicted = correct + wrong_invoice + wrong_amount + applied_unmatchable`
 //! and `truth = correct + wrong_amount + missed`, which the tests assert.
+//!
+//! Beyond the pair, [`evaluate_with`] scores what an engine decided about
+//! the money around it: the discount, write-off and deduction of every
+//! correct line (`*_mismatch`, and `adjusted_right` of the `adjusted_truth`
+//! lines that carry any of them) and the reason code of the unapplied money
+//! of the payments whose scenario expects one
+//! ([`Scenario::expected_exception`]: `exception_reason_right`, `_wrong`,
+//! `exception_missing`).
 
 use crate::config::Scenario;
-use crate::truth::{PredictedLine, TruthLine};
+use crate::truth::{PredictedExtras, PredictedLine, TruthLine};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -40,6 +48,26 @@ pub struct Counts {
     /// Payments whose predicted lines equal their truth exactly (for a
     /// payment that pays nothing: no predicted line at all).
     pub payments_exact: u64,
+    /// Correct lines whose discount differs from the truth.
+    pub discount_mismatch: u64,
+    /// Correct lines whose write-off differs from the truth.
+    pub writeoff_mismatch: u64,
+    /// Correct lines whose deduction differs from the truth (scored only by
+    /// [`evaluate_with`]).
+    pub deduction_mismatch: u64,
+    /// Truth lines with a discount, write-off or deduction.
+    pub adjusted_truth: u64,
+    /// Of those, lines predicted correctly with all three amounts right.
+    pub adjusted_right: u64,
+    /// Payments whose scenario expects an exception reason (scored only by
+    /// [`evaluate_with`]).
+    pub exceptions_expected: u64,
+    /// Of those, payments whose exception has an expected reason code.
+    pub exception_reason_right: u64,
+    /// Of those, payments whose exception has another reason code.
+    pub exception_reason_wrong: u64,
+    /// Of those, payments the engine raised no exception for.
+    pub exception_missing: u64,
     /// `correct / predicted_lines`; `None` when nothing was predicted.
     pub precision: Option<f64>,
     /// `correct / truth_lines`; `None` when the truth names no invoice.
@@ -67,14 +95,18 @@ pub struct Evaluation {
     /// Predicted lines whose bank reference is not in the truth at all
     /// (counted as `wrong_invoice` in the total, in no scenario).
     pub unknown_bank_references: u64,
+    /// Whether deductions and exception reasons were scored
+    /// ([`evaluate_with`] with extras).
+    pub extras_scored: bool,
 }
 
-/// Cash, discount and write-off of one line.
+/// Cash, discount, write-off and deduction of one line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Amounts {
     applied: Decimal,
     discount: Decimal,
     writeoff: Decimal,
+    deduction: Decimal,
 }
 
 impl Amounts {
@@ -82,12 +114,15 @@ impl Amounts {
         self.applied += other.applied;
         self.discount += other.discount;
         self.writeoff += other.writeoff;
+        self.deduction += other.deduction;
     }
 }
 
 /// The truth about one payment.
 struct PaymentTruth<'a> {
     scenario: Scenario,
+    /// Whether the truth says the line pays nothing.
+    pays_nothing: bool,
     /// Invoice id → amounts; empty when the payment pays nothing.
     lines: BTreeMap<&'a str, Amounts>,
 }
@@ -98,6 +133,17 @@ struct PaymentTruth<'a> {
 /// applications and are ignored. Rows repeating a (bank reference, invoice)
 /// pair are added up, in the truth and in the prediction alike.
 pub fn evaluate(truth: &[TruthLine], predicted: &[PredictedLine]) -> Evaluation {
+    evaluate_with(truth, predicted, None)
+}
+
+/// [`evaluate`], and with `extras` also the deduction of every correct line
+/// and the reason code of the unapplied money of each payment whose
+/// scenario expects an exception.
+pub fn evaluate_with(
+    truth: &[TruthLine],
+    predicted: &[PredictedLine],
+    extras: Option<&PredictedExtras>,
+) -> Evaluation {
     let payments = index_truth(truth);
     let mut applications: BTreeMap<(&str, &str), Amounts> = BTreeMap::new();
     for p in predicted.iter().filter(|p| !p.invoice_id.is_empty()) {
@@ -108,10 +154,26 @@ pub fn evaluate(truth: &[TruthLine], predicted: &[PredictedLine]) -> Evaluation 
                 applied: p.applied_amount,
                 discount: p.discount_amount,
                 writeoff: p.writeoff_amount,
+                deduction: Decimal::ZERO,
             });
     }
+    for d in extras.iter().flat_map(|e| &e.deductions) {
+        if let Some(a) = applications.get_mut(&(d.bank_reference.as_str(), d.invoice_id.as_str())) {
+            a.deduction += d.deduction_amount;
+        }
+    }
+    let mut reasons: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in extras.iter().flat_map(|e| &e.exceptions) {
+        reasons
+            .entry(e.bank_reference.as_str())
+            .or_default()
+            .push(e.reason.as_str());
+    }
 
-    let mut evaluation = Evaluation::default();
+    let mut evaluation = Evaluation {
+        extras_scored: extras.is_some(),
+        ..Evaluation::default()
+    };
     let mut per_scenario: BTreeMap<Scenario, Counts> = BTreeMap::new();
     // Per payment: did every predicted line of it turn out correct?
     let mut payment_clean: HashMap<&str, (u64, bool)> = HashMap::new();
@@ -142,6 +204,21 @@ pub fn evaluate(truth: &[TruthLine], predicted: &[PredictedLine]) -> Evaluation 
                     if want.discount != got.discount || want.writeoff != got.writeoff {
                         counts.adjustment_mismatch += 1;
                     }
+                    counts.discount_mismatch += u64::from(want.discount != got.discount);
+                    counts.writeoff_mismatch += u64::from(want.writeoff != got.writeoff);
+                    let deduction_scored = extras.is_some();
+                    let deduction_right = !deduction_scored || want.deduction == got.deduction;
+                    counts.deduction_mismatch += u64::from(!deduction_right);
+                    let adjusted = !want.discount.is_zero()
+                        || !want.writeoff.is_zero()
+                        || !want.deduction.is_zero();
+                    if adjusted
+                        && want.discount == got.discount
+                        && want.writeoff == got.writeoff
+                        && deduction_right
+                    {
+                        counts.adjusted_right += 1;
+                    }
                     true
                 }
             }
@@ -155,6 +232,22 @@ pub fn evaluate(truth: &[TruthLine], predicted: &[PredictedLine]) -> Evaluation 
         let counts = per_scenario.entry(payment.scenario).or_default();
         counts.payments += 1;
         counts.truth_lines += payment.lines.len() as u64;
+        counts.adjusted_truth += payment
+            .lines
+            .values()
+            .filter(|a| !a.discount.is_zero() || !a.writeoff.is_zero() || !a.deduction.is_zero())
+            .count() as u64;
+        let expected = payment.scenario.expected_exception(payment.pays_nothing);
+        if extras.is_some() && !expected.is_empty() {
+            counts.exceptions_expected += 1;
+            match reasons.get(reference) {
+                None => counts.exception_missing += 1,
+                Some(got) if got.iter().any(|r| expected.contains(r)) => {
+                    counts.exception_reason_right += 1;
+                }
+                Some(_) => counts.exception_reason_wrong += 1,
+            }
+        }
         for invoice in payment.lines.keys() {
             if !applications.contains_key(&(*reference, *invoice)) {
                 counts.missed += 1;
@@ -187,8 +280,10 @@ fn index_truth(truth: &[TruthLine]) -> BTreeMap<&str, PaymentTruth<'_>> {
             .entry(t.bank_reference.as_str())
             .or_insert_with(|| PaymentTruth {
                 scenario: t.scenario,
+                pays_nothing: true,
                 lines: BTreeMap::new(),
             });
+        payment.pays_nothing &= t.pays_nothing();
         if !t.pays_nothing() {
             payment
                 .lines
@@ -198,6 +293,7 @@ fn index_truth(truth: &[TruthLine]) -> BTreeMap<&str, PaymentTruth<'_>> {
                     applied: t.applied_amount,
                     discount: t.discount_amount,
                     writeoff: t.writeoff_amount,
+                    deduction: t.deduction_amount,
                 });
         }
     }
@@ -215,6 +311,15 @@ fn add_counts(total: &mut Counts, part: &Counts) {
     total.applied_unmatchable += part.applied_unmatchable;
     total.adjustment_mismatch += part.adjustment_mismatch;
     total.payments_exact += part.payments_exact;
+    total.discount_mismatch += part.discount_mismatch;
+    total.writeoff_mismatch += part.writeoff_mismatch;
+    total.deduction_mismatch += part.deduction_mismatch;
+    total.adjusted_truth += part.adjusted_truth;
+    total.adjusted_right += part.adjusted_right;
+    total.exceptions_expected += part.exceptions_expected;
+    total.exception_reason_right += part.exception_reason_right;
+    total.exception_reason_wrong += part.exception_reason_wrong;
+    total.exception_missing += part.exception_missing;
 }
 
 fn percent(value: Option<f64>) -> String {
@@ -278,6 +383,53 @@ impl fmt::Display for Evaluation {
                 self.total.adjustment_mismatch
             )?;
         }
+        let scored = |c: &Counts| {
+            c.adjusted_truth > 0
+                || c.exceptions_expected > 0
+                || c.discount_mismatch + c.writeoff_mismatch + c.deduction_mismatch > 0
+        };
+        if self.per_scenario.values().any(scored) {
+            writeln!(
+                f,
+                "\n{:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                "adjustments/exceptions",
+                "adj_true",
+                "adj_ok",
+                "disc_mm",
+                "woff_mm",
+                "ded_mm",
+                "exc_exp",
+                "exc_ok",
+                "exc_wrong",
+                "exc_none"
+            )?;
+            let row = |f: &mut fmt::Formatter<'_>, name: &str, c: &Counts| {
+                writeln!(
+                    f,
+                    "{:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                    name,
+                    c.adjusted_truth,
+                    c.adjusted_right,
+                    c.discount_mismatch,
+                    c.writeoff_mismatch,
+                    c.deduction_mismatch,
+                    c.exceptions_expected,
+                    c.exception_reason_right,
+                    c.exception_reason_wrong,
+                    c.exception_missing
+                )
+            };
+            for (scenario, counts) in self.per_scenario.iter().filter(|(_, c)| scored(c)) {
+                row(f, scenario.as_str(), counts)?;
+            }
+            row(f, "TOTAL", &self.total)?;
+            if !self.extras_scored {
+                writeln!(
+                    f,
+                    "(deductions and exception reasons not scored: no exceptions given)"
+                )?;
+            }
+        }
         Ok(())
     }
 }
@@ -300,6 +452,12 @@ pub fn evaluation_json(evaluation: &Evaluation) -> String {
     }
     out.push_str("},\"unknown_bank_references\":");
     out.push_str(&evaluation.unknown_bank_references.to_string());
+    out.push_str(",\"extras_scored\":");
+    out.push_str(if evaluation.extras_scored {
+        "true"
+    } else {
+        "false"
+    });
     out.push('}');
     out
 }
@@ -310,7 +468,7 @@ fn counts_json(out: &mut String, c: &Counts) {
     // Writing to a String cannot fail.
     let _ = write!(
         out,
-        "{{\"payments\":{},\"truth_lines\":{},\"predicted_lines\":{},\"correct\":{},\"wrong_invoice\":{},\"wrong_amount\":{},\"missed\":{},\"applied_unmatchable\":{},\"adjustment_mismatch\":{},\"payments_exact\":{},\"precision\":{},\"recall\":{}}}",
+        "{{\"payments\":{},\"truth_lines\":{},\"predicted_lines\":{},\"correct\":{},\"wrong_invoice\":{},\"wrong_amount\":{},\"missed\":{},\"applied_unmatchable\":{},\"adjustment_mismatch\":{},\"payments_exact\":{},\"precision\":{},\"recall\":{},\"discount_mismatch\":{},\"writeoff_mismatch\":{},\"deduction_mismatch\":{},\"adjusted_truth\":{},\"adjusted_right\":{},\"exceptions_expected\":{},\"exception_reason_right\":{},\"exception_reason_wrong\":{},\"exception_missing\":{}}}",
         c.payments,
         c.truth_lines,
         c.predicted_lines,
@@ -323,5 +481,14 @@ fn counts_json(out: &mut String, c: &Counts) {
         c.payments_exact,
         ratio(c.precision),
         ratio(c.recall),
+        c.discount_mismatch,
+        c.writeoff_mismatch,
+        c.deduction_mismatch,
+        c.adjusted_truth,
+        c.adjusted_right,
+        c.exceptions_expected,
+        c.exception_reason_right,
+        c.exception_reason_wrong,
+        c.exception_missing,
     );
 }

@@ -1,16 +1,17 @@
 //! The generator's driver: runs the stages in order and writes the four files.
 
-use crate::config::{GeneratorConfig, Scenario};
-use crate::csv_out::{push_padded, sync_dir, CsvFile};
+use crate::config::{GeneratorConfig, Profile, Scenario};
+use crate::csv_out::{push_padded, sync_dir, write_pending, CsvFile, PendingRename};
 use crate::customers::{
     generate_customers, push_customer_number, push_our_account, Currency, Customer, LegalSpelling,
 };
 use crate::ledger::{
-    generate_invoices, invoice_number_width, push_invoice_number, push_po_number, CustomerIndex,
+    generate_invoices, invoice_number_width, push_invoice_id, push_po_number, CustomerIndex,
     Invoice, InvoiceMix,
 };
-use crate::payments::{Line, PaymentBuilder};
+use crate::payments::{push_credit_note_number, CreditNote, Line, PaymentBuilder};
 use crate::prng::Xoshiro256StarStar;
+use crate::statements::TaggedLine;
 use chrono::Days;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -85,8 +86,20 @@ pub fn generate(config: &GeneratorConfig, out_dir: &Path) -> io::Result<Generate
     let index = CustomerIndex::build(&invoices, config.customers);
 
     let rng = Xoshiro256StarStar::for_stage(config.seed, STAGE_PAYMENTS);
-    let mut builder = PaymentBuilder::new(rng, &customers, &mut invoices, &index, config.as_of);
-    let mut payments = PaymentWriter::create(out_dir, invoice_number_width(config.invoices))?;
+    let mut builder = PaymentBuilder::new(
+        rng,
+        &customers,
+        &mut invoices,
+        &index,
+        config.as_of,
+        config.profile,
+    );
+    let mut payments = PaymentWriter::create(
+        out_dir,
+        invoice_number_width(config.invoices),
+        config.profile,
+        config.as_of,
+    )?;
     let mut payments_by_scenario: BTreeMap<Scenario, u64> =
         Scenario::ALL.into_iter().map(|s| (s, 0)).collect();
     let mut events_downgraded = 0;
@@ -110,14 +123,23 @@ pub fn generate(config: &GeneratorConfig, out_dir: &Path) -> io::Result<Generate
         for line in builder.lines() {
             payments.write_line(line, built)?;
         }
+        payments.end_event();
         let lines = builder.lines().len() as u32;
         *payments_by_scenario.entry(built).or_default() += u64::from(lines);
         written += lines;
     }
+    let credit_notes = builder.take_credit_notes();
     drop(builder);
 
-    let open_items_file = write_open_items(out_dir, &invoices, &customers)?;
-    let (bank_file, truth_file, truth_lines) = payments.finish()?;
+    let open_items_file = write_open_items(
+        out_dir,
+        &invoices,
+        &customers,
+        config.profile,
+        &credit_notes,
+        config.as_of,
+    )?;
+    let (bank_files, truth_file, truth_lines) = payments.finish()?;
     let summary = GenerateSummary {
         customers: customers.len() as u64,
         invoices: invoices.len() as u64,
@@ -126,7 +148,11 @@ pub fn generate(config: &GeneratorConfig, out_dir: &Path) -> io::Result<Generate
         payments_by_scenario,
         events_downgraded,
     };
-    for pending in [customers_file, open_items_file, bank_file, truth_file] {
+    for pending in [customers_file, open_items_file]
+        .into_iter()
+        .chain(bank_files)
+        .chain([truth_file])
+    {
         pending.commit()?;
     }
     sync_dir(out_dir)?;
@@ -148,6 +174,17 @@ fn check_event(lines: &[Line], invoices: &[Invoice]) {
         let mut applied = Decimal::ZERO;
         for row in &line.truth {
             assert!(row.discount >= Decimal::ZERO && row.writeoff >= Decimal::ZERO);
+            if row.credit_note.is_some() {
+                // A consumed credit note: a negative application, netted
+                // against the invoice it was deducted from.
+                assert!(
+                    row.applied < Decimal::ZERO,
+                    "credit note applied {}",
+                    row.applied
+                );
+                applied += row.applied;
+                continue;
+            }
             let Some(i) = row.invoice else {
                 assert!(line.truth.len() == 1 && row.applied.is_zero());
                 continue;
@@ -203,6 +240,9 @@ fn write_open_items(
     out_dir: &Path,
     invoices: &[Invoice],
     customers: &[Customer],
+    profile: Profile,
+    credit_notes: &[CreditNote],
+    as_of: chrono::NaiveDate,
 ) -> io::Result<crate::csv_out::PendingRename> {
     let mut file = CsvFile::create(out_dir, "open_items.csv", OPEN_ITEMS_HEADER)?;
     let width = invoice_number_width(invoices.len() as u32);
@@ -210,7 +250,7 @@ fn write_open_items(
     for (i, inv) in invoices.iter().enumerate() {
         let customer = &customers[inv.customer as usize];
         buf.clear();
-        push_invoice_number(&mut buf, inv.number_year, i as u64 + 1, width);
+        push_invoice_id(&mut buf, profile, inv.number_year, i as u64 + 1, width);
         file.text(&buf);
         buf.clear();
         push_customer_number(&mut buf, inv.customer);
@@ -239,12 +279,42 @@ fn write_open_items(
         }
         file.end_row()?;
     }
+    // Credit notes are open items with negative amounts (issue 9): they
+    // follow the invoices, due when issued.
+    for cn in credit_notes {
+        let customer = &customers[cn.customer as usize];
+        buf.clear();
+        push_credit_note_number(&mut buf, cn.serial);
+        file.text(&buf);
+        buf.clear();
+        push_customer_number(&mut buf, cn.customer);
+        file.text(&buf);
+        buf.clear();
+        customer.push_name(&mut buf, LegalSpelling::Canonical);
+        file.text(&buf);
+        file.text(customer.currency.code().as_bytes());
+        file.amount(-cn.amount).amount(-cn.amount);
+        let date = cn.date.min(as_of);
+        file.date(date).date(date);
+        file.empty().empty().empty();
+        file.end_row()?;
+    }
     file.finish()
 }
 
 /// Streams `bank.csv` and `truth.csv` together, one event at a time.
 struct PaymentWriter {
-    bank: CsvFile,
+    /// `bank.csv`; `None` for profile `texttags`, whose lines go to
+    /// [`PaymentWriter::tagged`] and then to `bank.bai2` and `bank.mt940`.
+    bank: Option<CsvFile>,
+    tagged: Vec<TaggedLine>,
+    out_dir: std::path::PathBuf,
+    profile: Profile,
+    as_of: chrono::NaiveDate,
+    lines_written: u64,
+    /// Events written so far: profile `texttags` puts whole events into one
+    /// file, alternating, so a customer's batch of one day stays together.
+    events: u64,
     truth: CsvFile,
     number_width: usize,
     buf: Vec<u8>,
@@ -255,9 +325,24 @@ struct PaymentWriter {
 }
 
 impl PaymentWriter {
-    fn create(out_dir: &Path, number_width: usize) -> io::Result<PaymentWriter> {
+    fn create(
+        out_dir: &Path,
+        number_width: usize,
+        profile: Profile,
+        as_of: chrono::NaiveDate,
+    ) -> io::Result<PaymentWriter> {
         Ok(PaymentWriter {
-            bank: CsvFile::create(out_dir, "bank.csv", BANK_HEADER)?,
+            bank: if profile == Profile::TextTags {
+                None
+            } else {
+                Some(CsvFile::create(out_dir, "bank.csv", BANK_HEADER)?)
+            },
+            tagged: Vec::new(),
+            out_dir: out_dir.to_path_buf(),
+            profile,
+            as_of,
+            lines_written: 0,
+            events: 0,
             truth: CsvFile::create(out_dir, "truth.csv", TRUTH_HEADER)?,
             number_width,
             buf: Vec::with_capacity(64),
@@ -273,38 +358,58 @@ impl PaymentWriter {
     fn write_line(&mut self, line: &Line, scenario: Scenario) -> io::Result<()> {
         self.reference.clear();
         self.reference.extend_from_slice(b"BR");
+        self.lines_written += 1;
         push_padded(
             &mut self.reference,
-            self.bank.rows() + 1,
+            self.lines_written,
             BANK_REFERENCE_DIGITS,
         );
-        self.bank
-            .text(&self.our_accounts[line.currency as usize])
-            .date(line.date)
-            .date(line.value_date);
-        self.bank
-            .amount(line.amount)
-            .text(line.currency.code().as_bytes());
-        self.bank
-            .text(&line.name)
-            .text(&line.account)
-            .text(&line.remittance);
-        self.bank.text(&self.reference);
-        self.bank.end_row()?;
+        match self.bank.as_mut() {
+            Some(bank) => {
+                bank.text(&self.our_accounts[line.currency as usize])
+                    .date(line.date)
+                    .date(line.value_date);
+                bank.amount(line.amount)
+                    .text(line.currency.code().as_bytes());
+                bank.text(&line.name)
+                    .text(&line.account)
+                    .text(&line.remittance);
+                bank.text(&self.reference);
+                bank.end_row()?;
+            }
+            None => self.tagged.push(TaggedLine {
+                file: (self.events % 2) as u8,
+                reference: self.reference.clone(),
+                our_account: self.our_accounts[line.currency as usize].clone(),
+                currency: line.currency.code(),
+                date: line.date,
+                value_date: line.value_date,
+                amount: line.amount,
+                name: line.name.clone(),
+                account: line.account.clone(),
+                remittance: line.remittance.clone(),
+            }),
+        }
         for row in &line.truth {
             self.truth.text(&self.reference);
-            match row.invoice {
-                Some(i) => {
+            match (row.invoice, row.credit_note) {
+                (_, Some(serial)) => {
                     self.buf.clear();
-                    push_invoice_number(
+                    push_credit_note_number(&mut self.buf, serial);
+                    self.truth.text(&self.buf);
+                }
+                (Some(i), None) => {
+                    self.buf.clear();
+                    push_invoice_id(
                         &mut self.buf,
+                        self.profile,
                         row.invoice_year,
                         u64::from(i) + 1,
                         self.number_width,
                     );
                     self.truth.text(&self.buf);
                 }
-                None => {
+                (None, None) => {
                     self.truth.empty();
                 }
             }
@@ -317,14 +422,32 @@ impl PaymentWriter {
         Ok(())
     }
 
-    fn finish(
-        self,
-    ) -> io::Result<(
-        crate::csv_out::PendingRename,
-        crate::csv_out::PendingRename,
-        u64,
-    )> {
+    fn end_event(&mut self) {
+        self.events += 1;
+    }
+
+    /// Finishes the files: the bank file(s) (one, or BAI2 and MT940 for
+    /// profile `texttags`) and the truth, each durable under its `.tmp` name.
+    fn finish(self) -> io::Result<(Vec<PendingRename>, PendingRename, u64)> {
         let truth_lines = self.truth.rows();
-        Ok((self.bank.finish()?, self.truth.finish()?, truth_lines))
+        let bank = match self.bank {
+            Some(bank) => vec![bank.finish()?],
+            None => {
+                // Events alternate between the two files.
+                let bai2: Vec<&TaggedLine> = self.tagged.iter().filter(|l| l.file == 0).collect();
+                let mt940: Vec<&TaggedLine> = self.tagged.iter().filter(|l| l.file == 1).collect();
+                let mut files = Vec::new();
+                if !bai2.is_empty() {
+                    let bytes = crate::statements::bai2(&bai2, self.as_of);
+                    files.push(write_pending(&self.out_dir, "bank.bai2", &bytes)?);
+                }
+                if !mt940.is_empty() {
+                    let bytes = crate::statements::mt940(&mt940);
+                    files.push(write_pending(&self.out_dir, "bank.mt940", &bytes)?);
+                }
+                files
+            }
+        };
+        Ok((bank, self.truth.finish()?, truth_lines))
     }
 }

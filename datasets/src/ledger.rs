@@ -6,6 +6,7 @@
 //! invoice discount terms, a round-amount scenario makes amounts collide);
 //! `open_items.csv` is written afterwards.
 
+use crate::config::Profile;
 use crate::csv_out::{push_padded, push_u128};
 use crate::prng::Xoshiro256StarStar;
 use crate::words::{DISCOUNT_TERMS, PAYMENT_TERMS_DAYS, ROUND_AMOUNTS};
@@ -82,6 +83,98 @@ pub(crate) fn push_invoice_number(out: &mut Vec<u8>, year: u16, sequence: u64, w
     push_u128(out, u128::from(year));
     out.push(b'-');
     push_padded(out, sequence, width);
+}
+
+/// Appends invoice `sequence`'s number as the ledger of `profile` writes it.
+/// Profile `other` mixes four numbering schemes by sequence (the same
+/// invoice always gets the same number): `SI0030146`, `9000012345` (an
+/// SAP-style numeric billing document), `26/0012` and `INV-2026-019846`.
+pub(crate) fn push_invoice_id(
+    out: &mut Vec<u8>,
+    profile: Profile,
+    year: u16,
+    sequence: u64,
+    width: usize,
+) {
+    if profile != Profile::Other {
+        return push_invoice_number(out, year, sequence, width);
+    }
+    match other_scheme(sequence) {
+        OtherScheme::Si => {
+            out.extend_from_slice(b"SI");
+            push_padded(out, sequence, 7);
+        }
+        OtherScheme::Numeric => {
+            out.extend_from_slice(b"90");
+            push_padded(out, sequence, 8);
+        }
+        OtherScheme::YearSlash => {
+            push_padded(out, u64::from(year % 100), 2);
+            out.push(b'/');
+            push_padded(out, sequence, 4);
+        }
+        OtherScheme::Inv => {
+            out.extend_from_slice(b"INV-");
+            push_u128(out, u128::from(year));
+            out.push(b'-');
+            push_padded(out, sequence, width);
+        }
+    }
+}
+
+/// The numbering schemes of profile `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OtherScheme {
+    /// `SI0030146`.
+    Si,
+    /// `9000012345`.
+    Numeric,
+    /// `26/0012`.
+    YearSlash,
+    /// `INV-2026-019846`.
+    Inv,
+}
+
+/// The scheme of invoice `sequence` in profile `other`.
+pub(crate) fn other_scheme(sequence: u64) -> OtherScheme {
+    match sequence % 4 {
+        0 => OtherScheme::Si,
+        1 => OtherScheme::Numeric,
+        2 => OtherScheme::YearSlash,
+        _ => OtherScheme::Inv,
+    }
+}
+
+/// Appends the short form a payer types for invoice `sequence` of profile
+/// `other`: prefixes, years and leading zeros dropped (`INV 19846` or
+/// `19846` for `INV-2026-019846`, `30146` for `SI0030146`, `2026/12` for
+/// `26/0012`); numeric ids stay whole.
+pub(crate) fn push_short_form(
+    out: &mut Vec<u8>,
+    rng: &mut Xoshiro256StarStar,
+    year: u16,
+    sequence: u64,
+    width: usize,
+) {
+    match other_scheme(sequence) {
+        OtherScheme::Si => push_u128(out, u128::from(sequence)),
+        OtherScheme::Numeric => push_invoice_id(out, Profile::Other, year, sequence, width),
+        OtherScheme::YearSlash => {
+            if rng.percent(50) {
+                push_u128(out, u128::from(year));
+            } else {
+                push_padded(out, u64::from(year % 100), 2);
+            }
+            out.push(b'/');
+            push_u128(out, u128::from(sequence));
+        }
+        OtherScheme::Inv => {
+            if rng.percent(50) {
+                out.extend_from_slice(b"INV ");
+            }
+            push_u128(out, u128::from(sequence));
+        }
+    }
 }
 
 /// A uniformly drawn amount in cents from the weighted bands.

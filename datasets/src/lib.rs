@@ -64,13 +64,17 @@ pub mod history;
 mod ledger;
 mod payments;
 pub mod prng;
+mod statements;
 mod text;
 mod truth;
 mod words;
 
-pub use config::{GeneratorConfig, Scenario, ScenarioWeights};
-pub use evaluate::{evaluate, evaluation_json, Counts, Evaluation};
+pub use config::{GeneratorConfig, Profile, Scenario, ScenarioWeights};
+pub use evaluate::{evaluate, evaluate_with, evaluation_json, Counts, Evaluation};
 pub use generate::{
     generate, GenerateSummary, BANK_HEADER, CUSTOMERS_HEADER, OPEN_ITEMS_HEADER, TRUTH_HEADER,
 };
-pub use truth::{read_predicted, read_truth, PredictedLine, TruthLine};
+pub use truth::{
+    read_predicted, read_truth, PredictedDeduction, PredictedException, PredictedExtras,
+    PredictedLine, TruthLine,
+};

@@ -5,20 +5,20 @@
 //! second line) falls back to `exact_reference`, then to `unknown_payment`,
 //! which always succeeds; the summary counts these downgrades.
 
-use crate::config::Scenario;
+use crate::config::{Profile, Scenario};
 use crate::csv_out::push_amount;
 use crate::customers::{push_customer_number, Account, Currency, Customer, LegalSpelling};
 use crate::ledger::{
-    draw_amount_cents, draw_round_amount_cents, push_invoice_number, push_po_number, CustomerIndex,
-    Invoice, Pool,
+    draw_amount_cents, draw_round_amount_cents, push_invoice_id, push_po_number, push_short_form,
+    CustomerIndex, Invoice, Pool,
 };
 use crate::prng::Xoshiro256StarStar;
 use crate::text::{
     push_noisy_invoice_number, push_transliterated, push_upper, truncate_chars, typo,
 };
 use crate::words::{
-    DISCOUNT_TERMS, NAME_FIRST, NON_CUSTOMER_ORGS, NO_REFERENCE_REMITTANCE, PERSON_GIVEN,
-    SHORT_PAY_REASONS, UNKNOWN_REMITTANCE,
+    profile_words, DISCOUNT_TERMS, NAME_FIRST, NON_CUSTOMER_ORGS, NO_REFERENCE_REMITTANCE,
+    PERSON_GIVEN, SHORT_PAY_REASONS, UNKNOWN_REMITTANCE,
 };
 use chrono::{Days, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -71,6 +71,43 @@ pub(crate) struct TruthRow {
     pub(crate) applied: Decimal,
     pub(crate) discount: Decimal,
     pub(crate) writeoff: Decimal,
+    /// Set instead of `invoice` when the row consumes a credit note (its
+    /// serial); `applied` is then negative.
+    pub(crate) credit_note: Option<u32>,
+}
+
+/// A credit note of profile `other`: an open item with a negative amount,
+/// written to `open_items.csv` after the invoices.
+#[derive(Debug, Clone)]
+pub(crate) struct CreditNote {
+    pub(crate) customer: u32,
+    /// The credit, as a positive amount (the open item carries it negative).
+    pub(crate) amount: Decimal,
+    pub(crate) date: NaiveDate,
+    pub(crate) serial: u32,
+}
+
+/// Appends the number of credit note `serial` (`CN-2001`, `GS0002001`,
+/// `AV-2001`, `CM2001`, by the prefixes of `datasets/data/credit_note_prefixes.txt`).
+pub(crate) fn push_credit_note_number(out: &mut Vec<u8>, serial: u32) {
+    let prefixes = &profile_words().credit_note_prefixes;
+    let (prefix, digits) = prefixes[serial as usize % prefixes.len()];
+    out.extend_from_slice(prefix.as_bytes());
+    crate::csv_out::push_padded(out, 2001 + u64::from(serial), digits);
+}
+
+/// Full-width digits (U+FF10..U+FF19), as East Asian input methods and some
+/// scanned remittances write them.
+fn to_full_width_digits(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() * 3);
+    for &b in text {
+        if b.is_ascii_digit() {
+            out.extend_from_slice(&[0xEF, 0xBC, 0x90 + (b - b'0')]);
+        } else {
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// One bank line under construction; buffers are reused across events.
@@ -104,6 +141,9 @@ pub(crate) struct PaymentBuilder<'a> {
     picked: Vec<u32>,
     scratch: Vec<u8>,
     unknown_accounts: u64,
+    profile: Profile,
+    /// Credit notes created by `credit_note_netted` events.
+    credit_notes: Vec<CreditNote>,
 }
 
 impl<'a> PaymentBuilder<'a> {
@@ -113,6 +153,7 @@ impl<'a> PaymentBuilder<'a> {
         invoices: &'a mut [Invoice],
         index: &'a CustomerIndex,
         as_of: NaiveDate,
+        profile: Profile,
     ) -> Self {
         let count = invoices.len() as u32;
         PaymentBuilder {
@@ -128,7 +169,14 @@ impl<'a> PaymentBuilder<'a> {
             picked: Vec::new(),
             scratch: Vec::with_capacity(128),
             unknown_accounts: 0,
+            profile,
+            credit_notes: Vec::new(),
         }
+    }
+
+    /// The credit notes the events created, for `open_items.csv`.
+    pub(crate) fn take_credit_notes(&mut self) -> Vec<CreditNote> {
+        std::mem::take(&mut self.credit_notes)
     }
 
     /// The PRNG, for the caller's draws between events.
@@ -178,6 +226,9 @@ impl<'a> PaymentBuilder<'a> {
             Scenario::BatchManyToMany => lines_max >= 2 && self.batch(date, lines_max),
             Scenario::WriteoffSmall => self.writeoff_small(date),
             Scenario::WrongCurrency => self.wrong_currency(date),
+            Scenario::CreditNoteNetted => self.credit_note_netted(date),
+            Scenario::PaymentProvider => self.payment_provider(date),
+            Scenario::ParentPays => self.parent_pays(date),
         }
     }
 
@@ -319,6 +370,7 @@ impl<'a> PaymentBuilder<'a> {
             applied,
             discount,
             writeoff,
+            credit_note: None,
         });
     }
 
@@ -330,6 +382,7 @@ impl<'a> PaymentBuilder<'a> {
             applied: Decimal::ZERO,
             discount: Decimal::ZERO,
             writeoff: Decimal::ZERO,
+            credit_note: None,
         });
     }
 
@@ -355,6 +408,13 @@ impl<'a> PaymentBuilder<'a> {
         }
         let style = self.rng.below(100);
         let identifiable_only = identifiable && !from_master;
+        if self.profile == Profile::Other && style >= 55 && !identifiable_only {
+            // People type names their own way: abbreviated, cut, reordered.
+            let typed = self.rng.below(5);
+            c.push_typed_name(&mut line.name, typed);
+            truncate_chars(&mut line.name, PAYER_NAME_CHARS_MAX);
+            return;
+        }
         if style < 55 || (identifiable_only && style >= 85) {
             c.push_name(&mut line.name, LegalSpelling::Canonical);
         } else if style < 85 {
@@ -411,16 +471,67 @@ impl<'a> PaymentBuilder<'a> {
     /// Appends invoice `i`'s canonical number to `line`'s remittance.
     fn push_reference(&mut self, k: usize, i: u32) {
         let inv = &self.invoices[i as usize];
-        push_invoice_number(
+        push_invoice_id(
             &mut self.lines[k].remittance,
+            self.profile,
             inv.number_year,
             u64::from(i) + 1,
             self.number_width,
         );
     }
 
+    /// Profile `other`: a word of some language, the number in full or in
+    /// the short form the payer types (sometimes in full-width digits), and
+    /// sometimes the customer number in one of its forms.
+    fn other_reference_text(&mut self, k: usize, i: u32, short: bool) {
+        let words = profile_words();
+        let inv = &self.invoices[i as usize];
+        let (year, customer) = (inv.number_year, inv.customer);
+        let word = *self.rng.pick(&words.invoice_words);
+        self.scratch.clear();
+        if short || self.rng.percent(40) {
+            push_short_form(
+                &mut self.scratch,
+                &mut self.rng,
+                year,
+                u64::from(i) + 1,
+                self.number_width,
+            );
+        } else {
+            push_invoice_id(
+                &mut self.scratch,
+                self.profile,
+                year,
+                u64::from(i) + 1,
+                self.number_width,
+            );
+        }
+        let number = if self.rng.percent(5) {
+            to_full_width_digits(&self.scratch)
+        } else {
+            self.scratch.clone()
+        };
+        let with_customer = self.rng.percent(30);
+        let form = *self.rng.pick(&words.customer_number_forms);
+        let r = &mut self.lines[k].remittance;
+        if self.rng.percent(85) {
+            r.extend_from_slice(word.as_bytes());
+            r.push(b' ');
+        }
+        r.extend_from_slice(&number);
+        if with_customer {
+            let mut n = Vec::new();
+            push_customer_number(&mut n, customer);
+            r.push(b' ');
+            r.extend_from_slice(form.replace("{n}", &String::from_utf8_lossy(&n)).as_bytes());
+        }
+    }
+
     /// Remittance quoting one invoice, in one of the forms seen on statements.
     fn single_reference_text(&mut self, k: usize, i: u32, noisy: bool) {
+        if self.profile == Profile::Other {
+            return self.other_reference_text(k, i, noisy);
+        }
         let inv = &self.invoices[i as usize];
         let (year, customer, po) = (inv.number_year, inv.customer, inv.po_number);
         let template = self.rng.below(8);
@@ -463,6 +574,14 @@ impl<'a> PaymentBuilder<'a> {
     fn no_reference_text(&mut self, k: usize, i: u32) {
         let inv = &self.invoices[i as usize];
         let (customer, po) = (inv.customer, inv.po_number);
+        if self.profile == Profile::Other && self.rng.percent(50) {
+            let form = *self.rng.pick(&profile_words().customer_number_forms);
+            let mut n = Vec::new();
+            push_customer_number(&mut n, customer);
+            let text = form.replace("{n}", &String::from_utf8_lossy(&n));
+            self.lines[k].remittance.extend_from_slice(text.as_bytes());
+            return;
+        }
         let r = &mut self.lines[k].remittance;
         match self.rng.below(4) {
             0 => {
@@ -524,7 +643,11 @@ impl<'a> PaymentBuilder<'a> {
                     _ => b" ",
                 });
             }
-            if style == 2 {
+            if style == 2 && self.profile == Profile::Other {
+                let year = self.invoices[i as usize].number_year;
+                let r = &mut self.lines[k].remittance;
+                push_short_form(r, &mut self.rng, year, u64::from(i) + 1, self.number_width);
+            } else if style == 2 {
                 // "inv 2026 000123, 000124 and 000125 thx": later numbers
                 // quoted by their sequence part only.
                 let inv = &self.invoices[i as usize];
@@ -939,6 +1062,111 @@ impl<'a> PaymentBuilder<'a> {
         // The invoice stays open: the cash cannot be applied without an FX step.
         line.truth.clear();
         self.pays_nothing(0);
+        true
+    }
+
+    /// Pays an invoice less a credit note of the same customer created for
+    /// the story; the note is quoted in 70 % of the payments (the rest
+    /// leave the engine to find the customer's one credit that explains the
+    /// difference).
+    fn credit_note_netted(&mut self, date: NaiveDate) -> bool {
+        let Some(i) = self.pick(date, |inv| {
+            inv.amount_open >= Decimal::new(100, 0) && !inv.is_partially_paid()
+        }) else {
+            return false;
+        };
+        let inv = &self.invoices[i as usize];
+        let (customer, open, year) = (inv.customer, inv.amount_open, inv.number_year);
+        let percent = self.rng.range_inclusive(5, 30);
+        let credit = (open * Decimal::new(percent as i64, 2))
+            .round_dp_with_strategy(2, RoundingStrategy::ToZero)
+            .max(Decimal::new(1, 2));
+        let serial = self.credit_notes.len() as u32;
+        self.credit_notes.push(CreditNote {
+            customer,
+            amount: credit,
+            date: date - Days::new(self.rng.range_inclusive(3, 40)),
+            serial,
+        });
+        let k = self.start_line(date, self.currency_of(i));
+        self.known_payer(k, customer, false);
+        let mut inv_ref = Vec::new();
+        push_invoice_id(
+            &mut inv_ref,
+            self.profile,
+            year,
+            u64::from(i) + 1,
+            self.number_width,
+        );
+        if self.rng.percent(70) {
+            let mut cn = Vec::new();
+            push_credit_note_number(&mut cn, serial);
+            let phrase = *self.rng.pick(&profile_words().credit_note_phrases);
+            let text = phrase
+                .replace("{inv}", &String::from_utf8_lossy(&inv_ref))
+                .replace("{cn}", &String::from_utf8_lossy(&cn));
+            self.lines[k].remittance.extend_from_slice(text.as_bytes());
+        } else {
+            self.lines[k].remittance.extend_from_slice(&inv_ref);
+        }
+        self.apply(k, i, open, Decimal::ZERO, Decimal::ZERO);
+        let line = &mut self.lines[k];
+        line.amount -= credit;
+        line.truth.push(TruthRow {
+            invoice: None,
+            invoice_year: 0,
+            applied: -credit,
+            discount: Decimal::ZERO,
+            writeoff: Decimal::ZERO,
+            credit_note: Some(serial),
+        });
+        true
+    }
+
+    /// A payment service provider pays a customer's invoice: the provider's
+    /// name and its one account (shared by every customer it pays for), the
+    /// customer's reference in the text.
+    fn payment_provider(&mut self, date: NaiveDate) -> bool {
+        let Some(i) = self.pick(date, |_| true) else {
+            return false;
+        };
+        let open = self.invoices[i as usize].amount_open;
+        let k = self.start_line(date, self.currency_of(i));
+        let providers = &profile_words().payment_providers;
+        let p = self.rng.index(providers.len());
+        let line = &mut self.lines[k];
+        line.name.extend_from_slice(providers[p].as_bytes());
+        // One stable account per provider, outside every customer's range.
+        /// Serials of provider accounts: far above the unknown payers' serials.
+        const PROVIDER_ACCOUNT_SERIAL_BASE: u64 = 1_000_000_000;
+        Account::unknown(
+            &mut Xoshiro256StarStar::seed_from_u64(p as u64),
+            PROVIDER_ACCOUNT_SERIAL_BASE + p as u64,
+        )
+        .push(&mut line.account);
+        self.other_reference_text(k, i, false);
+        self.apply(k, i, open, Decimal::ZERO, Decimal::ZERO);
+        true
+    }
+
+    /// The parent of a group of ten customers pays a subsidiary's invoice
+    /// from its own account under its own name.
+    fn parent_pays(&mut self, date: NaiveDate) -> bool {
+        let customers = self.customers;
+        let has_parent = |c: u32| {
+            let parent = c - c % 10;
+            parent != c && customers[parent as usize].currency == customers[c as usize].currency
+        };
+        let Some(i) = self.pick(date, |inv| has_parent(inv.customer)) else {
+            return false;
+        };
+        let inv = &self.invoices[i as usize];
+        let (customer, open) = (inv.customer, inv.amount_open);
+        let parent = customer - customer % 10;
+        let k = self.start_line(date, self.currency_of(i));
+        self.known_payer(k, parent, false);
+        self.other_reference_text(k, i, false);
+        self.apply(k, i, open, Decimal::ZERO, Decimal::ZERO);
         true
     }
 

@@ -27,6 +27,9 @@ pub struct TruthLine {
     pub discount_amount: Decimal,
     /// Small difference written off on top of the cash.
     pub writeoff_amount: Decimal,
+    /// Deduction cleared on top of the cash (a short pay the payer
+    /// explained and the creditor accepts); 0 when the column is absent.
+    pub deduction_amount: Decimal,
     /// The story behind the payment.
     pub scenario: Scenario,
 }
@@ -54,8 +57,9 @@ pub struct PredictedLine {
     pub writeoff_amount: Decimal,
 }
 
-/// Reads a `truth.csv` written by [`crate::generate`] (the `discount_amount`
-/// and `writeoff_amount` columns may be missing and then read as 0).
+/// Reads a `truth.csv` written by [`crate::generate`] (the `discount_amount`,
+/// `writeoff_amount` and `deduction_amount` columns may be missing and then
+/// read as 0).
 pub fn read_truth(path: &Path) -> io::Result<Vec<TruthLine>> {
     let mut lines = Vec::new();
     read_rows(path, &TRUTH_COLUMNS, |row, at| {
@@ -68,6 +72,7 @@ pub fn read_truth(path: &Path) -> io::Result<Vec<TruthLine>> {
             applied_amount: at.amount("applied_amount", row.get(2))?,
             discount_amount: at.amount("discount_amount", row.get(3))?,
             writeoff_amount: at.amount("writeoff_amount", row.get(4))?,
+            deduction_amount: at.amount("deduction_amount", row.get(6))?,
             scenario,
         });
         Ok(())
@@ -92,13 +97,44 @@ pub fn read_predicted(path: &Path) -> io::Result<Vec<PredictedLine>> {
     Ok(lines)
 }
 
+/// What an engine did with a payment beyond its applications: the
+/// deduction of each application and the reason code of the unapplied
+/// money, so that [`crate::evaluate_with`] scores them too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PredictedExtras {
+    /// Deduction of each application (bank reference, invoice, amount).
+    pub deductions: Vec<PredictedDeduction>,
+    /// The exception of each payment with unapplied money.
+    pub exceptions: Vec<PredictedException>,
+}
+
+/// The deduction an engine cleared on one application.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PredictedDeduction {
+    /// The bank line.
+    pub bank_reference: String,
+    /// The invoice.
+    pub invoice_id: String,
+    /// Deduction cleared on top of the cash.
+    pub deduction_amount: Decimal,
+}
+
+/// The exception an engine raised for a payment's unapplied money.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PredictedException {
+    /// The bank line.
+    pub bank_reference: String,
+    /// The stable reason code (`NO_MATCH`, `DUPLICATE_PAYMENT`, ...).
+    pub reason: String,
+}
+
 /// A column the reader looks for: its name and whether it must be present.
 struct Column {
     name: &'static str,
     required: bool,
 }
 
-const TRUTH_COLUMNS: [Column; 6] = [
+const TRUTH_COLUMNS: [Column; 7] = [
     Column {
         name: "bank_reference",
         required: true,
@@ -122,6 +158,10 @@ const TRUTH_COLUMNS: [Column; 6] = [
     Column {
         name: "scenario",
         required: true,
+    },
+    Column {
+        name: "deduction_amount",
+        required: false,
     },
 ];
 

@@ -371,3 +371,69 @@ pub(crate) const PAYMENT_TERMS_DAYS: &[u16] = &[14, 30, 30, 30, 45, 60];
 
 /// Early-payment discount terms: (percent in hundredths, days).
 pub(crate) const DISCOUNT_TERMS: &[(u16, u16)] = &[(200, 10), (300, 14), (150, 7), (200, 14)];
+
+/// Lines of a bundled word list: trimmed, without blank lines and `#`
+/// comments.
+fn data_lines(text: &'static str) -> Vec<&'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+/// The word lists of profile `other`, kept as data files in
+/// `datasets/data/` (issue 9: word lists live in data files, not code).
+pub(crate) struct ProfileWords {
+    /// Words before an invoice number (`Rechnung`, `Factuur`, `N°`, ...).
+    pub(crate) invoice_words: Vec<&'static str>,
+    /// Customer number forms with `{n}` (`Kd-Nr. {n}`, `N° client {n}`).
+    pub(crate) customer_number_forms: Vec<&'static str>,
+    /// Netting phrases with `{inv}` and `{cn}`.
+    pub(crate) credit_note_phrases: Vec<&'static str>,
+    /// Payment service providers paying for many customers.
+    pub(crate) payment_providers: Vec<&'static str>,
+    /// Credit note numbering: prefix and digits.
+    pub(crate) credit_note_prefixes: Vec<(&'static str, usize)>,
+}
+
+/// The lists, parsed once.
+pub(crate) fn profile_words() -> &'static ProfileWords {
+    static WORDS: std::sync::OnceLock<ProfileWords> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| ProfileWords {
+        invoice_words: data_lines(include_str!("../data/invoice_words.txt")),
+        customer_number_forms: data_lines(include_str!("../data/customer_number_forms.txt")),
+        credit_note_phrases: data_lines(include_str!("../data/credit_note_phrases.txt")),
+        payment_providers: data_lines(include_str!("../data/payment_providers.txt")),
+        credit_note_prefixes: data_lines(include_str!("../data/credit_note_prefixes.txt"))
+            .into_iter()
+            .map(|l| {
+                let (prefix, digits) = l.rsplit_once(':').expect("prefix:digits");
+                (prefix, digits.parse().expect("digits"))
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod profile_word_tests {
+    use super::profile_words;
+
+    #[test]
+    fn data_files_hold_the_forms_the_issue_names() {
+        let w = profile_words();
+        for word in [
+            "Rechnung", "Factuur", "Facture", "Fattura", "Factura", "N°", "Nr.",
+        ] {
+            assert!(w.invoice_words.contains(&word), "{word}");
+        }
+        for form in ["Kd-Nr. {n}", "Customer no. {n}", "N° client {n}"] {
+            assert!(w.customer_number_forms.contains(&form), "{form}");
+        }
+        assert!(w
+            .credit_note_phrases
+            .iter()
+            .all(|p| p.contains("{inv}") && p.contains("{cn}")));
+        assert!(w.payment_providers.len() >= 5);
+        assert!(w.credit_note_prefixes.iter().any(|(p, _)| *p == "GS"));
+    }
+}

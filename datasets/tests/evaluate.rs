@@ -1,7 +1,8 @@
 //! The scoring function on hand-built cases, each through one `score` helper.
 
 use cashmatch_datasets::{
-    evaluate, evaluation_json, Counts, Evaluation, PredictedLine, Scenario, TruthLine,
+    evaluate, evaluate_with, evaluation_json, Counts, Evaluation, PredictedDeduction,
+    PredictedException, PredictedExtras, PredictedLine, Scenario, TruthLine,
 };
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -17,6 +18,7 @@ fn truth(reference: &str, invoice: &str, applied: &str, scenario: Scenario) -> T
         applied_amount: d(applied),
         discount_amount: Decimal::ZERO,
         writeoff_amount: Decimal::ZERO,
+        deduction_amount: Decimal::ZERO,
         scenario,
     }
 }
@@ -188,7 +190,10 @@ fn table_and_json_show_every_scenario_and_the_total() {
     assert!(json.starts_with("{\"total\":{\"payments\":4,"), "{json}");
     assert!(json.contains("\"exact_reference\":{\"payments\":1,\"truth_lines\":1,\"predicted_lines\":0,\"correct\":0,"));
     assert!(json.contains("\"precision\":null"), "{json}");
-    assert!(json.ends_with("\"unknown_bank_references\":0}"), "{json}");
+    assert!(
+        json.ends_with("\"unknown_bank_references\":0,\"extras_scored\":false}"),
+        "{json}"
+    );
 }
 
 #[test]
@@ -214,4 +219,88 @@ fn demo_truth_scores_itself_perfectly() {
     assert_eq!(e.total.payments_exact, 600);
     assert_eq!(e.total.precision, Some(1.0));
     assert_eq!(e.total.recall, Some(1.0));
+}
+
+#[test]
+fn adjustments_and_exception_reasons_are_scored() {
+    let mut discounted = truth("BR1", "INV-1", "98.00", Scenario::Discount);
+    discounted.discount_amount = d("2.00");
+    let mut written_off = truth("BR2", "INV-2", "49.90", Scenario::WriteoffSmall);
+    written_off.writeoff_amount = d("0.10");
+    let short = truth("BR3", "INV-3", "80.00", Scenario::ShortPay);
+    let truth = vec![
+        discounted,
+        written_off,
+        short,
+        truth("BR4", "", "0.00", Scenario::UnknownPayment),
+        truth("BR5", "INV-5", "10.00", Scenario::DuplicatePayment),
+        truth("BR6", "", "0.00", Scenario::DuplicatePayment),
+        truth("BR7", "", "0.00", Scenario::WrongCurrency),
+    ];
+    let mut p1 = predicted("BR1", "INV-1", "98.00");
+    p1.discount_amount = d("2.00");
+    // Right cash, but the write-off was not taken.
+    let p2 = predicted("BR2", "INV-2", "49.90");
+    let p3 = predicted("BR3", "INV-3", "80.00");
+    let p5 = predicted("BR5", "INV-5", "10.00");
+    let predicted = vec![p1, p2, p3, p5];
+    let extras = PredictedExtras {
+        // The short pay was cleared with a deduction the truth does not grant.
+        deductions: vec![PredictedDeduction {
+            bank_reference: "BR3".into(),
+            invoice_id: "INV-3".into(),
+            deduction_amount: d("20.00"),
+        }],
+        exceptions: vec![
+            PredictedException {
+                bank_reference: "BR4".into(),
+                reason: "NO_MATCH".into(),
+            },
+            PredictedException {
+                bank_reference: "BR6".into(),
+                reason: "NO_MATCH".into(),
+            },
+        ],
+    };
+    let e = evaluate_with(&truth, &predicted, Some(&extras));
+    assert!(e.extras_scored);
+    let t = &e.total;
+    assert_eq!((t.adjusted_truth, t.adjusted_right), (2, 1));
+    assert_eq!(
+        (
+            t.discount_mismatch,
+            t.writeoff_mismatch,
+            t.deduction_mismatch
+        ),
+        (0, 1, 1)
+    );
+    // BR4 right, BR6 wrong code (a duplicate), BR7 no exception at all; the
+    // paying first line of the duplicate expects none.
+    assert_eq!(t.exceptions_expected, 3);
+    assert_eq!(
+        (
+            t.exception_reason_right,
+            t.exception_reason_wrong,
+            t.exception_missing
+        ),
+        (1, 1, 1)
+    );
+    let dup = &e.per_scenario[&Scenario::DuplicatePayment];
+    assert_eq!(
+        (dup.exceptions_expected, dup.exception_reason_wrong),
+        (1, 1)
+    );
+    assert!(e.to_string().contains("adjustments/exceptions"));
+    assert!(evaluation_json(&e).contains("\"exception_reason_right\":1"));
+    // Without extras, deductions and reasons are not scored at all.
+    let plain = evaluate(&truth, &predicted);
+    assert!(!plain.extras_scored);
+    assert_eq!(
+        (
+            plain.total.deduction_mismatch,
+            plain.total.exceptions_expected
+        ),
+        (0, 0)
+    );
+    assert_eq!(plain.total.writeoff_mismatch, 1);
 }

@@ -5,8 +5,8 @@
 //! test and the fixed-size tests assert the same invariants.
 
 use cashmatch_datasets::{
-    demo, generate, read_truth, GeneratorConfig, Scenario, ScenarioWeights, TruthLine, BANK_HEADER,
-    CUSTOMERS_HEADER, OPEN_ITEMS_HEADER, TRUTH_HEADER,
+    demo, generate, read_truth, GeneratorConfig, Profile, Scenario, ScenarioWeights, TruthLine,
+    BANK_HEADER, CUSTOMERS_HEADER, OPEN_ITEMS_HEADER, TRUTH_HEADER,
 };
 use proptest::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -105,7 +105,13 @@ fn check(dir: &Path, config: &GeneratorConfig) -> Checked {
     assert_eq!(truth_text.lines().next(), Some(TRUTH_HEADER));
     let truth = read_truth(&dir.join("truth.csv")).unwrap();
     assert_eq!(customers.len(), config.customers as usize);
-    assert_eq!(open_items.len(), config.invoices as usize);
+    // Profile `other` adds its credit notes (negative open items) after the invoices.
+    let credit_notes = open_items
+        .iter()
+        .filter(|r| money(&r["amount_open"]) < Decimal::ZERO)
+        .count();
+    assert!(config.profile == Profile::Other || credit_notes == 0);
+    assert_eq!(open_items.len(), config.invoices as usize + credit_notes);
     assert_eq!(bank.len(), config.payments as usize);
 
     // Customers: unique ids, names and accounts.
@@ -133,7 +139,14 @@ fn check(dir: &Path, config: &GeneratorConfig) -> Checked {
     for row in &open_items {
         let amount_open = money(&row["amount_open"]);
         let amount_original = money(&row["amount_original"]);
-        assert!(amount_open > Decimal::ZERO && amount_open <= amount_original);
+        if amount_open < Decimal::ZERO {
+            assert_eq!(
+                amount_open, amount_original,
+                "a credit note is open in full"
+            );
+        } else {
+            assert!(amount_open > Decimal::ZERO && amount_open <= amount_original);
+        }
         assert!(customer_ids.contains(&row["customer_id"]));
         assert!(row["invoice_date"] <= row["due_date"]);
         assert!(row["invoice_date"].as_str() <= config.as_of.to_string().as_str());
@@ -141,10 +154,12 @@ fn check(dir: &Path, config: &GeneratorConfig) -> Checked {
             (!row["discount_percent"].is_empty()).then(|| money(&row["discount_percent"]));
         assert_eq!(discount_percent.is_some(), !row["discount_days"].is_empty());
         let id = row["invoice_id"].clone();
-        assert!(
-            id.starts_with("INV-20") && id.len() >= "INV-2026-000001".len(),
-            "{id}"
-        );
+        if config.profile != Profile::Other {
+            assert!(
+                id.starts_with("INV-20") && id.len() >= "INV-2026-000001".len(),
+                "{id}"
+            );
+        }
         let previous = items.insert(
             id,
             OpenItem {
@@ -194,6 +209,11 @@ fn check(dir: &Path, config: &GeneratorConfig) -> Checked {
             "truth names missing invoice {}",
             t.invoice_id
         );
+        if items[&t.invoice_id].amount_open < Decimal::ZERO {
+            // A credit note is consumed whole, as a negative application.
+            assert_eq!(t.applied_amount, items[&t.invoice_id].amount_open);
+            continue;
+        }
         assert!(t.applied_amount > Decimal::ZERO);
         *settled_per_invoice.entry(&t.invoice_id).or_default() +=
             t.applied_amount + t.discount_amount + t.writeoff_amount;
@@ -223,6 +243,17 @@ fn check(dir: &Path, config: &GeneratorConfig) -> Checked {
         );
         if lines.iter().any(|l| l.pays_nothing()) {
             assert_eq!(lines.len(), 1, "{reference}: pays-nothing row is not alone");
+        }
+        if config.profile == Profile::Other {
+            // Other numbering and languages: the text checks below are the
+            // default profile's; money and truth are checked above.
+            if scenario == Scenario::CreditNoteNetted
+                || scenario == Scenario::PaymentProvider
+                || scenario == Scenario::ParentPays
+            {
+                check_scenario(scenario, lines, row, amount, &items, &master_accounts);
+            }
+            continue;
         }
         check_scenario(scenario, lines, row, amount, &items, &master_accounts);
     }
@@ -313,6 +344,24 @@ fn check_scenario(
             if scenario == Scenario::UnknownPayment {
                 assert!(!master_accounts.contains(&row["counterparty_account"]));
             }
+        }
+        Scenario::CreditNoteNetted => {
+            // The invoice in full, the credit note consumed negative: cash
+            // + credit = invoice.
+            assert_eq!(lines.len(), 2);
+            let credit = lines[1];
+            assert!(credit.applied_amount < Decimal::ZERO);
+            assert_eq!(items[&credit.invoice_id].amount_open, credit.applied_amount);
+            assert_eq!(first.applied_amount, open());
+            assert_eq!(amount, open() + credit.applied_amount);
+            assert_eq!(
+                items[&credit.invoice_id].customer_id,
+                items[&first.invoice_id].customer_id
+            );
+        }
+        Scenario::PaymentProvider | Scenario::ParentPays => {
+            assert_eq!(amount, open());
+            assert!(!remittance.is_empty());
         }
         Scenario::UnknownPayment => panic!("unknown payment pays an invoice"),
         Scenario::WrongCurrency => panic!("wrong-currency payment pays an invoice"),
@@ -415,7 +464,12 @@ fn every_scenario_appears_in_2000_payments_and_truth_is_consistent() {
             .get(&scenario)
             .copied()
             .unwrap_or(0);
-        assert!(lines > 0, "{scenario} missing");
+        // The profile scenarios are drawn only by profile `other`.
+        assert_eq!(
+            lines > 0,
+            cfg.scenario_weights.get(scenario) > 0,
+            "{scenario}"
+        );
         assert_eq!(summary.payments_by_scenario[&scenario], lines, "{scenario}");
     }
     assert!(
@@ -429,8 +483,14 @@ fn every_scenario_appears_in_2000_payments_and_truth_is_consistent() {
 fn one_scenario_alone_is_generated_as_asked() {
     for scenario in Scenario::ALL {
         let dir = TempDir::new("one");
+        let profile_only = Profile::Default.scenario_weights().get(scenario) == 0;
         let cfg = GeneratorConfig {
             scenario_weights: ScenarioWeights::none().with(scenario, 1),
+            profile: if profile_only {
+                Profile::Other
+            } else {
+                Profile::Default
+            },
             ..config(200, 1_000, 60, 3)
         };
         let summary = generate(&cfg, &dir.0).unwrap();
@@ -440,6 +500,76 @@ fn one_scenario_alone_is_generated_as_asked() {
         assert!(
             summary.payments_by_scenario[&scenario] >= 58,
             "{scenario}: {summary:?}"
+        );
+    }
+}
+
+#[test]
+fn profile_other_keeps_the_invariants_and_tells_its_stories() {
+    let dir = TempDir::new("other");
+    let cfg = GeneratorConfig {
+        profile: Profile::Other,
+        scenario_weights: Profile::Other.scenario_weights(),
+        ..config(300, 4_000, 2_000, 42)
+    };
+    let summary = generate(&cfg, &dir.0).unwrap();
+    let checked = check(&dir.0, &cfg);
+    for s in [
+        Scenario::CreditNoteNetted,
+        Scenario::PaymentProvider,
+        Scenario::ParentPays,
+    ] {
+        assert!(
+            checked.lines_per_scenario.get(&s).copied().unwrap_or(0) > 0,
+            "{s}"
+        );
+    }
+    assert!(
+        summary.events_downgraded < 60,
+        "{}",
+        summary.events_downgraded
+    );
+    let open_items = std::fs::read_to_string(dir.0.join("open_items.csv")).unwrap();
+    let bank = std::fs::read_to_string(dir.0.join("bank.csv")).unwrap();
+    // All four numbering schemes, and the forms the issue names.
+    for scheme in ["\nSI00", "\n90", "\n26/", "\nINV-20"] {
+        assert!(open_items.contains(scheme), "{scheme}");
+    }
+    for word in ["Rechnung", "Factuur", "Fattura", "N° client", "Kd-Nr."] {
+        assert!(bank.contains(word), "{word}");
+    }
+    // Full-width digits, credit note phrases and a payment provider.
+    assert!(
+        bank.contains('\u{FF10}') || bank.chars().any(|c| ('\u{FF10}'..='\u{FF19}').contains(&c))
+    );
+    assert!(
+        bank.contains("abzgl. Gutschrift")
+            || bank.contains("less credit note")
+            || bank.contains("moins avoir")
+    );
+    assert!(bank.contains("STRIPE") || bank.contains("ADYEN") || bank.contains("MOLLIE"));
+}
+
+#[test]
+fn profile_texttags_writes_bai2_and_mt940_without_a_bank_csv() {
+    let dir = TempDir::new("tags");
+    let cfg = GeneratorConfig {
+        profile: Profile::TextTags,
+        ..config(100, 1_000, 300, 9)
+    };
+    generate(&cfg, &dir.0).unwrap();
+    assert!(!dir.0.join("bank.csv").exists());
+    let bai2 = std::fs::read_to_string(dir.0.join("bank.bai2")).unwrap();
+    let mt940 = std::fs::read_to_string(dir.0.join("bank.mt940")).unwrap();
+    assert!(bai2.starts_with("01,") && bai2.contains("ORIG CO NAME:") && bai2.contains("B/O: "));
+    assert!(mt940.starts_with(":20:") && mt940.contains("?32") && mt940.contains("/CNTP/"));
+    // Every bank reference of the truth is in one of the two files.
+    let truth = read_truth(&dir.0.join("truth.csv")).unwrap();
+    for t in &truth {
+        assert!(
+            bai2.contains(&t.bank_reference) || mt940.contains(&t.bank_reference),
+            "{}",
+            t.bank_reference
         );
     }
 }

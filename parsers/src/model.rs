@@ -118,6 +118,75 @@ pub struct StatementTransaction {
     pub reversal: bool,
 }
 
+/// Where a reader found the counterparty of a transaction: the tag, field or
+/// element, written as the bank wrote it (`ORIG CO NAME:`, `?32`, `/ORDP/`,
+/// `UltmtDbtr`), so an analyst can tell a name the bank gave in a dedicated
+/// field from one read out of free text.
+pub type PartySource = String;
+
+/// What a reader learned about one transaction beyond the fields the engine
+/// reads today: where the counterparty came from, the ultimate party, a
+/// return marker and structured documents with their type and amount.
+///
+/// One per transaction, in [`ParsedFile::details`] at the transaction's
+/// index. Kept beside [`StatementTransaction`] rather than inside it so the
+/// engine's record conversion is unchanged; the engine can read it from
+/// there when it learns to use it (issue 9).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TransactionDetails {
+    /// Tag or element the counterparty name came from; empty when none.
+    pub name_source: PartySource,
+    /// Tag or element the counterparty account came from; empty when none.
+    pub account_source: PartySource,
+    /// The party the payment was made for or by when the bank names it apart
+    /// from the account holder (camt `UltmtDbtr`/`UltmtCdtr`). When present
+    /// it is also the transaction's `counterparty_name`: a receivable is
+    /// owed by the ultimate debtor, the account holder may be a payment
+    /// factory or a payment service provider.
+    pub ultimate_party: String,
+    /// The account holder's own name when [`TransactionDetails::ultimate_party`]
+    /// replaced it as the counterparty name (camt `Dbtr`/`Cdtr`).
+    pub account_holder: String,
+    /// The bank marked this as a returned or rejected payment (MT940 `/RTRN/`,
+    /// DFÜ `RETOURE`/GVC 159, camt `RtrInf`, BAI2 `Return`): money coming
+    /// back, not a receipt from a customer.
+    pub returned: bool,
+    /// Return reason code as given (`MS03`, `R02`, DFÜ `?34` key); may be empty.
+    pub return_reason: String,
+    /// Referred documents of a structured remittance (camt `Strd`), in order.
+    pub documents: Vec<ReferredDocument>,
+}
+
+impl TransactionDetails {
+    /// True when nothing beyond the engine's fields was found.
+    pub fn is_empty(&self) -> bool {
+        *self == TransactionDetails::default()
+    }
+}
+
+/// One document a structured remittance refers to (camt `Strd`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReferredDocument {
+    /// `RfrdDocInf/Nb`, or the creditor reference `CdtrRefInf/Ref`.
+    pub number: String,
+    /// `RfrdDocInf/Tp/CdOrPrtry/Cd` or `Prtry` as given (`CINV` invoice,
+    /// `CREN` credit note, `DEBN` debit note, ...); `SCOR` for a creditor
+    /// reference; empty when the bank gave no type.
+    pub kind: String,
+    /// `RfrdDocAmt`: the amount remitted for it (`RmtdAmt`), else the amount
+    /// due (`DuePyblAmt`), else a credit note amount (`CdtNoteAmt`, negative).
+    pub amount: Option<Decimal>,
+}
+
+impl ReferredDocument {
+    /// True for a credit note (`CREN`, `CRNO`-style codes): it reduces what
+    /// is paid, it is not an invoice being paid.
+    pub fn is_credit_note(&self) -> bool {
+        matches!(self.kind.as_str(), "CREN" | "CRNO" | "CDNT")
+            || self.amount.is_some_and(|a| a.is_sign_negative())
+    }
+}
+
 /// The `line 17` locator of a record that starts on `line`.
 ///
 /// PERF: equal to `format!("line {line}")`, but sized exactly and written
@@ -170,6 +239,237 @@ pub(crate) fn trim_fast(text: &str) -> &str {
     match (inner.as_bytes().first(), inner.as_bytes().last()) {
         (Some(&first), Some(&last)) if !first.is_ascii() || !last.is_ascii() => inner.trim(),
         _ => inner,
+    }
+}
+
+/// True when `t` has the shape of an IBAN (two letters, two digits, 8..=30
+/// letters or digits) and its ISO 7064 mod-97 check holds: the test for an
+/// IBAN met in free text, where a shape alone could be a reference.
+pub(crate) fn is_valid_iban(t: &str) -> bool {
+    let b = t.as_bytes();
+    let country_length = b.get(..2).and_then(|cc| {
+        IBAN_LENGTHS
+            .iter()
+            .find(|(code, _)| code.as_bytes() == cc)
+            .map(|&(_, n)| n)
+    });
+    let shaped = country_length == Some(b.len())
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..4].iter().all(u8::is_ascii_digit)
+        && b[4..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !shaped {
+        return false;
+    }
+    let mut rest: u32 = 0;
+    for &c in b[4..].iter().chain(&b[..4]) {
+        let v = if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c - b'A') + 10
+        };
+        rest = if v >= 10 {
+            (rest * 100 + v) % 97
+        } else {
+            (rest * 10 + v) % 97
+        };
+    }
+    rest == 1
+}
+
+/// IBAN length per country (ISO 13616 registry): a token in free text is
+/// an IBAN only with its country's length and valid check digits, so a
+/// bank reference such as `SC2323300002416` (15 characters, but a
+/// Seychelles IBAN has 31) is not taken for one.
+const IBAN_LENGTHS: [(&str, usize); 79] = [
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NL", 18),
+    ("NO", 15),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("SA", 24),
+    ("SC", 31),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+    ("LY", 25),
+    ("SD", 18),
+];
+
+/// Labels in free text after which banks write the counterparty's account,
+/// each with the label that gives the name, if that bank writes one
+/// (ABN AMRO `REK: NL..IBAN/NAAM: name`, mBank `Z RACH.: ...; OD: name;`,
+/// German `IBAN: DE..`).
+const FREE_TEXT_ACCOUNT_LABELS: [(&str, Option<&str>); 4] = [
+    ("REK:", Some("NAAM:")),
+    ("Z RACH.:", Some("OD:")),
+    ("IBAN:", None),
+    ("IBAN ", None),
+];
+
+/// The counterparty written only in free text, as `(name, account, source)`
+/// with empty parts where none was found: labelled accounts and names
+/// ([`FREE_TEXT_ACCOUNT_LABELS`]), the easybank layout
+/// (`BG/000000002 [BIC] IBAN name` at the end of the text), else a token that
+/// passes the IBAN check digits.
+pub(crate) fn party_in_free_text(text: &str) -> (String, String, &'static str) {
+    for (label, name_label) in FREE_TEXT_ACCOUNT_LABELS {
+        let Some(at) = text.find(label) else { continue };
+        let after = text[at + label.len()..].trim_start();
+        let account: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let iban_label = label.starts_with("IBAN");
+        if account.len() < 8 || (iban_label && !is_valid_iban(&account)) {
+            continue;
+        }
+        let name = name_label
+            .and_then(|l| text.find(l).map(|i| &text[i + l.len()..]))
+            .map(|n| n.split(';').next().unwrap_or("").trim().to_string())
+            .unwrap_or_default();
+        let source = match label {
+            "REK:" => "free text REK:/NAAM:",
+            "Z RACH.:" => "free text Z RACH.:/OD:",
+            _ => "free text IBAN:",
+        };
+        return (name, account, source);
+    }
+    if let Some(found) = easybank_party(text) {
+        return found;
+    }
+    for token in text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';') {
+        if is_valid_iban(token) {
+            return (String::new(), token.to_string(), "free text IBAN");
+        }
+    }
+    (String::new(), String::new(), "")
+}
+
+/// easybank (AT) descriptions end with the booking code, the counterparty's
+/// BIC (optional), IBAN and name: `... FE/000000003 ABCDEF1G235
+/// AT098765432109876543 Payment receiver`. Read only when the code is
+/// there, so a plain IBAN-shaped word elsewhere is not taken for one.
+fn easybank_party(text: &str) -> Option<(String, String, &'static str)> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let code_at = words.iter().rposition(|w| {
+        let b = w.as_bytes();
+        b.len() == 12
+            && b[..2].iter().all(u8::is_ascii_uppercase)
+            && b[2] == b'/'
+            && b[3..].iter().all(u8::is_ascii_digit)
+    })?;
+    let mut k = code_at + 1;
+    let is_bic = |w: &str| {
+        (w.len() == 8 || w.len() == 11)
+            && w.bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && w.as_bytes()[..4].iter().all(u8::is_ascii_uppercase)
+    };
+    if words.get(k).is_some_and(|w| is_bic(w)) {
+        k += 1;
+    }
+    let account = *words.get(k)?;
+    let b = account.as_bytes();
+    let shaped = (12..=34).contains(&b.len())
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !shaped {
+        return None;
+    }
+    let name = words[k + 1..].join(" ");
+    Some((name, account.to_string(), "free text easybank"))
+}
+
+/// Last step of every reader: one [`TransactionDetails`] per transaction,
+/// and the counterparty read from free text where no field gave one.
+pub(crate) fn complete_details(parsed: &mut ParsedFile) {
+    parsed
+        .details
+        .resize(parsed.transactions.len(), TransactionDetails::default());
+    for (tx, d) in parsed.transactions.iter_mut().zip(&mut parsed.details) {
+        if !tx.counterparty_name.is_empty() && !tx.counterparty_account.is_empty() {
+            continue;
+        }
+        let (name, account, source) = party_in_free_text(&tx.remittance_info);
+        if tx.counterparty_name.is_empty() && !name.is_empty() {
+            tx.counterparty_name = name;
+            d.name_source = source.to_string();
+        }
+        if tx.counterparty_account.is_empty() && !account.is_empty() {
+            tx.counterparty_account = account;
+            d.account_source = source.to_string();
+        }
     }
 }
 
@@ -244,6 +544,10 @@ pub struct ParsedFile {
     pub statements: Vec<Statement>,
     /// Transactions in file order; each names its statement.
     pub transactions: Vec<StatementTransaction>,
+    /// One entry per transaction, same order: what the reader found beyond
+    /// the transaction's fields (sources of the counterparty, return marker,
+    /// structured documents).
+    pub details: Vec<TransactionDetails>,
     /// Non-fatal findings (tolerated dialect quirks), each naming its line.
     pub warnings: Vec<String>,
 }
@@ -464,7 +768,43 @@ pub struct ParseOptions {
 
 #[cfg(test)]
 mod tests {
-    use super::{line_locator, trim_fast};
+    use super::{is_valid_iban, line_locator, party_in_free_text, trim_fast};
+
+    #[test]
+    fn iban_check_digits() {
+        assert!(is_valid_iban("DE14740618130000033626"));
+        assert!(is_valid_iban("NL91ABNA0417164300"));
+        assert!(!is_valid_iban("NL91ABNA0417164301"));
+        assert!(!is_valid_iban("AB12"));
+        assert!(!is_valid_iban("de14740618130000033626"));
+    }
+
+    #[test]
+    fn party_in_free_text_forms() {
+        // Real lines of the public samples (see tests/samples/SOURCES.md).
+        assert_eq!(
+            party_in_free_text("FACTUUR 201403110, 201403113 REK: NL65INGB0123456789/NAAM: PICQER"),
+            (
+                "PICQER".into(),
+                "NL65INGB0123456789".into(),
+                "free text REK:/NAAM:"
+            )
+        );
+        assert_eq!(
+            party_in_free_text("911 TRANSAKCJA COLLECT; Z RACH.: 56114010810000267002001001; OD: JAN NOWAK UL. NIJAKA 1; TYT.: PRZELEW"),
+            ("JAN NOWAK UL. NIJAKA 1".into(), "56114010810000267002001001".into(), "free text Z RACH.:/OD:")
+        );
+        assert_eq!(
+            party_in_free_text("Usage, specific reason                       FE/000000003 ABCDEF1G235 AT098765432109876543 Payment receiver"),
+            ("Payment receiver".into(), "AT098765432109876543".into(), "free text easybank")
+        );
+        assert_eq!(
+            party_in_free_text("Testüberweisung mit BIC und IBAN SEPA IBAN: DE14740618130000033626 BIC: GENODEF1PFK"),
+            (String::new(), "DE14740618130000033626".into(), "free text IBAN:")
+        );
+        // An IBAN shape whose check digits fail is a reference, not an account.
+        assert_eq!(party_in_free_text("Invoice AB12CDEF12345678").1, "");
+    }
 
     #[test]
     fn line_locator_matches_format() {

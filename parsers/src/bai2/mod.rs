@@ -37,7 +37,7 @@ use crate::encoding;
 use crate::model::{line_locator, trim_fast};
 use crate::{
     BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
-    Source, Statement, StatementTransaction,
+    Source, Statement, StatementTransaction, TransactionDetails,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

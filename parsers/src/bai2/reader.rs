@@ -51,6 +51,8 @@ pub(super) struct Reader<'t, 'o> {
     pub(super) account: AccountState,
     pub(super) statements: Vec<Statement>,
     pub(super) transactions: Vec<StatementTransaction>,
+    /// One per transaction (see [`TransactionDetails`]).
+    pub(super) details: Vec<TransactionDetails>,
     pub(super) warnings: Vec<String>,
 }
 
@@ -70,6 +72,7 @@ impl<'t, 'o> Reader<'t, 'o> {
             account: AccountState::default(),
             statements: Vec::new(),
             transactions: Vec::new(),
+            details: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -459,14 +462,35 @@ impl<'t, 'o> Reader<'t, 'o> {
             text.push(segment.body, segment.terminated);
             tags.read(trim_fast(segment.body));
         }
-        let (counterparty_name, counterparty_account) = match credit {
-            Some(true) => (tags.debtor_name.or(tags.originator), tags.debtor_account),
-            Some(false) => (
-                tags.creditor_name.or(tags.beneficiary),
-                tags.creditor_account,
-            ),
-            None => (None, None),
-        };
+        let mut details = TransactionDetails::default();
+        let (mut counterparty_name, mut counterparty_account) = (String::new(), String::new());
+        if let Some(credit) = credit {
+            let party = party_from_text(&text.text, credit);
+            if let Some((tag, name)) = party.name {
+                counterparty_name = name.to_string();
+                details.name_source = tag.to_string();
+            }
+            if let Some(joined) = party.joined_account {
+                counterparty_account = joined;
+                details.account_source = "OB:+BO:".into();
+            } else if let Some((tag, account)) = party.account {
+                counterparty_account = account.to_string();
+                details.account_source = tag.to_string();
+            }
+            details.return_reason = party.return_reason.to_string();
+        }
+        // Returns and rejects (GS `ACH Credit Reject`, `ACH Debit Payment
+        // Return`, `Outgoing Wire Return`, `RETURNED CHEQUE`): money coming
+        // back, not a customer's payment.
+        details.returned = RETURN_TYPE_CODES.contains(&type_code)
+            || text
+                .text
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .take(RETURN_WORDS_SCANNED)
+                .any(|w| RETURN_WORDS.iter().any(|r| w.eq_ignore_ascii_case(r)));
+        if !details.returned {
+            details.return_reason.clear();
+        }
         self.account.computed_total =
             checked_add(self, self.account.computed_total, minor, &amount_field)?;
         self.account.records += physical;
@@ -499,8 +523,8 @@ impl<'t, 'o> Reader<'t, 'o> {
             amount,
             booking_date: as_of,
             value_date: value_date.or(as_of),
-            counterparty_name: counterparty_name.unwrap_or_default().to_string(),
-            counterparty_account: counterparty_account.unwrap_or_default().to_string(),
+            counterparty_name,
+            counterparty_account,
             remittance_info: text.text,
             structured_refs: if customer_reference.is_empty() {
                 Vec::new()
@@ -515,6 +539,7 @@ impl<'t, 'o> Reader<'t, 'o> {
             status,
             reversal: false,
         });
+        self.details.push(details);
         Ok(())
     }
 
@@ -737,16 +762,31 @@ impl<'t, 'o> Reader<'t, 'o> {
                 format!("file is truncated after line {last_line}: no {missing}"),
             ));
         }
-        Ok(ParsedFile {
+        let mut parsed = ParsedFile {
             source_file: String::new(),
             format: Some(Format::Bai2),
             encoding: encoding_name.to_string(),
             statements: self.statements,
             transactions: self.transactions,
+            details: self.details,
             warnings: self.warnings,
-        })
+        };
+        crate::model::complete_details(&mut parsed);
+        Ok(parsed)
     }
 }
+
+/// BAI type codes of returns and rejects (FORMATS.md section 1): 257 ACH
+/// debit return, 261 ACH credit reject, 266 outgoing wire return, 557 ACH
+/// credit receipt return.
+const RETURN_TYPE_CODES: [u16; 4] = [257, 261, 266, 557];
+
+/// Words of 16 text that name a return, whatever the type code.
+const RETURN_WORDS: [&str; 4] = ["RETURN", "RETURNED", "REJECT", "REVERSAL"];
+
+/// Only the description at the head of the text names the entry's kind;
+/// a customer's remittance further on may say "return" about goods.
+const RETURN_WORDS_SCANNED: usize = 6;
 
 pub(super) fn apply_details(statement: &mut Statement, details: Vec<String>) {
     for detail in details {

@@ -33,7 +33,7 @@ use crate::encoding;
 use crate::model::{line_locator, trim_fast};
 use crate::{
     BalanceCheck, CsvColumns, CsvProfile, EntryStatus, ErrorKind, Format, Location, ParseError,
-    ParseOptions, ParsedFile, Source, Statement, StatementTransaction,
+    ParseOptions, ParsedFile, Source, Statement, StatementTransaction, TransactionDetails,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -699,14 +699,36 @@ impl RowReader<'_> {
             s.check_detail = failures.join("; ");
             statements.push(s);
         }
-        Ok(ParsedFile {
+        let mut parsed = ParsedFile {
             source_file: String::new(),
             format: Some(Format::BankCsv),
             encoding: String::new(),
             statements,
             transactions: self.transactions,
+            details: Vec::new(),
             warnings: self.warnings,
-        })
+        };
+        // The export's name and account columns are the source where they
+        // are filled; free text fills the rest.
+        parsed.details = parsed
+            .transactions
+            .iter()
+            .map(|t| TransactionDetails {
+                name_source: if t.counterparty_name.is_empty() {
+                    String::new()
+                } else {
+                    "column".into()
+                },
+                account_source: if t.counterparty_account.is_empty() {
+                    String::new()
+                } else {
+                    "column".into()
+                },
+                ..TransactionDetails::default()
+            })
+            .collect();
+        crate::model::complete_details(&mut parsed);
+        Ok(parsed)
     }
 }
 

@@ -3,7 +3,9 @@
 //! balance check. Nothing here touches XML, so each rule can be read (and
 //! tested) on its own.
 
-use crate::{BalanceCheck, EntryStatus, StatementTransaction};
+use crate::{
+    BalanceCheck, EntryStatus, ReferredDocument, StatementTransaction, TransactionDetails,
+};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -85,6 +87,20 @@ pub(crate) struct TxData {
     /// `Strd/CdtrRefInf/Ref` and `Strd/RfrdDocInf/Nb` in document order.
     pub structured_refs: Vec<String>,
     pub additional_info: String,
+    /// `Strd` documents (`RfrdDocInf` with type and `RfrdDocAmt`,
+    /// `CdtrRefInf` with its type) in document order.
+    pub documents: Vec<ReferredDocument>,
+    /// `RfrdDocInf/Tp` read before its `Nb`.
+    pub pending_doc_type: String,
+    /// `CdtrRefInf/Tp` read before its `Ref`.
+    pub pending_ref_type: String,
+    /// The `RfrdDocInf` document a following `RfrdDocAmt` belongs to.
+    pub open_document: Option<usize>,
+    pub ultimate_debtor: String,
+    pub ultimate_creditor: String,
+    /// `RtrInf` present: a returned payment.
+    pub returned: bool,
+    pub return_reason: String,
 }
 
 impl TxData {
@@ -93,13 +109,13 @@ impl TxData {
         self.amount.as_ref().or(self.amount_tx.as_ref())
     }
 
-    /// `Ustrd`, else `AddtlTxInf`.
-    fn remittance(&self) -> &str {
-        if self.unstructured.is_empty() {
-            &self.additional_info
-        } else {
-            &self.unstructured
-        }
+    /// `Ustrd` followed by `AddtlTxInf` unless the one already holds the
+    /// other: banks put references in either (issue 9: a `Ref.-Nr.` in
+    /// `AddtlTxInf` was lost when a `Ustrd` existed).
+    fn remittance(&self) -> String {
+        let mut out = self.unstructured.clone();
+        append_new(&mut out, &self.additional_info);
+        out
     }
 }
 
@@ -226,7 +242,7 @@ pub(crate) fn transaction(
     sign: Sign,
     amount: &Money,
     status: EntryStatus,
-) -> StatementTransaction {
+) -> (StatementTransaction, TransactionDetails) {
     let empty = TxData::default();
     let detail = detail.unwrap_or(&empty);
     // The other party is the payer on a credit and the payee on a debit.
@@ -234,15 +250,45 @@ pub(crate) fn transaction(
         Sign::Credit => (&detail.debtor_name, &detail.debtor_account),
         Sign::Debit => (&detail.creditor_name, &detail.creditor_account),
     };
-    let remittance = match detail.remittance() {
-        "" => entry.additional_info.as_str(),
-        text => text,
+    let mut remittance = detail.remittance();
+    append_new(&mut remittance, &entry.additional_info);
+    let mut details = TransactionDetails {
+        documents: detail.documents.clone(),
+        returned: detail.returned,
+        return_reason: detail.return_reason.clone(),
+        ..TransactionDetails::default()
     };
+    let ultimate = match sign {
+        Sign::Credit => &detail.ultimate_debtor,
+        Sign::Debit => &detail.ultimate_creditor,
+    };
+    let (ultimate_tag, holder_tag, account_tag) = match sign {
+        Sign::Credit => ("UltmtDbtr", "Dbtr", "DbtrAcct"),
+        Sign::Debit => ("UltmtCdtr", "Cdtr", "CdtrAcct"),
+    };
+    let mut counterparty_name = counterparty_name.clone();
+    if !counterparty_name.is_empty() {
+        details.name_source = holder_tag.to_string();
+    }
+    if !counterparty_account.is_empty() {
+        details.account_source = account_tag.to_string();
+    }
+    if is_party_name(ultimate) && sign == Sign::Debit {
+        // The payee's ultimate creditor is recorded; the receivable side
+        // only ever needs the payer.
+        details.ultimate_party.clone_from(ultimate);
+    } else if is_party_name(ultimate) && !ultimate.eq_ignore_ascii_case(&counterparty_name) {
+        // The ultimate debtor owes the receivable; the account holder may be
+        // a payment factory or PSP paying for many (issue 9).
+        details.ultimate_party.clone_from(ultimate);
+        details.account_holder = std::mem::replace(&mut counterparty_name, ultimate.clone());
+        details.name_source = ultimate_tag.to_string();
+    }
     let code = match detail.code.render() {
         c if c.is_empty() => entry.code.render(),
         c => c,
     };
-    StatementTransaction {
+    let tx = StatementTransaction {
         source_line: if detail.line > 0 {
             detail.line
         } else {
@@ -257,9 +303,9 @@ pub(crate) fn transaction(
         amount: sign.apply(amount.value),
         booking_date: entry.booking_date,
         value_date: entry.value_date,
-        counterparty_name: counterparty_name.clone(),
+        counterparty_name,
         counterparty_account: counterparty_account.clone(),
-        remittance_info: remittance.to_string(),
+        remittance_info: remittance,
         structured_refs: detail.structured_refs.clone(),
         end_to_end_id: end_to_end(&detail.end_to_end_id).to_string(),
         bank_reference: if detail.acct_svcr_ref.is_empty() {
@@ -275,7 +321,36 @@ pub(crate) fn transaction(
         // (FORMATS.md section 2, RELIABILITY row 22).
         reversal: entry.reversal,
         ..StatementTransaction::default()
+    };
+    (tx, details)
+}
+
+/// Appends `text` with one space unless `out` already contains it.
+fn append_new(out: &mut String, text: &str) {
+    let text = text.trim();
+    if text.is_empty() || out.contains(text) {
+        return;
     }
+    // Compare without inner line breaks and runs of spaces, the way
+    // `join_space` wrote `out`.
+    let mut flat = String::new();
+    join_space(&mut flat, text);
+    if out.contains(flat.as_str()) {
+        return;
+    }
+    join_space(out, &flat);
+}
+
+/// Placeholders banks write where a party has no name.
+const NO_NAME_PLACEHOLDERS: [&str; 3] =
+    ["keine Information vorhanden", "NOTPROVIDED", "NOT PROVIDED"];
+
+/// A real party name, not empty and not a placeholder.
+fn is_party_name(name: &str) -> bool {
+    !name.trim().is_empty()
+        && !NO_NAME_PLACEHOLDERS
+            .iter()
+            .any(|p| name.trim().eq_ignore_ascii_case(p))
 }
 
 /// Merges the details of an entry kept whole into one pseudo-detail:
@@ -285,10 +360,12 @@ pub(crate) fn merge_details(entry: &EntryData) -> TxData {
     let mut merged = TxData::default();
     let mut ends: Vec<&str> = Vec::new();
     for detail in &entry.details {
-        join_space(&mut merged.unstructured, detail.remittance());
+        join_space(&mut merged.unstructured, &detail.remittance());
         merged
             .structured_refs
             .extend(detail.structured_refs.iter().cloned());
+        merged.documents.extend(detail.documents.iter().cloned());
+        merged.returned |= detail.returned;
         let e2e = end_to_end(&detail.end_to_end_id);
         if !e2e.is_empty() && !ends.contains(&e2e) {
             ends.push(e2e);
@@ -301,6 +378,9 @@ pub(crate) fn merge_details(entry: &EntryData) -> TxData {
         entry.acct_svcr_ref.clone()
     };
     merged.debtor_name = unique(entry.details.iter().map(|d| d.debtor_name.as_str()));
+    merged.ultimate_debtor = unique(entry.details.iter().map(|d| d.ultimate_debtor.as_str()));
+    merged.ultimate_creditor = unique(entry.details.iter().map(|d| d.ultimate_creditor.as_str()));
+    merged.return_reason = unique(entry.details.iter().map(|d| d.return_reason.as_str()));
     merged.debtor_account = unique(entry.details.iter().map(|d| d.debtor_account.as_str()));
     merged.creditor_name = unique(entry.details.iter().map(|d| d.creditor_name.as_str()));
     merged.creditor_account = unique(entry.details.iter().map(|d| d.creditor_account.as_str()));

@@ -89,10 +89,11 @@ impl<'a, 'o> CamtReader<'a, 'o> {
                     amount.ccy
                 ));
                 let merged = assemble::merge_details(&entry);
-                let mut tx = assemble::transaction(&entry, Some(&merged), sign, &amount, status);
+                let (mut tx, details) =
+                    assemble::transaction(&entry, Some(&merged), sign, &amount, status);
                 tx.locator.clone_from(&entry.locator);
                 tx.source_line = entry.line;
-                self.push_tx(tx)?;
+                self.push_tx((tx, details))?;
             }
         }
         Ok(())
@@ -138,7 +139,7 @@ impl<'a, 'o> CamtReader<'a, 'o> {
 
     pub(super) fn push_tx(
         &mut self,
-        mut tx: crate::StatementTransaction,
+        (mut tx, details): (crate::StatementTransaction, crate::TransactionDetails),
     ) -> Result<(), ParseError> {
         if self.out.transactions.len() as u64 >= self.options.limits.records_max {
             return Err(ParseError::new(
@@ -157,6 +158,7 @@ impl<'a, 'o> CamtReader<'a, 'o> {
         }
         tx.statement_index = self.statement.as_ref().map_or(0, |s| s.index);
         self.out.transactions.push(tx);
+        self.out.details.push(details);
         Ok(())
     }
 
@@ -320,6 +322,30 @@ impl<'a, 'o> CamtReader<'a, 'o> {
             [Tag::CdtDbtInd] => {
                 let sign = self.sign(depth)?;
                 self.with_detail(|d| d.sign = Some(sign));
+            }
+            [Tag::RmtInf, Tag::Strd, Tag::RfrdDocAmt, kind @ (Tag::RmtdAmt | Tag::DuePyblAmt | Tag::CdtNoteAmt)] =>
+            {
+                // A document amount that does not read is left out rather
+                // than rejecting the statement: it informs, it books nothing.
+                let Ok(value) = crate::amount::parse_unsigned(self.text_buf.trim(), b'.') else {
+                    return Ok(());
+                };
+                let kind = *kind;
+                self.with_detail(|d| {
+                    let Some(doc) = d.open_document.and_then(|i| d.documents.get_mut(i)) else {
+                        return;
+                    };
+                    // Remitted wins over due; a credit note amount is negative.
+                    match kind {
+                        Tag::RmtdAmt => doc.amount = Some(value),
+                        Tag::DuePyblAmt => {
+                            doc.amount.get_or_insert(value);
+                        }
+                        _ => {
+                            doc.amount.get_or_insert(-value);
+                        }
+                    }
+                });
             }
             _ => {
                 if let (Some(field), Some((_, detail))) = (detail_field(rel), self.detail.as_mut())

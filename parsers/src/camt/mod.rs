@@ -35,7 +35,7 @@ mod values;
 use crate::amount::AmountError;
 use crate::{
     BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
-    Source, Statement,
+    ReferredDocument, Source, Statement,
 };
 use assemble::{
     join_space, BalanceData, BankTxCode, EntryData, EntryMoney, Money, Sign, SignedBalance, Split,
@@ -111,6 +111,7 @@ pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, 
     reader.run()?;
     let mut parsed = reader.out;
     parsed.encoding = encoding.to_string();
+    crate::model::complete_details(&mut parsed);
     Ok(parsed)
 }
 
@@ -408,6 +409,12 @@ enum DetailField {
     Unstructured,
     StructuredRef,
     AdditionalInfo,
+    UltimateDebtorName,
+    UltimateCreditorName,
+    DocumentType,
+    DocumentNumber,
+    CreditorRefType,
+    ReturnReason,
 }
 
 fn detail_field(rel: &[Tag]) -> Option<DetailField> {
@@ -422,10 +429,18 @@ fn detail_field(rel: &[Tag]) -> Option<DetailField> {
         [RltdPties, Cdtr, Nm] | [RltdPties, Cdtr, Pty, Nm] => DetailField::CreditorName,
         [RltdPties, CdtrAcct, id @ ..] if is_account_id(id) => DetailField::CreditorAccount,
         [RmtInf, Ustrd] => DetailField::Unstructured,
-        [RmtInf, Strd, CdtrRefInf, Ref] | [RmtInf, Strd, RfrdDocInf, Nb] => {
-            DetailField::StructuredRef
-        }
+        [RmtInf, Strd, CdtrRefInf, Ref] => DetailField::StructuredRef,
+        [RmtInf, Strd, RfrdDocInf, Nb] => DetailField::DocumentNumber,
+        [RmtInf, Strd, RfrdDocInf, Tp, CdOrPrtry, Cd | Prtry] => DetailField::DocumentType,
+        [RmtInf, Strd, CdtrRefInf, Tp, CdOrPrtry, Cd | Prtry] => DetailField::CreditorRefType,
         [AddtlTxInf] => DetailField::AdditionalInfo,
+        [RltdPties, UltmtDbtr, Nm] | [RltdPties, UltmtDbtr, Pty, Nm] => {
+            DetailField::UltimateDebtorName
+        }
+        [RltdPties, UltmtCdtr, Nm] | [RltdPties, UltmtCdtr, Pty, Nm] => {
+            DetailField::UltimateCreditorName
+        }
+        [RtrInf, Rsn, Cd | Prtry] => DetailField::ReturnReason,
         _ => return None,
     })
 }
@@ -442,10 +457,37 @@ fn store_detail_field(d: &mut TxData, field: DetailField, rel: &[Tag], value: St
         DetailField::Unstructured => join_space(&mut d.unstructured, &value),
         DetailField::StructuredRef => {
             if !value.is_empty() {
-                d.structured_refs.push(value);
+                d.structured_refs.push(value.clone());
+                let kind = std::mem::take(&mut d.pending_ref_type);
+                d.documents.push(ReferredDocument {
+                    number: value,
+                    kind: if kind.is_empty() { "SCOR".into() } else { kind },
+                    amount: None,
+                });
             }
         }
+        DetailField::DocumentNumber => {
+            if !value.is_empty() {
+                d.structured_refs.push(value.clone());
+                // `Tp` comes before `Nb` inside one `RfrdDocInf`.
+                let kind = std::mem::take(&mut d.pending_doc_type);
+                d.documents.push(ReferredDocument {
+                    number: value,
+                    kind,
+                    amount: None,
+                });
+                d.open_document = Some(d.documents.len() - 1);
+            }
+        }
+        DetailField::DocumentType => d.pending_doc_type = value,
+        DetailField::CreditorRefType => d.pending_ref_type = value,
         DetailField::AdditionalInfo => join_space(&mut d.additional_info, &value),
+        DetailField::UltimateDebtorName => d.ultimate_debtor = value,
+        DetailField::UltimateCreditorName => d.ultimate_creditor = value,
+        DetailField::ReturnReason => {
+            d.returned = true;
+            d.return_reason = value;
+        }
     }
 }
 

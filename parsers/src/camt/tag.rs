@@ -73,6 +73,14 @@ pub(crate) enum Tag {
     RfrdDocInf,
     Nb,
     AddtlTxInf,
+    UltmtDbtr,
+    UltmtCdtr,
+    RfrdDocAmt,
+    RmtdAmt,
+    DuePyblAmt,
+    CdtNoteAmt,
+    RtrInf,
+    Rsn,
     Other,
 }
 
@@ -144,6 +152,14 @@ impl Tag {
             "RfrdDocInf" => Tag::RfrdDocInf,
             "Nb" => Tag::Nb,
             "AddtlTxInf" => Tag::AddtlTxInf,
+            "UltmtDbtr" => Tag::UltmtDbtr,
+            "UltmtCdtr" => Tag::UltmtCdtr,
+            "RfrdDocAmt" => Tag::RfrdDocAmt,
+            "RmtdAmt" => Tag::RmtdAmt,
+            "DuePyblAmt" => Tag::DuePyblAmt,
+            "CdtNoteAmt" => Tag::CdtNoteAmt,
+            "RtrInf" => Tag::RtrInf,
+            "Rsn" => Tag::Rsn,
             _ => Tag::Other,
         }
     }
@@ -189,6 +205,9 @@ impl Tag {
                 | Tag::Ref
                 | Tag::Nb
                 | Tag::AddtlTxInf
+                | Tag::RmtdAmt
+                | Tag::DuePyblAmt
+                | Tag::CdtNoteAmt
         )
     }
 }

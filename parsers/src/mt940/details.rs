@@ -4,19 +4,36 @@
 use super::*;
 
 /// Fills counterparty, references and remittance of `tx` from `:86:` lines.
-pub(super) fn apply_details(tx: &mut StatementTransaction, lines: &[&str]) {
+pub(super) fn apply_details(
+    tx: &mut StatementTransaction,
+    d: &mut TransactionDetails,
+    lines: &[&str],
+) {
     let compact: String = lines.concat();
     let trimmed = compact.trim_start();
     if let Some(sep) = dfue_separator(trimmed) {
-        apply_dfue(tx, trimmed, sep);
-    } else if let Some(done) = apply_line_fields(tx, lines) {
+        apply_dfue(tx, d, trimmed, sep);
+    } else if let Some(done) = apply_line_fields(tx, d, lines) {
         done
     } else if trimmed.starts_with('/') && first_slash_tag(trimmed).is_some() {
-        apply_slash_tags(tx, trimmed, lines);
+        apply_slash_tags(tx, d, trimmed, lines);
     } else {
-        apply_free_text(tx, lines);
+        apply_free_text(tx, d, lines);
     }
 }
+
+/// DFÜ business transaction codes (GVC) of returns: 109 SEPA direct debit
+/// return (Rücklastschrift), 159 SEPA credit transfer return (Retoure),
+/// 160 SEPA instant return.
+const DFUE_RETURN_CODES: [&str; 3] = ["109", "159", "160"];
+
+/// Booking texts (`?00`) that mark a return whatever the GVC.
+const DFUE_RETURN_TEXTS: [&str; 4] = [
+    "RETOURE",
+    "RUECKUEBERWEISUNG",
+    "RÜCKÜBERWEISUNG",
+    "RUECKLASTSCHRIFT",
+];
 
 /// `NNN?NN`, `NNN>NN` or `NNN+NN`: the DFÜ layout with its separator.
 pub(super) fn dfue_separator(t: &str) -> Option<u8> {
@@ -75,7 +92,12 @@ pub(super) fn join_subfields<'a>(parts: impl Iterator<Item = &'a str>) -> String
     out.trim().to_string()
 }
 
-pub(super) fn apply_dfue(tx: &mut StatementTransaction, t: &str, sep: u8) {
+pub(super) fn apply_dfue(
+    tx: &mut StatementTransaction,
+    d: &mut TransactionDetails,
+    t: &str,
+    sep: u8,
+) {
     let fields = dfue_subfields(t, sep);
     let value = |code: u32| {
         fields
@@ -95,8 +117,28 @@ pub(super) fn apply_dfue(tx: &mut StatementTransaction, t: &str, sep: u8) {
             .filter(|(c, v)| matches!(c, 32 | 33) && v.bytes().any(|b| b.is_ascii_alphanumeric()))
             .map(|(_, v)| *v),
     );
+    if !name.is_empty() {
+        d.name_source = if fields.iter().any(|(c, _)| *c == 32) {
+            "?32".into()
+        } else {
+            "?33".into()
+        };
+    }
     tx.counterparty_name = name;
     tx.counterparty_account = value(31).unwrap_or("").to_string();
+    if !tx.counterparty_account.is_empty() {
+        d.account_source = "?31".into();
+    }
+    let booking_text = value(0).unwrap_or("").to_uppercase();
+    if DFUE_RETURN_CODES.contains(&&t[..3])
+        || DFUE_RETURN_TEXTS
+            .iter()
+            .any(|r| booking_text.starts_with(r))
+    {
+        d.returned = true;
+        // `?34` is the return key (Rückgabegrund) of a return.
+        d.return_reason = value(34).unwrap_or("").to_string();
+    }
     if tx.bank_tx_code.is_empty() {
         tx.bank_tx_code = t[..3].to_string();
     }
@@ -182,10 +224,26 @@ pub(super) fn slash_tags(t: &str) -> Vec<(&'static str, &str)> {
         .collect()
 }
 
-pub(super) fn apply_slash_tags(tx: &mut StatementTransaction, compact: &str, lines: &[&str]) {
+pub(super) fn apply_slash_tags(
+    tx: &mut StatementTransaction,
+    d: &mut TransactionDetails,
+    compact: &str,
+    lines: &[&str],
+) {
     let mut remittance: Option<String> = None;
     let mut payment_ref = "";
+    // Rabobank writes the ultimate debtor as `/ULTD//NAME/name`: a `/NAME/`
+    // right after an empty `/ULTD/` is that party's name.
+    let mut in_ultimate = false;
     for (tag, v) in slash_tags(compact.trim_end()) {
+        if tag == "NAME" && in_ultimate {
+            in_ultimate = false;
+            if tx.amount.is_sign_positive() && !v.trim().is_empty() {
+                d.ultimate_party = v.trim().to_string();
+            }
+            continue;
+        }
+        in_ultimate = tag == "ULTD" && v.trim().is_empty();
         match tag {
             "EREF" if v.trim() != "NOTPROVIDED" => tx.end_to_end_id = v.trim().to_string(),
             "PREF" => payment_ref = v.trim(),
@@ -194,16 +252,50 @@ pub(super) fn apply_slash_tags(tx: &mut StatementTransaction, compact: &str, lin
                 let account = parts.next().unwrap_or("").trim();
                 let _bic = parts.next();
                 let name = parts.next().unwrap_or("").trim();
-                set_if_empty(&mut tx.counterparty_account, account);
-                set_if_empty(&mut tx.counterparty_name, name);
+                set_party(
+                    &mut tx.counterparty_account,
+                    &mut d.account_source,
+                    account,
+                    "/CNTP/",
+                );
+                set_party(
+                    &mut tx.counterparty_name,
+                    &mut d.name_source,
+                    name,
+                    "/CNTP/",
+                );
             }
-            "IBAN" => set_if_empty(&mut tx.counterparty_account, v.trim()),
-            "NAME" => set_if_empty(&mut tx.counterparty_name, v.trim()),
-            // Rabobank `/BENM//NAME/..`, Komercijalna `/BENM/account`.
-            "BENM" | "ORDP" => set_if_empty(
+            "IBAN" => set_party(
                 &mut tx.counterparty_account,
-                v.split('/').next().unwrap_or("").trim(),
+                &mut d.account_source,
+                v.trim(),
+                "/IBAN/",
             ),
+            "NAME" => set_party(
+                &mut tx.counterparty_name,
+                &mut d.name_source,
+                v.trim(),
+                "/NAME/",
+            ),
+            // Rabobank `/BENM//NAME/..`, Komercijalna `/BENM/account`.
+            "BENM" | "ORDP" => set_party(
+                &mut tx.counterparty_account,
+                &mut d.account_source,
+                v.split('/').next().unwrap_or("").trim(),
+                if tag == "ORDP" { "/ORDP/" } else { "/BENM/" },
+            ),
+            // ING `/RTRN/MS03/`: the payment came back.
+            "RTRN" => {
+                d.returned = true;
+                d.return_reason = v.trim().trim_matches('/').to_string();
+            }
+            // Ultimate debtor (`/ULTD/name` or `/ULTD//NAME/...`): who owes it.
+            "ULTD" if tx.amount.is_sign_positive() => {
+                let name = v.trim().trim_start_matches('/').trim();
+                if !name.is_empty() {
+                    d.ultimate_party = name.to_string();
+                }
+            }
             "REMI" => {
                 if let Some(text) = v.strip_prefix("USTD//").or_else(|| v.strip_prefix("USTD/")) {
                     remittance = Some(text.trim().to_string());
@@ -234,15 +326,21 @@ pub(super) fn apply_slash_tags(tx: &mut StatementTransaction, compact: &str, lin
     };
 }
 
-pub(super) fn set_if_empty(target: &mut String, value: &str) {
+/// Fills an empty field, recording the tag that filled it.
+pub(super) fn set_party(target: &mut String, source: &mut String, value: &str, tag: &str) {
     if target.is_empty() && !value.is_empty() {
         *target = value.to_string();
+        *source = tag.to_string();
     }
 }
 
 /// Komercijalna Banka: `/BENM/account` or `/ORDP/account` on the first line,
 /// then one field per line (`/name`, `/purpose//ref`, `/text`).
-pub(super) fn apply_line_fields(tx: &mut StatementTransaction, lines: &[&str]) -> Option<()> {
+pub(super) fn apply_line_fields(
+    tx: &mut StatementTransaction,
+    d: &mut TransactionDetails,
+    lines: &[&str],
+) -> Option<()> {
     let first = lines[0].trim();
     let account = first
         .strip_prefix("/BENM/")
@@ -261,6 +359,15 @@ pub(super) fn apply_line_fields(tx: &mut StatementTransaction, lines: &[&str]) -
     }
     tx.counterparty_account = account.to_string();
     tx.counterparty_name = others[0][1..].trim().to_string();
+    let tag = if first.starts_with("/ORDP/") {
+        "/ORDP/"
+    } else {
+        "/BENM/"
+    };
+    d.account_source = tag.to_string();
+    if !tx.counterparty_name.is_empty() {
+        d.name_source = format!("{tag} line 2");
+    }
     tx.remittance_info = others[1..]
         .iter()
         .map(|l| l[1..].trim())
@@ -271,18 +378,26 @@ pub(super) fn apply_line_fields(tx: &mut StatementTransaction, lines: &[&str]) -
 
 /// Free text: SNS/ASN (`IBAN name` first line), Penta (`999TYPE:purpose:name:IBAN`)
 /// or plain narrative, joined with the 65-column wrap rule.
-pub(super) fn apply_free_text(tx: &mut StatementTransaction, lines: &[&str]) {
+pub(super) fn apply_free_text(
+    tx: &mut StatementTransaction,
+    d: &mut TransactionDetails,
+    lines: &[&str],
+) {
     let first = lines[0].trim();
     if let Some((iban, name)) = first.split_once(' ') {
         if looks_like_iban(iban) && !name.trim().is_empty() && lines.len() > 1 {
             tx.counterparty_account = iban.to_string();
             tx.counterparty_name = name.trim().to_string();
+            d.account_source = "IBAN name line".into();
+            d.name_source = "IBAN name line".into();
             tx.remittance_info = join_wrapped(&lines[1..], 0);
             return;
         }
     }
     let text = join_wrapped(lines, TAG_86_CHARS);
     if let Some(done) = apply_penta(tx, &text) {
+        d.account_source = "Penta IBAN field".into();
+        d.name_source = "Penta name field".into();
         return done;
     }
     tx.remittance_info = text;
@@ -353,12 +468,23 @@ pub(super) fn join_wrapped(lines: &[&str], tag_chars: usize) -> String {
 }
 
 /// Final touches once both `:61:` and its `:86:` are known.
-pub(super) fn finalise(tx: &mut StatementTransaction, p: &Pending<'_>) {
+pub(super) fn finalise(tx: &mut StatementTransaction, d: &mut TransactionDetails, p: &Pending<'_>) {
     let supplementary = p.supplementary.trim();
     let mut used = false;
     if tx.counterparty_account.is_empty() && looks_like_iban(supplementary) {
         tx.counterparty_account = supplementary.to_string();
+        d.account_source = ":61: supplementary".into();
         used = true;
+    }
+    // `RC` (reversal of a credit) books money back out: the receipt it
+    // undoes was returned.
+    if tx.reversal && tx.amount.is_sign_negative() {
+        d.returned = true;
+    }
+    if !d.ultimate_party.is_empty() && tx.amount.is_sign_positive() {
+        // The ultimate debtor owes the receivable (see TransactionDetails).
+        d.account_holder = std::mem::replace(&mut tx.counterparty_name, d.ultimate_party.clone());
+        d.name_source = "/ULTD/".into();
     }
     // The account owner's reference is the end-to-end id when `:86:` has
     // none, unless it only says "see :86:" or repeats the counterparty IBAN (SNS).

@@ -25,7 +25,7 @@
 use crate::amount::AmountError;
 use crate::{
     amount, encoding, BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError,
-    ParseOptions, ParsedFile, Source, Statement, StatementTransaction,
+    ParseOptions, ParsedFile, Source, Statement, StatementTransaction, TransactionDetails,
 };
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;

@@ -532,6 +532,7 @@ impl<'o, 't> Reader<'o, 't> {
             reversal,
             ..StatementTransaction::default()
         });
+        self.parsed.details.push(TransactionDetails::default());
         let customer_ref = entry.customer_ref.trim();
         self.msg().pending.push(Pending {
             customer_ref,
@@ -562,11 +563,16 @@ impl<'o, 't> Reader<'o, 't> {
             .transactions
             .last_mut()
             .expect("a :61: was read");
+        let details = self
+            .parsed
+            .details
+            .last_mut()
+            .expect("a :61: pushed its details");
         if field.tag == "NS" {
             // Sberbank's numbered `:NS:` lines carry the narrative; kept whole.
             tx.remittance_info = join_wrapped(&field.lines, field.tag.len() + 2);
         } else {
-            apply_details(tx, &field.lines);
+            apply_details(tx, details, &field.lines);
         }
         Ok(())
     }
@@ -619,11 +625,12 @@ impl<'o, 't> Reader<'o, 't> {
         // loop has released the transactions.
         let mut failure: Option<(u64, String)> = None;
         let txs = &mut self.parsed.transactions[m.tx_start..];
-        for (tx, pending) in txs.iter_mut().zip(&m.pending) {
+        let details = &mut self.parsed.details[m.tx_start..];
+        for ((tx, d), pending) in txs.iter_mut().zip(details.iter_mut()).zip(&m.pending) {
             debug_assert_eq!(tx.statement_index, index);
             tx.account.clone_from(&account);
             tx.currency.clone_from(&m.currency);
-            finalise(tx, pending);
+            finalise(tx, d, pending);
             if failure.is_none() && amount::has_excess_scale(tx.amount, exponent) {
                 let text = tx.amount.abs().to_string().replace('.', ",");
                 failure = Some((
@@ -777,6 +784,7 @@ impl<'o, 't> Reader<'o, 't> {
         } else {
             Format::Mt940
         });
+        crate::model::complete_details(&mut self.parsed);
         Ok(self.parsed)
     }
 }

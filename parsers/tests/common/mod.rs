@@ -2,7 +2,7 @@
 //! and comparing a readable rendering of a parse with a golden file.
 #![allow(dead_code)]
 
-use cashmatch_parsers::{ParseError, ParsedFile};
+use cashmatch_parsers::{ParseError, ParsedFile, TransactionDetails};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -52,7 +52,12 @@ pub fn render(result: &Result<ParsedFile, ParseError>) -> String {
                 )
                 .unwrap();
             }
-            for t in &p.transactions {
+            assert_eq!(
+                p.details.len(),
+                p.transactions.len(),
+                "one TransactionDetails per transaction"
+            );
+            for (t, d) in p.transactions.iter().zip(&p.details) {
                 writeln!(
                     out,
                     "  tx st={} line={} at={:?} acct={:?} {} {} book={:?} val={:?} ref={:?} e2e={:?} code={:?} {:?}{} name={:?} cpacct={:?} refs={:?} text={:?}",
@@ -75,6 +80,9 @@ pub fn render(result: &Result<ParsedFile, ParseError>) -> String {
                     t.remittance_info
                 )
                 .unwrap();
+                if !d.is_empty() {
+                    writeln!(out, "    details {}", render_details(d)).unwrap();
+                }
             }
             for w in &p.warnings {
                 writeln!(out, "  warning: {w}").unwrap();
@@ -82,6 +90,40 @@ pub fn render(result: &Result<ParsedFile, ParseError>) -> String {
         }
     }
     out
+}
+
+/// The non-empty parts of a transaction's details, one line.
+pub fn render_details(d: &TransactionDetails) -> String {
+    let mut parts = Vec::new();
+    if !d.name_source.is_empty() {
+        parts.push(format!("name_source={:?}", d.name_source));
+    }
+    if !d.account_source.is_empty() {
+        parts.push(format!("account_source={:?}", d.account_source));
+    }
+    if !d.ultimate_party.is_empty() {
+        parts.push(format!("ultimate={:?}", d.ultimate_party));
+    }
+    if !d.account_holder.is_empty() {
+        parts.push(format!("holder={:?}", d.account_holder));
+    }
+    if d.returned {
+        parts.push(format!("RETURNED reason={:?}", d.return_reason));
+    }
+    for doc in &d.documents {
+        parts.push(format!(
+            "doc={:?} kind={:?} amount={:?}{}",
+            doc.number,
+            doc.kind,
+            doc.amount.map(|a| a.to_string()),
+            if doc.is_credit_note() {
+                " CREDIT_NOTE"
+            } else {
+                ""
+            }
+        ));
+    }
+    parts.join(" ")
 }
 
 /// Compares `actual` with `tests/golden/<name>.txt`; with `UPDATE_GOLDEN=1`

@@ -19,6 +19,9 @@
 #                   duckdb, polars [all four]
 #   --bin PATH      the cashmatch binary [$CARGO_TARGET_DIR/release/cashmatch,
 #                   built with `cargo build --release` when missing]
+#   --before PATH   another cashmatch binary (e.g. a build of main) measured in
+#                   the same repetitions, as tools before-full and before-exact
+#                   (added to --tools), for a before/after under the same load
 #   --data DIR      dataset folder [$CARGO_TARGET_DIR/cashmatch-bench-data/
 #                   p<payments>-i<invoices>-c<customers>-s<seed>, the cache
 #                   `benches/end_to_end.rs` uses; generated when incomplete]
@@ -47,6 +50,7 @@ seed=7
 reps=3
 tools="cashmatch-full,cashmatch-exact,duckdb,polars"
 bin=""
+before=""
 data=""
 work="/tmp/cashmatch-compare"
 
@@ -59,6 +63,7 @@ while [ $# -gt 0 ]; do
         --reps) reps="$2"; shift 2 ;;
         --tools) tools="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
+        --before) before="$2"; shift 2 ;;
         --data) data="$2"; shift 2 ;;
         --work) work="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -80,6 +85,10 @@ if [ -z "$bin" ]; then
     fi
 fi
 [ -x "$bin" ] || { echo "compare.sh: no cashmatch binary at $bin" >&2; exit 2; }
+if [ -n "$before" ]; then
+    [ -x "$before" ] || { echo "compare.sh: no cashmatch binary at $before" >&2; exit 2; }
+    tools="$tools,before-full,before-exact"
+fi
 [ -x /usr/bin/time ] || { echo "compare.sh: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 2; }
 
 [ -n "$data" ] || data="$target/cashmatch-bench-data/p${payments}-i${invoices}-c${customers}-s${seed}"
@@ -107,14 +116,14 @@ exact_toml="$work/exact-only.toml"
     printf '[matching.exact_reference]\nenabled = true\n'
 } >"$exact_toml"
 
-# run_cashmatch CONFIG_NAME REP [--config FILE]
+# run_cashmatch BINARY NAME REP [--config FILE]
 run_cashmatch() {
-    local name="$1" rep="$2"
-    shift 2
+    local exe="$1" name="$2" rep="$3"
+    shift 3
     local out="$work/out-$name" log="$work/$name-$rep.log"
     rm -rf "$out"
     /usr/bin/time -f "TIME %e %M" -o "$work/time" \
-        "$bin" --timings run --quiet --no-state "$@" --bank "$data/bank.csv" \
+        "$exe" --timings run --quiet --no-state "$@" --bank "$data/bank.csv" \
         --open-items "$data/open_items.csv" --customers "$data/customers.csv" \
         --out "$out" >/dev/null 2>"$log" || {
         echo "compare.sh: cashmatch ($name) failed; see $log" >&2
@@ -154,14 +163,30 @@ IFS=',' read -r -a tool_list <<<"$tools"
 for rep in $(seq 1 "$reps"); do
     for tool in "${tool_list[@]}"; do
         case "$tool" in
-            cashmatch-full) run_cashmatch cashmatch-full "$rep" ;;
-            cashmatch-exact) run_cashmatch cashmatch-exact "$rep" --config "$exact_toml" ;;
+            cashmatch-full) run_cashmatch "$bin" cashmatch-full "$rep" ;;
+            cashmatch-exact) run_cashmatch "$bin" cashmatch-exact "$rep" --config "$exact_toml" ;;
+            before-full) run_cashmatch "$before" before-full "$rep" ;;
+            before-exact) run_cashmatch "$before" before-exact "$rep" --config "$exact_toml" ;;
             duckdb|polars) run_peer "$tool" "$rep" ;;
             *) echo "compare.sh: unknown tool $tool" >&2; exit 2 ;;
         esac
     done
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# With --before, the two builds must have written the same bytes.
+if [ -n "$before" ]; then
+    for config in full exact; do
+        a="$work/out-cashmatch-$config" b="$work/out-before-$config"
+        [ -d "$a" ] && [ -d "$b" ] || continue
+        if (cd "$a" && sha256sum ./*.parquet) | cmp -s - <(cd "$b" && sha256sum ./*.parquet); then
+            echo "outputs of $config: byte-identical to --before's" >&2
+        else
+            echo "outputs of $config: DIFFER from --before's:" >&2
+            diff <(cd "$a" && sha256sum ./*.parquet) <(cd "$b" && sha256sum ./*.parquet) >&2 || true
+        fi
+    done
+fi
 
 python3 - "$results" "$payments" "$invoices" "$customers" "$seed" "$reps" \
     "$load_before" "$load_after" "$(nproc)" "$("$bin" --version)" <<'EOF'

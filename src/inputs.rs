@@ -468,7 +468,11 @@ pub fn open_items_from_bytes(
     // The manifest's hash is taken alongside the parse.
     let (sha256, rows) = rayon::join(
         || sha256_hex(bytes),
-        || isolated(name, || extracts::read_open_items_from_bytes(name, bytes, &options)),
+        || {
+            isolated(name, || {
+                extracts::read_open_items_from_bytes(name, bytes, &options)
+            })
+        },
     );
     let mut rows = rows?;
     let read = rows.len();
@@ -546,7 +550,11 @@ pub fn customers_from_bytes(
 ) -> Result<(Vec<Customer>, InputFile), CliError> {
     let (sha256, rows) = rayon::join(
         || sha256_hex(bytes),
-        || isolated(name, || extracts::read_customers_from_bytes(name, bytes, &config.customers)),
+        || {
+            isolated(name, || {
+                extracts::read_customers_from_bytes(name, bytes, &config.customers)
+            })
+        },
     );
     let rows = rows?;
     let file = input_file(InputRole::Customers, name, bytes, sha256, rows.len() as u64);

@@ -284,13 +284,25 @@ pub fn execute(
     // and encoded in parallel and the bytes go straight to the staged file,
     // hashed on the way. No table exists whole as Arrow arrays or as bytes.
     let mut staging = Staging::begin(&req.out, &run_id)?;
-    output::stage(&mut staging, "transactions.parquet", &output::transactions(&r.batch.transactions))?;
-    output::stage(&mut staging, "applications.parquet", &output::applications(r))?;
+    output::stage(
+        &mut staging,
+        "transactions.parquet",
+        &output::transactions(&r.batch.transactions),
+    )?;
+    output::stage(
+        &mut staging,
+        "applications.parquet",
+        &output::applications(r),
+    )?;
     output::stage(&mut staging, "exceptions.parquet", &output::exceptions(r))?;
     output::stage(&mut staging, "postings.parquet", &output::postings(r))?;
     output::stage(&mut staging, "open_items.parquet", &output::open_items(r))?;
     output::stage(&mut staging, "aging.parquet", &output::aging(r))?;
-    output::stage(&mut staging, "statements.parquet", &output::statements(statements))?;
+    output::stage(
+        &mut staging,
+        "statements.parquet",
+        &output::statements(statements),
+    )?;
     spinner.finish_and_clear();
 
     let counts = Counts {
@@ -559,8 +571,16 @@ pub fn ingest(
         eprintln!("{note}");
     }
     let mut staging = Staging::begin(out, &run_id)?;
-    output::stage(&mut staging, "transactions.parquet", &output::transactions(&batch.transactions))?;
-    output::stage(&mut staging, "statements.parquet", &output::statements(&batch.statements))?;
+    output::stage(
+        &mut staging,
+        "transactions.parquet",
+        &output::transactions(&batch.transactions),
+    )?;
+    output::stage(
+        &mut staging,
+        "statements.parquet",
+        &output::statements(&batch.statements),
+    )?;
     let mut input_files = batch.files.clone();
     for f in &mut input_files {
         if let Some(p) = &f.path {

@@ -26,7 +26,11 @@ pub fn build(batch: &Batch, ledger: &mut Ledger) -> Vec<ExceptionRecord> {
     for (i, txn) in batch.transactions.iter().enumerate() {
         let t = i as TxnIdx;
         let (amount, reason, detail) = if txn.amount.is_zero() {
-            (txn.amount, ReasonCode::ZeroAmount, ExceptionDetail::ZeroAmount)
+            (
+                txn.amount,
+                ReasonCode::ZeroAmount,
+                ExceptionDetail::ZeroAmount,
+            )
         } else if txn.amount < Decimal::ZERO {
             (
                 txn.amount,

@@ -181,7 +181,12 @@ fn check_journals(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViola
         if p.gl as usize >= outcome.gl_accounts.len() {
             return fail(
                 "posting_refers_to_gl_account",
-                format!("journal {} line {}: GL index {}", p.journal_id(batch), p.line, p.gl),
+                format!(
+                    "journal {} line {}: GL index {}",
+                    p.journal_id(batch),
+                    p.line,
+                    p.gl
+                ),
             );
         }
         if p.debit < Decimal::ZERO || p.credit < Decimal::ZERO {
@@ -204,7 +209,10 @@ fn check_journals(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViola
     check_run(batch, run)
 }
 
-fn check_run(batch: &Batch, run: Option<(u32, Decimal, Decimal)>) -> Result<(), InvariantViolation> {
+fn check_run(
+    batch: &Batch,
+    run: Option<(u32, Decimal, Decimal)>,
+) -> Result<(), InvariantViolation> {
     match run {
         Some((txn, debit, credit)) if debit != credit => {
             let t = &batch.transactions[txn as usize];

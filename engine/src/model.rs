@@ -561,7 +561,9 @@ impl Posting {
 
     /// The bank transaction's id.
     pub fn transaction_id<'a>(&self, batch: &'a Batch) -> &'a str {
-        batch.transactions[self.txn as usize].transaction_id.as_str()
+        batch.transactions[self.txn as usize]
+            .transaction_id
+            .as_str()
     }
 
     /// The invoice id, when the line is for an invoice.
@@ -574,9 +576,7 @@ impl Posting {
     pub fn customer_id<'a>(&self, batch: &'a Batch, outcome: &'a Outcome) -> Option<&'a str> {
         match self.customer? {
             PostingCustomer::OfItem(i) => Some(batch.open_items[i as usize].customer_id.as_str()),
-            PostingCustomer::OfException(e) => {
-                outcome.exceptions[e as usize].customer_id(batch)
-            }
+            PostingCustomer::OfException(e) => outcome.exceptions[e as usize].customer_id(batch),
         }
     }
 

@@ -112,7 +112,14 @@ pub fn build(
         };
         let bank_gl = table.bank_for(&txn.account);
         if txn.amount < Decimal::ZERO {
-            j.push(bank_gl, Decimal::ZERO, -txn.amount, None, None, Memo::BankDebit);
+            j.push(
+                bank_gl,
+                Decimal::ZERO,
+                -txn.amount,
+                None,
+                None,
+                Memo::BankDebit,
+            );
             j.push(
                 GL_SUSPENSE,
                 -txn.amount,

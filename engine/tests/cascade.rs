@@ -259,10 +259,7 @@ fn deduction_is_posted_to_the_deduction_account() {
     );
     let p = &run.outcome.postings;
     let o = &run.outcome;
-    let ded: Vec<_> = p
-        .iter()
-        .filter(|x| x.gl_account(o) == "1265-DED")
-        .collect();
+    let ded: Vec<_> = p.iter().filter(|x| x.gl_account(o) == "1265-DED").collect();
     assert_eq!(ded.len(), 1, "one deduction line: {p:#?}");
     assert_eq!(ded[0].debit, eur(10_000));
     assert_eq!(ded[0].invoice_id(&run.batch), Some("INV-1001"));

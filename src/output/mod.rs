@@ -11,7 +11,7 @@ pub use cashmatch_store::sha256_hex;
 pub use cashmatch_store::table;
 
 use crate::inputs::StatementRecord;
-use cashmatch_engine::model::{Batch, BankTransaction, ItemIdx, OpenItem, TxnIdx};
+use cashmatch_engine::model::{BankTransaction, Batch, ItemIdx, OpenItem, TxnIdx};
 use cashmatch_engine::RunResult;
 use table::RowTable;
 
@@ -40,8 +40,12 @@ pub fn transactions(t: &[BankTransaction]) -> RowTable<'_> {
     tb.money("amount", move |i| t[i].amount);
     tb.date_opt("booking_date", move |i| t[i].booking_date);
     tb.date_opt("value_date", move |i| t[i].value_date);
-    tb.text("counterparty_name", move |i| t[i].counterparty_name.as_str());
-    tb.text("counterparty_account", move |i| t[i].counterparty_account.as_str());
+    tb.text("counterparty_name", move |i| {
+        t[i].counterparty_name.as_str()
+    });
+    tb.text("counterparty_account", move |i| {
+        t[i].counterparty_account.as_str()
+    });
     tb.text("remittance_info", move |i| t[i].remittance_info.as_str());
     tb.text_rendered("structured_refs", move |i, out| {
         for (k, r) in t[i].structured_refs.iter().enumerate() {
@@ -60,10 +64,18 @@ pub fn applications(r: &RunResult) -> RowTable<'_> {
     let a = &r.outcome.applications;
     let b = &r.batch;
     let mut tb = RowTable::new(a.len());
-    tb.text("transaction_id", move |i| txn(b, a[i].txn).transaction_id.as_str());
-    tb.text("bank_reference", move |i| txn(b, a[i].txn).bank_reference.as_str());
-    tb.text("invoice_id", move |i| item(b, a[i].item).invoice_id.as_str());
-    tb.text("customer_id", move |i| item(b, a[i].item).customer_id.as_str());
+    tb.text("transaction_id", move |i| {
+        txn(b, a[i].txn).transaction_id.as_str()
+    });
+    tb.text("bank_reference", move |i| {
+        txn(b, a[i].txn).bank_reference.as_str()
+    });
+    tb.text("invoice_id", move |i| {
+        item(b, a[i].item).invoice_id.as_str()
+    });
+    tb.text("customer_id", move |i| {
+        item(b, a[i].item).customer_id.as_str()
+    });
     tb.text("currency", move |i| item(b, a[i].item).currency.as_str());
     tb.money("applied_amount", move |i| a[i].applied_amount);
     tb.money("discount_amount", move |i| a[i].discount_amount);
@@ -83,8 +95,12 @@ pub fn exceptions(r: &RunResult) -> RowTable<'_> {
     let e = &r.outcome.exceptions;
     let b = &r.batch;
     let mut tb = RowTable::new(e.len());
-    tb.text("transaction_id", move |i| txn(b, e[i].txn).transaction_id.as_str());
-    tb.text("bank_reference", move |i| txn(b, e[i].txn).bank_reference.as_str());
+    tb.text("transaction_id", move |i| {
+        txn(b, e[i].txn).transaction_id.as_str()
+    });
+    tb.text("bank_reference", move |i| {
+        txn(b, e[i].txn).bank_reference.as_str()
+    });
     tb.money("amount", move |i| e[i].amount);
     tb.text("currency", move |i| txn(b, e[i].txn).currency.as_str());
     tb.text("reason", move |i| e[i].reason.as_str());
@@ -121,7 +137,9 @@ pub fn postings(r: &RunResult) -> RowTable<'_> {
     tb.money("debit", move |i| p[i].debit);
     tb.money("credit", move |i| p[i].credit);
     tb.text("currency", move |i| txn(b, p[i].txn).currency.as_str());
-    tb.text("transaction_id", move |i| txn(b, p[i].txn).transaction_id.as_str());
+    tb.text("transaction_id", move |i| {
+        txn(b, p[i].txn).transaction_id.as_str()
+    });
     tb.text_opt("invoice_id", move |i| {
         p[i].item.map(|x| item(b, x).invoice_id.as_str())
     });
@@ -180,7 +198,9 @@ pub fn statements(s: &[StatementRecord]) -> RowTable<'_> {
     let mut tb = RowTable::new(s.len());
     tb.text("source_file", move |i| s[i].source_file.as_str());
     tb.text("format", move |i| s[i].format.as_str());
-    tb.text("statement_id", move |i| s[i].statement.statement_id.as_str());
+    tb.text("statement_id", move |i| {
+        s[i].statement.statement_id.as_str()
+    });
     tb.text("sequence", move |i| s[i].statement.sequence.as_str());
     tb.text("account", move |i| s[i].statement.account.as_str());
     tb.text("currency", move |i| s[i].statement.currency.as_str());
@@ -188,8 +208,12 @@ pub fn statements(s: &[StatementRecord]) -> RowTable<'_> {
     tb.money_opt("closing_balance", move |i| s[i].statement.closing_balance);
     tb.money("entries_sum", move |i| s[i].statement.entries_sum);
     tb.u64("entries", move |i| s[i].statement.entries);
-    tb.text("balance_check", move |i| s[i].statement.balance_check.as_str());
-    tb.text("check_detail", move |i| s[i].statement.check_detail.as_str());
+    tb.text("balance_check", move |i| {
+        s[i].statement.balance_check.as_str()
+    });
+    tb.text("check_detail", move |i| {
+        s[i].statement.check_detail.as_str()
+    });
     tb.u64("source_line", move |i| s[i].statement.source_line);
     tb.text("disposition", move |i| s[i].disposition.as_str());
     tb

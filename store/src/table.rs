@@ -12,13 +12,13 @@ use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk};
 use parquet::arrow::ArrowWriter;
-use rayon::prelude::*;
-use std::io::Write;
-use std::ops::Range;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use rayon::prelude::*;
 use rust_decimal::Decimal;
+use std::io::Write;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Decimal places of every money column: enough for every ISO 4217 currency
@@ -179,18 +179,18 @@ impl Table {
     /// Encodes the table as Parquet bytes with pinned writer settings, so the
     /// same rows always give the same bytes.
     pub fn to_parquet(self) -> Result<Vec<u8>, parquet::errors::ParquetError> {
-        self.to_parquet_with(ROW_GROUP_ROWS)
+        self.encode_with(ROW_GROUP_ROWS)
     }
 
-    fn to_parquet_with(
-        self,
-        row_group_rows: usize,
-    ) -> Result<Vec<u8>, parquet::errors::ParquetError> {
+    fn encode_with(self, row_group_rows: usize) -> Result<Vec<u8>, parquet::errors::ParquetError> {
         let schema = Arc::new(Schema::new(self.fields));
         let batch = RecordBatch::try_new(schema.clone(), self.columns)?;
         let mut buf = Vec::new();
-        let mut writer =
-            ArrowWriter::try_new(&mut buf, schema, Some(writer_properties_with(row_group_rows)))?;
+        let mut writer = ArrowWriter::try_new(
+            &mut buf,
+            schema,
+            Some(writer_properties_with(row_group_rows)),
+        )?;
         writer.write(&batch)?;
         writer.close()?;
         Ok(buf)
@@ -235,10 +235,7 @@ fn mantissa_or_error(name: &str, v: Decimal) -> Result<i128, ScaleError> {
     })
 }
 
-fn money_array(
-    name: &str,
-    mantissas: Vec<Option<i128>>,
-) -> Result<ArrayRef, ScaleError> {
+fn money_array(name: &str, mantissas: Vec<Option<i128>>) -> Result<ArrayRef, ScaleError> {
     let array = Decimal128Array::from(mantissas)
         .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE as i8)
         .map_err(|_| ScaleError {
@@ -272,7 +269,11 @@ impl<'a> RowTable<'a> {
     /// rows (a column store's text column, say): each row group writes a
     /// zero-copy slice of it.
     pub fn array(&mut self, name: &str, data_type: DataType, nullable: bool, array: ArrayRef) {
-        debug_assert_eq!(array.len(), self.rows, "column `{name}` has the table's rows");
+        debug_assert_eq!(
+            array.len(),
+            self.rows,
+            "column `{name}` has the table's rows"
+        );
         self.push(
             name,
             data_type,
@@ -476,15 +477,22 @@ impl<'a> RowTable<'a> {
         // The high-level writer adds the Arrow schema to the file's metadata
         // exactly as `Table::to_parquet` does; its low-level halves then
         // write row groups we encode ourselves.
-        let (mut file, factory) =
-            ArrowWriter::try_new(out, schema.clone(), Some(writer_properties_with(row_group_rows)))?
-                .into_serialized_writer()?;
+        let (mut file, factory) = ArrowWriter::try_new(
+            out,
+            schema.clone(),
+            Some(writer_properties_with(row_group_rows)),
+        )?
+        .into_serialized_writer()?;
         let mut start = 0;
         let mut row_group = 0;
         while start < self.rows {
             let range = start..(start + row_group_rows).min(self.rows);
             let writers = factory.create_column_writers(row_group)?;
-            debug_assert_eq!(writers.len(), self.columns.len(), "flat schema: one leaf per field");
+            debug_assert_eq!(
+                writers.len(),
+                self.columns.len(),
+                "flat schema: one leaf per field"
+            );
             let chunks: Vec<Result<ArrowColumnChunk, EncodeError>> = writers
                 .into_par_iter()
                 .zip(self.columns.par_iter())
@@ -679,7 +687,14 @@ mod tests {
         t.raw("k", DataType::UInt32, true, Arc::new(k));
         t.f64("score", r.iter().map(|x| x.score));
         t.text_opt("note", r.iter().map(|x| x.note));
-        t.text("journal", r.iter().map(|x| format!("J-{}", x.id)).collect::<Vec<_>>().iter().map(String::as_str));
+        t.text(
+            "journal",
+            r.iter()
+                .map(|x| format!("J-{}", x.id))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        );
         t
     }
 
@@ -707,14 +722,17 @@ mod tests {
     fn row_tables_write_the_bytes_of_whole_tables_at_any_thread_count() {
         for (n, group) in [(0, 1000), (2_500, 1_000), (3_000, 1_000), (10_000, 1 << 20)] {
             let r = rows(n);
-            let want = eager(&r).to_parquet_with(group).unwrap();
+            let want = eager(&r).encode_with(group).unwrap();
             for threads in [1, 2, 5] {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
                     .unwrap();
                 let got = pool.install(|| lazy(&r).write_parquet_with(Vec::new(), group).unwrap());
-                assert!(got == want, "{n} rows, groups of {group}, {threads} threads");
+                assert!(
+                    got == want,
+                    "{n} rows, groups of {group}, {threads} threads"
+                );
             }
         }
         let r = rows(3);

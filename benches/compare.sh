@@ -28,7 +28,9 @@
 #   --work DIR      scratch folder for outputs [/tmp/cashmatch-compare]
 #
 # Each repetition is its own process, so its peak RSS (GNU time's %M, the
-# kernel's maxrss of the process) belongs to one tool and one run. cashmatch's
+# kernel's maxrss of the process) belongs to one tool and one run; its CPU
+# time (user + system, GNU time's %U + %S) is printed too: on a shared,
+# loaded machine it moves far less than wall time. cashmatch's
 # time is the wall time of the whole process (`/usr/bin/time %e`: read CSV,
 # match, write and fsync the seven Parquet outputs and the manifest, state
 # off). The peers' time is measured inside Python around the job (CSV read
@@ -122,15 +124,15 @@ run_cashmatch() {
     shift 3
     local out="$work/out-$name" log="$work/$name-$rep.log"
     rm -rf "$out"
-    /usr/bin/time -f "TIME %e %M" -o "$work/time" \
+    /usr/bin/time -f "TIME %e %M %U %S" -o "$work/time" \
         "$exe" --timings run --quiet --no-state "$@" --bank "$data/bank.csv" \
         --open-items "$data/open_items.csv" --customers "$data/customers.csv" \
         --out "$out" >/dev/null 2>"$log" || {
         echo "compare.sh: cashmatch ($name) failed; see $log" >&2
         exit 1
     }
-    read -r _ secs kb <"$work/time"
-    printf '%s\t%s\t%s\t%s\n' "$name" "$rep" "$secs" "$kb" >>"$results"
+    read -r _ secs kb user sys <"$work/time"
+    printf '%s\t%s\t%s\t%s\t\t%s\n' "$name" "$rep" "$secs" "$kb" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" >>"$results"
     grep '^timing ' "$log" | sed -E 's/^timing (.*[^ ]) +([0-9.]+) s$/\1\t\2/' |
         while IFS=$'\t' read -r stage s; do
             printf 'stage:%s\t%s\t%s\t%s\n' "$name" "$rep" "$stage" "$s" >>"$results"
@@ -141,16 +143,17 @@ run_cashmatch() {
 # run_peer TOOL REP
 run_peer() {
     local tool="$1" rep="$2" log="$work/$1-$2.log"
-    /usr/bin/time -f "TIME %e %M" -o "$work/time" \
+    /usr/bin/time -f "TIME %e %M %U %S" -o "$work/time" \
         python3 "$here/peers/exact_match.py" --data "$data" --reps 1 --only "$tool" \
         --out "$work/peers" >"$log" 2>&1 || {
         echo "compare.sh: $tool failed; see $log" >&2
         exit 1
     }
-    local secs matches kb
+    local secs matches kb user sys
     read -r _ _ secs matches < <(grep '^RESULT ' "$log")
-    read -r _ _ kb <"$work/time"
-    printf '%s\t%s\t%s\t%s\t%s\n' "$tool" "$rep" "$secs" "$kb" "$matches" >>"$results"
+    read -r _ _ kb user sys <"$work/time"
+    # The process's CPU time includes interpreter start and imports.
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$rep" "$secs" "$kb" "$matches" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" >>"$results"
     echo "  $tool #$rep: ${secs} s, peak $((kb / 1024)) MiB, $matches matches" >&2
 }
 
@@ -204,24 +207,27 @@ for line in open(path):
         continue
     if f[0] not in tools:
         order.append(f[0])
-        tools[f[0]] = {"secs": [], "kb": [], "matches": set()}
+        tools[f[0]] = {"secs": [], "kb": [], "matches": set(), "cpu": []}
     tools[f[0]]["secs"].append(float(f[2]))
     tools[f[0]]["kb"].append(int(f[3]))
-    if len(f) > 4:
+    if len(f) > 4 and f[4]:
         tools[f[0]]["matches"].add(f[4])
+    if len(f) > 5 and f[5]:
+        tools[f[0]]["cpu"].append(float(f[5]))
 med = {t: statistics.median(v["secs"]) for t, v in tools.items()}
 duck = med.get("duckdb")
 print(f"\n{int(payments):,} payments × {int(invoices):,} open items, {int(customers):,} customers, "
       f"seed {seed}; {reps} repetitions; {nproc} cores; {version}")
 print(f"load average (1/5/15 min) before {load_before}, after {load_after}\n")
-print(f"| tool | median s | runs (s) | ratio to DuckDB | peak RSS (max of runs) |")
-print(f"|---|---|---|---|---|")
+print("| tool | median s | runs (s) | ratio to DuckDB | CPU s (user+sys, median) | peak RSS (max of runs) |")
+print("|---|---|---|---|---|---|")
 for t in order:
     v = tools[t]
     ratio = f"{med[t] / duck:.1f}×" if duck else "—"
     runs = ", ".join(f"{x:.2f}" for x in v["secs"])
     note = f" ({'/'.join(sorted(v['matches']))} matches)" if v["matches"] else ""
-    print(f"| {t}{note} | {med[t]:.2f} | {runs} | {ratio} | {max(v['kb']) / 1048576:.2f} GiB |")
+    cpu = f"{statistics.median(v['cpu']):.1f}" if v["cpu"] else "—"
+    print(f"| {t}{note} | {med[t]:.2f} | {runs} | {ratio} | {cpu} | {max(v['kb']) / 1048576:.2f} GiB |")
 for name, names in stage_order.items():
     print(f"\nstages of {name} (median s of {reps}):\n")
     print("| stage | s |\n|---|---|")

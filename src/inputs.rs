@@ -235,11 +235,19 @@ fn read_one(input: &BankInput, options: &ParseOptions) -> ReadFile {
             bytes: 0,
             result: Err(format!("file `{}`: cannot read: {e}", input.name)),
         },
-        Ok(bytes) => ReadFile {
-            sha256: sha256_hex(&bytes),
-            bytes: bytes.len() as u64,
-            result: parse_isolated(&input.name, &bytes, options),
-        },
+        Ok(bytes) => {
+            // The manifest's hash is taken alongside the parse, not as a
+            // pass of its own before it.
+            let (sha256, result) = rayon::join(
+                || sha256_hex(&bytes),
+                || parse_isolated(&input.name, &bytes, options),
+            );
+            ReadFile {
+                sha256,
+                bytes: bytes.len() as u64,
+                result,
+            }
+        }
     }
 }
 
@@ -457,15 +465,22 @@ pub fn open_items_from_bytes(
             .columns
             .insert("amount_open".into(), "amount_open_after".into());
     }
-    let mut rows = isolated(name, || {
-        extracts::read_open_items_from_bytes(name, bytes, &options)
-    })?;
+    // The manifest's hash is taken alongside the parse.
+    let (sha256, rows) = rayon::join(
+        || sha256_hex(bytes),
+        || {
+            isolated(name, || {
+                extracts::read_open_items_from_bytes(name, bytes, &options)
+            })
+        },
+    );
+    let mut rows = rows?;
     let read = rows.len();
     if previous_run {
         // Paid items are not open any more; they must not be matched again.
         rows.retain(|r| !r.amount_open.is_zero());
     }
-    let mut file = input_file(InputRole::OpenItems, name, bytes, rows.len() as u64);
+    let mut file = input_file(InputRole::OpenItems, name, bytes, sha256, rows.len() as u64);
     if previous_run {
         file.detail = format!(
             "open_items.parquet of a previous cashmatch run: amount_open_after read as amount_open; {} settled item(s) dropped",
@@ -533,18 +548,24 @@ pub fn customers_from_bytes(
     bytes: &[u8],
     config: &RunConfig,
 ) -> Result<(Vec<Customer>, InputFile), CliError> {
-    let rows = isolated(name, || {
-        extracts::read_customers_from_bytes(name, bytes, &config.customers)
-    })?;
-    let file = input_file(InputRole::Customers, name, bytes, rows.len() as u64);
+    let (sha256, rows) = rayon::join(
+        || sha256_hex(bytes),
+        || {
+            isolated(name, || {
+                extracts::read_customers_from_bytes(name, bytes, &config.customers)
+            })
+        },
+    );
+    let rows = rows?;
+    let file = input_file(InputRole::Customers, name, bytes, sha256, rows.len() as u64);
     Ok((customers_from_rows(rows), file))
 }
 
-fn input_file(role: InputRole, name: &str, bytes: &[u8], rows: u64) -> InputFile {
+fn input_file(role: InputRole, name: &str, bytes: &[u8], sha256: String, rows: u64) -> InputFile {
     InputFile {
         role,
         name: name.into(),
-        sha256: sha256_hex(bytes),
+        sha256,
         bytes: bytes.len() as u64,
         format: if bytes.starts_with(b"PAR1") {
             "parquet".into()

@@ -2,7 +2,7 @@
 
 use crate::config::RunConfig;
 use crate::inputs::{self, BankBatch, BankInput, InputFile};
-use crate::output::{self, table::Table};
+use crate::output;
 use crate::progress::Progress;
 use crate::CliError;
 use cashmatch_engine::model::{Batch, Customer, OpenItem, ReasonCode};
@@ -12,7 +12,6 @@ use cashmatch_store::manifest::{self, Counts, Manifest, WrittenFile, MANIFEST_NA
 use cashmatch_store::publish::{self, Staging, StateIntent};
 use cashmatch_store::state::{self as store_state, Processed};
 use chrono::NaiveDate;
-use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -279,66 +278,31 @@ pub fn execute(
     let spinner = progress.spinner("writing Parquet outputs");
     let r = &result;
     let statements = &bank.statements;
-    type Job<'a> = (
-        &'static str,
-        usize,
-        Box<dyn Fn() -> Result<Table, CliError> + Send + Sync + 'a>,
-    );
-    let jobs: Vec<Job<'_>> = vec![
-        (
-            "transactions.parquet",
-            r.batch.transactions.len(),
-            Box::new(|| output::transactions(&r.batch.transactions)),
-        ),
-        (
-            "applications.parquet",
-            r.outcome.applications.len(),
-            Box::new(|| output::applications(r)),
-        ),
-        (
-            "exceptions.parquet",
-            r.outcome.exceptions.len(),
-            Box::new(|| output::exceptions(r)),
-        ),
-        (
-            "postings.parquet",
-            r.outcome.postings.len(),
-            Box::new(|| output::postings(r)),
-        ),
-        (
-            "open_items.parquet",
-            r.batch.open_items.len(),
-            Box::new(|| output::open_items(r)),
-        ),
-        (
-            "aging.parquet",
-            r.outcome.aging.len(),
-            Box::new(|| output::aging(r)),
-        ),
-        (
-            "statements.parquet",
-            statements.len(),
-            Box::new(|| output::statements(statements)),
-        ),
-    ];
-    // Encoding is CPU-bound and independent per table; writing stays in a
-    // fixed order so the manifest lists outputs deterministically.
-    type Encoded<'a> = Result<(&'a str, usize, Vec<u8>), CliError>;
-    let encoded: Vec<Encoded<'_>> = jobs
-        .par_iter()
-        .map(|(name, rows, build)| {
-            let bytes = build()?
-                .to_parquet()
-                .map_err(|e| CliError::Output(format!("cannot encode `{name}`: {e}")))?;
-            Ok((*name, *rows, bytes))
-        })
-        .collect();
-    drop(jobs);
+    // One table at a time, in a fixed order (the manifest lists outputs
+    // deterministically and the durable steps happen in the same order on
+    // every run); within a table, the columns of each row group are built
+    // and encoded in parallel and the bytes go straight to the staged file,
+    // hashed on the way. No table exists whole as Arrow arrays or as bytes.
     let mut staging = Staging::begin(&req.out, &run_id)?;
-    for e in encoded {
-        let (name, rows, bytes) = e?;
-        staging.file(name, rows as u64, &bytes)?;
-    }
+    output::stage(
+        &mut staging,
+        "transactions.parquet",
+        &output::transactions(&r.batch.transactions),
+    )?;
+    output::stage(
+        &mut staging,
+        "applications.parquet",
+        &output::applications(r),
+    )?;
+    output::stage(&mut staging, "exceptions.parquet", &output::exceptions(r))?;
+    output::stage(&mut staging, "postings.parquet", &output::postings(r))?;
+    output::stage(&mut staging, "open_items.parquet", &output::open_items(r))?;
+    output::stage(&mut staging, "aging.parquet", &output::aging(r))?;
+    output::stage(
+        &mut staging,
+        "statements.parquet",
+        &output::statements(statements),
+    )?;
     spinner.finish_and_clear();
 
     let counts = Counts {
@@ -618,30 +582,26 @@ pub fn ingest(
     for note in publish::recover(out, &[&out_lock])? {
         eprintln!("{note}");
     }
-    let tables = [
-        (
-            "transactions.parquet",
-            batch.transactions.len(),
-            output::transactions(&batch.transactions)?,
-        ),
-        (
-            "statements.parquet",
-            batch.statements.len(),
-            output::statements(&batch.statements)?,
-        ),
-        (
-            "remittances.parquet",
-            remittances.rows(),
-            crate::remittance::table(&remittances)?,
-        ),
-    ];
     let mut staging = Staging::begin(out, &run_id)?;
-    for (name, rows, table) in tables {
-        let bytes = table
-            .to_parquet()
-            .map_err(|e| CliError::Output(format!("cannot encode `{name}`: {e}")))?;
-        staging.file(name, rows as u64, &bytes)?;
-    }
+    output::stage(
+        &mut staging,
+        "transactions.parquet",
+        &output::transactions(&batch.transactions),
+    )?;
+    output::stage(
+        &mut staging,
+        "statements.parquet",
+        &output::statements(&batch.statements),
+    )?;
+    // Remittances are a small table: the one-batch writer is enough.
+    let remittance_bytes = crate::remittance::table(&remittances)?
+        .to_parquet()
+        .map_err(|e| CliError::Output(format!("cannot encode `remittances.parquet`: {e}")))?;
+    staging.file(
+        "remittances.parquet",
+        remittances.rows() as u64,
+        &remittance_bytes,
+    )?;
     let mut input_files = all_inputs;
     for f in &mut input_files {
         if let Some(p) = &f.path {

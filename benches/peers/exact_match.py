@@ -8,7 +8,11 @@ threads (the machine has two cores). Medians of `--reps` runs are printed,
 each run end to end (CSV read to Parquet written).
 
     pip install duckdb polars
-    python benches/peers/exact_match.py --data DIR [--reps 3] [--out /tmp/peers]
+    python benches/peers/exact_match.py --data DIR [--reps 3] [--out /tmp/peers] [--only duckdb]
+
+Each run also prints a machine-readable line `RESULT <tool> <seconds> <matches>`
+(`benches/compare.sh` runs one tool and one repetition per process, so that
+each process's peak RSS belongs to one tool).
 
 DIR is a `cashmatch generate` output (or the end_to_end bench's cached
 dataset under <target>/cashmatch-bench-data/).
@@ -82,15 +86,19 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out", default="/tmp/cashmatch-peers")
+    ap.add_argument("--only", choices=["duckdb", "polars"], help="run one tool only")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     print(f"duckdb {duckdb.__version__}, polars {pl.__version__}, {THREADS} threads, data {args.data}")
     for name, job in [("duckdb", run_duckdb), ("polars", run_polars)]:
+        if args.only and name != args.only:
+            continue
         times = []
         for _ in range(args.reps):
             t = time.perf_counter()
             n = job(args.data, args.out)
             times.append(time.perf_counter() - t)
+            print(f"RESULT {name} {times[-1]:.4f} {n}")
         print(
             f"{name:<8} median {statistics.median(times):.3f} s over {args.reps} runs "
             f"({', '.join(f'{x:.3f}' for x in times)}), {n} matches"

@@ -1,14 +1,16 @@
 //! The as-of aging snapshot: open receivables per customer, currency and
 //! days-past-due bucket, after this run's applications.
 
-use crate::model::{AgingBucket, AgingRow, Batch, ItemAfter};
+use crate::model::{AgingBucket, AgingRow, Batch, ItemAfter, ItemIdx};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 /// Aggregates items with money still open. Items without a due date age
-/// from their invoice date, and without either they are `current`.
+/// from their invoice date, and without either they are `current`. Rows are
+/// in (customer id, currency, bucket) order; each names its customer and
+/// currency by one of its items.
 pub fn build(batch: &Batch, items_after: &[ItemAfter]) -> Vec<AgingRow> {
-    let mut acc: BTreeMap<(&str, &str, AgingBucket), (Decimal, u64)> = BTreeMap::new();
+    let mut acc: BTreeMap<(&str, &str, AgingBucket), (ItemIdx, Decimal, u64)> = BTreeMap::new();
     for after in items_after {
         if after.amount_open_after.is_zero() {
             continue;
@@ -21,20 +23,17 @@ pub fn build(batch: &Batch, items_after: &[ItemAfter]) -> Vec<AgingRow> {
         let bucket = AgingBucket::for_days_past_due(days);
         let e = acc
             .entry((item.customer_id.as_str(), item.currency.as_str(), bucket))
-            .or_default();
-        e.0 += after.amount_open_after;
-        e.1 += 1;
+            .or_insert((after.item, Decimal::ZERO, 0));
+        e.1 += after.amount_open_after;
+        e.2 += 1;
     }
     acc.into_iter()
-        .map(
-            |((customer_id, currency, bucket), (amount, items))| AgingRow {
-                as_of: batch.as_of,
-                customer_id: customer_id.to_string(),
-                currency: currency.to_string(),
-                bucket,
-                amount,
-                items,
-            },
-        )
+        .map(|((_, _, bucket), (item, amount, items))| AgingRow {
+            as_of: batch.as_of,
+            item,
+            bucket,
+            amount,
+            items,
+        })
         .collect()
 }

@@ -2,75 +2,81 @@
 //! the unapplied money of each transaction, exactly once.
 
 use crate::allocate::Ledger;
-use crate::model::{Batch, ExceptionRecord, ReasonCode, TxnIdx};
+use crate::model::{Batch, CustomerId, ExceptionDetail, ExceptionRecord, ReasonCode, TxnIdx};
 use rust_decimal::Decimal;
 
 /// Suggestions kept per exception, best first.
 pub const SUGGESTIONS_MAX: usize = 5;
 
 /// Builds the exception rows from the final ledger, in transaction order.
-pub fn build(batch: &Batch, ledger: &Ledger) -> Vec<ExceptionRecord> {
+/// The notes' texts, customer ids and suggestions are moved out of the
+/// ledger, not copied: the ledger is spent after this (only its
+/// applications and balances are read).
+pub fn build(batch: &Batch, ledger: &mut Ledger) -> Vec<ExceptionRecord> {
     let mut out = Vec::new();
-    let mut applied_any = vec![false; batch.transactions.len()];
-    let mut applied_customer: Vec<Option<String>> = vec![None; batch.transactions.len()];
+    // The first application of each transaction names its customer (the
+    // applications are in acceptance order here).
+    let mut applied_item: Vec<Option<u32>> = vec![None; batch.transactions.len()];
     for a in &ledger.applications {
-        applied_any[a.txn as usize] = true;
-        applied_customer[a.txn as usize]
-            .get_or_insert_with(|| batch.open_items[a.item as usize].customer_id.clone());
+        let first = &mut applied_item[a.txn as usize];
+        if first.is_none() {
+            *first = Some(a.item);
+        }
     }
     for (i, txn) in batch.transactions.iter().enumerate() {
         let t = i as TxnIdx;
-        let note = &ledger.notes[i];
         let (amount, reason, detail) = if txn.amount.is_zero() {
             (
                 txn.amount,
                 ReasonCode::ZeroAmount,
-                "zero-amount entry: counted, nothing to apply".to_string(),
+                ExceptionDetail::ZeroAmount,
             )
         } else if txn.amount < Decimal::ZERO {
             (
                 txn.amount,
                 ReasonCode::NotAReceipt,
-                "debit on the bank account: not a customer receipt".to_string(),
+                ExceptionDetail::NotAReceipt,
             )
         } else {
             let remaining = ledger.txn_remaining[i];
             if remaining.is_zero() {
                 continue;
             }
-            if applied_any[i] {
+            if applied_item[i].is_some() {
                 (
                     remaining,
                     ReasonCode::Overpayment,
-                    format!(
-                        "{remaining} left on account after applying to the referenced invoices"
-                    ),
+                    ExceptionDetail::Overpayment,
                 )
             } else {
+                let note = &mut ledger.notes[i];
                 let reason = note.reason.unwrap_or(ReasonCode::NoMatch);
                 let detail = if note.detail.is_empty() {
-                    "no invoice reference and no customer/amount rule matched".to_string()
+                    ExceptionDetail::NoMatch
                 } else {
-                    note.detail.clone()
+                    ExceptionDetail::Note(std::mem::take(&mut note.detail))
                 };
                 (remaining, reason, detail)
             }
         };
-        let mut suggestions = note.suggestions.clone();
+        let note = &mut ledger.notes[i];
+        let mut suggestions = std::mem::take(&mut note.suggestions);
         suggestions.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.invoice_id.cmp(&b.invoice_id))
         });
         suggestions.truncate(SUGGESTIONS_MAX);
+        let customer_id = match applied_item[i] {
+            Some(item) => Some(CustomerId::OfItem(item)),
+            None => note.customer_id.take().map(CustomerId::Found),
+        };
         out.push(ExceptionRecord {
             txn: t,
             amount,
             reason,
             customer: note.customer,
-            customer_id: applied_customer[i]
-                .clone()
-                .or_else(|| note.customer_id.clone()),
+            customer_id,
             detail,
             suggestions,
         });

@@ -25,7 +25,7 @@ fn fail(invariant: &'static str, detail: String) -> Result<(), InvariantViolatio
 pub fn check(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation> {
     check_transactions(batch, outcome)?;
     check_items(batch, outcome)?;
-    check_journals(outcome)?;
+    check_journals(batch, outcome)?;
     check_aging(outcome)
 }
 
@@ -160,53 +160,72 @@ fn check_items(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolatio
 }
 
 /// Every journal balances per currency.
-fn check_journals(outcome: &Outcome) -> Result<(), InvariantViolation> {
-    // Each run of consecutive lines with the same journal id must balance
-    // per currency. If a journal were ever split into several runs, each
-    // run balancing still implies the whole journal balances, so this is
-    // never weaker than a global sum, and it needs no map of 10^6 string
-    // keys. PERF: `invariants` stage at 1M in BENCHMARKS.md.
-    let mut run: Vec<(&str, Decimal, Decimal)> = Vec::new();
-    let mut run_journal: Option<&str> = None;
+fn check_journals(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation> {
+    // Each run of consecutive lines of the same transaction's journal must
+    // balance. If a journal were ever split into several runs, each run
+    // balancing still implies the whole journal balances, so this is never
+    // weaker than a global sum, and it needs no map keyed by journal. A
+    // journal's lines all carry its transaction's currency (a line names
+    // its transaction, not a currency), so balancing per journal is
+    // balancing per journal and currency. PERF: `invariants` stage at 1M
+    // in BENCHMARKS.md.
+    let n = batch.transactions.len();
+    let mut run: Option<(u32, Decimal, Decimal)> = None;
     for p in &outcome.postings {
-        if p.debit < Decimal::ZERO || p.credit < Decimal::ZERO {
+        if p.txn as usize >= n {
             return fail(
-                "non_negative_posting",
-                format!("journal {} line {}", p.journal_id, p.line),
+                "posting_refers_to_transaction",
+                format!("transaction index {} out of range", p.txn),
             );
         }
-        if run_journal != Some(p.journal_id.as_str()) {
-            check_run(run_journal, &run)?;
-            run.clear();
-            run_journal = Some(p.journal_id.as_str());
-        }
-        match run.iter_mut().find(|(c, _, _)| *c == p.currency) {
-            Some(e) => {
-                e.1 += p.debit;
-                e.2 += p.credit;
-            }
-            None => run.push((p.currency.as_str(), p.debit, p.credit)),
-        }
-    }
-    check_run(run_journal, &run)
-}
-
-fn check_run(
-    journal: Option<&str>,
-    run: &[(&str, Decimal, Decimal)],
-) -> Result<(), InvariantViolation> {
-    for (currency, debit, credit) in run {
-        if debit != credit {
+        if p.gl as usize >= outcome.gl_accounts.len() {
             return fail(
-                "journal_balances",
+                "posting_refers_to_gl_account",
                 format!(
-                    "journal {} {currency}: debit {debit} != credit {credit}",
-                    journal.unwrap_or("?")
+                    "journal {} line {}: GL index {}",
+                    p.journal_id(batch),
+                    p.line,
+                    p.gl
                 ),
             );
         }
+        if p.debit < Decimal::ZERO || p.credit < Decimal::ZERO {
+            return fail(
+                "non_negative_posting",
+                format!("journal {} line {}", p.journal_id(batch), p.line),
+            );
+        }
+        match &mut run {
+            Some((txn, debit, credit)) if *txn == p.txn => {
+                *debit += p.debit;
+                *credit += p.credit;
+            }
+            _ => {
+                check_run(batch, run)?;
+                run = Some((p.txn, p.debit, p.credit));
+            }
+        }
     }
-    Ok(())
+    check_run(batch, run)
+}
+
+fn check_run(
+    batch: &Batch,
+    run: Option<(u32, Decimal, Decimal)>,
+) -> Result<(), InvariantViolation> {
+    match run {
+        Some((txn, debit, credit)) if debit != credit => {
+            let t = &batch.transactions[txn as usize];
+            fail(
+                "journal_balances",
+                format!(
+                    "journal J-{} {}: debit {debit} != credit {credit}",
+                    t.transaction_id, t.currency
+                ),
+            )
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The aging snapshot adds up to the open items left.
@@ -229,39 +248,55 @@ fn check_aging(outcome: &Outcome) -> Result<(), InvariantViolation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Posting;
+    use crate::model::{BankTransaction, Memo, Posting};
 
-    fn line(journal: &str, currency: &str, debit: i64, credit: i64) -> Posting {
+    fn batch(currencies: &[&str]) -> Batch {
+        Batch {
+            transactions: currencies
+                .iter()
+                .enumerate()
+                .map(|(i, c)| BankTransaction {
+                    transaction_id: format!("T{i}"),
+                    currency: (*c).into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn line(txn: u32, debit: i64, credit: i64) -> Posting {
         Posting {
-            journal_id: journal.into(),
+            txn,
             line: 1,
-            posting_date: None,
-            gl_account: "1000".into(),
+            gl: 0,
             debit: Decimal::new(debit, 2),
             credit: Decimal::new(credit, 2),
-            currency: currency.into(),
-            transaction_id: "T".into(),
-            invoice_id: None,
-            customer_id: None,
-            memo: String::new(),
+            item: None,
+            customer: None,
+            memo: Memo::CashReceived,
         }
     }
 
     fn journals(postings: Vec<Posting>) -> Result<(), InvariantViolation> {
-        check_journals(&Outcome {
-            postings,
-            ..Outcome::default()
-        })
+        check_journals(
+            &batch(&["EUR", "EUR", "USD"]),
+            &Outcome {
+                postings,
+                gl_accounts: vec!["1000".into()],
+                ..Outcome::default()
+            },
+        )
     }
 
     #[test]
     fn balanced_journals_pass() {
         assert!(journals(vec![
-            line("J1", "EUR", 100, 0),
-            line("J1", "EUR", 0, 60),
-            line("J1", "EUR", 0, 40),
-            line("J2", "USD", 5, 0),
-            line("J2", "USD", 0, 5),
+            line(1, 100, 0),
+            line(1, 0, 60),
+            line(1, 0, 40),
+            line(2, 5, 0),
+            line(2, 0, 5),
         ])
         .is_ok());
     }
@@ -269,15 +304,17 @@ mod tests {
     #[test]
     fn an_unbalanced_journal_is_caught_wherever_it_is() {
         for postings in [
-            vec![line("J1", "EUR", 100, 0), line("J1", "EUR", 0, 99)],
+            vec![line(1, 100, 0), line(1, 0, 99)],
             vec![
-                line("J0", "EUR", 1, 1),
-                line("J1", "EUR", 100, 0),
-                line("J1", "EUR", 0, 99),
-                line("J2", "EUR", 1, 1),
+                line(0, 1, 1),
+                line(1, 100, 0),
+                line(1, 0, 99),
+                line(2, 1, 1),
             ],
-            // Balanced in total but not per currency.
-            vec![line("J1", "EUR", 100, 0), line("J1", "USD", 0, 100)],
+            // Balanced in total but not per journal.
+            vec![line(1, 100, 0), line(2, 0, 100)],
+            // The last journal.
+            vec![line(0, 1, 1), line(2, 0, 1)],
         ] {
             let err = journals(postings).unwrap_err();
             assert_eq!(err.invariant, "journal_balances");
@@ -286,7 +323,17 @@ mod tests {
 
     #[test]
     fn negative_amounts_are_refused() {
-        let err = journals(vec![line("J1", "EUR", -100, -100)]).unwrap_err();
+        let err = journals(vec![line(1, -100, -100)]).unwrap_err();
         assert_eq!(err.invariant, "non_negative_posting");
+    }
+
+    #[test]
+    fn lines_must_name_a_transaction_and_an_account() {
+        let err = journals(vec![line(7, 1, 1)]).unwrap_err();
+        assert_eq!(err.invariant, "posting_refers_to_transaction");
+        let mut bad = line(1, 1, 1);
+        bad.gl = 3;
+        let err = journals(vec![bad]).unwrap_err();
+        assert_eq!(err.invariant, "posting_refers_to_gl_account");
     }
 }

@@ -138,18 +138,47 @@ fn emit(
 ) -> Outcome {
     // Exceptions first: they read the applications (a remainder after an
     // application is an overpayment, and the applied customer is known).
-    let exceptions = exceptions::build(batch, &ledger);
+    // They take the ledger's notes (texts, suggestions) by move.
+    let exceptions = exceptions::build(batch, &mut ledger);
     let mut applications = std::mem::take(&mut ledger.applications);
     // Group by transaction, then invoice: the order every output uses.
     applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
-    let postings = postings::build(batch, &rules.gl, &applications, &exceptions);
+    let (postings, gl_accounts) = postings::build(batch, &rules.gl, &applications, &exceptions);
     let items_after = items_after(batch, &applications);
     let aging = aging::build(batch, &items_after);
     let control_sums = control_sums(batch, &applications, &exceptions);
+    // Paired with the ledger: what the outcome says was applied per
+    // transaction is what the ledger left (debug builds; the invariant
+    // check proves conservation on every run).
+    #[cfg(debug_assertions)]
+    {
+        let mut applied = vec![Decimal::ZERO; batch.transactions.len()];
+        for a in &applications {
+            applied[a.txn as usize] += a.applied_amount;
+        }
+        for (t, txn) in batch.transactions.iter().enumerate() {
+            if txn.amount > Decimal::ZERO {
+                debug_assert_eq!(
+                    applied[t] + ledger.txn_remaining[t],
+                    txn.amount,
+                    "ledger and applications agree on transaction {t}"
+                );
+            }
+        }
+        for (i, after) in items_after.iter().enumerate() {
+            if batch.open_items[i].hold.is_none() {
+                debug_assert_eq!(
+                    after.amount_open_after, ledger.item_open[i],
+                    "ledger and items after agree on item {i}"
+                );
+            }
+        }
+    }
     Outcome {
         applications,
         exceptions,
         postings,
+        gl_accounts,
         items_after,
         aging,
         control_sums,

@@ -359,7 +359,11 @@ pub struct Suggestion {
 }
 
 /// The unapplied money of one transaction.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Output records are data: the transaction and the customer are named by
+/// index into the batch (or the id moved out of the pass that found it),
+/// and the detail text is rendered only when the column is written.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExceptionRecord {
     /// The transaction with unapplied money.
     pub txn: TxnIdx,
@@ -371,38 +375,215 @@ pub struct ExceptionRecord {
     /// The payer, when identified from the master.
     pub customer: Option<CustomerIdx>,
     /// Customer id even when it came from an open item rather than the master.
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     /// What was found, for the person who clears it.
-    pub detail: String,
+    pub detail: ExceptionDetail,
     /// Ranked alternatives a person can accept.
     pub suggestions: Vec<Suggestion>,
 }
 
-/// One line of a double-entry journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+impl ExceptionRecord {
+    /// The customer id as written to `exceptions.parquet`.
+    pub fn customer_id<'a>(&'a self, batch: &'a Batch) -> Option<&'a str> {
+        self.customer_id.as_ref().map(|c| c.as_str(batch))
+    }
+
+    /// The detail as written to `exceptions.parquet`.
+    pub fn detail_text(&self) -> std::borrow::Cow<'_, str> {
+        self.detail.text(self.amount)
+    }
+}
+
+/// A customer id, named without copying it where the batch already holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerId {
+    /// The customer of this open item.
+    OfItem(ItemIdx),
+    /// An id a pass found (customer master or extract), moved, not copied.
+    Found(String),
+}
+
+impl CustomerId {
+    /// The id's text.
+    pub fn as_str<'a>(&'a self, batch: &'a Batch) -> &'a str {
+        match self {
+            CustomerId::OfItem(i) => batch.open_items[*i as usize].customer_id.as_str(),
+            CustomerId::Found(s) => s.as_str(),
+        }
+    }
+}
+
+/// Why an exception row exists, as data; the text is rendered when the
+/// column is written ([`ExceptionDetail::text`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExceptionDetail {
+    /// A zero-amount entry.
+    ZeroAmount,
+    /// A debit on the bank account.
+    NotAReceipt,
+    /// Money left after applying to the referenced invoices (the exception's
+    /// amount is the remainder).
+    Overpayment,
+    /// Nothing matched and no pass left a note.
+    NoMatch,
+    /// What a pass found (its note, moved, not copied).
+    Note(String),
+}
+
+impl ExceptionDetail {
+    /// The text written to `exceptions.parquet`; `amount` is the
+    /// exception's amount (named by the overpayment text).
+    pub fn text(&self, amount: Decimal) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match self {
+            ExceptionDetail::ZeroAmount => {
+                Cow::Borrowed("zero-amount entry: counted, nothing to apply")
+            }
+            ExceptionDetail::NotAReceipt => {
+                Cow::Borrowed("debit on the bank account: not a customer receipt")
+            }
+            ExceptionDetail::Overpayment => Cow::Owned(format!(
+                "{amount} left on account after applying to the referenced invoices"
+            )),
+            ExceptionDetail::NoMatch => {
+                Cow::Borrowed("no invoice reference and no customer/amount rule matched")
+            }
+            ExceptionDetail::Note(s) => Cow::Borrowed(s.as_str()),
+        }
+    }
+}
+
+/// Index of a general-ledger account in [`Outcome::gl_accounts`] (the
+/// run's GL accounts, interned: a journal line holds 4 bytes, not a string).
+pub type GlIdx = u32;
+
+/// Why a journal line exists: the memo, as data. [`Memo::as_str`] is the
+/// text written to `postings.parquet`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Memo {
+    /// Receipt: the bank's cash account debited.
+    CashReceived,
+    /// Bank debit: the cash account credited.
+    BankDebit,
+    /// Bank debit: suspense debited.
+    BankDebitSuspense,
+    /// Early-payment discount granted.
+    Discount,
+    /// Deduction taken by the payer, with its reason when stated.
+    Deduction(Option<DeductionReason>),
+    /// Small difference written off.
+    Writeoff,
+    /// The receivable credited by an application of this rule.
+    Receivable(Rule),
+    /// Unapplied cash on account (payer known).
+    OnAccount,
+    /// Unidentified receipt held in suspense.
+    Suspense,
+}
+
+impl Memo {
+    /// The memo text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Memo::CashReceived => "cash received",
+            Memo::BankDebit => "bank debit: not a customer receipt",
+            Memo::BankDebitSuspense => "bank debit held in suspense for review",
+            Memo::Discount => "early-payment discount granted",
+            Memo::Deduction(r) => r.map_or("deduction taken by the payer", |r| r.memo()),
+            Memo::Writeoff => "small difference written off",
+            Memo::Receivable(rule) => rule.as_str(),
+            Memo::OnAccount => "unapplied cash on account",
+            Memo::Suspense => "unidentified receipt held in suspense",
+        }
+    }
+}
+
+/// Whose customer id a journal line names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostingCustomer {
+    /// The customer of this open item.
+    OfItem(ItemIdx),
+    /// The customer of this exception row (index into
+    /// [`Outcome::exceptions`]).
+    OfException(u32),
+}
+
+/// One line of a double-entry journal, as data: the journal, posting date,
+/// currency and transaction id are those of the bank transaction
+/// `txn`; the invoice and customer are named by index. The accessors render
+/// what `postings.parquet` holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posting {
-    /// One journal per bank transaction (`J-<transaction_id>`).
-    pub journal_id: String,
+    /// The bank transaction journalled: one journal per transaction
+    /// (`J-<transaction_id>`).
+    pub txn: TxnIdx,
     /// 1-based line within the journal.
     pub line: u32,
-    /// Booking date of the transaction (value date when absent).
-    pub posting_date: Option<NaiveDate>,
-    /// General-ledger account from `[gl]`.
-    pub gl_account: String,
+    /// General-ledger account from `[gl]`, interned in [`Outcome::gl_accounts`].
+    pub gl: GlIdx,
     /// Debit amount (zero on credit lines).
     pub debit: Decimal,
     /// Credit amount (zero on debit lines).
     pub credit: Decimal,
-    /// ISO 4217 code of the transaction.
-    pub currency: String,
-    /// The bank transaction journalled.
-    pub transaction_id: String,
     /// The invoice a receivable, discount, write-off or deduction line is for.
-    pub invoice_id: Option<String>,
+    pub item: Option<ItemIdx>,
     /// The customer, when known.
-    pub customer_id: Option<String>,
+    pub customer: Option<PostingCustomer>,
     /// Why the line exists.
-    pub memo: String,
+    pub memo: Memo,
+}
+
+impl Posting {
+    /// The journal id, `J-<transaction_id>`, written into `out` (cleared first).
+    pub fn journal_id_into(&self, batch: &Batch, out: &mut String) {
+        out.clear();
+        out.push_str("J-");
+        out.push_str(&batch.transactions[self.txn as usize].transaction_id);
+    }
+
+    /// The journal id, `J-<transaction_id>`.
+    pub fn journal_id(&self, batch: &Batch) -> String {
+        let mut s = String::new();
+        self.journal_id_into(batch, &mut s);
+        s
+    }
+
+    /// Booking date of the transaction (value date when absent).
+    pub fn posting_date(&self, batch: &Batch) -> Option<NaiveDate> {
+        let t = &batch.transactions[self.txn as usize];
+        t.booking_date.or(t.value_date)
+    }
+
+    /// ISO 4217 code of the transaction.
+    pub fn currency<'a>(&self, batch: &'a Batch) -> &'a str {
+        batch.transactions[self.txn as usize].currency.as_str()
+    }
+
+    /// The bank transaction's id.
+    pub fn transaction_id<'a>(&self, batch: &'a Batch) -> &'a str {
+        batch.transactions[self.txn as usize]
+            .transaction_id
+            .as_str()
+    }
+
+    /// The invoice id, when the line is for an invoice.
+    pub fn invoice_id<'a>(&self, batch: &'a Batch) -> Option<&'a str> {
+        self.item
+            .map(|i| batch.open_items[i as usize].invoice_id.as_str())
+    }
+
+    /// The customer id, when known.
+    pub fn customer_id<'a>(&self, batch: &'a Batch, outcome: &'a Outcome) -> Option<&'a str> {
+        match self.customer? {
+            PostingCustomer::OfItem(i) => Some(batch.open_items[i as usize].customer_id.as_str()),
+            PostingCustomer::OfException(e) => outcome.exceptions[e as usize].customer_id(batch),
+        }
+    }
+
+    /// The GL account's text.
+    pub fn gl_account<'a>(&self, outcome: &'a Outcome) -> &'a str {
+        outcome.gl_accounts[self.gl as usize].as_str()
+    }
 }
 
 /// Status of an invoice after the run.
@@ -506,16 +687,27 @@ impl AgingBucket {
 pub struct AgingRow {
     /// The run's as-of date.
     pub as_of: NaiveDate,
-    /// The customer.
-    pub customer_id: String,
-    /// ISO 4217 code.
-    pub currency: String,
+    /// An open item of the row's customer and currency: the row's customer
+    /// id and currency are that item's (named by index, not copied).
+    pub item: ItemIdx,
     /// Days past due as of `as_of`.
     pub bucket: AgingBucket,
     /// Σ open after of the customer's items in this bucket and currency.
     pub amount: Decimal,
     /// How many items.
     pub items: u64,
+}
+
+impl AgingRow {
+    /// The customer.
+    pub fn customer_id<'a>(&self, batch: &'a Batch) -> &'a str {
+        batch.open_items[self.item as usize].customer_id.as_str()
+    }
+
+    /// ISO 4217 code.
+    pub fn currency<'a>(&self, batch: &'a Batch) -> &'a str {
+        batch.open_items[self.item as usize].currency.as_str()
+    }
 }
 
 /// Money totals of a run, per currency; the manifest records them and the
@@ -549,6 +741,8 @@ pub struct Outcome {
     pub exceptions: Vec<ExceptionRecord>,
     /// The balanced journal.
     pub postings: Vec<Posting>,
+    /// The GL accounts journal lines name ([`Posting::gl`] indexes it).
+    pub gl_accounts: Vec<String>,
     /// Every open item after the run, in input order.
     pub items_after: Vec<ItemAfter>,
     /// The as-of aging snapshot.

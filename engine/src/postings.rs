@@ -8,45 +8,109 @@
 //! cash and debits suspense, so every line of the statement is journalled.
 
 use crate::config::GlAccounts;
-use crate::model::{Application, Batch, ExceptionRecord, Posting, TxnIdx};
+use crate::model::{
+    Application, Batch, ExceptionRecord, GlIdx, ItemIdx, Memo, Posting, PostingCustomer, TxnIdx,
+};
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
-/// Builds the journal. `applications` must be grouped by transaction in
-/// transaction order (as the engine emits them).
+/// The run's GL accounts, interned: journal lines hold an index, the
+/// strings exist once (written out with `postings.parquet`).
+struct GlTable<'g> {
+    accounts: Vec<String>,
+    bank_by_account: BTreeMap<&'g str, GlIdx>,
+}
+
+const GL_BANK: GlIdx = 0;
+const GL_RECEIVABLE: GlIdx = 1;
+const GL_UNAPPLIED_CASH: GlIdx = 2;
+const GL_SUSPENSE: GlIdx = 3;
+const GL_DISCOUNT: GlIdx = 4;
+const GL_WRITEOFF: GlIdx = 5;
+const GL_DEDUCTION: GlIdx = 6;
+
+impl<'g> GlTable<'g> {
+    fn new(gl: &'g GlAccounts) -> Self {
+        let mut accounts = vec![
+            gl.bank.clone(),
+            gl.receivable.clone(),
+            gl.unapplied_cash.clone(),
+            gl.suspense.clone(),
+            gl.discount.clone(),
+            gl.writeoff.clone(),
+            gl.deduction.clone(),
+        ];
+        let mut bank_by_account = BTreeMap::new();
+        for (account, cash) in &gl.bank_by_account {
+            bank_by_account.insert(account.as_str(), accounts.len() as GlIdx);
+            accounts.push(cash.clone());
+        }
+        GlTable {
+            accounts,
+            bank_by_account,
+        }
+    }
+
+    /// [`GlAccounts::bank_for`], as an index.
+    fn bank_for(&self, account: &str) -> GlIdx {
+        if self.bank_by_account.is_empty() {
+            return GL_BANK;
+        }
+        self.bank_by_account
+            .get(account)
+            .copied()
+            .unwrap_or(GL_BANK)
+    }
+}
+
+/// Builds the journal and the GL accounts its lines name (see
+/// [`crate::model::Outcome::gl_accounts`]). `applications` must be grouped
+/// by transaction in transaction order (as the engine emits them), and
+/// `exceptions` in transaction order.
 pub fn build(
     batch: &Batch,
     gl: &GlAccounts,
     applications: &[Application],
     exceptions: &[ExceptionRecord],
-) -> Vec<Posting> {
-    let mut by_txn: Vec<(usize, usize)> = vec![(0, 0); batch.transactions.len()];
-    let mut i = 0;
-    while i < applications.len() {
-        let t = applications[i].txn as usize;
-        let start = i;
-        while i < applications.len() && applications[i].txn as usize == t {
-            i += 1;
-        }
-        by_txn[t] = (start, i);
-    }
-    let mut exc_by_txn: Vec<Option<&ExceptionRecord>> = vec![None; batch.transactions.len()];
-    for e in exceptions {
-        exc_by_txn[e.txn as usize] = Some(e);
-    }
+) -> (Vec<Posting>, Vec<String>) {
+    let table = GlTable::new(gl);
+    debug_assert!(
+        applications.windows(2).all(|w| w[0].txn <= w[1].txn),
+        "applications grouped by transaction"
+    );
+    debug_assert!(
+        exceptions.windows(2).all(|w| w[0].txn < w[1].txn),
+        "one exception per transaction, in transaction order"
+    );
     let mut out = Vec::with_capacity(applications.len() * 2 + batch.transactions.len());
+    // Both inputs are in transaction order: walk them alongside instead of
+    // building per-transaction lookup tables.
+    let mut next_app = 0;
+    let mut next_exc = 0;
     for (ti, txn) in batch.transactions.iter().enumerate() {
+        let t = ti as TxnIdx;
+        let apps_start = next_app;
+        while next_app < applications.len() && applications[next_app].txn == t {
+            next_app += 1;
+        }
+        let exception = match exceptions.get(next_exc) {
+            Some(e) if e.txn == t => {
+                next_exc += 1;
+                Some((next_exc - 1) as u32)
+            }
+            _ => None,
+        };
         if txn.amount.is_zero() {
             continue;
         }
-        let journal_id = format!("J-{}", txn.transaction_id);
         let mut j = Journal {
             out: &mut out,
-            journal_id,
+            txn: t,
             line: 0,
-            txn: ti as TxnIdx,
-            batch,
+            debit: Decimal::ZERO,
+            credit: Decimal::ZERO,
         };
-        let bank_gl = gl.bank_for(&txn.account);
+        let bank_gl = table.bank_for(&txn.account);
         if txn.amount < Decimal::ZERO {
             j.push(
                 bank_gl,
@@ -54,16 +118,17 @@ pub fn build(
                 -txn.amount,
                 None,
                 None,
-                "bank debit: not a customer receipt",
+                Memo::BankDebit,
             );
             j.push(
-                &gl.suspense,
+                GL_SUSPENSE,
                 -txn.amount,
                 Decimal::ZERO,
                 None,
                 None,
-                "bank debit held in suspense for review",
+                Memo::BankDebitSuspense,
             );
+            j.assert_balanced();
             continue;
         }
         j.push(
@@ -72,103 +137,111 @@ pub fn build(
             Decimal::ZERO,
             None,
             None,
-            "cash received",
+            Memo::CashReceived,
         );
-        let (s, e) = by_txn[ti];
-        for a in &applications[s..e] {
-            let item = &batch.open_items[a.item as usize];
-            let inv = Some(item.invoice_id.as_str());
-            let cust = Some(item.customer_id.as_str());
+        for a in &applications[apps_start..next_app] {
+            let inv = Some(a.item);
+            let cust = Some(PostingCustomer::OfItem(a.item));
             if !a.discount_amount.is_zero() {
                 j.push(
-                    &gl.discount,
+                    GL_DISCOUNT,
                     a.discount_amount,
                     Decimal::ZERO,
                     inv,
                     cust,
-                    "early-payment discount granted",
+                    Memo::Discount,
                 );
             }
             if !a.deduction_amount.is_zero() {
                 j.push(
-                    &gl.deduction,
+                    GL_DEDUCTION,
                     a.deduction_amount,
                     Decimal::ZERO,
                     inv,
                     cust,
-                    a.deduction_reason
-                        .map_or("deduction taken by the payer", |r| r.memo()),
+                    Memo::Deduction(a.deduction_reason),
                 );
             }
             if !a.writeoff_amount.is_zero() {
                 j.push(
-                    &gl.writeoff,
+                    GL_WRITEOFF,
                     a.writeoff_amount,
                     Decimal::ZERO,
                     inv,
                     cust,
-                    "small difference written off",
+                    Memo::Writeoff,
                 );
             }
             j.push(
-                &gl.receivable,
+                GL_RECEIVABLE,
                 Decimal::ZERO,
                 a.cleared_amount(),
                 inv,
                 cust,
-                a.rule.as_str(),
+                Memo::Receivable(a.rule),
             );
         }
-        if let Some(exc) = exc_by_txn[ti] {
-            let (account, memo) = match &exc.customer_id {
-                Some(_) => (&gl.unapplied_cash, "unapplied cash on account"),
-                None => (&gl.suspense, "unidentified receipt held in suspense"),
+        if let Some(e) = exception {
+            let exc = &exceptions[e as usize];
+            let (account, memo, customer) = match &exc.customer_id {
+                Some(_) => (
+                    GL_UNAPPLIED_CASH,
+                    Memo::OnAccount,
+                    Some(PostingCustomer::OfException(e)),
+                ),
+                None => (GL_SUSPENSE, Memo::Suspense, None),
             };
-            j.push(
-                account,
-                Decimal::ZERO,
-                exc.amount,
-                None,
-                exc.customer_id.as_deref(),
-                memo,
-            );
+            j.push(account, Decimal::ZERO, exc.amount, None, customer, memo);
         }
+        j.assert_balanced();
     }
-    out
+    debug_assert_eq!(next_app, applications.len(), "every application journalled");
+    debug_assert_eq!(next_exc, exceptions.len(), "every exception journalled");
+    (out, table.accounts)
 }
 
-struct Journal<'o, 'b> {
+/// The lines of one journal being written, with running totals for the
+/// paired assertion (the invariant check proves the same on the output).
+struct Journal<'o> {
     out: &'o mut Vec<Posting>,
-    journal_id: String,
-    line: u32,
     txn: TxnIdx,
-    batch: &'b Batch,
+    line: u32,
+    debit: Decimal,
+    credit: Decimal,
 }
 
-impl Journal<'_, '_> {
+impl Journal<'_> {
     fn push(
         &mut self,
-        gl: &str,
+        gl: GlIdx,
         debit: Decimal,
         credit: Decimal,
-        invoice: Option<&str>,
-        customer: Option<&str>,
-        memo: &str,
+        item: Option<ItemIdx>,
+        customer: Option<PostingCustomer>,
+        memo: Memo,
     ) {
         self.line += 1;
-        let txn = &self.batch.transactions[self.txn as usize];
+        self.debit += debit;
+        self.credit += credit;
         self.out.push(Posting {
-            journal_id: self.journal_id.clone(),
+            txn: self.txn,
             line: self.line,
-            posting_date: txn.booking_date.or(txn.value_date),
-            gl_account: gl.to_string(),
+            gl,
             debit,
             credit,
-            currency: txn.currency.clone(),
-            transaction_id: txn.transaction_id.clone(),
-            invoice_id: invoice.map(str::to_string),
-            customer_id: customer.map(str::to_string),
-            memo: memo.to_string(),
+            item,
+            customer,
+            memo,
         });
+    }
+
+    /// Paired with `invariants::check_journals`: a journal balances as it
+    /// is written (debug builds), and again when the outcome is checked.
+    fn assert_balanced(&self) {
+        debug_assert_eq!(
+            self.debit, self.credit,
+            "journal of transaction {} balances",
+            self.txn
+        );
     }
 }

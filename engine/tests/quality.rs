@@ -164,7 +164,7 @@ fn generated_dataset_meets_the_quality_bar() {
                     "EXC {} {:?} {} | {} | {} | {} | {}",
                     line.scenario,
                     e.reason,
-                    e.detail,
+                    e.detail_text(),
                     t.counterparty_name,
                     t.remittance_info,
                     t.amount,

@@ -1,249 +1,242 @@
-//! The contracted outputs as Arrow tables built from engine records. They
-//! are encoded with the pinned writer of `cashmatch_store::table` and
-//! published by `cashmatch_store::publish`.
+//! The contracted outputs as tables over the engine's records. Each table
+//! is a [`RowTable`]: its columns are closures over the records, built one
+//! row group at a time and encoded with the pinned writer of
+//! `cashmatch_store::table` straight into the staged file (hashed as it is
+//! written) by `cashmatch_store::publish`. Text that is data in the records
+//! (memos, exception details, journal ids) exists as text only in the
+//! column being written.
 
 pub use cashmatch_store::manifest::WrittenFile;
 pub use cashmatch_store::sha256_hex;
 pub use cashmatch_store::table;
 
 use crate::inputs::StatementRecord;
-use cashmatch_engine::model::BankTransaction;
+use cashmatch_engine::model::{BankTransaction, Batch, ItemIdx, OpenItem, TxnIdx};
 use cashmatch_engine::RunResult;
-use table::Table;
+use table::RowTable;
 
 fn scale(e: table::ScaleError) -> crate::CliError {
     crate::CliError::Output(e.to_string())
 }
 
+// Reads of input records by index: the only places the output side looks
+// into `Batch` rows (the column stores change these, not the tables).
+fn txn(b: &Batch, t: TxnIdx) -> &BankTransaction {
+    &b.transactions[t as usize]
+}
+fn item(b: &Batch, i: ItemIdx) -> &OpenItem {
+    &b.open_items[i as usize]
+}
+
 /// `transactions.parquet`: every ingested bank transaction.
-pub fn transactions(t: &[BankTransaction]) -> Result<Table, crate::CliError> {
-    let mut tb = Table::new();
-    tb.text(
-        "transaction_id",
-        t.iter().map(|x| x.transaction_id.as_str()),
-    );
-    tb.text(
-        "bank_reference",
-        t.iter().map(|x| x.bank_reference.as_str()),
-    );
-    tb.text("source_file", t.iter().map(|x| x.source_file.as_str()));
-    tb.u64("source_line", t.iter().map(|x| x.source_line));
-    tb.text("account", t.iter().map(|x| x.account.as_str()));
-    tb.text("currency", t.iter().map(|x| x.currency.as_str()));
-    tb.money("amount", t.iter().map(|x| x.amount))
-        .map_err(scale)?;
-    tb.date_opt("booking_date", t.iter().map(|x| x.booking_date));
-    tb.date_opt("value_date", t.iter().map(|x| x.value_date));
-    tb.text(
-        "counterparty_name",
-        t.iter().map(|x| x.counterparty_name.as_str()),
-    );
-    tb.text(
-        "counterparty_account",
-        t.iter().map(|x| x.counterparty_account.as_str()),
-    );
-    tb.text(
-        "remittance_info",
-        t.iter().map(|x| x.remittance_info.as_str()),
-    );
-    let refs: Vec<String> = t.iter().map(|x| x.structured_refs.join(";")).collect();
-    tb.text("structured_refs", refs.iter().map(String::as_str));
-    tb.text("end_to_end_id", t.iter().map(|x| x.end_to_end_id.as_str()));
-    Ok(tb)
+pub fn transactions(t: &[BankTransaction]) -> RowTable<'_> {
+    let mut tb = RowTable::new(t.len());
+    tb.text("transaction_id", move |i| t[i].transaction_id.as_str());
+    tb.text("bank_reference", move |i| t[i].bank_reference.as_str());
+    tb.text("source_file", move |i| t[i].source_file.as_str());
+    tb.u64("source_line", move |i| t[i].source_line);
+    tb.text("account", move |i| t[i].account.as_str());
+    tb.text("currency", move |i| t[i].currency.as_str());
+    tb.money("amount", move |i| t[i].amount);
+    tb.date_opt("booking_date", move |i| t[i].booking_date);
+    tb.date_opt("value_date", move |i| t[i].value_date);
+    tb.text("counterparty_name", move |i| {
+        t[i].counterparty_name.as_str()
+    });
+    tb.text("counterparty_account", move |i| {
+        t[i].counterparty_account.as_str()
+    });
+    tb.text("remittance_info", move |i| t[i].remittance_info.as_str());
+    tb.text_rendered("structured_refs", move |i, out| {
+        for (k, r) in t[i].structured_refs.iter().enumerate() {
+            if k > 0 {
+                out.push(';');
+            }
+            out.push_str(r);
+        }
+    });
+    tb.text("end_to_end_id", move |i| t[i].end_to_end_id.as_str());
+    tb
 }
 
 /// `applications.parquet`: one row per (transaction, invoice).
-pub fn applications(r: &RunResult) -> Result<Table, crate::CliError> {
+pub fn applications(r: &RunResult) -> RowTable<'_> {
     let a = &r.outcome.applications;
-    let txn = |i: u32| &r.batch.transactions[i as usize];
-    let item = |i: u32| &r.batch.open_items[i as usize];
-    let mut tb = Table::new();
-    tb.text(
-        "transaction_id",
-        a.iter().map(|x| txn(x.txn).transaction_id.as_str()),
-    );
-    tb.text(
-        "bank_reference",
-        a.iter().map(|x| txn(x.txn).bank_reference.as_str()),
-    );
-    tb.text(
-        "invoice_id",
-        a.iter().map(|x| item(x.item).invoice_id.as_str()),
-    );
-    tb.text(
-        "customer_id",
-        a.iter().map(|x| item(x.item).customer_id.as_str()),
-    );
-    tb.text("currency", a.iter().map(|x| item(x.item).currency.as_str()));
-    tb.money("applied_amount", a.iter().map(|x| x.applied_amount))
-        .map_err(scale)?;
-    tb.money("discount_amount", a.iter().map(|x| x.discount_amount))
-        .map_err(scale)?;
-    tb.money("writeoff_amount", a.iter().map(|x| x.writeoff_amount))
-        .map_err(scale)?;
-    tb.money("deduction_amount", a.iter().map(|x| x.deduction_amount))
-        .map_err(scale)?;
-    tb.text_opt(
-        "deduction_reason",
-        a.iter().map(|x| x.deduction_reason.map(|d| d.as_str())),
-    );
-    tb.text("rule", a.iter().map(|x| x.rule.as_str()));
-    tb.f64("confidence", a.iter().map(|x| x.confidence));
-    tb.text("explanation", a.iter().map(|x| x.explanation.as_str()));
-    Ok(tb)
+    let b = &r.batch;
+    let mut tb = RowTable::new(a.len());
+    tb.text("transaction_id", move |i| {
+        txn(b, a[i].txn).transaction_id.as_str()
+    });
+    tb.text("bank_reference", move |i| {
+        txn(b, a[i].txn).bank_reference.as_str()
+    });
+    tb.text("invoice_id", move |i| {
+        item(b, a[i].item).invoice_id.as_str()
+    });
+    tb.text("customer_id", move |i| {
+        item(b, a[i].item).customer_id.as_str()
+    });
+    tb.text("currency", move |i| item(b, a[i].item).currency.as_str());
+    tb.money("applied_amount", move |i| a[i].applied_amount);
+    tb.money("discount_amount", move |i| a[i].discount_amount);
+    tb.money("writeoff_amount", move |i| a[i].writeoff_amount);
+    tb.money("deduction_amount", move |i| a[i].deduction_amount);
+    tb.text_opt("deduction_reason", move |i| {
+        a[i].deduction_reason.map(|d| d.as_str())
+    });
+    tb.text("rule", move |i| a[i].rule.as_str());
+    tb.f64("confidence", move |i| a[i].confidence);
+    tb.text("explanation", move |i| a[i].explanation.as_str());
+    tb
 }
 
 /// `exceptions.parquet`: the unapplied money of each transaction.
-pub fn exceptions(r: &RunResult) -> Result<Table, crate::CliError> {
+pub fn exceptions(r: &RunResult) -> RowTable<'_> {
     let e = &r.outcome.exceptions;
-    let txn = |i: u32| &r.batch.transactions[i as usize];
-    let suggestions: Vec<String> = e
-        .iter()
-        .map(|x| serde_json::to_string(&x.suggestions).unwrap_or_else(|_| "[]".into()))
-        .collect();
-    let mut tb = Table::new();
-    tb.text(
-        "transaction_id",
-        e.iter().map(|x| txn(x.txn).transaction_id.as_str()),
-    );
-    tb.text(
-        "bank_reference",
-        e.iter().map(|x| txn(x.txn).bank_reference.as_str()),
-    );
-    tb.money("amount", e.iter().map(|x| x.amount))
-        .map_err(scale)?;
-    tb.text("currency", e.iter().map(|x| txn(x.txn).currency.as_str()));
-    tb.text("reason", e.iter().map(|x| x.reason.as_str()));
-    tb.text_opt("customer_id", e.iter().map(|x| x.customer_id.as_deref()));
-    tb.text("detail", e.iter().map(|x| x.detail.as_str()));
-    tb.text("suggestions", suggestions.iter().map(String::as_str));
-    Ok(tb)
+    let b = &r.batch;
+    let mut tb = RowTable::new(e.len());
+    tb.text("transaction_id", move |i| {
+        txn(b, e[i].txn).transaction_id.as_str()
+    });
+    tb.text("bank_reference", move |i| {
+        txn(b, e[i].txn).bank_reference.as_str()
+    });
+    tb.money("amount", move |i| e[i].amount);
+    tb.text("currency", move |i| txn(b, e[i].txn).currency.as_str());
+    tb.text("reason", move |i| e[i].reason.as_str());
+    tb.text_opt("customer_id", move |i| e[i].customer_id(b));
+    tb.text_rendered("detail", move |i, out| out.push_str(&e[i].detail_text()));
+    tb.text_rendered("suggestions", move |i, out| {
+        let s = &e[i].suggestions;
+        if s.is_empty() {
+            // What serde_json writes for an empty list, without a call.
+            out.push_str("[]");
+        } else {
+            out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+        }
+    });
+    tb
 }
 
 /// `postings.parquet`: the balanced journal.
-pub fn postings(r: &RunResult) -> Result<Table, crate::CliError> {
+pub fn postings(r: &RunResult) -> RowTable<'_> {
     let p = &r.outcome.postings;
-    let mut tb = Table::new();
-    tb.text("journal_id", p.iter().map(|x| x.journal_id.as_str()));
-    tb.u32("line", p.iter().map(|x| x.line));
-    tb.date_opt("posting_date", p.iter().map(|x| x.posting_date));
-    tb.text("gl_account", p.iter().map(|x| x.gl_account.as_str()));
-    tb.money("debit", p.iter().map(|x| x.debit))
-        .map_err(scale)?;
-    tb.money("credit", p.iter().map(|x| x.credit))
-        .map_err(scale)?;
-    tb.text("currency", p.iter().map(|x| x.currency.as_str()));
-    tb.text(
-        "transaction_id",
-        p.iter().map(|x| x.transaction_id.as_str()),
-    );
-    tb.text_opt("invoice_id", p.iter().map(|x| x.invoice_id.as_deref()));
-    tb.text_opt("customer_id", p.iter().map(|x| x.customer_id.as_deref()));
-    tb.text("memo", p.iter().map(|x| x.memo.as_str()));
-    Ok(tb)
+    let b = &r.batch;
+    let o = &r.outcome;
+    let mut tb = RowTable::new(p.len());
+    tb.text_rendered("journal_id", move |i, out| {
+        out.push_str("J-");
+        out.push_str(&txn(b, p[i].txn).transaction_id);
+    });
+    tb.u32("line", move |i| p[i].line);
+    tb.date_opt("posting_date", move |i| {
+        let t = txn(b, p[i].txn);
+        t.booking_date.or(t.value_date)
+    });
+    tb.text("gl_account", move |i| p[i].gl_account(o));
+    tb.money("debit", move |i| p[i].debit);
+    tb.money("credit", move |i| p[i].credit);
+    tb.text("currency", move |i| txn(b, p[i].txn).currency.as_str());
+    tb.text("transaction_id", move |i| {
+        txn(b, p[i].txn).transaction_id.as_str()
+    });
+    tb.text_opt("invoice_id", move |i| {
+        p[i].item.map(|x| item(b, x).invoice_id.as_str())
+    });
+    tb.text_opt("customer_id", move |i| p[i].customer_id(b, o));
+    tb.text("memo", move |i| p[i].memo.as_str());
+    tb
 }
 
 /// `open_items.parquet`: each invoice after the run.
-pub fn open_items(r: &RunResult) -> Result<Table, crate::CliError> {
+pub fn open_items(r: &RunResult) -> RowTable<'_> {
     let items = &r.batch.open_items;
     let after = &r.outcome.items_after;
-    let mut tb = Table::new();
-    tb.text("invoice_id", items.iter().map(|x| x.invoice_id.as_str()));
-    tb.text("customer_id", items.iter().map(|x| x.customer_id.as_str()));
-    tb.text(
-        "customer_name",
-        items.iter().map(|x| x.customer_name.as_str()),
-    );
-    tb.text("currency", items.iter().map(|x| x.currency.as_str()));
-    tb.money("amount_open", items.iter().map(|x| x.amount_open))
-        .map_err(scale)?;
-    tb.money("amount_original", items.iter().map(|x| x.amount_original))
-        .map_err(scale)?;
-    tb.date_opt("invoice_date", items.iter().map(|x| x.invoice_date));
-    tb.date_opt("due_date", items.iter().map(|x| x.due_date));
-    tb.money_opt("discount_percent", items.iter().map(|x| x.discount_percent))
-        .map_err(scale)?;
-    let days: arrow_array::UInt32Array = items.iter().map(|x| x.discount_days).collect();
-    tb.raw(
-        "discount_days",
-        arrow_schema::DataType::UInt32,
-        true,
-        std::sync::Arc::new(days),
-    );
-    tb.text_opt("po_number", items.iter().map(|x| x.po_number.as_deref()));
-    tb.money("amount_applied", after.iter().map(|x| x.amount_applied))
-        .map_err(scale)?;
-    tb.money(
-        "amount_open_after",
-        after.iter().map(|x| x.amount_open_after),
-    )
-    .map_err(scale)?;
-    tb.text("status", after.iter().map(|x| x.status.as_str()));
+    debug_assert_eq!(items.len(), after.len(), "one row per open item");
+    let mut tb = RowTable::new(items.len());
+    tb.text("invoice_id", move |i| items[i].invoice_id.as_str());
+    tb.text("customer_id", move |i| items[i].customer_id.as_str());
+    tb.text("customer_name", move |i| items[i].customer_name.as_str());
+    tb.text("currency", move |i| items[i].currency.as_str());
+    tb.money("amount_open", move |i| items[i].amount_open);
+    tb.money("amount_original", move |i| items[i].amount_original);
+    tb.date_opt("invoice_date", move |i| items[i].invoice_date);
+    tb.date_opt("due_date", move |i| items[i].due_date);
+    tb.money_opt("discount_percent", move |i| items[i].discount_percent);
+    tb.u32_opt("discount_days", move |i| items[i].discount_days);
+    tb.text_opt("po_number", move |i| items[i].po_number.as_deref());
+    tb.money("amount_applied", move |i| after[i].amount_applied);
+    tb.money("amount_open_after", move |i| after[i].amount_open_after);
+    tb.text("status", move |i| after[i].status.as_str());
     // Per-invoice exceptions (RELIABILITY B1-11): why a held item was not
     // matched, for the person who fixes the extract.
-    tb.text_opt(
-        "hold_reason",
-        items
-            .iter()
-            .map(|x| x.hold.as_ref().map(|h| h.reason.as_str())),
-    );
-    tb.text_opt(
-        "hold_detail",
-        items
-            .iter()
-            .map(|x| x.hold.as_ref().map(|h| h.detail.as_str())),
-    );
-    Ok(tb)
+    tb.text_opt("hold_reason", move |i| {
+        items[i].hold.as_ref().map(|h| h.reason.as_str())
+    });
+    tb.text_opt("hold_detail", move |i| {
+        items[i].hold.as_ref().map(|h| h.detail.as_str())
+    });
+    tb
 }
 
 /// `aging.parquet`: the as-of snapshot per customer, currency and bucket.
-pub fn aging(r: &RunResult) -> Result<Table, crate::CliError> {
+pub fn aging(r: &RunResult) -> RowTable<'_> {
     let a = &r.outcome.aging;
-    let mut tb = Table::new();
-    tb.date("as_of", a.iter().map(|x| x.as_of));
-    tb.text("customer_id", a.iter().map(|x| x.customer_id.as_str()));
-    tb.text("currency", a.iter().map(|x| x.currency.as_str()));
-    tb.text("bucket", a.iter().map(|x| x.bucket.as_str()));
-    tb.money("amount", a.iter().map(|x| x.amount))
-        .map_err(scale)?;
-    tb.u64("items", a.iter().map(|x| x.items));
-    Ok(tb)
+    let b = &r.batch;
+    let mut tb = RowTable::new(a.len());
+    tb.date("as_of", move |i| a[i].as_of);
+    tb.text("customer_id", move |i| a[i].customer_id(b));
+    tb.text("currency", move |i| a[i].currency(b));
+    tb.text("bucket", move |i| a[i].bucket.as_str());
+    tb.money("amount", move |i| a[i].amount);
+    tb.u64("items", move |i| a[i].items);
+    tb
 }
 
 /// `statements.parquet`: one row per statement with its own checks.
-pub fn statements(s: &[StatementRecord]) -> Result<Table, crate::CliError> {
-    let mut tb = Table::new();
-    tb.text("source_file", s.iter().map(|x| x.source_file.as_str()));
-    tb.text("format", s.iter().map(|x| x.format.as_str()));
-    tb.text(
-        "statement_id",
-        s.iter().map(|x| x.statement.statement_id.as_str()),
-    );
-    tb.text("sequence", s.iter().map(|x| x.statement.sequence.as_str()));
-    tb.text("account", s.iter().map(|x| x.statement.account.as_str()));
-    tb.text("currency", s.iter().map(|x| x.statement.currency.as_str()));
-    tb.money_opt(
-        "opening_balance",
-        s.iter().map(|x| x.statement.opening_balance),
-    )
-    .map_err(scale)?;
-    tb.money_opt(
-        "closing_balance",
-        s.iter().map(|x| x.statement.closing_balance),
-    )
-    .map_err(scale)?;
-    tb.money("entries_sum", s.iter().map(|x| x.statement.entries_sum))
-        .map_err(scale)?;
-    tb.u64("entries", s.iter().map(|x| x.statement.entries));
-    tb.text(
-        "balance_check",
-        s.iter().map(|x| x.statement.balance_check.as_str()),
-    );
-    tb.text(
-        "check_detail",
-        s.iter().map(|x| x.statement.check_detail.as_str()),
-    );
-    tb.u64("source_line", s.iter().map(|x| x.statement.source_line));
-    tb.text("disposition", s.iter().map(|x| x.disposition.as_str()));
-    Ok(tb)
+pub fn statements(s: &[StatementRecord]) -> RowTable<'_> {
+    let mut tb = RowTable::new(s.len());
+    tb.text("source_file", move |i| s[i].source_file.as_str());
+    tb.text("format", move |i| s[i].format.as_str());
+    tb.text("statement_id", move |i| {
+        s[i].statement.statement_id.as_str()
+    });
+    tb.text("sequence", move |i| s[i].statement.sequence.as_str());
+    tb.text("account", move |i| s[i].statement.account.as_str());
+    tb.text("currency", move |i| s[i].statement.currency.as_str());
+    tb.money_opt("opening_balance", move |i| s[i].statement.opening_balance);
+    tb.money_opt("closing_balance", move |i| s[i].statement.closing_balance);
+    tb.money("entries_sum", move |i| s[i].statement.entries_sum);
+    tb.u64("entries", move |i| s[i].statement.entries);
+    tb.text("balance_check", move |i| {
+        s[i].statement.balance_check.as_str()
+    });
+    tb.text("check_detail", move |i| {
+        s[i].statement.check_detail.as_str()
+    });
+    tb.u64("source_line", move |i| s[i].statement.source_line);
+    tb.text("disposition", move |i| s[i].disposition.as_str());
+    tb
+}
+
+/// Stages one table: encoded row group by row group into the staging
+/// directory, hashed on the way (see `Staging::file_streamed`).
+pub fn stage(
+    staging: &mut cashmatch_store::publish::Staging,
+    name: &str,
+    table: &RowTable<'_>,
+) -> Result<(), crate::CliError> {
+    use cashmatch_store::durable::StreamError;
+    use table::EncodeError;
+    staging
+        .file_streamed(name, table.rows() as u64, |w| {
+            table.write_parquet(w).map(drop)
+        })
+        .map_err(|e| match e {
+            StreamError::Store(e) => crate::CliError::from(e),
+            StreamError::Produce(EncodeError::Scale(e)) => scale(e),
+            StreamError::Produce(e) => {
+                crate::CliError::Output(format!("cannot encode `{name}`: {e}"))
+            }
+        })
 }

@@ -106,6 +106,137 @@ pub fn write_durable(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreEr
     sync_dir(dir)
 }
 
+/// What [`write_durable_streamed`] wrote: SHA-256 (hex) and length of the
+/// bytes, computed as they passed on their way to the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamedFile {
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// The writer [`write_durable_streamed`] hands out: buffered writes to the
+/// temporary file, each byte hashed once on its way (no second pass over
+/// the bytes, no copy of the whole file in memory). The first I/O error is
+/// kept, so the caller reports it as an I/O error even when the producer
+/// wrapped it in its own error type.
+pub struct HashingWriter {
+    file: std::io::BufWriter<File>,
+    sha: sha2::Sha256,
+    bytes: u64,
+    io_error: Option<std::io::Error>,
+}
+
+impl Write for HashingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        match self.file.write(buf) {
+            Ok(n) => {
+                self.sha.update(&buf[..n]);
+                self.bytes += n as u64;
+                Ok(n)
+            }
+            Err(e) => {
+                let copy = std::io::Error::new(e.kind(), e.to_string());
+                if self.io_error.is_none() {
+                    self.io_error = Some(e);
+                }
+                Err(copy)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.file.flush();
+        if let Err(e) = &result {
+            if self.io_error.is_none() {
+                self.io_error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        result
+    }
+}
+
+/// Why a streamed write failed: the producer's own error, or an I/O error
+/// (of the producer's writes or of the durable steps).
+#[derive(Debug)]
+pub enum StreamError<E> {
+    /// The producer failed (not an I/O error).
+    Produce(E),
+    /// Writing, syncing or renaming failed.
+    Store(StoreError),
+}
+
+/// [`write_durable`] for bytes produced while they are written: `produce`
+/// writes into a [`HashingWriter`] on the temporary file (created like
+/// [`write_durable`]'s, `create_new` + `O_NOFOLLOW`), and the file is then
+/// flushed, fsynced, renamed and its directory fsynced, with the same
+/// durable steps and fault-injection points as [`write_durable`]. Returns
+/// the SHA-256 and length of what was written. On any error the temporary
+/// file is removed and nothing replaces `dir/name`.
+pub fn write_durable_streamed<E>(
+    dir: &Path,
+    name: &str,
+    produce: impl FnOnce(&mut HashingWriter) -> Result<(), E>,
+) -> Result<StreamedFile, StreamError<E>> {
+    debug_assert!(
+        !name.is_empty() && !name.contains('/'),
+        "file names come from code, never from input"
+    );
+    let target = dir.join(name);
+    let tmp = dir.join(temp_name(name));
+    let io = |e: std::io::Error| StreamError::Store(StoreError::io("write", &target, e));
+    fault::write().map_err(io)?;
+    let file = create_new(&tmp).map_err(io)?;
+    let mut w = HashingWriter {
+        file: std::io::BufWriter::with_capacity(1 << 20, file),
+        sha: sha2::Sha256::default(),
+        bytes: 0,
+        io_error: None,
+    };
+    let result = (|| {
+        if let Err(e) = produce(&mut w) {
+            return Err(match w.io_error.take() {
+                Some(io_err) => io(io_err),
+                None => StreamError::Produce(e),
+            });
+        }
+        w.flush().map_err(io)?;
+        fault::step();
+        fault::sync().map_err(io)?;
+        w.file.get_ref().sync_all().map_err(io)?;
+        fault::step();
+        Ok(())
+    })();
+    if let Err(e) = result {
+        drop(w);
+        // The write already failed; that error is the one to report.
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let HashingWriter {
+        file, sha, bytes, ..
+    } = w;
+    // Closed before the rename, like `write_durable`'s file.
+    drop(file);
+    if let Err(e) = fs::rename(&tmp, &target) {
+        let _ = fs::remove_file(&tmp);
+        return Err(StreamError::Store(StoreError::io(
+            "rename into place",
+            &target,
+            e,
+        )));
+    }
+    fault::step();
+    sync_dir(dir).map_err(StreamError::Store)?;
+    use sha2::Digest;
+    Ok(StreamedFile {
+        sha256: crate::hex(&sha.finalize()),
+        bytes,
+    })
+}
+
 /// `fsync` of a directory, so renames and removals in it survive a power
 /// cut. Every error is returned (a directory that cannot be opened or
 /// synced is an I/O error, never silently skipped).
@@ -155,6 +286,52 @@ pub fn remove_dir_all(path: &Path) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The streamed write leaves the bytes the producer wrote, and the hash
+    /// and length it reports are those of the file on disk.
+    #[test]
+    fn streamed_writes_hash_what_they_write() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("t.parquet"), b"old").unwrap();
+        let done = write_durable_streamed::<()>(dir.path(), "t.parquet", |w| {
+            for i in 0..100_000u32 {
+                w.write_all(&i.to_le_bytes()).unwrap();
+            }
+            Ok(())
+        })
+        .unwrap();
+        let bytes = fs::read(dir.path().join("t.parquet")).unwrap();
+        assert_eq!(bytes.len(), 400_000);
+        assert_eq!(done.bytes, 400_000);
+        assert_eq!(done.sha256, crate::sha256_hex(&bytes));
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["t.parquet"]);
+    }
+
+    /// A producer that fails leaves the old file and no temporary file, and
+    /// its own error comes back; an I/O error it met comes back as I/O.
+    #[test]
+    fn a_failed_streamed_write_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("t.parquet"), b"old").unwrap();
+        let err = write_durable_streamed(dir.path(), "t.parquet", |w| {
+            w.write_all(b"half").unwrap();
+            Err("encode failed")
+        })
+        .unwrap_err();
+        assert!(matches!(err, StreamError::Produce("encode failed")));
+        assert_eq!(fs::read(dir.path().join("t.parquet")).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        let missing = dir.path().join("missing");
+        let err = write_durable_streamed::<()>(&missing, "t.parquet", |_| Ok(())).unwrap_err();
+        match err {
+            StreamError::Store(e) => assert!(e.to_string().contains("t.parquet"), "{e}"),
+            StreamError::Produce(()) => panic!("a missing directory is an I/O error"),
+        }
+    }
 
     #[test]
     fn writes_replace_atomically_and_leave_no_temporary_file() {

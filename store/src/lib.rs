@@ -62,7 +62,11 @@ pub use error::{ErrorKind, StoreError};
 /// Hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(bytes);
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of a digest.
+pub(crate) fn hex(digest: &[u8]) -> String {
     let mut s = String::with_capacity(64);
     for b in digest.iter() {
         s.push_str(&format!("{b:02x}"));

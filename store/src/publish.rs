@@ -101,6 +101,28 @@ impl Staging {
         Ok(())
     }
 
+    /// Stages one output file whose bytes are produced while they are
+    /// written (`produce` writes them; see
+    /// [`durable::write_durable_streamed`]): the SHA-256 the manifest
+    /// records is computed on the way to the file, and the whole file is
+    /// never held in memory. `name` comes from code, never from input.
+    pub fn file_streamed<E>(
+        &mut self,
+        name: &str,
+        rows: u64,
+        produce: impl FnOnce(&mut durable::HashingWriter) -> Result<(), E>,
+    ) -> Result<(), durable::StreamError<E>> {
+        debug_assert!(is_plain_name(name), "output names come from code");
+        let done = durable::write_durable_streamed(&self.dir, name, produce)?;
+        self.written.push(WrittenFile {
+            name: name.to_string(),
+            sha256: done.sha256,
+            rows,
+            bytes: done.bytes,
+        });
+        Ok(())
+    }
+
     /// Stages the manifest and the state-log intent, then commits and rolls
     /// forward (see the module documentation). `held` are the locks the
     /// caller holds (its output directory, its state directory).

@@ -143,24 +143,36 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
     let mut seen_here: HashSet<String> = HashSet::new();
     let mut skipped_by_file: HashMap<String, u64> = HashMap::new();
     let mut kept_by_file: HashMap<String, u64> = HashMap::new();
-    let transactions = std::mem::take(&mut bank.transactions);
-    for t in transactions {
-        if !matches!(verdicts.get(&t.source_file), Some(Verdict::Keep)) {
+    let mut keep = Vec::with_capacity(bank.transactions.len());
+    for t in bank.transactions.iter() {
+        if !matches!(verdicts.get(t.source_file()), Some(Verdict::Keep)) {
+            keep.push(false);
             continue;
         }
-        if prior.has_transaction(&t.transaction_id) || !seen_here.insert(t.transaction_id.clone()) {
-            *skipped_by_file.entry(t.source_file.clone()).or_default() += 1;
+        if prior.has_transaction(t.transaction_id())
+            || !seen_here.insert(t.transaction_id().to_string())
+        {
+            *skipped_by_file
+                .entry(t.source_file().to_string())
+                .or_default() += 1;
             out.transactions_already_processed += 1;
+            keep.push(false);
             continue;
         }
-        *kept_by_file.entry(t.source_file.clone()).or_default() += 1;
+        *kept_by_file.entry(t.source_file().to_string()).or_default() += 1;
         out.rows.push(SegmentRow {
             kind: "transaction",
-            key: t.transaction_id.clone(),
+            key: t.transaction_id().to_string(),
             content_sha256: String::new(),
-            source_file: t.source_file.clone(),
+            source_file: t.source_file().to_string(),
         });
-        bank.transactions.push(t);
+        keep.push(true);
+    }
+    // The store is rebuilt only when something was left out (the common
+    // nightly run keeps everything).
+    if keep.contains(&false) {
+        let mut k = keep.iter();
+        bank.transactions = bank.transactions.filter(|_| *k.next().unwrap_or(&false));
     }
     for file in bank.files.iter_mut() {
         if let Some(Verdict::Keep) = verdicts.get(&file.name) {

@@ -16,20 +16,20 @@ pub fn build(batch: &Batch, ledger: &Ledger) -> Vec<ExceptionRecord> {
     for a in &ledger.applications {
         applied_any[a.txn as usize] = true;
         applied_customer[a.txn as usize]
-            .get_or_insert_with(|| batch.open_items[a.item as usize].customer_id.clone());
+            .get_or_insert_with(|| batch.open_items.get(a.item as usize).customer_id().to_string());
     }
     for (i, txn) in batch.transactions.iter().enumerate() {
         let t = i as TxnIdx;
         let note = &ledger.notes[i];
-        let (amount, reason, detail) = if txn.amount.is_zero() {
+        let (amount, reason, detail) = if txn.amount().is_zero() {
             (
-                txn.amount,
+                txn.amount(),
                 ReasonCode::ZeroAmount,
                 "zero-amount entry: counted, nothing to apply".to_string(),
             )
-        } else if txn.amount < Decimal::ZERO {
+        } else if txn.amount() < Decimal::ZERO {
             (
-                txn.amount,
+                txn.amount(),
                 ReasonCode::NotAReceipt,
                 "debit on the bank account: not a customer receipt".to_string(),
             )

@@ -6,6 +6,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub use crate::columns::{
+    CustomerView, Customers, ItemView, OpenItems, Transactions, TxnView,
+};
+
 /// Index of a bank transaction in [`Batch::transactions`]. Hot loops pass
 /// indices, not ids, so they touch 4 bytes instead of a heap string.
 pub type TxnIdx = u32;
@@ -136,15 +140,16 @@ pub struct Customer {
 }
 
 /// Everything the engine needs for one run. The engine never reads files:
-/// the CLI builds this from parsed inputs.
+/// the CLI builds this from parsed inputs. Each concept is a column store
+/// ([`crate::columns`]); build one from rows with `vec![..].into()`.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     /// Bank transactions, in input order.
-    pub transactions: Vec<BankTransaction>,
+    pub transactions: Transactions,
     /// Open receivables, in extract order.
-    pub open_items: Vec<OpenItem>,
+    pub open_items: OpenItems,
     /// The customer master (may be empty).
-    pub customers: Vec<Customer>,
+    pub customers: Customers,
     /// The run's accounting date: aging is computed as of this day.
     pub as_of: NaiveDate,
 }

@@ -35,10 +35,10 @@ pub fn build(
     }
     let mut out = Vec::with_capacity(applications.len() * 2 + batch.transactions.len());
     for (ti, txn) in batch.transactions.iter().enumerate() {
-        if txn.amount.is_zero() {
+        if txn.amount().is_zero() {
             continue;
         }
-        let journal_id = format!("J-{}", txn.transaction_id);
+        let journal_id = format!("J-{}", txn.transaction_id());
         let mut j = Journal {
             out: &mut out,
             journal_id,
@@ -46,19 +46,19 @@ pub fn build(
             txn: ti as TxnIdx,
             batch,
         };
-        let bank_gl = gl.bank_for(&txn.account);
-        if txn.amount < Decimal::ZERO {
+        let bank_gl = gl.bank_for(&txn.account());
+        if txn.amount() < Decimal::ZERO {
             j.push(
                 bank_gl,
                 Decimal::ZERO,
-                -txn.amount,
+                -txn.amount(),
                 None,
                 None,
                 "bank debit: not a customer receipt",
             );
             j.push(
                 &gl.suspense,
-                -txn.amount,
+                -txn.amount(),
                 Decimal::ZERO,
                 None,
                 None,
@@ -68,7 +68,7 @@ pub fn build(
         }
         j.push(
             bank_gl,
-            txn.amount,
+            txn.amount(),
             Decimal::ZERO,
             None,
             None,
@@ -76,9 +76,9 @@ pub fn build(
         );
         let (s, e) = by_txn[ti];
         for a in &applications[s..e] {
-            let item = &batch.open_items[a.item as usize];
-            let inv = Some(item.invoice_id.as_str());
-            let cust = Some(item.customer_id.as_str());
+            let item = batch.open_items.get(a.item as usize);
+            let inv = Some(item.invoice_id());
+            let cust = Some(item.customer_id());
             if !a.discount_amount.is_zero() {
                 j.push(
                     &gl.discount,
@@ -156,16 +156,16 @@ impl Journal<'_, '_> {
         memo: &str,
     ) {
         self.line += 1;
-        let txn = &self.batch.transactions[self.txn as usize];
+        let txn = self.batch.transactions.get(self.txn as usize);
         self.out.push(Posting {
             journal_id: self.journal_id.clone(),
             line: self.line,
-            posting_date: txn.booking_date.or(txn.value_date),
+            posting_date: txn.booking_date().or(txn.value_date()),
             gl_account: gl.to_string(),
             debit,
             credit,
-            currency: txn.currency.clone(),
-            transaction_id: txn.transaction_id.clone(),
+            currency: txn.currency().to_string(),
+            transaction_id: txn.transaction_id().to_string(),
             invoice_id: invoice.map(str::to_string),
             customer_id: customer.map(str::to_string),
             memo: memo.to_string(),

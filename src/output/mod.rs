@@ -7,7 +7,7 @@ pub use cashmatch_store::sha256_hex;
 pub use cashmatch_store::table;
 
 use crate::inputs::StatementRecord;
-use cashmatch_engine::model::BankTransaction;
+use cashmatch_engine::model::Transactions;
 use cashmatch_engine::RunResult;
 use table::Table;
 
@@ -16,65 +16,65 @@ fn scale(e: table::ScaleError) -> crate::CliError {
 }
 
 /// `transactions.parquet`: every ingested bank transaction.
-pub fn transactions(t: &[BankTransaction]) -> Result<Table, crate::CliError> {
+pub fn transactions(t: &Transactions) -> Result<Table, crate::CliError> {
     let mut tb = Table::new();
     tb.text(
         "transaction_id",
-        t.iter().map(|x| x.transaction_id.as_str()),
+        t.iter().map(|x| x.transaction_id()),
     );
     tb.text(
         "bank_reference",
-        t.iter().map(|x| x.bank_reference.as_str()),
+        t.iter().map(|x| x.bank_reference()),
     );
-    tb.text("source_file", t.iter().map(|x| x.source_file.as_str()));
-    tb.u64("source_line", t.iter().map(|x| x.source_line));
-    tb.text("account", t.iter().map(|x| x.account.as_str()));
-    tb.text("currency", t.iter().map(|x| x.currency.as_str()));
-    tb.money("amount", t.iter().map(|x| x.amount))
+    tb.text("source_file", t.iter().map(|x| x.source_file()));
+    tb.u64("source_line", t.iter().map(|x| x.source_line()));
+    tb.text("account", t.iter().map(|x| x.account()));
+    tb.text("currency", t.iter().map(|x| x.currency()));
+    tb.money("amount", t.iter().map(|x| x.amount()))
         .map_err(scale)?;
-    tb.date_opt("booking_date", t.iter().map(|x| x.booking_date));
-    tb.date_opt("value_date", t.iter().map(|x| x.value_date));
+    tb.date_opt("booking_date", t.iter().map(|x| x.booking_date()));
+    tb.date_opt("value_date", t.iter().map(|x| x.value_date()));
     tb.text(
         "counterparty_name",
-        t.iter().map(|x| x.counterparty_name.as_str()),
+        t.iter().map(|x| x.counterparty_name()),
     );
     tb.text(
         "counterparty_account",
-        t.iter().map(|x| x.counterparty_account.as_str()),
+        t.iter().map(|x| x.counterparty_account()),
     );
     tb.text(
         "remittance_info",
-        t.iter().map(|x| x.remittance_info.as_str()),
+        t.iter().map(|x| x.remittance_info()),
     );
-    let refs: Vec<String> = t.iter().map(|x| x.structured_refs.join(";")).collect();
+    let refs: Vec<String> = t.iter().map(|x| x.structured_refs().collect::<Vec<_>>().join(";")).collect();
     tb.text("structured_refs", refs.iter().map(String::as_str));
-    tb.text("end_to_end_id", t.iter().map(|x| x.end_to_end_id.as_str()));
+    tb.text("end_to_end_id", t.iter().map(|x| x.end_to_end_id()));
     Ok(tb)
 }
 
 /// `applications.parquet`: one row per (transaction, invoice).
 pub fn applications(r: &RunResult) -> Result<Table, crate::CliError> {
     let a = &r.outcome.applications;
-    let txn = |i: u32| &r.batch.transactions[i as usize];
-    let item = |i: u32| &r.batch.open_items[i as usize];
+    let txn = |i: u32| r.batch.transactions.get(i as usize);
+    let item = |i: u32| r.batch.open_items.get(i as usize);
     let mut tb = Table::new();
     tb.text(
         "transaction_id",
-        a.iter().map(|x| txn(x.txn).transaction_id.as_str()),
+        a.iter().map(|x| txn(x.txn).transaction_id()),
     );
     tb.text(
         "bank_reference",
-        a.iter().map(|x| txn(x.txn).bank_reference.as_str()),
+        a.iter().map(|x| txn(x.txn).bank_reference()),
     );
     tb.text(
         "invoice_id",
-        a.iter().map(|x| item(x.item).invoice_id.as_str()),
+        a.iter().map(|x| item(x.item).invoice_id()),
     );
     tb.text(
         "customer_id",
-        a.iter().map(|x| item(x.item).customer_id.as_str()),
+        a.iter().map(|x| item(x.item).customer_id()),
     );
-    tb.text("currency", a.iter().map(|x| item(x.item).currency.as_str()));
+    tb.text("currency", a.iter().map(|x| item(x.item).currency()));
     tb.money("applied_amount", a.iter().map(|x| x.applied_amount))
         .map_err(scale)?;
     tb.money("discount_amount", a.iter().map(|x| x.discount_amount))
@@ -96,7 +96,7 @@ pub fn applications(r: &RunResult) -> Result<Table, crate::CliError> {
 /// `exceptions.parquet`: the unapplied money of each transaction.
 pub fn exceptions(r: &RunResult) -> Result<Table, crate::CliError> {
     let e = &r.outcome.exceptions;
-    let txn = |i: u32| &r.batch.transactions[i as usize];
+    let txn = |i: u32| r.batch.transactions.get(i as usize);
     let suggestions: Vec<String> = e
         .iter()
         .map(|x| serde_json::to_string(&x.suggestions).unwrap_or_else(|_| "[]".into()))
@@ -104,15 +104,15 @@ pub fn exceptions(r: &RunResult) -> Result<Table, crate::CliError> {
     let mut tb = Table::new();
     tb.text(
         "transaction_id",
-        e.iter().map(|x| txn(x.txn).transaction_id.as_str()),
+        e.iter().map(|x| txn(x.txn).transaction_id()),
     );
     tb.text(
         "bank_reference",
-        e.iter().map(|x| txn(x.txn).bank_reference.as_str()),
+        e.iter().map(|x| txn(x.txn).bank_reference()),
     );
     tb.money("amount", e.iter().map(|x| x.amount))
         .map_err(scale)?;
-    tb.text("currency", e.iter().map(|x| txn(x.txn).currency.as_str()));
+    tb.text("currency", e.iter().map(|x| txn(x.txn).currency()));
     tb.text("reason", e.iter().map(|x| x.reason.as_str()));
     tb.text_opt("customer_id", e.iter().map(|x| x.customer_id.as_deref()));
     tb.text("detail", e.iter().map(|x| x.detail.as_str()));
@@ -148,29 +148,29 @@ pub fn open_items(r: &RunResult) -> Result<Table, crate::CliError> {
     let items = &r.batch.open_items;
     let after = &r.outcome.items_after;
     let mut tb = Table::new();
-    tb.text("invoice_id", items.iter().map(|x| x.invoice_id.as_str()));
-    tb.text("customer_id", items.iter().map(|x| x.customer_id.as_str()));
+    tb.text("invoice_id", items.iter().map(|x| x.invoice_id()));
+    tb.text("customer_id", items.iter().map(|x| x.customer_id()));
     tb.text(
         "customer_name",
-        items.iter().map(|x| x.customer_name.as_str()),
+        items.iter().map(|x| x.customer_name()),
     );
-    tb.text("currency", items.iter().map(|x| x.currency.as_str()));
-    tb.money("amount_open", items.iter().map(|x| x.amount_open))
+    tb.text("currency", items.iter().map(|x| x.currency()));
+    tb.money("amount_open", items.iter().map(|x| x.amount_open()))
         .map_err(scale)?;
-    tb.money("amount_original", items.iter().map(|x| x.amount_original))
+    tb.money("amount_original", items.iter().map(|x| x.amount_original()))
         .map_err(scale)?;
-    tb.date_opt("invoice_date", items.iter().map(|x| x.invoice_date));
-    tb.date_opt("due_date", items.iter().map(|x| x.due_date));
-    tb.money_opt("discount_percent", items.iter().map(|x| x.discount_percent))
+    tb.date_opt("invoice_date", items.iter().map(|x| x.invoice_date()));
+    tb.date_opt("due_date", items.iter().map(|x| x.due_date()));
+    tb.money_opt("discount_percent", items.iter().map(|x| x.discount_percent()))
         .map_err(scale)?;
-    let days: arrow_array::UInt32Array = items.iter().map(|x| x.discount_days).collect();
+    let days: arrow_array::UInt32Array = items.iter().map(|x| x.discount_days()).collect();
     tb.raw(
         "discount_days",
         arrow_schema::DataType::UInt32,
         true,
         std::sync::Arc::new(days),
     );
-    tb.text_opt("po_number", items.iter().map(|x| x.po_number.as_deref()));
+    tb.text_opt("po_number", items.iter().map(|x| x.po_number()));
     tb.money("amount_applied", after.iter().map(|x| x.amount_applied))
         .map_err(scale)?;
     tb.money(
@@ -185,13 +185,13 @@ pub fn open_items(r: &RunResult) -> Result<Table, crate::CliError> {
         "hold_reason",
         items
             .iter()
-            .map(|x| x.hold.as_ref().map(|h| h.reason.as_str())),
+            .map(|x| x.hold().map(|h| h.reason.as_str())),
     );
     tb.text_opt(
         "hold_detail",
         items
             .iter()
-            .map(|x| x.hold.as_ref().map(|h| h.detail.as_str())),
+            .map(|x| x.hold().map(|h| h.detail.as_str())),
     );
     Ok(tb)
 }

@@ -246,7 +246,7 @@ pub fn execute(
             dir,
         } => (None, processed.clone(), inputs.clone(), dir.clone()),
     };
-    let filtered = crate::state::filter(&mut bank, &prior);
+    let filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);

@@ -35,7 +35,11 @@ enum Verdict {
 /// - otherwise only transactions with unseen ids are kept (B1-9: overlapping
 ///   statements add only their new transactions; identical payments in one
 ///   statement have distinct ids through the occurrence index).
-pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
+///
+/// `record`: whether the segment rows are wanted (a run with a state
+/// directory writes them; without one they would be a string per
+/// transaction for nothing).
+pub fn filter(bank: &mut BankBatch, prior: &Processed, record: bool) -> Filtered {
     let mut out = Filtered::default();
     let mut files_here: HashMap<String, String> = HashMap::new();
     let mut statements_here: HashMap<String, (String, String)> = HashMap::new();
@@ -140,7 +144,7 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
         }
     }
     // Transactions: keep those of kept files whose id is new.
-    let mut seen_here: HashSet<String> = HashSet::new();
+    let mut seen_here: HashSet<&str> = HashSet::with_capacity(bank.transactions.len());
     let mut skipped_by_file: HashMap<String, u64> = HashMap::new();
     let mut kept_by_file: HashMap<String, u64> = HashMap::new();
     let mut keep = Vec::with_capacity(bank.transactions.len());
@@ -150,7 +154,7 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
             continue;
         }
         if prior.has_transaction(t.transaction_id())
-            || !seen_here.insert(t.transaction_id().to_string())
+            || !seen_here.insert(t.transaction_id())
         {
             *skipped_by_file
                 .entry(t.source_file().to_string())
@@ -160,14 +164,17 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
             continue;
         }
         *kept_by_file.entry(t.source_file().to_string()).or_default() += 1;
-        out.rows.push(SegmentRow {
-            kind: "transaction",
-            key: t.transaction_id().to_string(),
-            content_sha256: String::new(),
-            source_file: t.source_file().to_string(),
-        });
+        if record {
+            out.rows.push(SegmentRow {
+                kind: "transaction",
+                key: t.transaction_id().to_string(),
+                content_sha256: String::new(),
+                source_file: t.source_file().to_string(),
+            });
+        }
         keep.push(true);
     }
+    drop(seen_here);
     // The store is rebuilt only when something was left out (the common
     // nightly run keeps everything).
     if keep.contains(&false) {

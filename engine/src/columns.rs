@@ -28,6 +28,34 @@ fn empty_text() -> StringArray {
     StringBuilder::new().finish()
 }
 
+/// `a` without the spare capacity its builder grew (buffers double as they
+/// grow, so a finished column can hold up to twice its bytes): copied into
+/// exactly sized buffers when the slack is worth it. The store lives for
+/// the whole run; the copy is one pass over its bytes.
+fn packed(a: StringArray) -> StringArray {
+    let bytes = a.value_data().len();
+    let slack = a.values().capacity() - bytes + a.offsets().inner().inner().capacity()
+        - a.offsets().inner().inner().len();
+    if slack <= bytes / 8 + 4096 {
+        return a;
+    }
+    let mut b = StringBuilder::with_capacity(a.len(), bytes);
+    for i in 0..a.len() {
+        if a.is_null(i) {
+            b.append_null();
+        } else {
+            b.append_value(a.value(i));
+        }
+    }
+    b.finish()
+}
+
+/// A vector without spare capacity (see [`packed`]).
+fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
+}
+
 /// Interned text: a `u32` key per row into the distinct values, in order
 /// of first appearance (Arrow dictionary layout: keys + values).
 #[derive(Debug, Clone)]
@@ -115,8 +143,8 @@ impl DictBuilder {
     /// The finished column.
     pub fn finish(mut self) -> Dict {
         Dict {
-            keys: self.keys,
-            values: self.values.finish(),
+            keys: exact(self.keys),
+            values: packed(self.values.finish()),
         }
     }
 }
@@ -186,8 +214,8 @@ impl TextListBuilder {
     /// The finished column.
     pub fn finish(mut self) -> TextList {
         TextList {
-            offsets: self.offsets,
-            values: self.values.finish(),
+            offsets: exact(self.offsets),
+            values: packed(self.values.finish()),
         }
     }
 }
@@ -498,20 +526,20 @@ impl TransactionsBuilder {
     /// The finished store.
     pub fn finish(mut self) -> Transactions {
         Transactions {
-            transaction_id: self.transaction_id.finish(),
-            bank_reference: self.bank_reference.finish(),
+            transaction_id: packed(self.transaction_id.finish()),
+            bank_reference: packed(self.bank_reference.finish()),
             source_file: self.source_file.finish(),
-            source_line: self.source_line,
+            source_line: exact(self.source_line),
             account: self.account.finish(),
             currency: self.currency.finish(),
-            amount: self.amount,
-            booking_date: self.booking_date,
-            value_date: self.value_date,
-            counterparty_name: self.counterparty_name.finish(),
-            counterparty_account: self.counterparty_account.finish(),
-            remittance_info: self.remittance_info.finish(),
+            amount: exact(self.amount),
+            booking_date: exact(self.booking_date),
+            value_date: exact(self.value_date),
+            counterparty_name: packed(self.counterparty_name.finish()),
+            counterparty_account: packed(self.counterparty_account.finish()),
+            remittance_info: packed(self.remittance_info.finish()),
             structured_refs: self.structured_refs.finish(),
-            end_to_end_id: self.end_to_end_id.finish(),
+            end_to_end_id: packed(self.end_to_end_id.finish()),
         }
     }
 }
@@ -769,19 +797,19 @@ impl OpenItemsBuilder {
     /// The finished store.
     pub fn finish(mut self) -> OpenItems {
         OpenItems {
-            invoice_id: self.invoice_id.finish(),
+            invoice_id: packed(self.invoice_id.finish()),
             customer_id: self.customer_id.finish(),
             customer_name: self.customer_name.finish(),
             currency: self.currency.finish(),
-            amount_open: self.amount_open,
-            amount_original: self.amount_original,
-            invoice_date: self.invoice_date,
-            due_date: self.due_date,
-            discount_percent: self.discount_percent,
-            discount_days: self.discount_days,
-            po_number: self.po_number.finish(),
-            source_line: self.source_line,
-            holds: self.holds,
+            amount_open: exact(self.amount_open),
+            amount_original: exact(self.amount_original),
+            invoice_date: exact(self.invoice_date),
+            due_date: exact(self.due_date),
+            discount_percent: exact(self.discount_percent),
+            discount_days: exact(self.discount_days),
+            po_number: packed(self.po_number.finish()),
+            source_line: exact(self.source_line),
+            holds: exact(self.holds),
         }
     }
 }
@@ -908,11 +936,11 @@ impl CustomersBuilder {
     /// The finished store.
     pub fn finish(mut self) -> Customers {
         Customers {
-            customer_id: self.customer_id.finish(),
-            name: self.name.finish(),
+            customer_id: packed(self.customer_id.finish()),
+            name: packed(self.name.finish()),
             bank_accounts: self.bank_accounts.finish(),
             aliases: self.aliases.finish(),
-            segment: self.segment.finish(),
+            segment: packed(self.segment.finish()),
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::config::{PassRule, Pilot};
 use crate::model::{
-    Application, Batch, CustomerIdx, DeductionReason, ItemIdx, PassStats, ReasonCode, Rule,
+    Application, Batch, CustomerIdx, DeductionReason, Explanation, ItemIdx, PassStats, ReasonCode, Rule,
     Suggestion, TxnIdx,
 };
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -82,8 +82,8 @@ pub struct Proposal {
     pub rule: Rule,
     /// In [0, 1]; compared with the pass's auto-apply and suggest thresholds.
     pub confidence: f64,
-    /// Why, in words a collector reads.
-    pub explanation: String,
+    /// Why, in words a collector reads (as data).
+    pub explanation: Explanation,
     /// Customer the proposal is for (pilot filter, exceptions).
     pub customer: Option<CustomerIdx>,
     /// That customer's id, also when it came from an open item.

@@ -158,6 +158,7 @@ fn structured_rf_reference_with_valid_check_digits_applies() {
     );
     assert!(run.outcome.applications[0]
         .explanation
+        .to_text(&run.batch.open_items)
         .contains("structured reference"));
 }
 
@@ -450,11 +451,8 @@ fn single_amount_whole_balance_and_past_due() {
         Rule::CustomerPastDue
     )));
     let a = &run.outcome.applications[0];
-    assert!(
-        a.explanation.contains("payer account DE11"),
-        "{}",
-        a.explanation
-    );
+    let text = a.explanation.to_text(&run.batch.open_items);
+    assert!(text.contains("payer account DE11"), "{text}");
 }
 
 #[test]
@@ -752,7 +750,7 @@ fn every_application_is_explained() {
         vec![],
     ));
     for a in &run.outcome.applications {
-        assert!(!a.explanation.is_empty());
+        assert!(!a.explanation.to_text(&run.batch.open_items).is_empty());
         assert!((0.0..=1.0).contains(&a.confidence));
     }
     assert_eq!(

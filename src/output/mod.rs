@@ -89,7 +89,16 @@ pub fn applications(r: &RunResult) -> Result<Table, crate::CliError> {
     );
     tb.text("rule", a.iter().map(|x| x.rule.as_str()));
     tb.f64("confidence", a.iter().map(|x| x.confidence));
-    tb.text("explanation", a.iter().map(|x| x.explanation.as_str()));
+    // Worded here, into one buffer: the engine keeps explanations as data.
+    tb.raw(
+        "explanation",
+        arrow_schema::DataType::Utf8,
+        false,
+        std::sync::Arc::new(cashmatch_engine::model::explanation_column(
+            a,
+            &r.batch.open_items,
+        )),
+    );
     Ok(tb)
 }
 

@@ -5,7 +5,7 @@ use super::support::held_note;
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal, ProposalLine};
 use crate::config::{PassRule, Rules};
-use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
+use crate::model::{Explanation, ItemIdx, ReasonCode, Rule, TxnIdx};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -145,18 +145,13 @@ fn propose_one(
         .iter()
         .map(|&i| ProposalLine::cash(t, i, ledger.item_open[i as usize]))
         .collect();
-    let (confidence, explanation) = if found.len() == 1 {
-        (
-            SINGLE_CONFIDENCE,
-            format!("invoice number {} in remittance; amount equal", ids()),
-        )
+    // The words are written with the outputs (`Explanation::render_into`).
+    let (confidence, explanation) = if let [one] = found.as_slice() {
+        (SINGLE_CONFIDENCE, Explanation::ExactOne(*one))
     } else {
         (
             MULTI_CONFIDENCE,
-            format!(
-                "invoice numbers {} in remittance; open amounts add up to the payment",
-                ids()
-            ),
+            Explanation::ExactMany(found.as_slice().into()),
         )
     };
     let customer_id = Some(items.get(found[0] as usize).customer_id().to_string());

@@ -4,7 +4,7 @@
 use super::{Context, PassNote};
 use crate::allocate::{currency_exponent, Ledger, Proposal, ProposalLine};
 use crate::identify::{Evidence, IdMethod, PartyIdx};
-use crate::model::{ItemIdx, ReasonCode, Rule, Suggestion, TxnIdx};
+use crate::model::{Explanation, ItemIdx, ReasonCode, Rule, Suggestion, TxnIdx};
 use rust_decimal::Decimal;
 
 /// Priorities of notes (higher wins, see [`Ledger::note`]); the most specific
@@ -262,7 +262,7 @@ pub fn clear_items(
     items: &[ItemIdx],
     rule: Rule,
     confidence: f64,
-    explanation: String,
+    explanation: impl Into<Explanation>,
 ) -> Proposal {
     let lines = items
         .iter()
@@ -278,7 +278,7 @@ pub fn proposal(
     lines: Vec<ProposalLine>,
     rule: Rule,
     confidence: f64,
-    explanation: String,
+    explanation: impl Into<Explanation>,
 ) -> Proposal {
     let (customer, customer_id) = match lines.first() {
         Some(l) => {
@@ -295,7 +295,7 @@ pub fn proposal(
         lines,
         rule,
         confidence: confidence.clamp(0.0, 1.0),
-        explanation,
+        explanation: explanation.into(),
         customer,
         customer_id,
     }

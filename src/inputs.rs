@@ -5,9 +5,11 @@
 use crate::config::RunConfig;
 use crate::output::sha256_hex;
 use crate::CliError;
-use cashmatch_engine::ingest;
 use cashmatch_engine::columns::{CustomersBuilder, OpenItemsBuilder, TransactionsBuilder};
-use cashmatch_engine::model::{Customer, Customers, HoldReason, ItemHold, OpenItem, OpenItems, Transactions};
+use cashmatch_engine::ingest;
+use cashmatch_engine::model::{
+    Customer, Customers, HoldReason, ItemHold, OpenItem, OpenItems, Transactions,
+};
 use cashmatch_parsers::extracts::{self, CustomerRow, OpenItemRow, RowIssue};
 use cashmatch_parsers::{ParseOptions, ParsedFile, Statement};
 use rayon::prelude::*;
@@ -534,10 +536,7 @@ fn isolated<T>(
 }
 
 /// Reads customers from a file, recording it for the manifest.
-pub fn read_customers(
-    path: &Path,
-    config: &RunConfig,
-) -> Result<(Customers, InputFile), CliError> {
+pub fn read_customers(path: &Path, config: &RunConfig) -> Result<(Customers, InputFile), CliError> {
     let bytes = extracts::read_extract(path, &config.customers)
         .map_err(|e| CliError::Input(format!("customers: {e}")))?;
     let name = path
@@ -632,7 +631,11 @@ mod tests {
         let hold = items.get(0).hold().unwrap();
         assert_eq!(hold.reason, HoldReason::InvalidScale);
         assert!(hold.detail.contains("data row 7") && hold.detail.contains("amount_open"));
-        assert_eq!(items.get(0).amount_open(), r.amount_open, "kept as delivered");
+        assert_eq!(
+            items.get(0).amount_open(),
+            r.amount_open,
+            "kept as delivered"
+        );
         r.issue = Some(RowIssue::UnknownCurrency {
             detail: "`XYZ` is not an ISO 4217 code".into(),
         });
@@ -663,10 +666,8 @@ mod tests {
             issue: None,
         };
         let items = open_items_from_rows(vec![row("A", 1), row("B", 2), row("A", 3)]);
-        let held: Vec<Option<HoldReason>> = items
-            .iter()
-            .map(|i| i.hold().map(|h| h.reason))
-            .collect();
+        let held: Vec<Option<HoldReason>> =
+            items.iter().map(|i| i.hold().map(|h| h.reason)).collect();
         assert_eq!(
             held,
             [

@@ -153,9 +153,7 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed, record: bool) -> Filtered
             keep.push(false);
             continue;
         }
-        if prior.has_transaction(t.transaction_id())
-            || !seen_here.insert(t.transaction_id())
-        {
+        if prior.has_transaction(t.transaction_id()) || !seen_here.insert(t.transaction_id()) {
             *skipped_by_file
                 .entry(t.source_file().to_string())
                 .or_default() += 1;

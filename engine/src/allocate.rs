@@ -9,8 +9,8 @@
 
 use crate::config::{PassRule, Pilot};
 use crate::model::{
-    Application, Batch, CustomerIdx, DeductionReason, Explanation, ItemIdx, PassStats, ReasonCode, Rule,
-    Suggestion, TxnIdx,
+    Application, Batch, CustomerIdx, DeductionReason, Explanation, ItemIdx, PassStats, ReasonCode,
+    Rule, Suggestion, TxnIdx,
 };
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::cmp::Ordering;

@@ -15,8 +15,13 @@ pub fn build(batch: &Batch, ledger: &Ledger) -> Vec<ExceptionRecord> {
     let mut applied_customer: Vec<Option<String>> = vec![None; batch.transactions.len()];
     for a in &ledger.applications {
         applied_any[a.txn as usize] = true;
-        applied_customer[a.txn as usize]
-            .get_or_insert_with(|| batch.open_items.get(a.item as usize).customer_id().to_string());
+        applied_customer[a.txn as usize].get_or_insert_with(|| {
+            batch
+                .open_items
+                .get(a.item as usize)
+                .customer_id()
+                .to_string()
+        });
     }
     for (i, txn) in batch.transactions.iter().enumerate() {
         let t = i as TxnIdx;

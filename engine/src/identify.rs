@@ -351,9 +351,8 @@ impl Identities {
     fn push(&mut self, identity: TxnIdentity) {
         self.ids.push(identity.id);
         self.candidates.extend_from_slice(&identity.name_candidates);
-        self.candidates_at.push(
-            u32::try_from(self.candidates.len()).expect("fewer than 2^32 name candidates"),
-        );
+        self.candidates_at
+            .push(u32::try_from(self.candidates.len()).expect("fewer than 2^32 name candidates"));
     }
 
     /// Transactions.
@@ -473,7 +472,10 @@ impl Parties {
         }
         p.items.par_iter_mut().for_each(|list| {
             list.sort_by(|&a, &b| {
-                let (x, y) = (batch.open_items.get(a as usize), batch.open_items.get(b as usize));
+                let (x, y) = (
+                    batch.open_items.get(a as usize),
+                    batch.open_items.get(b as usize),
+                );
                 x.due_date()
                     .or(x.invoice_date())
                     .cmp(&y.due_date().or(y.invoice_date()))
@@ -533,7 +535,7 @@ impl Parties {
     pub fn of_item(&self, batch: &Batch, item: ItemIdx) -> PartyIdx {
         debug_assert_eq!(
             Some(self.item_party[item as usize]),
-            self.by_customer_id(&batch.open_items.get(item as usize).customer_id())
+            self.by_customer_id(batch.open_items.get(item as usize).customer_id())
         );
         self.item_party[item as usize]
     }

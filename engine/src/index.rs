@@ -54,7 +54,7 @@ impl ReferenceIndex {
         for (i, item) in batch.open_items.iter().enumerate() {
             let idx = i as ItemIdx;
             let mut h = KeyHasher::new();
-            h.push_token(&item.invoice_id());
+            h.push_token(item.invoice_id());
             let key = h.finish();
             match by_key.get_mut(&key) {
                 None => {

@@ -52,7 +52,8 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 format!("transaction {}", batch.transactions.get(t).transaction_id()),
             );
         }
-        if batch.open_items.get(a.item as usize).currency() != batch.transactions.get(t).currency() {
+        if batch.open_items.get(a.item as usize).currency() != batch.transactions.get(t).currency()
+        {
             return fail(
                 "same_currency",
                 format!("transaction {}", batch.transactions.get(t).transaction_id()),
@@ -87,7 +88,8 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 "one_exception_per_transaction",
                 format!(
                     "transaction {} has {} exception rows",
-                    txn.transaction_id(), exception_rows[t]
+                    txn.transaction_id(),
+                    exception_rows[t]
                 ),
             );
         }
@@ -96,7 +98,10 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 "conservation_per_transaction",
                 format!(
                     "transaction {}: applied {} + unapplied {} != amount {}",
-                    txn.transaction_id(), applied[t], unapplied[t], txn.amount()
+                    txn.transaction_id(),
+                    applied[t],
+                    unapplied[t],
+                    txn.amount()
                 ),
             );
         }
@@ -134,7 +139,8 @@ fn check_items(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolatio
                 "held_item_untouched",
                 format!(
                     "invoice {} is held but {} was applied to it",
-                    item.invoice_id(), cleared[i]
+                    item.invoice_id(),
+                    cleared[i]
                 ),
             );
         }
@@ -143,7 +149,9 @@ fn check_items(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolatio
                 "no_invoice_over_applied",
                 format!(
                     "invoice {}: cleared {} > open {}",
-                    item.invoice_id(), cleared[i], item.amount_open()
+                    item.invoice_id(),
+                    cleared[i],
+                    item.amount_open()
                 ),
             );
         }

@@ -200,12 +200,10 @@ pub fn control_sums(
 ) -> Vec<ControlSums> {
     let mut by: BTreeMap<&str, ControlSums> = BTreeMap::new();
     for t in batch.transactions.iter() {
-        let e = by
-            .entry(t.currency())
-            .or_insert_with(|| ControlSums {
-                currency: t.currency().to_string(),
-                ..Default::default()
-            });
+        let e = by.entry(t.currency()).or_insert_with(|| ControlSums {
+            currency: t.currency().to_string(),
+            ..Default::default()
+        });
         e.transactions += 1;
         if t.amount() > Decimal::ZERO {
             e.received += t.amount();

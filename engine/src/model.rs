@@ -7,9 +7,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::sync::Arc;
 
-pub use crate::columns::{
-    CustomerView, Customers, ItemView, OpenItems, Transactions, TxnView,
-};
+pub use crate::columns::{CustomerView, Customers, ItemView, OpenItems, Transactions, TxnView};
 
 /// Index of a bank transaction in [`Batch::transactions`]. Hot loops pass
 /// indices, not ids, so they touch 4 bytes instead of a heap string.
@@ -712,7 +710,10 @@ mod tests {
             })
             .collect();
         let column = explanation_column(&apps, &items);
-        assert_eq!(column.value(0), "invoice number INV-1 in remittance; amount equal");
+        assert_eq!(
+            column.value(0),
+            "invoice number INV-1 in remittance; amount equal"
+        );
         assert_eq!(column.value(1), "anything else");
     }
 }

@@ -46,7 +46,7 @@ pub fn build(
             txn: ti as TxnIdx,
             batch,
         };
-        let bank_gl = gl.bank_for(&txn.account());
+        let bank_gl = gl.bank_for(txn.account());
         if txn.amount() < Decimal::ZERO {
             j.push(
                 bank_gl,

@@ -559,6 +559,13 @@ struct KeyArena {
 }
 
 impl KeyArena {
+    fn with_capacity(bytes: usize, keys: usize) -> Self {
+        KeyArena {
+            bytes: Vec::with_capacity(bytes),
+            offsets: Vec::with_capacity(keys + 1),
+        }
+    }
+
     #[inline]
     fn get(&self, item: ItemIdx) -> &[u8] {
         let i = item as usize;
@@ -641,8 +648,16 @@ impl RepairIndex {
                 chunk_keys(&batch.open_items, first..end, near_key_len_min)
             })
             .collect();
-        let mut full = KeyArena::default();
-        let mut canonical_keys = KeyArena::default();
+        // Sized exactly: the arenas live for the whole matching phase, and
+        // growth by doubling would leave up to half of them unused.
+        let mut full = KeyArena::with_capacity(
+            chunks.iter().map(|c| c.full.bytes.len()).sum(),
+            batch.open_items.len(),
+        );
+        let mut canonical_keys = KeyArena::with_capacity(
+            chunks.iter().map(|c| c.canonical_keys.bytes.len()).sum(),
+            batch.open_items.len(),
+        );
         let mut long_ids = Vec::new();
         let mut near_lengths = 0;
         let mut digits = Vec::with_capacity(batch.open_items.len());
@@ -688,7 +703,7 @@ impl RepairIndex {
         let mut prefixes: Vec<String> = batch
             .open_items
             .iter()
-            .map(|i| letters_prefix(&i.invoice_id()))
+            .map(|i| letters_prefix(i.invoice_id()))
             .filter(|p| !p.is_empty())
             .map(str::to_ascii_uppercase)
             .collect();
@@ -731,9 +746,10 @@ impl RepairIndex {
                 let equal = if self.long_ids.binary_search(&item).is_ok() {
                     // Compared on the first TEXT_TOKENS_MAX tokens, as the
                     // remittance side is.
-                    let id_toks: Vec<&str> = tokens(&batch.open_items.get(item as usize).invoice_id())
-                        .take(TEXT_TOKENS_MAX)
-                        .collect();
+                    let id_toks: Vec<&str> =
+                        tokens(batch.open_items.get(item as usize).invoice_id())
+                            .take(TEXT_TOKENS_MAX)
+                            .collect();
                     full_key(&id_toks, &mut scratch.c);
                     self.canonical_keys.get(item) == probe.as_slice() || scratch.c == *probe
                 } else {
@@ -808,7 +824,10 @@ impl RepairIndex {
             .iter()
             .map(|&(_, i)| i)
             .filter(|&i| {
-                digits_key(&batch.open_items.get(i as usize).invoice_id(), &mut scratch.c);
+                digits_key(
+                    batch.open_items.get(i as usize).invoice_id(),
+                    &mut scratch.c,
+                );
                 scratch.c == scratch.a
             })
             .collect()
@@ -1016,6 +1035,7 @@ pub fn extract_all(
     store
 }
 
+#[allow(clippy::too_many_arguments)]
 fn extract(
     batch: &Batch,
     exact: &ReferenceIndex,
@@ -1040,7 +1060,10 @@ fn extract(
         scratch,
     );
     for re in patterns {
-        for caps in re.captures_iter(txn.remittance_info()).take(TEXT_TOKENS_MAX) {
+        for caps in re
+            .captures_iter(txn.remittance_info())
+            .take(TEXT_TOKENS_MAX)
+        {
             let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
                 continue;
             };
@@ -1094,7 +1117,7 @@ fn structured(
         .lookup(crate::normalize::reference_hash(payload))
         .iter()
         .copied()
-        .filter(|&i| key_equals_tokens(&batch.open_items.get(i as usize).invoice_id(), &toks))
+        .filter(|&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &toks))
         .collect();
     if hits.is_empty() {
         let mut out = std::mem::take(&mut scratch.items);
@@ -1131,7 +1154,7 @@ fn exact_items_of<'a>(
         .lookup(h.finish())
         .iter()
         .copied()
-        .filter(move |&i| key_equals_tokens(&batch.open_items.get(i as usize).invoice_id(), window))
+        .filter(move |&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), window))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1290,7 +1313,7 @@ fn continuation(
             .lookup(h.finish())
             .iter()
             .copied()
-            .filter(|&i| key_equals_tokens(&batch.open_items.get(i as usize).invoice_id(), &window))
+            .filter(|&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &window))
             .collect();
         if hits.is_empty() {
             let mut out = std::mem::take(&mut scratch.items);
@@ -1342,11 +1365,9 @@ fn resolve_window(
         window.iter().for_each(|t| h.push_token(t));
         out.clear();
         out.extend(
-            exact
-                .lookup(h.finish())
-                .iter()
-                .copied()
-                .filter(|&i| key_equals_tokens(&batch.open_items.get(i as usize).invoice_id(), window)),
+            exact.lookup(h.finish()).iter().copied().filter(|&i| {
+                key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), window)
+            }),
         );
         for &i in &out {
             refs.add(i, RefKind::Exact);
@@ -1410,7 +1431,8 @@ mod tests {
         let mut key = Vec::new();
         let hits: Vec<ItemIdx> = (0..batch.open_items.len() as ItemIdx)
             .filter(|&i| {
-                let id_toks: Vec<&str> = tokens(&batch.open_items.get(i as usize).invoice_id()).collect();
+                let id_toks: Vec<&str> =
+                    tokens(batch.open_items.get(i as usize).invoice_id()).collect();
                 full_key(&id_toks, &mut key);
                 (key_len_min..=NEAR_KEY_LEN_MAX).contains(&key.len()) && within_one_edit(&q, &key)
             })

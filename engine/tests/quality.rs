@@ -167,7 +167,10 @@ fn generated_dataset_meets_the_quality_bar() {
     if std::env::var_os("CASHMATCH_QUALITY_DUMP").is_some() {
         for e in &run.outcome.exceptions {
             let t = run.batch.transactions.get(e.txn as usize);
-            if let Some(line) = truth.iter().find(|l| l.bank_reference == t.bank_reference()) {
+            if let Some(line) = truth
+                .iter()
+                .find(|l| l.bank_reference == t.bank_reference())
+            {
                 println!(
                     "EXC {} {:?} {} | {} | {} | {} | {}",
                     line.scenario,

@@ -18,14 +18,8 @@ fn scale(e: table::ScaleError) -> crate::CliError {
 /// `transactions.parquet`: every ingested bank transaction.
 pub fn transactions(t: &Transactions) -> Result<Table, crate::CliError> {
     let mut tb = Table::new();
-    tb.text(
-        "transaction_id",
-        t.iter().map(|x| x.transaction_id()),
-    );
-    tb.text(
-        "bank_reference",
-        t.iter().map(|x| x.bank_reference()),
-    );
+    tb.text("transaction_id", t.iter().map(|x| x.transaction_id()));
+    tb.text("bank_reference", t.iter().map(|x| x.bank_reference()));
     tb.text("source_file", t.iter().map(|x| x.source_file()));
     tb.u64("source_line", t.iter().map(|x| x.source_line()));
     tb.text("account", t.iter().map(|x| x.account()));
@@ -34,19 +28,16 @@ pub fn transactions(t: &Transactions) -> Result<Table, crate::CliError> {
         .map_err(scale)?;
     tb.date_opt("booking_date", t.iter().map(|x| x.booking_date()));
     tb.date_opt("value_date", t.iter().map(|x| x.value_date()));
-    tb.text(
-        "counterparty_name",
-        t.iter().map(|x| x.counterparty_name()),
-    );
+    tb.text("counterparty_name", t.iter().map(|x| x.counterparty_name()));
     tb.text(
         "counterparty_account",
         t.iter().map(|x| x.counterparty_account()),
     );
-    tb.text(
-        "remittance_info",
-        t.iter().map(|x| x.remittance_info()),
-    );
-    let refs: Vec<String> = t.iter().map(|x| x.structured_refs().collect::<Vec<_>>().join(";")).collect();
+    tb.text("remittance_info", t.iter().map(|x| x.remittance_info()));
+    let refs: Vec<String> = t
+        .iter()
+        .map(|x| x.structured_refs().collect::<Vec<_>>().join(";"))
+        .collect();
     tb.text("structured_refs", refs.iter().map(String::as_str));
     tb.text("end_to_end_id", t.iter().map(|x| x.end_to_end_id()));
     Ok(tb)
@@ -66,14 +57,8 @@ pub fn applications(r: &RunResult) -> Result<Table, crate::CliError> {
         "bank_reference",
         a.iter().map(|x| txn(x.txn).bank_reference()),
     );
-    tb.text(
-        "invoice_id",
-        a.iter().map(|x| item(x.item).invoice_id()),
-    );
-    tb.text(
-        "customer_id",
-        a.iter().map(|x| item(x.item).customer_id()),
-    );
+    tb.text("invoice_id", a.iter().map(|x| item(x.item).invoice_id()));
+    tb.text("customer_id", a.iter().map(|x| item(x.item).customer_id()));
     tb.text("currency", a.iter().map(|x| item(x.item).currency()));
     tb.money("applied_amount", a.iter().map(|x| x.applied_amount))
         .map_err(scale)?;
@@ -159,10 +144,7 @@ pub fn open_items(r: &RunResult) -> Result<Table, crate::CliError> {
     let mut tb = Table::new();
     tb.text("invoice_id", items.iter().map(|x| x.invoice_id()));
     tb.text("customer_id", items.iter().map(|x| x.customer_id()));
-    tb.text(
-        "customer_name",
-        items.iter().map(|x| x.customer_name()),
-    );
+    tb.text("customer_name", items.iter().map(|x| x.customer_name()));
     tb.text("currency", items.iter().map(|x| x.currency()));
     tb.money("amount_open", items.iter().map(|x| x.amount_open()))
         .map_err(scale)?;
@@ -170,8 +152,11 @@ pub fn open_items(r: &RunResult) -> Result<Table, crate::CliError> {
         .map_err(scale)?;
     tb.date_opt("invoice_date", items.iter().map(|x| x.invoice_date()));
     tb.date_opt("due_date", items.iter().map(|x| x.due_date()));
-    tb.money_opt("discount_percent", items.iter().map(|x| x.discount_percent()))
-        .map_err(scale)?;
+    tb.money_opt(
+        "discount_percent",
+        items.iter().map(|x| x.discount_percent()),
+    )
+    .map_err(scale)?;
     let days: arrow_array::UInt32Array = items.iter().map(|x| x.discount_days()).collect();
     tb.raw(
         "discount_days",
@@ -192,15 +177,11 @@ pub fn open_items(r: &RunResult) -> Result<Table, crate::CliError> {
     // matched, for the person who fixes the extract.
     tb.text_opt(
         "hold_reason",
-        items
-            .iter()
-            .map(|x| x.hold().map(|h| h.reason.as_str())),
+        items.iter().map(|x| x.hold().map(|h| h.reason.as_str())),
     );
     tb.text_opt(
         "hold_detail",
-        items
-            .iter()
-            .map(|x| x.hold().map(|h| h.detail.as_str())),
+        items.iter().map(|x| x.hold().map(|h| h.detail.as_str())),
     );
     Ok(tb)
 }

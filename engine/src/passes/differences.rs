@@ -166,7 +166,7 @@ fn propose_one(
     }
     let shortfall = open - txn.amount();
     let d = &ctx.rules.differences;
-    let reason = deduction_reason(&txn.remittance_info());
+    let reason = deduction_reason(txn.remittance_info());
     if reason.is_none()
         && shortfall <= d.writeoff_max_amount
         && shortfall * PERCENT <= open * d.writeoff_max_percent
@@ -263,7 +263,7 @@ fn discount(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx, live: &[ItemIdx]) -> 
             item.invoice_date()?,
         );
         let open = ledger.item_open[i as usize];
-        let expected = round_to_minor_unit(open * (Decimal::ONE - pct / PERCENT), &txn.currency());
+        let expected = round_to_minor_unit(open * (Decimal::ONE - pct / PERCENT), txn.currency());
         let deadline = issued + chrono::Duration::days(i64::from(days) + grace);
         if paid_on > deadline {
             late = Some(deadline);

@@ -57,7 +57,7 @@ fn propose_one(
     let txn = ctx.batch.transactions.get(t as usize);
     let window = ctx.rules.matching.reference_window_tokens_max.max(1);
     ctx.references
-        .find_in_text(ctx.batch, &txn.remittance_info(), window, found);
+        .find_in_text(ctx.batch, txn.remittance_info(), window, found);
     for r in txn.structured_refs() {
         let mut more = Vec::new();
         ctx.references.find_in_text(ctx.batch, r, window, &mut more);
@@ -84,7 +84,9 @@ fn propose_one(
             priority: 40,
             detail: format!(
                 "invoice {} is in {}, payment in {}",
-                items.get(other as usize).invoice_id(), items.get(other as usize).currency(), txn.currency()
+                items.get(other as usize).invoice_id(),
+                items.get(other as usize).currency(),
+                txn.currency()
             ),
             customer_id: Some(items.get(other as usize).customer_id().to_string()),
             customer: None,

@@ -101,14 +101,14 @@ fn propose_one(
     // 1. Repaired numbers (with the exact ones) add up to the payment.
     let values: Option<Vec<i64>> = canonical
         .iter()
-        .map(|&i| to_minor(open(&i), &txn.currency()))
+        .map(|&i| to_minor(open(&i), txn.currency()))
         .collect();
     let limits = SubsetLimits {
         items_min: 1,
         items_max: canonical.len().max(1),
         steps_max: STEPS_MAX,
     };
-    let subsets = match (values, to_minor(rest, &txn.currency())) {
+    let subsets = match (values, to_minor(rest, txn.currency())) {
         (Some(v), Some(target)) if target > 0 && !v.is_empty() => find_subsets(&v, target, limits),
         _ => Subsets::None,
     };

@@ -41,7 +41,8 @@ impl Pass for Instalment {
                 };
                 let txn = batch.transactions.get(t as usize);
                 let open = ledger.item_open[*item as usize];
-                (batch.open_items.get(*item as usize).currency() == txn.currency() && txn.amount() < open)
+                (batch.open_items.get(*item as usize).currency() == txn.currency()
+                    && txn.amount() < open)
                     .then_some((*item, t))
             })
             .collect();

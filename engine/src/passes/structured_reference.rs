@@ -79,10 +79,13 @@ fn propose_one(
             CURRENCY_PRIORITY,
             format!(
                 "structured reference names invoice {} in {}, payment in {}",
-                it.invoice_id(), it.currency(), txn.currency()
+                it.invoice_id(),
+                it.currency(),
+                txn.currency()
             ),
         );
-        n.customer_id.get_or_insert_with(|| it.customer_id().to_string());
+        n.customer_id
+            .get_or_insert_with(|| it.customer_id().to_string());
         return (None, Some(n));
     }
     if let Some(n) = held_note(ctx, t, &items) {

@@ -54,7 +54,7 @@ fn propose_one(
     }
     let m = &ctx.rules.matching;
     let txn = ctx.batch.transactions.get(t as usize);
-    let mut items = open_items_of(ctx, ledger, party, &txn.currency());
+    let mut items = open_items_of(ctx, ledger, party, txn.currency());
     items.retain(|&i| ledger.item_open[i as usize] < txn.amount());
     items.truncate(m.subset_candidates_max);
     if items.len() < 2 {
@@ -62,9 +62,9 @@ fn propose_one(
     }
     let values: Option<Vec<i64>> = items
         .iter()
-        .map(|&i| to_minor(ledger.item_open[i as usize], &txn.currency()))
+        .map(|&i| to_minor(ledger.item_open[i as usize], txn.currency()))
         .collect();
-    let (Some(values), Some(target)) = (values, to_minor(txn.amount(), &txn.currency())) else {
+    let (Some(values), Some(target)) = (values, to_minor(txn.amount(), txn.currency())) else {
         return (None, None);
     };
     let limits = SubsetLimits {

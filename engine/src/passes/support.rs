@@ -285,7 +285,13 @@ pub fn proposal(
             let party = ctx.parties.of_item(ctx.batch, l.item);
             (
                 ctx.parties.list[party as usize].master,
-                Some(ctx.batch.open_items.get(l.item as usize).customer_id().to_string()),
+                Some(
+                    ctx.batch
+                        .open_items
+                        .get(l.item as usize)
+                        .customer_id()
+                        .to_string(),
+                ),
             )
         }
         None => (None, None),

@@ -312,11 +312,11 @@ fn engine_batch(rows: usize) -> (Batch, Rules) {
         cashmatch::inputs::read_open_items(&dir.join("open_items.csv"), &config).expect("items");
     let (customers, _) =
         cashmatch::inputs::read_customers(&dir.join("customers.csv"), &config).expect("customers");
-    cashmatch_engine::identity::assign_transaction_ids(&mut bank.transactions);
+    cashmatch_engine::identity::assign_store_ids(&mut bank.transactions);
     let as_of = bank
         .transactions
         .iter()
-        .filter_map(|t| t.booking_date)
+        .filter_map(|t| t.booking_date())
         .max()
         .expect("dated transactions");
     let batch = Batch {

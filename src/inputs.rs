@@ -5,8 +5,11 @@
 use crate::config::RunConfig;
 use crate::output::sha256_hex;
 use crate::CliError;
+use cashmatch_engine::columns::{CustomersBuilder, OpenItemsBuilder, TransactionsBuilder};
 use cashmatch_engine::ingest;
-use cashmatch_engine::model::{BankTransaction, Customer, HoldReason, ItemHold, OpenItem};
+use cashmatch_engine::model::{
+    Customer, Customers, HoldReason, ItemHold, OpenItem, OpenItems, Transactions,
+};
 use cashmatch_parsers::extracts::{self, CustomerRow, OpenItemRow, RowIssue};
 use cashmatch_parsers::{ParseOptions, ParsedFile, Statement};
 use rayon::prelude::*;
@@ -150,8 +153,9 @@ pub use cashmatch_store::manifest::{InputFile, InputRole, InputStatus};
 /// All bank files of a run, read.
 #[derive(Debug, Default)]
 pub struct BankBatch {
-    /// Booked transactions with their stable ids, in input order.
-    pub transactions: Vec<BankTransaction>,
+    /// Booked transactions with their stable ids, in input order (a
+    /// column store, appended to file by file as files are merged).
+    pub transactions: Transactions,
     /// Every statement of every parsed file.
     pub statements: Vec<StatementRecord>,
     /// One entry per bank file, in input order.
@@ -191,6 +195,7 @@ pub fn read_bank_files(
     let in_flight_max = 2 * rayon::current_num_threads();
     let (tx, rx) = crossbeam::channel::bounded::<(usize, ReadFile)>(in_flight_max);
     let mut out = BankBatch::default();
+    let mut transactions = TransactionsBuilder::default();
     std::thread::scope(|scope| {
         scope.spawn(|| {
             inputs
@@ -209,13 +214,20 @@ pub fn read_bank_files(
         for (i, read) in rx.iter() {
             pending.insert(i, read);
             while let Some(read) = pending.remove(&next) {
-                merge_file(&mut out, &inputs[next], read, accept_unbalanced);
+                merge_file(
+                    &mut out,
+                    &mut transactions,
+                    &inputs[next],
+                    read,
+                    accept_unbalanced,
+                );
                 bar.inc(1);
                 next += 1;
             }
         }
     });
     bar.finish_and_clear();
+    out.transactions = transactions.finish();
     out
 }
 
@@ -266,7 +278,13 @@ pub fn parse_isolated(
     }
 }
 
-fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unbalanced: bool) {
+fn merge_file(
+    out: &mut BankBatch,
+    transactions_out: &mut TransactionsBuilder,
+    input: &BankInput,
+    read: ReadFile,
+    accept_unbalanced: bool,
+) {
     let result = read.result;
     let mut file = InputFile {
         role: InputRole::Bank,
@@ -351,7 +369,7 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
     out.pending_skipped += pending_count;
     for (_, t) in transactions {
         file.rows += 1;
-        out.transactions.push(t);
+        transactions_out.push(&t);
     }
     out.files.push(file);
 }
@@ -361,10 +379,11 @@ fn merge_file(out: &mut BankBatch, input: &BankInput, read: ReadFile, accept_unb
 /// RELIABILITY B1-11) is held with that reason; rows that share an invoice id
 /// are all held (`DUPLICATE_INVOICE_ID`): which of them the ERP means is for
 /// a person to decide. The rest of the extract still runs.
-pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> Vec<OpenItem> {
+pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> OpenItems {
     let duplicated = duplicated_invoice_rows(&rows);
-    rows.into_iter()
-        .map(|r| {
+    let mut out = OpenItemsBuilder::default();
+    for r in rows {
+        out.push({
             let marked = r.issue.as_ref().map(|issue| match issue {
                 RowIssue::InvalidScale { column, detail } => ItemHold {
                     reason: HoldReason::InvalidScale,
@@ -404,8 +423,9 @@ pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> Vec<OpenItem> {
                 po_number: r.po_number,
                 source_line: r.row + 1,
             }
-        })
-        .collect()
+        });
+    }
+    out.finish()
 }
 
 /// Invoice id → the data rows it appears in, for ids that appear more than once.
@@ -421,23 +441,25 @@ fn duplicated_invoice_rows(rows: &[OpenItemRow]) -> HashMap<String, Vec<u64>> {
 }
 
 /// Converts customer rows into engine records.
-pub fn customers_from_rows(rows: Vec<CustomerRow>) -> Vec<Customer> {
-    rows.into_iter()
-        .map(|r| Customer {
+pub fn customers_from_rows(rows: Vec<CustomerRow>) -> Customers {
+    let mut out = CustomersBuilder::default();
+    for r in rows {
+        out.push(&Customer {
             customer_id: r.customer_id,
             name: r.name,
             bank_accounts: r.bank_accounts,
             aliases: r.aliases,
             segment: r.segment,
-        })
-        .collect()
+        });
+    }
+    out.finish()
 }
 
 /// Reads open items from a file, recording it for the manifest.
 pub fn read_open_items(
     path: &Path,
     config: &RunConfig,
-) -> Result<(Vec<OpenItem>, InputFile), CliError> {
+) -> Result<(OpenItems, InputFile), CliError> {
     // Regular files only, never more than `[open_items] file_bytes_max`
     // (a FIFO or /dev/zero would hang or exhaust memory).
     let bytes = extracts::read_extract(path, &config.open_items)
@@ -454,7 +476,7 @@ pub fn open_items_from_bytes(
     name: &str,
     bytes: &[u8],
     config: &RunConfig,
-) -> Result<(Vec<OpenItem>, InputFile), CliError> {
+) -> Result<(OpenItems, InputFile), CliError> {
     let previous_run = is_cashmatch_open_items(bytes);
     let mut options = config.open_items.clone();
     if previous_run {
@@ -529,10 +551,7 @@ fn isolated<T>(
 }
 
 /// Reads customers from a file, recording it for the manifest.
-pub fn read_customers(
-    path: &Path,
-    config: &RunConfig,
-) -> Result<(Vec<Customer>, InputFile), CliError> {
+pub fn read_customers(path: &Path, config: &RunConfig) -> Result<(Customers, InputFile), CliError> {
     let bytes = extracts::read_extract(path, &config.customers)
         .map_err(|e| CliError::Input(format!("customers: {e}")))?;
     let name = path
@@ -547,7 +566,7 @@ pub fn customers_from_bytes(
     name: &str,
     bytes: &[u8],
     config: &RunConfig,
-) -> Result<(Vec<Customer>, InputFile), CliError> {
+) -> Result<(Customers, InputFile), CliError> {
     let (sha256, rows) = rayon::join(
         || sha256_hex(bytes),
         || {
@@ -630,16 +649,20 @@ mod tests {
             }),
         };
         let items = open_items_from_rows(vec![r.clone()]);
-        let hold = items[0].hold.as_ref().unwrap();
+        let hold = items.get(0).hold().unwrap();
         assert_eq!(hold.reason, HoldReason::InvalidScale);
         assert!(hold.detail.contains("data row 7") && hold.detail.contains("amount_open"));
-        assert_eq!(items[0].amount_open, r.amount_open, "kept as delivered");
+        assert_eq!(
+            items.get(0).amount_open(),
+            r.amount_open,
+            "kept as delivered"
+        );
         r.issue = Some(RowIssue::UnknownCurrency {
             detail: "`XYZ` is not an ISO 4217 code".into(),
         });
         let items = open_items_from_rows(vec![r]);
         assert_eq!(
-            items[0].hold.as_ref().unwrap().reason,
+            items.get(0).hold().unwrap().reason,
             HoldReason::UnknownCurrency
         );
     }
@@ -664,10 +687,8 @@ mod tests {
             issue: None,
         };
         let items = open_items_from_rows(vec![row("A", 1), row("B", 2), row("A", 3)]);
-        let held: Vec<Option<HoldReason>> = items
-            .iter()
-            .map(|i| i.hold.as_ref().map(|h| h.reason))
-            .collect();
+        let held: Vec<Option<HoldReason>> =
+            items.iter().map(|i| i.hold().map(|h| h.reason)).collect();
         assert_eq!(
             held,
             [
@@ -676,6 +697,6 @@ mod tests {
                 Some(HoldReason::DuplicateInvoiceId)
             ]
         );
-        assert!(items[0].hold.as_ref().unwrap().detail.contains("1, 3"));
+        assert!(items.get(0).hold().unwrap().detail.contains("1, 3"));
     }
 }

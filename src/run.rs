@@ -5,7 +5,7 @@ use crate::inputs::{self, BankBatch, BankInput, InputFile};
 use crate::output;
 use crate::progress::Progress;
 use crate::CliError;
-use cashmatch_engine::model::{Batch, Customer, OpenItem, ReasonCode};
+use cashmatch_engine::model::{Batch, Customers, OpenItems, ReasonCode};
 use cashmatch_engine::RunResult;
 use cashmatch_store::lock::DirLock;
 use cashmatch_store::manifest::{self, Counts, Manifest, WrittenFile, MANIFEST_NAME};
@@ -147,7 +147,7 @@ pub fn run(req: &RunRequest) -> Result<RunStatus, CliError> {
             f.path = Some(p.to_string_lossy().into_owned());
             (c, Some(f))
         }
-        None => (Vec::new(), None),
+        None => (Customers::default(), None),
     };
     progress
         .timings
@@ -168,9 +168,9 @@ pub fn execute(
     req: &RunRequest,
     progress: &mut Progress,
     mut bank: BankBatch,
-    open_items: Vec<OpenItem>,
+    open_items: OpenItems,
     items_file: InputFile,
-    customers: Vec<Customer>,
+    customers: Customers,
     customers_file: Option<InputFile>,
 ) -> Result<RunStatus, CliError> {
     // The as-of date comes from every parsed transaction, before duplicates
@@ -180,7 +180,7 @@ pub fn execute(
         .or_else(|| {
             bank.transactions
                 .iter()
-                .filter_map(|t| t.booking_date.or(t.value_date))
+                .filter_map(|t| t.booking_date().or(t.value_date()))
                 .max()
         })
         .ok_or_else(|| {
@@ -245,7 +245,7 @@ pub fn execute(
             dir,
         } => (None, processed.clone(), inputs.clone(), dir.clone()),
     };
-    let filtered = crate::state::filter(&mut bank, &prior);
+    let filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);
@@ -449,7 +449,7 @@ pub fn summary(report: &RunReport, out: &Path) -> String {
         .batch
         .transactions
         .iter()
-        .filter(|t| t.amount > Decimal::ZERO)
+        .filter(|t| t.amount() > Decimal::ZERO)
         .count();
     let mut fully = 0usize;
     let mut applied_txn = vec![false; report.result.batch.transactions.len()];
@@ -461,7 +461,7 @@ pub fn summary(report: &RunReport, out: &Path) -> String {
         has_exc[e.txn as usize] = true;
     }
     for (i, t) in report.result.batch.transactions.iter().enumerate() {
-        if t.amount > Decimal::ZERO && applied_txn[i] && !has_exc[i] {
+        if t.amount() > Decimal::ZERO && applied_txn[i] && !has_exc[i] {
             fully += 1;
         }
     }
@@ -511,7 +511,7 @@ pub fn summary(report: &RunReport, out: &Path) -> String {
     }
     let mut held: BTreeMap<&str, u64> = BTreeMap::new();
     for item in &report.result.batch.open_items {
-        if let Some(h) = &item.hold {
+        if let Some(h) = item.hold() {
             *held.entry(h.reason.as_str()).or_default() += 1;
         }
     }

@@ -35,7 +35,11 @@ enum Verdict {
 /// - otherwise only transactions with unseen ids are kept (B1-9: overlapping
 ///   statements add only their new transactions; identical payments in one
 ///   statement have distinct ids through the occurrence index).
-pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
+///
+/// `record`: whether the segment rows are wanted (a run with a state
+/// directory writes them; without one they would be a string per
+/// transaction for nothing).
+pub fn filter(bank: &mut BankBatch, prior: &Processed, record: bool) -> Filtered {
     let mut out = Filtered::default();
     let mut files_here: HashMap<String, String> = HashMap::new();
     let mut statements_here: HashMap<String, (String, String)> = HashMap::new();
@@ -140,27 +144,40 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed) -> Filtered {
         }
     }
     // Transactions: keep those of kept files whose id is new.
-    let mut seen_here: HashSet<String> = HashSet::new();
+    let mut seen_here: HashSet<&str> = HashSet::with_capacity(bank.transactions.len());
     let mut skipped_by_file: HashMap<String, u64> = HashMap::new();
     let mut kept_by_file: HashMap<String, u64> = HashMap::new();
-    let transactions = std::mem::take(&mut bank.transactions);
-    for t in transactions {
-        if !matches!(verdicts.get(&t.source_file), Some(Verdict::Keep)) {
+    let mut keep = Vec::with_capacity(bank.transactions.len());
+    for t in bank.transactions.iter() {
+        if !matches!(verdicts.get(t.source_file()), Some(Verdict::Keep)) {
+            keep.push(false);
             continue;
         }
-        if prior.has_transaction(&t.transaction_id) || !seen_here.insert(t.transaction_id.clone()) {
-            *skipped_by_file.entry(t.source_file.clone()).or_default() += 1;
+        if prior.has_transaction(t.transaction_id()) || !seen_here.insert(t.transaction_id()) {
+            *skipped_by_file
+                .entry(t.source_file().to_string())
+                .or_default() += 1;
             out.transactions_already_processed += 1;
+            keep.push(false);
             continue;
         }
-        *kept_by_file.entry(t.source_file.clone()).or_default() += 1;
-        out.rows.push(SegmentRow {
-            kind: "transaction",
-            key: t.transaction_id.clone(),
-            content_sha256: String::new(),
-            source_file: t.source_file.clone(),
-        });
-        bank.transactions.push(t);
+        *kept_by_file.entry(t.source_file().to_string()).or_default() += 1;
+        if record {
+            out.rows.push(SegmentRow {
+                kind: "transaction",
+                key: t.transaction_id().to_string(),
+                content_sha256: String::new(),
+                source_file: t.source_file().to_string(),
+            });
+        }
+        keep.push(true);
+    }
+    drop(seen_here);
+    // The store is rebuilt only when something was left out (the common
+    // nightly run keeps everything).
+    if keep.contains(&false) {
+        let mut k = keep.iter();
+        bank.transactions = bank.transactions.filter(|_| *k.next().unwrap_or(&false));
     }
     for file in bank.files.iter_mut() {
         if let Some(Verdict::Keep) = verdicts.get(&file.name) {

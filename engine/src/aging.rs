@@ -15,14 +15,14 @@ pub fn build(batch: &Batch, items_after: &[ItemAfter]) -> Vec<AgingRow> {
         if after.amount_open_after.is_zero() {
             continue;
         }
-        let item = &batch.open_items[after.item as usize];
+        let item = batch.open_items.get(after.item as usize);
         let days = item
-            .due_date
-            .or(item.invoice_date)
+            .due_date()
+            .or(item.invoice_date())
             .map_or(0, |due| (batch.as_of - due).num_days());
         let bucket = AgingBucket::for_days_past_due(days);
         let e = acc
-            .entry((item.customer_id.as_str(), item.currency.as_str(), bucket))
+            .entry((item.customer_id(), item.currency(), bucket))
             .or_insert((after.item, Decimal::ZERO, 0));
         e.1 += after.amount_open_after;
         e.2 += 1;

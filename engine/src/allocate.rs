@@ -9,8 +9,8 @@
 
 use crate::config::{PassRule, Pilot};
 use crate::model::{
-    Application, Batch, CustomerIdx, DeductionReason, ItemIdx, PassStats, ReasonCode, Rule,
-    Suggestion, TxnIdx,
+    Application, Batch, CustomerIdx, DeductionReason, Explanation, ItemIdx, PassStats, ReasonCode,
+    Rule, Suggestion, TxnIdx,
 };
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::cmp::Ordering;
@@ -82,8 +82,8 @@ pub struct Proposal {
     pub rule: Rule,
     /// In [0, 1]; compared with the pass's auto-apply and suggest thresholds.
     pub confidence: f64,
-    /// Why, in words a collector reads.
-    pub explanation: String,
+    /// Why, in words a collector reads (as data).
+    pub explanation: Explanation,
     /// Customer the proposal is for (pilot filter, exceptions).
     pub customer: Option<CustomerIdx>,
     /// That customer's id, also when it came from an open item.
@@ -135,10 +135,10 @@ impl Ledger {
                 .open_items
                 .iter()
                 .map(|i| {
-                    if i.hold.is_some() {
+                    if i.hold().is_some() {
                         Decimal::ZERO
                     } else {
-                        i.amount_open
+                        i.amount_open()
                     }
                 })
                 .collect(),
@@ -146,8 +146,8 @@ impl Ledger {
                 .transactions
                 .iter()
                 .map(|t| {
-                    if t.amount > Decimal::ZERO {
-                        t.amount
+                    if t.amount() > Decimal::ZERO {
+                        t.amount()
                     } else {
                         Decimal::ZERO
                     }
@@ -156,7 +156,7 @@ impl Ledger {
             txn_done: batch
                 .transactions
                 .iter()
-                .map(|t| t.amount <= Decimal::ZERO)
+                .map(|t| t.amount() <= Decimal::ZERO)
                 .collect(),
             item_paid_by: vec![None; batch.open_items.len()],
             applications: Vec::new(),
@@ -217,7 +217,7 @@ impl Ledger {
                 .map(ProposalLine::cleared)
                 .sum();
             if cleared > self.item_open[line.item as usize] {
-                let invoice = &batch.open_items[line.item as usize].invoice_id;
+                let invoice = &batch.open_items.get(line.item as usize).invoice_id();
                 return Err(match self.item_paid_by[line.item as usize] {
                     Some(_) => (
                         ReasonCode::DuplicatePayment,
@@ -348,12 +348,12 @@ impl Ledger {
                 self.notes[t as usize].customer_id = p.customer_id.clone();
             }
             for line in p.lines.iter().filter(|l| l.txn == t) {
-                let item = &batch.open_items[line.item as usize];
+                let item = batch.open_items.get(line.item as usize);
                 self.suggest(
                     t,
                     Suggestion {
-                        customer_id: item.customer_id.clone(),
-                        invoice_id: item.invoice_id.clone(),
+                        customer_id: item.customer_id().to_string(),
+                        invoice_id: item.invoice_id().to_string(),
                         score: p.confidence,
                         rule: p.rule,
                     },
@@ -379,11 +379,11 @@ impl<'b> PilotSet<'b> {
                 .customers
                 .iter()
                 .filter(|c| {
-                    c.segment
+                    c.segment()
                         .as_ref()
                         .is_some_and(|seg| pilot.segments.iter().any(|s| s == seg))
                 })
-                .map(|c| c.customer_id.as_str()),
+                .map(|c| c.customer_id()),
         );
         PilotSet(Some(allowed))
     }
@@ -395,7 +395,7 @@ impl<'b> PilotSet<'b> {
         };
         p.lines
             .iter()
-            .all(|l| allowed.contains(batch.open_items[l.item as usize].customer_id.as_str()))
+            .all(|l| allowed.contains(batch.open_items.get(l.item as usize).customer_id()))
     }
 }
 
@@ -406,15 +406,16 @@ fn proposal_order(batch: &Batch, a: &Proposal, b: &Proposal) -> Ordering {
     let date = |p: &Proposal| {
         p.txns
             .iter()
-            .filter_map(|&t| batch.transactions[t as usize].effective_date())
+            .filter_map(|&t| batch.transactions.get(t as usize).effective_date())
             .min()
     };
     let bank_ref = |p: &Proposal| {
-        batch
-            .transactions
-            .get(first(p) as usize)
-            .map(|t| t.bank_reference.as_str())
-            .unwrap_or("")
+        let t = first(p) as usize;
+        if t < batch.transactions.len() {
+            batch.transactions.get(t).bank_reference()
+        } else {
+            ""
+        }
     };
     let item = |p: &Proposal| p.lines.iter().map(|l| l.item).min().unwrap_or(ItemIdx::MAX);
     b.confidence

@@ -25,15 +25,15 @@ pub fn build(batch: &Batch, ledger: &mut Ledger) -> Vec<ExceptionRecord> {
     }
     for (i, txn) in batch.transactions.iter().enumerate() {
         let t = i as TxnIdx;
-        let (amount, reason, detail) = if txn.amount.is_zero() {
+        let (amount, reason, detail) = if txn.amount().is_zero() {
             (
-                txn.amount,
+                txn.amount(),
                 ReasonCode::ZeroAmount,
                 ExceptionDetail::ZeroAmount,
             )
-        } else if txn.amount < Decimal::ZERO {
+        } else if txn.amount() < Decimal::ZERO {
             (
-                txn.amount,
+                txn.amount(),
                 ReasonCode::NotAReceipt,
                 ExceptionDetail::NotAReceipt,
             )

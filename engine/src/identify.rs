@@ -12,9 +12,9 @@
 //! Candidates come from a trigram index, rarest trigrams first and bounded,
 //! so identification never compares a payer with every customer.
 
-use crate::model::{Batch, CustomerIdx, ItemIdx};
+use crate::model::{Batch, CustomerIdx, ItemIdx, TxnIdx, TxnView};
 use crate::normalize::KeyHasher;
-use crate::references::TxnRefs;
+use crate::references::{RefsStore, RefsView};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -236,8 +236,69 @@ pub struct Identification {
     pub method: IdMethod,
     /// In [0, 1]; passes multiply their own confidence by it.
     pub confidence: f64,
-    /// "payer IBAN DE89… is customer C00042".
-    pub evidence: String,
+    /// Name similarity of a [`IdMethod::Name`] identification (shown in
+    /// the evidence); zero for the other methods.
+    pub similarity: f64,
+}
+
+impl Identification {
+    /// Why, in words ("payer account DE89… is customer C00042"), rendered
+    /// from the transaction and the party only when an explanation is
+    /// written: a million identifications keep no text.
+    pub fn evidence<'a>(
+        &'a self,
+        batch: &'a Batch,
+        parties: &'a Parties,
+        t: TxnIdx,
+    ) -> Evidence<'a> {
+        Evidence {
+            id: self,
+            txn: batch.transactions.get(t as usize),
+            parties,
+        }
+    }
+}
+
+/// The evidence of an [`Identification`], as text when displayed.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    id: &'a Identification,
+    txn: TxnView<'a>,
+    parties: &'a Parties,
+}
+
+impl std::fmt::Display for Evidence<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let customer = &self.parties.list[self.id.party as usize].customer_id;
+        match self.id.method {
+            IdMethod::Account => {
+                let account = account_key(self.txn.counterparty_account());
+                let shown: String = account.chars().take(ACCOUNT_SHOWN_CHARS).collect();
+                write!(f, "payer account {shown}… is customer {customer}")
+            }
+            IdMethod::InvoiceReference => {
+                write!(f, "quoted invoices belong to customer {customer}")
+            }
+            IdMethod::CustomerNumber => {
+                // The same search that identified the payer finds the same
+                // number again.
+                let number = customer_number(self.parties, self.txn.remittance_info())
+                    .map(|(_, n)| n)
+                    .unwrap_or_default();
+                write!(f, "customer number {number} in remittance")
+            }
+            IdMethod::PurchaseOrder => write!(
+                f,
+                "purchase order in remittance belongs to customer {customer}"
+            ),
+            IdMethod::Name => write!(
+                f,
+                "payer name \"{}\" is customer {customer} (similarity {:.2})",
+                self.txn.counterparty_name().trim(),
+                self.id.similarity.min(1.0)
+            ),
+        }
+    }
 }
 
 /// Identification result of one transaction.
@@ -247,6 +308,72 @@ pub struct TxnIdentity {
     pub id: Option<Identification>,
     /// Best name candidates with their similarity, for suggestions.
     pub name_candidates: Vec<(PartyIdx, f64)>,
+}
+
+/// Who paid each transaction, in transaction order: the identification per
+/// transaction and the name candidates as one flat array with offsets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identities {
+    ids: Vec<Option<Identification>>,
+    candidates_at: Vec<u32>,
+    candidates: Vec<(PartyIdx, f64)>,
+}
+
+/// The identification of one transaction, borrowed from [`Identities`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IdentityView<'a> {
+    /// The customer, when the evidence is clear enough.
+    pub id: Option<&'a Identification>,
+    /// Best name candidates with their similarity, for suggestions.
+    pub name_candidates: &'a [(PartyIdx, f64)],
+}
+
+impl Identities {
+    /// `n` transactions, none identified.
+    pub fn none(n: usize) -> Self {
+        Identities {
+            ids: vec![None; n],
+            candidates_at: vec![0; n + 1],
+            candidates: Vec::new(),
+        }
+    }
+
+    fn with_capacity(n: usize) -> Self {
+        let mut candidates_at = Vec::with_capacity(n + 1);
+        candidates_at.push(0);
+        Identities {
+            ids: Vec::with_capacity(n),
+            candidates_at,
+            candidates: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, identity: TxnIdentity) {
+        self.ids.push(identity.id);
+        self.candidates.extend_from_slice(&identity.name_candidates);
+        self.candidates_at
+            .push(u32::try_from(self.candidates.len()).expect("fewer than 2^32 name candidates"));
+    }
+
+    /// Transactions.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there is no transaction.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Who paid transaction `t`.
+    #[inline]
+    pub fn get(&self, t: usize) -> IdentityView<'_> {
+        IdentityView {
+            id: self.ids[t].as_ref(),
+            name_candidates: &self.candidates
+                [self.candidates_at[t] as usize..self.candidates_at[t + 1] as usize],
+        }
+    }
 }
 
 /// A customer as the engine sees it.
@@ -302,14 +429,14 @@ impl Parties {
     pub fn build(batch: &Batch) -> Self {
         let mut p = Parties::default();
         for (i, c) in batch.customers.iter().enumerate() {
-            if p.by_id.contains_key(&c.customer_id) {
+            if p.by_id.contains_key(c.customer_id()) {
                 continue; // duplicate master row: the first wins
             }
-            p.add(&c.customer_id, Some(i as CustomerIdx));
+            p.add(c.customer_id(), Some(i as CustomerIdx));
         }
         for item in &batch.open_items {
-            if !p.by_id.contains_key(&item.customer_id) {
-                p.add(&item.customer_id, None);
+            if !p.by_id.contains_key(item.customer_id()) {
+                p.add(item.customer_id(), None);
             }
         }
         p.items = vec![Vec::new(); p.list.len()];
@@ -323,10 +450,10 @@ impl Parties {
         let mut names: Vec<(PartyIdx, &str)> = Vec::new();
         let mut last_name: Vec<&str> = vec![""; p.list.len()];
         for (i, item) in batch.open_items.iter().enumerate() {
-            let party = p.by_id[&item.customer_id];
+            let party = p.by_id[item.customer_id()];
             p.item_party.push(party);
             p.items[party as usize].push(i as ItemIdx);
-            let name = item.customer_name.as_str();
+            let name = item.customer_name();
             if !name.is_empty() && last_name[party as usize] != name {
                 last_name[party as usize] = name;
                 names.push((party, name));
@@ -335,9 +462,9 @@ impl Parties {
         drop(last_name);
         for (party, entry) in p.list.iter().enumerate() {
             let Some(m) = entry.master else { continue };
-            let c = &batch.customers[m as usize];
-            names.push((party as PartyIdx, &c.name));
-            names.extend(c.aliases.iter().map(|a| (party as PartyIdx, a.as_str())));
+            let c = batch.customers.get(m as usize);
+            names.push((party as PartyIdx, c.name()));
+            names.extend(c.aliases().map(|a| (party as PartyIdx, a)));
         }
         let parts: Vec<NameKey> = names.par_iter().map(|&(_, n)| name_parts(n)).collect();
         for (&(party, _), key) in names.iter().zip(parts) {
@@ -345,18 +472,21 @@ impl Parties {
         }
         p.items.par_iter_mut().for_each(|list| {
             list.sort_by(|&a, &b| {
-                let (x, y) = (&batch.open_items[a as usize], &batch.open_items[b as usize]);
-                x.due_date
-                    .or(x.invoice_date)
-                    .cmp(&y.due_date.or(y.invoice_date))
-                    .then_with(|| x.invoice_id.cmp(&y.invoice_id))
+                let (x, y) = (
+                    batch.open_items.get(a as usize),
+                    batch.open_items.get(b as usize),
+                );
+                x.due_date()
+                    .or(x.invoice_date())
+                    .cmp(&y.due_date().or(y.invoice_date()))
+                    .then_with(|| x.invoice_id().cmp(y.invoice_id()))
                     .then(a.cmp(&b))
             });
         });
         for (party, entry) in p.list.iter().enumerate() {
             let Some(m) = entry.master else { continue };
-            let c = &batch.customers[m as usize];
-            for account in &c.bank_accounts {
+            let c = batch.customers.get(m as usize);
+            for account in c.bank_accounts() {
                 let key = account_key(account);
                 if key.is_empty() {
                     continue;
@@ -405,7 +535,7 @@ impl Parties {
     pub fn of_item(&self, batch: &Batch, item: ItemIdx) -> PartyIdx {
         debug_assert_eq!(
             Some(self.item_party[item as usize]),
-            self.by_customer_id(&batch.open_items[item as usize].customer_id)
+            self.by_customer_id(batch.open_items.get(item as usize).customer_id())
         );
         self.item_party[item as usize]
     }
@@ -512,92 +642,100 @@ impl Parties {
     }
 
     /// Identifies the payer of every transaction, in transaction order.
+    ///
+    /// Payer-name matching runs once per distinct payer name, not once per
+    /// transaction: the same payer sends many payments, and the candidates
+    /// depend on the name alone. PERF: index stage at 1M payments.
     pub fn identify_all(
         &self,
         batch: &Batch,
-        refs: &[TxnRefs],
+        refs: &RefsStore,
         similarity_min: f64,
         margin_min: f64,
         candidates_max: usize,
-    ) -> Vec<TxnIdentity> {
-        (0..batch.transactions.len())
+    ) -> Identities {
+        let n = batch.transactions.len();
+        // 1. Account, references, customer number, PO: `None` where only
+        //    the name is left to decide.
+        let early: Vec<Option<TxnIdentity>> = (0..n)
             .into_par_iter()
+            .map(|t| {
+                if batch.transactions.get(t).amount() <= rust_decimal::Decimal::ZERO {
+                    return Some(TxnIdentity::default());
+                }
+                self.identify_early(batch, t, refs.get(t))
+            })
+            .collect();
+        // 2. The distinct names of the rest, in order of first appearance.
+        let mut name_of: HashMap<&str, u32> = HashMap::new();
+        let mut names: Vec<&str> = Vec::new();
+        let name_idx: Vec<u32> = early
+            .iter()
+            .enumerate()
+            .map(|(t, e)| {
+                if e.is_some() {
+                    return u32::MAX;
+                }
+                let name = batch.transactions.get(t).counterparty_name();
+                *name_of.entry(name).or_insert_with(|| {
+                    names.push(name);
+                    (names.len() - 1) as u32
+                })
+            })
+            .collect();
+        drop(name_of);
+        // 3. Candidates per distinct name: only the best three are kept
+        //    (the decision reads the best two, suggestions three).
+        let per_name: Vec<Vec<(PartyIdx, f64)>> = names
+            .par_iter()
             .map_init(
                 || NameScratch::new(self.list.len()),
-                |scratch, t| {
-                    if batch.transactions[t].amount <= rust_decimal::Decimal::ZERO {
-                        return TxnIdentity::default();
-                    }
-                    self.identify(
-                        batch,
-                        t,
-                        &refs[t],
-                        similarity_min,
-                        margin_min,
-                        candidates_max,
-                        scratch,
-                    )
+                |scratch, name| {
+                    let mut c = self.name_candidates_in(name, candidates_max, scratch);
+                    c.truncate(NAME_SUGGESTIONS_MAX);
+                    c.shrink_to_fit();
+                    c
                 },
             )
-            .collect()
+            .collect();
+        let mut out = Identities::with_capacity(n);
+        for (e, k) in early.into_iter().zip(name_idx) {
+            out.push(match e {
+                Some(identity) => identity,
+                None => name_identity(&per_name[k as usize], similarity_min, margin_min),
+            });
+        }
+        out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn identify(
-        &self,
-        batch: &Batch,
-        t: usize,
-        refs: &TxnRefs,
-        similarity_min: f64,
-        margin_min: f64,
-        candidates_max: usize,
-        scratch: &mut NameScratch,
-    ) -> TxnIdentity {
-        let txn = &batch.transactions[t];
-        let account = account_key(&txn.counterparty_account);
-        if let Some([party]) = self.by_account.get(&account).map(Vec::as_slice) {
-            let shown: String = account.chars().take(ACCOUNT_SHOWN_CHARS).collect();
-            return TxnIdentity {
+    /// Identification by account, quoted invoices, customer number or
+    /// purchase order; `None` when only the payer name is left.
+    fn identify_early(&self, batch: &Batch, t: usize, refs: RefsView<'_>) -> Option<TxnIdentity> {
+        let txn = batch.transactions.get(t);
+        let identified = |party: PartyIdx, method: IdMethod, confidence: f64| {
+            Some(TxnIdentity {
                 id: Some(Identification {
-                    party: *party,
-                    method: IdMethod::Account,
-                    confidence: ACCOUNT_CONFIDENCE,
-                    evidence: format!(
-                        "payer account {shown}… is customer {}",
-                        self.list[*party as usize].customer_id
-                    ),
+                    party,
+                    method,
+                    confidence,
+                    similarity: 0.0,
                 }),
                 name_candidates: Vec::new(),
-            };
+            })
+        };
+        let account = account_key(txn.counterparty_account());
+        if let Some([party]) = self.by_account.get(&account).map(Vec::as_slice) {
+            return identified(*party, IdMethod::Account, ACCOUNT_CONFIDENCE);
         }
         let mut ref_parties: Vec<PartyIdx> =
             refs.resolved().map(|i| self.of_item(batch, i)).collect();
         ref_parties.sort_unstable();
         ref_parties.dedup();
         if let [party] = ref_parties.as_slice() {
-            return TxnIdentity {
-                id: Some(Identification {
-                    party: *party,
-                    method: IdMethod::InvoiceReference,
-                    confidence: REFERENCE_CONFIDENCE,
-                    evidence: format!(
-                        "quoted invoices belong to customer {}",
-                        self.list[*party as usize].customer_id
-                    ),
-                }),
-                name_candidates: Vec::new(),
-            };
+            return identified(*party, IdMethod::InvoiceReference, REFERENCE_CONFIDENCE);
         }
-        if let Some((party, number)) = customer_number(self, &txn.remittance_info) {
-            return TxnIdentity {
-                id: Some(Identification {
-                    party,
-                    method: IdMethod::CustomerNumber,
-                    confidence: CUSTOMER_NUMBER_CONFIDENCE,
-                    evidence: format!("customer number {number} in remittance"),
-                }),
-                name_candidates: Vec::new(),
-            };
+        if let Some((party, _)) = customer_number(self, txn.remittance_info()) {
+            return identified(party, IdMethod::CustomerNumber, CUSTOMER_NUMBER_CONFIDENCE);
         }
         let mut po_parties: Vec<PartyIdx> = refs
             .po_items
@@ -607,51 +745,42 @@ impl Parties {
         po_parties.sort_unstable();
         po_parties.dedup();
         if let [party] = po_parties.as_slice() {
-            return TxnIdentity {
-                id: Some(Identification {
-                    party: *party,
-                    method: IdMethod::PurchaseOrder,
-                    confidence: PO_CONFIDENCE,
-                    evidence: format!(
-                        "purchase order in remittance belongs to customer {}",
-                        self.list[*party as usize].customer_id
-                    ),
-                }),
-                name_candidates: Vec::new(),
-            };
+            return identified(*party, IdMethod::PurchaseOrder, PO_CONFIDENCE);
         }
-        let mut candidates =
-            self.name_candidates_in(&txn.counterparty_name, candidates_max, scratch);
-        let id = match candidates.as_slice() {
-            [(party, best), rest @ ..]
-                if *best >= similarity_min
-                    && rest
-                        .first()
-                        .is_none_or(|&(_, second)| best - second >= margin_min) =>
-            {
-                let span = (1.0 - similarity_min).max(f64::EPSILON);
-                let confidence = NAME_CONFIDENCE_FLOOR
-                    + (1.0 - NAME_CONFIDENCE_FLOOR) * ((best - similarity_min) / span).min(1.0);
-                Some(Identification {
-                    party: *party,
-                    method: IdMethod::Name,
-                    confidence,
-                    evidence: format!(
-                        "payer name \"{}\" is customer {} (similarity {:.2})",
-                        txn.counterparty_name.trim(),
-                        self.list[*party as usize].customer_id,
-                        best.min(1.0)
-                    ),
-                })
-            }
-            _ => None,
-        };
-        candidates.truncate(NAME_SUGGESTIONS_MAX);
-        candidates.shrink_to_fit();
-        TxnIdentity {
-            id,
-            name_candidates: candidates,
+        None
+    }
+}
+
+/// Identification by payer name from the name's best candidates (best
+/// first): the best must reach `similarity_min` and lead the second by
+/// `margin_min`.
+fn name_identity(
+    candidates: &[(PartyIdx, f64)],
+    similarity_min: f64,
+    margin_min: f64,
+) -> TxnIdentity {
+    let id = match candidates {
+        [(party, best), rest @ ..]
+            if *best >= similarity_min
+                && rest
+                    .first()
+                    .is_none_or(|&(_, second)| best - second >= margin_min) =>
+        {
+            let span = (1.0 - similarity_min).max(f64::EPSILON);
+            let confidence = NAME_CONFIDENCE_FLOOR
+                + (1.0 - NAME_CONFIDENCE_FLOOR) * ((best - similarity_min) / span).min(1.0);
+            Some(Identification {
+                party: *party,
+                method: IdMethod::Name,
+                confidence,
+                similarity: *best,
+            })
         }
+        _ => None,
+    };
+    TxnIdentity {
+        id,
+        name_candidates: candidates.to_vec(),
     }
 }
 

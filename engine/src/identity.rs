@@ -6,7 +6,9 @@
 //! normalised text). Either way an occurrence index keeps genuinely identical
 //! lines (two equal payments on one statement) apart instead of merging them.
 
-use crate::model::BankTransaction;
+use crate::model::{BankTransaction, Transactions};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -16,14 +18,33 @@ const ID_HEX_CHARS: usize = 24;
 
 /// The identity key of a transaction before its occurrence index.
 pub fn identity_key(t: &BankTransaction) -> String {
-    if t.bank_reference.trim().is_empty() {
+    identity_key_of(
+        &t.bank_reference,
+        &t.account,
+        t.booking_date,
+        t.amount,
+        &t.currency,
+        &t.remittance_info,
+    )
+}
+
+/// [`identity_key`] from the fields it reads (rows and column views alike).
+pub fn identity_key_of(
+    bank_reference: &str,
+    account: &str,
+    booking_date: Option<NaiveDate>,
+    amount: Decimal,
+    currency: &str,
+    remittance_info: &str,
+) -> String {
+    if bank_reference.trim().is_empty() {
         format!(
             "fp|{}|{}|{}|{}|{}",
-            t.account.trim(),
-            t.booking_date.map(|d| d.to_string()).unwrap_or_default(),
-            t.amount.normalize(),
-            t.currency,
-            crate::normalize::reference_key(&t.remittance_info)
+            account.trim(),
+            booking_date.map(|d| d.to_string()).unwrap_or_default(),
+            amount.normalize(),
+            currency,
+            crate::normalize::reference_key(remittance_info)
         )
     } else {
         // Scoped to account *and* currency: a multi-currency account keeps one
@@ -31,9 +52,9 @@ pub fn identity_key(t: &BankTransaction) -> String {
         // two transactions (PayPal-style exports number them that way).
         format!(
             "ref|{}|{}|{}",
-            t.account.trim(),
-            t.currency,
-            t.bank_reference.trim()
+            account.trim(),
+            currency,
+            bank_reference.trim()
         )
     }
 }
@@ -47,6 +68,27 @@ pub fn assign_transaction_ids(transactions: &mut [BankTransaction]) {
         let occurrence = seen.entry(key.clone()).and_modify(|n| *n += 1).or_insert(0);
         t.transaction_id = transaction_id(&key, *occurrence);
     }
+}
+
+/// [`assign_transaction_ids`] for a column store: every row gets its id.
+pub fn assign_store_ids(transactions: &mut Transactions) {
+    let mut seen: HashMap<String, u32> = HashMap::with_capacity(transactions.len());
+    let ids: Vec<String> = transactions
+        .iter()
+        .map(|t| {
+            let key = identity_key_of(
+                t.bank_reference(),
+                t.account(),
+                t.booking_date(),
+                t.amount(),
+                t.currency(),
+                t.remittance_info(),
+            );
+            let occurrence = seen.entry(key.clone()).and_modify(|n| *n += 1).or_insert(0);
+            transaction_id(&key, *occurrence)
+        })
+        .collect();
+    transactions.set_transaction_ids(ids.iter().map(String::as_str));
 }
 
 /// The id of the `occurrence`-th transaction with identity `key`.

@@ -54,7 +54,7 @@ impl ReferenceIndex {
         for (i, item) in batch.open_items.iter().enumerate() {
             let idx = i as ItemIdx;
             let mut h = KeyHasher::new();
-            h.push_token(&item.invoice_id);
+            h.push_token(item.invoice_id());
             let key = h.finish();
             match by_key.get_mut(&key) {
                 None => {
@@ -109,7 +109,7 @@ impl ReferenceIndex {
             for end in start..n.min(start + window_max) {
                 h.push_token(toks[end]);
                 for &item in self.lookup(h.finish()) {
-                    let invoice_id = &batch.open_items[item as usize].invoice_id;
+                    let invoice_id = &batch.open_items.get(item as usize).invoice_id();
                     if key_equals_tokens(invoice_id, &toks[start..=end]) && !found.contains(&item) {
                         found.push(item);
                     }

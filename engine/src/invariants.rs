@@ -49,13 +49,14 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
         {
             return fail(
                 "non_negative_application",
-                format!("transaction {}", batch.transactions[t].transaction_id),
+                format!("transaction {}", batch.transactions.get(t).transaction_id()),
             );
         }
-        if batch.open_items[a.item as usize].currency != batch.transactions[t].currency {
+        if batch.open_items.get(a.item as usize).currency() != batch.transactions.get(t).currency()
+        {
             return fail(
                 "same_currency",
-                format!("transaction {}", batch.transactions[t].transaction_id),
+                format!("transaction {}", batch.transactions.get(t).transaction_id()),
             );
         }
         applied[t] += a.applied_amount;
@@ -79,7 +80,7 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
         if !seen[t] {
             return fail(
                 "every_transaction_accounted_for",
-                format!("transaction {} appears in no output", txn.transaction_id),
+                format!("transaction {} appears in no output", txn.transaction_id()),
             );
         }
         if exception_rows[t] > 1 {
@@ -87,23 +88,27 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 "one_exception_per_transaction",
                 format!(
                     "transaction {} has {} exception rows",
-                    txn.transaction_id, exception_rows[t]
+                    txn.transaction_id(),
+                    exception_rows[t]
                 ),
             );
         }
-        if applied[t] + unapplied[t] != txn.amount {
+        if applied[t] + unapplied[t] != txn.amount() {
             return fail(
                 "conservation_per_transaction",
                 format!(
                     "transaction {}: applied {} + unapplied {} != amount {}",
-                    txn.transaction_id, applied[t], unapplied[t], txn.amount
+                    txn.transaction_id(),
+                    applied[t],
+                    unapplied[t],
+                    txn.amount()
                 ),
             );
         }
-        if txn.amount > Decimal::ZERO && unapplied[t] < Decimal::ZERO {
+        if txn.amount() > Decimal::ZERO && unapplied[t] < Decimal::ZERO {
             return fail(
                 "non_negative_unapplied",
-                format!("transaction {}", txn.transaction_id),
+                format!("transaction {}", txn.transaction_id()),
             );
         }
     }
@@ -128,31 +133,34 @@ fn check_items(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolatio
     }
     for after in &outcome.items_after {
         let i = after.item as usize;
-        let item = &batch.open_items[i];
-        if item.hold.is_some() && !cleared[i].is_zero() {
+        let item = batch.open_items.get(i);
+        if item.hold().is_some() && !cleared[i].is_zero() {
             return fail(
                 "held_item_untouched",
                 format!(
                     "invoice {} is held but {} was applied to it",
-                    item.invoice_id, cleared[i]
+                    item.invoice_id(),
+                    cleared[i]
                 ),
             );
         }
-        if item.amount_open >= Decimal::ZERO && cleared[i] > item.amount_open {
+        if item.amount_open() >= Decimal::ZERO && cleared[i] > item.amount_open() {
             return fail(
                 "no_invoice_over_applied",
                 format!(
                     "invoice {}: cleared {} > open {}",
-                    item.invoice_id, cleared[i], item.amount_open
+                    item.invoice_id(),
+                    cleared[i],
+                    item.amount_open()
                 ),
             );
         }
-        if after.amount_open_after != item.amount_open - cleared[i]
+        if after.amount_open_after != item.amount_open() - cleared[i]
             || after.amount_applied != cleared[i]
         {
             return fail(
                 "conservation_per_invoice",
-                format!("invoice {}", item.invoice_id),
+                format!("invoice {}", item.invoice_id()),
             );
         }
     }
@@ -215,12 +223,12 @@ fn check_run(
 ) -> Result<(), InvariantViolation> {
     match run {
         Some((txn, debit, credit)) if debit != credit => {
-            let t = &batch.transactions[txn as usize];
+            let t = batch.transactions.get(txn as usize);
             fail(
                 "journal_balances",
                 format!(
                     "journal J-{} {}: debit {debit} != credit {credit}",
-                    t.transaction_id, t.currency
+                    t.transaction_id(), t.currency()
                 ),
             )
         }

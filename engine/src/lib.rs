@@ -15,13 +15,13 @@
 //!         bank_reference: "R1".into(), account: "DE01".into(), currency: "EUR".into(),
 //!         amount: Decimal::new(10000, 2), remittance_info: "Invoice INV-2026-000001".into(),
 //!         ..Default::default()
-//!     }],
+//!     }].into(),
 //!     open_items: vec![OpenItem {
 //!         invoice_id: "INV-2026-000001".into(), customer_id: "C1".into(), currency: "EUR".into(),
 //!         amount_open: Decimal::new(10000, 2), amount_original: Decimal::new(10000, 2),
 //!         ..Default::default()
-//!     }],
-//!     customers: vec![],
+//!     }].into(),
+//!     customers: Default::default(),
 //!     as_of: chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
 //! };
 //! let outcome = apply_cash(batch.clone(), &Rules::default(), &mut ()).unwrap();
@@ -33,6 +33,7 @@
 
 pub mod aging;
 pub mod allocate;
+pub mod columns;
 pub mod config;
 pub mod exceptions;
 pub mod identify;
@@ -84,9 +85,9 @@ pub fn apply_cash(
     if batch
         .transactions
         .iter()
-        .any(|t| t.transaction_id.is_empty())
+        .any(|t| t.transaction_id().is_empty())
     {
-        identity::assign_transaction_ids(&mut batch.transactions);
+        identity::assign_store_ids(&mut batch.transactions);
     }
     observer.stage_started("index");
     let ctx = passes::Context::new(&batch, rules);
@@ -198,14 +199,14 @@ fn items_after(batch: &Batch, applications: &[Application]) -> Vec<ItemAfter> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let open_after = item.amount_open - cleared[i];
-            let status = if item.hold.is_some() {
+            let open_after = item.amount_open() - cleared[i];
+            let status = if item.hold().is_some() {
                 ItemStatus::Held
             } else if open_after.is_zero() && deducted[i] {
                 ItemStatus::ClearedWithDeduction
             } else if open_after.is_zero() {
                 ItemStatus::Paid
-            } else if open_after != item.amount_original {
+            } else if open_after != item.amount_original() {
                 ItemStatus::PartiallyPaid
             } else {
                 ItemStatus::Open
@@ -227,22 +228,20 @@ pub fn control_sums(
     exceptions: &[model::ExceptionRecord],
 ) -> Vec<ControlSums> {
     let mut by: BTreeMap<&str, ControlSums> = BTreeMap::new();
-    for t in &batch.transactions {
-        let e = by
-            .entry(t.currency.as_str())
-            .or_insert_with(|| ControlSums {
-                currency: t.currency.clone(),
-                ..Default::default()
-            });
+    for t in batch.transactions.iter() {
+        let e = by.entry(t.currency()).or_insert_with(|| ControlSums {
+            currency: t.currency().to_string(),
+            ..Default::default()
+        });
         e.transactions += 1;
-        if t.amount > Decimal::ZERO {
-            e.received += t.amount;
+        if t.amount() > Decimal::ZERO {
+            e.received += t.amount();
         } else {
-            e.debits += t.amount;
+            e.debits += t.amount();
         }
     }
     for a in applications {
-        let c = batch.transactions[a.txn as usize].currency.as_str();
+        let c = batch.transactions.get(a.txn as usize).currency();
         if let Some(e) = by.get_mut(c) {
             e.applied += a.applied_amount;
             e.discounts += a.discount_amount;
@@ -250,7 +249,7 @@ pub fn control_sums(
         }
     }
     for x in exceptions {
-        let c = batch.transactions[x.txn as usize].currency.as_str();
+        let c = batch.transactions.get(x.txn as usize).currency();
         if let Some(e) = by.get_mut(c) {
             if x.amount > Decimal::ZERO {
                 e.unapplied += x.amount;

@@ -5,6 +5,9 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::sync::Arc;
+
+pub use crate::columns::{CustomerView, Customers, ItemView, OpenItems, Transactions, TxnView};
 
 /// Index of a bank transaction in [`Batch::transactions`]. Hot loops pass
 /// indices, not ids, so they touch 4 bytes instead of a heap string.
@@ -136,15 +139,16 @@ pub struct Customer {
 }
 
 /// Everything the engine needs for one run. The engine never reads files:
-/// the CLI builds this from parsed inputs.
+/// the CLI builds this from parsed inputs. Each concept is a column store
+/// ([`crate::columns`]); build one from rows with `vec![..].into()`.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     /// Bank transactions, in input order.
-    pub transactions: Vec<BankTransaction>,
+    pub transactions: Transactions,
     /// Open receivables, in extract order.
-    pub open_items: Vec<OpenItem>,
+    pub open_items: OpenItems,
     /// The customer master (may be empty).
-    pub customers: Vec<Customer>,
+    pub customers: Customers,
     /// The run's accounting date: aging is computed as of this day.
     pub as_of: NaiveDate,
 }
@@ -333,8 +337,97 @@ pub struct Application {
     pub rule: Rule,
     /// In [0, 1].
     pub confidence: f64,
-    /// Why, in words a collector reads.
-    pub explanation: String,
+    /// Why, in words a collector reads (as data; see [`Explanation`]).
+    pub explanation: Explanation,
+}
+
+/// Why an application was made, kept as data and worded only when the
+/// `explanation` column is written ([`explanation_column`]): the common
+/// rules need no text per application, and the lines of one proposal share
+/// one value. The words are the engine's, byte for byte as before.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Explanation {
+    /// `invoice number {id} in remittance; amount equal`
+    ExactOne(ItemIdx),
+    /// `invoice numbers {id, id, ...} in remittance; open amounts add up to
+    /// the payment`, in the order the remittance names them.
+    ExactMany(Arc<[ItemIdx]>),
+    /// Any other explanation, already worded (shared by the proposal's lines).
+    Text(Arc<str>),
+}
+
+impl From<String> for Explanation {
+    fn from(text: String) -> Self {
+        Explanation::Text(text.into())
+    }
+}
+
+impl Explanation {
+    /// Appends the words to `out`; invoice ids come from `items`.
+    pub fn render_into(&self, items: &OpenItems, out: &mut String) {
+        let ids = |list: &[ItemIdx], out: &mut String| {
+            for (k, &i) in list.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(items.get(i as usize).invoice_id());
+            }
+        };
+        match self {
+            Explanation::ExactOne(item) => {
+                out.push_str("invoice number ");
+                ids(std::slice::from_ref(item), out);
+                out.push_str(" in remittance; amount equal");
+            }
+            Explanation::ExactMany(list) => {
+                out.push_str("invoice numbers ");
+                ids(list, out);
+                out.push_str(" in remittance; open amounts add up to the payment");
+            }
+            Explanation::Text(text) => out.push_str(text),
+        }
+    }
+
+    /// The words, owned (tests and one-off use; outputs use
+    /// [`explanation_column`]).
+    pub fn to_text(&self, items: &OpenItems) -> String {
+        let mut out = String::new();
+        self.render_into(items, &mut out);
+        out
+    }
+}
+
+impl Serialize for Explanation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Explanation::ExactOne(item) => {
+                s.serialize_newtype_variant("Explanation", 0, "ExactOne", item)
+            }
+            Explanation::ExactMany(list) => {
+                s.serialize_newtype_variant("Explanation", 1, "ExactMany", &list[..])
+            }
+            Explanation::Text(text) => s.serialize_str(text),
+        }
+    }
+}
+
+/// The `explanation` column of `applications`, worded into one Arrow
+/// string buffer (no `String` per row).
+pub fn explanation_column(
+    applications: &[Application],
+    items: &OpenItems,
+) -> arrow_array::StringArray {
+    let mut b = arrow_array::builder::StringBuilder::with_capacity(
+        applications.len(),
+        applications.len() * 64,
+    );
+    let mut text = String::new();
+    for a in applications {
+        text.clear();
+        a.explanation.render_into(items, &mut text);
+        b.append_value(&text);
+    }
+    b.finish()
 }
 
 impl Application {
@@ -407,7 +500,7 @@ impl CustomerId {
     /// The id's text.
     pub fn as_str<'a>(&'a self, batch: &'a Batch) -> &'a str {
         match self {
-            CustomerId::OfItem(i) => batch.open_items[*i as usize].customer_id.as_str(),
+            CustomerId::OfItem(i) => batch.open_items.get(*i as usize).customer_id(),
             CustomerId::Found(s) => s.as_str(),
         }
     }
@@ -538,7 +631,7 @@ impl Posting {
     pub fn journal_id_into(&self, batch: &Batch, out: &mut String) {
         out.clear();
         out.push_str("J-");
-        out.push_str(&batch.transactions[self.txn as usize].transaction_id);
+        out.push_str(batch.transactions.get(self.txn as usize).transaction_id());
     }
 
     /// The journal id, `J-<transaction_id>`.
@@ -550,32 +643,30 @@ impl Posting {
 
     /// Booking date of the transaction (value date when absent).
     pub fn posting_date(&self, batch: &Batch) -> Option<NaiveDate> {
-        let t = &batch.transactions[self.txn as usize];
-        t.booking_date.or(t.value_date)
+        let t = batch.transactions.get(self.txn as usize);
+        t.booking_date().or(t.value_date())
     }
 
     /// ISO 4217 code of the transaction.
     pub fn currency<'a>(&self, batch: &'a Batch) -> &'a str {
-        batch.transactions[self.txn as usize].currency.as_str()
+        batch.transactions.get(self.txn as usize).currency()
     }
 
     /// The bank transaction's id.
     pub fn transaction_id<'a>(&self, batch: &'a Batch) -> &'a str {
-        batch.transactions[self.txn as usize]
-            .transaction_id
-            .as_str()
+        batch.transactions.get(self.txn as usize).transaction_id()
     }
 
     /// The invoice id, when the line is for an invoice.
     pub fn invoice_id<'a>(&self, batch: &'a Batch) -> Option<&'a str> {
         self.item
-            .map(|i| batch.open_items[i as usize].invoice_id.as_str())
+            .map(|i| batch.open_items.get(i as usize).invoice_id())
     }
 
     /// The customer id, when known.
     pub fn customer_id<'a>(&self, batch: &'a Batch, outcome: &'a Outcome) -> Option<&'a str> {
         match self.customer? {
-            PostingCustomer::OfItem(i) => Some(batch.open_items[i as usize].customer_id.as_str()),
+            PostingCustomer::OfItem(i) => Some(batch.open_items.get(i as usize).customer_id()),
             PostingCustomer::OfException(e) => outcome.exceptions[e as usize].customer_id(batch),
         }
     }
@@ -701,12 +792,12 @@ pub struct AgingRow {
 impl AgingRow {
     /// The customer.
     pub fn customer_id<'a>(&self, batch: &'a Batch) -> &'a str {
-        batch.open_items[self.item as usize].customer_id.as_str()
+        batch.open_items.get(self.item as usize).customer_id()
     }
 
     /// ISO 4217 code.
     pub fn currency<'a>(&self, batch: &'a Batch) -> &'a str {
-        batch.open_items[self.item as usize].currency.as_str()
+        batch.open_items.get(self.item as usize).currency()
     }
 }
 
@@ -768,4 +859,53 @@ pub struct PassStats {
     pub amount_applied: Decimal,
     /// Elapsed time is measured by the caller; engine logic never reads clocks.
     pub suggestions: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The worded forms are the ones the exact pass wrote as text before
+    /// explanations became data (outputs stay byte-identical).
+    #[test]
+    fn exact_explanations_read_as_before() {
+        let items: OpenItems = ["INV-1", "INV-2"]
+            .iter()
+            .map(|id| OpenItem {
+                invoice_id: (*id).into(),
+                ..Default::default()
+            })
+            .collect();
+        assert_eq!(
+            Explanation::ExactOne(1).to_text(&items),
+            "invoice number INV-2 in remittance; amount equal"
+        );
+        assert_eq!(
+            Explanation::ExactMany(vec![1, 0].into()).to_text(&items),
+            "invoice numbers INV-2, INV-1 in remittance; open amounts add up to the payment"
+        );
+        let text = Explanation::from("anything else".to_string());
+        assert_eq!(text.to_text(&items), "anything else");
+        let apps: Vec<Application> = [Explanation::ExactOne(0), text]
+            .into_iter()
+            .map(|explanation| Application {
+                txn: 0,
+                item: 0,
+                applied_amount: Decimal::ZERO,
+                discount_amount: Decimal::ZERO,
+                writeoff_amount: Decimal::ZERO,
+                deduction_amount: Decimal::ZERO,
+                deduction_reason: None,
+                rule: Rule::ExactReference,
+                confidence: 1.0,
+                explanation,
+            })
+            .collect();
+        let column = explanation_column(&apps, &items);
+        assert_eq!(
+            column.value(0),
+            "invoice number INV-1 in remittance; amount equal"
+        );
+        assert_eq!(column.value(1), "anything else");
+    }
 }

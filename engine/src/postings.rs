@@ -100,7 +100,7 @@ pub fn build(
             }
             _ => None,
         };
-        if txn.amount.is_zero() {
+        if txn.amount().is_zero() {
             continue;
         }
         let mut j = Journal {
@@ -110,19 +110,19 @@ pub fn build(
             debit: Decimal::ZERO,
             credit: Decimal::ZERO,
         };
-        let bank_gl = table.bank_for(&txn.account);
-        if txn.amount < Decimal::ZERO {
+        let bank_gl = table.bank_for(txn.account());
+        if txn.amount() < Decimal::ZERO {
             j.push(
                 bank_gl,
                 Decimal::ZERO,
-                -txn.amount,
+                -txn.amount(),
                 None,
                 None,
                 Memo::BankDebit,
             );
             j.push(
                 GL_SUSPENSE,
-                -txn.amount,
+                -txn.amount(),
                 Decimal::ZERO,
                 None,
                 None,
@@ -133,7 +133,7 @@ pub fn build(
         }
         j.push(
             bank_gl,
-            txn.amount,
+            txn.amount(),
             Decimal::ZERO,
             None,
             None,

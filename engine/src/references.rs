@@ -20,7 +20,7 @@
 //! searches per text window and never scans the invoices.
 
 use crate::index::ReferenceIndex;
-use crate::model::{BankTransaction, Batch, ItemIdx};
+use crate::model::{Batch, ItemIdx, TxnView};
 use crate::normalize::{key_equals_tokens, tokens, KeyHasher};
 use rayon::prelude::*;
 
@@ -87,7 +87,9 @@ impl RefKind {
 }
 
 /// Open items a transaction names, in order of appearance, each once (the
-/// strongest kind wins).
+/// strongest kind wins). The owned form, filled while one transaction is
+/// read and then appended to a [`RefsStore`] (which keeps no per-transaction
+/// allocation).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TxnRefs {
     /// Each named item with the strongest way it was named.
@@ -105,9 +107,38 @@ pub struct TxnRefs {
 }
 
 impl TxnRefs {
+    fn add(&mut self, item: ItemIdx, kind: RefKind) {
+        match self.found.iter_mut().find(|(i, _)| *i == item) {
+            Some(entry) => entry.1 = entry.1.min(kind),
+            None => self.found.push((item, kind)),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.found.clear();
+        self.unresolved.clear();
+        self.problems.clear();
+        self.po_items.clear();
+    }
+}
+
+/// What one transaction quotes, borrowed from a [`RefsStore`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RefsView<'a> {
+    /// Each named item with the strongest way it was named.
+    pub found: &'a [(ItemIdx, RefKind)],
+    /// Reference-like strings that name no open item.
+    pub unresolved: &'a [Box<str>],
+    /// Problems worth telling a person.
+    pub problems: &'a [Box<str>],
+    /// Open items whose purchase-order number the remittance quotes.
+    pub po_items: &'a [ItemIdx],
+}
+
+impl<'a> RefsView<'a> {
     /// Items named by a structured, exact or canonical reference: what counts
     /// as "the payer told us the invoice".
-    pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + '_ {
+    pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
             .filter(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative))
@@ -116,7 +147,7 @@ impl TxnRefs {
 
     /// Items named by a structured or exact reference: strong enough to
     /// explain a difference in amount.
-    pub fn strict(&self) -> impl Iterator<Item = ItemIdx> + '_ {
+    pub fn strict(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
             .filter(|(_, k)| matches!(k, RefKind::Structured | RefKind::Exact))
@@ -135,12 +166,105 @@ impl TxnRefs {
     pub fn kind_of(&self, item: ItemIdx) -> Option<RefKind> {
         self.found.iter().find(|(i, _)| *i == item).map(|&(_, k)| k)
     }
+}
 
-    fn add(&mut self, item: ItemIdx, kind: RefKind) {
-        match self.found.iter_mut().find(|(i, _)| *i == item) {
-            Some(entry) => entry.1 = entry.1.min(kind),
-            None => self.found.push((item, kind)),
+/// The references of every transaction, in transaction order, as flat
+/// arrays with per-transaction offsets (CSR layout): a million transactions
+/// cost four offset arrays instead of four `Vec`s each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefsStore {
+    found_at: Vec<u32>,
+    found: Vec<(ItemIdx, RefKind)>,
+    unresolved_at: Vec<u32>,
+    unresolved: Vec<Box<str>>,
+    problems_at: Vec<u32>,
+    problems: Vec<Box<str>>,
+    po_at: Vec<u32>,
+    po_items: Vec<ItemIdx>,
+}
+
+impl Default for RefsStore {
+    fn default() -> Self {
+        RefsStore {
+            found_at: vec![0],
+            found: Vec::new(),
+            unresolved_at: vec![0],
+            unresolved: Vec::new(),
+            problems_at: vec![0],
+            problems: Vec::new(),
+            po_at: vec![0],
+            po_items: Vec::new(),
         }
+    }
+}
+
+fn end_of(len: usize) -> u32 {
+    u32::try_from(len).expect("fewer than 2^32 references")
+}
+
+impl RefsStore {
+    /// An empty store for `n` transactions (nothing quoted).
+    pub fn empty(n: usize) -> Self {
+        RefsStore {
+            found_at: vec![0; n + 1],
+            unresolved_at: vec![0; n + 1],
+            problems_at: vec![0; n + 1],
+            po_at: vec![0; n + 1],
+            ..RefsStore::default()
+        }
+    }
+
+    /// Transactions.
+    pub fn len(&self) -> usize {
+        self.found_at.len() - 1
+    }
+
+    /// True when the store has no transaction.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What transaction `t` quotes.
+    #[inline]
+    pub fn get(&self, t: usize) -> RefsView<'_> {
+        let range = |at: &[u32]| at[t] as usize..at[t + 1] as usize;
+        RefsView {
+            found: &self.found[range(&self.found_at)],
+            unresolved: &self.unresolved[range(&self.unresolved_at)],
+            problems: &self.problems[range(&self.problems_at)],
+            po_items: &self.po_items[range(&self.po_at)],
+        }
+    }
+
+    /// Appends one transaction's references, taking its strings.
+    pub fn push(&mut self, refs: &mut TxnRefs) {
+        self.found.extend_from_slice(&refs.found);
+        self.found_at.push(end_of(self.found.len()));
+        self.unresolved
+            .extend(refs.unresolved.drain(..).map(String::into_boxed_str));
+        self.unresolved_at.push(end_of(self.unresolved.len()));
+        self.problems
+            .extend(refs.problems.drain(..).map(String::into_boxed_str));
+        self.problems_at.push(end_of(self.problems.len()));
+        self.po_items.extend_from_slice(&refs.po_items);
+        self.po_at.push(end_of(self.po_items.len()));
+        refs.clear();
+    }
+
+    /// Appends every transaction of `other`, after this store's.
+    fn append(&mut self, other: RefsStore) {
+        fn shift(at: &mut Vec<u32>, other: &[u32]) {
+            let base = *at.last().unwrap_or(&0);
+            at.extend(other[1..].iter().map(|&e| base + e));
+        }
+        shift(&mut self.found_at, &other.found_at);
+        self.found.extend(other.found);
+        shift(&mut self.unresolved_at, &other.unresolved_at);
+        self.unresolved.extend(other.unresolved);
+        shift(&mut self.problems_at, &other.problems_at);
+        self.problems.extend(other.problems);
+        shift(&mut self.po_at, &other.po_at);
+        self.po_items.extend(other.po_items);
     }
 }
 
@@ -435,6 +559,13 @@ struct KeyArena {
 }
 
 impl KeyArena {
+    fn with_capacity(bytes: usize, keys: usize) -> Self {
+        KeyArena {
+            bytes: Vec::with_capacity(bytes),
+            offsets: Vec::with_capacity(keys + 1),
+        }
+    }
+
     #[inline]
     fn get(&self, item: ItemIdx) -> &[u8] {
         let i = item as usize;
@@ -508,14 +639,25 @@ impl RepairIndex {
     /// Indexes every open item's invoice id. `near_key_len_min` keeps short
     /// keys (where one edit reaches many others) out of near matching.
     pub fn build(batch: &Batch, near_key_len_min: usize) -> Self {
-        let chunks: Vec<ChunkKeys> = batch
-            .open_items
-            .par_chunks(BUILD_CHUNK_ITEMS)
-            .enumerate()
-            .map(|(c, items)| chunk_keys(items, c * BUILD_CHUNK_ITEMS, near_key_len_min))
+        let n = batch.open_items.len();
+        let chunks: Vec<ChunkKeys> = (0..n.div_ceil(BUILD_CHUNK_ITEMS))
+            .into_par_iter()
+            .map(|c| {
+                let first = c * BUILD_CHUNK_ITEMS;
+                let end = (first + BUILD_CHUNK_ITEMS).min(n);
+                chunk_keys(&batch.open_items, first..end, near_key_len_min)
+            })
             .collect();
-        let mut full = KeyArena::default();
-        let mut canonical_keys = KeyArena::default();
+        // Sized exactly: the arenas live for the whole matching phase, and
+        // growth by doubling would leave up to half of them unused.
+        let mut full = KeyArena::with_capacity(
+            chunks.iter().map(|c| c.full.bytes.len()).sum(),
+            batch.open_items.len(),
+        );
+        let mut canonical_keys = KeyArena::with_capacity(
+            chunks.iter().map(|c| c.canonical_keys.bytes.len()).sum(),
+            batch.open_items.len(),
+        );
         let mut long_ids = Vec::new();
         let mut near_lengths = 0;
         let mut digits = Vec::with_capacity(batch.open_items.len());
@@ -536,12 +678,11 @@ impl RepairIndex {
         );
         drop((canonical_rows, deletion_rows));
         digits.par_sort_unstable();
-        let po_rows: Vec<TableRow> = batch
-            .open_items
-            .par_iter()
-            .enumerate()
+        let po_rows: Vec<TableRow> = (0..n)
+            .into_par_iter()
+            .map(|i| (i, batch.open_items.get(i)))
             .filter_map(|(i, item)| {
-                let key = crate::normalize::reference_key(item.po_number.as_deref()?);
+                let key = crate::normalize::reference_key(item.po_number()?);
                 (key.len() >= PO_CHARS_MIN).then(|| {
                     let hash = crate::normalize::reference_hash(&key);
                     (hash, hash as u32, i as ItemIdx)
@@ -549,21 +690,20 @@ impl RepairIndex {
             })
             .collect();
         let po = BucketTable::build(&[po_rows]);
-        let mut tails: Vec<(u64, ItemIdx)> = batch
-            .open_items
-            .par_iter()
-            .enumerate()
+        let mut tails: Vec<(u64, ItemIdx)> = (0..n)
+            .into_par_iter()
+            .map(|i| (i, batch.open_items.get(i)))
             .filter_map(|(i, item)| {
-                let last = tokens(&item.invoice_id).last()?;
+                let last = tokens(item.invoice_id()).last()?;
                 let digits = last.trim_start_matches(|c: char| !c.is_ascii_digit());
-                tail_hash(&item.invoice_id, digits).map(|h| (h, i as ItemIdx))
+                tail_hash(item.invoice_id(), digits).map(|h| (h, i as ItemIdx))
             })
             .collect();
         tails.par_sort_unstable();
         let mut prefixes: Vec<String> = batch
             .open_items
             .iter()
-            .map(|i| letters_prefix(&i.invoice_id))
+            .map(|i| letters_prefix(i.invoice_id()))
             .filter(|p| !p.is_empty())
             .map(str::to_ascii_uppercase)
             .collect();
@@ -606,9 +746,10 @@ impl RepairIndex {
                 let equal = if self.long_ids.binary_search(&item).is_ok() {
                     // Compared on the first TEXT_TOKENS_MAX tokens, as the
                     // remittance side is.
-                    let id_toks: Vec<&str> = tokens(&batch.open_items[item as usize].invoice_id)
-                        .take(TEXT_TOKENS_MAX)
-                        .collect();
+                    let id_toks: Vec<&str> =
+                        tokens(batch.open_items.get(item as usize).invoice_id())
+                            .take(TEXT_TOKENS_MAX)
+                            .collect();
                     full_key(&id_toks, &mut scratch.c);
                     self.canonical_keys.get(item) == probe.as_slice() || scratch.c == *probe
                 } else {
@@ -683,7 +824,10 @@ impl RepairIndex {
             .iter()
             .map(|&(_, i)| i)
             .filter(|&i| {
-                digits_key(&batch.open_items[i as usize].invoice_id, &mut scratch.c);
+                digits_key(
+                    batch.open_items.get(i as usize).invoice_id(),
+                    &mut scratch.c,
+                );
                 scratch.c == scratch.a
             })
             .collect()
@@ -719,21 +863,21 @@ fn letters_prefix(text: &str) -> &str {
     &text[..n]
 }
 
-/// Keys, table rows and length mask of the items `items`, which start at
-/// item `first` of the batch.
+/// Keys, table rows and length mask of the open items in `range`.
 fn chunk_keys(
-    items: &[crate::model::OpenItem],
-    first: usize,
+    items: &crate::model::OpenItems,
+    range: std::ops::Range<usize>,
     near_key_len_min: usize,
 ) -> ChunkKeys {
+    let first = range.start;
     let mut c = ChunkKeys::default();
     let mut toks: Vec<&str> = Vec::new();
     let mut buf = Vec::new();
     let mut dels = Vec::new();
-    for (k, item) in items.iter().enumerate() {
+    for (k, item) in range.clone().map(|i| items.get(i)).enumerate() {
         let idx = (first + k) as ItemIdx;
         toks.clear();
-        toks.extend(tokens(&item.invoice_id));
+        toks.extend(tokens(item.invoice_id()));
         let shown = &toks[..toks.len().min(TEXT_TOKENS_MAX)];
         if shown.len() < toks.len() {
             c.long_ids.push(idx);
@@ -760,7 +904,7 @@ fn chunk_keys(
                     .map(|&(h, run)| (h, (h as u32 >> RUN_BITS << RUN_BITS) | run, idx)),
             );
         }
-        digits_key(&item.invoice_id, &mut buf);
+        digits_key(item.invoice_id(), &mut buf);
         if !buf.is_empty() {
             c.digits.push((hash_bytes(&buf), idx));
         }
@@ -844,6 +988,9 @@ pub fn qrr_payload(compact: &str) -> Checked<'_> {
     }
 }
 
+/// Transactions per worker chunk while extracting references.
+const EXTRACT_CHUNK_TXNS: usize = 4096;
+
 /// Finds the references of every transaction, in transaction order.
 pub fn extract_all(
     batch: &Batch,
@@ -851,57 +998,84 @@ pub fn extract_all(
     repair: &RepairIndex,
     patterns: &[regex::Regex],
     window_max: usize,
-) -> Vec<TxnRefs> {
-    batch
-        .transactions
-        .par_iter()
-        .map_init(Scratch::default, |scratch, t| {
-            if t.amount <= rust_decimal::Decimal::ZERO {
-                return TxnRefs::default();
+) -> RefsStore {
+    let n = batch.transactions.len();
+    // Chunks in parallel, each into its own store, joined in order: the
+    // result does not depend on the thread count.
+    let parts: Vec<RefsStore> = (0..n.div_ceil(EXTRACT_CHUNK_TXNS))
+        .into_par_iter()
+        .map(|c| {
+            let mut scratch = Scratch::default();
+            let mut refs = TxnRefs::default();
+            let mut part = RefsStore::default();
+            let first = c * EXTRACT_CHUNK_TXNS;
+            for t in first..(first + EXTRACT_CHUNK_TXNS).min(n) {
+                let t = batch.transactions.get(t);
+                if t.amount() > rust_decimal::Decimal::ZERO {
+                    extract(
+                        batch,
+                        exact,
+                        repair,
+                        patterns,
+                        window_max,
+                        t,
+                        &mut refs,
+                        &mut scratch,
+                    );
+                }
+                part.push(&mut refs);
             }
-            extract(batch, exact, repair, patterns, window_max, t, scratch)
+            part
         })
-        .collect()
+        .collect();
+    let mut store = RefsStore::default();
+    for part in parts {
+        store.append(part);
+    }
+    store
 }
 
+#[allow(clippy::too_many_arguments)]
 fn extract(
     batch: &Batch,
     exact: &ReferenceIndex,
     repair: &RepairIndex,
     patterns: &[regex::Regex],
     window_max: usize,
-    txn: &BankTransaction,
+    txn: TxnView<'_>,
+    refs: &mut TxnRefs,
     scratch: &mut Scratch,
-) -> TxnRefs {
-    let mut refs = TxnRefs::default();
-    for s in &txn.structured_refs {
-        structured(batch, exact, repair, s, &mut refs, scratch);
+) {
+    for s in txn.structured_refs() {
+        structured(batch, exact, repair, s, refs, scratch);
     }
     free_text(
         batch,
         exact,
         repair,
         window_max,
-        txn.amount,
-        &txn.remittance_info,
-        &mut refs,
+        txn.amount(),
+        txn.remittance_info(),
+        refs,
         scratch,
     );
     for re in patterns {
-        for caps in re.captures_iter(&txn.remittance_info).take(TEXT_TOKENS_MAX) {
+        for caps in re
+            .captures_iter(txn.remittance_info())
+            .take(TEXT_TOKENS_MAX)
+        {
             let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
                 continue;
             };
             let before = refs.found.len();
             let toks: Vec<&str> = tokens(m.as_str()).take(TEXT_TOKENS_MAX).collect();
             // A pattern match is one reference: look it up whole.
-            resolve_window(batch, exact, repair, &toks, &mut refs, scratch, true);
+            resolve_window(batch, exact, repair, &toks, refs, scratch, true);
             if refs.found.len() == before && !refs.unresolved.iter().any(|u| u == m.as_str()) {
                 refs.unresolved.push(m.as_str().to_string());
             }
         }
     }
-    refs
 }
 
 fn structured(
@@ -943,7 +1117,7 @@ fn structured(
         .lookup(crate::normalize::reference_hash(payload))
         .iter()
         .copied()
-        .filter(|&i| key_equals_tokens(&batch.open_items[i as usize].invoice_id, &toks))
+        .filter(|&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &toks))
         .collect();
     if hits.is_empty() {
         let mut out = std::mem::take(&mut scratch.items);
@@ -980,7 +1154,7 @@ fn exact_items_of<'a>(
         .lookup(h.finish())
         .iter()
         .copied()
-        .filter(move |&i| key_equals_tokens(&batch.open_items[i as usize].invoice_id, window))
+        .filter(move |&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), window))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1006,7 +1180,7 @@ fn free_text(
         for end in start..n.min(start + window_max) {
             h.push_token(toks[end]);
             for &item in exact.lookup(h.finish()) {
-                let id = &batch.open_items[item as usize].invoice_id;
+                let id = &batch.open_items.get(item as usize).invoice_id();
                 if key_equals_tokens(id, &toks[start..=end]) {
                     refs.add(item, RefKind::Exact);
                     covered[start..=end].iter_mut().for_each(|c| *c = true);
@@ -1023,7 +1197,7 @@ fn free_text(
     let exact_open: rust_decimal::Decimal = named
         .iter()
         .flat_map(|&(s, e)| exact_items_of(batch, exact, &toks[s..=e]))
-        .map(|i| batch.open_items[i as usize].amount_open)
+        .map(|i| batch.open_items.get(i as usize).amount_open())
         .sum();
     let alternatives_needed = exact_open != amount;
     for &(start, end) in named.iter().filter(|_| alternatives_needed) {
@@ -1055,10 +1229,7 @@ fn free_text(
                 if tag != hash as u32 {
                     continue;
                 }
-                let po = batch.open_items[i as usize]
-                    .po_number
-                    .as_deref()
-                    .unwrap_or("");
+                let po = batch.open_items.get(i as usize).po_number().unwrap_or("");
                 if crate::normalize::reference_key(po) == key && !refs.po_items.contains(&i) {
                     refs.po_items.push(i);
                 }
@@ -1142,7 +1313,7 @@ fn continuation(
             .lookup(h.finish())
             .iter()
             .copied()
-            .filter(|&i| key_equals_tokens(&batch.open_items[i as usize].invoice_id, &window))
+            .filter(|&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &window))
             .collect();
         if hits.is_empty() {
             let mut out = std::mem::take(&mut scratch.items);
@@ -1154,7 +1325,7 @@ fn continuation(
                     let tail = postings(&repair.tails, h);
                     if tail.len() <= TAIL_CANDIDATES_MAX {
                         out.extend(tail.iter().map(|&(_, i)| i).filter(|&i| {
-                            let id = &batch.open_items[i as usize].invoice_id;
+                            let id = &batch.open_items.get(i as usize).invoice_id();
                             tokens(id).last().is_some_and(|l| {
                                 l.trim_start_matches('0') == toks[j].trim_start_matches('0')
                             })
@@ -1194,11 +1365,9 @@ fn resolve_window(
         window.iter().for_each(|t| h.push_token(t));
         out.clear();
         out.extend(
-            exact
-                .lookup(h.finish())
-                .iter()
-                .copied()
-                .filter(|&i| key_equals_tokens(&batch.open_items[i as usize].invoice_id, window)),
+            exact.lookup(h.finish()).iter().copied().filter(|&i| {
+                key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), window)
+            }),
         );
         for &i in &out {
             refs.add(i, RefKind::Exact);
@@ -1262,7 +1431,8 @@ mod tests {
         let mut key = Vec::new();
         let hits: Vec<ItemIdx> = (0..batch.open_items.len() as ItemIdx)
             .filter(|&i| {
-                let id_toks: Vec<&str> = tokens(&batch.open_items[i as usize].invoice_id).collect();
+                let id_toks: Vec<&str> =
+                    tokens(batch.open_items.get(i as usize).invoice_id()).collect();
                 full_key(&id_toks, &mut key);
                 (key_len_min..=NEAR_KEY_LEN_MAX).contains(&key.len()) && within_one_edit(&q, &key)
             })

@@ -68,9 +68,9 @@ fn batch(
     customers: Vec<Customer>,
 ) -> Batch {
     Batch {
-        transactions,
-        open_items,
-        customers,
+        transactions: transactions.into(),
+        open_items: open_items.into(),
+        customers: customers.into(),
         as_of: day(31),
     }
 }
@@ -90,10 +90,16 @@ fn applied(run: &RunResult) -> Vec<(String, String, Decimal, Rule)> {
         .iter()
         .map(|a| {
             (
-                run.batch.transactions[a.txn as usize]
-                    .bank_reference
-                    .clone(),
-                run.batch.open_items[a.item as usize].invoice_id.clone(),
+                run.batch
+                    .transactions
+                    .get(a.txn as usize)
+                    .bank_reference()
+                    .to_string(),
+                run.batch
+                    .open_items
+                    .get(a.item as usize)
+                    .invoice_id()
+                    .to_string(),
                 a.applied_amount,
                 a.rule,
             )
@@ -105,7 +111,7 @@ fn exception<'r>(run: &'r RunResult, bank_ref: &str) -> &'r ExceptionRecord {
     run.outcome
         .exceptions
         .iter()
-        .find(|e| run.batch.transactions[e.txn as usize].bank_reference == bank_ref)
+        .find(|e| run.batch.transactions.get(e.txn as usize).bank_reference() == bank_ref)
         .unwrap_or_else(|| panic!("no exception for {bank_ref}"))
 }
 
@@ -114,7 +120,7 @@ fn open_after(run: &RunResult, invoice: &str) -> Decimal {
         .batch
         .open_items
         .iter()
-        .position(|x| x.invoice_id == invoice)
+        .position(|x| x.invoice_id() == invoice)
         .unwrap();
     run.outcome.items_after[i].amount_open_after
 }
@@ -152,6 +158,7 @@ fn structured_rf_reference_with_valid_check_digits_applies() {
     );
     assert!(run.outcome.applications[0]
         .explanation
+        .to_text(&run.batch.open_items)
         .contains("structured reference"));
 }
 
@@ -456,11 +463,8 @@ fn single_amount_whole_balance_and_past_due() {
         Rule::CustomerPastDue
     )));
     let a = &run.outcome.applications[0];
-    assert!(
-        a.explanation.contains("payer account DE11"),
-        "{}",
-        a.explanation
-    );
+    let text = a.explanation.to_text(&run.batch.open_items);
+    assert!(text.contains("payer account DE11"), "{text}");
 }
 
 #[test]
@@ -556,14 +560,14 @@ fn payer_identified_by_upper_cased_abbreviated_and_truncated_names() {
         let got = applied(&run);
         assert_eq!(got.len(), 1, "{payer}");
         let inv = &got[0].1;
-        let c = &run
+        let c = run
             .batch
             .open_items
             .iter()
-            .find(|i| &i.invoice_id == inv)
+            .find(|i| i.invoice_id() == inv)
             .unwrap()
-            .customer_id;
-        assert_eq!(c, want, "{payer}");
+            .customer_id();
+        assert_eq!(c, *want, "{payer}");
     }
 }
 
@@ -758,7 +762,7 @@ fn every_application_is_explained() {
         vec![],
     ));
     for a in &run.outcome.applications {
-        assert!(!a.explanation.is_empty());
+        assert!(!a.explanation.to_text(&run.batch.open_items).is_empty());
         assert!((0.0..=1.0).contains(&a.confidence));
     }
     assert_eq!(
@@ -858,7 +862,7 @@ proptest! {
             cleared[a.item as usize] += a.cleared_amount();
         }
         for (i, it) in run.batch.open_items.iter().enumerate() {
-            prop_assert!(cleared[i] <= it.amount_open);
+            prop_assert!(cleared[i] <= it.amount_open());
         }
     }
 }

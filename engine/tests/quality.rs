@@ -71,7 +71,7 @@ fn list(s: &str) -> Vec<String> {
 }
 
 fn load(dir: &Path, as_of: NaiveDate) -> Batch {
-    let customers = read_csv(&dir.join("customers.csv"))
+    let customers: Vec<Customer> = read_csv(&dir.join("customers.csv"))
         .into_iter()
         .map(|r| Customer {
             customer_id: r[0].clone(),
@@ -81,7 +81,7 @@ fn load(dir: &Path, as_of: NaiveDate) -> Batch {
             segment: None,
         })
         .collect();
-    let open_items = read_csv(&dir.join("open_items.csv"))
+    let open_items: Vec<OpenItem> = read_csv(&dir.join("open_items.csv"))
         .into_iter()
         .enumerate()
         .map(|(n, r)| OpenItem {
@@ -117,11 +117,11 @@ fn load(dir: &Path, as_of: NaiveDate) -> Batch {
             source_line: n as u64 + 2,
             ..Default::default()
         })
-        .collect();
+        .collect::<Vec<BankTransaction>>();
     Batch {
-        transactions,
-        open_items,
-        customers,
+        transactions: transactions.into(),
+        open_items: open_items.into(),
+        customers: customers.into(),
         as_of,
     }
 }
@@ -131,10 +131,18 @@ fn predicted(run: &RunResult) -> Vec<PredictedLine> {
         .applications
         .iter()
         .map(|a| PredictedLine {
-            bank_reference: run.batch.transactions[a.txn as usize]
-                .bank_reference
-                .clone(),
-            invoice_id: run.batch.open_items[a.item as usize].invoice_id.clone(),
+            bank_reference: run
+                .batch
+                .transactions
+                .get(a.txn as usize)
+                .bank_reference()
+                .to_string(),
+            invoice_id: run
+                .batch
+                .open_items
+                .get(a.item as usize)
+                .invoice_id()
+                .to_string(),
             applied_amount: a.applied_amount,
             discount_amount: a.discount_amount,
             writeoff_amount: a.writeoff_amount,
@@ -158,16 +166,19 @@ fn generated_dataset_meets_the_quality_bar() {
     let evaluation = evaluate(&truth, &predicted(&run));
     if std::env::var_os("CASHMATCH_QUALITY_DUMP").is_some() {
         for e in &run.outcome.exceptions {
-            let t = &run.batch.transactions[e.txn as usize];
-            if let Some(line) = truth.iter().find(|l| l.bank_reference == t.bank_reference) {
+            let t = run.batch.transactions.get(e.txn as usize);
+            if let Some(line) = truth
+                .iter()
+                .find(|l| l.bank_reference == t.bank_reference())
+            {
                 println!(
                     "EXC {} {:?} {} | {} | {} | {} | {}",
                     line.scenario,
                     e.reason,
                     e.detail_text(),
-                    t.counterparty_name,
-                    t.remittance_info,
-                    t.amount,
+                    t.counterparty_name(),
+                    t.remittance_info(),
+                    t.amount(),
                     line.invoice_id
                 );
             }

@@ -180,10 +180,18 @@ fn predicted(run: &RunResult) -> Vec<PredictedLine> {
         .applications
         .iter()
         .map(|a| PredictedLine {
-            bank_reference: run.batch.transactions[a.txn as usize]
-                .bank_reference
-                .clone(),
-            invoice_id: run.batch.open_items[a.item as usize].invoice_id.clone(),
+            bank_reference: run
+                .batch
+                .transactions
+                .get(a.txn as usize)
+                .bank_reference()
+                .to_string(),
+            invoice_id: run
+                .batch
+                .open_items
+                .get(a.item as usize)
+                .invoice_id()
+                .to_string(),
             applied_amount: a.applied_amount,
             discount_amount: a.discount_amount,
             writeoff_amount: a.writeoff_amount,
@@ -214,9 +222,9 @@ fn evaluate_profile(profile: Profile, seed: u64) -> Evaluation {
         bank_csv(&dir)
     };
     let batch = Batch {
-        transactions,
-        open_items: open_items(&dir),
-        customers: customers(&dir),
+        transactions: transactions.into(),
+        open_items: open_items(&dir).into(),
+        customers: customers(&dir).into(),
         as_of: config.as_of,
     };
     let truth = read_truth(&dir.join("truth.csv")).unwrap();

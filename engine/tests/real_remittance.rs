@@ -205,9 +205,9 @@ fn reference_extraction_on_hand_labelled_real_lines() {
         }
     }
     let batch = Batch {
-        transactions,
-        open_items,
-        customers,
+        transactions: transactions.into(),
+        open_items: open_items.into(),
+        customers: customers.into(),
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
     };
     let rules = Rules::default();
@@ -219,21 +219,22 @@ fn reference_extraction_on_hand_labelled_real_lines() {
     println!("| # | sample | locator | expected | found | unresolved | customer | verdict |");
     println!("|---|---|---|---|---|---|---|---|");
     for (row, label) in labels.iter().enumerate() {
-        let refs = &ctx.refs[row];
+        let refs = ctx.refs.get(row);
         let got: BTreeSet<String> = refs
             .resolved()
-            .map(|i| batch.open_items[i as usize].invoice_id.clone())
+            .map(|i| batch.open_items.get(i as usize).invoice_id().to_string())
             .collect();
         let want: BTreeSet<String> = label.references.iter().cloned().collect();
-        let identified = ctx.identities[row]
+        let identified = ctx
+            .identities
+            .get(row)
             .id
-            .as_ref()
             .map(|id| ctx.parties.list[id.party as usize].customer_id.clone());
         let own_items: BTreeSet<&str> = batch
             .open_items
             .iter()
-            .filter(|o| want.contains(&o.invoice_id))
-            .map(|o| o.customer_id.as_str())
+            .filter(|o| want.contains(o.invoice_id()))
+            .map(|o| o.customer_id())
             .collect();
         let customer_ok = if label.customer.is_empty() {
             identified.as_deref().is_none_or(|c| own_items.contains(c))

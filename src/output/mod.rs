@@ -11,7 +11,8 @@ pub use cashmatch_store::sha256_hex;
 pub use cashmatch_store::table;
 
 use crate::inputs::StatementRecord;
-use cashmatch_engine::model::{BankTransaction, Batch, ItemIdx, OpenItem, TxnIdx};
+use cashmatch_engine::columns::{ItemView, TxnView};
+use cashmatch_engine::model::{Batch, ItemIdx, Transactions, TxnIdx};
 use cashmatch_engine::RunResult;
 use table::RowTable;
 
@@ -21,41 +22,41 @@ fn scale(e: table::ScaleError) -> crate::CliError {
 
 // Reads of input records by index: the only places the output side looks
 // into `Batch` rows (the column stores change these, not the tables).
-fn txn(b: &Batch, t: TxnIdx) -> &BankTransaction {
-    &b.transactions[t as usize]
+fn txn(b: &Batch, t: TxnIdx) -> TxnView<'_> {
+    b.transactions.get(t as usize)
 }
-fn item(b: &Batch, i: ItemIdx) -> &OpenItem {
-    &b.open_items[i as usize]
+fn item(b: &Batch, i: ItemIdx) -> ItemView<'_> {
+    b.open_items.get(i as usize)
 }
 
 /// `transactions.parquet`: every ingested bank transaction.
-pub fn transactions(t: &[BankTransaction]) -> RowTable<'_> {
+pub fn transactions(t: &Transactions) -> RowTable<'_> {
     let mut tb = RowTable::new(t.len());
-    tb.text("transaction_id", move |i| t[i].transaction_id.as_str());
-    tb.text("bank_reference", move |i| t[i].bank_reference.as_str());
-    tb.text("source_file", move |i| t[i].source_file.as_str());
-    tb.u64("source_line", move |i| t[i].source_line);
-    tb.text("account", move |i| t[i].account.as_str());
-    tb.text("currency", move |i| t[i].currency.as_str());
-    tb.money("amount", move |i| t[i].amount);
-    tb.date_opt("booking_date", move |i| t[i].booking_date);
-    tb.date_opt("value_date", move |i| t[i].value_date);
+    tb.text("transaction_id", move |i| t.get(i).transaction_id());
+    tb.text("bank_reference", move |i| t.get(i).bank_reference());
+    tb.text("source_file", move |i| t.get(i).source_file());
+    tb.u64("source_line", move |i| t.get(i).source_line());
+    tb.text("account", move |i| t.get(i).account());
+    tb.text("currency", move |i| t.get(i).currency());
+    tb.money("amount", move |i| t.get(i).amount());
+    tb.date_opt("booking_date", move |i| t.get(i).booking_date());
+    tb.date_opt("value_date", move |i| t.get(i).value_date());
     tb.text("counterparty_name", move |i| {
-        t[i].counterparty_name.as_str()
+        t.get(i).counterparty_name()
     });
     tb.text("counterparty_account", move |i| {
-        t[i].counterparty_account.as_str()
+        t.get(i).counterparty_account()
     });
-    tb.text("remittance_info", move |i| t[i].remittance_info.as_str());
+    tb.text("remittance_info", move |i| t.get(i).remittance_info());
     tb.text_rendered("structured_refs", move |i, out| {
-        for (k, r) in t[i].structured_refs.iter().enumerate() {
+        for (k, r) in t.get(i).structured_refs().enumerate() {
             if k > 0 {
                 out.push(';');
             }
             out.push_str(r);
         }
     });
-    tb.text("end_to_end_id", move |i| t[i].end_to_end_id.as_str());
+    tb.text("end_to_end_id", move |i| t.get(i).end_to_end_id());
     tb
 }
 
@@ -65,18 +66,18 @@ pub fn applications(r: &RunResult) -> RowTable<'_> {
     let b = &r.batch;
     let mut tb = RowTable::new(a.len());
     tb.text("transaction_id", move |i| {
-        txn(b, a[i].txn).transaction_id.as_str()
+        txn(b, a[i].txn).transaction_id()
     });
     tb.text("bank_reference", move |i| {
-        txn(b, a[i].txn).bank_reference.as_str()
+        txn(b, a[i].txn).bank_reference()
     });
     tb.text("invoice_id", move |i| {
-        item(b, a[i].item).invoice_id.as_str()
+        item(b, a[i].item).invoice_id()
     });
     tb.text("customer_id", move |i| {
-        item(b, a[i].item).customer_id.as_str()
+        item(b, a[i].item).customer_id()
     });
-    tb.text("currency", move |i| item(b, a[i].item).currency.as_str());
+    tb.text("currency", move |i| item(b, a[i].item).currency());
     tb.money("applied_amount", move |i| a[i].applied_amount);
     tb.money("discount_amount", move |i| a[i].discount_amount);
     tb.money("writeoff_amount", move |i| a[i].writeoff_amount);
@@ -86,7 +87,9 @@ pub fn applications(r: &RunResult) -> RowTable<'_> {
     });
     tb.text("rule", move |i| a[i].rule.as_str());
     tb.f64("confidence", move |i| a[i].confidence);
-    tb.text("explanation", move |i| a[i].explanation.as_str());
+    tb.text_rendered("explanation", move |i, out| {
+        a[i].explanation.render_into(&b.open_items, out)
+    });
     tb
 }
 
@@ -96,13 +99,13 @@ pub fn exceptions(r: &RunResult) -> RowTable<'_> {
     let b = &r.batch;
     let mut tb = RowTable::new(e.len());
     tb.text("transaction_id", move |i| {
-        txn(b, e[i].txn).transaction_id.as_str()
+        txn(b, e[i].txn).transaction_id()
     });
     tb.text("bank_reference", move |i| {
-        txn(b, e[i].txn).bank_reference.as_str()
+        txn(b, e[i].txn).bank_reference()
     });
     tb.money("amount", move |i| e[i].amount);
-    tb.text("currency", move |i| txn(b, e[i].txn).currency.as_str());
+    tb.text("currency", move |i| txn(b, e[i].txn).currency());
     tb.text("reason", move |i| e[i].reason.as_str());
     tb.text_opt("customer_id", move |i| e[i].customer_id(b));
     tb.text_rendered("detail", move |i, out| out.push_str(&e[i].detail_text()));
@@ -126,22 +129,22 @@ pub fn postings(r: &RunResult) -> RowTable<'_> {
     let mut tb = RowTable::new(p.len());
     tb.text_rendered("journal_id", move |i, out| {
         out.push_str("J-");
-        out.push_str(&txn(b, p[i].txn).transaction_id);
+        out.push_str(txn(b, p[i].txn).transaction_id());
     });
     tb.u32("line", move |i| p[i].line);
     tb.date_opt("posting_date", move |i| {
         let t = txn(b, p[i].txn);
-        t.booking_date.or(t.value_date)
+        t.booking_date().or(t.value_date())
     });
     tb.text("gl_account", move |i| p[i].gl_account(o));
     tb.money("debit", move |i| p[i].debit);
     tb.money("credit", move |i| p[i].credit);
-    tb.text("currency", move |i| txn(b, p[i].txn).currency.as_str());
+    tb.text("currency", move |i| txn(b, p[i].txn).currency());
     tb.text("transaction_id", move |i| {
-        txn(b, p[i].txn).transaction_id.as_str()
+        txn(b, p[i].txn).transaction_id()
     });
     tb.text_opt("invoice_id", move |i| {
-        p[i].item.map(|x| item(b, x).invoice_id.as_str())
+        p[i].item.map(|x| item(b, x).invoice_id())
     });
     tb.text_opt("customer_id", move |i| p[i].customer_id(b, o));
     tb.text("memo", move |i| p[i].memo.as_str());
@@ -154,27 +157,27 @@ pub fn open_items(r: &RunResult) -> RowTable<'_> {
     let after = &r.outcome.items_after;
     debug_assert_eq!(items.len(), after.len(), "one row per open item");
     let mut tb = RowTable::new(items.len());
-    tb.text("invoice_id", move |i| items[i].invoice_id.as_str());
-    tb.text("customer_id", move |i| items[i].customer_id.as_str());
-    tb.text("customer_name", move |i| items[i].customer_name.as_str());
-    tb.text("currency", move |i| items[i].currency.as_str());
-    tb.money("amount_open", move |i| items[i].amount_open);
-    tb.money("amount_original", move |i| items[i].amount_original);
-    tb.date_opt("invoice_date", move |i| items[i].invoice_date);
-    tb.date_opt("due_date", move |i| items[i].due_date);
-    tb.money_opt("discount_percent", move |i| items[i].discount_percent);
-    tb.u32_opt("discount_days", move |i| items[i].discount_days);
-    tb.text_opt("po_number", move |i| items[i].po_number.as_deref());
+    tb.text("invoice_id", move |i| items.get(i).invoice_id());
+    tb.text("customer_id", move |i| items.get(i).customer_id());
+    tb.text("customer_name", move |i| items.get(i).customer_name());
+    tb.text("currency", move |i| items.get(i).currency());
+    tb.money("amount_open", move |i| items.get(i).amount_open());
+    tb.money("amount_original", move |i| items.get(i).amount_original());
+    tb.date_opt("invoice_date", move |i| items.get(i).invoice_date());
+    tb.date_opt("due_date", move |i| items.get(i).due_date());
+    tb.money_opt("discount_percent", move |i| items.get(i).discount_percent());
+    tb.u32_opt("discount_days", move |i| items.get(i).discount_days());
+    tb.text_opt("po_number", move |i| items.get(i).po_number());
     tb.money("amount_applied", move |i| after[i].amount_applied);
     tb.money("amount_open_after", move |i| after[i].amount_open_after);
     tb.text("status", move |i| after[i].status.as_str());
     // Per-invoice exceptions (RELIABILITY B1-11): why a held item was not
     // matched, for the person who fixes the extract.
     tb.text_opt("hold_reason", move |i| {
-        items[i].hold.as_ref().map(|h| h.reason.as_str())
+        items.get(i).hold().map(|h| h.reason.as_str())
     });
     tb.text_opt("hold_detail", move |i| {
-        items[i].hold.as_ref().map(|h| h.detail.as_str())
+        items.get(i).hold().map(|h| h.detail.as_str())
     });
     tb
 }

@@ -52,20 +52,20 @@ fn propose_one(
     let Some((party, id_confidence, evidence, _)) = identified(ctx, t) else {
         return (None, None);
     };
-    if ctx.refs[t as usize].has_any() {
+    if ctx.refs.get(t as usize).has_any() {
         // The payer quoted a reference: amounts alone must not move the
         // money to another invoice.
         return (None, None);
     }
-    let txn = &ctx.batch.transactions[t as usize];
-    let items = open_items_of(ctx, ledger, party, &txn.currency);
+    let txn = ctx.batch.transactions.get(t as usize);
+    let items = open_items_of(ctx, ledger, party, txn.currency());
     let open = |i: &ItemIdx| ledger.item_open[*i as usize];
     let equal: Vec<ItemIdx> = items
         .iter()
         .copied()
-        .filter(|i| open(i) == txn.amount)
+        .filter(|i| open(i) == txn.amount())
         .collect();
-    let amount = fmt_money(txn.amount);
+    let amount = fmt_money(txn.amount());
     match equal.as_slice() {
         [one] => {
             let explanation = format!(
@@ -89,14 +89,14 @@ fn propose_one(
         several
             if several
                 .iter()
-                .filter(|i| ctx.refs[t as usize].po_items.contains(i))
+                .filter(|i| ctx.refs.get(t as usize).po_items.contains(i))
                 .count()
                 == 1 =>
         {
             let po_item = several
                 .iter()
                 .copied()
-                .find(|i| ctx.refs[t as usize].po_items.contains(i))
+                .find(|i| ctx.refs.get(t as usize).po_items.contains(i))
                 .unwrap_or(several[0]);
             let explanation = format!(
                 "{evidence}; {} open items of {amount}, the purchase order in remittance names {}",
@@ -143,7 +143,7 @@ fn propose_one(
         }
     }
     let total: Decimal = items.iter().map(open).sum();
-    if items.len() >= 2 && total == txn.amount {
+    if items.len() >= 2 && total == txn.amount() {
         let explanation = format!(
             "{evidence}; payment equals the whole open balance of {amount} ({} items)",
             items.len()
@@ -166,14 +166,16 @@ fn propose_one(
         .iter()
         .copied()
         .filter(|&i| {
-            ctx.batch.open_items[i as usize]
-                .due_date
+            ctx.batch
+                .open_items
+                .get(i as usize)
+                .due_date()
                 .is_some_and(|d| d < as_of)
         })
         .collect();
     if past_due.len() >= 2
         && past_due.len() < items.len()
-        && past_due.iter().map(open).sum::<Decimal>() == txn.amount
+        && past_due.iter().map(open).sum::<Decimal>() == txn.amount()
     {
         let explanation = format!(
             "{evidence}; payment equals the {} items past due as of {as_of} ({amount})",

@@ -101,13 +101,13 @@ fn propose_one(
     ledger: &Ledger,
     t: TxnIdx,
 ) -> (Option<Proposal>, Option<PassNote>) {
-    let txn = &ctx.batch.transactions[t as usize];
-    let mut items: Vec<ItemIdx> = ctx.refs[t as usize].strict().collect();
+    let txn = ctx.batch.transactions.get(t as usize);
+    let mut items: Vec<ItemIdx> = ctx.refs.get(t as usize).strict().collect();
     items.dedup();
     if items.is_empty()
         || items
             .iter()
-            .any(|&i| ctx.batch.open_items[i as usize].currency != txn.currency)
+            .any(|&i| ctx.batch.open_items.get(i as usize).currency() != txn.currency())
     {
         return (None, None);
     }
@@ -136,9 +136,9 @@ fn propose_one(
             explanation,
         ))
     };
-    if txn.amount > open {
-        let rest = fmt_money(txn.amount - open);
-        let confidence = if (txn.amount - open) * PERCENT
+    if txn.amount() > open {
+        let rest = fmt_money(txn.amount() - open);
+        let confidence = if (txn.amount() - open) * PERCENT
             <= open * ctx.rules.differences.overpayment_max_percent
         {
             OVERPAYMENT_CONFIDENCE
@@ -149,12 +149,12 @@ fn propose_one(
         };
         let explanation = format!(
             "invoice(s) {ids} in remittance; paid {} against open {}: {rest} left on account",
-            fmt_money(txn.amount),
+            fmt_money(txn.amount()),
             fmt_money(open)
         );
         return (clear(confidence, explanation), None);
     }
-    if txn.amount == open {
+    if txn.amount() == open {
         let explanation = format!(
             "invoice(s) {} already paid; open amounts of {ids} equal the payment",
             invoice_ids(ctx, &paid)
@@ -164,9 +164,9 @@ fn propose_one(
     if let Some(p) = discount(ctx, ledger, t, &live) {
         return (Some(p), None);
     }
-    let shortfall = open - txn.amount;
+    let shortfall = open - txn.amount();
     let d = &ctx.rules.differences;
-    let reason = deduction_reason(&txn.remittance_info);
+    let reason = deduction_reason(txn.remittance_info());
     if reason.is_none()
         && shortfall <= d.writeoff_max_amount
         && shortfall * PERCENT <= open * d.writeoff_max_percent
@@ -178,7 +178,7 @@ fn propose_one(
         let line = ProposalLine {
             deduction: shortfall,
             deduction_reason: Some(reason),
-            ..ProposalLine::cash(t, *item, txn.amount)
+            ..ProposalLine::cash(t, *item, txn.amount())
         };
         let confidence = if reason == DeductionReason::Unspecified {
             SHORT_PAY_CONFIDENCE
@@ -210,7 +210,7 @@ fn propose_one(
         format!(
             "invoice(s) {ids} in remittance; open {} vs paid {}: no discount, write-off or short-pay rule fits",
             fmt_money(open),
-            fmt_money(txn.amount)
+            fmt_money(txn.amount())
         ),
     );
     n.suggestions = live
@@ -227,7 +227,7 @@ fn duplicate(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx, paid: &[ItemIdx]) ->
         .map(|other| {
             format!(
                 "by transaction {} in this run",
-                ctx.batch.transactions[other as usize].transaction_id
+                ctx.batch.transactions.get(other as usize).transaction_id()
             )
         })
         .unwrap_or_else(|| "before this run".to_string());
@@ -241,29 +241,29 @@ fn duplicate(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx, paid: &[ItemIdx]) ->
             invoice_ids(ctx, paid)
         ),
     );
-    let customer = &ctx.batch.open_items[paid[0] as usize].customer_id;
-    n.customer_id.get_or_insert_with(|| customer.clone());
+    let customer = &ctx.batch.open_items.get(paid[0] as usize).customer_id();
+    n.customer_id.get_or_insert_with(|| customer.to_string());
     n
 }
 
 /// Discount when every invoice is within its terms and the payment equals
 /// the sum of the discounted amounts exactly.
 fn discount(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx, live: &[ItemIdx]) -> Option<Proposal> {
-    let txn = &ctx.batch.transactions[t as usize];
+    let txn = ctx.batch.transactions.get(t as usize);
     let paid_on = txn.effective_date()?;
     let grace = i64::from(ctx.rules.differences.discount_grace_days);
     let mut lines = Vec::with_capacity(live.len());
     let mut expected_total = Decimal::ZERO;
     let mut late = None;
     for &i in live {
-        let item = &ctx.batch.open_items[i as usize];
+        let item = ctx.batch.open_items.get(i as usize);
         let (pct, days, issued) = (
-            item.discount_percent?,
-            item.discount_days?,
-            item.invoice_date?,
+            item.discount_percent()?,
+            item.discount_days()?,
+            item.invoice_date()?,
         );
         let open = ledger.item_open[i as usize];
-        let expected = round_to_minor_unit(open * (Decimal::ONE - pct / PERCENT), &txn.currency);
+        let expected = round_to_minor_unit(open * (Decimal::ONE - pct / PERCENT), txn.currency());
         let deadline = issued + chrono::Duration::days(i64::from(days) + grace);
         if paid_on > deadline {
             late = Some(deadline);
@@ -274,17 +274,17 @@ fn discount(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx, live: &[ItemIdx]) -> 
             ..ProposalLine::cash(t, i, expected)
         });
     }
-    if expected_total != txn.amount || late.is_some() {
+    if expected_total != txn.amount() || late.is_some() {
         return None;
     }
     let granted: Decimal = lines.iter().map(|l| l.discount).sum();
-    let item = &ctx.batch.open_items[live[0] as usize];
+    let item = ctx.batch.open_items.get(live[0] as usize);
     let explanation = format!(
         "invoice(s) {} in remittance; paid {paid_on}, within {} days of {}: {}% discount of {} granted",
         invoice_ids(ctx, live),
-        item.discount_days.unwrap_or_default(),
-        item.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
-        item.discount_percent.unwrap_or_default().normalize(),
+        item.discount_days().unwrap_or_default(),
+        item.invoice_date().map(|d| d.to_string()).unwrap_or_default(),
+        item.discount_percent().unwrap_or_default().normalize(),
         fmt_money(granted)
     );
     Some(proposal(
@@ -305,7 +305,7 @@ fn writeoff(
     live: &[ItemIdx],
     shortfall: Decimal,
 ) -> Proposal {
-    let mut cash = ctx.batch.transactions[t as usize].amount;
+    let mut cash = ctx.batch.transactions.get(t as usize).amount();
     let lines = live
         .iter()
         .map(|&i| {

@@ -5,7 +5,7 @@ use super::support::held_note;
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal, ProposalLine};
 use crate::config::{PassRule, Rules};
-use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
+use crate::model::{Explanation, ItemIdx, ReasonCode, Rule, TxnIdx};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -54,11 +54,11 @@ fn propose_one(
     t: TxnIdx,
     found: &mut Vec<ItemIdx>,
 ) -> (Option<Proposal>, Option<PassNote>) {
-    let txn = &ctx.batch.transactions[t as usize];
+    let txn = ctx.batch.transactions.get(t as usize);
     let window = ctx.rules.matching.reference_window_tokens_max.max(1);
     ctx.references
-        .find_in_text(ctx.batch, &txn.remittance_info, window, found);
-    for r in &txn.structured_refs {
+        .find_in_text(ctx.batch, txn.remittance_info(), window, found);
+    for r in txn.structured_refs() {
         let mut more = Vec::new();
         ctx.references.find_in_text(ctx.batch, r, window, &mut more);
         for m in more {
@@ -76,7 +76,7 @@ fn propose_one(
     let items = &ctx.batch.open_items;
     if let Some(&other) = found
         .iter()
-        .find(|&&i| items[i as usize].currency != txn.currency)
+        .find(|&&i| items.get(i as usize).currency() != txn.currency())
     {
         let note = PassNote {
             txn: t,
@@ -84,9 +84,11 @@ fn propose_one(
             priority: 40,
             detail: format!(
                 "invoice {} is in {}, payment in {}",
-                items[other as usize].invoice_id, items[other as usize].currency, txn.currency
+                items.get(other as usize).invoice_id(),
+                items.get(other as usize).currency(),
+                txn.currency()
             ),
-            customer_id: Some(items[other as usize].customer_id.clone()),
+            customer_id: Some(items.get(other as usize).customer_id().to_string()),
             customer: None,
             suggestions: Vec::new(),
         };
@@ -96,11 +98,11 @@ fn propose_one(
     let ids = || {
         found
             .iter()
-            .map(|&i| items[i as usize].invoice_id.as_str())
+            .map(|&i| items.get(i as usize).invoice_id())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if open_sum != txn.amount
+    if open_sum != txn.amount()
         || found
             .iter()
             .any(|&i| ledger.item_open[i as usize] <= Decimal::ZERO)
@@ -123,11 +125,11 @@ fn propose_one(
                     "invoice number(s) {} in remittance; open {} vs paid {}",
                     ids(),
                     open_sum,
-                    txn.amount
+                    txn.amount()
                 ),
             )
         };
-        let customer_id = Some(items[found[0] as usize].customer_id.clone());
+        let customer_id = Some(items.get(found[0] as usize).customer_id().to_string());
         return (
             None,
             Some(PassNote {
@@ -145,21 +147,16 @@ fn propose_one(
         .iter()
         .map(|&i| ProposalLine::cash(t, i, ledger.item_open[i as usize]))
         .collect();
-    let (confidence, explanation) = if found.len() == 1 {
-        (
-            SINGLE_CONFIDENCE,
-            format!("invoice number {} in remittance; amount equal", ids()),
-        )
+    // The words are written with the outputs (`Explanation::render_into`).
+    let (confidence, explanation) = if let [one] = found.as_slice() {
+        (SINGLE_CONFIDENCE, Explanation::ExactOne(*one))
     } else {
         (
             MULTI_CONFIDENCE,
-            format!(
-                "invoice numbers {} in remittance; open amounts add up to the payment",
-                ids()
-            ),
+            Explanation::ExactMany(found.as_slice().into()),
         )
     };
-    let customer_id = Some(items[found[0] as usize].customer_id.clone());
+    let customer_id = Some(items.get(found[0] as usize).customer_id().to_string());
     (
         Some(Proposal {
             txns: vec![t],

@@ -62,7 +62,7 @@ fn propose_one(
     ledger: &Ledger,
     t: TxnIdx,
 ) -> (Option<Proposal>, Option<PassNote>) {
-    let refs = &ctx.refs[t as usize];
+    let refs = ctx.refs.get(t as usize);
     if !refs
         .found
         .iter()
@@ -70,17 +70,17 @@ fn propose_one(
     {
         return (None, None);
     }
-    let txn = &ctx.batch.transactions[t as usize];
+    let txn = ctx.batch.transactions.get(t as usize);
     if refs.strict().any(|i| {
-        ctx.batch.open_items[i as usize].amount_open == txn.amount
-            || ledger.item_open[i as usize] == txn.amount
+        ctx.batch.open_items.get(i as usize).amount_open() == txn.amount()
+            || ledger.item_open[i as usize] == txn.amount()
     }) {
         // The quoted invoice has exactly this amount: a repeat of its
         // payment is a duplicate, never a reason to pay a neighbour.
         return (None, None);
     }
     let usable = |i: ItemIdx| {
-        ctx.batch.open_items[i as usize].currency == txn.currency
+        ctx.batch.open_items.get(i as usize).currency() == txn.currency()
             && ledger.item_open[i as usize] > Decimal::ZERO
     };
     let of_kind = |kind: RefKind, max: usize| -> Vec<ItemIdx> {
@@ -97,18 +97,18 @@ fn propose_one(
     let alternatives = of_kind(RefKind::Alternative, NEAR_CANDIDATES_MAX);
     let open = |i: &ItemIdx| ledger.item_open[*i as usize];
     let fixed_open: Decimal = fixed.iter().map(open).sum();
-    let rest = txn.amount - fixed_open;
+    let rest = txn.amount() - fixed_open;
     // 1. Repaired numbers (with the exact ones) add up to the payment.
     let values: Option<Vec<i64>> = canonical
         .iter()
-        .map(|&i| to_minor(open(&i), &txn.currency))
+        .map(|&i| to_minor(open(&i), txn.currency()))
         .collect();
     let limits = SubsetLimits {
         items_min: 1,
         items_max: canonical.len().max(1),
         steps_max: STEPS_MAX,
     };
-    let subsets = match (values, to_minor(rest, &txn.currency)) {
+    let subsets = match (values, to_minor(rest, txn.currency())) {
         (Some(v), Some(target)) if target > 0 && !v.is_empty() => find_subsets(&v, target, limits),
         _ => Subsets::None,
     };
@@ -126,7 +126,7 @@ fn propose_one(
     // 2. One number had a typo: exactly one neighbour has the rest open
     //    (with the exact numbers), or, 3., the whole amount (the typo made
     //    the "exact" number another real invoice).
-    for (keep, want, pool) in [(true, rest, &near), (false, txn.amount, &alternatives)] {
+    for (keep, want, pool) in [(true, rest, &near), (false, txn.amount(), &alternatives)] {
         if !keep && refs.strict().next().is_none() {
             break;
         }
@@ -153,7 +153,7 @@ fn propose_one(
         format!(
             "remittance resembles invoice(s) {}, but the amount {} does not confirm it",
             invoice_ids(ctx, &candidates),
-            fmt_money(txn.amount)
+            fmt_money(txn.amount())
         ),
     );
     n.suggestions = candidates
@@ -188,7 +188,7 @@ fn accept(
     fixed: &[ItemIdx],
     chosen: &[ItemIdx],
 ) -> Proposal {
-    let refs = &ctx.refs[t as usize];
+    let refs = ctx.refs.get(t as usize);
     let near = chosen
         .iter()
         .any(|&i| matches!(refs.kind_of(i), Some(RefKind::Near | RefKind::Alternative)));

@@ -34,14 +34,15 @@ impl Pass for Instalment {
         let mut by_item: Vec<(ItemIdx, TxnIdx)> = (0..batch.transactions.len() as TxnIdx)
             .filter(|&t| ledger.is_open(t))
             .filter_map(|t| {
-                let mut items: Vec<ItemIdx> = ctx.refs[t as usize].strict().collect();
+                let mut items: Vec<ItemIdx> = ctx.refs.get(t as usize).strict().collect();
                 items.dedup();
                 let [item] = items.as_slice() else {
                     return None;
                 };
-                let txn = &batch.transactions[t as usize];
+                let txn = batch.transactions.get(t as usize);
                 let open = ledger.item_open[*item as usize];
-                (batch.open_items[*item as usize].currency == txn.currency && txn.amount < open)
+                (batch.open_items.get(*item as usize).currency() == txn.currency()
+                    && txn.amount() < open)
                     .then_some((*item, t))
             })
             .collect();
@@ -55,18 +56,18 @@ impl Pass for Instalment {
             let mut txns: Vec<TxnIdx> = group.iter().map(|g| g.1).collect();
             txns.sort_by(|&a, &b| {
                 let (x, y) = (
-                    &batch.transactions[a as usize],
-                    &batch.transactions[b as usize],
+                    batch.transactions.get(a as usize),
+                    batch.transactions.get(b as usize),
                 );
                 x.effective_date()
                     .cmp(&y.effective_date())
-                    .then_with(|| x.bank_reference.cmp(&y.bank_reference))
+                    .then_with(|| x.bank_reference().cmp(y.bank_reference()))
                     .then(a.cmp(&b))
             });
             let mut left = ledger.item_open[item as usize];
             let mut taken = Vec::new();
             for t in txns {
-                let amount = batch.transactions[t as usize].amount;
+                let amount = batch.transactions.get(t as usize).amount();
                 if amount > left {
                     break;
                 }
@@ -78,7 +79,7 @@ impl Pass for Instalment {
             }
             let lines: Vec<ProposalLine> = taken
                 .iter()
-                .map(|&t| ProposalLine::cash(t, item, batch.transactions[t as usize].amount))
+                .map(|&t| ProposalLine::cash(t, item, batch.transactions.get(t as usize).amount()))
                 .collect();
             let explanation = format!(
                 "{} payments quote invoice {}; applied as instalments in value-date order, {} left open",

@@ -50,11 +50,11 @@ impl Pass for ManyToMany {
             as TxnIdx)
             .filter(|&t| ledger.is_open(t))
             .filter_map(|t| {
-                let txn = &ctx.batch.transactions[t as usize];
+                let txn = ctx.batch.transactions.get(t as usize);
                 let (party, ..) = identified(ctx, t)?;
                 // Booking date: value dates of one batch may differ by a day.
-                let day = txn.booking_date.or(txn.value_date)?;
-                Some((party, day, txn.currency.as_str(), t))
+                let day = txn.booking_date().or(txn.value_date())?;
+                Some((party, day, txn.currency(), t))
             })
             .collect();
         keyed.sort_unstable();
@@ -79,20 +79,20 @@ impl Pass for ManyToMany {
 /// Payments of the group that quote references, paying exactly those invoices.
 fn referenced(ctx: &Context<'_>, ledger: &Ledger, group: &[TxnIdx]) -> Option<Proposal> {
     let (party, id_confidence, ..) = identified(ctx, group[0])?;
-    let currency = &ctx.batch.transactions[group[0] as usize].currency;
+    let currency = &ctx.batch.transactions.get(group[0] as usize).currency();
     let txns: Vec<TxnIdx> = group
         .iter()
         .copied()
-        .filter(|&t| ctx.refs[t as usize].resolved().next().is_some())
+        .filter(|&t| ctx.refs.get(t as usize).resolved().next().is_some())
         .collect();
     if txns.len() < 2 {
         return None;
     }
     let mut items: Vec<ItemIdx> = Vec::new();
     for &t in &txns {
-        for i in ctx.refs[t as usize].resolved() {
-            let it = &ctx.batch.open_items[i as usize];
-            if &it.currency != currency
+        for i in ctx.refs.get(t as usize).resolved() {
+            let it = ctx.batch.open_items.get(i as usize);
+            if &it.currency() != currency
                 || ledger.item_open[i as usize] <= Decimal::ZERO
                 || ctx.parties.of_item(ctx.batch, i) != party
             {
@@ -105,7 +105,7 @@ fn referenced(ctx: &Context<'_>, ledger: &Ledger, group: &[TxnIdx]) -> Option<Pr
     }
     let paid: Decimal = txns
         .iter()
-        .map(|&t| ctx.batch.transactions[t as usize].amount)
+        .map(|&t| ctx.batch.transactions.get(t as usize).amount())
         .sum();
     let open: Decimal = items.iter().map(|&i| ledger.item_open[i as usize]).sum();
     // One invoice paid by several payments is instalments, not a batch.
@@ -133,18 +133,18 @@ fn referenced(ctx: &Context<'_>, ledger: &Ledger, group: &[TxnIdx]) -> Option<Pr
 /// Payments of the group that quote nothing, paying a unique subset.
 fn by_sum(ctx: &Context<'_>, ledger: &Ledger, group: &[TxnIdx]) -> Option<Proposal> {
     let (party, id_confidence, evidence, _) = identified(ctx, group[0])?;
-    let currency = &ctx.batch.transactions[group[0] as usize].currency;
+    let currency = &ctx.batch.transactions.get(group[0] as usize).currency();
     let txns: Vec<TxnIdx> = group
         .iter()
         .copied()
-        .filter(|&t| !ctx.refs[t as usize].has_any())
+        .filter(|&t| !ctx.refs.get(t as usize).has_any())
         .collect();
     if txns.len() < 2 {
         return None;
     }
     let paid: Decimal = txns
         .iter()
-        .map(|&t| ctx.batch.transactions[t as usize].amount)
+        .map(|&t| ctx.batch.transactions.get(t as usize).amount())
         .sum();
     let m = &ctx.rules.matching;
     let mut items = open_items_of(ctx, ledger, party, currency);
@@ -191,7 +191,7 @@ fn allocate(
 ) -> Vec<ProposalLine> {
     let mut pay: Vec<Decimal> = txns
         .iter()
-        .map(|&t| ctx.batch.transactions[t as usize].amount)
+        .map(|&t| ctx.batch.transactions.get(t as usize).amount())
         .collect();
     let mut open: Vec<Decimal> = items
         .iter()
@@ -218,12 +218,12 @@ fn allocate(
         // invoice quoted by several (split across them) takes what is left.
         let quoted_by = |i: ItemIdx| {
             txns.iter()
-                .filter(|&&t| ctx.refs[t as usize].resolved().any(|x| x == i))
+                .filter(|&&t| ctx.refs.get(t as usize).resolved().any(|x| x == i))
                 .count()
         };
         for shared in [false, true] {
             for (ti, &t) in txns.iter().enumerate() {
-                for i in ctx.refs[t as usize].resolved() {
+                for i in ctx.refs.get(t as usize).resolved() {
                     if (quoted_by(i) > 1) != shared {
                         continue;
                     }

@@ -30,10 +30,10 @@ pub mod unmatched;
 
 use crate::allocate::{Ledger, Proposal};
 use crate::config::{PassRule, Rules};
-use crate::identify::{Parties, TxnIdentity};
+use crate::identify::{Identities, Parties};
 use crate::index::ReferenceIndex;
 use crate::model::{Batch, CustomerIdx, ReasonCode, Suggestion, TxnIdx};
-use crate::references::{RepairIndex, TxnRefs};
+use crate::references::{RefsStore, RepairIndex};
 
 /// Read-only state shared by all passes of a run.
 pub struct Context<'a> {
@@ -48,9 +48,9 @@ pub struct Context<'a> {
     /// Customers, their open items and the account and name indexes.
     pub parties: Parties,
     /// What each transaction quotes, in transaction order.
-    pub refs: Vec<TxnRefs>,
+    pub refs: RefsStore,
     /// Who paid each transaction, in transaction order.
-    pub identities: Vec<TxnIdentity>,
+    pub identities: Identities,
 }
 
 impl<'a> Context<'a> {
@@ -87,7 +87,7 @@ impl<'a> Context<'a> {
                 m.name_candidates_max.max(1),
             )
         } else {
-            vec![crate::identify::TxnIdentity::default(); batch.transactions.len()]
+            Identities::none(batch.transactions.len())
         };
         Context {
             batch,

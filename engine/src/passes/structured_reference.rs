@@ -46,8 +46,8 @@ fn propose_one(
     ledger: &Ledger,
     t: TxnIdx,
 ) -> (Option<Proposal>, Option<PassNote>) {
-    let txn = &ctx.batch.transactions[t as usize];
-    let refs = &ctx.refs[t as usize];
+    let txn = ctx.batch.transactions.get(t as usize);
+    let refs = ctx.refs.get(t as usize);
     let items: Vec<ItemIdx> = refs
         .found
         .iter()
@@ -61,7 +61,7 @@ fn propose_one(
                 t,
                 ReasonCode::UnknownReference,
                 INVALID_REFERENCE_PRIORITY,
-                p.clone(),
+                p.to_string(),
             )
         });
         return (None, n);
@@ -69,9 +69,9 @@ fn propose_one(
     let open_items = &ctx.batch.open_items;
     if let Some(&other) = items
         .iter()
-        .find(|&&i| open_items[i as usize].currency != txn.currency)
+        .find(|&&i| open_items.get(i as usize).currency() != txn.currency())
     {
-        let it = &open_items[other as usize];
+        let it = open_items.get(other as usize);
         let mut n = note(
             ctx,
             t,
@@ -79,17 +79,20 @@ fn propose_one(
             CURRENCY_PRIORITY,
             format!(
                 "structured reference names invoice {} in {}, payment in {}",
-                it.invoice_id, it.currency, txn.currency
+                it.invoice_id(),
+                it.currency(),
+                txn.currency()
             ),
         );
-        n.customer_id.get_or_insert_with(|| it.customer_id.clone());
+        n.customer_id
+            .get_or_insert_with(|| it.customer_id().to_string());
         return (None, Some(n));
     }
     if let Some(n) = held_note(ctx, t, &items) {
         return (None, Some(n));
     }
     let open: Decimal = items.iter().map(|&i| ledger.item_open[i as usize]).sum();
-    if open != txn.amount
+    if open != txn.amount()
         || items
             .iter()
             .any(|&i| ledger.item_open[i as usize] <= Decimal::ZERO)

@@ -49,22 +49,22 @@ fn propose_one(
     let Some((party, id_confidence, evidence, _)) = identified(ctx, t) else {
         return (None, None);
     };
-    if ctx.refs[t as usize].has_any() {
+    if ctx.refs.get(t as usize).has_any() {
         return (None, None);
     }
     let m = &ctx.rules.matching;
-    let txn = &ctx.batch.transactions[t as usize];
-    let mut items = open_items_of(ctx, ledger, party, &txn.currency);
-    items.retain(|&i| ledger.item_open[i as usize] < txn.amount);
+    let txn = ctx.batch.transactions.get(t as usize);
+    let mut items = open_items_of(ctx, ledger, party, txn.currency());
+    items.retain(|&i| ledger.item_open[i as usize] < txn.amount());
     items.truncate(m.subset_candidates_max);
     if items.len() < 2 {
         return (None, None);
     }
     let values: Option<Vec<i64>> = items
         .iter()
-        .map(|&i| to_minor(ledger.item_open[i as usize], &txn.currency))
+        .map(|&i| to_minor(ledger.item_open[i as usize], txn.currency()))
         .collect();
-    let (Some(values), Some(target)) = (values, to_minor(txn.amount, &txn.currency)) else {
+    let (Some(values), Some(target)) = (values, to_minor(txn.amount(), txn.currency())) else {
         return (None, None);
     };
     let limits = SubsetLimits {
@@ -72,7 +72,7 @@ fn propose_one(
         items_max: m.subset_items_max,
         steps_max: m.subset_steps_max,
     };
-    let amount = fmt_money(txn.amount);
+    let amount = fmt_money(txn.amount());
     match find_subsets(&values, target, limits) {
         Subsets::Unique(sel) => {
             let chosen: Vec<ItemIdx> = sel.iter().map(|&k| items[k]).collect();

@@ -3,8 +3,8 @@
 
 use super::{Context, PassNote};
 use crate::allocate::{currency_exponent, Ledger, Proposal, ProposalLine};
-use crate::identify::{IdMethod, PartyIdx};
-use crate::model::{ItemIdx, ReasonCode, Rule, Suggestion, TxnIdx};
+use crate::identify::{Evidence, IdMethod, PartyIdx};
+use crate::model::{Explanation, ItemIdx, ReasonCode, Rule, Suggestion, TxnIdx};
 use rust_decimal::Decimal;
 
 /// Priorities of notes (higher wins, see [`Ledger::note`]); the most specific
@@ -33,9 +33,9 @@ pub mod priority {
 pub fn held_note(ctx: &Context<'_>, t: TxnIdx, items: &[ItemIdx]) -> Option<PassNote> {
     let held = items
         .iter()
-        .map(|&i| &ctx.batch.open_items[i as usize])
-        .find(|it| it.hold.is_some())?;
-    let hold = held.hold.as_ref()?;
+        .map(|&i| ctx.batch.open_items.get(i as usize))
+        .find(|it| it.hold().is_some())?;
+    let hold = held.hold()?;
     let mut n = note(
         ctx,
         t,
@@ -43,13 +43,13 @@ pub fn held_note(ctx: &Context<'_>, t: TxnIdx, items: &[ItemIdx]) -> Option<Pass
         priority::HELD,
         format!(
             "invoice {} in remittance is held ({}: {})",
-            held.invoice_id,
+            held.invoice_id(),
             hold.reason.as_str(),
             hold.detail
         ),
     );
     n.customer_id
-        .get_or_insert_with(|| held.customer_id.clone());
+        .get_or_insert_with(|| held.customer_id().to_string());
     Some(n)
 }
 
@@ -214,7 +214,7 @@ pub fn open_items_of(
         .copied()
         .filter(|&i| {
             ledger.item_open[i as usize] > Decimal::ZERO
-                && ctx.batch.open_items[i as usize].currency == currency
+                && ctx.batch.open_items.get(i as usize).currency() == currency
         })
         .collect()
 }
@@ -249,7 +249,7 @@ where
 pub fn invoice_ids(ctx: &Context<'_>, items: &[ItemIdx]) -> String {
     items
         .iter()
-        .map(|&i| ctx.batch.open_items[i as usize].invoice_id.as_str())
+        .map(|&i| ctx.batch.open_items.get(i as usize).invoice_id())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -262,7 +262,7 @@ pub fn clear_items(
     items: &[ItemIdx],
     rule: Rule,
     confidence: f64,
-    explanation: String,
+    explanation: impl Into<Explanation>,
 ) -> Proposal {
     let lines = items
         .iter()
@@ -278,14 +278,20 @@ pub fn proposal(
     lines: Vec<ProposalLine>,
     rule: Rule,
     confidence: f64,
-    explanation: String,
+    explanation: impl Into<Explanation>,
 ) -> Proposal {
     let (customer, customer_id) = match lines.first() {
         Some(l) => {
             let party = ctx.parties.of_item(ctx.batch, l.item);
             (
                 ctx.parties.list[party as usize].master,
-                Some(ctx.batch.open_items[l.item as usize].customer_id.clone()),
+                Some(
+                    ctx.batch
+                        .open_items
+                        .get(l.item as usize)
+                        .customer_id()
+                        .to_string(),
+                ),
             )
         }
         None => (None, None),
@@ -295,7 +301,7 @@ pub fn proposal(
         lines,
         rule,
         confidence: confidence.clamp(0.0, 1.0),
-        explanation,
+        explanation: explanation.into(),
         customer,
         customer_id,
     }
@@ -310,7 +316,7 @@ pub fn note(
     detail: String,
 ) -> PassNote {
     let mut n = PassNote::new(t, reason, priority, detail);
-    if let Some(id) = &ctx.identities[t as usize].id {
+    if let Some(id) = ctx.identities.get(t as usize).id {
         let party = &ctx.parties.list[id.party as usize];
         n.customer = party.master;
         n.customer_id = Some(party.customer_id.clone());
@@ -320,24 +326,29 @@ pub fn note(
 
 /// A suggestion of one invoice.
 pub fn suggest_item(ctx: &Context<'_>, item: ItemIdx, score: f64, rule: Rule) -> Suggestion {
-    let it = &ctx.batch.open_items[item as usize];
+    let it = ctx.batch.open_items.get(item as usize);
     Suggestion {
-        customer_id: it.customer_id.clone(),
-        invoice_id: it.invoice_id.clone(),
+        customer_id: it.customer_id().to_string(),
+        invoice_id: it.invoice_id().to_string(),
         score: score.clamp(0.0, 1.0),
         rule,
     }
 }
 
-/// The identified party of `t` and its identification confidence.
+/// The identified party of `t`, its identification confidence and the
+/// evidence (text when displayed).
 pub fn identified<'c>(
     ctx: &'c Context<'_>,
     t: TxnIdx,
-) -> Option<(PartyIdx, f64, &'c str, IdMethod)> {
-    ctx.identities[t as usize]
-        .id
-        .as_ref()
-        .map(|id| (id.party, id.confidence, id.evidence.as_str(), id.method))
+) -> Option<(PartyIdx, f64, Evidence<'c>, IdMethod)> {
+    ctx.identities.get(t as usize).id.map(|id| {
+        (
+            id.party,
+            id.confidence,
+            id.evidence(ctx.batch, &ctx.parties, t),
+            id.method,
+        )
+    })
 }
 
 #[cfg(test)]

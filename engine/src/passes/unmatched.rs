@@ -47,9 +47,9 @@ impl Pass for Unmatched {
 }
 
 fn explain(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx) -> PassNote {
-    let txn = &ctx.batch.transactions[t as usize];
-    let refs = &ctx.refs[t as usize];
-    let identity = &ctx.identities[t as usize];
+    let txn = ctx.batch.transactions.get(t as usize);
+    let refs = ctx.refs.get(t as usize);
+    let identity = ctx.identities.get(t as usize);
     let mut n =
         if let (false, Some(first)) = (refs.resolved().next().is_some(), refs.unresolved.first()) {
             note(
@@ -59,7 +59,7 @@ fn explain(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx) -> PassNote {
                 priority::UNKNOWN_REFERENCE,
                 format!("reference {first} names no open invoice (paid, cancelled or unknown)"),
             )
-        } else if let Some(id) = &identity.id {
+        } else if let Some(id) = identity.id {
             note(
                 ctx,
                 t,
@@ -67,8 +67,8 @@ fn explain(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx) -> PassNote {
                 priority::CUSTOMER_ONLY,
                 format!(
                     "{}; no open item or combination equals {}",
-                    id.evidence,
-                    fmt_money(txn.amount)
+                    id.evidence(ctx.batch, &ctx.parties, t),
+                    fmt_money(txn.amount())
                 ),
             )
         } else {
@@ -80,11 +80,11 @@ fn explain(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx) -> PassNote {
                 "no invoice reference and the payer is not identified".to_string(),
             )
         };
-    if let Some(id) = &identity.id {
+    if let Some(id) = identity.id {
         let mut items: Vec<(Decimal, ItemIdx)> =
-            open_items_of(ctx, ledger, id.party, &txn.currency)
+            open_items_of(ctx, ledger, id.party, txn.currency())
                 .into_iter()
-                .map(|i| ((ledger.item_open[i as usize] - txn.amount).abs(), i))
+                .map(|i| ((ledger.item_open[i as usize] - txn.amount()).abs(), i))
                 .collect();
         items.sort_unstable();
         n.suggestions = items
@@ -92,7 +92,7 @@ fn explain(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx) -> PassNote {
             .take(ITEM_SUGGESTIONS_MAX)
             .map(|&(diff, i)| {
                 let open = ledger.item_open[i as usize];
-                let closeness = 1.0 - ratio(diff, open.max(txn.amount));
+                let closeness = 1.0 - ratio(diff, open.max(txn.amount()));
                 suggest_item(
                     ctx,
                     i,

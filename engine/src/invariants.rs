@@ -228,7 +228,8 @@ fn check_run(
                 "journal_balances",
                 format!(
                     "journal J-{} {}: debit {debit} != credit {credit}",
-                    t.transaction_id(), t.currency()
+                    t.transaction_id(),
+                    t.currency()
                 ),
             )
         }

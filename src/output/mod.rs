@@ -41,9 +41,7 @@ pub fn transactions(t: &Transactions) -> RowTable<'_> {
     tb.money("amount", move |i| t.get(i).amount());
     tb.date_opt("booking_date", move |i| t.get(i).booking_date());
     tb.date_opt("value_date", move |i| t.get(i).value_date());
-    tb.text("counterparty_name", move |i| {
-        t.get(i).counterparty_name()
-    });
+    tb.text("counterparty_name", move |i| t.get(i).counterparty_name());
     tb.text("counterparty_account", move |i| {
         t.get(i).counterparty_account()
     });
@@ -65,18 +63,10 @@ pub fn applications(r: &RunResult) -> RowTable<'_> {
     let a = &r.outcome.applications;
     let b = &r.batch;
     let mut tb = RowTable::new(a.len());
-    tb.text("transaction_id", move |i| {
-        txn(b, a[i].txn).transaction_id()
-    });
-    tb.text("bank_reference", move |i| {
-        txn(b, a[i].txn).bank_reference()
-    });
-    tb.text("invoice_id", move |i| {
-        item(b, a[i].item).invoice_id()
-    });
-    tb.text("customer_id", move |i| {
-        item(b, a[i].item).customer_id()
-    });
+    tb.text("transaction_id", move |i| txn(b, a[i].txn).transaction_id());
+    tb.text("bank_reference", move |i| txn(b, a[i].txn).bank_reference());
+    tb.text("invoice_id", move |i| item(b, a[i].item).invoice_id());
+    tb.text("customer_id", move |i| item(b, a[i].item).customer_id());
     tb.text("currency", move |i| item(b, a[i].item).currency());
     tb.money("applied_amount", move |i| a[i].applied_amount);
     tb.money("discount_amount", move |i| a[i].discount_amount);
@@ -98,12 +88,8 @@ pub fn exceptions(r: &RunResult) -> RowTable<'_> {
     let e = &r.outcome.exceptions;
     let b = &r.batch;
     let mut tb = RowTable::new(e.len());
-    tb.text("transaction_id", move |i| {
-        txn(b, e[i].txn).transaction_id()
-    });
-    tb.text("bank_reference", move |i| {
-        txn(b, e[i].txn).bank_reference()
-    });
+    tb.text("transaction_id", move |i| txn(b, e[i].txn).transaction_id());
+    tb.text("bank_reference", move |i| txn(b, e[i].txn).bank_reference());
     tb.money("amount", move |i| e[i].amount);
     tb.text("currency", move |i| txn(b, e[i].txn).currency());
     tb.text("reason", move |i| e[i].reason.as_str());
@@ -140,9 +126,7 @@ pub fn postings(r: &RunResult) -> RowTable<'_> {
     tb.money("debit", move |i| p[i].debit);
     tb.money("credit", move |i| p[i].credit);
     tb.text("currency", move |i| txn(b, p[i].txn).currency());
-    tb.text("transaction_id", move |i| {
-        txn(b, p[i].txn).transaction_id()
-    });
+    tb.text("transaction_id", move |i| txn(b, p[i].txn).transaction_id());
     tb.text_opt("invoice_id", move |i| {
         p[i].item.map(|x| item(b, x).invoice_id())
     });

@@ -218,3 +218,40 @@ fn no_test_reads_outside_the_repository() {
         }
     }
 }
+
+/// A merge left half-done must never land: a conflict marker in a document
+/// once survived into main (ARCHITECTURE.md, session 2) and was read as the map.
+#[test]
+fn no_merge_conflict_markers_in_sources_or_documents() {
+    let mut found = Vec::new();
+    let mut stack = vec![root()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if path.is_dir() {
+                if !name.starts_with('.') && name != "target" && name != "samples" {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let text_like = ["rs", "md", "toml", "sh", "py", "csv", "txt", "html"]
+                .iter()
+                .any(|ext| name.ends_with(&format!(".{ext}")));
+            if !text_like {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for (n, line) in text.lines().enumerate() {
+                let marker = ["<<<<<<< ", ">>>>>>> "].iter().any(|m| line.starts_with(m))
+                    || line == "=======";
+                if marker {
+                    found.push(format!("{}:{}: {line}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "merge conflict markers: {found:#?}");
+}

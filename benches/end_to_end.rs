@@ -150,6 +150,8 @@ fn run_once(data: &Path, config: &RunConfig, out: &Path) -> Sample {
         quiet: true,
         state: StateMode::Off,
         recorded_inputs: None,
+        // Matching and its outputs only, as before issue 10.
+        analytics: None,
     };
     reset_peak_rss();
     let started = Instant::now();

@@ -59,8 +59,9 @@ pub struct BacktestJson {
     pub naive_mae_days: String,
     /// `(naive − method) / naive × 100`.
     pub improvement_percent: Option<String>,
-    /// Held-out items by offset source: customer, currency, due date.
-    pub forecast_from: [(String, u64); 3],
+    /// Held-out items by offset source: customer season, customer,
+    /// currency, due date.
+    pub forecast_from: [(String, u64); 4],
 }
 
 /// The JSON of a result.
@@ -76,10 +77,20 @@ pub fn to_json(
         cleared_items_sha256: sha.to_string(),
         config_sha256: config_sha.to_string(),
         holdout: holdout.to_string(),
-        method: format!(
-            "due date + the customer's amount-weighted days late over their latest {} payments within {} days (else the currency's, else 0), learnt from the earlier items as of their last cleared date",
-            config.forecast.recent_payments, config.forecast.window_days
-        ),
+        method: if config.forecast.seasonal_min_days == 0 {
+            format!(
+                "due date + the customer's amount-weighted days late over their latest {} payments within {} days (else the currency's, else 0), learnt from the earlier items as of their last cleared date",
+                config.forecast.recent_payments, config.forecast.window_days
+            )
+        } else {
+            format!(
+                "due date + the customer's amount-weighted days late in the due month when it is one of their seasons (at least {} payments due in that month within {} days, paid at least {} days later than the other months), else over their latest {} payments due in other months (else the currency's, else 0), learnt from the earlier items as of their last cleared date",
+                config.forecast.seasonal_min_payments,
+                config.forecast.window_days,
+                config.forecast.seasonal_min_days,
+                config.forecast.recent_payments
+            )
+        },
         items: b.items,
         skipped: b.skipped,
         train: b.train,
@@ -90,6 +101,7 @@ pub fn to_json(
         naive_mae_days: b.naive_mae_days.to_string(),
         improvement_percent: b.improvement_percent.map(|p| p.to_string()),
         forecast_from: [
+            (cashmatch_analytics::behaviour::METHOD_SEASON.into(), b.by_season),
             ("customer".into(), b.by_customer),
             ("currency".into(), b.by_currency),
             ("due_date".into(), b.by_due_date),

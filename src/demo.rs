@@ -50,27 +50,25 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         bank_inputs: None,
         state: state.clone(),
         recorded_inputs: None,
+        // The morning after: the run publishes the analytics too (issue 10).
+        analytics: Some(crate::run::RunAnalytics {
+            invoices: Some(inputs.join("invoices.csv")),
+            cleared_items: Some(inputs.join("cleared_items.csv")),
+            ..Default::default()
+        }),
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {
         return Ok(0);
     };
-    // The morning after: the demo shows the analytics too (issue 10).
-    let analytics = crate::report::report(&crate::report::ReportRequest {
-        run_dir: out.to_path_buf(),
-        out: None,
-        config: None,
-        invoices: Some(inputs.join("invoices.csv")),
-        opening: None,
-        cleared_items: Some(inputs.join("cleared_items.csv")),
-        state: None,
-        no_history: false,
-    })?;
-    println!(
-        "\n  analytics (KPIs, dunning, disputes, behaviour, forecast, {} signal(s)) in {}; open {} in a browser",
-        analytics.signals,
-        analytics.dir.display(),
-        analytics.dir.join("report.html").display()
-    );
+    if let Some(analytics) = &report.analytics {
+        let dir = out.join(crate::report::ANALYTICS_DIR);
+        println!(
+            "\n  analytics (KPIs, dunning, disputes, behaviour, forecast, {} signal(s)) in {}; open {} in a browser",
+            analytics.signals,
+            dir.display(),
+            dir.join("report.html").display()
+        );
+    }
     println!(
         "  forecast accuracy: cashmatch backtest --cleared-items {}",
         inputs.join("cleared_items.csv").display()
@@ -126,6 +124,8 @@ fn follow_up(out: &Path, inputs: &Path, state: StateMode, quiet: bool) -> Result
         bank_inputs: None,
         state: StateMode::default_for(&next),
         recorded_inputs: None,
+        // Its report below reads the first run's AR history instead.
+        analytics: None,
     };
     let history = match state {
         StateMode::Dir(dir) => Some(dir),

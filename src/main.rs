@@ -2,7 +2,7 @@
 //! it to [`commands::execute`]. Nothing else happens here.
 
 use cashmatch::commands::{self, load_config, Request};
-use cashmatch::run::{CustomersSource, OpenItemsSource, RunRequest, StateMode};
+use cashmatch::run::{CustomersSource, OpenItemsSource, RunAnalytics, RunRequest, StateMode};
 use cashmatch::CliError;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
@@ -58,6 +58,22 @@ enum Command {
         /// Run without state: every input transaction is treated as new.
         #[arg(long)]
         no_state: bool,
+        /// Analytics set (<OUT>/analytics, issue 10): every invoice issued
+        /// in the period (as `report --invoices`).
+        #[arg(long)]
+        invoices: Option<PathBuf>,
+        /// Analytics: items cleared before cashmatch (as `report --cleared-items`).
+        #[arg(long)]
+        cleared_items: Option<PathBuf>,
+        /// Analytics: the run directory at the start of the CEI period.
+        #[arg(long)]
+        opening: Option<PathBuf>,
+        /// Analytics config (TOML with [kpi] and [dunning], as `report --config`).
+        #[arg(long)]
+        analytics_config: Option<PathBuf>,
+        /// Publish the run without the analytics set (pure matching benchmarks).
+        #[arg(long, conflicts_with_all = ["invoices", "cleared_items", "opening", "analytics_config"])]
+        no_analytics: bool,
     },
     /// Re-run a published run from its manifest and compare every output byte for byte.
     Replay {
@@ -199,6 +215,11 @@ impl Cli {
                 accept_unbalanced,
                 state,
                 no_state,
+                invoices,
+                cleared_items,
+                opening,
+                analytics_config,
+                no_analytics,
             } => {
                 let config = load_config(config.as_deref())?;
                 let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
@@ -220,6 +241,12 @@ impl Cli {
                         quiet,
                         state,
                         recorded_inputs: None,
+                        analytics: (!no_analytics).then_some(RunAnalytics {
+                            config: analytics_config,
+                            invoices,
+                            opening,
+                            cleared_items,
+                        }),
                     }),
                     timings: self.timings,
                 }

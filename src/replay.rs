@@ -155,6 +155,9 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
             dir: manifest.state.clone(),
         },
         recorded_inputs: Some(manifest.inputs.clone()),
+        // Replay compares the run's outputs; `report RUN_DIR` redoes the
+        // analytics set from the files.
+        analytics: None,
     };
     match run::run(&req)? {
         RunStatus::Published(_) => {}

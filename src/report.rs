@@ -143,6 +143,134 @@ fn input(path: &Path, message: impl std::fmt::Display) -> CliError {
     CliError::Input(format!("`{}`: {message}", path.display()))
 }
 
+/// The optional inputs of the analytics set, read and checked before
+/// anything is computed (shared by `report` and `run`).
+pub struct AnalyticsInputs {
+    config: AnalyticsConfig,
+    config_text: Option<String>,
+    templates: Templates,
+    invoices: Option<(Vec<Invoice>, String)>,
+    opening: Option<(Opening, String)>,
+    cleared: Option<(Vec<ClearedItem>, String)>,
+}
+
+/// Reads the analytics config, `--invoices`, `--opening` and
+/// `--cleared-items`: a bad file fails here, naming it, before a run or a
+/// report writes anything.
+pub fn load_inputs(
+    config: Option<&Path>,
+    invoices: Option<&Path>,
+    opening: Option<&Path>,
+    cleared_items: Option<&Path>,
+) -> Result<AnalyticsInputs, CliError> {
+    let (config, config_text, templates) = load_config(config)?;
+    let invoices = match invoices {
+        Some(p) => Some(read_invoices(p, &invoice_options(&config)?)?),
+        None => None,
+    };
+    let opening = match opening {
+        Some(dir) => Some(read_opening(dir)?),
+        None => None,
+    };
+    let cleared = match cleared_items {
+        Some(p) => Some(read_cleared_items(p, &cleared_options(&config)?)?),
+        None => None,
+    };
+    Ok(AnalyticsInputs {
+        config,
+        config_text,
+        templates,
+        invoices,
+        opening,
+        cleared,
+    })
+}
+
+/// The analytics set of one run, computed and encoded, not yet written.
+struct Computed {
+    files: Vec<(String, u64, Vec<u8>)>,
+    manifest: ReportManifest,
+    manifest_bytes: Vec<u8>,
+    history: Vec<HistoryRow>,
+    kpis: Vec<Kpi>,
+    signals: usize,
+}
+
+/// Computes the set from a run's data, the inputs and the AR history of
+/// the runs before it. `report` and `run` both come here, so the set a run
+/// publishes and the one `report RUN_DIR` writes again are the same bytes.
+fn compute(
+    run: &PublishedRun,
+    inputs: &AnalyticsInputs,
+    past: &[cashmatch_store::history::HistoryRun],
+) -> Result<Computed, CliError> {
+    let history: Vec<PastRun> = past.iter().map(past_run).collect();
+    let extras = Extras {
+        invoices: inputs.invoices.as_ref().map(|(rows, _)| rows.as_slice()),
+        opening: inputs.opening.as_ref().map(|(o, _)| o),
+        run_id: &run.manifest.run_id,
+        templates: &inputs.templates,
+        history: &history,
+        cleared: inputs.cleared.as_ref().map(|(rows, _)| rows.as_slice()),
+        details: Some(&run.details),
+    };
+    let built = cashmatch_analytics::build(&run.data, &extras, &inputs.config)
+        .map_err(|e| CliError::Config(e.to_string()))?;
+    let files = encode(&built, run.data.as_of)?;
+    let mut outputs: Vec<ReportFile> = files
+        .iter()
+        .map(|(name, rows, bytes)| ReportFile {
+            name: name.clone(),
+            sha256: sha256_hex(bytes),
+            rows: *rows,
+            bytes: bytes.len() as u64,
+        })
+        .collect();
+    outputs.sort_by(|a, b| a.name.cmp(&b.name));
+    let manifest = ReportManifest {
+        format: "cashmatch-report/1",
+        run_id: run.manifest.run_id.clone(),
+        as_of: run.manifest.as_of.clone(),
+        run_manifest_sha256: run.manifest_sha256.clone(),
+        config_sha256: inputs
+            .config_text
+            .as_ref()
+            .map(|t| sha256_hex(t.as_bytes()))
+            .unwrap_or_default(),
+        invoices_sha256: inputs.invoices.as_ref().map(|(_, sha)| sha.clone()),
+        opening: inputs
+            .opening
+            .as_ref()
+            .map(|(o, id)| format!("{id} as of {}", o.as_of)),
+        cleared_items_sha256: inputs.cleared.as_ref().map(|(_, sha)| sha.clone()),
+        history: past
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} as of {} sha256 {}",
+                    r.entry.run_id, r.entry.as_of, r.entry.sha256
+                )
+            })
+            .collect(),
+        customers: run.customers_note.clone(),
+        outputs,
+    };
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| CliError::Output(format!("cannot encode {REPORT_MANIFEST}: {e}")))?;
+    Ok(Computed {
+        files,
+        manifest,
+        manifest_bytes,
+        history: built.history.iter().map(history_row).collect(),
+        signals: built
+            .signals
+            .iter()
+            .filter(|s| s.severity != cashmatch_analytics::signals::NOT_CHECKED)
+            .count(),
+        kpis: built.kpis,
+    })
+}
+
 /// Runs `cashmatch report`.
 pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
     let dir = req
@@ -162,20 +290,13 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
     // First put any interrupted earlier publish right, so even a report
     // that fails below leaves the previous set in place.
     recover(&dir)?;
-    let (config, config_text, templates) = load_config(req.config.as_deref())?;
+    let inputs = load_inputs(
+        req.config.as_deref(),
+        req.invoices.as_deref(),
+        req.opening.as_deref(),
+        req.cleared_items.as_deref(),
+    )?;
     let run = read_run(&req.run_dir)?;
-    let invoices = match &req.invoices {
-        Some(p) => Some(read_invoices(p, &invoice_options(&config)?)?),
-        None => None,
-    };
-    let opening = match &req.opening {
-        Some(dir) => Some(read_opening(dir)?),
-        None => None,
-    };
-    let cleared = match &req.cleared_items {
-        Some(p) => Some(read_cleared_items(p, &cleared_options(&config)?)?),
-        None => None,
-    };
     // The AR history lives in the run's state directory; its lock keeps a
     // run or another report from changing it while it is read and extended.
     let state_dir = if req.no_history {
@@ -194,75 +315,97 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutcome, CliError> {
         Some(d) => cashmatch_store::history::load(d, Some(run.data.as_of))?,
         None => Vec::new(),
     };
-    let history: Vec<PastRun> = past.iter().map(past_run).collect();
-    let extras = Extras {
-        invoices: invoices.as_ref().map(|(rows, _)| rows.as_slice()),
-        opening: opening.as_ref().map(|(o, _)| o),
-        run_id: &run.manifest.run_id,
-        templates: &templates,
-        history: &history,
-        cleared: cleared.as_ref().map(|(rows, _)| rows.as_slice()),
-        details: Some(&run.details),
-    };
-    let built = cashmatch_analytics::build(&run.data, &extras, &config)
-        .map_err(|e| CliError::Config(e.to_string()))?;
-    let files = encode(&built, run.data.as_of)?;
-    let mut outputs: Vec<ReportFile> = files
-        .iter()
-        .map(|(name, rows, bytes)| ReportFile {
-            name: name.clone(),
-            sha256: sha256_hex(bytes),
-            rows: *rows,
-            bytes: bytes.len() as u64,
-        })
-        .collect();
-    outputs.sort_by(|a, b| a.name.cmp(&b.name));
-    let manifest = ReportManifest {
-        format: "cashmatch-report/1",
-        run_id: run.manifest.run_id.clone(),
-        as_of: run.manifest.as_of.clone(),
-        run_manifest_sha256: run.manifest_sha256,
-        config_sha256: config_text
-            .map(|t| sha256_hex(t.as_bytes()))
-            .unwrap_or_default(),
-        invoices_sha256: invoices.map(|(_, sha)| sha),
-        opening: opening.map(|(o, id)| format!("{id} as of {}", o.as_of)),
-        cleared_items_sha256: cleared.map(|(_, sha)| sha),
-        history: past
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} as of {} sha256 {}",
-                    r.entry.run_id, r.entry.as_of, r.entry.sha256
-                )
-            })
-            .collect(),
-        customers: run.customers_note.clone(),
-        outputs,
-    };
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| CliError::Output(format!("cannot encode {REPORT_MANIFEST}: {e}")))?;
-    publish(&dir, &files, &manifest_bytes)?;
+    let computed = compute(&run, &inputs, &past)?;
+    publish(&dir, &computed.files, &computed.manifest_bytes)?;
     // Recorded after the set is published: a crash in between leaves the
     // run unrecorded, and the next report of it records it.
-    let mut history_recorded = None;
-    if let Some(d) = &state_dir {
-        let rows: Vec<HistoryRow> = built.history.iter().map(history_row).collect();
-        if cashmatch_store::history::record(d, &run.manifest.run_id, run.data.as_of, &rows)? {
-            history_recorded = Some(d.join(cashmatch_store::history::HISTORY_DIR));
-        }
-    }
+    let history_recorded = match &state_dir {
+        Some(d) => record_history(d, &run.manifest.run_id, run.data.as_of, &computed.history)?,
+        None => None,
+    };
     Ok(ReportOutcome {
         dir,
-        manifest,
-        signals: built
-            .signals
-            .iter()
-            .filter(|s| s.severity != cashmatch_analytics::signals::NOT_CHECKED)
-            .count(),
-        kpis: built.kpis,
+        manifest: computed.manifest,
+        signals: computed.signals,
+        kpis: computed.kpis,
         history_recorded,
     })
+}
+
+/// Adds a run's events to the AR history in `state_dir` (the caller holds
+/// its lock), unless the run is there already; returns the history folder
+/// when it recorded.
+fn record_history(
+    state_dir: &Path,
+    run_id: &str,
+    as_of: NaiveDate,
+    rows: &[HistoryRow],
+) -> Result<Option<PathBuf>, CliError> {
+    Ok(
+        if cashmatch_store::history::record(state_dir, run_id, as_of, rows)? {
+            Some(state_dir.join(cashmatch_store::history::HISTORY_DIR))
+        } else {
+            None
+        },
+    )
+}
+
+/// The analytics set staged inside a run's publish, and what the run does
+/// with it after its commit.
+pub struct StagedAnalytics {
+    /// The set's manifest (for the summary).
+    pub manifest: ReportManifest,
+    /// Signals raised (not counting `not_checked` rows).
+    pub signals: usize,
+    history: Vec<HistoryRow>,
+    as_of: NaiveDate,
+}
+
+/// `run` without `--no-analytics`: computes the analytics set from the
+/// tables just staged in `staging` (read back from the staged bytes and
+/// checked against `manifest`, exactly as `report RUN_DIR` reads them from
+/// the published run) and writes it into `staging/analytics/`, so the
+/// run's commit publishes the tables and the set together: a crash leaves
+/// the old run with its old set or the new run with its new set. The
+/// set's own `report-manifest.json` lists it (the run's `manifest.json`
+/// does not, so `verify` and `replay` see the run's outputs only).
+/// `run_dir` resolves the input paths the manifest records; `state_dir`
+/// (locked by the run) holds the AR history read.
+pub fn stage_in_run(
+    staging: &Path,
+    run_dir: &Path,
+    manifest: &Manifest,
+    manifest_json: &[u8],
+    inputs: &AnalyticsInputs,
+    state_dir: Option<&Path>,
+) -> Result<StagedAnalytics, CliError> {
+    let run = read_run_from(staging, run_dir, manifest.clone(), sha256_hex(manifest_json))?;
+    let past = match state_dir {
+        Some(d) => cashmatch_store::history::load(d, Some(run.data.as_of))?,
+        None => Vec::new(),
+    };
+    let computed = compute(&run, inputs, &past)?;
+    let dir = staging.join(ANALYTICS_DIR);
+    write_set(&dir, &computed.files, &computed.manifest_bytes)?;
+    Ok(StagedAnalytics {
+        manifest: computed.manifest,
+        signals: computed.signals,
+        history: computed.history,
+        as_of: run.data.as_of,
+    })
+}
+
+/// After the run's commit: its events join the AR history of `state_dir`
+/// (as `report` does after its publish; a crash in between leaves the run
+/// unrecorded, and `cashmatch report RUN_DIR` records it).
+pub fn record_staged(staged: &StagedAnalytics, state_dir: &Path) -> Result<(), CliError> {
+    record_history(
+        state_dir,
+        &staged.manifest.run_id,
+        staged.as_of,
+        &staged.history,
+    )
+    .map(|_| ())
 }
 
 /// The state directory of the AR history: `--state`, else the one the
@@ -465,9 +608,21 @@ fn read_table(dir: &Path, manifest: &Manifest, name: &str) -> Result<Vec<RecordB
 
 fn read_run(dir: &Path) -> Result<PublishedRun, CliError> {
     let (manifest, manifest_sha256) = read_manifest(dir)?;
+    read_run_from(dir, dir, manifest, manifest_sha256)
+}
+
+/// A run's tables from `dir` (the run directory, or a run's staging folder
+/// before its commit), checked against `manifest`; input paths the
+/// manifest records are relative to `run_dir`.
+fn read_run_from(
+    dir: &Path,
+    run_dir: &Path,
+    manifest: Manifest,
+    manifest_sha256: String,
+) -> Result<PublishedRun, CliError> {
     let as_of = parse_date(&manifest.as_of).ok_or_else(|| {
         input(
-            &dir.join(MANIFEST_NAME),
+            &run_dir.join(MANIFEST_NAME),
             format!("as_of `{}` is not a date", manifest.as_of),
         )
     })?;
@@ -490,7 +645,7 @@ fn read_run(dir: &Path) -> Result<PublishedRun, CliError> {
         exceptions: exceptions(t("exceptions.parquet")).map_err(bad("exceptions.parquet"))?,
         aging: aging(t("aging.parquet")).map_err(bad("aging.parquet"))?,
     };
-    let (customers, customers_note) = read_master(dir, &manifest);
+    let (customers, customers_note) = read_master(run_dir, &manifest);
     let details = RunDetails {
         transactions: transaction_details(t("transactions.parquet")).ok(),
         terms: item_terms(t("open_items.parquet")).ok(),
@@ -1334,23 +1489,26 @@ pub fn recover(out: &Path) -> Result<(), CliError> {
     sync_dir(&parent).map_err(|e| io("sync", &parent, e))
 }
 
+/// Writes the set into a new folder `dir`, every file and folder synced.
+fn write_set(dir: &Path, files: &[(String, u64, Vec<u8>)], manifest: &[u8]) -> Result<(), CliError> {
+    fs::create_dir(dir).map_err(|e| io("create", dir, e))?;
+    let letters = dir.join(LETTERS_DIR);
+    fs::create_dir(&letters).map_err(|e| io("create", &letters, e))?;
+    for (file, _, bytes) in files {
+        write_synced(&dir.join(file), bytes)?;
+    }
+    write_synced(&dir.join(REPORT_MANIFEST), manifest)?;
+    sync_dir(&letters).map_err(|e| io("sync", &letters, e))?;
+    sync_dir(dir).map_err(|e| io("sync", dir, e))
+}
+
 fn publish(out: &Path, files: &[(String, u64, Vec<u8>)], manifest: &[u8]) -> Result<(), CliError> {
     let (parent, name) = staging_names(out)?;
     fs::create_dir_all(&parent).map_err(|e| io("create", &parent, e))?;
     recover(out)?;
     let pid = std::process::id();
     let staging = parent.join(format!(".{name}-staging-{pid}"));
-    let result = (|| {
-        fs::create_dir(&staging).map_err(|e| io("create", &staging, e))?;
-        let letters = staging.join(LETTERS_DIR);
-        fs::create_dir(&letters).map_err(|e| io("create", &letters, e))?;
-        for (file, _, bytes) in files {
-            write_synced(&staging.join(file), bytes)?;
-        }
-        write_synced(&staging.join(REPORT_MANIFEST), manifest)?;
-        sync_dir(&letters).map_err(|e| io("sync", &letters, e))?;
-        sync_dir(&staging).map_err(|e| io("sync", &staging, e))
-    })();
+    let result = write_set(&staging, files, manifest);
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&staging);
         return Err(e);

@@ -51,6 +51,23 @@ pub struct RunRequest {
     /// Input paths to write into the manifest instead of the actual ones
     /// (replay keeps the original manifest's paths, so its bytes match).
     pub recorded_inputs: Option<Vec<InputFile>>,
+    /// The analytics set published with the run (`<out>/analytics`), or
+    /// `None` (`--no-analytics`, replay).
+    pub analytics: Option<RunAnalytics>,
+}
+
+/// The optional inputs of the analytics set a run publishes (as
+/// `cashmatch report` takes them).
+#[derive(Debug, Clone, Default)]
+pub struct RunAnalytics {
+    /// Analytics config (TOML).
+    pub config: Option<PathBuf>,
+    /// Every invoice issued in the period.
+    pub invoices: Option<PathBuf>,
+    /// The run directory at the start of the CEI period.
+    pub opening: Option<PathBuf>,
+    /// Items cleared before cashmatch.
+    pub cleared_items: Option<PathBuf>,
 }
 
 /// Where a run's memory of earlier runs comes from.
@@ -118,6 +135,8 @@ pub struct RunReport {
     pub result: RunResult,
     /// Seconds per stage (for `--timings`).
     pub timings: Vec<(String, f64)>,
+    /// The analytics set published with the run, if any.
+    pub analytics: Option<crate::report::StagedAnalytics>,
 }
 
 /// Runs a whole batch and publishes its outputs.
@@ -173,6 +192,17 @@ pub fn execute(
     customers: Customers,
     customers_file: Option<InputFile>,
 ) -> Result<RunStatus, CliError> {
+    // The analytics inputs are read first: a bad one fails the run before
+    // anything is applied or written.
+    let analytics_inputs = match &req.analytics {
+        Some(a) => Some(crate::report::load_inputs(
+            a.config.as_deref(),
+            a.invoices.as_deref(),
+            a.opening.as_deref(),
+            a.cleared_items.as_deref(),
+        )?),
+        None => None,
+    };
     // The as-of date comes from every parsed transaction, before duplicates
     // are removed, so a re-delivered batch ages exactly like the original.
     let as_of = req
@@ -341,6 +371,29 @@ pub fn execute(
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("manifest: {e}")))?;
     let manifest_sha256 = output::sha256_hex(json.as_bytes());
+    // The analytics set goes into the same staged publish (issue 10): the
+    // commit makes the run and its set visible together.
+    let history_dir = match &req.state {
+        StateMode::Dir(dir) => Some(dir.as_path()),
+        _ => None,
+    };
+    let mut analytics_secs = 0.0;
+    let analytics = match &analytics_inputs {
+        Some(inputs) => {
+            let started = std::time::Instant::now();
+            let staged = crate::report::stage_in_run(
+                staging.dir(),
+                &req.out,
+                &manifest,
+                json.as_bytes(),
+                inputs,
+                history_dir,
+            )?;
+            analytics_secs = started.elapsed().as_secs_f64();
+            Some(staged)
+        }
+        None => None,
+    };
     // The state learns about this run in the same commit as its outputs:
     // the new log is staged and put in place by the roll-forward, last.
     let state_log = match &loaded {
@@ -368,14 +421,24 @@ pub fn execute(
         }),
         &held,
     )?;
+    if let (Some(staged), Some(dir)) = (&analytics, history_dir) {
+        crate::report::record_staged(staged, dir)?;
+    }
+    // Apart, so `--timings` shows what the analytics cost.
     progress.timings.push((
         "write outputs".into(),
-        write_started.elapsed().as_secs_f64(),
+        write_started.elapsed().as_secs_f64() - analytics_secs,
     ));
+    if analytics.is_some() {
+        progress
+            .timings
+            .push(("analytics".into(), analytics_secs));
+    }
     Ok(RunStatus::Published(Box::new(RunReport {
         manifest,
         result,
         timings: std::mem::take(&mut progress.timings),
+        analytics,
     })))
 }
 
@@ -526,6 +589,15 @@ pub fn summary(report: &RunReport, out: &Path) -> String {
         s.push_str(&format!("    {:<22} {:>9} rows\n", f.name, f.rows));
     }
     s.push_str(&format!("    {MANIFEST_NAME}\n"));
+    if let Some(a) = &report.analytics {
+        s.push_str(&format!(
+            "    {}/ ({} files, {} signal(s); {})\n",
+            crate::report::ANALYTICS_DIR,
+            a.manifest.outputs.len() + 1,
+            a.signals,
+            crate::report::REPORT_MANIFEST
+        ));
+    }
     s
 }
 

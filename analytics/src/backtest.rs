@@ -38,6 +38,9 @@ pub struct Backtest {
     pub naive_mae_days: Decimal,
     /// `(naive − method) / naive × 100`.
     pub improvement_percent: Option<Decimal>,
+    /// Held-out items forecast from their customer's seasonal offset (the
+    /// due month is one of the customer's late months).
+    pub by_season: u64,
     /// Held-out items forecast from their customer's offset.
     pub by_customer: u64,
     /// ... from the currency's offset.
@@ -95,10 +98,12 @@ pub fn run(
     let model = OffsetModel::fit(&paid, trained_as_of, config);
     let (mut method_err, mut naive_err) = (0i64, 0i64);
     let (mut by_customer, mut by_currency, mut by_due_date) = (0u64, 0u64, 0u64);
+    let mut by_season = 0u64;
     for c in test {
         let Some(due) = c.due_date else { continue };
-        let (offset, how) = model.predict(&c.customer_id, &c.currency);
+        let (offset, how) = model.predict(&c.customer_id, &c.currency, due);
         match how {
+            crate::behaviour::METHOD_SEASON => by_season += 1,
             "customer" => by_customer += 1,
             "currency" => by_currency += 1,
             _ => by_due_date += 1,
@@ -121,6 +126,7 @@ pub fn run(
         naive_mae_days: naive_mae,
         improvement_percent: (!naive_mae.is_zero())
             .then(|| round_metric((naive_mae - method_mae) * Decimal::ONE_HUNDRED / naive_mae)),
+        by_season,
         by_customer,
         by_currency,
         by_due_date,

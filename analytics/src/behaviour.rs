@@ -20,7 +20,7 @@ use crate::config::BehaviourConfig;
 use crate::kpi::weighted_days;
 use crate::model::{OpenItem, RunData, Transaction};
 use crate::money::round_metric;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
@@ -116,7 +116,13 @@ pub fn apply_trends(
 pub struct OffsetModel {
     by_customer: HashMap<(String, String), i64>,
     by_currency: HashMap<String, i64>,
+    /// Per customer and currency, the months of the year (of the due date)
+    /// in which they pay markedly later, with that month's offset.
+    by_season: HashMap<(String, String), BTreeMap<u32, i64>>,
 }
+
+/// Method of an item forecast from its customer's seasonal offset.
+pub const METHOD_SEASON: &str = "customer_season";
 
 impl OffsetModel {
     /// Learns from `paid` (payments with a due date, value date in
@@ -150,15 +156,29 @@ impl OffsetModel {
                 .push((p.amount, late));
         }
         let round = |d: Decimal| -> i64 { d.round().try_into().unwrap_or(0) };
+        let mut by_season = HashMap::new();
         let by_customer = customers
             .into_iter()
             .filter_map(|((c, cur), mut v)| {
                 v.sort_by(|a, b| (a.paid_on, &a.invoice_id).cmp(&(b.paid_on, &b.invoice_id)));
+                let key = (c.to_string(), cur.to_string());
+                let seasons = seasons(&v, config);
+                // The rolling offset is learnt from the ordinary months, so
+                // a December paid late does not push January's forecast.
+                let ordinary: Vec<&crate::history::PaidItem> = v
+                    .iter()
+                    .copied()
+                    .filter(|p| !p.due_date.is_some_and(|d| seasons.contains_key(&d.month())))
+                    .collect();
+                let v = if ordinary.is_empty() { v } else { ordinary };
+                if !seasons.is_empty() {
+                    by_season.insert(key.clone(), seasons);
+                }
                 let start = v.len().saturating_sub(config.recent_payments as usize);
                 let pairs = v[start..]
                     .iter()
                     .filter_map(|p| p.days_late().map(|l| (p.amount, l)));
-                weighted_days(pairs).map(|d| ((c.to_string(), cur.to_string()), round(d)))
+                weighted_days(pairs).map(|d| (key, round(d)))
             })
             .collect();
         let by_currency = currencies
@@ -168,12 +188,19 @@ impl OffsetModel {
         OffsetModel {
             by_customer,
             by_currency,
+            by_season,
         }
     }
 
-    /// The offset in days for a customer's item and where it came from:
-    /// `customer`, `currency` or `due_date` (no payment to learn from).
-    pub fn predict(&self, customer_id: &str, currency: &str) -> (i64, &'static str) {
+    /// The offset in days for a customer's item due on `due` and where it
+    /// came from: [`METHOD_SEASON`] (the due month is one of the
+    /// customer's seasons), `customer`, `currency` or `due_date` (no
+    /// payment to learn from).
+    pub fn predict(&self, customer_id: &str, currency: &str, due: NaiveDate) -> (i64, &'static str) {
+        let key = (customer_id.to_string(), currency.to_string());
+        if let Some(d) = self.by_season.get(&key).and_then(|s| s.get(&due.month())) {
+            return (*d, METHOD_SEASON);
+        }
         if let Some(d) = self
             .by_customer
             .get(&(customer_id.to_string(), currency.to_string()))
@@ -185,6 +212,51 @@ impl OffsetModel {
             None => (0, "due_date"),
         }
     }
+}
+
+/// The seasonal months of one customer's payments `v` (see
+/// [`crate::config::ForecastConfig::seasonal_min_days`]): months with at
+/// least `seasonal_min_payments` payments whose amount-weighted days late
+/// exceed those of the payments due in the two months either side by at
+/// least `seasonal_min_days`, each with its own weighted days late
+/// (rounded half-even). Nothing when seasons are off or no neighbouring
+/// month was paid.
+fn seasons(v: &[&crate::history::PaidItem], config: &crate::config::ForecastConfig) -> BTreeMap<u32, i64> {
+    let mut out = BTreeMap::new();
+    if config.seasonal_min_days == 0 {
+        return out;
+    }
+    let mut months: BTreeMap<u32, Vec<(Decimal, i64)>> = BTreeMap::new();
+    for p in v {
+        if let (Some(due), Some(late)) = (p.due_date, p.days_late()) {
+            months.entry(due.month()).or_default().push((p.amount, late));
+        }
+    }
+    for (month, paid) in &months {
+        if paid.len() < config.seasonal_min_payments as usize {
+            continue;
+        }
+        // Compared with the two months either side (circularly: December
+        // with October, November, January and February): a season stands
+        // out from its neighbours, where a trend (a deteriorating payer)
+        // moves the neighbours on both sides alike and cancels out.
+        let near = |m: u32| {
+            let d = (i64::from(m) - i64::from(*month)).rem_euclid(12);
+            (1..=2).contains(&d) || (10..=11).contains(&d)
+        };
+        let others = months
+            .iter()
+            .filter(|(m, _)| near(**m))
+            .flat_map(|(_, x)| x.iter().copied());
+        let (Some(here), Some(rest)) = (weighted_days(paid.iter().copied()), weighted_days(others))
+        else {
+            continue;
+        };
+        if here - rest >= Decimal::from(config.seasonal_min_days) {
+            out.insert(*month, here.round().try_into().unwrap_or(0));
+        }
+    }
+    out
 }
 
 /// Segment of a customer with no usable payment in the run.
@@ -361,7 +433,7 @@ pub fn forecast_with(
         if i.status == "held" || i.amount_open_after <= Decimal::ZERO {
             continue;
         }
-        let (offset_days, method) = model.predict(&i.customer_id, &i.currency);
+        let (offset_days, method) = model.predict(&i.customer_id, &i.currency, due);
         let expected = (due + chrono::Duration::days(offset_days)).max(first_day);
         let week = u32::try_from((expected - first_day).num_days() / 7 + 1)
             .ok()

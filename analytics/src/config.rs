@@ -75,6 +75,15 @@ pub struct ForecastConfig {
     /// A customer's offset is learnt from their latest this many payments
     /// (default 6): recent behaviour, so a deteriorating payer is followed.
     pub recent_payments: u32,
+    /// A month of the year is seasonal for a customer when at least this
+    /// many of their payments in the window fell due in it (default 2)...
+    pub seasonal_min_payments: u32,
+    /// ... and they paid those at least this many days later, amount-
+    /// weighted, than the items due in the two months either side
+    /// (default 10).
+    /// Items due in a seasonal month are expected at that month's offset;
+    /// 0 turns seasons off.
+    pub seasonal_min_days: u32,
 }
 
 impl Default for ForecastConfig {
@@ -82,6 +91,8 @@ impl Default for ForecastConfig {
         ForecastConfig {
             window_days: 365,
             recent_payments: 6,
+            seasonal_min_payments: 2,
+            seasonal_min_days: 10,
         }
     }
 }
@@ -96,6 +107,11 @@ pub struct SignalsConfig {
     /// A refund within this many days after an overpayment is checked
     /// (default 30).
     pub refund_days: u32,
+    /// A refund smaller than the unapplied amount is a partial refund of it
+    /// when it is at least this percentage of it (default 50: a refund of
+    /// most of an overpayment, the usual scheme; smaller outgoing payments
+    /// are too common to flag).
+    pub refund_partial_min_percent: Decimal,
     /// Runs of strictly growing unapplied cash that raise the signal,
     /// this run included (default 3).
     pub unapplied_growth_runs: u32,
@@ -106,6 +122,7 @@ impl Default for SignalsConfig {
         SignalsConfig {
             duplicate_invoice_days: 3,
             refund_days: 30,
+            refund_partial_min_percent: Decimal::from(50),
             unapplied_growth_runs: 3,
         }
     }
@@ -267,6 +284,13 @@ impl AnalyticsConfig {
         if self.forecast.recent_payments == 0 || self.forecast.window_days == 0 {
             return Err(ConfigError(
                 "`forecast.recent_payments` and `forecast.window_days` must be at least 1".into(),
+            ));
+        }
+        if self.signals.refund_partial_min_percent <= Decimal::ZERO
+            || self.signals.refund_partial_min_percent > Decimal::ONE_HUNDRED
+        {
+            return Err(ConfigError(
+                "`signals.refund_partial_min_percent` must be above 0 and at most 100".into(),
             ));
         }
         if self.signals.unapplied_growth_runs < 2 {

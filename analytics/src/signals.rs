@@ -13,7 +13,7 @@
 //! | `REMITTANCE_UNKNOWN_INVOICE` | a remittance names a number shaped like the ERP's invoice numbers that the ERP does not know | remittance text |
 //! | `DUPLICATE_INVOICE` | two invoices of one customer, currency and amount with near-identical numbers ([`near_identical`]) or dates | open items (+ `--invoices`, history) |
 //! | `DISCOUNT_AFTER_DISCOUNT_DATE` | a cash discount granted on a payment after invoice date + discount days | discount terms |
-//! | `OVERPAYMENT_REFUND_OTHER_ACCOUNT` | unapplied money refunded (same amount, outgoing) to another account within `refund_days` | counterparty accounts |
+//! | `OVERPAYMENT_REFUND_OTHER_ACCOUNT` | unapplied money refunded (outgoing, the same amount or a partial refund of at least `refund_partial_min_percent` of it) to another account within `refund_days` | counterparty accounts |
 //! | `UNAPPLIED_CASH_GROWING` | unapplied cash grew strictly over the last `unapplied_growth_runs` runs | AR history |
 
 use crate::config::SignalsConfig;
@@ -716,28 +716,58 @@ fn refund_to_other_account(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
                 .copied()
                 .unwrap_or_default(),
         );
-        for (txn, from, amount, currency, day) in &unapplied {
-            if *currency != t.currency
-                || -t.amount != *amount
-                || paid < *day
-                || paid > *day + chrono::Days::new(window)
-                || to.is_empty()
-                || to == *from
-            {
-                continue;
-            }
+        // The unapplied receipts this payment may refund: received from
+        // another account, same currency, at most `refund_days` before.
+        let refunded = -t.amount;
+        let candidates: Vec<&(String, String, Decimal, String, NaiveDate)> = unapplied
+            .iter()
+            .filter(|(_, from, _, currency, day)| {
+                *currency == t.currency
+                    && paid >= *day
+                    && paid <= *day + chrono::Days::new(window)
+                    && !to.is_empty()
+                    && to != *from
+            })
+            .collect();
+        let exact: Vec<_> = candidates
+            .iter()
+            .filter(|(_, _, amount, _, _)| *amount == refunded)
+            .collect();
+        // A partial refund (most of an overpayment sent back, the rest
+        // kept to look like a fee or a rounding) is matched only when no
+        // receipt has the exact amount, and to one receipt: the smallest
+        // that covers it (then the latest, then by id), so one payment
+        // never raises a signal per unapplied receipt of the window.
+        let min_share = inputs.config.refund_partial_min_percent / Decimal::ONE_HUNDRED;
+        let partial = candidates
+            .iter()
+            .filter(|(_, _, amount, _, _)| *amount > refunded && refunded >= *amount * min_share)
+            .min_by(|a, b| a.2.cmp(&b.2).then(b.4.cmp(&a.4)).then(a.0.cmp(&b.0)));
+        let hits: Vec<(&(String, String, Decimal, String, NaiveDate), bool)> = if exact.is_empty() {
+            partial.into_iter().map(|c| (*c, true)).collect()
+        } else {
+            exact.into_iter().map(|c| (*c, false)).collect()
+        };
+        for ((txn, from, amount, currency, day), is_partial) in hits {
+            let from = if from.is_empty() {
+                "an unnamed account"
+            } else {
+                from.as_str()
+            };
+            let evidence = if is_partial {
+                format!(
+                    "{amount} {currency} received on {day} from {from} and left unapplied, then {refunded} of it (a partial refund) paid out on {paid} to {to}, another account"
+                )
+            } else {
+                format!(
+                    "{amount} {currency} received on {day} from {from} and left unapplied, then paid out on {paid} to {to}, another account"
+                )
+            };
             out.push(Signal {
                 currency: Some(currency.clone()),
                 transaction_id: Some(format!("{txn};{}", t.transaction_id)),
-                amount: Some(*amount),
-                ..Signal::new(
-                    code,
-                    "high",
-                    format!(
-                        "{amount} {currency} received on {day} from {} and left unapplied, then paid out on {paid} to {to}, another account",
-                        if from.is_empty() { "an unnamed account" } else { from.as_str() }
-                    ),
-                )
+                amount: Some(refunded),
+                ..Signal::new(code, "high", evidence)
             });
         }
     }

@@ -239,20 +239,84 @@ fn the_offset_model_follows_the_latest_payments() {
         &ForecastConfig {
             window_days: 365,
             recent_payments: 2,
+            ..ForecastConfig::default()
         },
     );
-    assert_eq!(recent.predict("C1", "EUR"), (30, "customer"));
+    let due = day("2026-04-15");
+    assert_eq!(recent.predict("C1", "EUR", due), (30, "customer"));
     let all = OffsetModel::fit(
         &paid,
         day("2026-03-31"),
         &ForecastConfig {
             window_days: 365,
             recent_payments: 8,
+            ..ForecastConfig::default()
         },
     );
-    assert_eq!(all.predict("C1", "EUR"), (8, "customer"));
-    assert_eq!(all.predict("C9", "EUR"), (8, "currency"));
-    assert_eq!(all.predict("C9", "USD"), (0, "due_date"));
+    assert_eq!(all.predict("C1", "EUR", due), (8, "customer"));
+    assert_eq!(all.predict("C9", "EUR", due), (8, "currency"));
+    assert_eq!(all.predict("C9", "USD", due), (0, "due_date"));
+}
+
+/// A seasonal payer: C1 pays 2 days late all year except items due in
+/// December (two of them, 25 and 27 days late). December is a season
+/// (26 days, far above its neighbours' 2); the ordinary offset ignores
+/// it (2, where the latest 6 payments including both Decembers would give
+/// 10). A deteriorating payer (C2: two payments a month, 1 day later each
+/// month, 0 to 11) has no season: every month is close to its
+/// neighbours' average. With one
+/// December payment, or seasons off, C1 falls back to the rolling offset.
+#[test]
+fn a_seasonal_payer_is_forecast_by_month() {
+    let mut events = Vec::new();
+    for m in 1..=11u32 {
+        let due = format!("2025-{m:02}-10");
+        let paid = format!("2025-{m:02}-12");
+        events.push(paid_event(&format!("A{m}"), "C1", &due, &paid, "100"));
+        let late = day(&due) + chrono::Days::new(u64::from(m - 1));
+        for k in ["a", "b"] {
+            events.push(paid_event(&format!("B{m}{k}"), "C2", &due, &late.to_string(), "100"));
+        }
+    }
+    events.push(paid_event("D1", "C1", "2025-12-05", "2025-12-30", "100"));
+    events.push(paid_event("D2", "C1", "2025-12-15", "2026-01-11", "100"));
+    for k in ["a", "b"] {
+        events.push(paid_event(&format!("B12{k}"), "C2", "2025-12-10", "2025-12-21", "100"));
+    }
+    let history = [past("R1", "2026-01-31", events)];
+    let paid = paid_items(&history, &run("2026-01-31"), None);
+    let config = ForecastConfig::default();
+    let model = OffsetModel::fit(&paid, day("2026-01-31"), &config);
+    assert_eq!(
+        model.predict("C1", "EUR", day("2026-12-10")),
+        (26, cashmatch_analytics::behaviour::METHOD_SEASON)
+    );
+    assert_eq!(model.predict("C1", "EUR", day("2026-02-10")), (2, "customer"));
+    // C2's latest 6 payments: October to December, 9, 10, 11 days late.
+    for due in ["2026-12-10", "2026-02-10", "2026-07-10"] {
+        assert_eq!(model.predict("C2", "EUR", day(due)), (10, "customer"));
+    }
+    // Not enough Decembers: no season, and December counts in the rolling
+    // offset again: latest 6 of C1 are Jul–Dec: (5 × 2 + 25) / 6 ≈ 6.
+    let one = OffsetModel::fit(
+        &paid
+            .iter()
+            .filter(|p| p.invoice_id != "D2")
+            .cloned()
+            .collect::<Vec<_>>(),
+        day("2026-01-31"),
+        &config,
+    );
+    assert_eq!(one.predict("C1", "EUR", day("2026-12-10")), (6, "customer"));
+    let off = OffsetModel::fit(
+        &paid,
+        day("2026-01-31"),
+        &ForecastConfig {
+            seasonal_min_days: 0,
+            ..config
+        },
+    );
+    assert_eq!(off.predict("C1", "EUR", day("2026-12-10")).1, "customer");
 }
 
 #[test]

@@ -341,6 +341,76 @@ fn overpayment_followed_by_a_refund_to_another_account() {
     assert_eq!(hits[0].severity, "high");
 }
 
+/// Partial refunds: 1000 from A1 left unapplied and 950 of it sent to B7
+/// (the classic scheme: overpay, ask for most of it back elsewhere) is
+/// raised, matched to that receipt only; 100 of 400 (25 %, below
+/// `refund_partial_min_percent`) is not; a refund with an exact match (300
+/// of the receipts 300 and 500) is matched to the exact one alone.
+#[test]
+fn a_partial_refund_of_an_overpayment_to_another_account() {
+    let mut r = run("2026-03-31");
+    r.transactions = vec![
+        receipt("T1", "1000", None, "2026-03-02"),
+        receipt("T3", "400", None, "2026-03-02"),
+        receipt("T4", "300", None, "2026-03-03"),
+        receipt("T5", "500", None, "2026-03-03"),
+        receipt("O1", "-950", None, "2026-03-10"),
+        receipt("O3", "-100", None, "2026-03-10"),
+        receipt("O4", "-300", None, "2026-03-10"),
+    ];
+    r.exceptions = vec![
+        exception("T1", "1000", "OVERPAYMENT"),
+        exception("T3", "400", "OVERPAYMENT"),
+        exception("T4", "300", "OVERPAYMENT"),
+        exception("T5", "500", "OVERPAYMENT"),
+    ];
+    let details = RunDetails {
+        transactions: Some(vec![
+            detail("T1", "A1", ""),
+            detail("T3", "A3", ""),
+            detail("T4", "A4", ""),
+            detail("T5", "A5", ""),
+            detail("O1", "B7", ""),
+            detail("O3", "B8", ""),
+            detail("O4", "B9", ""),
+        ]),
+        terms: None,
+        customers: None,
+    };
+    let s = signals(&r, &details, &[]);
+    let hits = of(&s, "OVERPAYMENT_REFUND_OTHER_ACCOUNT");
+    let ids: Vec<&str> = hits
+        .iter()
+        .filter_map(|h| h.transaction_id.as_deref())
+        .collect();
+    // O1 alone would also cover the 500 receipt (950 > 500 is not a part of
+    // it) and the 400 one: only receipts larger than the refund qualify.
+    assert_eq!(ids, ["T1;O1", "T4;O4"], "{s:#?}");
+    let partial = hits.iter().find(|h| h.transaction_id.as_deref() == Some("T1;O1")).unwrap();
+    assert_eq!(partial.amount, Some(d("950")));
+    assert_eq!(partial.severity, "high");
+    assert!(partial.evidence.contains("partial refund"), "{}", partial.evidence);
+    assert!(partial.evidence.contains("1000"), "{}", partial.evidence);
+    // Raised threshold: 950 of 1000 is 95 %, below a 96 % minimum.
+    let config = SignalsConfig {
+        refund_partial_min_percent: d("96"),
+        ..SignalsConfig::default()
+    };
+    let s = compute(&Inputs {
+        data: &r,
+        details: Some(&details),
+        history: &[],
+        invoices: None,
+        cleared: None,
+        config: &config,
+    });
+    let ids: Vec<String> = of(&s, "OVERPAYMENT_REFUND_OTHER_ACCOUNT")
+        .iter()
+        .filter_map(|h| h.transaction_id.clone())
+        .collect();
+    assert_eq!(ids, ["T4;O4"]);
+}
+
 /// Unapplied EUR: 100 (run 1), 150 (run 2), 300 now: growing. With only
 /// one earlier run it is not checked.
 #[test]

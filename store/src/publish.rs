@@ -88,6 +88,14 @@ impl Staging {
         })
     }
 
+    /// The staging directory. A caller may add one folder of its own here
+    /// (the analytics set, issue 10): it is not listed in `written`, and
+    /// the roll-forward puts it in place of the folder of that name in
+    /// `<out>`, like the files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Stages one output file. `name` comes from code, never from input.
     pub fn file(&mut self, name: &str, rows: u64, bytes: &[u8]) -> Result<(), StoreError> {
         debug_assert!(is_plain_name(name), "output names come from code");
@@ -239,7 +247,16 @@ fn roll_forward(out: &Path, commit: &Path, held: &[&DirLock]) -> Result<(), Stor
     }
     names.sort();
     for name in names.iter().filter(|n| is_plain_name(n)) {
-        rename(&commit.join(name), &out.join(name))?;
+        let (from, to) = (commit.join(name), out.join(name));
+        // A staged folder replaces the previous run's folder whole (a
+        // rename cannot replace a non-empty directory). Idempotent: after
+        // a crash between the removal and the rename, the next roll-forward
+        // finds the folder still in the commit and no target.
+        if from.is_dir() && fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
+            remove_dir_all(&to)?;
+            sync_dir(out)?;
+        }
+        rename(&from, &to)?;
     }
     sync_dir(out)?;
     if exists(&staged_manifest)? {

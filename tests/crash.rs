@@ -127,6 +127,18 @@ fn assert_old_or_new(s: &Scene, root: &Path, what: &str) -> &'static str {
         String::from_utf8_lossy(&o.stderr)
     );
     let m = fs::read(out.join("manifest.json")).unwrap();
+    // The analytics set is published in the same commit: the visible set
+    // is always the visible run's (issue 10), never the other run's.
+    let set: serde_json::Value = serde_json::from_slice(
+        &fs::read(out.join("analytics/report-manifest.json"))
+            .unwrap_or_else(|e| panic!("{what}: no analytics set: {e}")),
+    )
+    .unwrap();
+    assert_eq!(
+        set["run_manifest_sha256"],
+        cashmatch::output::sha256_hex(&m),
+        "{what}: the analytics set belongs to the visible run"
+    );
     let log = fs::read(out.join("state/log.json")).unwrap();
     if m == s.old_manifest {
         assert_eq!(log, s.old_log, "{what}: old outputs with old state");

@@ -202,3 +202,51 @@ fn the_next_run_replaces_the_set_with_its_own() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     run_ok(cashmatch().arg("verify").arg(&out));
 }
+
+/// The issue's "done": `cashmatch demo` (whose run publishes the set)
+/// writes every table and `analytics/report.html`, and every metric name
+/// the issue lists is in `kpis.parquet` for every currency, with its unit
+/// and its formula text.
+#[test]
+fn the_demo_writes_every_issue_metric_with_its_formula() {
+    let (_tmp, inputs) = demo_inputs();
+    let a = inputs.parent().unwrap().join("analytics");
+    assert!(a.join("report.html").is_file());
+    let k = read_parquet(&a.join("kpis.parquet"));
+    let currency = text(&k, "currency");
+    let metric = text(&k, "metric");
+    let unit = text(&k, "unit");
+    let formula = text(&k, "formula");
+    let inputs_col = text(&k, "inputs");
+    let currencies: std::collections::BTreeSet<&String> = currency.iter().collect();
+    assert!(currencies.len() >= 2, "{currencies:?}");
+    let issue = [
+        ("dso_simple", "days", "credit sales"),
+        ("dso_countback", "days", "months"),
+        ("best_possible_dso", "days", "current receivables"),
+        ("average_days_delinquent", "days", "dso_simple − best_possible_dso"),
+        ("weighted_days_past_due", "days", "due_date"),
+        ("percent_current", "percent", "not yet due"),
+        ("percent_over_90", "percent", "90 days"),
+        ("cei", "percent", "beginning receivables"),
+        ("weighted_days_to_pay", "days", "invoice_date"),
+        ("weighted_days_late", "days", "due_date"),
+        ("unapplied_cash_ratio", "ratio", "unapplied"),
+        ("auto_match_rate", "percent", "receipts"),
+        ("auto_match_rate_amount", "percent", "cash applied"),
+    ];
+    for c in &currencies {
+        for (name, want_unit, in_formula) in issue {
+            let i = (0..metric.len())
+                .find(|&i| currency[i] == **c && metric[i] == name)
+                .unwrap_or_else(|| panic!("{c} {name} missing from kpis.parquet"));
+            assert_eq!(unit[i], want_unit, "{c} {name}");
+            assert!(
+                formula[i].contains(in_formula),
+                "{c} {name}: formula `{}`",
+                formula[i]
+            );
+            assert!(!inputs_col[i].is_empty(), "{c} {name}: inputs");
+        }
+    }
+}

@@ -101,7 +101,10 @@ pub fn to_json(
         naive_mae_days: b.naive_mae_days.to_string(),
         improvement_percent: b.improvement_percent.map(|p| p.to_string()),
         forecast_from: [
-            (cashmatch_analytics::behaviour::METHOD_SEASON.into(), b.by_season),
+            (
+                cashmatch_analytics::behaviour::METHOD_SEASON.into(),
+                b.by_season,
+            ),
             ("customer".into(), b.by_customer),
             ("currency".into(), b.by_currency),
             ("due_date".into(), b.by_due_date),

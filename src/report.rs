@@ -379,7 +379,12 @@ pub fn stage_in_run(
     inputs: &AnalyticsInputs,
     state_dir: Option<&Path>,
 ) -> Result<StagedAnalytics, CliError> {
-    let run = read_run_from(staging, run_dir, manifest.clone(), sha256_hex(manifest_json))?;
+    let run = read_run_from(
+        staging,
+        run_dir,
+        manifest.clone(),
+        sha256_hex(manifest_json),
+    )?;
     let past = match state_dir {
         Some(d) => cashmatch_store::history::load(d, Some(run.data.as_of))?,
         None => Vec::new(),
@@ -1490,7 +1495,11 @@ pub fn recover(out: &Path) -> Result<(), CliError> {
 }
 
 /// Writes the set into a new folder `dir`, every file and folder synced.
-fn write_set(dir: &Path, files: &[(String, u64, Vec<u8>)], manifest: &[u8]) -> Result<(), CliError> {
+fn write_set(
+    dir: &Path,
+    files: &[(String, u64, Vec<u8>)],
+    manifest: &[u8],
+) -> Result<(), CliError> {
     fs::create_dir(dir).map_err(|e| io("create", dir, e))?;
     let letters = dir.join(LETTERS_DIR);
     fs::create_dir(&letters).map_err(|e| io("create", &letters, e))?;

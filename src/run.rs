@@ -430,9 +430,7 @@ pub fn execute(
         write_started.elapsed().as_secs_f64() - analytics_secs,
     ));
     if analytics.is_some() {
-        progress
-            .timings
-            .push(("analytics".into(), analytics_secs));
+        progress.timings.push(("analytics".into(), analytics_secs));
     }
     Ok(RunStatus::Published(Box::new(RunReport {
         manifest,

@@ -224,7 +224,11 @@ fn the_demo_writes_every_issue_metric_with_its_formula() {
         ("dso_simple", "days", "credit sales"),
         ("dso_countback", "days", "months"),
         ("best_possible_dso", "days", "current receivables"),
-        ("average_days_delinquent", "days", "dso_simple − best_possible_dso"),
+        (
+            "average_days_delinquent",
+            "days",
+            "dso_simple − best_possible_dso",
+        ),
         ("weighted_days_past_due", "days", "due_date"),
         ("percent_current", "percent", "not yet due"),
         ("percent_over_90", "percent", "90 days"),

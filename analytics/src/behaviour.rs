@@ -196,7 +196,12 @@ impl OffsetModel {
     /// came from: [`METHOD_SEASON`] (the due month is one of the
     /// customer's seasons), `customer`, `currency` or `due_date` (no
     /// payment to learn from).
-    pub fn predict(&self, customer_id: &str, currency: &str, due: NaiveDate) -> (i64, &'static str) {
+    pub fn predict(
+        &self,
+        customer_id: &str,
+        currency: &str,
+        due: NaiveDate,
+    ) -> (i64, &'static str) {
         let key = (customer_id.to_string(), currency.to_string());
         if let Some(d) = self.by_season.get(&key).and_then(|s| s.get(&due.month())) {
             return (*d, METHOD_SEASON);
@@ -221,7 +226,10 @@ impl OffsetModel {
 /// least `seasonal_min_days`, each with its own weighted days late
 /// (rounded half-even). Nothing when seasons are off or no neighbouring
 /// month was paid.
-fn seasons(v: &[&crate::history::PaidItem], config: &crate::config::ForecastConfig) -> BTreeMap<u32, i64> {
+fn seasons(
+    v: &[&crate::history::PaidItem],
+    config: &crate::config::ForecastConfig,
+) -> BTreeMap<u32, i64> {
     let mut out = BTreeMap::new();
     if config.seasonal_min_days == 0 {
         return out;
@@ -229,7 +237,10 @@ fn seasons(v: &[&crate::history::PaidItem], config: &crate::config::ForecastConf
     let mut months: BTreeMap<u32, Vec<(Decimal, i64)>> = BTreeMap::new();
     for p in v {
         if let (Some(due), Some(late)) = (p.due_date, p.days_late()) {
-            months.entry(due.month()).or_default().push((p.amount, late));
+            months
+                .entry(due.month())
+                .or_default()
+                .push((p.amount, late));
         }
     }
     for (month, paid) in &months {

@@ -661,6 +661,9 @@ fn discount_after_date(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
     }
 }
 
+/// An unapplied receipt: (transaction, account, amount, currency, date).
+type Unapplied = (String, String, Decimal, String, NaiveDate);
+
 fn refund_to_other_account(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
     let code = "OVERPAYMENT_REFUND_OTHER_ACCOUNT";
     let Some(accounts) = accounts_of(inputs) else {
@@ -673,8 +676,7 @@ fn refund_to_other_account(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         .iter()
         .map(|t| (t.transaction_id.as_str(), t.received_on()))
         .collect();
-    // Unapplied receipts: (transaction, account, amount, currency, date).
-    let mut unapplied: Vec<(String, String, Decimal, String, NaiveDate)> = Vec::new();
+    let mut unapplied: Vec<Unapplied> = Vec::new();
     for run in inputs.history {
         for e in run.of("unapplied") {
             if let (Some(a), Some(d)) = (e.amount, e.date) {
@@ -719,7 +721,7 @@ fn refund_to_other_account(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         // The unapplied receipts this payment may refund: received from
         // another account, same currency, at most `refund_days` before.
         let refunded = -t.amount;
-        let candidates: Vec<&(String, String, Decimal, String, NaiveDate)> = unapplied
+        let candidates: Vec<&Unapplied> = unapplied
             .iter()
             .filter(|(_, from, _, currency, day)| {
                 *currency == t.currency
@@ -743,7 +745,7 @@ fn refund_to_other_account(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
             .iter()
             .filter(|(_, _, amount, _, _)| *amount > refunded && refunded >= *amount * min_share)
             .min_by(|a, b| a.2.cmp(&b.2).then(b.4.cmp(&a.4)).then(a.0.cmp(&b.0)));
-        let hits: Vec<(&(String, String, Decimal, String, NaiveDate), bool)> = if exact.is_empty() {
+        let hits: Vec<(&Unapplied, bool)> = if exact.is_empty() {
             partial.into_iter().map(|c| (*c, true)).collect()
         } else {
             exact.into_iter().map(|c| (*c, false)).collect()

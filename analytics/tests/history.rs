@@ -275,13 +275,25 @@ fn a_seasonal_payer_is_forecast_by_month() {
         events.push(paid_event(&format!("A{m}"), "C1", &due, &paid, "100"));
         let late = day(&due) + chrono::Days::new(u64::from(m - 1));
         for k in ["a", "b"] {
-            events.push(paid_event(&format!("B{m}{k}"), "C2", &due, &late.to_string(), "100"));
+            events.push(paid_event(
+                &format!("B{m}{k}"),
+                "C2",
+                &due,
+                &late.to_string(),
+                "100",
+            ));
         }
     }
     events.push(paid_event("D1", "C1", "2025-12-05", "2025-12-30", "100"));
     events.push(paid_event("D2", "C1", "2025-12-15", "2026-01-11", "100"));
     for k in ["a", "b"] {
-        events.push(paid_event(&format!("B12{k}"), "C2", "2025-12-10", "2025-12-21", "100"));
+        events.push(paid_event(
+            &format!("B12{k}"),
+            "C2",
+            "2025-12-10",
+            "2025-12-21",
+            "100",
+        ));
     }
     let history = [past("R1", "2026-01-31", events)];
     let paid = paid_items(&history, &run("2026-01-31"), None);
@@ -291,7 +303,10 @@ fn a_seasonal_payer_is_forecast_by_month() {
         model.predict("C1", "EUR", day("2026-12-10")),
         (26, cashmatch_analytics::behaviour::METHOD_SEASON)
     );
-    assert_eq!(model.predict("C1", "EUR", day("2026-02-10")), (2, "customer"));
+    assert_eq!(
+        model.predict("C1", "EUR", day("2026-02-10")),
+        (2, "customer")
+    );
     // C2's latest 6 payments: October to December, 9, 10, 11 days late.
     for due in ["2026-12-10", "2026-02-10", "2026-07-10"] {
         assert_eq!(model.predict("C2", "EUR", day(due)), (10, "customer"));

@@ -386,10 +386,17 @@ fn a_partial_refund_of_an_overpayment_to_another_account() {
     // O1 alone would also cover the 500 receipt (950 > 500 is not a part of
     // it) and the 400 one: only receipts larger than the refund qualify.
     assert_eq!(ids, ["T1;O1", "T4;O4"], "{s:#?}");
-    let partial = hits.iter().find(|h| h.transaction_id.as_deref() == Some("T1;O1")).unwrap();
+    let partial = hits
+        .iter()
+        .find(|h| h.transaction_id.as_deref() == Some("T1;O1"))
+        .unwrap();
     assert_eq!(partial.amount, Some(d("950")));
     assert_eq!(partial.severity, "high");
-    assert!(partial.evidence.contains("partial refund"), "{}", partial.evidence);
+    assert!(
+        partial.evidence.contains("partial refund"),
+        "{}",
+        partial.evidence
+    );
     assert!(partial.evidence.contains("1000"), "{}", partial.evidence);
     // Raised threshold: 950 of 1000 is 95 %, below a 96 % minimum.
     let config = SignalsConfig {

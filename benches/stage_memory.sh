@@ -17,7 +17,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s.%N)
 /usr/bin/time -f "total %e s, user %U s, sys %S s, maxrss %M KB" -o "$tmp/time" \
-    "$bin" --timings "$@" 2>"$tmp/err" &
+    "$bin" --timings "$@" >/dev/null 2>"$tmp/err" &
 tpid=$!
 # GNU time forks the binary: sample its child.
 pid=""

@@ -90,12 +90,17 @@ pub fn apply_cash(
         identity::assign_store_ids(&mut batch.transactions);
     }
     observer.stage_started("index");
-    let ctx = passes::Context::new(&batch, rules);
+    let mut ctx = passes::Context::for_cascade(&batch, rules);
     observer.stage_finished("index", None);
     let mut ledger = allocate::Ledger::new(&batch);
     let mut pass_stats = Vec::new();
     for pass in passes::cascade(rules) {
         observer.stage_started(pass.name());
+        if pass.reads_refs() {
+            // Deferred references (exact-only configurations): extracted
+            // here for the transactions still open, timed with this pass.
+            ctx.extract_pending_refs(&ledger);
+        }
         let mut notes = Vec::new();
         let proposals = pass.propose(&ctx, &ledger, &mut notes);
         for n in notes {

@@ -999,6 +999,21 @@ pub fn extract_all(
     patterns: &[regex::Regex],
     window_max: usize,
 ) -> RefsStore {
+    extract_all_where(batch, exact, repair, patterns, window_max, |_| true)
+}
+
+/// As [`extract_all`], for the transactions `wanted` selects only; the
+/// others get no references. For a run that reads references only after
+/// some transactions closed (a closed transaction's references are never
+/// read again), so what is extracted for a wanted transaction is unchanged.
+pub fn extract_all_where(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    repair: &RepairIndex,
+    patterns: &[regex::Regex],
+    window_max: usize,
+    wanted: impl Fn(usize) -> bool + Sync,
+) -> RefsStore {
     let n = batch.transactions.len();
     // Chunks in parallel, each into its own store, joined in order: the
     // result does not depend on the thread count.
@@ -1010,8 +1025,9 @@ pub fn extract_all(
             let mut part = RefsStore::default();
             let first = c * EXTRACT_CHUNK_TXNS;
             for t in first..(first + EXTRACT_CHUNK_TXNS).min(n) {
+                let wanted = wanted(t);
                 let t = batch.transactions.get(t);
-                if t.amount() > rust_decimal::Decimal::ZERO {
+                if wanted && t.amount() > rust_decimal::Decimal::ZERO {
                     extract(
                         batch,
                         exact,

@@ -43,62 +43,110 @@ pub struct Context<'a> {
     pub rules: &'a Rules,
     /// Exact invoice-number keys.
     pub references: ReferenceIndex,
-    /// Canonical and one-edit reference keys.
-    pub repair: RepairIndex,
     /// Customers, their open items and the account and name indexes.
     pub parties: Parties,
     /// What each transaction quotes, in transaction order.
     pub refs: RefsStore,
     /// Who paid each transaction, in transaction order.
     pub identities: Identities,
+    /// References not extracted yet (see [`Context::for_cascade`]).
+    refs_pending: bool,
 }
 
 impl<'a> Context<'a> {
-    /// Builds the blocking indexes, extracts references and identifies payers.
+    /// Builds the blocking indexes, extracts every transaction's references
+    /// and identifies payers.
     pub fn new(batch: &'a Batch, rules: &'a Rules) -> Self {
-        let m = &rules.matching;
-        let references = ReferenceIndex::build(batch);
-        let repair = RepairIndex::build(batch, m.near_reference_chars_min);
-        // Invalid patterns are skipped: the CLI reports them when it loads
-        // the rules (see `Matching::reference_regexes`).
-        let patterns: Vec<regex::Regex> = m.reference_regexes().into_iter().flatten().collect();
-        let refs = crate::references::extract_all(
-            batch,
-            &references,
-            &repair,
-            &patterns,
-            m.reference_window_tokens_max.max(1),
-        );
-        let parties = Parties::build(batch);
-        // Identification is the costliest index (BENCHMARKS.md, index
-        // stage). When no pass that matches by payer runs, it is skipped:
-        // the run then matches on references alone and exceptions carry no
-        // identified customer, which is what such a configuration asks for.
-        let identify_needed = m.fuzzy_reference.enabled
-            || m.customer_amount.enabled
-            || m.subset_sum.enabled
-            || m.many_to_many.enabled;
-        let identities = if identify_needed {
-            parties.identify_all(
-                batch,
-                &refs,
-                m.name_similarity_min,
-                m.name_margin_min,
-                m.name_candidates_max.max(1),
-            )
+        let mut ctx = Context::indexes(batch, rules);
+        ctx.extract_refs(|_| true);
+        ctx.identify();
+        ctx
+    }
+
+    /// The context [`crate::apply_cash`] runs the cascade with: as
+    /// [`Context::new`], except that when no pass matches by payer (no
+    /// identification, which reads every transaction's references) the
+    /// references are extracted only when the first pass that reads them
+    /// runs, and only for the transactions still open then
+    /// ([`Context::extract_pending_refs`]). The exact-only job then extracts
+    /// references for the payments the exact pass left, not for all.
+    pub fn for_cascade(batch: &'a Batch, rules: &'a Rules) -> Self {
+        let mut ctx = Context::indexes(batch, rules);
+        if identify_needed(rules) {
+            ctx.extract_refs(|_| true);
+            ctx.identify();
         } else {
-            Identities::none(batch.transactions.len())
-        };
+            ctx.refs_pending = true;
+        }
+        ctx
+    }
+
+    /// Extracts the references of the transactions still open in `ledger`
+    /// if they were deferred; a no-op otherwise.
+    pub fn extract_pending_refs(&mut self, ledger: &Ledger) {
+        if self.refs_pending {
+            self.extract_refs(|t| ledger.is_open(t as TxnIdx));
+        }
+    }
+
+    /// The exact index and the parties; references and identities empty.
+    fn indexes(batch: &'a Batch, rules: &'a Rules) -> Self {
         Context {
             batch,
             rules,
-            references,
-            repair,
-            parties,
-            refs,
-            identities,
+            references: ReferenceIndex::build(batch),
+            parties: Parties::build(batch),
+            refs: RefsStore::default(),
+            identities: Identities::none(batch.transactions.len()),
+            refs_pending: false,
         }
     }
+
+    fn extract_refs(&mut self, wanted: impl Fn(usize) -> bool + Sync) {
+        let m = &self.rules.matching;
+        // The repair index serves reference extraction only: it is built
+        // here and dropped when the references are out (~400 MiB per
+        // million open items that the passes would otherwise keep).
+        let repair = RepairIndex::build(self.batch, m.near_reference_chars_min);
+        // Invalid patterns are skipped: the CLI reports them when it loads
+        // the rules (see `Matching::reference_regexes`).
+        let patterns: Vec<regex::Regex> = m.reference_regexes().into_iter().flatten().collect();
+        self.refs = crate::references::extract_all_where(
+            self.batch,
+            &self.references,
+            &repair,
+            &patterns,
+            m.reference_window_tokens_max.max(1),
+            wanted,
+        );
+        self.refs_pending = false;
+    }
+
+    /// Identification is the costliest index (BENCHMARKS.md, index stage).
+    /// When no pass that matches by payer runs, it is skipped: the run then
+    /// matches on references alone and exceptions carry no identified
+    /// customer, which is what such a configuration asks for.
+    fn identify(&mut self) {
+        if identify_needed(self.rules) {
+            let m = &self.rules.matching;
+            self.identities = self.parties.identify_all(
+                self.batch,
+                &self.refs,
+                m.name_similarity_min,
+                m.name_margin_min,
+                m.name_candidates_max.max(1),
+            );
+        }
+    }
+}
+
+/// True when a pass that matches by payer runs.
+fn identify_needed(rules: &Rules) -> bool {
+    let m = &rules.matching;
+    m.fuzzy_reference.enabled
+        || m.customer_amount.enabled
+        || m.subset_sum.enabled
+        || m.many_to_many.enabled
 }
 
 /// One stage of the cascade.
@@ -115,6 +163,11 @@ pub trait Pass: Sync {
         ledger: &Ledger,
         notes: &mut Vec<PassNote>,
     ) -> Vec<Proposal>;
+    /// False for a pass that never reads [`Context::refs`]: deferred
+    /// references are extracted before the first pass that does.
+    fn reads_refs(&self) -> bool {
+        true
+    }
 }
 
 /// A note a pass leaves for the exceptions stage (applied by the caller so

@@ -150,6 +150,8 @@ fn run_once(data: &Path, config: &RunConfig, out: &Path) -> Sample {
         quiet: true,
         state: StateMode::Off,
         recorded_inputs: None,
+        remittance: Vec::new(),
+        remittance_inputs: None,
     };
     reset_peak_rss();
     let started = Instant::now();

@@ -50,6 +50,8 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         bank_inputs: None,
         state: state.clone(),
         recorded_inputs: None,
+        remittance: Vec::new(),
+        remittance_inputs: None,
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {
         return Ok(0);
@@ -126,6 +128,8 @@ fn follow_up(out: &Path, inputs: &Path, state: StateMode, quiet: bool) -> Result
         bank_inputs: None,
         state: StateMode::default_for(&next),
         recorded_inputs: None,
+        remittance: Vec::new(),
+        remittance_inputs: None,
     };
     let history = match state {
         StateMode::Dir(dir) => Some(dir),

@@ -58,6 +58,10 @@ enum Command {
         /// Run without state: every input transaction is treated as new.
         #[arg(long)]
         no_state: bool,
+        /// Remittance advice files or folders (X12 820, BAI lockbox, NACHA
+        /// CTX/CCD+, remt.001, camt.054, remittance CSV; detected by content).
+        #[arg(long, num_args = 1..)]
+        remittance: Vec<PathBuf>,
     },
     /// Re-run a published run from its manifest and compare every output byte for byte.
     Replay {
@@ -199,6 +203,7 @@ impl Cli {
                 accept_unbalanced,
                 state,
                 no_state,
+                remittance,
             } => {
                 let config = load_config(config.as_deref())?;
                 let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
@@ -220,6 +225,8 @@ impl Cli {
                         quiet,
                         state,
                         recorded_inputs: None,
+                        remittance,
+                        remittance_inputs: None,
                     }),
                     timings: self.timings,
                 }

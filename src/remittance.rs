@@ -22,7 +22,7 @@ use cashmatch_parsers::BalanceCheck;
 use serde::{Deserialize, Serialize};
 
 /// `[remittance]` in the config: how remittance files are read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct RemittanceConfig {
     /// WHATWG encoding of X12, NACHA and lockbox files that are not UTF-8
@@ -35,6 +35,16 @@ pub struct RemittanceConfig {
     pub lockbox_profiles: Vec<LockboxProfile>,
     /// Customers' remittance spreadsheet layouts (CSV).
     pub csv_layouts: Vec<RemittanceCsvLayout>,
+    /// The named window of the amount + date + payer link: at most this
+    /// many days between the advice's payment date and the bank line's
+    /// value date (default 3).
+    pub link_window_days: Option<u32>,
+    /// Thresholds of the `REMITTANCE_ADVICE` pass (default: auto-apply at
+    /// 0.95, suggest at 0.50).
+    pub pass: Option<cashmatch_engine::config::PassRule>,
+    /// The advice's adjustment reason code → our deduction reason, e.g.
+    /// `"01" = "PRICING_DISPUTE"` (X12 ADX02), `"DAMAGED" = "DAMAGED_GOODS"`.
+    pub deduction_reasons: std::collections::BTreeMap<String, String>,
 }
 
 impl RemittanceConfig {
@@ -70,7 +80,17 @@ impl RemittanceConfig {
         for l in &self.csv_layouts {
             l.validate().map_err(|e| format!("[remittance] {e}"))?;
         }
-        Ok(())
+        self.rules().validate()
+    }
+
+    /// The engine's part: linking window, thresholds, reason map.
+    pub fn rules(&self) -> cashmatch_engine::config::RemittanceRules {
+        let d = cashmatch_engine::config::RemittanceRules::default();
+        cashmatch_engine::config::RemittanceRules {
+            link_window_days: self.link_window_days.unwrap_or(d.link_window_days),
+            pass: self.pass.unwrap_or(d.pass),
+            deduction_reasons: self.deduction_reasons.clone(),
+        }
     }
 
     /// The parser options for remittance files.
@@ -255,27 +275,44 @@ fn read_one(
 
 /// `remittances.parquet`: one row per advice line, in file and line order
 /// (schema: `cashmatch_store::table::remittances_schema`).
-pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
+pub fn table(batch: &RemittanceBatch, run: Option<&RunOutcome<'_>>) -> Result<Table, CliError> {
     struct Row<'a> {
         file: &'a ParsedRemittance,
         advice: &'a remittance::Advice,
         line: Option<&'a remittance::AdviceLine>,
+        /// What a run made of it: (status, transaction id, link rule).
+        run: Option<(&'static str, Option<&'a str>, &'static str)>,
     }
     let mut rows = Vec::with_capacity(batch.rows());
+    let mut flat = 0usize;
     for file in &batch.parsed {
         for advice in &file.advices {
+            let decided = run.map(|r| r.of(flat));
+            flat += 1;
+            let at = |k: usize| {
+                decided.map(|(outcome, txn_id)| match outcome {
+                    None => ("not_a_receipt", None, ""),
+                    Some(o) => (
+                        o.lines.get(k).map_or("unlinked", |s| s.as_str()),
+                        txn_id,
+                        o.link.map_or("", |l| l.rule.as_str()),
+                    ),
+                })
+            };
             if advice.lines.is_empty() {
                 rows.push(Row {
                     file,
                     advice,
                     line: None,
+                    run: at(0),
                 });
             }
-            for line in &advice.lines {
+            for (k, line) in advice.lines.iter().enumerate() {
                 rows.push(Row {
                     file,
                     advice,
                     line: Some(line),
+                    run: at(k),
                 });
             }
         }
@@ -332,15 +369,16 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
             .map(|r| r.line.map_or("", |l| l.adjustment_reason.as_str())),
     );
     tb.text("currency", rows.iter().map(|r| r.advice.currency.as_str()));
-    tb.text_opt("transaction_id", rows.iter().map(|_| None));
+    tb.text_opt(
+        "transaction_id",
+        rows.iter().map(|r| r.run.and_then(|(_, t, _)| t)),
+    );
     tb.text(
         "status",
-        rows.iter().map(|r| {
-            if r.advice.check == BalanceCheck::Fail {
-                "check_failed"
-            } else {
-                "unlinked"
-            }
+        rows.iter().map(|r| match r.run {
+            Some((status, _, _)) => status,
+            None if r.advice.check == BalanceCheck::Fail => "check_failed",
+            None => "unlinked",
         }),
     );
     tb.text(
@@ -367,7 +405,181 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
                 .map_or(r.advice.locator.as_str(), |l| l.locator.as_str())
         }),
     );
+    tb.text(
+        "link_rule",
+        rows.iter().map(|r| r.run.map_or("", |(_, _, rule)| rule)),
+    );
     Ok(tb)
+}
+
+/// What a run made of the advices, for `remittances.parquet`.
+pub struct RunOutcome<'a> {
+    /// Per advice in file order: its index among the engine's advices
+    /// (`None`: not a receipt, never given to the engine).
+    pub index: &'a [Option<usize>],
+    /// The engine's outcome per engine advice.
+    pub outcomes: &'a [cashmatch_engine::remittance::AdviceOutcome],
+    /// The run's transactions (for the linked transaction id).
+    pub transactions: &'a cashmatch_engine::model::Transactions,
+}
+
+impl<'a> RunOutcome<'a> {
+    #[allow(clippy::type_complexity)]
+    fn of(
+        &self,
+        flat: usize,
+    ) -> (
+        Option<&'a cashmatch_engine::remittance::AdviceOutcome>,
+        Option<&'a str>,
+    ) {
+        let outcome = self
+            .index
+            .get(flat)
+            .copied()
+            .flatten()
+            .and_then(|i| self.outcomes.get(i));
+        let txn = outcome
+            .and_then(|o| o.link)
+            .map(|l| self.transactions.get(l.txn as usize).transaction_id());
+        (outcome, txn)
+    }
+}
+
+/// The remittance inputs of a `run`: each file detected by content (a file
+/// that is no remittance format is rejected, naming it), read behind the
+/// panic boundary, and a file failing its own control totals excluded like
+/// an unbalanced statement unless `accept_unbalanced`.
+pub fn read_for_run(
+    inputs: &[BankInput],
+    config: &RunConfig,
+    accept_unbalanced: bool,
+) -> RemittanceBatch {
+    let options = config.remittance.options(config);
+    let mut detected = Vec::new();
+    let mut refused = Vec::new();
+    for input in inputs {
+        let format =
+            cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max)
+                .ok()
+                .and_then(|bytes| {
+                    let head = &bytes[..bytes.len().min(HEAD_BYTES)];
+                    remittance::detect(head, &options)
+                });
+        match format {
+            Some(f) => detected.push((input.clone(), f)),
+            None => refused.push(input.clone()),
+        }
+    }
+    let mut batch = read_files(&detected, config);
+    for input in refused {
+        let bytes = std::fs::read(&input.path).unwrap_or_default();
+        let message = format!(
+            "file `{}`: not a remittance advice this run can read (X12 820, BAI lockbox, NACHA CTX/CCD+, remt.001, camt.054, or a CSV layout of `[remittance] csv_layouts`); the file was rejected",
+            input.name
+        );
+        batch.files.push(InputFile {
+            role: InputRole::Remittance,
+            name: input.name.clone(),
+            sha256: sha256_hex(&bytes),
+            bytes: bytes.len() as u64,
+            format: String::new(),
+            rows: 0,
+            status: InputStatus::Rejected,
+            detail: message.clone(),
+            path: Some(input.path.to_string_lossy().into_owned()),
+        });
+        batch.rejections.push(message);
+    }
+    if !accept_unbalanced {
+        let mut kept = Vec::new();
+        for p in std::mem::take(&mut batch.parsed) {
+            if p.check() == BalanceCheck::Fail {
+                let message = format!(
+                    "file `{}` ({}) fails its own control totals: {}; excluded, none of its advices was used (use --accept-unbalanced to use it anyway; its lines are then suggestions only)",
+                    p.source_file,
+                    p.format.map_or("-", RemittanceFormat::as_str),
+                    p.check_detail()
+                );
+                if let Some(f) = batch
+                    .files
+                    .iter_mut()
+                    .find(|f| f.name == p.source_file && f.status == InputStatus::AcceptedUnbalanced)
+                {
+                    f.status = InputStatus::RejectedUnbalanced;
+                    f.detail = message.clone();
+                }
+                batch.rejections.push(message);
+            } else {
+                kept.push(p);
+            }
+        }
+        batch.parsed = kept;
+    }
+    // Input order is by name (discovery sorts), so the manifest lists the
+    // files in the same order whatever the parallel read did.
+    batch.files.sort_by(|a, b| a.name.cmp(&b.name));
+    batch
+}
+
+/// The engine's advices of a batch: every credit advice (money received),
+/// in file order, and per advice of the batch its engine index.
+pub fn engine_advices(
+    batch: &RemittanceBatch,
+) -> (Vec<cashmatch_engine::remittance::Advice>, Vec<Option<usize>>) {
+    use cashmatch_engine::remittance::{Advice, AdviceLine};
+    use cashmatch_parsers::remittance::DocumentType;
+    let mut advices = Vec::new();
+    let mut index = Vec::new();
+    for file in &batch.parsed {
+        let format = file.format.map_or("", RemittanceFormat::as_str);
+        for a in &file.advices {
+            if !a.credit || !a.booked {
+                index.push(None);
+                continue;
+            }
+            index.push(Some(advices.len()));
+            let iso = matches!(
+                file.format,
+                Some(
+                    RemittanceFormat::Remt001
+                        | RemittanceFormat::Camt052
+                        | RemittanceFormat::Camt053
+                        | RemittanceFormat::Camt054
+                )
+            );
+            advices.push(Advice {
+                key: format!("{format}|{}|{}", a.advice_id, a.payment_reference),
+                format: format.to_string(),
+                advice_id: a.advice_id.clone(),
+                payment_reference: a.payment_reference.clone(),
+                alt_reference: if iso && a.advice_id != a.payment_reference {
+                    a.advice_id.clone()
+                } else {
+                    String::new()
+                },
+                payer_name: a.payer_name.clone(),
+                payer_account: a.payer_account.clone(),
+                currency: a.currency.clone(),
+                amount: a.amount,
+                payment_date: a.payment_date,
+                check_failed: a.check == BalanceCheck::Fail,
+                lines: a
+                    .lines
+                    .iter()
+                    .map(|l| AdviceLine {
+                        invoice_reference: l.invoice_reference.clone(),
+                        credit: l.document_type == DocumentType::CreditNote,
+                        amount_paid: l.amount_paid,
+                        invoice_amount: l.invoice_amount,
+                        discount: l.discount_amount,
+                        adjustment: l.adjustment_amount,
+                        adjustment_reason: l.adjustment_reason.clone(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    (advices, index)
 }
 
 #[cfg(test)]

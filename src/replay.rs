@@ -118,6 +118,14 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
             name: i.name.clone(),
         })
         .collect();
+    let remittance_inputs: Vec<BankInput> = located
+        .iter()
+        .filter(|(i, _, _)| i.role == InputRole::Remittance)
+        .map(|(i, p, _)| BankInput {
+            path: p.clone(),
+            name: i.name.clone(),
+        })
+        .collect();
     let open_items = located
         .iter()
         .find(|(i, _, _)| i.role == InputRole::OpenItems)
@@ -155,6 +163,8 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
             dir: manifest.state.clone(),
         },
         recorded_inputs: Some(manifest.inputs.clone()),
+        remittance: Vec::new(),
+        remittance_inputs: Some(remittance_inputs),
     };
     match run::run(&req)? {
         RunStatus::Published(_) => {}

@@ -51,6 +51,11 @@ pub struct RunRequest {
     /// Input paths to write into the manifest instead of the actual ones
     /// (replay keeps the original manifest's paths, so its bytes match).
     pub recorded_inputs: Option<Vec<InputFile>>,
+    /// Remittance advice files and folders as typed (`--remittance`).
+    pub remittance: Vec<PathBuf>,
+    /// Exact remittance inputs with their recorded names (replay); when
+    /// set, `remittance` is ignored.
+    pub remittance_inputs: Option<Vec<BankInput>>,
 }
 
 /// Where a run's memory of earlier runs comes from.
@@ -188,6 +193,18 @@ pub fn execute(
                 "no --as-of date given and no dated bank transaction to derive it from".into(),
             )
         })?;
+    // Remittance advices (`--remittance`): read before the run id, which
+    // hashes every input file.
+    let remittance_inputs = match &req.remittance_inputs {
+        Some(r) => r.clone(),
+        None if req.remittance.is_empty() => Vec::new(),
+        None => inputs::discover_bank_inputs(&req.remittance)?,
+    };
+    let remit = crate::remittance::read_for_run(
+        &remittance_inputs,
+        &req.config,
+        req.accept_unbalanced,
+    );
     let rules = req.config.rules();
     let config_toml = req.config.canonical_toml();
     let config_sha256 = output::sha256_hex(config_toml.as_bytes());
@@ -198,6 +215,7 @@ pub fn execute(
         .cloned()
         .chain(std::iter::once(items_file.clone()))
         .chain(customers_file.clone())
+        .chain(remit.files.iter().cloned())
         .collect();
     let run_id = manifest::run_id(
         ENGINE,
@@ -249,6 +267,7 @@ pub fn execute(
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);
+    input_files.extend(remit.files.iter().cloned());
     for f in &mut input_files {
         if let Some(p) = &f.path {
             f.path = Some(manifest::relative_path(&req.out, Path::new(p)));
@@ -271,8 +290,19 @@ pub fn execute(
         customers,
         as_of,
     };
-    let result = cashmatch_engine::apply_cash(batch, &rules, progress)
-        .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
+    let (advices, advice_index) = crate::remittance::engine_advices(&remit);
+    let remittance_input = cashmatch_engine::RemittanceInput {
+        advices,
+        rules: req.config.remittance.rules(),
+        waiting_allowed: !matches!(req.state, StateMode::Off),
+    };
+    let result = cashmatch_engine::apply_cash_with_remittance(
+        batch,
+        &rules,
+        &remittance_input,
+        progress,
+    )
+    .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
 
     let write_started = std::time::Instant::now();
     let spinner = progress.spinner("writing Parquet outputs");
@@ -303,6 +333,19 @@ pub fn execute(
         "statements.parquet",
         &output::statements(statements),
     )?;
+    // Only a run given remittance files writes `remittances.parquet`, so
+    // every other run keeps its outputs byte for byte.
+    if !remittance_inputs.is_empty() {
+        let outcome = crate::remittance::RunOutcome {
+            index: &advice_index,
+            outcomes: &r.remittance,
+            transactions: &r.batch.transactions,
+        };
+        let bytes = crate::remittance::table(&remit, Some(&outcome))?
+            .to_parquet()
+            .map_err(|e| CliError::Output(format!("cannot encode `remittances.parquet`: {e}")))?;
+        staging.file("remittances.parquet", remit.rows() as u64, &bytes)?;
+    }
     spinner.finish_and_clear();
 
     let counts = Counts {
@@ -313,7 +356,7 @@ pub fn execute(
         open_items: r.batch.open_items.len() as u64,
         aging_rows: r.outcome.aging.len() as u64,
         statements: statements.len() as u64,
-        files_rejected: bank.rejections.len() as u64,
+        files_rejected: (bank.rejections.len() + remit.rejections.len()) as u64,
         pending_entries_skipped: bank.pending_skipped,
         files_duplicate: filtered.files_duplicate,
         transactions_already_processed: filtered.transactions_already_processed,
@@ -335,8 +378,8 @@ pub fn execute(
         control_sums: r.outcome.control_sums.clone(),
         counts,
         passes: r.outcome.pass_stats.clone(),
-        rejections: bank.rejections.clone(),
-        warnings: bank.warnings.clone(),
+        rejections: [&bank.rejections[..], &remit.rejections[..]].concat(),
+        warnings: [&bank.warnings[..], &remit.warnings[..]].concat(),
     };
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("manifest: {e}")))?;
@@ -594,7 +637,7 @@ pub fn ingest(
         &output::statements(&batch.statements),
     )?;
     // Remittances are a small table: the one-batch writer is enough.
-    let remittance_bytes = crate::remittance::table(&remittances)?
+    let remittance_bytes = crate::remittance::table(&remittances, None)?
         .to_parquet()
         .map_err(|e| CliError::Output(format!("cannot encode `remittances.parquet`: {e}")))?;
     staging.file(

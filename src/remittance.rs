@@ -582,6 +582,176 @@ pub fn engine_advices(
     (advices, index)
 }
 
+/// Folder of the waiting advices inside the state directory.
+pub const WAITING_DIR: &str = "remittance-waiting";
+/// Version tag of a waiting-advices file.
+const WAITING_FORMAT: &str = "cashmatch-waiting-advices/1";
+
+/// The advices whose cash had not arrived when a run ended: written into
+/// the state directory as `remittance-waiting/<run_id>.json` before the
+/// commit point (like a segment: a file no logged run names is ignored),
+/// read by the next run with that state, and listed in its manifest as a
+/// state input so a replay reads the same advices.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WaitingAdvices {
+    /// [`WAITING_FORMAT`].
+    pub format: String,
+    /// The run that wrote the file.
+    pub run_id: String,
+    /// Still waiting, in the order the runs read them.
+    pub advices: Vec<WaitingAdvice>,
+}
+
+/// One waiting advice and where it came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WaitingAdvice {
+    /// The remittance file it was read from (its name as given).
+    pub source_file: String,
+    /// The run that read the file.
+    pub since_run: String,
+    /// Payment method as the advice states it.
+    pub method: String,
+    /// The advice, as the engine links it.
+    pub advice: cashmatch_engine::remittance::Advice,
+}
+
+impl WaitingAdvices {
+    /// Parses a waiting-advices file; an unreadable one is a state error
+    /// (forgetting it would drop advices silently).
+    pub fn parse(bytes: &[u8], what: &str) -> Result<Self, CliError> {
+        // A damaged state stops the run like a bad input (exit 1).
+        let w: WaitingAdvices = serde_json::from_slice(bytes).map_err(|e| {
+            CliError::Input(format!(
+                "state: waiting remittance advices `{what}`: {e}; restore it from backup"
+            ))
+        })?;
+        if w.format != WAITING_FORMAT {
+            return Err(CliError::Input(format!(
+                "state: waiting remittance advices `{what}`: format `{}` is not `{WAITING_FORMAT}`",
+                w.format
+            )));
+        }
+        Ok(w)
+    }
+
+    /// The file's bytes (pretty JSON, fields in a fixed order).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Adds the advices waiting from earlier runs to `batch` (one parsed entry
+/// per advice, read from the state, not from a file of this run); an
+/// advice whose file this run reads again is not carried twice.
+pub fn add_waiting(batch: &mut RemittanceBatch, waiting: &WaitingAdvices) {
+    let (here, _) = engine_advices(batch);
+    let known: std::collections::HashSet<&str> = here.iter().map(|a| a.key.as_str()).collect();
+    let mut carried = Vec::new();
+    for w in &waiting.advices {
+        if known.contains(w.advice.key.as_str()) {
+            continue;
+        }
+        let a = &w.advice;
+        let format = ALL_FORMATS.into_iter().find(|f| f.as_str() == a.format);
+        carried.push(ParsedRemittance {
+            source_file: w.source_file.clone(),
+            format,
+            advices: vec![remittance::Advice {
+                format,
+                advice_id: a.advice_id.clone(),
+                payment_reference: a.payment_reference.clone(),
+                payer_name: a.payer_name.clone(),
+                payer_account: a.payer_account.clone(),
+                amount: a.amount,
+                currency: a.currency.clone(),
+                payment_date: a.payment_date,
+                method: w.method.clone(),
+                credit: true,
+                booked: true,
+                lines: a
+                    .lines
+                    .iter()
+                    .map(|l| remittance::AdviceLine {
+                        invoice_reference: l.invoice_reference.clone(),
+                        document_type: if l.credit {
+                            remittance::DocumentType::CreditNote
+                        } else {
+                            remittance::DocumentType::Invoice
+                        },
+                        amount_paid: l.amount_paid,
+                        invoice_amount: l.invoice_amount,
+                        discount_amount: l.discount,
+                        adjustment_amount: l.adjustment,
+                        adjustment_reason: l.adjustment_reason.clone(),
+                        locator: format!("waiting since run {}", w.since_run),
+                        ..Default::default()
+                    })
+                    .collect(),
+                check: if a.check_failed {
+                    BalanceCheck::Fail
+                } else {
+                    BalanceCheck::Pass
+                },
+                locator: format!("waiting since run {}", w.since_run),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+    }
+    batch.parsed.extend(carried);
+}
+
+const ALL_FORMATS: [RemittanceFormat; 8] = [
+    RemittanceFormat::X12_820,
+    RemittanceFormat::Lockbox,
+    RemittanceFormat::Nacha,
+    RemittanceFormat::Remt001,
+    RemittanceFormat::Camt052,
+    RemittanceFormat::Camt053,
+    RemittanceFormat::Camt054,
+    RemittanceFormat::Csv,
+];
+
+/// The advices of this run still waiting for their cash after it (this
+/// run's and those carried from earlier runs), for the next run.
+pub fn still_waiting(
+    batch: &RemittanceBatch,
+    index: &[Option<usize>],
+    advices: &[cashmatch_engine::remittance::Advice],
+    outcomes: &[cashmatch_engine::remittance::AdviceOutcome],
+    carried: &WaitingAdvices,
+    run_id: &str,
+) -> WaitingAdvices {
+    let mut out = WaitingAdvices {
+        format: WAITING_FORMAT.into(),
+        run_id: run_id.into(),
+        advices: Vec::new(),
+    };
+    let mut flat = 0usize;
+    for file in &batch.parsed {
+        for a in &file.advices {
+            let i = index.get(flat).copied().flatten();
+            flat += 1;
+            let Some(i) = i else { continue };
+            if !outcomes.get(i).is_some_and(|o| o.is_waiting()) {
+                continue;
+            }
+            let since = carried
+                .advices
+                .iter()
+                .find(|w| w.advice.key == advices[i].key)
+                .map_or(run_id.to_string(), |w| w.since_run.clone());
+            out.advices.push(WaitingAdvice {
+                source_file: file.source_file.clone(),
+                since_run: since,
+                method: a.method.clone(),
+                advice: advices[i].clone(),
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::RunConfig;

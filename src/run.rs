@@ -73,6 +73,9 @@ pub enum StateMode {
         inputs: Vec<InputFile>,
         /// The state directory as the manifest records it.
         dir: Option<String>,
+        /// The waiting remittance advices the recorded run read (the bytes
+        /// of its `remittance-waiting/<run>.json` state input), if any.
+        waiting: Option<Vec<u8>>,
     },
 }
 
@@ -261,8 +264,55 @@ pub fn execute(
             processed,
             inputs,
             dir,
+            ..
         } => (None, processed.clone(), inputs.clone(), dir.clone()),
     };
+    // Remittance advices still waiting for their cash after the previous
+    // run with this state (written by that run, named by its log entry).
+    let mut state_inputs = state_inputs;
+    let carried = match (&req.state, &loaded) {
+        (StateMode::Dir(_), Some(loaded)) => match loaded.log.segments.last() {
+            Some(last) => {
+                let name = format!("{}/{}.json", crate::remittance::WAITING_DIR, last.run_id);
+                let path = loaded.dir.join(&name);
+                match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        let w = crate::remittance::WaitingAdvices::parse(&bytes, &name)?;
+                        state_inputs.push(InputFile {
+                            role: cashmatch_store::manifest::InputRole::State,
+                            name: name.clone(),
+                            sha256: output::sha256_hex(&bytes),
+                            bytes: bytes.len() as u64,
+                            format: "json".into(),
+                            rows: w.advices.len() as u64,
+                            status: cashmatch_store::manifest::InputStatus::Accepted,
+                            detail: format!("waiting remittance advices of run {}", last.run_id),
+                            path: Some(manifest::relative_path(&req.out, &path)),
+                        });
+                        w
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+                    Err(e) => {
+                        return Err(CliError::Input(format!(
+                            "state: waiting remittance advices `{}`: {e}",
+                            path.display()
+                        )))
+                    }
+                }
+            }
+            None => Default::default(),
+        },
+        (
+            StateMode::Replay {
+                waiting: Some(bytes),
+                ..
+            },
+            _,
+        ) => crate::remittance::WaitingAdvices::parse(bytes, "recorded state input")?,
+        _ => Default::default(),
+    };
+    let mut remit = remit;
+    crate::remittance::add_waiting(&mut remit, &carried);
     let filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
@@ -294,7 +344,12 @@ pub fn execute(
     let remittance_input = cashmatch_engine::RemittanceInput {
         advices,
         rules: req.config.remittance.rules(),
-        waiting_allowed: !matches!(req.state, StateMode::Off),
+        // A replay waits exactly when the recorded run had a state.
+        waiting_allowed: match &req.state {
+            StateMode::Off => false,
+            StateMode::Dir(_) => true,
+            StateMode::Replay { dir, .. } => dir.is_some(),
+        },
     };
     let result = cashmatch_engine::apply_cash_with_remittance(
         batch,
@@ -333,9 +388,10 @@ pub fn execute(
         "statements.parquet",
         &output::statements(statements),
     )?;
-    // Only a run given remittance files writes `remittances.parquet`, so
-    // every other run keeps its outputs byte for byte.
-    if !remittance_inputs.is_empty() {
+    // Only a run given remittance files (or with advices waiting in its
+    // state) writes `remittances.parquet`, so every other run keeps its
+    // outputs byte for byte.
+    if !remittance_inputs.is_empty() || !carried.advices.is_empty() {
         let outcome = crate::remittance::RunOutcome {
             index: &advice_index,
             outcomes: &r.remittance,
@@ -388,6 +444,27 @@ pub fn execute(
     // the new log is staged and put in place by the roll-forward, last.
     let state_log = match &loaded {
         Some(loaded) => {
+            // Advices still waiting go to the state beside the segment,
+            // before the commit point: only the run the log names is read.
+            let waiting = crate::remittance::still_waiting(
+                &remit,
+                &advice_index,
+                &remittance_input.advices,
+                &r.remittance,
+                &carried,
+                &manifest.run_id,
+            );
+            if !waiting.advices.is_empty() {
+                let dir = loaded.dir.join(crate::remittance::WAITING_DIR);
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    CliError::Io(format!("cannot create `{}`: {e}", dir.display()))
+                })?;
+                cashmatch_store::durable::write_durable(
+                    &dir,
+                    &format!("{}.json", manifest.run_id),
+                    &waiting.to_bytes(),
+                )?;
+            }
             let entry = store_state::write_segment(
                 loaded,
                 &manifest.run_id,

@@ -123,6 +123,11 @@ enum Command {
         profile: String,
         #[arg(long)]
         out: PathBuf,
+        /// Percent of the payments an advice can state whose invoices move
+        /// into an X12 820 (`remittance/advices.820`), their bank lines
+        /// keeping only the trace number (0: none, the files as before).
+        #[arg(long, default_value_t = 0)]
+        advices_percent: u32,
     },
     /// Morning-after analytics of a published run: KPIs, dunning, disputes, report.html.
     Report {
@@ -253,6 +258,7 @@ impl Cli {
                 as_of,
                 profile,
                 out,
+                advices_percent,
             } => Request::Generate {
                 customers,
                 invoices,
@@ -261,6 +267,7 @@ impl Cli {
                 as_of,
                 profile,
                 out,
+                advices_percent,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
             Command::Report {

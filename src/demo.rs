@@ -36,6 +36,13 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
     ] {
         cashmatch_store::durable::write_durable(&inputs, name, text.as_bytes())?;
     }
+    // Issue 11: one payment's invoices arrive as an X12 820 apart from the
+    // cash, and are applied with REMITTANCE_ADVICE.
+    cashmatch_store::durable::write_durable(
+        &inputs,
+        "remittance.820",
+        demo::remittance_820().as_bytes(),
+    )?;
     let as_of = NaiveDate::parse_from_str(demo::AS_OF, "%Y-%m-%d").ok();
     let state = state.map_or_else(|| StateMode::default_for(out), StateMode::Dir);
     let req = RunRequest {
@@ -50,7 +57,7 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         bank_inputs: None,
         state: state.clone(),
         recorded_inputs: None,
-        remittance: Vec::new(),
+        remittance: vec![inputs.join("remittance.820")],
         remittance_inputs: None,
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {

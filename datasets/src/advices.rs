@@ -192,3 +192,53 @@ fn x12(sets: &[Transaction]) -> String {
     s.push_str("IEA*1*000000001~\n");
     s
 }
+
+/// The demo's advice: an 820 for the first bank line of `bank_csv` that
+/// pays several invoices by reference (`multi_reference` in `truth_csv`),
+/// its trace the line's bank reference, so `cashmatch demo` applies those
+/// invoices with `REMITTANCE_ADVICE`. The demo's bank file is unchanged;
+/// `None` when no such line exists.
+pub fn demo_advice(bank_csv: &str, truth_csv: &str) -> Option<String> {
+    let mut fields = Vec::new();
+    let mut truth_lines = truth_csv.lines();
+    split_record(truth_lines.next()?, &mut fields);
+    let col = |name: &str, f: &[String]| f.iter().position(|c| c == name);
+    let (r, i, a, s, d) = (
+        col("bank_reference", &fields)?,
+        col("invoice_id", &fields)?,
+        col("applied_amount", &fields)?,
+        col("scenario", &fields)?,
+        col("discount_amount", &fields)?,
+    );
+    let mut by_ref: BTreeMap<String, Vec<(String, Decimal, Decimal, String)>> = BTreeMap::new();
+    for line in truth_lines {
+        split_record(line, &mut fields);
+        by_ref.entry(fields[r].clone()).or_default().push((
+            fields[i].clone(),
+            fields[a].parse().ok()?,
+            fields[d].parse().unwrap_or_default(),
+            fields[s].clone(),
+        ));
+    }
+    for record in bank_csv.lines().skip(1) {
+        split_record(record, &mut fields);
+        let amount: Decimal = fields.get(3)?.parse().ok()?;
+        let Some(lines) = by_ref.get(&fields[8]) else {
+            continue;
+        };
+        if lines.len() >= 2
+            && lines.iter().all(|l| l.3 == "multi_reference")
+            && lines.iter().map(|l| l.1).sum::<Decimal>() == amount
+        {
+            return Some(x12(&[Transaction {
+                amount,
+                currency: fields[4].clone(),
+                date: fields[2].replace('-', ""),
+                payer: fields[5].replace(['*', '~', '>'], " "),
+                trace: fields[8].clone(),
+                lines: lines.iter().map(|l| (l.0.clone(), l.1, l.2)).collect(),
+            }]));
+        }
+    }
+    None
+}

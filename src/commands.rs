@@ -156,8 +156,11 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
         } => {
             evaluate::generate(customers, invoices, payments, seed, as_of, &profile, &out)?;
             if advices_percent > 0 {
-                let s = cashmatch_datasets::advices::add_advices(&out, advices_percent.min(100), seed)
-                    .map_err(|e| CliError::Io(format!("cannot write remittance advices: {e}")))?;
+                let s =
+                    cashmatch_datasets::advices::add_advices(&out, advices_percent.min(100), seed)
+                        .map_err(|e| {
+                            CliError::Io(format!("cannot write remittance advices: {e}"))
+                        })?;
                 println!(
                     "remittance advices: {} payments, {} invoice lines in {}",
                     s.advices,

@@ -500,11 +500,9 @@ pub fn read_for_run(
                     p.format.map_or("-", RemittanceFormat::as_str),
                     p.check_detail()
                 );
-                if let Some(f) = batch
-                    .files
-                    .iter_mut()
-                    .find(|f| f.name == p.source_file && f.status == InputStatus::AcceptedUnbalanced)
-                {
+                if let Some(f) = batch.files.iter_mut().find(|f| {
+                    f.name == p.source_file && f.status == InputStatus::AcceptedUnbalanced
+                }) {
                     f.status = InputStatus::RejectedUnbalanced;
                     f.detail = message.clone();
                 }
@@ -525,7 +523,10 @@ pub fn read_for_run(
 /// in file order, and per advice of the batch its engine index.
 pub fn engine_advices(
     batch: &RemittanceBatch,
-) -> (Vec<cashmatch_engine::remittance::Advice>, Vec<Option<usize>>) {
+) -> (
+    Vec<cashmatch_engine::remittance::Advice>,
+    Vec<Option<usize>>,
+) {
     use cashmatch_engine::remittance::{Advice, AdviceLine};
     use cashmatch_parsers::remittance::DocumentType;
     let mut advices = Vec::new();
@@ -771,6 +772,28 @@ mod tests {
             Some("Abzug")
         );
         assert_eq!(RunConfig::parse(&cfg.canonical_toml()).unwrap(), cfg);
+    }
+
+    #[test]
+    fn the_readme_linking_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("```toml\n[remittance]\nlink_window_days")
+            .expect("README has a linking example")
+            + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("closed block");
+        let cfg = RunConfig::parse(&readme[start..end]).expect("README example parses");
+        let rules = cfg.remittance.rules();
+        assert_eq!(rules.link_window_days, 3);
+        assert_eq!(
+            rules.deduction_reason("01"),
+            cashmatch_engine::model::DeductionReason::Pricing
+        );
+        assert!(
+            RunConfig::parse("[remittance.deduction_reasons]\n\"01\" = \"NOT_A_REASON\"\n")
+                .unwrap_err()
+                .contains("deduction_reasons")
+        );
     }
 
     #[test]

@@ -203,11 +203,8 @@ pub fn execute(
         None if req.remittance.is_empty() => Vec::new(),
         None => inputs::discover_bank_inputs(&req.remittance)?,
     };
-    let remit = crate::remittance::read_for_run(
-        &remittance_inputs,
-        &req.config,
-        req.accept_unbalanced,
-    );
+    let remit =
+        crate::remittance::read_for_run(&remittance_inputs, &req.config, req.accept_unbalanced);
     let rules = req.config.rules();
     let config_toml = req.config.canonical_toml();
     let config_sha256 = output::sha256_hex(config_toml.as_bytes());
@@ -351,13 +348,9 @@ pub fn execute(
             StateMode::Replay { dir, .. } => dir.is_some(),
         },
     };
-    let result = cashmatch_engine::apply_cash_with_remittance(
-        batch,
-        &rules,
-        &remittance_input,
-        progress,
-    )
-    .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
+    let result =
+        cashmatch_engine::apply_cash_with_remittance(batch, &rules, &remittance_input, progress)
+            .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
 
     let write_started = std::time::Instant::now();
     let spinner = progress.spinner("writing Parquet outputs");
@@ -456,9 +449,8 @@ pub fn execute(
             );
             if !waiting.advices.is_empty() {
                 let dir = loaded.dir.join(crate::remittance::WAITING_DIR);
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    CliError::Io(format!("cannot create `{}`: {e}", dir.display()))
-                })?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| CliError::Io(format!("cannot create `{}`: {e}", dir.display())))?;
                 cashmatch_store::durable::write_durable(
                     &dir,
                     &format!("{}.json", manifest.run_id),

@@ -81,8 +81,8 @@ fn a_real_820_drives_the_application_of_its_lump_sum_by_trace_number() {
         "items.csv",
         &format!("{ITEMS_HEADER}1111111111111111,C1,Whizco,USD,11.11,11.11,2003-09-01,2003-10-01,,,\n2222222222222222,C1,Whizco,USD,22.22,22.22,2003-09-01,2003-10-01,,,\n4444444444444444,C1,Whizco,USD,44.44,44.44,2003-09-01,2003-10-01,,,\nINV-9,C2,Other,USD,50.00,50.00,2003-09-01,2003-10-01,,,\n"),
     );
-    let sample = samples()
-        .join("remittance/x12-820/Inteligenz-X12Parser-820-Example5_Wikipedia.txt");
+    let sample =
+        samples().join("remittance/x12-820/Inteligenz-X12Parser-820-Example5_Wikipedia.txt");
     let out = d.join("out");
     run_ok(
         cashmatch()
@@ -116,7 +116,10 @@ fn a_real_820_drives_the_application_of_its_lump_sum_by_trace_number() {
     let t = read_parquet(&out.join("transactions.parquet"));
     let refs = text(&t, "bank_reference");
     let ids = text(&t, "transaction_id");
-    assert_eq!(refs[ids.iter().position(|i| *i == txn_of_advice).unwrap()], "B1");
+    assert_eq!(
+        refs[ids.iter().position(|i| *i == txn_of_advice).unwrap()],
+        "B1"
+    );
     assert!(read_parquet(&out.join("exceptions.parquet"))
         .iter()
         .all(|b| b.num_rows() == 0));
@@ -183,7 +186,10 @@ fn an_advice_waits_for_its_cash_across_runs_and_unknown_invoices_are_reported() 
         money(&a, "deduction_amount"),
         [Decimal::new(10, 0), Decimal::ZERO]
     );
-    assert_eq!(texts(&a, "deduction_reason")[0].as_deref(), Some("PRICING_DISPUTE"));
+    assert_eq!(
+        texts(&a, "deduction_reason")[0].as_deref(),
+        Some("PRICING_DISPUTE")
+    );
     let x = read_parquet(&o2.join("exceptions.parquet"));
     assert_eq!(text(&x, "reason"), ["UNKNOWN_REFERENCE"]);
     assert_eq!(money(&x, "amount"), [Decimal::new(100, 0)]);
@@ -212,7 +218,9 @@ fn an_advice_failing_its_control_totals_is_excluded_or_only_suggested() {
     let bank = write(
         d,
         "bank.csv",
-        &format!("{BANK_HEADER}US01,2026-03-02,2026-03-02,260.00,USD,ACME CORP,,TRN*1*TRACE55555,B7\n"),
+        &format!(
+            "{BANK_HEADER}US01,2026-03-02,2026-03-02,260.00,USD,ACME CORP,,TRN*1*TRACE55555,B7\n"
+        ),
     );
     let out = d.join("out");
     let res = cashmatch()
@@ -228,12 +236,17 @@ fn an_advice_failing_its_control_totals_is_excluded_or_only_suggested() {
         .unwrap();
     assert_eq!(res.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&res.stderr);
-    assert!(stderr.contains("bad.820") && stderr.contains("control totals"), "{stderr}");
+    assert!(
+        stderr.contains("bad.820") && stderr.contains("control totals"),
+        "{stderr}"
+    );
     let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("rejected_unbalanced"), "{manifest}");
-    assert!(!text(&read_parquet(&out.join("applications.parquet")), "rule")
-        .iter()
-        .any(|r| r == "REMITTANCE_ADVICE"));
+    assert!(
+        !text(&read_parquet(&out.join("applications.parquet")), "rule")
+            .iter()
+            .any(|r| r == "REMITTANCE_ADVICE")
+    );
 
     let out2 = d.join("out2");
     let res = cashmatch()
@@ -247,15 +260,22 @@ fn an_advice_failing_its_control_totals_is_excluded_or_only_suggested() {
         .arg(&out2)
         .output()
         .unwrap();
-    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    assert_eq!(
+        res.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     let r = read_parquet(&out2.join("remittances.parquet"));
     assert_eq!(
         text(&r, "status"),
         ["check_failed", "check_failed", "unknown_invoice"]
     );
-    assert!(!text(&read_parquet(&out2.join("applications.parquet")), "rule")
-        .iter()
-        .any(|r| r == "REMITTANCE_ADVICE"));
+    assert!(
+        !text(&read_parquet(&out2.join("applications.parquet")), "rule")
+            .iter()
+            .any(|r| r == "REMITTANCE_ADVICE")
+    );
 }
 
 /// A file that is no remittance format is named and rejected (exit 3);

@@ -107,7 +107,10 @@ pub fn add_advices(dir: &Path, percent: u32, seed: u64) -> io::Result<AdvicesSum
             out_bank.push('\n');
             continue;
         };
-        let trace = format!("TR{}", reference.replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+        let trace = format!(
+            "TR{}",
+            reference.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        );
         // The bank text keeps only the trace, as ACH CTX credits show it.
         let text = format!("ACH CTX TRN*1*{trace}");
         let mut row = fields[..9].to_vec();
@@ -177,7 +180,10 @@ fn x12(sets: &[Transaction]) -> String {
                 if discount.is_zero() {
                     b.push(format!("RMR*IV*{invoice}**{paid}*{paid}"));
                 } else {
-                    b.push(format!("RMR*IV*{invoice}**{paid}*{}*{discount}", paid + discount));
+                    b.push(format!(
+                        "RMR*IV*{invoice}**{paid}*{}*{discount}",
+                        paid + discount
+                    ));
                 }
             }
             b

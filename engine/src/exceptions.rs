@@ -44,8 +44,8 @@ pub fn build(batch: &Batch, ledger: &mut Ledger) -> Vec<ExceptionRecord> {
             }
             // A remittance advice's note (an advice line that could not be
             // applied) explains the rest better than "overpayment".
-            let advice_note = ledger.notes[i].priority
-                >= crate::passes::remittance_advice::NOTE_PRIORITY;
+            let advice_note =
+                ledger.notes[i].priority >= crate::passes::remittance_advice::NOTE_PRIORITY;
             if applied_item[i].is_some() && !advice_note {
                 (
                     remaining,

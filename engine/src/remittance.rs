@@ -236,8 +236,7 @@ fn link_by_key(
             .iter()
             .copied()
             .filter(|&(t, _)| {
-                a.currency.is_empty()
-                    || batch.transactions.get(t as usize).currency() == a.currency
+                a.currency.is_empty() || batch.transactions.get(t as usize).currency() == a.currency
             })
             .collect();
         // A key in a reference field beats the same key in free text.
@@ -355,15 +354,15 @@ fn link_by_amount(batch: &Batch, advices: &[Advice], rules: &RemittanceRules, ou
 fn same_payer(a: &Advice, account: &str, name: &str) -> bool {
     let (aa, ta) = (norm(&a.payer_account), norm(account));
     if !aa.is_empty() && !ta.is_empty() {
-        return aa == ta || (aa.len() >= 8 && ta.ends_with(&aa)) || (ta.len() >= 8 && aa.ends_with(&ta));
+        return aa == ta
+            || (aa.len() >= 8 && ta.ends_with(&aa))
+            || (ta.len() >= 8 && aa.ends_with(&ta));
     }
     let (an, tn) = (norm(&a.payer_name), norm(name));
     if an.is_empty() || tn.is_empty() {
         return false;
     }
-    an == tn
-        || (tn.len() >= 8 && an.starts_with(&tn))
-        || (an.len() >= 8 && tn.starts_with(&an))
+    an == tn || (tn.len() >= 8 && an.starts_with(&tn)) || (an.len() >= 8 && tn.starts_with(&an))
 }
 
 /// What became of one advice line (stable codes in `remittances.parquet`).
@@ -509,7 +508,11 @@ mod tests {
 
     #[test]
     fn amount_date_and_payer_link_only_when_unique_and_within_the_window() {
-        let b = batch(vec![txn("B1", 1000, ""), txn("B2", 2000, ""), txn("B3", 2000, "")]);
+        let b = batch(vec![
+            txn("B1", 1000, ""),
+            txn("B2", 2000, ""),
+            txn("B3", 2000, ""),
+        ]);
         let rules = RemittanceRules::default();
         let l = link(&b, &[advice("", 1000), advice("", 2000)], &rules);
         assert_eq!(

@@ -147,7 +147,9 @@ fn one(
                 .lookup(reference_hash(reference))
                 .iter()
                 .copied()
-                .filter(|&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &[reference]))
+                .filter(|&i| {
+                    key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &[reference])
+                })
                 .collect()
         };
         let paid = line.amount_paid.or_else(|| {
@@ -165,7 +167,8 @@ fn one(
                 let discount = line.discount.unwrap_or_default().max(Decimal::ZERO);
                 let deduction = (-line.adjustment.unwrap_or_default()).max(Decimal::ZERO);
                 let clears = paid + discount + deduction;
-                let open = ledger.item_open[*item as usize] - taken.get(item).copied().unwrap_or_default();
+                let open =
+                    ledger.item_open[*item as usize] - taken.get(item).copied().unwrap_or_default();
                 if it.hold().is_some() {
                     LineStatus::HeldInvoice
                 } else if it.currency() != txn.currency() {
@@ -227,7 +230,11 @@ fn one(
                     "remittance advice {} ({}) line for invoice {}: {}",
                     a.advice_id,
                     a.format,
-                    if reference.is_empty() { "(none)" } else { reference },
+                    if reference.is_empty() {
+                        "(none)"
+                    } else {
+                        reference
+                    },
                     status.as_str()
                 ),
             });
@@ -308,7 +315,11 @@ pub fn settle(proposed: &mut Proposed, ledger: &Ledger, advices: &[Advice]) {
             } else {
                 LineStatus::Suggested
             };
-            for l in outcome.lines.iter_mut().filter(|l| **l == LineStatus::Applied) {
+            for l in outcome
+                .lines
+                .iter_mut()
+                .filter(|l| **l == LineStatus::Applied)
+            {
                 *l = s;
             }
         }

@@ -152,6 +152,8 @@ fn run_once(data: &Path, config: &RunConfig, out: &Path) -> Sample {
         recorded_inputs: None,
         // Matching and its outputs only, as before issue 10.
         analytics: None,
+        remittance: Vec::new(),
+        remittance_inputs: None,
     };
     reset_peak_rss();
     let started = Instant::now();

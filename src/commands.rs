@@ -75,6 +75,8 @@ pub enum Request {
         profile: String,
         /// Output directory.
         out: PathBuf,
+        /// Percent of expressible payments moved into an 820 advice.
+        advices_percent: u32,
     },
     /// `cashmatch report`: morning-after analytics of a published run.
     Report(crate::report::ReportRequest),
@@ -150,8 +152,22 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             as_of,
             profile,
             out,
+            advices_percent,
         } => {
             evaluate::generate(customers, invoices, payments, seed, as_of, &profile, &out)?;
+            if advices_percent > 0 {
+                let s =
+                    cashmatch_datasets::advices::add_advices(&out, advices_percent.min(100), seed)
+                        .map_err(|e| {
+                            CliError::Io(format!("cannot write remittance advices: {e}"))
+                        })?;
+                println!(
+                    "remittance advices: {} payments, {} invoice lines in {}",
+                    s.advices,
+                    s.lines,
+                    out.join("remittance/advices.820").display()
+                );
+            }
             Ok(0)
         }
         Request::Report(request) => {

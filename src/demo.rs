@@ -36,6 +36,13 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
     ] {
         cashmatch_store::durable::write_durable(&inputs, name, text.as_bytes())?;
     }
+    // Issue 11: one payment's invoices arrive as an X12 820 apart from the
+    // cash, and are applied with REMITTANCE_ADVICE.
+    cashmatch_store::durable::write_durable(
+        &inputs,
+        "remittance.820",
+        demo::remittance_820().as_bytes(),
+    )?;
     let as_of = NaiveDate::parse_from_str(demo::AS_OF, "%Y-%m-%d").ok();
     let state = state.map_or_else(|| StateMode::default_for(out), StateMode::Dir);
     let req = RunRequest {
@@ -56,6 +63,8 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
             cleared_items: Some(inputs.join("cleared_items.csv")),
             ..Default::default()
         }),
+        remittance: vec![inputs.join("remittance.820")],
+        remittance_inputs: None,
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {
         return Ok(0);
@@ -126,6 +135,8 @@ fn follow_up(out: &Path, inputs: &Path, state: StateMode, quiet: bool) -> Result
         recorded_inputs: None,
         // Its report below reads the first run's AR history instead.
         analytics: None,
+        remittance: Vec::new(),
+        remittance_inputs: None,
     };
     let history = match state {
         StateMode::Dir(dir) => Some(dir),

@@ -74,6 +74,10 @@ enum Command {
         /// Publish the run without the analytics set (pure matching benchmarks).
         #[arg(long, conflicts_with_all = ["invoices", "cleared_items", "opening", "analytics_config"])]
         no_analytics: bool,
+        /// Remittance advice files or folders (X12 820, BAI lockbox, NACHA
+        /// CTX/CCD+, remt.001, camt.054, remittance CSV; detected by content).
+        #[arg(long, num_args = 1..)]
+        remittance: Vec<PathBuf>,
     },
     /// Re-run a published run from its manifest and compare every output byte for byte.
     Replay {
@@ -135,6 +139,11 @@ enum Command {
         profile: String,
         #[arg(long)]
         out: PathBuf,
+        /// Percent of the payments an advice can state whose invoices move
+        /// into an X12 820 (`remittance/advices.820`), their bank lines
+        /// keeping only the trace number (0: none, the files as before).
+        #[arg(long, default_value_t = 0)]
+        advices_percent: u32,
     },
     /// Morning-after analytics of a published run: KPIs, dunning, disputes, report.html.
     Report {
@@ -220,6 +229,7 @@ impl Cli {
                 opening,
                 analytics_config,
                 no_analytics,
+                remittance,
             } => {
                 let config = load_config(config.as_deref())?;
                 let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
@@ -247,6 +257,8 @@ impl Cli {
                             opening,
                             cleared_items,
                         }),
+                        remittance,
+                        remittance_inputs: None,
                     }),
                     timings: self.timings,
                 }
@@ -273,6 +285,7 @@ impl Cli {
                 as_of,
                 profile,
                 out,
+                advices_percent,
             } => Request::Generate {
                 customers,
                 invoices,
@@ -281,6 +294,7 @@ impl Cli {
                 as_of,
                 profile,
                 out,
+                advices_percent,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
             Command::Report {

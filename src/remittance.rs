@@ -22,7 +22,7 @@ use cashmatch_parsers::BalanceCheck;
 use serde::{Deserialize, Serialize};
 
 /// `[remittance]` in the config: how remittance files are read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct RemittanceConfig {
     /// WHATWG encoding of X12, NACHA and lockbox files that are not UTF-8
@@ -35,6 +35,16 @@ pub struct RemittanceConfig {
     pub lockbox_profiles: Vec<LockboxProfile>,
     /// Customers' remittance spreadsheet layouts (CSV).
     pub csv_layouts: Vec<RemittanceCsvLayout>,
+    /// The named window of the amount + date + payer link: at most this
+    /// many days between the advice's payment date and the bank line's
+    /// value date (default 3).
+    pub link_window_days: Option<u32>,
+    /// Thresholds of the `REMITTANCE_ADVICE` pass (default: auto-apply at
+    /// 0.95, suggest at 0.50).
+    pub pass: Option<cashmatch_engine::config::PassRule>,
+    /// The advice's adjustment reason code → our deduction reason, e.g.
+    /// `"01" = "PRICING_DISPUTE"` (X12 ADX02), `"DAMAGED" = "DAMAGED_GOODS"`.
+    pub deduction_reasons: std::collections::BTreeMap<String, String>,
 }
 
 impl RemittanceConfig {
@@ -70,7 +80,17 @@ impl RemittanceConfig {
         for l in &self.csv_layouts {
             l.validate().map_err(|e| format!("[remittance] {e}"))?;
         }
-        Ok(())
+        self.rules().validate()
+    }
+
+    /// The engine's part: linking window, thresholds, reason map.
+    pub fn rules(&self) -> cashmatch_engine::config::RemittanceRules {
+        let d = cashmatch_engine::config::RemittanceRules::default();
+        cashmatch_engine::config::RemittanceRules {
+            link_window_days: self.link_window_days.unwrap_or(d.link_window_days),
+            pass: self.pass.unwrap_or(d.pass),
+            deduction_reasons: self.deduction_reasons.clone(),
+        }
     }
 
     /// The parser options for remittance files.
@@ -255,27 +275,44 @@ fn read_one(
 
 /// `remittances.parquet`: one row per advice line, in file and line order
 /// (schema: `cashmatch_store::table::remittances_schema`).
-pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
+pub fn table(batch: &RemittanceBatch, run: Option<&RunOutcome<'_>>) -> Result<Table, CliError> {
     struct Row<'a> {
         file: &'a ParsedRemittance,
         advice: &'a remittance::Advice,
         line: Option<&'a remittance::AdviceLine>,
+        /// What a run made of it: (status, transaction id, link rule).
+        run: Option<(&'static str, Option<&'a str>, &'static str)>,
     }
     let mut rows = Vec::with_capacity(batch.rows());
+    let mut flat = 0usize;
     for file in &batch.parsed {
         for advice in &file.advices {
+            let decided = run.map(|r| r.of(flat));
+            flat += 1;
+            let at = |k: usize| {
+                decided.map(|(outcome, txn_id)| match outcome {
+                    None => ("not_a_receipt", None, ""),
+                    Some(o) => (
+                        o.lines.get(k).map_or("unlinked", |s| s.as_str()),
+                        txn_id,
+                        o.link.map_or("", |l| l.rule.as_str()),
+                    ),
+                })
+            };
             if advice.lines.is_empty() {
                 rows.push(Row {
                     file,
                     advice,
                     line: None,
+                    run: at(0),
                 });
             }
-            for line in &advice.lines {
+            for (k, line) in advice.lines.iter().enumerate() {
                 rows.push(Row {
                     file,
                     advice,
                     line: Some(line),
+                    run: at(k),
                 });
             }
         }
@@ -332,15 +369,16 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
             .map(|r| r.line.map_or("", |l| l.adjustment_reason.as_str())),
     );
     tb.text("currency", rows.iter().map(|r| r.advice.currency.as_str()));
-    tb.text_opt("transaction_id", rows.iter().map(|_| None));
+    tb.text_opt(
+        "transaction_id",
+        rows.iter().map(|r| r.run.and_then(|(_, t, _)| t)),
+    );
     tb.text(
         "status",
-        rows.iter().map(|r| {
-            if r.advice.check == BalanceCheck::Fail {
-                "check_failed"
-            } else {
-                "unlinked"
-            }
+        rows.iter().map(|r| match r.run {
+            Some((status, _, _)) => status,
+            None if r.advice.check == BalanceCheck::Fail => "check_failed",
+            None => "unlinked",
         }),
     );
     tb.text(
@@ -367,7 +405,352 @@ pub fn table(batch: &RemittanceBatch) -> Result<Table, CliError> {
                 .map_or(r.advice.locator.as_str(), |l| l.locator.as_str())
         }),
     );
+    tb.text(
+        "link_rule",
+        rows.iter().map(|r| r.run.map_or("", |(_, _, rule)| rule)),
+    );
     Ok(tb)
+}
+
+/// What a run made of the advices, for `remittances.parquet`.
+pub struct RunOutcome<'a> {
+    /// Per advice in file order: its index among the engine's advices
+    /// (`None`: not a receipt, never given to the engine).
+    pub index: &'a [Option<usize>],
+    /// The engine's outcome per engine advice.
+    pub outcomes: &'a [cashmatch_engine::remittance::AdviceOutcome],
+    /// The run's transactions (for the linked transaction id).
+    pub transactions: &'a cashmatch_engine::model::Transactions,
+}
+
+impl<'a> RunOutcome<'a> {
+    #[allow(clippy::type_complexity)]
+    fn of(
+        &self,
+        flat: usize,
+    ) -> (
+        Option<&'a cashmatch_engine::remittance::AdviceOutcome>,
+        Option<&'a str>,
+    ) {
+        let outcome = self
+            .index
+            .get(flat)
+            .copied()
+            .flatten()
+            .and_then(|i| self.outcomes.get(i));
+        let txn = outcome
+            .and_then(|o| o.link)
+            .map(|l| self.transactions.get(l.txn as usize).transaction_id());
+        (outcome, txn)
+    }
+}
+
+/// The remittance inputs of a `run`: each file detected by content (a file
+/// that is no remittance format is rejected, naming it), read behind the
+/// panic boundary, and a file failing its own control totals excluded like
+/// an unbalanced statement unless `accept_unbalanced`.
+pub fn read_for_run(
+    inputs: &[BankInput],
+    config: &RunConfig,
+    accept_unbalanced: bool,
+) -> RemittanceBatch {
+    let options = config.remittance.options(config);
+    let mut detected = Vec::new();
+    let mut refused = Vec::new();
+    for input in inputs {
+        let format =
+            cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max)
+                .ok()
+                .and_then(|bytes| {
+                    let head = &bytes[..bytes.len().min(HEAD_BYTES)];
+                    remittance::detect(head, &options)
+                });
+        match format {
+            Some(f) => detected.push((input.clone(), f)),
+            None => refused.push(input.clone()),
+        }
+    }
+    let mut batch = read_files(&detected, config);
+    for input in refused {
+        let bytes = std::fs::read(&input.path).unwrap_or_default();
+        let message = format!(
+            "file `{}`: not a remittance advice this run can read (X12 820, BAI lockbox, NACHA CTX/CCD+, remt.001, camt.054, or a CSV layout of `[remittance] csv_layouts`); the file was rejected",
+            input.name
+        );
+        batch.files.push(InputFile {
+            role: InputRole::Remittance,
+            name: input.name.clone(),
+            sha256: sha256_hex(&bytes),
+            bytes: bytes.len() as u64,
+            format: String::new(),
+            rows: 0,
+            status: InputStatus::Rejected,
+            detail: message.clone(),
+            path: Some(input.path.to_string_lossy().into_owned()),
+        });
+        batch.rejections.push(message);
+    }
+    if !accept_unbalanced {
+        let mut kept = Vec::new();
+        for p in std::mem::take(&mut batch.parsed) {
+            if p.check() == BalanceCheck::Fail {
+                let message = format!(
+                    "file `{}` ({}) fails its own control totals: {}; excluded, none of its advices was used (use --accept-unbalanced to use it anyway; its lines are then suggestions only)",
+                    p.source_file,
+                    p.format.map_or("-", RemittanceFormat::as_str),
+                    p.check_detail()
+                );
+                if let Some(f) = batch.files.iter_mut().find(|f| {
+                    f.name == p.source_file && f.status == InputStatus::AcceptedUnbalanced
+                }) {
+                    f.status = InputStatus::RejectedUnbalanced;
+                    f.detail = message.clone();
+                }
+                batch.rejections.push(message);
+            } else {
+                kept.push(p);
+            }
+        }
+        batch.parsed = kept;
+    }
+    // Input order is by name (discovery sorts), so the manifest lists the
+    // files in the same order whatever the parallel read did.
+    batch.files.sort_by(|a, b| a.name.cmp(&b.name));
+    batch
+}
+
+/// The engine's advices of a batch: every credit advice (money received),
+/// in file order, and per advice of the batch its engine index.
+pub fn engine_advices(
+    batch: &RemittanceBatch,
+) -> (
+    Vec<cashmatch_engine::remittance::Advice>,
+    Vec<Option<usize>>,
+) {
+    use cashmatch_engine::remittance::{Advice, AdviceLine};
+    use cashmatch_parsers::remittance::DocumentType;
+    let mut advices = Vec::new();
+    let mut index = Vec::new();
+    for file in &batch.parsed {
+        let format = file.format.map_or("", RemittanceFormat::as_str);
+        for a in &file.advices {
+            if !a.credit || !a.booked {
+                index.push(None);
+                continue;
+            }
+            index.push(Some(advices.len()));
+            let iso = matches!(
+                file.format,
+                Some(
+                    RemittanceFormat::Remt001
+                        | RemittanceFormat::Camt052
+                        | RemittanceFormat::Camt053
+                        | RemittanceFormat::Camt054
+                )
+            );
+            advices.push(Advice {
+                key: format!("{format}|{}|{}", a.advice_id, a.payment_reference),
+                format: format.to_string(),
+                advice_id: a.advice_id.clone(),
+                payment_reference: a.payment_reference.clone(),
+                alt_reference: if iso && a.advice_id != a.payment_reference {
+                    a.advice_id.clone()
+                } else {
+                    String::new()
+                },
+                payer_name: a.payer_name.clone(),
+                payer_account: a.payer_account.clone(),
+                currency: a.currency.clone(),
+                amount: a.amount,
+                payment_date: a.payment_date,
+                check_failed: a.check == BalanceCheck::Fail,
+                lines: a
+                    .lines
+                    .iter()
+                    .map(|l| AdviceLine {
+                        invoice_reference: l.invoice_reference.clone(),
+                        credit: l.document_type == DocumentType::CreditNote,
+                        amount_paid: l.amount_paid,
+                        invoice_amount: l.invoice_amount,
+                        discount: l.discount_amount,
+                        adjustment: l.adjustment_amount,
+                        adjustment_reason: l.adjustment_reason.clone(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    (advices, index)
+}
+
+/// Folder of the waiting advices inside the state directory.
+pub const WAITING_DIR: &str = "remittance-waiting";
+/// Version tag of a waiting-advices file.
+const WAITING_FORMAT: &str = "cashmatch-waiting-advices/1";
+
+/// The advices whose cash had not arrived when a run ended: written into
+/// the state directory as `remittance-waiting/<run_id>.json` before the
+/// commit point (like a segment: a file no logged run names is ignored),
+/// read by the next run with that state, and listed in its manifest as a
+/// state input so a replay reads the same advices.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WaitingAdvices {
+    /// [`WAITING_FORMAT`].
+    pub format: String,
+    /// The run that wrote the file.
+    pub run_id: String,
+    /// Still waiting, in the order the runs read them.
+    pub advices: Vec<WaitingAdvice>,
+}
+
+/// One waiting advice and where it came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WaitingAdvice {
+    /// The remittance file it was read from (its name as given).
+    pub source_file: String,
+    /// The run that read the file.
+    pub since_run: String,
+    /// Payment method as the advice states it.
+    pub method: String,
+    /// The advice, as the engine links it.
+    pub advice: cashmatch_engine::remittance::Advice,
+}
+
+impl WaitingAdvices {
+    /// Parses a waiting-advices file; an unreadable one is a state error
+    /// (forgetting it would drop advices silently).
+    pub fn parse(bytes: &[u8], what: &str) -> Result<Self, CliError> {
+        // A damaged state stops the run like a bad input (exit 1).
+        let w: WaitingAdvices = serde_json::from_slice(bytes).map_err(|e| {
+            CliError::Input(format!(
+                "state: waiting remittance advices `{what}`: {e}; restore it from backup"
+            ))
+        })?;
+        if w.format != WAITING_FORMAT {
+            return Err(CliError::Input(format!(
+                "state: waiting remittance advices `{what}`: format `{}` is not `{WAITING_FORMAT}`",
+                w.format
+            )));
+        }
+        Ok(w)
+    }
+
+    /// The file's bytes (pretty JSON, fields in a fixed order).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Adds the advices waiting from earlier runs to `batch` (one parsed entry
+/// per advice, read from the state, not from a file of this run); an
+/// advice whose file this run reads again is not carried twice.
+pub fn add_waiting(batch: &mut RemittanceBatch, waiting: &WaitingAdvices) {
+    let (here, _) = engine_advices(batch);
+    let known: std::collections::HashSet<&str> = here.iter().map(|a| a.key.as_str()).collect();
+    let mut carried = Vec::new();
+    for w in &waiting.advices {
+        if known.contains(w.advice.key.as_str()) {
+            continue;
+        }
+        let a = &w.advice;
+        let format = ALL_FORMATS.into_iter().find(|f| f.as_str() == a.format);
+        carried.push(ParsedRemittance {
+            source_file: w.source_file.clone(),
+            format,
+            advices: vec![remittance::Advice {
+                format,
+                advice_id: a.advice_id.clone(),
+                payment_reference: a.payment_reference.clone(),
+                payer_name: a.payer_name.clone(),
+                payer_account: a.payer_account.clone(),
+                amount: a.amount,
+                currency: a.currency.clone(),
+                payment_date: a.payment_date,
+                method: w.method.clone(),
+                credit: true,
+                booked: true,
+                lines: a
+                    .lines
+                    .iter()
+                    .map(|l| remittance::AdviceLine {
+                        invoice_reference: l.invoice_reference.clone(),
+                        document_type: if l.credit {
+                            remittance::DocumentType::CreditNote
+                        } else {
+                            remittance::DocumentType::Invoice
+                        },
+                        amount_paid: l.amount_paid,
+                        invoice_amount: l.invoice_amount,
+                        discount_amount: l.discount,
+                        adjustment_amount: l.adjustment,
+                        adjustment_reason: l.adjustment_reason.clone(),
+                        locator: format!("waiting since run {}", w.since_run),
+                        ..Default::default()
+                    })
+                    .collect(),
+                check: if a.check_failed {
+                    BalanceCheck::Fail
+                } else {
+                    BalanceCheck::Pass
+                },
+                locator: format!("waiting since run {}", w.since_run),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+    }
+    batch.parsed.extend(carried);
+}
+
+const ALL_FORMATS: [RemittanceFormat; 8] = [
+    RemittanceFormat::X12_820,
+    RemittanceFormat::Lockbox,
+    RemittanceFormat::Nacha,
+    RemittanceFormat::Remt001,
+    RemittanceFormat::Camt052,
+    RemittanceFormat::Camt053,
+    RemittanceFormat::Camt054,
+    RemittanceFormat::Csv,
+];
+
+/// The advices of this run still waiting for their cash after it (this
+/// run's and those carried from earlier runs), for the next run.
+pub fn still_waiting(
+    batch: &RemittanceBatch,
+    index: &[Option<usize>],
+    advices: &[cashmatch_engine::remittance::Advice],
+    outcomes: &[cashmatch_engine::remittance::AdviceOutcome],
+    carried: &WaitingAdvices,
+    run_id: &str,
+) -> WaitingAdvices {
+    let mut out = WaitingAdvices {
+        format: WAITING_FORMAT.into(),
+        run_id: run_id.into(),
+        advices: Vec::new(),
+    };
+    let mut flat = 0usize;
+    for file in &batch.parsed {
+        for a in &file.advices {
+            let i = index.get(flat).copied().flatten();
+            flat += 1;
+            let Some(i) = i else { continue };
+            if !outcomes.get(i).is_some_and(|o| o.is_waiting()) {
+                continue;
+            }
+            let since = carried
+                .advices
+                .iter()
+                .find(|w| w.advice.key == advices[i].key)
+                .map_or(run_id.to_string(), |w| w.since_run.clone());
+            out.advices.push(WaitingAdvice {
+                source_file: file.source_file.clone(),
+                since_run: since,
+                method: a.method.clone(),
+                advice: advices[i].clone(),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -389,6 +772,28 @@ mod tests {
             Some("Abzug")
         );
         assert_eq!(RunConfig::parse(&cfg.canonical_toml()).unwrap(), cfg);
+    }
+
+    #[test]
+    fn the_readme_linking_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("```toml\n[remittance]\nlink_window_days")
+            .expect("README has a linking example")
+            + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("closed block");
+        let cfg = RunConfig::parse(&readme[start..end]).expect("README example parses");
+        let rules = cfg.remittance.rules();
+        assert_eq!(rules.link_window_days, 3);
+        assert_eq!(
+            rules.deduction_reason("01"),
+            cashmatch_engine::model::DeductionReason::Pricing
+        );
+        assert!(
+            RunConfig::parse("[remittance.deduction_reasons]\n\"01\" = \"NOT_A_REASON\"\n")
+                .unwrap_err()
+                .contains("deduction_reasons")
+        );
     }
 
     #[test]

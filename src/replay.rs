@@ -118,6 +118,14 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
             name: i.name.clone(),
         })
         .collect();
+    let remittance_inputs: Vec<BankInput> = located
+        .iter()
+        .filter(|(i, _, _)| i.role == InputRole::Remittance)
+        .map(|(i, p, _)| BankInput {
+            path: p.clone(),
+            name: i.name.clone(),
+        })
+        .collect();
     let open_items = located
         .iter()
         .find(|(i, _, _)| i.role == InputRole::OpenItems)
@@ -127,10 +135,21 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         .iter()
         .find(|(i, _, _)| i.role == InputRole::Customers)
         .map(|(_, p, _)| p.clone());
+    // State inputs are segments, and (format `json`) the remittance
+    // advices that were waiting when the run started.
     let segments: Vec<(InputFile, Vec<u8>)> = located
         .iter()
-        .filter(|(i, _, _)| i.role == InputRole::State)
+        .filter(|(i, _, _)| i.role == InputRole::State && i.format != "json")
         .map(|(i, _, b)| (i.clone(), b.clone()))
+        .collect();
+    let waiting = located
+        .iter()
+        .find(|(i, _, _)| i.role == InputRole::State && i.format == "json")
+        .map(|(_, _, b)| b.clone());
+    let state_inputs: Vec<InputFile> = located
+        .iter()
+        .filter(|(i, _, _)| i.role == InputRole::State)
+        .map(|(i, _, _)| i.clone())
         .collect();
     let processed = cashmatch_store::state::processed_from_segments(&segments)?;
 
@@ -151,13 +170,16 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         quiet: true,
         state: StateMode::Replay {
             processed: std::sync::Arc::new(processed),
-            inputs: segments.into_iter().map(|(i, _)| i).collect(),
+            inputs: state_inputs,
             dir: manifest.state.clone(),
+            waiting,
         },
         recorded_inputs: Some(manifest.inputs.clone()),
         // Replay compares the run's outputs; `report RUN_DIR` redoes the
         // analytics set from the files.
         analytics: None,
+        remittance: Vec::new(),
+        remittance_inputs: Some(remittance_inputs),
     };
     match run::run(&req)? {
         RunStatus::Published(_) => {}

@@ -68,6 +68,11 @@ pub struct RunAnalytics {
     pub opening: Option<PathBuf>,
     /// Items cleared before cashmatch.
     pub cleared_items: Option<PathBuf>,
+    /// Remittance advice files and folders as typed (`--remittance`).
+    pub remittance: Vec<PathBuf>,
+    /// Exact remittance inputs with their recorded names (replay); when
+    /// set, `remittance` is ignored.
+    pub remittance_inputs: Option<Vec<BankInput>>,
 }
 
 /// Where a run's memory of earlier runs comes from.
@@ -85,6 +90,9 @@ pub enum StateMode {
         inputs: Vec<InputFile>,
         /// The state directory as the manifest records it.
         dir: Option<String>,
+        /// The waiting remittance advices the recorded run read (the bytes
+        /// of its `remittance-waiting/<run>.json` state input), if any.
+        waiting: Option<Vec<u8>>,
     },
 }
 
@@ -218,6 +226,15 @@ pub fn execute(
                 "no --as-of date given and no dated bank transaction to derive it from".into(),
             )
         })?;
+    // Remittance advices (`--remittance`): read before the run id, which
+    // hashes every input file.
+    let remittance_inputs = match &req.remittance_inputs {
+        Some(r) => r.clone(),
+        None if req.remittance.is_empty() => Vec::new(),
+        None => inputs::discover_bank_inputs(&req.remittance)?,
+    };
+    let remit =
+        crate::remittance::read_for_run(&remittance_inputs, &req.config, req.accept_unbalanced);
     let rules = req.config.rules();
     let config_toml = req.config.canonical_toml();
     let config_sha256 = output::sha256_hex(config_toml.as_bytes());
@@ -228,6 +245,7 @@ pub fn execute(
         .cloned()
         .chain(std::iter::once(items_file.clone()))
         .chain(customers_file.clone())
+        .chain(remit.files.iter().cloned())
         .collect();
     let run_id = manifest::run_id(
         ENGINE,
@@ -273,12 +291,60 @@ pub fn execute(
             processed,
             inputs,
             dir,
+            ..
         } => (None, processed.clone(), inputs.clone(), dir.clone()),
     };
+    // Remittance advices still waiting for their cash after the previous
+    // run with this state (written by that run, named by its log entry).
+    let mut state_inputs = state_inputs;
+    let carried = match (&req.state, &loaded) {
+        (StateMode::Dir(_), Some(loaded)) => match loaded.log.segments.last() {
+            Some(last) => {
+                let name = format!("{}/{}.json", crate::remittance::WAITING_DIR, last.run_id);
+                let path = loaded.dir.join(&name);
+                match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        let w = crate::remittance::WaitingAdvices::parse(&bytes, &name)?;
+                        state_inputs.push(InputFile {
+                            role: cashmatch_store::manifest::InputRole::State,
+                            name: name.clone(),
+                            sha256: output::sha256_hex(&bytes),
+                            bytes: bytes.len() as u64,
+                            format: "json".into(),
+                            rows: w.advices.len() as u64,
+                            status: cashmatch_store::manifest::InputStatus::Accepted,
+                            detail: format!("waiting remittance advices of run {}", last.run_id),
+                            path: Some(manifest::relative_path(&req.out, &path)),
+                        });
+                        w
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+                    Err(e) => {
+                        return Err(CliError::Input(format!(
+                            "state: waiting remittance advices `{}`: {e}",
+                            path.display()
+                        )))
+                    }
+                }
+            }
+            None => Default::default(),
+        },
+        (
+            StateMode::Replay {
+                waiting: Some(bytes),
+                ..
+            },
+            _,
+        ) => crate::remittance::WaitingAdvices::parse(bytes, "recorded state input")?,
+        _ => Default::default(),
+    };
+    let mut remit = remit;
+    crate::remittance::add_waiting(&mut remit, &carried);
     let filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);
+    input_files.extend(remit.files.iter().cloned());
     for f in &mut input_files {
         if let Some(p) = &f.path {
             f.path = Some(manifest::relative_path(&req.out, Path::new(p)));
@@ -301,8 +367,20 @@ pub fn execute(
         customers,
         as_of,
     };
-    let result = cashmatch_engine::apply_cash(batch, &rules, progress)
-        .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
+    let (advices, advice_index) = crate::remittance::engine_advices(&remit);
+    let remittance_input = cashmatch_engine::RemittanceInput {
+        advices,
+        rules: req.config.remittance.rules(),
+        // A replay waits exactly when the recorded run had a state.
+        waiting_allowed: match &req.state {
+            StateMode::Off => false,
+            StateMode::Dir(_) => true,
+            StateMode::Replay { dir, .. } => dir.is_some(),
+        },
+    };
+    let result =
+        cashmatch_engine::apply_cash_with_remittance(batch, &rules, &remittance_input, progress)
+            .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
 
     let write_started = std::time::Instant::now();
     let spinner = progress.spinner("writing Parquet outputs");
@@ -333,6 +411,20 @@ pub fn execute(
         "statements.parquet",
         &output::statements(statements),
     )?;
+    // Only a run given remittance files (or with advices waiting in its
+    // state) writes `remittances.parquet`, so every other run keeps its
+    // outputs byte for byte.
+    if !remittance_inputs.is_empty() || !carried.advices.is_empty() {
+        let outcome = crate::remittance::RunOutcome {
+            index: &advice_index,
+            outcomes: &r.remittance,
+            transactions: &r.batch.transactions,
+        };
+        let bytes = crate::remittance::table(&remit, Some(&outcome))?
+            .to_parquet()
+            .map_err(|e| CliError::Output(format!("cannot encode `remittances.parquet`: {e}")))?;
+        staging.file("remittances.parquet", remit.rows() as u64, &bytes)?;
+    }
     spinner.finish_and_clear();
 
     let counts = Counts {
@@ -343,7 +435,7 @@ pub fn execute(
         open_items: r.batch.open_items.len() as u64,
         aging_rows: r.outcome.aging.len() as u64,
         statements: statements.len() as u64,
-        files_rejected: bank.rejections.len() as u64,
+        files_rejected: (bank.rejections.len() + remit.rejections.len()) as u64,
         pending_entries_skipped: bank.pending_skipped,
         files_duplicate: filtered.files_duplicate,
         transactions_already_processed: filtered.transactions_already_processed,
@@ -365,8 +457,8 @@ pub fn execute(
         control_sums: r.outcome.control_sums.clone(),
         counts,
         passes: r.outcome.pass_stats.clone(),
-        rejections: bank.rejections.clone(),
-        warnings: bank.warnings.clone(),
+        rejections: [&bank.rejections[..], &remit.rejections[..]].concat(),
+        warnings: [&bank.warnings[..], &remit.warnings[..]].concat(),
     };
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("manifest: {e}")))?;
@@ -398,6 +490,26 @@ pub fn execute(
     // the new log is staged and put in place by the roll-forward, last.
     let state_log = match &loaded {
         Some(loaded) => {
+            // Advices still waiting go to the state beside the segment,
+            // before the commit point: only the run the log names is read.
+            let waiting = crate::remittance::still_waiting(
+                &remit,
+                &advice_index,
+                &remittance_input.advices,
+                &r.remittance,
+                &carried,
+                &manifest.run_id,
+            );
+            if !waiting.advices.is_empty() {
+                let dir = loaded.dir.join(crate::remittance::WAITING_DIR);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| CliError::Io(format!("cannot create `{}`: {e}", dir.display())))?;
+                cashmatch_store::durable::write_durable(
+                    &dir,
+                    &format!("{}.json", manifest.run_id),
+                    &waiting.to_bytes(),
+                )?;
+            }
             let entry = store_state::write_segment(
                 loaded,
                 &manifest.run_id,
@@ -664,7 +776,7 @@ pub fn ingest(
         &output::statements(&batch.statements),
     )?;
     // Remittances are a small table: the one-batch writer is enough.
-    let remittance_bytes = crate::remittance::table(&remittances)?
+    let remittance_bytes = crate::remittance::table(&remittances, None)?
         .to_parquet()
         .map_err(|e| CliError::Output(format!("cannot encode `remittances.parquet`: {e}")))?;
     staging.file(

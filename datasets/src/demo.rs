@@ -80,3 +80,10 @@ pub fn follow_up() -> crate::history::FollowUp {
         NaiveDate::parse_from_str(FOLLOW_UP_FROM, "%Y-%m-%d").expect("valid date"),
     )
 }
+
+/// The demo's remittance advice (`inputs/remittance.820`): an X12 820 for
+/// the first bank line paying several invoices by reference, linked by its
+/// bank reference as trace number (see [`crate::advices::demo_advice`]).
+pub fn remittance_820() -> String {
+    crate::advices::demo_advice(BANK_CSV, TRUTH).unwrap_or_default()
+}

@@ -54,6 +54,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// Remittance advices (X12 820) for a generated dataset (issue 11).
+pub mod advices;
 mod config;
 mod csv_out;
 mod customers;

@@ -354,3 +354,71 @@ pub struct Pilot {
     /// Customer segments (`Customer::segment`) auto-applied during the pilot.
     pub segments: Vec<String>,
 }
+
+/// How remittance advices are linked to bank lines and applied (the
+/// engine's part of the CLI's `[remittance]` section; kept out of
+/// [`Rules`] so a run without advices keeps its configuration hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemittanceRules {
+    /// The window of the last-resort link by amount + date + payer: the
+    /// advice's payment date and the bank line's value (else booking)
+    /// date may differ by at most this many days (an 820 is often sent
+    /// the day before the money moves, a lockbox file the day after).
+    pub link_window_days: u32,
+    /// Auto-apply and suggestion thresholds of the `REMITTANCE_ADVICE` pass.
+    pub pass: PassRule,
+    /// The advice's adjustment reason code (X12 `ADX02`, ISO `Rsn/Cd`, a
+    /// spreadsheet's text) → one of our deduction reasons
+    /// (`DAMAGED_GOODS`, `PRICING_DISPUTE`, `FREIGHT`, `PROMOTION`,
+    /// `RETURNS`, `UNSPECIFIED`). Codes compare case-insensitively; an
+    /// unmapped code is `UNSPECIFIED` and its text stays in the explanation.
+    pub deduction_reasons: BTreeMap<String, String>,
+}
+
+impl Default for RemittanceRules {
+    fn default() -> Self {
+        RemittanceRules {
+            link_window_days: 3,
+            pass: PassRule::with(0.95, 0.50),
+            deduction_reasons: BTreeMap::new(),
+        }
+    }
+}
+
+impl RemittanceRules {
+    /// Checks every key; names the first bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        let p = &self.pass;
+        if !(0.0..=1.0).contains(&p.auto_apply_min)
+            || !(0.0..=1.0).contains(&p.suggest_min)
+            || p.suggest_min > p.auto_apply_min
+        {
+            return Err(
+                "[remittance.pass] thresholds must lie in [0, 1] with suggest_min <= auto_apply_min"
+                    .into(),
+            );
+        }
+        if self.link_window_days > 31 {
+            return Err("[remittance] link_window_days must be at most 31".into());
+        }
+        for (code, ours) in &self.deduction_reasons {
+            if crate::model::DeductionReason::from_code(ours).is_none() {
+                return Err(format!(
+                    "[remittance.deduction_reasons] `{code}` maps to `{ours}`, which is not a deduction reason (DAMAGED_GOODS, PRICING_DISPUTE, FREIGHT, PROMOTION, RETURNS, UNSPECIFIED)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Our deduction reason for an advice's adjustment reason code.
+    pub fn deduction_reason(&self, code: &str) -> crate::model::DeductionReason {
+        let code = code.trim();
+        self.deduction_reasons
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(code))
+            .and_then(|(_, v)| crate::model::DeductionReason::from_code(v))
+            .unwrap_or(crate::model::DeductionReason::Unspecified)
+    }
+}

@@ -42,7 +42,11 @@ pub fn build(batch: &Batch, ledger: &mut Ledger) -> Vec<ExceptionRecord> {
             if remaining.is_zero() {
                 continue;
             }
-            if applied_item[i].is_some() {
+            // A remittance advice's note (an advice line that could not be
+            // applied) explains the rest better than "overpayment".
+            let advice_note =
+                ledger.notes[i].priority >= crate::passes::remittance_advice::NOTE_PRIORITY;
+            if applied_item[i].is_some() && !advice_note {
                 (
                     remaining,
                     ReasonCode::Overpayment,

@@ -46,6 +46,7 @@ pub mod normalize;
 pub mod passes;
 pub mod postings;
 pub mod references;
+pub mod remittance;
 
 use config::Rules;
 use invariants::InvariantViolation;
@@ -70,6 +71,22 @@ pub struct RunResult {
     pub batch: Batch,
     /// Everything the run decided.
     pub outcome: Outcome,
+    /// What became of each remittance advice, in advice order (empty when
+    /// the run had none).
+    pub remittance: Vec<remittance::AdviceOutcome>,
+}
+
+/// The remittance advices of a run and how to use them.
+#[derive(Debug, Clone, Default)]
+pub struct RemittanceInput {
+    /// Advices in input order (this run's files, then those waiting from
+    /// earlier runs).
+    pub advices: Vec<remittance::Advice>,
+    /// Linking window, thresholds, deduction reason map.
+    pub rules: config::RemittanceRules,
+    /// True when an unlinked advice can wait in a state for a later run
+    /// (its lines are `waiting`; otherwise `unlinked`).
+    pub waiting_allowed: bool,
 }
 
 /// Runs the whole cash application on `batch`.
@@ -78,8 +95,22 @@ pub struct RunResult {
 /// when an invariant is broken, which means an engine bug: nothing of such
 /// a run may be published.
 pub fn apply_cash(
+    batch: Batch,
+    rules: &Rules,
+    observer: &mut dyn Observer,
+) -> Result<RunResult, InvariantViolation> {
+    apply_cash_with_remittance(batch, rules, &RemittanceInput::default(), observer)
+}
+
+/// [`apply_cash`] with remittance advices: each is linked to its receipt
+/// ([`remittance::link`]) and its lines are applied with
+/// `REMITTANCE_ADVICE` before the reference cascade
+/// ([`passes::remittance_advice`]). Without advices this is exactly
+/// [`apply_cash`] (no pass statistics are added).
+pub fn apply_cash_with_remittance(
     mut batch: Batch,
     rules: &Rules,
+    remittance_input: &RemittanceInput,
     observer: &mut dyn Observer,
 ) -> Result<RunResult, InvariantViolation> {
     if batch
@@ -94,6 +125,40 @@ pub fn apply_cash(
     observer.stage_finished("index", None);
     let mut ledger = allocate::Ledger::new(&batch);
     let mut pass_stats = Vec::new();
+    let mut advice_outcomes = Vec::new();
+    if !remittance_input.advices.is_empty() {
+        let name = "remittance_advice";
+        observer.stage_started(name);
+        let r = remittance_input;
+        let links = remittance::link(&batch, &r.advices, &r.rules);
+        let mut proposed = passes::remittance_advice::propose(
+            &ctx,
+            &ledger,
+            &r.advices,
+            &links,
+            &r.rules,
+            r.waiting_allowed,
+        );
+        for n in std::mem::take(&mut proposed.notes) {
+            ledger.note(
+                n.txn,
+                n.reason,
+                passes::remittance_advice::NOTE_PRIORITY,
+                n.detail,
+            );
+        }
+        let stats = ledger.accept(
+            &batch,
+            name,
+            r.rules.pass,
+            &rules.pilot,
+            std::mem::take(&mut proposed.proposals),
+        );
+        passes::remittance_advice::settle(&mut proposed, &ledger, &r.advices);
+        advice_outcomes = proposed.outcomes;
+        observer.stage_finished(name, Some(&stats));
+        pass_stats.push(stats);
+    }
     for pass in passes::cascade(rules) {
         observer.stage_started(pass.name());
         if pass.reads_refs() {
@@ -133,7 +198,11 @@ pub fn apply_cash(
     observer.stage_started("invariants");
     invariants::check(&batch, &outcome)?;
     observer.stage_finished("invariants", None);
-    Ok(RunResult { batch, outcome })
+    Ok(RunResult {
+        batch,
+        outcome,
+        remittance: advice_outcomes,
+    })
 }
 
 fn emit(

@@ -178,6 +178,9 @@ pub enum Rule {
     ManyToMany,
     /// Several payments pay one invoice in instalments.
     Instalment,
+    /// A remittance advice linked to the payment names the invoice, the
+    /// amount paid, the discount and the deduction, line by line.
+    RemittanceAdvice,
 }
 
 impl Rule {
@@ -194,6 +197,7 @@ impl Rule {
             Rule::CustomerPastDue => "CUSTOMER_PAST_DUE",
             Rule::ManyToMany => "MANY_TO_MANY",
             Rule::Instalment => "INSTALMENT",
+            Rule::RemittanceAdvice => "REMITTANCE_ADVICE",
         }
     }
 }
@@ -299,6 +303,20 @@ impl DeductionReason {
             DeductionReason::Returns => "RETURNS",
             DeductionReason::Unspecified => "UNSPECIFIED",
         }
+    }
+
+    /// The reason whose stable code ([`DeductionReason::as_str`]) is `code`.
+    pub fn from_code(code: &str) -> Option<DeductionReason> {
+        [
+            DeductionReason::Damaged,
+            DeductionReason::Pricing,
+            DeductionReason::Freight,
+            DeductionReason::Promotion,
+            DeductionReason::Returns,
+            DeductionReason::Unspecified,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == code)
     }
 
     /// Journal memo of the deduction line.

@@ -203,7 +203,8 @@ impl Table {
 /// money column; line amounts are null where the advice does not state
 /// them, and `transaction_id` is null until a run links the advice to its
 /// bank line. `status` is `unlinked` or `check_failed` at ingest (the
-/// advice's own control check failed); a run adds what became of the line.
+/// advice's own control check failed); a run says what became of the line
+/// (`applied`, `waiting`, `unknown_invoice`, ...: `LineStatus` in the engine).
 pub fn remittances_schema() -> Schema {
     let money = || DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE as i8);
     let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
@@ -230,6 +231,10 @@ pub fn remittances_schema() -> Schema {
         text("payment_method", false),
         Field::new("source_line", DataType::UInt64, false),
         text("locator", false),
+        // How a run linked the advice to `transaction_id` (`TRACE_NUMBER`,
+        // `CHEQUE_NUMBER`, `END_TO_END_ID`, `ACCOUNT_SERVICER_REFERENCE`,
+        // `PAYMENT_REFERENCE`, `AMOUNT_DATE_PAYER`); empty when not linked.
+        text("link_rule", false),
     ])
 }
 

@@ -1,7 +1,7 @@
 //! Allocation: the only place that changes balances.
 //!
 //! Passes only *propose*. The ledger accepts proposals in one deterministic
-//! order (best confidence first, then earlier value date, then bank
+//! order (best confidence first, then earlier booking date, then bank
 //! reference, then input position), so the outcome does not depend on which
 //! thread produced a proposal or when. A proposal is accepted whole or not
 //! at all: every transaction it names must still be unapplied and every
@@ -434,14 +434,22 @@ impl<'b> PilotSet<'b> {
     }
 }
 
-/// Best confidence first, then earlier value date, then bank reference, then
-/// input position: a total order, so sorting is deterministic.
+/// Best confidence first, then earlier booking date (else value date), then
+/// bank reference, then input position: a total order, so sorting is
+/// deterministic.
 fn proposal_order(batch: &Batch, a: &Proposal, b: &Proposal) -> Ordering {
     let first = |p: &Proposal| p.txns.iter().copied().min().unwrap_or(TxnIdx::MAX);
+    // Booking date, not value date: of two transfers competing for one
+    // invoice (a payer's duplicate), the one the bank booked first pays and
+    // the later booking is the duplicate, even when its value date is a day
+    // earlier (value dates are the sender's, booking order is the bank's).
     let date = |p: &Proposal| {
         p.txns
             .iter()
-            .filter_map(|&t| batch.transactions.get(t as usize).effective_date())
+            .filter_map(|&t| {
+                let txn = batch.transactions.get(t as usize);
+                txn.booking_date().or(txn.value_date())
+            })
             .min()
     };
     let bank_ref = |p: &Proposal| {

@@ -556,3 +556,25 @@ fn writeoff(
         explanation,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::states_credit_note;
+
+    #[test]
+    fn credit_note_phrases_are_whole_words_in_any_case() {
+        for text in [
+            "INV-1001 less credit note CN-2001",
+            "RE 4711 abzgl. Gutschrift GS0004711",
+            "Facture 12 moins AVOIR AV-0815",
+            "minus Credit Memo CM123",
+            "Factuur 9 min creditnota 7",
+        ] {
+            assert!(states_credit_note(text), "{text}");
+        }
+        // Whole words only: `savoir` is not `avoir`.
+        for text in ["Invoice 1001 damaged", "Savoir-faire 12", "creditor 4711"] {
+            assert!(!states_credit_note(text), "{text}");
+        }
+    }
+}

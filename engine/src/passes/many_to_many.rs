@@ -324,3 +324,23 @@ fn allocate(
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::unique_partition;
+
+    #[test]
+    fn a_split_into_whole_invoices_must_be_unique() {
+        // 300 + 700 | 450 + 750: one way only.
+        assert_eq!(
+            unique_partition(&[300, 700, 450, 750], &[1000, 1200]),
+            Some(vec![0, 0, 1, 1])
+        );
+        // Two payments of 1,000 over 300, 700, 450, 550: either pays either pair.
+        assert_eq!(unique_partition(&[300, 700, 450, 550], &[1000, 1000]), None);
+        // The day's total fits, but no payment is a sum of whole invoices.
+        assert_eq!(unique_partition(&[600, 600], &[500, 700]), None);
+        // Every invoice must be given.
+        assert_eq!(unique_partition(&[500, 700, 1], &[500, 700]), None);
+    }
+}

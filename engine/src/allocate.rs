@@ -1,11 +1,16 @@
 //! Allocation: the only place that changes balances.
 //!
 //! Passes only *propose*. The ledger accepts proposals in one deterministic
-//! order (best confidence first, then earlier value date, then bank
+//! order (best confidence first, then earlier booking date, then bank
 //! reference, then input position), so the outcome does not depend on which
 //! thread produced a proposal or when. A proposal is accepted whole or not
 //! at all: every transaction it names must still be unapplied and every
 //! invoice must still have the open amount it clears.
+//!
+//! Credit notes are open items with a negative amount. A proposal may
+//! consume one with a negative line (the payer netted it: cash + credit =
+//! invoice); such a line never takes more than the credit note has open,
+//! and a transaction's lines never add up to less than zero.
 
 use crate::config::{PassRule, Pilot};
 use crate::model::{
@@ -37,7 +42,9 @@ pub struct ProposalLine {
     pub txn: TxnIdx,
     /// The invoice paid.
     pub item: ItemIdx,
-    /// Cash taken from the transaction.
+    /// Cash taken from the transaction; negative on a credit note the
+    /// payer netted (the credit note's open amount consumed, so that cash
+    /// plus credit clears the invoice).
     pub applied: Decimal,
     /// Early-payment discount granted.
     pub discount: Decimal,
@@ -199,24 +206,53 @@ impl Ledger {
             }
         }
         // Several lines may hit the same transaction or invoice; sum per key.
-        for (i, line) in p.lines.iter().enumerate() {
-            let spent: Decimal = p.lines[..=i]
+        // A transaction's lines are summed whole, not as a running prefix: a
+        // credit-note line (negative) nets the invoice lines before or after
+        // it, and for all-positive lines the whole sum is the largest prefix.
+        for line in &p.lines {
+            let spent: Decimal = p
+                .lines
                 .iter()
                 .filter(|l| l.txn == line.txn)
                 .map(|l| l.applied)
                 .sum();
-            if spent > self.txn_remaining[line.txn as usize] {
+            if spent > self.txn_remaining[line.txn as usize] || spent < Decimal::ZERO {
                 return Err((
                     ReasonCode::AmbiguousMatch,
                     "proposal applies more than the payment".into(),
                 ));
+            }
+        }
+        for (i, line) in p.lines.iter().enumerate() {
+            let open = self.item_open[line.item as usize];
+            if line.applied < Decimal::ZERO {
+                // A credit note consumed: only an item that is itself a
+                // credit (negative open amount), never more than it has
+                // open, and nothing but the credit itself on the line.
+                let consumed: Decimal = p.lines[..=i]
+                    .iter()
+                    .filter(|l| l.item == line.item)
+                    .map(ProposalLine::cleared)
+                    .sum();
+                if open >= Decimal::ZERO
+                    || consumed < open
+                    || !line.discount.is_zero()
+                    || !line.writeoff.is_zero()
+                    || !line.deduction.is_zero()
+                {
+                    return Err((
+                        ReasonCode::NoMatch,
+                        "negative line on an item that is not an open credit note".into(),
+                    ));
+                }
+                continue;
             }
             let cleared: Decimal = p.lines[..=i]
                 .iter()
                 .filter(|l| l.item == line.item)
                 .map(ProposalLine::cleared)
                 .sum();
-            if cleared > self.item_open[line.item as usize] {
+            if cleared > open {
                 let invoice = &batch.open_items.get(line.item as usize).invoice_id();
                 return Err(match self.item_paid_by[line.item as usize] {
                     Some(_) => (
@@ -231,8 +267,7 @@ impl Ledger {
                     ),
                 });
             }
-            if line.applied < Decimal::ZERO
-                || line.discount < Decimal::ZERO
+            if line.discount < Decimal::ZERO
                 || line.writeoff < Decimal::ZERO
                 || line.deduction < Decimal::ZERO
             {
@@ -399,14 +434,22 @@ impl<'b> PilotSet<'b> {
     }
 }
 
-/// Best confidence first, then earlier value date, then bank reference, then
-/// input position: a total order, so sorting is deterministic.
+/// Best confidence first, then earlier booking date (else value date), then
+/// bank reference, then input position: a total order, so sorting is
+/// deterministic.
 fn proposal_order(batch: &Batch, a: &Proposal, b: &Proposal) -> Ordering {
     let first = |p: &Proposal| p.txns.iter().copied().min().unwrap_or(TxnIdx::MAX);
+    // Booking date, not value date: of two transfers competing for one
+    // invoice (a payer's duplicate), the one the bank booked first pays and
+    // the later booking is the duplicate, even when its value date is a day
+    // earlier (value dates are the sender's, booking order is the bank's).
     let date = |p: &Proposal| {
         p.txns
             .iter()
-            .filter_map(|&t| batch.transactions.get(t as usize).effective_date())
+            .filter_map(|&t| {
+                let txn = batch.transactions.get(t as usize);
+                txn.booking_date().or(txn.value_date())
+            })
             .min()
     };
     let bank_ref = |p: &Proposal| {

@@ -401,6 +401,9 @@ pub struct Parties {
     grams: GramIndex,
     /// The party of each open item.
     item_party: Vec<PartyIdx>,
+    /// The top of each party's group (its parent's parent ..., by the
+    /// master's `parent_id`); the party itself when it has no parent.
+    group_root: Vec<PartyIdx>,
 }
 
 /// Per-worker buffers for name candidate generation.
@@ -514,6 +517,7 @@ impl Parties {
         grams.par_sort_unstable();
         grams.dedup();
         p.grams = GramIndex::build(&grams);
+        p.group_root = (0..p.list.len() as PartyIdx).collect();
         p
     }
 
@@ -524,6 +528,15 @@ impl Parties {
             customer_id: customer_id.to_string(),
             master,
         });
+    }
+
+    /// True when `a` and `b` are one customer or of one group (a parent and
+    /// its subsidiaries, by the master's `parent_id`): a parent paying a
+    /// subsidiary's invoice is that invoice's payer.
+    pub fn same_group(&self, a: PartyIdx, b: PartyIdx) -> bool {
+        a == b
+            || (self.group_root.get(a as usize).is_some()
+                && self.group_root.get(a as usize) == self.group_root.get(b as usize))
     }
 
     /// The party of a customer id.

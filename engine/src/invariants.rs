@@ -30,11 +30,17 @@ pub fn check(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation>
 }
 
 /// Per transaction: applied + unapplied = amount, every term ≥ 0 for
-/// receipts, and each transaction appears (applied, unapplied or both).
+/// receipts (a negative application only consumes a credit note, and never
+/// more credit than the invoices it nets), and each transaction appears
+/// (applied, unapplied or both).
 fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation> {
     let n = batch.transactions.len();
     let mut applied = vec![Decimal::ZERO; n];
     let mut seen = vec![false; n];
+    // Per transaction: what its applications clear from invoices, and the
+    // credit notes they consume (as a positive amount).
+    let mut debited = vec![Decimal::ZERO; n];
+    let mut credited = vec![Decimal::ZERO; n];
     for a in &outcome.applications {
         let t = a.txn as usize;
         if t >= n {
@@ -43,14 +49,36 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 format!("transaction index {t} out of range"),
             );
         }
-        if a.applied_amount < Decimal::ZERO
-            || a.discount_amount < Decimal::ZERO
+        if a.discount_amount < Decimal::ZERO
             || a.writeoff_amount < Decimal::ZERO
+            || a.deduction_amount < Decimal::ZERO
         {
             return fail(
                 "non_negative_application",
                 format!("transaction {}", batch.transactions.get(t).transaction_id()),
             );
+        }
+        if a.applied_amount < Decimal::ZERO {
+            // Only a credit note (negative open amount) is consumed by a
+            // negative application, and only by the credit itself.
+            let item = batch.open_items.get(a.item as usize);
+            if item.amount_open() >= Decimal::ZERO
+                || !a.discount_amount.is_zero()
+                || !a.writeoff_amount.is_zero()
+                || !a.deduction_amount.is_zero()
+            {
+                return fail(
+                    "non_negative_application",
+                    format!(
+                        "transaction {}: negative application to {}, which is not a credit note",
+                        batch.transactions.get(t).transaction_id(),
+                        item.invoice_id()
+                    ),
+                );
+            }
+            credited[t] -= a.applied_amount;
+        } else {
+            debited[t] += a.cleared_amount();
         }
         if batch.open_items.get(a.item as usize).currency() != batch.transactions.get(t).currency()
         {
@@ -105,6 +133,17 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 ),
             );
         }
+        if credited[t] > debited[t] {
+            return fail(
+                "credit_note_nets_an_invoice",
+                format!(
+                    "transaction {}: consumes {} of credit notes but clears only {}",
+                    txn.transaction_id(),
+                    credited[t],
+                    debited[t]
+                ),
+            );
+        }
         if txn.amount() > Decimal::ZERO && unapplied[t] < Decimal::ZERO {
             return fail(
                 "non_negative_unapplied",
@@ -115,7 +154,8 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
     Ok(())
 }
 
-/// Per invoice: cleared ≤ open before, open after = open before − cleared.
+/// Per invoice: cleared ≤ open before, open after = open before − cleared;
+/// per credit note: 0 ≥ consumed ≥ open before.
 fn check_items(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation> {
     let mut cleared = vec![Decimal::ZERO; batch.open_items.len()];
     for a in &outcome.applications {
@@ -149,6 +189,19 @@ fn check_items(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolatio
                 "no_invoice_over_applied",
                 format!(
                     "invoice {}: cleared {} > open {}",
+                    item.invoice_id(),
+                    cleared[i],
+                    item.amount_open()
+                ),
+            );
+        }
+        if item.amount_open() < Decimal::ZERO
+            && (cleared[i] < item.amount_open() || cleared[i] > Decimal::ZERO)
+        {
+            return fail(
+                "no_credit_note_over_consumed",
+                format!(
+                    "credit note {}: consumed {} of open {}",
                     item.invoice_id(),
                     cleared[i],
                     item.amount_open()

@@ -586,6 +586,9 @@ pub enum Memo {
     Writeoff,
     /// The receivable credited by an application of this rule.
     Receivable(Rule),
+    /// The receivable debited with a credit note the payer netted against
+    /// an invoice of the same payment (the credit note consumed).
+    CreditNoteConsumed,
     /// Unapplied cash on account (payer known).
     OnAccount,
     /// Unidentified receipt held in suspense.
@@ -603,6 +606,7 @@ impl Memo {
             Memo::Deduction(r) => r.map_or("deduction taken by the payer", |r| r.memo()),
             Memo::Writeoff => "small difference written off",
             Memo::Receivable(rule) => rule.as_str(),
+            Memo::CreditNoteConsumed => "credit note netted by the payer: consumed",
             Memo::OnAccount => "unapplied cash on account",
             Memo::Suspense => "unidentified receipt held in suspense",
         }

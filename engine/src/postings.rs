@@ -3,8 +3,10 @@
 //! Receipt: debit the bank's cash account with the amount; credit the
 //! receivable per invoice with what the application cleared; debit discount
 //! and write-off accounts with what was granted and the deduction account with
-//! what the payer deducted (short pay with a reason); credit unapplied cash (payer
-//! known) or suspense (payer unknown) with the rest. A bank debit credits
+//! what the payer deducted (short pay with a reason); debit the receivable
+//! with each credit note the payer netted (consumed: cash + credit note =
+//! invoice); credit unapplied cash (payer known) or suspense (payer unknown)
+//! with the rest. A bank debit credits
 //! cash and debits suspense, so every line of the statement is journalled.
 
 use crate::config::GlAccounts;
@@ -142,6 +144,20 @@ pub fn build(
         for a in &applications[apps_start..next_app] {
             let inv = Some(a.item);
             let cust = Some(PostingCustomer::OfItem(a.item));
+            if a.applied_amount < Decimal::ZERO {
+                // A credit note the payer netted: its credit balance leaves
+                // the receivable (debit), and with the cash it pays the
+                // invoice credited below.
+                j.push(
+                    GL_RECEIVABLE,
+                    -a.cleared_amount(),
+                    Decimal::ZERO,
+                    inv,
+                    cust,
+                    Memo::CreditNoteConsumed,
+                );
+                continue;
+            }
             if !a.discount_amount.is_zero() {
                 j.push(
                     GL_DISCOUNT,

@@ -5,12 +5,23 @@
 //!   account (`DUPLICATE_PAYMENT`), never pushed onto another invoice;
 //! * more than open: the invoice is cleared and the rest stays on account
 //!   (`OVERPAYMENT`);
+//! * short by exactly the open credit note(s) the payer quoted (`INV-1001
+//!   less credit note CN-2001`): the invoice is cleared in full with the cash
+//!   and the credit note, consumed by a negative application (credit notes
+//!   are open items with a negative amount);
 //! * exactly the discounted amount within the discount terms: early-payment
 //!   discount granted;
+//! * short by exactly the one open credit note of the customer that has that
+//!   amount, quoted or not: netted the same way;
 //! * short by no more than `writeoff_max_amount` and `writeoff_max_percent`
 //!   (and no dispute keyword): the difference is written off;
 //! * short otherwise (one invoice): the cash is applied and the shortfall is
 //!   a deduction (`deduction_amount`, with the reason the remittance gives).
+//!
+//! Every difference is checked against the payer first: a payer identified
+//! by its own evidence (account, customer number, purchase order, name) who
+//! is not the quoted invoices' customer, nor of its group, gets a person
+//! instead of an automatic difference.
 //!
 //! Deduction semantics (as SAP's and HighRadius' deduction management do it):
 //! the deduction clears the rest of the invoice from the receivable and the
@@ -19,13 +30,43 @@
 //! status after the run is `cleared_with_deduction`.
 
 use super::support::{
-    each_open_txn, fmt_money, held_note, invoice_ids, note, priority, proposal, suggest_item,
+    each_open_txn, fmt_money, held_note, identified, invoice_ids, note, priority, proposal,
+    suggest_item,
 };
 use super::{Context, Pass, PassNote};
 use crate::allocate::{round_to_minor_unit, Ledger, Proposal, ProposalLine};
 use crate::config::{PassRule, Rules};
+use crate::identify::IdMethod;
 use crate::model::{DeductionReason, ItemIdx, ReasonCode, Rule, TxnIdx};
 use rust_decimal::Decimal;
+use std::sync::LazyLock;
+
+/// How payers say they netted a credit note, one phrase per line
+/// (`engine/data/credit_note_words.txt`), as lower-case word sequences.
+static CREDIT_NOTE_WORDS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
+    include_str!("../../data/credit_note_words.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| crate::normalize::tokens(l).map(str::to_lowercase).collect())
+        .collect()
+});
+
+/// True when the remittance says a credit note was netted (`less credit
+/// note`, `abzgl. Gutschrift`, `moins avoir`, ...): a phrase of
+/// [`CREDIT_NOTE_WORDS`] appears as whole words.
+pub fn states_credit_note(text: &str) -> bool {
+    let words: Vec<String> = crate::normalize::tokens(text)
+        .take(64)
+        .map(str::to_lowercase)
+        .collect();
+    CREDIT_NOTE_WORDS.iter().any(|phrase| {
+        !phrase.is_empty()
+            && words
+                .windows(phrase.len())
+                .any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
+    })
+}
 
 /// Exactly the discounted amount within terms: the arithmetic confirms it.
 const DISCOUNT_CONFIDENCE: f64 = 0.95;
@@ -43,6 +84,15 @@ const SHORT_PAY_REASON_CONFIDENCE: f64 = 0.9;
 const SHORT_PAY_CONFIDENCE: f64 = 0.87;
 /// Score of the quoted invoices when nothing applies.
 const DIFFERENCE_SCORE: f64 = 0.6;
+/// The payer quoted the credit note and the invoice, and the payment is
+/// exactly the invoice less the credit.
+const CREDIT_NOTE_QUOTED_CONFIDENCE: f64 = 0.95;
+/// Not quoted, but the remittance says a credit note was netted and the
+/// customer has exactly one open credit note of the shortfall.
+const CREDIT_NOTE_STATED_CONFIDENCE: f64 = 0.92;
+/// Neither quoted nor stated: the customer's one open credit note of
+/// exactly the shortfall. Arithmetic to the cent, so still above auto-apply.
+const CREDIT_NOTE_INFERRED_CONFIDENCE: f64 = 0.88;
 /// Percent → fraction.
 const PERCENT: Decimal = Decimal::ONE_HUNDRED;
 
@@ -102,11 +152,19 @@ fn propose_one(
     t: TxnIdx,
 ) -> (Option<Proposal>, Option<PassNote>) {
     let txn = ctx.batch.transactions.get(t as usize);
-    let mut items: Vec<ItemIdx> = ctx.refs.get(t as usize).strict().collect();
+    let refs = ctx.refs.get(t as usize);
+    // Credit notes (open items with a negative open amount) the payer
+    // quoted: they explain a shortfall, they are not invoices paid.
+    let is_credit = |i: ItemIdx| ledger.item_open[i as usize] < Decimal::ZERO;
+    let mut quoted_credits: Vec<ItemIdx> = refs.resolved().filter(|&i| is_credit(i)).collect();
+    quoted_credits.sort_unstable();
+    quoted_credits.dedup();
+    let mut items: Vec<ItemIdx> = refs.strict().filter(|&i| !is_credit(i)).collect();
     items.dedup();
     if items.is_empty()
         || items
             .iter()
+            .chain(&quoted_credits)
             .any(|&i| ctx.batch.open_items.get(i as usize).currency() != txn.currency())
     {
         return (None, None);
@@ -122,6 +180,11 @@ fn propose_one(
     }
     let open: Decimal = live.iter().map(|&i| ledger.item_open[i as usize]).sum();
     let ids = invoice_ids(ctx, &live);
+    if txn.amount() != open {
+        if let Some(n) = payer_misfit(ctx, t, &live, open) {
+            return (None, Some(n));
+        }
+    }
     let clear = |confidence: f64, explanation: String| {
         let lines = live
             .iter()
@@ -161,10 +224,18 @@ fn propose_one(
         );
         return (clear(PARTLY_PAID_CONFIDENCE, explanation), None);
     }
+    if let Some(p) = credit_note_quoted(ctx, ledger, t, &live, &quoted_credits, open) {
+        return (Some(p), None);
+    }
     if let Some(p) = discount(ctx, ledger, t, &live) {
         return (Some(p), None);
     }
     let shortfall = open - txn.amount();
+    if quoted_credits.is_empty() {
+        if let Some(p) = credit_note_unquoted(ctx, ledger, t, &live, shortfall) {
+            return (Some(p), None);
+        }
+    }
     let d = &ctx.rules.differences;
     let reason = deduction_reason(txn.remittance_info());
     if reason.is_none()
@@ -218,6 +289,159 @@ fn propose_one(
         .map(|&i| suggest_item(ctx, i, DIFFERENCE_SCORE, Rule::ReferenceWithDifference))
         .collect();
     (None, Some(n))
+}
+
+/// A note when the payer is known by evidence of its own (account, customer
+/// number, purchase order or name) and is not the customer of the quoted
+/// invoices (nor of its group): applying a difference against the evidence
+/// would clear someone else's invoice on a guess, so a person decides.
+fn payer_misfit(
+    ctx: &Context<'_>,
+    t: TxnIdx,
+    live: &[ItemIdx],
+    open: Decimal,
+) -> Option<PassNote> {
+    let (payer, _, evidence, method) = identified(ctx, t)?;
+    if method == IdMethod::InvoiceReference {
+        // Identified *by* these invoices: nothing independent to compare.
+        return None;
+    }
+    let other = live.iter().copied().find(|&i| {
+        !ctx.parties
+            .same_group(payer, ctx.parties.of_item(ctx.batch, i))
+    })?;
+    let owner = ctx.batch.open_items.get(other as usize).customer_id();
+    let txn = ctx.batch.transactions.get(t as usize);
+    let mut n = note(
+        ctx,
+        t,
+        ReasonCode::AmountMismatch,
+        priority::DIFFERENCE,
+        format!(
+            "invoice(s) {} in remittance belong to customer {owner}, but {evidence}; open {} vs paid {}: a difference is not applied against the payer's identity",
+            invoice_ids(ctx, live),
+            fmt_money(open),
+            fmt_money(txn.amount())
+        ),
+    );
+    n.suggestions = live
+        .iter()
+        .map(|&i| suggest_item(ctx, i, DIFFERENCE_SCORE, Rule::ReferenceWithDifference))
+        .collect();
+    Some(n)
+}
+
+/// The quoted invoices cleared in full with the cash and `credits`, each
+/// consumed whole (a negative application: cash + credit = invoice).
+fn net_credit_notes(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+    live: &[ItemIdx],
+    credits: &[ItemIdx],
+    confidence: f64,
+    how: &str,
+) -> Proposal {
+    let mut lines: Vec<ProposalLine> = live
+        .iter()
+        .map(|&i| ProposalLine::cash(t, i, ledger.item_open[i as usize]))
+        .collect();
+    lines.extend(
+        credits
+            .iter()
+            .map(|&c| ProposalLine::cash(t, c, ledger.item_open[c as usize])),
+    );
+    let credit: Decimal = credits.iter().map(|&c| -ledger.item_open[c as usize]).sum();
+    let explanation = format!(
+        "invoice(s) {} in remittance; paid {} = open {} less credit note(s) {} of {} ({how}): credit note consumed",
+        invoice_ids(ctx, live),
+        fmt_money(ctx.batch.transactions.get(t as usize).amount()),
+        fmt_money(live.iter().map(|&i| ledger.item_open[i as usize]).sum()),
+        invoice_ids(ctx, credits),
+        fmt_money(credit)
+    );
+    proposal(
+        ctx,
+        vec![t],
+        lines,
+        Rule::ReferenceWithDifference,
+        confidence,
+        explanation,
+    )
+}
+
+/// Credit notes the payer quoted whose open credits are exactly the
+/// shortfall, all of the quoted invoices' customer.
+fn credit_note_quoted(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+    live: &[ItemIdx],
+    credits: &[ItemIdx],
+    open: Decimal,
+) -> Option<Proposal> {
+    if credits.is_empty() {
+        return None;
+    }
+    let txn = ctx.batch.transactions.get(t as usize);
+    let credit: Decimal = credits.iter().map(|&c| -ledger.item_open[c as usize]).sum();
+    let owner = ctx.parties.of_item(ctx.batch, live[0]);
+    let one_customer = live
+        .iter()
+        .chain(credits)
+        .all(|&i| ctx.parties.of_item(ctx.batch, i) == owner);
+    (one_customer && open - credit == txn.amount()).then(|| {
+        net_credit_notes(
+            ctx,
+            ledger,
+            t,
+            live,
+            credits,
+            CREDIT_NOTE_QUOTED_CONFIDENCE,
+            "quoted",
+        )
+    })
+}
+
+/// The invoices' customer has exactly one open credit note of exactly the
+/// shortfall: the payer netted it without quoting it.
+fn credit_note_unquoted(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+    live: &[ItemIdx],
+    shortfall: Decimal,
+) -> Option<Proposal> {
+    let txn = ctx.batch.transactions.get(t as usize);
+    let owner = ctx.parties.of_item(ctx.batch, live[0]);
+    if live
+        .iter()
+        .any(|&i| ctx.parties.of_item(ctx.batch, i) != owner)
+    {
+        return None;
+    }
+    let mut fitting = ctx.parties.items[owner as usize].iter().copied().filter(|&c| {
+        -ledger.item_open[c as usize] == shortfall
+            && ctx.batch.open_items.get(c as usize).currency() == txn.currency()
+    });
+    let only = fitting.next()?;
+    if fitting.next().is_some() {
+        return None;
+    }
+    let (confidence, how) = if states_credit_note(txn.remittance_info()) {
+        (CREDIT_NOTE_STATED_CONFIDENCE, "stated, the customer's one credit note of that amount")
+    } else {
+        (CREDIT_NOTE_INFERRED_CONFIDENCE, "not quoted, the customer's one credit note of that amount")
+    };
+    Some(net_credit_notes(
+        ctx,
+        ledger,
+        t,
+        live,
+        &[only],
+        confidence,
+        how,
+    ))
 }
 
 fn duplicate(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx, paid: &[ItemIdx]) -> PassNote {
@@ -331,4 +555,26 @@ fn writeoff(
         WRITEOFF_CONFIDENCE,
         explanation,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::states_credit_note;
+
+    #[test]
+    fn credit_note_phrases_are_whole_words_in_any_case() {
+        for text in [
+            "INV-1001 less credit note CN-2001",
+            "RE 4711 abzgl. Gutschrift GS0004711",
+            "Facture 12 moins AVOIR AV-0815",
+            "minus Credit Memo CM123",
+            "Factuur 9 min creditnota 7",
+        ] {
+            assert!(states_credit_note(text), "{text}");
+        }
+        // Whole words only: `savoir` is not `avoir`.
+        for text in ["Invoice 1001 damaged", "Savoir-faire 12", "creditor 4711"] {
+            assert!(!states_credit_note(text), "{text}");
+        }
+    }
 }

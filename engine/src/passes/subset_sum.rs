@@ -55,6 +55,16 @@ fn propose_one(
     let m = &ctx.rules.matching;
     let txn = ctx.batch.transactions.get(t as usize);
     let mut items = open_items_of(ctx, ledger, party, txn.currency());
+    if items
+        .iter()
+        .any(|&i| ledger.item_open[i as usize] == txn.amount())
+    {
+        // Open items of exactly the amount were left by `customer_amount`
+        // as a tie (or held back by a purchase order): a payer pays one
+        // invoice of that amount far more often than a combination that
+        // happens to add up to it, so no combination may win over them.
+        return (None, None);
+    }
     items.retain(|&i| ledger.item_open[i as usize] < txn.amount());
     items.truncate(m.subset_candidates_max);
     if items.len() < 2 {

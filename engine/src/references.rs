@@ -19,10 +19,13 @@
 //! of its one-character deletions, sorted), so a lookup costs a few binary
 //! searches per text window and never scans the invoices.
 
+mod text;
+
 use crate::index::ReferenceIndex;
 use crate::model::{Batch, ItemIdx, TxnView};
 use crate::normalize::{key_equals_tokens, tokens, KeyHasher};
 use rayon::prelude::*;
+use text::TokenClass;
 
 /// Remittance tokens looked at per text: bounds hostile input and keeps the
 /// scratch small (remittance fields are 140 characters in SEPA).
@@ -50,6 +53,15 @@ const PO_CHARS_MIN: usize = 6;
 /// Digits a prefix-less number needs to be looked up as an invoice number
 /// (`2026/000123`); shorter runs are amounts, dates or customer numbers.
 const DIGITS_WINDOW_MIN: usize = 8;
+/// Significant digits (leading zeros aside) a number written alone needs to
+/// be looked up as a reference (issue 9, pattern 7): shorter numbers read as
+/// amounts, days, years or counters (`7.9.2021` once named invoice `79`).
+/// A word that announces an invoice (`Rechnung 747`, `invoice 31`) lifts it.
+const SHORT_NUMERIC_DIGITS_MIN: usize = 5;
+/// Alphanumerics a canonical (leading zeros dropped) key needs: a 27-digit
+/// ESR reference `000…003` has the key `3`, which a lone digit of any text
+/// would otherwise match.
+const CANONICAL_CHARS_MIN: usize = 4;
 /// ISO 11649: `RF` + 2 check digits + 1..=21 characters.
 const RF_LEN_MIN: usize = 5;
 const RF_LEN_MAX: usize = 25;
@@ -737,6 +749,15 @@ impl RepairIndex {
         out.clear();
         canonical_key(toks, &mut scratch.a);
         full_key(toks, &mut scratch.b);
+        if scratch
+            .a
+            .iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .count()
+            < CANONICAL_CHARS_MIN
+        {
+            return;
+        }
         for probe in [&scratch.a, &scratch.b] {
             let hash = hash_bytes(probe);
             for &(tag, item) in self.canonical.bucket(hash) {
@@ -762,11 +783,9 @@ impl RepairIndex {
             }
         }
         // Prefix left out (`2026/000123`): a run of digits long enough to
-        // be an invoice number, compared digits to digits.
-        let digits: usize = toks
-            .iter()
-            .map(|t| t.bytes().filter(u8::is_ascii_digit).count())
-            .sum();
+        // be an invoice number, compared digits to digits. Leading zeros do
+        // not count: `BG/000000002` (a bank booking code) is no `INV-00002`.
+        let digits: usize = significant_digits(&toks.concat());
         if out.is_empty()
             && digits >= DIGITS_WINDOW_MIN
             && toks.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit()))
@@ -920,6 +939,7 @@ struct Scratch {
     c: Vec<u8>,
     deletions: Vec<(u64, u32)>,
     items: Vec<ItemIdx>,
+    classes: Vec<TokenClass>,
 }
 
 /// What a check-digit validation found.
@@ -1094,6 +1114,19 @@ fn structured(
     if compact.is_empty() {
         return;
     }
+    // The whole reference first: an ERP that issues RF or QR references
+    // keeps the whole string as the document number
+    // (`RF38000000000000000000552`, `000000270148751802165444888`).
+    let whole: Vec<ItemIdx> = exact
+        .lookup(crate::normalize::reference_hash(&compact))
+        .iter()
+        .copied()
+        .filter(|&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &[&compact]))
+        .collect();
+    if let [one] = whole.as_slice() {
+        refs.add(*one, RefKind::Structured);
+        return;
+    }
     let payload = match rf_payload(&compact) {
         Checked::BadCheckDigits => {
             refs.problems.push(format!(
@@ -1125,7 +1158,12 @@ fn structured(
         hits.extend_from_slice(&out);
         scratch.items = out;
     }
-    if hits.is_empty() && payload.bytes().all(|b| b.is_ascii_digit()) {
+    // Digits to digits (`RF18 0000 0000 0012 3456` for invoice 123456),
+    // but never a number that leading zeros shrink to a few digits.
+    if hits.is_empty()
+        && payload.bytes().all(|b| b.is_ascii_digit())
+        && significant_digits(payload) >= REFERENCE_DIGITS_MIN
+    {
         hits = repair.digits_items(batch, payload, scratch);
     }
     match hits.as_slice() {
@@ -1168,9 +1206,22 @@ fn free_text(
     refs: &mut TxnRefs,
     scratch: &mut Scratch,
 ) {
+    // Full-width and other-script digits read as ASCII (issue 9, pattern 5).
+    let folded = crate::normalize::fold_compat(text);
+    let text: &str = &folded;
     let toks: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
     let n = toks.len();
-    let mut covered = vec![false; n];
+    let mut classes = std::mem::take(&mut scratch.classes);
+    text::classify(text, &toks, &mut classes);
+    // Dates, amounts and customer numbers are never references: covered
+    // from the start, so no window and no shorthand list reaches them.
+    let mut covered: Vec<bool> = classes.iter().map(|c| c.is_masked()).collect();
+    // A window may be looked up unless it is a short number nobody
+    // announced as an invoice.
+    let allowed = |start: usize, end: usize| -> bool {
+        !short_numeric(&toks[start..=end])
+            || (start > 0 && classes[start - 1] == TokenClass::InvoiceWord)
+    };
     // Windows that named an invoice, for shorthand lists (`inv 2026 000324,
     // 000827`) and typo alternatives.
     let mut named: Vec<(usize, usize)> = Vec::new();
@@ -1179,6 +1230,11 @@ fn free_text(
         let mut h = KeyHasher::new();
         for end in start..n.min(start + window_max) {
             h.push_token(toks[end]);
+            // A window of dates and amounts only names nothing; a mixed
+            // one may (`RE-2026-01-15-001` holds a date).
+            if classes[start..=end].iter().all(|c| c.is_masked()) || !allowed(start, end) {
+                continue;
+            }
             for &item in exact.lookup(h.finish()) {
                 let id = &batch.open_items.get(item as usize).invoice_id();
                 if key_equals_tokens(id, &toks[start..=end]) {
@@ -1243,7 +1299,9 @@ fn free_text(
                     break;
                 }
                 let window = &toks[start..=end];
-                if !window.iter().any(|t| t.bytes().any(|b| b.is_ascii_digit())) {
+                if !window.iter().any(|t| t.bytes().any(|b| b.is_ascii_digit()))
+                    || !allowed(start, end)
+                {
                     continue;
                 }
                 // One-edit search is the expensive lookup: once the text has
@@ -1269,7 +1327,7 @@ fn free_text(
             if covered[end] {
                 break;
             }
-            if repair.is_reference_like(&toks[start..=end]) {
+            if repair.is_reference_like(&toks[start..=end]) && allowed(start, end) {
                 let s = toks[start..=end].join("-");
                 if !refs.unresolved.contains(&s) {
                     refs.unresolved.push(s);
@@ -1279,6 +1337,35 @@ fn free_text(
             }
         }
     }
+    scratch.classes = classes;
+}
+
+/// True when every token of `window` is digits and together they have fewer
+/// than [`SHORT_NUMERIC_DIGITS_MIN`] significant digits.
+fn short_numeric(window: &[&str]) -> bool {
+    if !window.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    let mut significant = 0;
+    for t in window {
+        for b in t.bytes() {
+            if b != b'0' || significant > 0 {
+                significant += 1;
+            }
+        }
+    }
+    significant < SHORT_NUMERIC_DIGITS_MIN
+}
+
+/// Digits of `text` after its leading zeros.
+fn significant_digits(text: &str) -> usize {
+    let mut n = 0;
+    for b in text.bytes().filter(u8::is_ascii_digit) {
+        if b != b'0' || n > 0 {
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Shorthand lists: after `inv 2026 000324`, a bare `000827` means

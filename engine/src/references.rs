@@ -62,6 +62,14 @@ const SHORT_NUMERIC_DIGITS_MIN: usize = 5;
 /// ESR reference `000…003` has the key `3`, which a lone digit of any text
 /// would otherwise match.
 const CANONICAL_CHARS_MIN: usize = 4;
+/// Significant digits a short form needs (`INV 747`, `2026/12` need fewer:
+/// the prefix or year says what the number is).
+const SHORT_FORM_DIGITS_MIN: usize = 3;
+/// Open items one short form may stand for; more says nothing (a core like
+/// `12` in every year and series).
+const SHORT_CANDIDATES_MAX: usize = 16;
+/// Items with one numeric core looked at before the prefix or year filter.
+const SHORT_POOL_MAX: usize = 256;
 /// ISO 11649: `RF` + 2 check digits + 1..=21 characters.
 const RF_LEN_MIN: usize = 5;
 const RF_LEN_MAX: usize = 25;
@@ -75,8 +83,17 @@ pub enum RefKind {
     Structured,
     /// An invoice number in the free text, separators and case aside.
     Exact,
+    /// A short form (prefix, year or leading zeros dropped: `19846` for
+    /// `INV-2026-019846`) that is the only one among the open items of the
+    /// payer identified by other evidence (account, name, customer number):
+    /// as strong as a quoted number (issue 9, pattern 1).
+    ShortOfPayer,
     /// Equal after leading-zero, OCR-letter or shorthand-list repair.
     Canonical,
+    /// A short form of an invoice number (`19846`, `INV 19846`, `Rg. 4711`,
+    /// `2026/123`): only a candidate, which the amount or the identified
+    /// payer must confirm.
+    Short,
     /// One edit from an invoice number.
     Near,
     /// One edit from a number that named an invoice exactly: the payer may
@@ -91,7 +108,9 @@ impl RefKind {
         match self {
             RefKind::Structured => "structured reference",
             RefKind::Exact => "invoice number",
+            RefKind::ShortOfPayer => "short form of an invoice number of the identified payer",
             RefKind::Canonical => "repaired invoice number",
+            RefKind::Short => "short form of an invoice number",
             RefKind::Near => "invoice number one edit away",
             RefKind::Alternative => "invoice number one edit from a quoted one",
         }
@@ -148,29 +167,36 @@ pub struct RefsView<'a> {
 }
 
 impl<'a> RefsView<'a> {
-    /// Items named by a structured, exact or canonical reference: what counts
-    /// as "the payer told us the invoice".
+    /// Items named by a structured, exact or canonical reference, or a
+    /// short form of the identified payer: what counts as "the payer told
+    /// us the invoice".
     pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
-            .filter(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative))
+            .filter(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative | RefKind::Short))
             .map(|&(i, _)| i)
     }
 
-    /// Items named by a structured or exact reference: strong enough to
-    /// explain a difference in amount.
+    /// Items named by a structured or exact reference, or a short form of
+    /// the identified payer: strong enough to explain a difference in amount.
     pub fn strict(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
-            .filter(|(_, k)| matches!(k, RefKind::Structured | RefKind::Exact))
+            .filter(|(_, k)| {
+                matches!(
+                    k,
+                    RefKind::Structured | RefKind::Exact | RefKind::ShortOfPayer
+                )
+            })
             .map(|&(i, _)| i)
     }
 
     /// True when the payer quoted anything that looks like a reference.
+    /// Unconfirmed short forms do not count: a bare number may be anything.
     pub fn has_any(&self) -> bool {
         self.found
             .iter()
-            .any(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative))
+            .any(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative | RefKind::Short))
             || !self.unresolved.is_empty()
     }
 
@@ -261,6 +287,50 @@ impl RefsStore {
         self.po_items.extend_from_slice(&refs.po_items);
         self.po_at.push(end_of(self.po_items.len()));
         refs.clear();
+    }
+
+    /// Promotes short forms to [`RefKind::ShortOfPayer`] once the payers are
+    /// known: a short-form candidate of transaction `t` that belongs to the
+    /// payer identified for `t` (`payer(t)`, by evidence other than the
+    /// short forms themselves), is in the payment's currency and is the only
+    /// such candidate with its numeric core. `party_of` gives an item's
+    /// customer. Resolving against the payer's own open items is what makes
+    /// `19846` as good as `INV-2026-019846` (issue 9, pattern 1); it never
+    /// looks beyond the candidates the short-form index gave.
+    pub fn promote_payer_short_forms(
+        &mut self,
+        batch: &Batch,
+        payer: impl Fn(usize) -> Option<u32>,
+        party_of: impl Fn(ItemIdx) -> u32,
+    ) {
+        for t in 0..self.len() {
+            let range = self.found_at[t] as usize..self.found_at[t + 1] as usize;
+            if !self.found[range.clone()]
+                .iter()
+                .any(|&(_, k)| k == RefKind::Short)
+            {
+                continue;
+            }
+            let Some(party) = payer(t) else { continue };
+            let currency = batch.transactions.get(t).currency();
+            let mine: Vec<ItemIdx> = self.found[range.clone()]
+                .iter()
+                .filter(|&&(i, k)| {
+                    k == RefKind::Short
+                        && party_of(i) == party
+                        && batch.open_items.get(i as usize).currency() == currency
+                })
+                .map(|&(i, _)| i)
+                .collect();
+            let core = |i: ItemIdx| numeric_core(batch.open_items.get(i as usize).invoice_id());
+            for &i in &mine {
+                if mine.iter().filter(|&&j| core(j) == core(i)).count() == 1 {
+                    if let Some(e) = self.found[range.clone()].iter_mut().find(|e| e.0 == i) {
+                        e.1 = RefKind::ShortOfPayer;
+                    }
+                }
+            }
+        }
     }
 
     /// Appends every transaction of `other`, after this store's.
@@ -375,6 +445,21 @@ fn digits_key(text: &str, out: &mut Vec<u8>) {
         }
         out.push(b);
     }
+}
+
+/// The numeric core of an invoice id: its last run of digits without
+/// leading zeros (`19846` of `INV-2026-019846`, `30146` of `SI0030146`,
+/// `12` of `26/0012`); empty when the id has no digits (or only zeros).
+pub fn numeric_core(id: &str) -> &str {
+    let end = match id.bytes().rposition(|b| b.is_ascii_digit()) {
+        Some(e) => e + 1,
+        None => return "",
+    };
+    let start = id[..end]
+        .bytes()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |p| p + 1);
+    id[start..end].trim_start_matches('0')
 }
 
 /// Hash of (leading letters of `id_or_stem`, `digits` without leading
@@ -643,6 +728,9 @@ pub struct RepairIndex {
     tails: Vec<(u64, ItemIdx)>,
     /// Leading letter groups of invoice ids (`INV`, `RE`), upper-case.
     prefixes: Vec<String>,
+    /// Numeric core of each invoice id ([`numeric_core`]) by hash, sorted:
+    /// short forms are looked up here, never by a scan of the invoices.
+    cores: Vec<(u64, ItemIdx)>,
     /// Shortest canonical key indexed for near matches.
     near_key_len_min: usize,
 }
@@ -722,6 +810,14 @@ impl RepairIndex {
         prefixes.sort_unstable();
         prefixes.dedup();
         prefixes.truncate(PREFIXES_MAX);
+        let mut cores: Vec<(u64, ItemIdx)> = (0..n)
+            .into_par_iter()
+            .filter_map(|i| {
+                let core = numeric_core(batch.open_items.get(i).invoice_id());
+                (!core.is_empty()).then(|| (hash_bytes(core.as_bytes()), i as ItemIdx))
+            })
+            .collect();
+        cores.par_sort_unstable();
         RepairIndex {
             canonical,
             deletions,
@@ -733,8 +829,56 @@ impl RepairIndex {
             po,
             tails,
             prefixes,
+            cores,
             near_key_len_min,
         }
+    }
+
+    /// Items a short form names: `toks` is `[digits]`, `[letters, digits]`
+    /// (`INV 19846`: the id's leading letters must agree) or `[year,
+    /// digits]` (`2026/123`, `26/12`: the id must hold that year). Compared
+    /// by numeric core through the core index; none when more than
+    /// [`SHORT_CANDIDATES_MAX`] fit.
+    fn short_items(&self, batch: &Batch, toks: &[&str], out: &mut Vec<ItemIdx>) {
+        out.clear();
+        let (qualifier, digits) = match toks {
+            [d] => (None, *d),
+            [q, d] => (Some(*q), *d),
+            _ => return,
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return;
+        }
+        let core = digits.trim_start_matches('0');
+        if core.is_empty() {
+            return;
+        }
+        let pool = postings(&self.cores, hash_bytes(core.as_bytes()));
+        if pool.len() > SHORT_POOL_MAX {
+            return;
+        }
+        for &(_, i) in pool {
+            let id = batch.open_items.get(i as usize).invoice_id();
+            if numeric_core(id) != core {
+                continue;
+            }
+            let fits = match qualifier {
+                None => true,
+                Some(q) if q.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                    letters_prefix(id).eq_ignore_ascii_case(q)
+                }
+                Some(year) if year.bytes().all(|b| b.is_ascii_digit()) => holds_year(id, year),
+                Some(_) => false,
+            };
+            if fits && !out.contains(&i) {
+                out.push(i);
+                if out.len() > SHORT_CANDIDATES_MAX {
+                    out.clear();
+                    return;
+                }
+            }
+        }
+        out.sort_unstable();
     }
 
     /// Items whose canonical or full key equals the canonical or full key
@@ -874,6 +1018,30 @@ impl RepairIndex {
                 })
                 .is_ok()
     }
+}
+
+/// True when a numeric group of `id` other than its core is the year
+/// `year`, written with four digits or two (`26/0012` holds 2026 and 26).
+fn holds_year(id: &str, year: &str) -> bool {
+    fn short(y: &str) -> &str {
+        if y.len() == 4 {
+            &y[2..]
+        } else {
+            y
+        }
+    }
+    if year.len() != 2 && year.len() != 4 {
+        return false;
+    }
+    let groups: Vec<&str> = id
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let Some((_, rest)) = groups.split_last() else {
+        return false;
+    };
+    rest.iter()
+        .any(|g| *g == year || ((g.len() == 2 || g.len() == 4) && short(g) == short(year)))
 }
 
 /// Leading ASCII letters of `text` (`inv` of `inv-2026-1`), as written.
@@ -1316,6 +1484,46 @@ fn free_text(
                 }
             }
         }
+    }
+    // Short forms (issue 9, pattern 1): `INV 19846`, `2026/123`, then a
+    // lone number, on what nothing else named. Candidates only: the amount
+    // or the identified payer confirms them.
+    for start in 0..n {
+        if covered[start] {
+            continue;
+        }
+        let pair = start + 1 < n && !covered[start + 1] && {
+            let (q, d) = (toks[start], toks[start + 1]);
+            let year = (q.len() == 2 || q.len() == 4) && q.bytes().all(|b| b.is_ascii_digit());
+            let letters = q.bytes().all(|b| b.is_ascii_alphabetic())
+                && classes[start] != TokenClass::InvoiceWord
+                && significant_digits(d) >= SHORT_FORM_DIGITS_MIN;
+            year || letters
+        };
+        let single = {
+            let d = toks[start];
+            d.bytes().all(|b| b.is_ascii_digit())
+                && significant_digits(d) >= SHORT_FORM_DIGITS_MIN
+                && allowed(start, start)
+        };
+        let mut out = std::mem::take(&mut scratch.items);
+        out.clear();
+        let mut end = start;
+        if pair {
+            repair.short_items(batch, &toks[start..=start + 1], &mut out);
+            end = start + 1;
+        }
+        if out.is_empty() && single {
+            repair.short_items(batch, &toks[start..=start], &mut out);
+            end = start;
+        }
+        for &i in &out {
+            refs.add(i, RefKind::Short);
+        }
+        if !out.is_empty() {
+            covered[start..=end].iter_mut().for_each(|c| *c = true);
+        }
+        scratch.items = out;
     }
     // Reference-like leftovers: an invoice prefix followed by digits that
     // named nothing open.

@@ -63,14 +63,45 @@ fn propose_one(
     t: TxnIdx,
 ) -> (Option<Proposal>, Option<PassNote>) {
     let refs = ctx.refs.get(t as usize);
-    if !refs
-        .found
-        .iter()
-        .any(|(_, k)| matches!(k, RefKind::Canonical | RefKind::Near | RefKind::Alternative))
-    {
+    if !refs.found.iter().any(|(_, k)| {
+        matches!(
+            k,
+            RefKind::Canonical
+                | RefKind::Short
+                | RefKind::ShortOfPayer
+                | RefKind::Near
+                | RefKind::Alternative
+        )
+    }) {
         return (None, None);
     }
     let txn = ctx.batch.transactions.get(t as usize);
+    let usable = |i: ItemIdx| {
+        ctx.batch.open_items.get(i as usize).currency() == txn.currency()
+            && ledger.item_open[i as usize] > Decimal::ZERO
+    };
+    // Short forms of the identified payer's invoices (with any exact
+    // numbers) that add up to the payment: the exact pass never sees them.
+    let of_payer: Vec<ItemIdx> = refs
+        .found
+        .iter()
+        .filter(|&&(i, k)| k == RefKind::ShortOfPayer && usable(i))
+        .map(|&(i, _)| i)
+        .collect();
+    if !of_payer.is_empty() {
+        let exact: Vec<ItemIdx> = refs
+            .strict()
+            .filter(|i| !of_payer.contains(i) && usable(*i))
+            .collect();
+        let total: Decimal = exact
+            .iter()
+            .chain(&of_payer)
+            .map(|&i| ledger.item_open[i as usize])
+            .sum();
+        if total == txn.amount() && refs.strict().all(usable) {
+            return (Some(accept(ctx, ledger, t, &exact, &of_payer)), None);
+        }
+    }
     if refs.strict().any(|i| {
         ctx.batch.open_items.get(i as usize).amount_open() == txn.amount()
             || ledger.item_open[i as usize] == txn.amount()
@@ -79,10 +110,6 @@ fn propose_one(
         // payment is a duplicate, never a reason to pay a neighbour.
         return (None, None);
     }
-    let usable = |i: ItemIdx| {
-        ctx.batch.open_items.get(i as usize).currency() == txn.currency()
-            && ledger.item_open[i as usize] > Decimal::ZERO
-    };
     let of_kind = |kind: RefKind, max: usize| -> Vec<ItemIdx> {
         refs.found
             .iter()
@@ -92,7 +119,13 @@ fn propose_one(
             .collect()
     };
     let fixed: Vec<ItemIdx> = refs.strict().filter(|&i| usable(i)).collect();
-    let canonical = of_kind(RefKind::Canonical, CANONICAL_CANDIDATES_MAX);
+    // Repaired numbers and unconfirmed short forms: the amount decides.
+    let mut canonical = of_kind(RefKind::Canonical, CANONICAL_CANDIDATES_MAX);
+    for i in of_kind(RefKind::Short, CANONICAL_CANDIDATES_MAX) {
+        if canonical.len() < CANONICAL_CANDIDATES_MAX {
+            canonical.push(i);
+        }
+    }
     let near = of_kind(RefKind::Near, NEAR_CANDIDATES_MAX);
     let alternatives = of_kind(RefKind::Alternative, NEAR_CANDIDATES_MAX);
     let open = |i: &ItemIdx| ledger.item_open[*i as usize];
@@ -198,8 +231,16 @@ fn accept(
     } else {
         CANONICAL_CONFIDENCE
     } - EXTRA_ITEM_PENALTY * (all.len() - 1) as f64;
+    let short = chosen.iter().any(|&i| {
+        matches!(
+            refs.kind_of(i),
+            Some(RefKind::Short | RefKind::ShortOfPayer)
+        )
+    });
     let repair = if near {
         "one edit from"
+    } else if short {
+        "is a short form of"
     } else {
         "leading zeros/OCR letters repaired to"
     };

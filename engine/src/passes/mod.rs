@@ -62,7 +62,7 @@ impl<'a> Context<'a> {
         // Invalid patterns are skipped: the CLI reports them when it loads
         // the rules (see `Matching::reference_regexes`).
         let patterns: Vec<regex::Regex> = m.reference_regexes().into_iter().flatten().collect();
-        let refs = crate::references::extract_all(
+        let mut refs = crate::references::extract_all(
             batch,
             &references,
             &repair,
@@ -89,6 +89,13 @@ impl<'a> Context<'a> {
         } else {
             Identities::none(batch.transactions.len())
         };
+        // Short forms resolve against the payer the other evidence named
+        // (issue 9, pattern 1).
+        refs.promote_payer_short_forms(
+            batch,
+            |t| identities.get(t).id.map(|id| id.party),
+            |i| parties.of_item(batch, i),
+        );
         Context {
             batch,
             rules,

@@ -1061,3 +1061,34 @@ fn a_short_form_of_another_customers_invoice_is_not_applied_on_its_own() {
     ));
     assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
 }
+
+#[test]
+fn three_or_more_instalments_on_one_day_clear_the_invoice() {
+    for parts in [
+        vec![30_000, 30_000, 40_000],
+        vec![25_000, 25_000, 25_000, 25_000],
+        vec![10_000, 20_000, 30_000, 15_000, 25_000],
+    ] {
+        let txns: Vec<BankTransaction> = parts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| txn(&format!("R{k}"), c, "INV-2026-000009"))
+            .collect();
+        // A neighbouring number open for one instalment's amount: a typo
+        // guess must not take an instalment away.
+        let neighbour = item("INV-2026-000008", "C2", parts[0]);
+        let run = check(batch(
+            txns,
+            vec![item("INV-2026-000009", "C1", 100_000), neighbour],
+            vec![],
+        ));
+        assert_eq!(run.outcome.applications.len(), parts.len(), "{parts:?}: {:?}", pairs(&run));
+        assert!(run
+            .outcome
+            .applications
+            .iter()
+            .all(|a| a.rule == Rule::Instalment && a.deduction_amount.is_zero()));
+        assert_eq!(open_after(&run, "INV-2026-000009"), Decimal::ZERO);
+        assert!(run.outcome.exceptions.is_empty(), "{parts:?}");
+    }
+}

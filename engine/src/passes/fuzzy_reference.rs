@@ -53,14 +53,49 @@ impl Pass for FuzzyReference {
         ledger: &Ledger,
         notes: &mut Vec<PassNote>,
     ) -> Vec<Proposal> {
-        each_open_txn(ctx, ledger, notes, |t| propose_one(ctx, ledger, t))
+        let instalments = instalment_items(ctx, ledger);
+        each_open_txn(ctx, ledger, notes, |t| {
+            propose_one(ctx, ledger, t, &instalments)
+        })
     }
+}
+
+/// Invoices that two or more open payments quote, each for less than the
+/// open amount, together exactly for it: instalments (issue 9, three or
+/// more on one day), which the instalment pass applies. A typo guess must
+/// not take one of them to a neighbouring invoice of that amount. Sorted.
+fn instalment_items(ctx: &Context<'_>, ledger: &Ledger) -> Vec<ItemIdx> {
+    let batch = ctx.batch;
+    let mut quoted: Vec<(ItemIdx, Decimal)> = (0..batch.transactions.len() as TxnIdx)
+        .filter(|&t| ledger.is_open(t))
+        .filter_map(|t| {
+            let mut items: Vec<ItemIdx> = ctx.refs.get(t as usize).strict().collect();
+            items.sort_unstable();
+            items.dedup();
+            let [item] = items.as_slice() else {
+                return None;
+            };
+            let txn = batch.transactions.get(t as usize);
+            (batch.open_items.get(*item as usize).currency() == txn.currency()
+                && txn.amount() < ledger.item_open[*item as usize])
+                .then_some((*item, txn.amount()))
+        })
+        .collect();
+    quoted.sort_unstable();
+    quoted
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|g| {
+            g.len() >= 2 && g.iter().map(|x| x.1).sum::<Decimal>() == ledger.item_open[g[0].0 as usize]
+        })
+        .map(|g| g[0].0)
+        .collect()
 }
 
 fn propose_one(
     ctx: &Context<'_>,
     ledger: &Ledger,
     t: TxnIdx,
+    instalments: &[ItemIdx],
 ) -> (Option<Proposal>, Option<PassNote>) {
     let refs = ctx.refs.get(t as usize);
     if !refs.found.iter().any(|(_, k)| {
@@ -160,7 +195,10 @@ fn propose_one(
     //    (with the exact numbers), or, 3., the whole amount (the typo made
     //    the "exact" number another real invoice).
     for (keep, want, pool) in [(true, rest, &near), (false, txn.amount(), &alternatives)] {
-        if !keep && refs.strict().next().is_none() {
+        if !keep
+            && (refs.strict().next().is_none()
+                || refs.strict().any(|i| instalments.binary_search(&i).is_ok()))
+        {
             break;
         }
         let hits: Vec<ItemIdx> = pool.iter().copied().filter(|i| open(i) == want).collect();

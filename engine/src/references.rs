@@ -100,6 +100,13 @@ pub enum RefKind {
     /// have mistyped one real number into another. Only ever *replaces* the
     /// exact hit, never adds to it.
     Alternative,
+    /// A short number nobody announced (`279`, `2647 abzgl. Skonto`): read
+    /// alone it may be an amount, a count or anything (issue 9, pattern 7),
+    /// so it names nothing by itself, and the amount cannot confirm it. It
+    /// counts only when it is the one item with that core among the open
+    /// items of the payer that other evidence identified
+    /// ([`RefKind::ShortOfPayer`]).
+    ShortLoose,
 }
 
 impl RefKind {
@@ -113,6 +120,7 @@ impl RefKind {
             RefKind::Short => "short form of an invoice number",
             RefKind::Near => "invoice number one edit away",
             RefKind::Alternative => "invoice number one edit from a quoted one",
+            RefKind::ShortLoose => "short number matching an invoice's digits",
         }
     }
 }
@@ -173,7 +181,7 @@ impl<'a> RefsView<'a> {
     pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
-            .filter(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative | RefKind::Short))
+            .filter(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose))
             .map(|&(i, _)| i)
     }
 
@@ -196,7 +204,7 @@ impl<'a> RefsView<'a> {
     pub fn has_any(&self) -> bool {
         self.found
             .iter()
-            .any(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative | RefKind::Short))
+            .any(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose))
             || !self.unresolved.is_empty()
     }
 
@@ -305,9 +313,8 @@ impl RefsStore {
     ) {
         for t in 0..self.len() {
             let range = self.found_at[t] as usize..self.found_at[t + 1] as usize;
-            if !self.found[range.clone()]
-                .iter()
-                .any(|&(_, k)| k == RefKind::Short)
+            let short = |k: RefKind| matches!(k, RefKind::Short | RefKind::ShortLoose);
+            if !self.found[range.clone()].iter().any(|&(_, k)| short(k))
             {
                 continue;
             }
@@ -316,7 +323,7 @@ impl RefsStore {
             let mine: Vec<ItemIdx> = self.found[range.clone()]
                 .iter()
                 .filter(|&&(i, k)| {
-                    k == RefKind::Short
+                    short(k)
                         && party_of(i) == party
                         && batch.open_items.get(i as usize).currency() == currency
                 })
@@ -1487,7 +1494,9 @@ fn free_text(
     }
     // Short forms (issue 9, pattern 1): `INV 19846`, `2026/123`, then a
     // lone number, on what nothing else named. Candidates only: the amount
-    // or the identified payer confirms them.
+    // or the identified payer confirms them. A lone number equal to the
+    // payment's whole units is the amount written out, not a reference.
+    let amount_units = amount.trunc().abs().to_string();
     for start in 0..n {
         if covered[start] {
             continue;
@@ -1504,21 +1513,26 @@ fn free_text(
             let d = toks[start];
             d.bytes().all(|b| b.is_ascii_digit())
                 && significant_digits(d) >= SHORT_FORM_DIGITS_MIN
-                && allowed(start, start)
+                && d.trim_start_matches('0') != amount_units
+        };
+        let single_kind = if allowed(start, start) {
+            RefKind::Short
+        } else {
+            RefKind::ShortLoose
         };
         let mut out = std::mem::take(&mut scratch.items);
         out.clear();
-        let mut end = start;
+        let (mut end, mut kind) = (start, RefKind::Short);
         if pair {
             repair.short_items(batch, &toks[start..=start + 1], &mut out);
             end = start + 1;
         }
         if out.is_empty() && single {
             repair.short_items(batch, &toks[start..=start], &mut out);
-            end = start;
+            (end, kind) = (start, single_kind);
         }
         for &i in &out {
-            refs.add(i, RefKind::Short);
+            refs.add(i, kind);
         }
         if !out.is_empty() {
             covered[start..=end].iter_mut().for_each(|c| *c = true);

@@ -1092,3 +1092,37 @@ fn three_or_more_instalments_on_one_day_clear_the_invoice() {
         assert!(run.outcome.exceptions.is_empty(), "{parts:?}");
     }
 }
+
+#[test]
+fn an_unannounced_short_number_counts_only_for_the_identified_payer() {
+    let items = || {
+        vec![
+            item("INV-2025-002647", "C1", 100_000),
+            item("INV-2025-000371", "C1", 20_000),
+            item("INV-2026-002647", "C2", 100_000),
+        ]
+    };
+    let customers = || {
+        vec![
+            customer("C1", "Acme GmbH", "DE11ACME"),
+            customer("C2", "Beta AG", "DE22BETA"),
+        ]
+    };
+    // Payer unknown: `2647` alone is no reference, even where the amount fits.
+    let run = check(batch(vec![txn("R1", 100_000, "2647")], items(), customers()));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+    // The account names C1, whose only open item with core 2647 it is.
+    let t = from(txn("R1", 98_000, "2647 abzgl. Skonto 20.00"), "DE11ACME", "Acme");
+    let run = check(batch(vec![t], items(), customers()));
+    assert_eq!(pairs(&run), vec![("R1".into(), "INV-2025-002647".into())]);
+    // Several short numbers of the payer's invoices, paid together.
+    let t = from(txn("R1", 120_000, "2647, 371 thx"), "DE11ACME", "Acme");
+    let run = check(batch(vec![t], items(), customers()));
+    assert_eq!(
+        pairs(&run),
+        vec![
+            ("R1".into(), "INV-2025-002647".into()),
+            ("R1".into(), "INV-2025-000371".into())
+        ]
+    );
+}

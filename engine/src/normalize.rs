@@ -170,8 +170,14 @@ mod tests {
         assert_eq!(fold_compat("Ｒｅｃｈｎｕｎｇ １２３４５"), "Rechnung 12345");
         assert_eq!(fold_compat("INV-２０２６-０１９８４６"), "INV-2026-019846");
         assert_eq!(fold_compat("\u{0661}\u{0662}\u{0663}"), "123");
-        assert!(matches!(fold_compat("INV-1"), std::borrow::Cow::Borrowed(_)));
-        assert!(matches!(fold_compat("Müller"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            fold_compat("INV-1"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            fold_compat("Müller"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

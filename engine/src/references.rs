@@ -181,7 +181,12 @@ impl<'a> RefsView<'a> {
     pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
-            .filter(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose))
+            .filter(|(_, k)| {
+                !matches!(
+                    k,
+                    RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose
+                )
+            })
             .map(|&(i, _)| i)
     }
 
@@ -202,10 +207,12 @@ impl<'a> RefsView<'a> {
     /// True when the payer quoted anything that looks like a reference.
     /// Unconfirmed short forms do not count: a bare number may be anything.
     pub fn has_any(&self) -> bool {
-        self.found
-            .iter()
-            .any(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose))
-            || !self.unresolved.is_empty()
+        self.found.iter().any(|(_, k)| {
+            !matches!(
+                k,
+                RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose
+            )
+        }) || !self.unresolved.is_empty()
     }
 
     /// The kind an item was found by, if it was.
@@ -314,8 +321,7 @@ impl RefsStore {
         for t in 0..self.len() {
             let range = self.found_at[t] as usize..self.found_at[t + 1] as usize;
             let short = |k: RefKind| matches!(k, RefKind::Short | RefKind::ShortLoose);
-            if !self.found[range.clone()].iter().any(|&(_, k)| short(k))
-            {
+            if !self.found[range.clone()].iter().any(|&(_, k)| short(k)) {
                 continue;
             }
             let Some(party) = payer(t) else { continue };

@@ -871,7 +871,10 @@ proptest! {
 
 /// Applications as (bank reference, invoice id) pairs.
 fn pairs(run: &RunResult) -> Vec<(String, String)> {
-    applied(run).into_iter().map(|(t, i, _, _)| (t, i)).collect()
+    applied(run)
+        .into_iter()
+        .map(|(t, i, _, _)| (t, i))
+        .collect()
 }
 
 #[test]
@@ -915,7 +918,11 @@ fn dates_times_and_amounts_in_any_form_are_not_references() {
             .map(|id| item(id, "C1", 5_000))
             .collect();
         let run = check(batch(vec![txn("R1", 5_000, text)], items, vec![]));
-        assert!(run.outcome.applications.is_empty(), "{k}: {text}: {:?}", pairs(&run));
+        assert!(
+            run.outcome.applications.is_empty(),
+            "{k}: {text}: {:?}",
+            pairs(&run)
+        );
         assert_eq!(exception(&run, "R1").customer_id, None, "{text}");
     }
 }
@@ -924,9 +931,19 @@ fn dates_times_and_amounts_in_any_form_are_not_references() {
 fn a_short_number_is_a_reference_only_when_announced() {
     let items = || vec![item("4711", "C1", 5_000), item("747", "C2", 7_000)];
     // Alone, `4711` reads as an amount, a counter or a year.
-    let run = check(batch(vec![txn("R1", 5_000, "Zahlung 4711")], items(), vec![]));
+    let run = check(batch(
+        vec![txn("R1", 5_000, "Zahlung 4711")],
+        items(),
+        vec![],
+    ));
     assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
-    for text in ["Rg. 4711", "Rechnung Nr 4711", "Factuur 4711", "N° 4711", "Fattura n. 4711"] {
+    for text in [
+        "Rg. 4711",
+        "Rechnung Nr 4711",
+        "Factuur 4711",
+        "N° 4711",
+        "Fattura n. 4711",
+    ] {
         let run = check(batch(vec![txn("R1", 5_000, text)], items(), vec![]));
         assert_eq!(pairs(&run), vec![("R1".into(), "4711".into())], "{text}");
     }
@@ -987,7 +1004,11 @@ fn a_reference_on_file_whole_as_rf_or_qr_is_found() {
 #[test]
 fn full_width_digits_and_letters_read_as_ascii() {
     let run = check(batch(
-        vec![txn("R1", 5_000, "Ｒｅｃｈｎｕｎｇ ＩＮＶ-２０２６-０１９８４６")],
+        vec![txn(
+            "R1",
+            5_000,
+            "Ｒｅｃｈｎｕｎｇ ＩＮＶ-２０２６-０１９８４６",
+        )],
         vec![item("INV-2026-019846", "C1", 5_000)],
         vec![],
     ));
@@ -1017,7 +1038,11 @@ fn short_forms_resolve_when_the_amount_confirms() {
         let run = check(batch(vec![txn("R1", cents, text)], items(), vec![]));
         assert_eq!(applied(&run).len(), 1, "{text}: {:?}", pairs(&run));
         let (_, id, amount, rule) = &applied(&run)[0];
-        assert_eq!((id.as_str(), *amount, *rule), (want, eur(cents), Rule::FuzzyReference), "{text}");
+        assert_eq!(
+            (id.as_str(), *amount, *rule),
+            (want, eur(cents), Rule::FuzzyReference),
+            "{text}"
+        );
     }
     // The amount does not confirm it and nobody is identified: nothing.
     let run = check(batch(vec![txn("R1", 9_000, "INV 19846")], items(), vec![]));
@@ -1037,14 +1062,20 @@ fn a_short_form_of_the_identified_payers_invoice_explains_a_short_pay() {
     let run = check(batch(
         vec![t],
         vec![inv, other],
-        vec![customer("C1", "Acme GmbH", "DE11ACME"), customer("C2", "Beta AG", "DE22BETA")],
+        vec![
+            customer("C1", "Acme GmbH", "DE11ACME"),
+            customer("C2", "Beta AG", "DE22BETA"),
+        ],
     ));
     let a = &run.outcome.applications[0];
     assert_eq!(
         run.batch.open_items.get(a.item as usize).invoice_id(),
         "INV-2026-019846"
     );
-    assert_eq!((a.applied_amount, a.discount_amount), (eur(98_000), eur(2_000)));
+    assert_eq!(
+        (a.applied_amount, a.discount_amount),
+        (eur(98_000), eur(2_000))
+    );
     assert_eq!(open_after(&run, "INV-2026-019846"), Decimal::ZERO);
     assert_eq!(open_after(&run, "INV-2025-019846"), eur(100_000));
 }
@@ -1056,8 +1087,14 @@ fn a_short_form_of_another_customers_invoice_is_not_applied_on_its_own() {
     let t = from(txn("R1", 95_000, "19846"), "DE11ACME", "Acme GmbH");
     let run = check(batch(
         vec![t],
-        vec![item("INV-2026-019846", "C2", 100_000), item("INV-2026-000001", "C1", 1_000)],
-        vec![customer("C1", "Acme GmbH", "DE11ACME"), customer("C2", "Beta AG", "")],
+        vec![
+            item("INV-2026-019846", "C2", 100_000),
+            item("INV-2026-000001", "C1", 1_000),
+        ],
+        vec![
+            customer("C1", "Acme GmbH", "DE11ACME"),
+            customer("C2", "Beta AG", ""),
+        ],
     ));
     assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
 }
@@ -1082,7 +1119,12 @@ fn three_or_more_instalments_on_one_day_clear_the_invoice() {
             vec![item("INV-2026-000009", "C1", 100_000), neighbour],
             vec![],
         ));
-        assert_eq!(run.outcome.applications.len(), parts.len(), "{parts:?}: {:?}", pairs(&run));
+        assert_eq!(
+            run.outcome.applications.len(),
+            parts.len(),
+            "{parts:?}: {:?}",
+            pairs(&run)
+        );
         assert!(run
             .outcome
             .applications
@@ -1109,10 +1151,18 @@ fn an_unannounced_short_number_counts_only_for_the_identified_payer() {
         ]
     };
     // Payer unknown: `2647` alone is no reference, even where the amount fits.
-    let run = check(batch(vec![txn("R1", 100_000, "2647")], items(), customers()));
+    let run = check(batch(
+        vec![txn("R1", 100_000, "2647")],
+        items(),
+        customers(),
+    ));
     assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
     // The account names C1, whose only open item with core 2647 it is.
-    let t = from(txn("R1", 98_000, "2647 abzgl. Skonto 20.00"), "DE11ACME", "Acme");
+    let t = from(
+        txn("R1", 98_000, "2647 abzgl. Skonto 20.00"),
+        "DE11ACME",
+        "Acme",
+    );
     let run = check(batch(vec![t], items(), customers()));
     assert_eq!(pairs(&run), vec![("R1".into(), "INV-2025-002647".into())]);
     // Several short numbers of the payer's invoices, paid together.
@@ -1124,5 +1174,33 @@ fn an_unannounced_short_number_counts_only_for_the_identified_payer() {
             ("R1".into(), "INV-2025-002647".into()),
             ("R1".into(), "INV-2025-000371".into())
         ]
+    );
+}
+
+#[test]
+fn an_exception_names_a_customer_only_on_evidence_of_the_payer() {
+    let mut usd = item("INV-2026-000123", "C1", 5_000);
+    usd.currency = "USD".into();
+    let run = check(batch(
+        vec![
+            // A repaired likeness of a USD invoice on an EUR payment.
+            txn("R1", 7_000, "RETURN INV 2026 123"),
+            // One edit from an invoice number, amount not confirming it.
+            txn("R2", 7_000, "INV-2026-000124"),
+            // The payer's account: that is evidence.
+            from(txn("R3", 7_000, "Zahlung"), "DE22BETA", "Beta"),
+        ],
+        vec![usd, item("INV-2026-000125", "C2", 5_000)],
+        vec![
+            customer("C1", "Acme GmbH", ""),
+            customer("C2", "Beta AG", "DE22BETA"),
+        ],
+    ));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+    assert_eq!(exception(&run, "R1").customer_id, None);
+    assert_eq!(exception(&run, "R2").customer_id, None);
+    assert_eq!(
+        exception(&run, "R3").customer_id,
+        Some(CustomerId::Found("C2".into()))
     );
 }

@@ -85,7 +85,8 @@ fn instalment_items(ctx: &Context<'_>, ledger: &Ledger) -> Vec<ItemIdx> {
     quoted
         .chunk_by(|a, b| a.0 == b.0)
         .filter(|g| {
-            g.len() >= 2 && g.iter().map(|x| x.1).sum::<Decimal>() == ledger.item_open[g[0].0 as usize]
+            g.len() >= 2
+                && g.iter().map(|x| x.1).sum::<Decimal>() == ledger.item_open[g[0].0 as usize]
         })
         .map(|g| g[0].0)
         .collect()

@@ -105,9 +105,7 @@ fn lower_eq_any(token: &str, sorted: &[String]) -> bool {
         let lower = &mut buf[..token.len()];
         lower.copy_from_slice(token.as_bytes());
         lower.make_ascii_lowercase();
-        return sorted
-            .binary_search_by(|w| w.as_bytes().cmp(lower))
-            .is_ok();
+        return sorted.binary_search_by(|w| w.as_bytes().cmp(lower)).is_ok();
     }
     sorted.binary_search(&token.to_lowercase()).is_ok()
 }
@@ -126,7 +124,10 @@ fn is_day(token: &str) -> bool {
 }
 
 fn is_year(token: &str) -> bool {
-    token.len() == 4 && token.parse::<u32>().is_ok_and(|y| (1900..=2099).contains(&y))
+    token.len() == 4
+        && token
+            .parse::<u32>()
+            .is_ok_and(|y| (1900..=2099).contains(&y))
 }
 
 /// Whether a date match's components are a real day and month.
@@ -242,10 +243,19 @@ mod tests {
     #[test]
     fn dates_times_and_amounts_are_masked() {
         assert_eq!(masked("/INV/09.2021/01 7.9.2021"), ["7", "9", "2021"]);
-        assert_eq!(masked("vom 2021-01-31 Rechnung 12345"), ["2021", "01", "31"]);
+        assert_eq!(
+            masked("vom 2021-01-31 Rechnung 12345"),
+            ["2021", "01", "31"]
+        );
         assert_eq!(masked("KOSTEN VAN 01-10-2010 T/M 31-12-2010").len(), 6);
-        assert_eq!(masked("DIVIDEND 28/01/2020 14:32:46"), ["28", "01", "2020", "14", "32", "46"]);
-        assert_eq!(masked("Period: Jul 1, 2023 through Jul 31, 2023"), ["1", "2023", "31", "2023"]);
+        assert_eq!(
+            masked("DIVIDEND 28/01/2020 14:32:46"),
+            ["28", "01", "2020", "14", "32", "46"]
+        );
+        assert_eq!(
+            masked("Period: Jul 1, 2023 through Jul 31, 2023"),
+            ["1", "2023", "31", "2023"]
+        );
         assert_eq!(masked("31. März 2026"), ["31", "2026"]);
         assert_eq!(masked("Betrag 1.250,00 EUR"), ["1", "250", "00"]);
         assert_eq!(masked("Habenzinsen ab 01.04.13"), ["01", "04", "13"]);
@@ -276,7 +286,10 @@ mod tests {
 
     #[test]
     fn invoice_words_of_several_languages() {
-        for w in ["Rechnung", "Factuur", "Facture", "Fattura", "Factura", "Nr", "N", "Nº", "faktura", "Rg"] {
+        for w in [
+            "Rechnung", "Factuur", "Facture", "Fattura", "Factura", "Nr", "N", "Nº", "faktura",
+            "Rg",
+        ] {
             assert!(is_invoice_word(w), "{w}");
         }
         assert!(!is_invoice_word("Zahlung"));

@@ -175,16 +175,23 @@ pub struct RefsView<'a> {
 }
 
 impl<'a> RefsView<'a> {
-    /// Items named by a structured, exact or canonical reference, or a
-    /// short form of the identified payer: what counts as "the payer told
-    /// us the invoice".
+    /// Items named by a structured, exact or canonical reference: what
+    /// counts as "the payer told us the invoice" by the text alone.
+    /// Identification reads this, so a short form resolved *through* the
+    /// identified payer ([`RefKind::ShortOfPayer`]) is not in it (nor does
+    /// it make a payment part of a same-day referenced batch); it is in
+    /// [`RefsView::strict`].
     pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
             .filter(|(_, k)| {
                 !matches!(
                     k,
-                    RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose
+                    RefKind::Near
+                        | RefKind::Alternative
+                        | RefKind::Short
+                        | RefKind::ShortLoose
+                        | RefKind::ShortOfPayer
                 )
             })
             .map(|&(i, _)| i)

@@ -2,11 +2,52 @@
 //! the unapplied money of each transaction, exactly once.
 
 use crate::allocate::Ledger;
+use crate::identify::IdMethod;
 use crate::model::{Batch, CustomerId, ExceptionDetail, ExceptionRecord, ReasonCode, TxnIdx};
+use crate::passes::Context;
+use crate::references::RefKind;
 use rust_decimal::Decimal;
 
 /// Suggestions kept per exception, best first.
 pub const SUGGESTIONS_MAX: usize = 5;
+
+/// Clears the customer the passes' notes left on a transaction when no
+/// evidence that identifies the payer names that customer (issue 9). A
+/// customer on an exception is a claim a clerk acts on, so only these may
+/// set it: the identification by account, name, customer number or
+/// purchase order; an invoice the payer quoted (structured, exact, or a
+/// short form resolved among the identified payer's items); a repaired
+/// number (leading zeros, OCR letters) of an invoice in the payment's own
+/// currency. A one-edit likeness, an unconfirmed short form or an invoice
+/// in another currency reached only by repair never does. Run after the
+/// cascade, before [`build`].
+pub fn drop_unevidenced_customers(ctx: &Context<'_>, ledger: &mut Ledger) {
+    let batch = ctx.batch;
+    for (t, note) in ledger.notes.iter_mut().enumerate() {
+        let Some(customer) = note.customer_id.as_deref() else {
+            continue;
+        };
+        let identity = ctx.identities.get(t).id;
+        let by_identity = identity.is_some_and(|id| {
+            id.method != IdMethod::InvoiceReference
+                && ctx.parties.list[id.party as usize].customer_id == customer
+        });
+        let currency = batch.transactions.get(t).currency();
+        let by_reference = ctx.refs.get(t).found.iter().any(|&(i, kind)| {
+            let item = batch.open_items.get(i as usize);
+            item.customer_id() == customer
+                && match kind {
+                    RefKind::Structured | RefKind::Exact | RefKind::ShortOfPayer => true,
+                    RefKind::Canonical => item.currency() == currency,
+                    _ => false,
+                }
+        });
+        if !by_identity && !by_reference {
+            note.customer_id = None;
+            note.customer = None;
+        }
+    }
+}
 
 /// Builds the exception rows from the final ledger, in transaction order.
 /// The notes' texts, customer ids and suggestions are moved out of the

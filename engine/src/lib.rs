@@ -191,6 +191,7 @@ pub fn apply_cash_with_remittance(
         observer.stage_finished(pass.name(), Some(&stats));
         pass_stats.push(stats);
     }
+    exceptions::drop_unevidenced_customers(&ctx, &mut ledger);
     drop(ctx);
     observer.stage_started("emit");
     let outcome = emit(&batch, rules, ledger, pass_stats);

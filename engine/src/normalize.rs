@@ -83,6 +83,40 @@ pub fn reference_hash(text: &str) -> u64 {
     h.finish()
 }
 
+/// Unicode decimal digit blocks folded to ASCII besides the full-width
+/// forms: Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali, Thai.
+const DIGIT_BLOCKS: [u32; 5] = [0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50];
+
+/// The ASCII form of `c` under compatibility folding (what NFKC does to
+/// digits and Latin letters): full-width forms (`１２３`, `ＩＮＶ`, U+FF01..U+FF5E),
+/// the ideographic space, and decimal digits of other scripts. `None` when
+/// `c` is left as it is.
+#[inline]
+fn fold_char(c: char) -> Option<char> {
+    let u = c as u32;
+    if (0xFF01..=0xFF5E).contains(&u) {
+        return char::from_u32(u - 0xFEE0);
+    }
+    if u == 0x3000 {
+        return Some(' ');
+    }
+    DIGIT_BLOCKS
+        .iter()
+        .find(|&&zero| (zero..zero + 10).contains(&u))
+        .and_then(|&zero| char::from_digit(u - zero, 10))
+}
+
+/// `text` with full-width letters and digits, and the decimal digits of
+/// other scripts, read as ASCII (issue 9: `Ｒｅｃｈｎｕｎｇ １２３４５` is
+/// `Rechnung 12345`). Borrowed unchanged when there is nothing to fold,
+/// which is almost always (PERF: no allocation per ASCII remittance).
+pub fn fold_compat(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() || !text.chars().any(|c| fold_char(c).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.chars().map(|c| fold_char(c).unwrap_or(c)).collect())
+}
+
 /// Splits remittance text into alphanumeric tokens (separators are anything
 /// else). Returns byte ranges so callers do not allocate.
 pub fn tokens(text: &str) -> impl Iterator<Item = &str> {
@@ -129,6 +163,21 @@ mod tests {
             reference_hash("INV2026000123"),
             reference_hash("INV2026000124")
         );
+    }
+
+    #[test]
+    fn full_width_and_other_script_digits_fold_to_ascii() {
+        assert_eq!(fold_compat("Ｒｅｃｈｎｕｎｇ １２３４５"), "Rechnung 12345");
+        assert_eq!(fold_compat("INV-２０２６-０１９８４６"), "INV-2026-019846");
+        assert_eq!(fold_compat("\u{0661}\u{0662}\u{0663}"), "123");
+        assert!(matches!(
+            fold_compat("INV-1"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            fold_compat("Müller"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

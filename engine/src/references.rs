@@ -19,10 +19,13 @@
 //! of its one-character deletions, sorted), so a lookup costs a few binary
 //! searches per text window and never scans the invoices.
 
+mod text;
+
 use crate::index::ReferenceIndex;
 use crate::model::{Batch, ItemIdx, TxnView};
 use crate::normalize::{key_equals_tokens, tokens, KeyHasher};
 use rayon::prelude::*;
+use text::TokenClass;
 
 /// Remittance tokens looked at per text: bounds hostile input and keeps the
 /// scratch small (remittance fields are 140 characters in SEPA).
@@ -50,6 +53,23 @@ const PO_CHARS_MIN: usize = 6;
 /// Digits a prefix-less number needs to be looked up as an invoice number
 /// (`2026/000123`); shorter runs are amounts, dates or customer numbers.
 const DIGITS_WINDOW_MIN: usize = 8;
+/// Significant digits (leading zeros aside) a number written alone needs to
+/// be looked up as a reference (issue 9, pattern 7): shorter numbers read as
+/// amounts, days, years or counters (`7.9.2021` once named invoice `79`).
+/// A word that announces an invoice (`Rechnung 747`, `invoice 31`) lifts it.
+const SHORT_NUMERIC_DIGITS_MIN: usize = 5;
+/// Alphanumerics a canonical (leading zeros dropped) key needs: a 27-digit
+/// ESR reference `000…003` has the key `3`, which a lone digit of any text
+/// would otherwise match.
+const CANONICAL_CHARS_MIN: usize = 4;
+/// Significant digits a short form needs (`INV 747`, `2026/12` need fewer:
+/// the prefix or year says what the number is).
+const SHORT_FORM_DIGITS_MIN: usize = 3;
+/// Open items one short form may stand for; more says nothing (a core like
+/// `12` in every year and series).
+const SHORT_CANDIDATES_MAX: usize = 16;
+/// Items with one numeric core looked at before the prefix or year filter.
+const SHORT_POOL_MAX: usize = 256;
 /// ISO 11649: `RF` + 2 check digits + 1..=21 characters.
 const RF_LEN_MIN: usize = 5;
 const RF_LEN_MAX: usize = 25;
@@ -63,14 +83,30 @@ pub enum RefKind {
     Structured,
     /// An invoice number in the free text, separators and case aside.
     Exact,
+    /// A short form (prefix, year or leading zeros dropped: `19846` for
+    /// `INV-2026-019846`) that is the only one among the open items of the
+    /// payer identified by other evidence (account, name, customer number):
+    /// as strong as a quoted number (issue 9, pattern 1).
+    ShortOfPayer,
     /// Equal after leading-zero, OCR-letter or shorthand-list repair.
     Canonical,
+    /// A short form of an invoice number (`19846`, `INV 19846`, `Rg. 4711`,
+    /// `2026/123`): only a candidate, which the amount or the identified
+    /// payer must confirm.
+    Short,
     /// One edit from an invoice number.
     Near,
     /// One edit from a number that named an invoice exactly: the payer may
     /// have mistyped one real number into another. Only ever *replaces* the
     /// exact hit, never adds to it.
     Alternative,
+    /// A short number nobody announced (`279`, `2647 abzgl. Skonto`): read
+    /// alone it may be an amount, a count or anything (issue 9, pattern 7),
+    /// so it names nothing by itself, and the amount cannot confirm it. It
+    /// counts only when it is the one item with that core among the open
+    /// items of the payer that other evidence identified
+    /// ([`RefKind::ShortOfPayer`]).
+    ShortLoose,
 }
 
 impl RefKind {
@@ -79,9 +115,12 @@ impl RefKind {
         match self {
             RefKind::Structured => "structured reference",
             RefKind::Exact => "invoice number",
+            RefKind::ShortOfPayer => "short form of an invoice number of the identified payer",
             RefKind::Canonical => "repaired invoice number",
+            RefKind::Short => "short form of an invoice number",
             RefKind::Near => "invoice number one edit away",
             RefKind::Alternative => "invoice number one edit from a quoted one",
+            RefKind::ShortLoose => "short number matching an invoice's digits",
         }
     }
 }
@@ -136,30 +175,51 @@ pub struct RefsView<'a> {
 }
 
 impl<'a> RefsView<'a> {
-    /// Items named by a structured, exact or canonical reference: what counts
-    /// as "the payer told us the invoice".
+    /// Items named by a structured, exact or canonical reference: what
+    /// counts as "the payer told us the invoice" by the text alone.
+    /// Identification reads this, so a short form resolved *through* the
+    /// identified payer ([`RefKind::ShortOfPayer`]) is not in it (nor does
+    /// it make a payment part of a same-day referenced batch); it is in
+    /// [`RefsView::strict`].
     pub fn resolved(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
-            .filter(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative))
+            .filter(|(_, k)| {
+                !matches!(
+                    k,
+                    RefKind::Near
+                        | RefKind::Alternative
+                        | RefKind::Short
+                        | RefKind::ShortLoose
+                        | RefKind::ShortOfPayer
+                )
+            })
             .map(|&(i, _)| i)
     }
 
-    /// Items named by a structured or exact reference: strong enough to
-    /// explain a difference in amount.
+    /// Items named by a structured or exact reference, or a short form of
+    /// the identified payer: strong enough to explain a difference in amount.
     pub fn strict(&self) -> impl Iterator<Item = ItemIdx> + 'a {
         self.found
             .iter()
-            .filter(|(_, k)| matches!(k, RefKind::Structured | RefKind::Exact))
+            .filter(|(_, k)| {
+                matches!(
+                    k,
+                    RefKind::Structured | RefKind::Exact | RefKind::ShortOfPayer
+                )
+            })
             .map(|&(i, _)| i)
     }
 
     /// True when the payer quoted anything that looks like a reference.
+    /// Unconfirmed short forms do not count: a bare number may be anything.
     pub fn has_any(&self) -> bool {
-        self.found
-            .iter()
-            .any(|(_, k)| !matches!(k, RefKind::Near | RefKind::Alternative))
-            || !self.unresolved.is_empty()
+        self.found.iter().any(|(_, k)| {
+            !matches!(
+                k,
+                RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose
+            )
+        }) || !self.unresolved.is_empty()
     }
 
     /// The kind an item was found by, if it was.
@@ -249,6 +309,48 @@ impl RefsStore {
         self.po_items.extend_from_slice(&refs.po_items);
         self.po_at.push(end_of(self.po_items.len()));
         refs.clear();
+    }
+
+    /// Promotes short forms to [`RefKind::ShortOfPayer`] once the payers are
+    /// known: a short-form candidate of transaction `t` that belongs to the
+    /// payer identified for `t` (`payer(t)`, by evidence other than the
+    /// short forms themselves), is in the payment's currency and is the only
+    /// such candidate with its numeric core. `party_of` gives an item's
+    /// customer. Resolving against the payer's own open items is what makes
+    /// `19846` as good as `INV-2026-019846` (issue 9, pattern 1); it never
+    /// looks beyond the candidates the short-form index gave.
+    pub fn promote_payer_short_forms(
+        &mut self,
+        batch: &Batch,
+        payer: impl Fn(usize) -> Option<u32>,
+        party_of: impl Fn(ItemIdx) -> u32,
+    ) {
+        for t in 0..self.len() {
+            let range = self.found_at[t] as usize..self.found_at[t + 1] as usize;
+            let short = |k: RefKind| matches!(k, RefKind::Short | RefKind::ShortLoose);
+            if !self.found[range.clone()].iter().any(|&(_, k)| short(k)) {
+                continue;
+            }
+            let Some(party) = payer(t) else { continue };
+            let currency = batch.transactions.get(t).currency();
+            let mine: Vec<ItemIdx> = self.found[range.clone()]
+                .iter()
+                .filter(|&&(i, k)| {
+                    short(k)
+                        && party_of(i) == party
+                        && batch.open_items.get(i as usize).currency() == currency
+                })
+                .map(|&(i, _)| i)
+                .collect();
+            let core = |i: ItemIdx| numeric_core(batch.open_items.get(i as usize).invoice_id());
+            for &i in &mine {
+                if mine.iter().filter(|&&j| core(j) == core(i)).count() == 1 {
+                    if let Some(e) = self.found[range.clone()].iter_mut().find(|e| e.0 == i) {
+                        e.1 = RefKind::ShortOfPayer;
+                    }
+                }
+            }
+        }
     }
 
     /// Appends every transaction of `other`, after this store's.
@@ -363,6 +465,21 @@ fn digits_key(text: &str, out: &mut Vec<u8>) {
         }
         out.push(b);
     }
+}
+
+/// The numeric core of an invoice id: its last run of digits without
+/// leading zeros (`19846` of `INV-2026-019846`, `30146` of `SI0030146`,
+/// `12` of `26/0012`); empty when the id has no digits (or only zeros).
+pub fn numeric_core(id: &str) -> &str {
+    let end = match id.bytes().rposition(|b| b.is_ascii_digit()) {
+        Some(e) => e + 1,
+        None => return "",
+    };
+    let start = id[..end]
+        .bytes()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |p| p + 1);
+    id[start..end].trim_start_matches('0')
 }
 
 /// Hash of (leading letters of `id_or_stem`, `digits` without leading
@@ -631,6 +748,9 @@ pub struct RepairIndex {
     tails: Vec<(u64, ItemIdx)>,
     /// Leading letter groups of invoice ids (`INV`, `RE`), upper-case.
     prefixes: Vec<String>,
+    /// Numeric core of each invoice id ([`numeric_core`]) by hash, sorted:
+    /// short forms are looked up here, never by a scan of the invoices.
+    cores: Vec<(u64, ItemIdx)>,
     /// Shortest canonical key indexed for near matches.
     near_key_len_min: usize,
 }
@@ -710,6 +830,14 @@ impl RepairIndex {
         prefixes.sort_unstable();
         prefixes.dedup();
         prefixes.truncate(PREFIXES_MAX);
+        let mut cores: Vec<(u64, ItemIdx)> = (0..n)
+            .into_par_iter()
+            .filter_map(|i| {
+                let core = numeric_core(batch.open_items.get(i).invoice_id());
+                (!core.is_empty()).then(|| (hash_bytes(core.as_bytes()), i as ItemIdx))
+            })
+            .collect();
+        cores.par_sort_unstable();
         RepairIndex {
             canonical,
             deletions,
@@ -721,8 +849,56 @@ impl RepairIndex {
             po,
             tails,
             prefixes,
+            cores,
             near_key_len_min,
         }
+    }
+
+    /// Items a short form names: `toks` is `[digits]`, `[letters, digits]`
+    /// (`INV 19846`: the id's leading letters must agree) or `[year,
+    /// digits]` (`2026/123`, `26/12`: the id must hold that year). Compared
+    /// by numeric core through the core index; none when more than
+    /// [`SHORT_CANDIDATES_MAX`] fit.
+    fn short_items(&self, batch: &Batch, toks: &[&str], out: &mut Vec<ItemIdx>) {
+        out.clear();
+        let (qualifier, digits) = match toks {
+            [d] => (None, *d),
+            [q, d] => (Some(*q), *d),
+            _ => return,
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return;
+        }
+        let core = digits.trim_start_matches('0');
+        if core.is_empty() {
+            return;
+        }
+        let pool = postings(&self.cores, hash_bytes(core.as_bytes()));
+        if pool.len() > SHORT_POOL_MAX {
+            return;
+        }
+        for &(_, i) in pool {
+            let id = batch.open_items.get(i as usize).invoice_id();
+            if numeric_core(id) != core {
+                continue;
+            }
+            let fits = match qualifier {
+                None => true,
+                Some(q) if q.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                    letters_prefix(id).eq_ignore_ascii_case(q)
+                }
+                Some(year) if year.bytes().all(|b| b.is_ascii_digit()) => holds_year(id, year),
+                Some(_) => false,
+            };
+            if fits && !out.contains(&i) {
+                out.push(i);
+                if out.len() > SHORT_CANDIDATES_MAX {
+                    out.clear();
+                    return;
+                }
+            }
+        }
+        out.sort_unstable();
     }
 
     /// Items whose canonical or full key equals the canonical or full key
@@ -737,6 +913,15 @@ impl RepairIndex {
         out.clear();
         canonical_key(toks, &mut scratch.a);
         full_key(toks, &mut scratch.b);
+        if scratch
+            .a
+            .iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .count()
+            < CANONICAL_CHARS_MIN
+        {
+            return;
+        }
         for probe in [&scratch.a, &scratch.b] {
             let hash = hash_bytes(probe);
             for &(tag, item) in self.canonical.bucket(hash) {
@@ -762,11 +947,9 @@ impl RepairIndex {
             }
         }
         // Prefix left out (`2026/000123`): a run of digits long enough to
-        // be an invoice number, compared digits to digits.
-        let digits: usize = toks
-            .iter()
-            .map(|t| t.bytes().filter(u8::is_ascii_digit).count())
-            .sum();
+        // be an invoice number, compared digits to digits. Leading zeros do
+        // not count: `BG/000000002` (a bank booking code) is no `INV-00002`.
+        let digits: usize = significant_digits(&toks.concat());
         if out.is_empty()
             && digits >= DIGITS_WINDOW_MIN
             && toks.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit()))
@@ -857,6 +1040,30 @@ impl RepairIndex {
     }
 }
 
+/// True when a numeric group of `id` other than its core is the year
+/// `year`, written with four digits or two (`26/0012` holds 2026 and 26).
+fn holds_year(id: &str, year: &str) -> bool {
+    fn short(y: &str) -> &str {
+        if y.len() == 4 {
+            &y[2..]
+        } else {
+            y
+        }
+    }
+    if year.len() != 2 && year.len() != 4 {
+        return false;
+    }
+    let groups: Vec<&str> = id
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let Some((_, rest)) = groups.split_last() else {
+        return false;
+    };
+    rest.iter()
+        .any(|g| *g == year || ((g.len() == 2 || g.len() == 4) && short(g) == short(year)))
+}
+
 /// Leading ASCII letters of `text` (`inv` of `inv-2026-1`), as written.
 fn letters_prefix(text: &str) -> &str {
     let n = text.bytes().take_while(u8::is_ascii_alphabetic).count();
@@ -920,6 +1127,7 @@ struct Scratch {
     c: Vec<u8>,
     deletions: Vec<(u64, u32)>,
     items: Vec<ItemIdx>,
+    classes: Vec<TokenClass>,
 }
 
 /// What a check-digit validation found.
@@ -1110,6 +1318,19 @@ fn structured(
     if compact.is_empty() {
         return;
     }
+    // The whole reference first: an ERP that issues RF or QR references
+    // keeps the whole string as the document number
+    // (`RF38000000000000000000552`, `000000270148751802165444888`).
+    let whole: Vec<ItemIdx> = exact
+        .lookup(crate::normalize::reference_hash(&compact))
+        .iter()
+        .copied()
+        .filter(|&i| key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &[&compact]))
+        .collect();
+    if let [one] = whole.as_slice() {
+        refs.add(*one, RefKind::Structured);
+        return;
+    }
     let payload = match rf_payload(&compact) {
         Checked::BadCheckDigits => {
             refs.problems.push(format!(
@@ -1141,7 +1362,12 @@ fn structured(
         hits.extend_from_slice(&out);
         scratch.items = out;
     }
-    if hits.is_empty() && payload.bytes().all(|b| b.is_ascii_digit()) {
+    // Digits to digits (`RF18 0000 0000 0012 3456` for invoice 123456),
+    // but never a number that leading zeros shrink to a few digits.
+    if hits.is_empty()
+        && payload.bytes().all(|b| b.is_ascii_digit())
+        && significant_digits(payload) >= REFERENCE_DIGITS_MIN
+    {
         hits = repair.digits_items(batch, payload, scratch);
     }
     match hits.as_slice() {
@@ -1184,9 +1410,22 @@ fn free_text(
     refs: &mut TxnRefs,
     scratch: &mut Scratch,
 ) {
+    // Full-width and other-script digits read as ASCII (issue 9, pattern 5).
+    let folded = crate::normalize::fold_compat(text);
+    let text: &str = &folded;
     let toks: Vec<&str> = tokens(text).take(TEXT_TOKENS_MAX).collect();
     let n = toks.len();
-    let mut covered = vec![false; n];
+    let mut classes = std::mem::take(&mut scratch.classes);
+    text::classify(text, &toks, &mut classes);
+    // Dates, amounts and customer numbers are never references: covered
+    // from the start, so no window and no shorthand list reaches them.
+    let mut covered: Vec<bool> = classes.iter().map(|c| c.is_masked()).collect();
+    // A window may be looked up unless it is a short number nobody
+    // announced as an invoice.
+    let allowed = |start: usize, end: usize| -> bool {
+        !short_numeric(&toks[start..=end])
+            || (start > 0 && classes[start - 1] == TokenClass::InvoiceWord)
+    };
     // Windows that named an invoice, for shorthand lists (`inv 2026 000324,
     // 000827`) and typo alternatives.
     let mut named: Vec<(usize, usize)> = Vec::new();
@@ -1195,6 +1434,11 @@ fn free_text(
         let mut h = KeyHasher::new();
         for end in start..n.min(start + window_max) {
             h.push_token(toks[end]);
+            // A window of dates and amounts only names nothing; a mixed
+            // one may (`RE-2026-01-15-001` holds a date).
+            if classes[start..=end].iter().all(|c| c.is_masked()) || !allowed(start, end) {
+                continue;
+            }
             for &item in exact.lookup(h.finish()) {
                 let id = &batch.open_items.get(item as usize).invoice_id();
                 if key_equals_tokens(id, &toks[start..=end]) {
@@ -1259,7 +1503,9 @@ fn free_text(
                     break;
                 }
                 let window = &toks[start..=end];
-                if !window.iter().any(|t| t.bytes().any(|b| b.is_ascii_digit())) {
+                if !window.iter().any(|t| t.bytes().any(|b| b.is_ascii_digit()))
+                    || !allowed(start, end)
+                {
                     continue;
                 }
                 // One-edit search is the expensive lookup: once the text has
@@ -1275,6 +1521,53 @@ fn free_text(
             }
         }
     }
+    // Short forms (issue 9, pattern 1): `INV 19846`, `2026/123`, then a
+    // lone number, on what nothing else named. Candidates only: the amount
+    // or the identified payer confirms them. A lone number equal to the
+    // payment's whole units is the amount written out, not a reference.
+    let amount_units = amount.trunc().abs().to_string();
+    for start in 0..n {
+        if covered[start] {
+            continue;
+        }
+        let pair = start + 1 < n && !covered[start + 1] && {
+            let (q, d) = (toks[start], toks[start + 1]);
+            let year = (q.len() == 2 || q.len() == 4) && q.bytes().all(|b| b.is_ascii_digit());
+            let letters = q.bytes().all(|b| b.is_ascii_alphabetic())
+                && classes[start] != TokenClass::InvoiceWord
+                && significant_digits(d) >= SHORT_FORM_DIGITS_MIN;
+            year || letters
+        };
+        let single = {
+            let d = toks[start];
+            d.bytes().all(|b| b.is_ascii_digit())
+                && significant_digits(d) >= SHORT_FORM_DIGITS_MIN
+                && d.trim_start_matches('0') != amount_units
+        };
+        let single_kind = if allowed(start, start) {
+            RefKind::Short
+        } else {
+            RefKind::ShortLoose
+        };
+        let mut out = std::mem::take(&mut scratch.items);
+        out.clear();
+        let (mut end, mut kind) = (start, RefKind::Short);
+        if pair {
+            repair.short_items(batch, &toks[start..=start + 1], &mut out);
+            end = start + 1;
+        }
+        if out.is_empty() && single {
+            repair.short_items(batch, &toks[start..=start], &mut out);
+            (end, kind) = (start, single_kind);
+        }
+        for &i in &out {
+            refs.add(i, kind);
+        }
+        if !out.is_empty() {
+            covered[start..=end].iter_mut().for_each(|c| *c = true);
+        }
+        scratch.items = out;
+    }
     // Reference-like leftovers: an invoice prefix followed by digits that
     // named nothing open.
     for start in 0..n {
@@ -1285,7 +1578,7 @@ fn free_text(
             if covered[end] {
                 break;
             }
-            if repair.is_reference_like(&toks[start..=end]) {
+            if repair.is_reference_like(&toks[start..=end]) && allowed(start, end) {
                 let s = toks[start..=end].join("-");
                 if !refs.unresolved.contains(&s) {
                     refs.unresolved.push(s);
@@ -1295,6 +1588,35 @@ fn free_text(
             }
         }
     }
+    scratch.classes = classes;
+}
+
+/// True when every token of `window` is digits and together they have fewer
+/// than [`SHORT_NUMERIC_DIGITS_MIN`] significant digits.
+fn short_numeric(window: &[&str]) -> bool {
+    if !window.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    let mut significant = 0;
+    for t in window {
+        for b in t.bytes() {
+            if b != b'0' || significant > 0 {
+                significant += 1;
+            }
+        }
+    }
+    significant < SHORT_NUMERIC_DIGITS_MIN
+}
+
+/// Digits of `text` after its leading zeros.
+fn significant_digits(text: &str) -> usize {
+    let mut n = 0;
+    for b in text.bytes().filter(u8::is_ascii_digit) {
+        if b != b'0' || n > 0 {
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Shorthand lists: after `inv 2026 000324`, a bare `000827` means

@@ -866,3 +866,341 @@ proptest! {
         }
     }
 }
+
+// ----- issue 9: how references are read from remittance text -------------
+
+/// Applications as (bank reference, invoice id) pairs.
+fn pairs(run: &RunResult) -> Vec<(String, String)> {
+    applied(run)
+        .into_iter()
+        .map(|(t, i, _, _)| (t, i))
+        .collect()
+}
+
+#[test]
+fn a_date_after_the_reference_names_no_second_invoice() {
+    // Real camt line: `7.9.2021` was read as invoice `79` (and `2021`), so
+    // the quoted invoice no longer added up and nothing was applied.
+    let run = check(batch(
+        vec![txn("R1", 10_000, "/INV/09.2021/01 7.9.2021")],
+        vec![
+            item("09.2021/01", "C1", 10_000),
+            item("79", "C2", 5_000),
+            item("2021", "C3", 5_000),
+        ],
+        vec![],
+    ));
+    assert_eq!(
+        applied(&run),
+        vec![(
+            "R1".into(),
+            "09.2021/01".into(),
+            eur(10_000),
+            Rule::ExactReference
+        )]
+    );
+}
+
+#[test]
+fn dates_times_and_amounts_in_any_form_are_not_references() {
+    for (k, text) in [
+        "Zahlung vom 2021-01-31",
+        "KOSTEN 01-10-2010 T/M 31-12-2010",
+        "DIVIDEND 28/01/2020 14:32:46",
+        "Period: Jul 1, 2023 through Jul 31, 2023",
+        "Betrag 1.250,00",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let items = ["2021", "31", "10", "2010", "32", "2023", "250", "1250"]
+            .iter()
+            .map(|id| item(id, "C1", 5_000))
+            .collect();
+        let run = check(batch(vec![txn("R1", 5_000, text)], items, vec![]));
+        assert!(
+            run.outcome.applications.is_empty(),
+            "{k}: {text}: {:?}",
+            pairs(&run)
+        );
+        assert_eq!(exception(&run, "R1").customer_id, None, "{text}");
+    }
+}
+
+#[test]
+fn a_short_number_is_a_reference_only_when_announced() {
+    let items = || vec![item("4711", "C1", 5_000), item("747", "C2", 7_000)];
+    // Alone, `4711` reads as an amount, a counter or a year.
+    let run = check(batch(
+        vec![txn("R1", 5_000, "Zahlung 4711")],
+        items(),
+        vec![],
+    ));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+    for text in [
+        "Rg. 4711",
+        "Rechnung Nr 4711",
+        "Factuur 4711",
+        "N° 4711",
+        "Fattura n. 4711",
+    ] {
+        let run = check(batch(vec![txn("R1", 5_000, text)], items(), vec![]));
+        assert_eq!(pairs(&run), vec![("R1".into(), "4711".into())], "{text}");
+    }
+}
+
+#[test]
+fn a_bank_booking_code_with_leading_zeros_is_no_invoice() {
+    // easybank's `BG/000000002` on an interest credit once cleared INV-00002.
+    let run = check(batch(
+        vec![txn("R1", 1_234, "Zinsen HABEN BG/000000002")],
+        vec![item("INV-00002", "C1", 1_234)],
+        vec![],
+    ));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+    let e = exception(&run, "R1");
+    assert_eq!(e.customer_id, None, "no evidence names C1");
+}
+
+#[test]
+fn a_long_reference_of_zeros_does_not_shrink_to_one_digit() {
+    // A Swiss ESR reference on file; a lone `3` of an address must not match.
+    let run = check(batch(
+        vec![
+            txn("R1", 2_000, "ACME 3/MX CORP"),
+            txn("R2", 2_000, "KUNDENNUMMER 01-000000-3"),
+        ],
+        vec![item("000000000000000000000000003", "C1", 2_000)],
+        vec![],
+    ));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+    assert_eq!(exception(&run, "R1").customer_id, None);
+    assert_eq!(exception(&run, "R2").customer_id, None);
+}
+
+#[test]
+fn a_reference_on_file_whole_as_rf_or_qr_is_found() {
+    let mut t1 = txn("R1", 5_000, "");
+    t1.structured_refs = vec!["RF38000000000000000000552".into()];
+    let mut t2 = txn("R2", 6_000, "");
+    t2.structured_refs = vec!["000000270148751802165444888".into()];
+    let run = check(batch(
+        vec![t1, t2],
+        vec![
+            item("RF38000000000000000000552", "C1", 5_000),
+            item("000000270148751802165444888", "C2", 6_000),
+        ],
+        vec![],
+    ));
+    assert_eq!(
+        pairs(&run),
+        vec![
+            ("R1".into(), "RF38000000000000000000552".into()),
+            ("R2".into(), "000000270148751802165444888".into())
+        ]
+    );
+}
+
+#[test]
+fn full_width_digits_and_letters_read_as_ascii() {
+    let run = check(batch(
+        vec![txn(
+            "R1",
+            5_000,
+            "Ｒｅｃｈｎｕｎｇ ＩＮＶ-２０２６-０１９８４６",
+        )],
+        vec![item("INV-2026-019846", "C1", 5_000)],
+        vec![],
+    ));
+    assert_eq!(pairs(&run), vec![("R1".into(), "INV-2026-019846".into())]);
+}
+
+#[test]
+fn short_forms_resolve_when_the_amount_confirms() {
+    // Prefixes, years and leading zeros dropped, as payers type them.
+    let items = || {
+        vec![
+            item("INV-2026-019846", "C1", 10_000),
+            item("SI0030146", "C2", 20_000),
+            item("26/0012", "C3", 30_000),
+            item("RE-2026-000123", "C4", 40_000),
+            item("INV-2026-004711", "C5", 50_000),
+        ]
+    };
+    for (cents, text, want) in [
+        (10_000, "INV 19846", "INV-2026-019846"),
+        (10_000, "Zahlung 19846", "INV-2026-019846"),
+        (20_000, "Factuur 30146", "SI0030146"),
+        (30_000, "Fattura 2026/12", "26/0012"),
+        (40_000, "Re-Nr 2026/123", "RE-2026-000123"),
+        (50_000, "Rg. 4711", "INV-2026-004711"),
+    ] {
+        let run = check(batch(vec![txn("R1", cents, text)], items(), vec![]));
+        assert_eq!(applied(&run).len(), 1, "{text}: {:?}", pairs(&run));
+        let (_, id, amount, rule) = &applied(&run)[0];
+        assert_eq!(
+            (id.as_str(), *amount, *rule),
+            (want, eur(cents), Rule::FuzzyReference),
+            "{text}"
+        );
+    }
+    // The amount does not confirm it and nobody is identified: nothing.
+    let run = check(batch(vec![txn("R1", 9_000, "INV 19846")], items(), vec![]));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+}
+
+#[test]
+fn a_short_form_of_the_identified_payers_invoice_explains_a_short_pay() {
+    // `19846` is unique among the open items of the payer the account
+    // identifies: it is as good as the full number, so the difference is
+    // a short pay on it, not an unexplained payment.
+    let mut inv = item("INV-2026-019846", "C1", 100_000);
+    inv.discount_percent = Some(Decimal::new(2, 0));
+    inv.discount_days = Some(30);
+    let other = item("INV-2025-019846", "C2", 100_000);
+    let t = from(txn("R1", 98_000, "19846 Skonto"), "DE11ACME", "Acme GmbH");
+    let run = check(batch(
+        vec![t],
+        vec![inv, other],
+        vec![
+            customer("C1", "Acme GmbH", "DE11ACME"),
+            customer("C2", "Beta AG", "DE22BETA"),
+        ],
+    ));
+    let a = &run.outcome.applications[0];
+    assert_eq!(
+        run.batch.open_items.get(a.item as usize).invoice_id(),
+        "INV-2026-019846"
+    );
+    assert_eq!(
+        (a.applied_amount, a.discount_amount),
+        (eur(98_000), eur(2_000))
+    );
+    assert_eq!(open_after(&run, "INV-2026-019846"), Decimal::ZERO);
+    assert_eq!(open_after(&run, "INV-2025-019846"), eur(100_000));
+}
+
+#[test]
+fn a_short_form_of_another_customers_invoice_is_not_applied_on_its_own() {
+    // The payer is identified as C1; `19846` belongs to C2 only and the
+    // amount differs: no short pay on someone else's invoice.
+    let t = from(txn("R1", 95_000, "19846"), "DE11ACME", "Acme GmbH");
+    let run = check(batch(
+        vec![t],
+        vec![
+            item("INV-2026-019846", "C2", 100_000),
+            item("INV-2026-000001", "C1", 1_000),
+        ],
+        vec![
+            customer("C1", "Acme GmbH", "DE11ACME"),
+            customer("C2", "Beta AG", ""),
+        ],
+    ));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+}
+
+#[test]
+fn three_or_more_instalments_on_one_day_clear_the_invoice() {
+    for parts in [
+        vec![30_000, 30_000, 40_000],
+        vec![25_000, 25_000, 25_000, 25_000],
+        vec![10_000, 20_000, 30_000, 15_000, 25_000],
+    ] {
+        let txns: Vec<BankTransaction> = parts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| txn(&format!("R{k}"), c, "INV-2026-000009"))
+            .collect();
+        // A neighbouring number open for one instalment's amount: a typo
+        // guess must not take an instalment away.
+        let neighbour = item("INV-2026-000008", "C2", parts[0]);
+        let run = check(batch(
+            txns,
+            vec![item("INV-2026-000009", "C1", 100_000), neighbour],
+            vec![],
+        ));
+        assert_eq!(
+            run.outcome.applications.len(),
+            parts.len(),
+            "{parts:?}: {:?}",
+            pairs(&run)
+        );
+        assert!(run
+            .outcome
+            .applications
+            .iter()
+            .all(|a| a.rule == Rule::Instalment && a.deduction_amount.is_zero()));
+        assert_eq!(open_after(&run, "INV-2026-000009"), Decimal::ZERO);
+        assert!(run.outcome.exceptions.is_empty(), "{parts:?}");
+    }
+}
+
+#[test]
+fn an_unannounced_short_number_counts_only_for_the_identified_payer() {
+    let items = || {
+        vec![
+            item("INV-2025-002647", "C1", 100_000),
+            item("INV-2025-000371", "C1", 20_000),
+            item("INV-2026-002647", "C2", 100_000),
+        ]
+    };
+    let customers = || {
+        vec![
+            customer("C1", "Acme GmbH", "DE11ACME"),
+            customer("C2", "Beta AG", "DE22BETA"),
+        ]
+    };
+    // Payer unknown: `2647` alone is no reference, even where the amount fits.
+    let run = check(batch(
+        vec![txn("R1", 100_000, "2647")],
+        items(),
+        customers(),
+    ));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+    // The account names C1, whose only open item with core 2647 it is.
+    let t = from(
+        txn("R1", 98_000, "2647 abzgl. Skonto 20.00"),
+        "DE11ACME",
+        "Acme",
+    );
+    let run = check(batch(vec![t], items(), customers()));
+    assert_eq!(pairs(&run), vec![("R1".into(), "INV-2025-002647".into())]);
+    // Several short numbers of the payer's invoices, paid together.
+    let t = from(txn("R1", 120_000, "2647, 371 thx"), "DE11ACME", "Acme");
+    let run = check(batch(vec![t], items(), customers()));
+    assert_eq!(
+        pairs(&run),
+        vec![
+            ("R1".into(), "INV-2025-002647".into()),
+            ("R1".into(), "INV-2025-000371".into())
+        ]
+    );
+}
+
+#[test]
+fn an_exception_names_a_customer_only_on_evidence_of_the_payer() {
+    let mut usd = item("INV-2026-000123", "C1", 5_000);
+    usd.currency = "USD".into();
+    let run = check(batch(
+        vec![
+            // A repaired likeness of a USD invoice on an EUR payment.
+            txn("R1", 7_000, "RETURN INV 2026 123"),
+            // One edit from an invoice number, amount not confirming it.
+            txn("R2", 7_000, "INV-2026-000124"),
+            // The payer's account: that is evidence.
+            from(txn("R3", 7_000, "Zahlung"), "DE22BETA", "Beta"),
+        ],
+        vec![usd, item("INV-2026-000125", "C2", 5_000)],
+        vec![
+            customer("C1", "Acme GmbH", ""),
+            customer("C2", "Beta AG", "DE22BETA"),
+        ],
+    ));
+    assert!(run.outcome.applications.is_empty(), "{:?}", pairs(&run));
+    assert_eq!(exception(&run, "R1").customer_id, None);
+    assert_eq!(exception(&run, "R2").customer_id, None);
+    assert_eq!(
+        exception(&run, "R3").customer_id,
+        Some(CustomerId::Found("C2".into()))
+    );
+}

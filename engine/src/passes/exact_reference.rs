@@ -6,6 +6,7 @@ use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal, ProposalLine};
 use crate::config::{PassRule, Rules};
 use crate::model::{Explanation, ItemIdx, ReasonCode, Rule, TxnIdx};
+use crate::references::RefKind;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -64,6 +65,17 @@ fn propose_one(
     let window = ctx.rules.matching.reference_window_tokens_max.max(1);
     ctx.references
         .find_in_text(ctx.batch, txn.remittance_info(), window, found);
+    // The extraction rules decide what in the text is a reference (issue 9:
+    // dates, amounts, customer numbers and unannounced short numbers are
+    // not; full-width digits are folded): keep what they kept, add what
+    // only folding found.
+    let refs = ctx.refs.get(t as usize);
+    found.retain(|&i| matches!(refs.kind_of(i), Some(RefKind::Exact | RefKind::Structured)));
+    for &(i, k) in refs.found {
+        if k == RefKind::Exact && !found.contains(&i) {
+            found.push(i);
+        }
+    }
     for r in txn.structured_refs() {
         let mut more = Vec::new();
         ctx.references.find_in_text(ctx.batch, r, window, &mut more);

@@ -53,24 +53,91 @@ impl Pass for FuzzyReference {
         ledger: &Ledger,
         notes: &mut Vec<PassNote>,
     ) -> Vec<Proposal> {
-        each_open_txn(ctx, ledger, notes, |t| propose_one(ctx, ledger, t))
+        let instalments = instalment_items(ctx, ledger);
+        each_open_txn(ctx, ledger, notes, |t| {
+            propose_one(ctx, ledger, t, &instalments)
+        })
     }
+}
+
+/// Invoices that two or more open payments quote, each for less than the
+/// open amount, together exactly for it: instalments (issue 9, three or
+/// more on one day), which the instalment pass applies. A typo guess must
+/// not take one of them to a neighbouring invoice of that amount. Sorted.
+fn instalment_items(ctx: &Context<'_>, ledger: &Ledger) -> Vec<ItemIdx> {
+    let batch = ctx.batch;
+    let mut quoted: Vec<(ItemIdx, Decimal)> = (0..batch.transactions.len() as TxnIdx)
+        .filter(|&t| ledger.is_open(t))
+        .filter_map(|t| {
+            let mut items: Vec<ItemIdx> = ctx.refs.get(t as usize).strict().collect();
+            items.sort_unstable();
+            items.dedup();
+            let [item] = items.as_slice() else {
+                return None;
+            };
+            let txn = batch.transactions.get(t as usize);
+            (batch.open_items.get(*item as usize).currency() == txn.currency()
+                && txn.amount() < ledger.item_open[*item as usize])
+                .then_some((*item, txn.amount()))
+        })
+        .collect();
+    quoted.sort_unstable();
+    quoted
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|g| {
+            g.len() >= 2
+                && g.iter().map(|x| x.1).sum::<Decimal>() == ledger.item_open[g[0].0 as usize]
+        })
+        .map(|g| g[0].0)
+        .collect()
 }
 
 fn propose_one(
     ctx: &Context<'_>,
     ledger: &Ledger,
     t: TxnIdx,
+    instalments: &[ItemIdx],
 ) -> (Option<Proposal>, Option<PassNote>) {
     let refs = ctx.refs.get(t as usize);
-    if !refs
-        .found
-        .iter()
-        .any(|(_, k)| matches!(k, RefKind::Canonical | RefKind::Near | RefKind::Alternative))
-    {
+    if !refs.found.iter().any(|(_, k)| {
+        matches!(
+            k,
+            RefKind::Canonical
+                | RefKind::Short
+                | RefKind::ShortOfPayer
+                | RefKind::Near
+                | RefKind::Alternative
+        )
+    }) {
         return (None, None);
     }
     let txn = ctx.batch.transactions.get(t as usize);
+    let usable = |i: ItemIdx| {
+        ctx.batch.open_items.get(i as usize).currency() == txn.currency()
+            && ledger.item_open[i as usize] > Decimal::ZERO
+    };
+    // Short forms of the identified payer's invoices (with any exact
+    // numbers) that add up to the payment: the exact pass never sees them.
+    let of_payer: Vec<ItemIdx> = refs
+        .found
+        .iter()
+        .filter(|&&(i, k)| k == RefKind::ShortOfPayer && usable(i))
+        .map(|&(i, _)| i)
+        .collect();
+    if !of_payer.is_empty() {
+        let exact: Vec<ItemIdx> = refs
+            .strict()
+            .filter(|i| !of_payer.contains(i) && usable(*i))
+            .collect();
+        let total: Decimal = exact
+            .iter()
+            .chain(&of_payer)
+            .map(|&i| ledger.item_open[i as usize])
+            .sum();
+        if total == txn.amount() && refs.strict().all(usable) {
+            return (Some(accept(ctx, ledger, t, &exact, &of_payer)), None);
+        }
+    }
     if refs.strict().any(|i| {
         ctx.batch.open_items.get(i as usize).amount_open() == txn.amount()
             || ledger.item_open[i as usize] == txn.amount()
@@ -79,10 +146,6 @@ fn propose_one(
         // payment is a duplicate, never a reason to pay a neighbour.
         return (None, None);
     }
-    let usable = |i: ItemIdx| {
-        ctx.batch.open_items.get(i as usize).currency() == txn.currency()
-            && ledger.item_open[i as usize] > Decimal::ZERO
-    };
     let of_kind = |kind: RefKind, max: usize| -> Vec<ItemIdx> {
         refs.found
             .iter()
@@ -92,7 +155,13 @@ fn propose_one(
             .collect()
     };
     let fixed: Vec<ItemIdx> = refs.strict().filter(|&i| usable(i)).collect();
-    let canonical = of_kind(RefKind::Canonical, CANONICAL_CANDIDATES_MAX);
+    // Repaired numbers and unconfirmed short forms: the amount decides.
+    let mut canonical = of_kind(RefKind::Canonical, CANONICAL_CANDIDATES_MAX);
+    for i in of_kind(RefKind::Short, CANONICAL_CANDIDATES_MAX) {
+        if canonical.len() < CANONICAL_CANDIDATES_MAX {
+            canonical.push(i);
+        }
+    }
     let near = of_kind(RefKind::Near, NEAR_CANDIDATES_MAX);
     let alternatives = of_kind(RefKind::Alternative, NEAR_CANDIDATES_MAX);
     let open = |i: &ItemIdx| ledger.item_open[*i as usize];
@@ -127,7 +196,10 @@ fn propose_one(
     //    (with the exact numbers), or, 3., the whole amount (the typo made
     //    the "exact" number another real invoice).
     for (keep, want, pool) in [(true, rest, &near), (false, txn.amount(), &alternatives)] {
-        if !keep && refs.strict().next().is_none() {
+        if !keep
+            && (refs.strict().next().is_none()
+                || refs.strict().any(|i| instalments.binary_search(&i).is_ok()))
+        {
             break;
         }
         let hits: Vec<ItemIdx> = pool.iter().copied().filter(|i| open(i) == want).collect();
@@ -198,8 +270,16 @@ fn accept(
     } else {
         CANONICAL_CONFIDENCE
     } - EXTRA_ITEM_PENALTY * (all.len() - 1) as f64;
+    let short = chosen.iter().any(|&i| {
+        matches!(
+            refs.kind_of(i),
+            Some(RefKind::Short | RefKind::ShortOfPayer)
+        )
+    });
     let repair = if near {
         "one edit from"
+    } else if short {
+        "is a short form of"
     } else {
         "leading zeros/OCR letters repaired to"
     };

@@ -137,6 +137,14 @@ impl<'a> Context<'a> {
                 m.name_margin_min,
                 m.name_candidates_max.max(1),
             );
+            // Short forms resolve against the payer the other evidence named
+            // (issue 9, pattern 1).
+            let (batch, parties, identities) = (self.batch, &self.parties, &self.identities);
+            self.refs.promote_payer_short_forms(
+                batch,
+                |t| identities.get(t).id.map(|id| id.party),
+                |i| parties.of_item(batch, i),
+            );
         }
     }
 }

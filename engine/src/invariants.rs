@@ -43,10 +43,22 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 format!("transaction index {t} out of range"),
             );
         }
-        if a.applied_amount < Decimal::ZERO
-            || a.discount_amount < Decimal::ZERO
-            || a.writeoff_amount < Decimal::ZERO
-        {
+        // A return's reversal takes back: every amount ≤ 0, on a debit.
+        // Every other application gives: every amount ≥ 0.
+        let reversal = a.rule == crate::model::Rule::ReturnReversal;
+        let amounts = [
+            a.applied_amount,
+            a.discount_amount,
+            a.writeoff_amount,
+            a.deduction_amount,
+        ];
+        let wrong_sign = if reversal {
+            amounts.iter().any(|x| *x > Decimal::ZERO)
+                || batch.transactions.get(t).amount() >= Decimal::ZERO
+        } else {
+            amounts.iter().any(|x| *x < Decimal::ZERO)
+        };
+        if wrong_sign {
             return fail(
                 "non_negative_application",
                 format!("transaction {}", batch.transactions.get(t).transaction_id()),

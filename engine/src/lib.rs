@@ -46,6 +46,7 @@ pub mod normalize;
 pub mod passes;
 pub mod postings;
 pub mod references;
+pub mod returns;
 
 use config::Rules;
 use invariants::InvariantViolation;
@@ -78,8 +79,22 @@ pub struct RunResult {
 /// when an invariant is broken, which means an engine bug: nothing of such
 /// a run may be published.
 pub fn apply_cash(
+    batch: Batch,
+    rules: &Rules,
+    observer: &mut dyn Observer,
+) -> Result<RunResult, InvariantViolation> {
+    apply_cash_with(batch, rules, &returns::ReturnInputs::default(), observer)
+}
+
+/// [`apply_cash`] with what the engine needs to handle returned payments:
+/// the bank's return markers and the receipts earlier runs applied (see
+/// [`returns`]). Debits whose text names a return are found without a
+/// marker. A return's original is linked before the cascade (re-opened
+/// invoices of earlier runs join the open items), and reversed after it.
+pub fn apply_cash_with(
     mut batch: Batch,
     rules: &Rules,
+    return_inputs: &returns::ReturnInputs,
     observer: &mut dyn Observer,
 ) -> Result<RunResult, InvariantViolation> {
     if batch
@@ -89,6 +104,9 @@ pub fn apply_cash(
     {
         identity::assign_store_ids(&mut batch.transactions);
     }
+    observer.stage_started("returns");
+    let return_plan = passes::returns::link(&mut batch, rules, return_inputs);
+    observer.stage_finished("returns", None);
     observer.stage_started("index");
     let ctx = passes::Context::new(&batch, rules);
     observer.stage_finished("index", None);
@@ -122,8 +140,9 @@ pub fn apply_cash(
         pass_stats.push(stats);
     }
     drop(ctx);
+    let return_records = passes::returns::reverse(&batch, return_inputs, &return_plan, &mut ledger);
     observer.stage_started("emit");
-    let outcome = emit(&batch, rules, ledger, pass_stats);
+    let outcome = emit(&batch, rules, ledger, pass_stats, return_records);
     observer.stage_finished("emit", None);
     observer.stage_started("invariants");
     invariants::check(&batch, &outcome)?;
@@ -136,11 +155,13 @@ fn emit(
     rules: &Rules,
     mut ledger: allocate::Ledger,
     pass_stats: Vec<PassStats>,
+    returns: Vec<returns::ReturnRecord>,
 ) -> Outcome {
     // Exceptions first: they read the applications (a remainder after an
     // application is an overpayment, and the applied customer is known).
     // They take the ledger's notes (texts, suggestions) by move.
-    let exceptions = exceptions::build(batch, &mut ledger);
+    let mut exceptions = exceptions::build(batch, &mut ledger);
+    passes::returns::settle_exceptions(batch, &returns, &mut exceptions);
     let mut applications = std::mem::take(&mut ledger.applications);
     // Group by transaction, then invoice: the order every output uses.
     applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
@@ -184,6 +205,7 @@ fn emit(
         aging,
         control_sums,
         pass_stats,
+        returns,
     }
 }
 

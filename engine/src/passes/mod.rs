@@ -23,6 +23,7 @@ pub mod exact_reference;
 pub mod fuzzy_reference;
 pub mod instalment;
 pub mod many_to_many;
+pub mod returns;
 pub mod structured_reference;
 pub mod subset_sum;
 pub mod support;

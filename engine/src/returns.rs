@@ -247,13 +247,17 @@ fn is_reason_code(w: &str) -> bool {
         || SEPA_REASONS.contains(&w)
 }
 
-/// The receipts of a finished run that applied something, as the state
-/// keeps them so a later run can reverse them ([`PriorReceipt`]).
+/// The receipts of a finished run that applied something (with their
+/// index), as the state keeps them so a later run can reverse them ([`PriorReceipt`]).
 /// Receipts that applied nothing are not kept: a later return of one finds
 /// no original and goes to `UNLINKED_RETURN` (nothing in the receivable
 /// to correct, the suspense line is a person's to clear).
-pub fn receipts_to_keep(batch: &Batch, outcome: &Outcome, run_id: &str) -> Vec<PriorReceipt> {
-    let mut out: Vec<PriorReceipt> = Vec::new();
+pub fn receipts_to_keep(
+    batch: &Batch,
+    outcome: &Outcome,
+    run_id: &str,
+) -> Vec<(TxnIdx, PriorReceipt)> {
+    let mut out: Vec<(TxnIdx, PriorReceipt)> = Vec::new();
     let mut current: Option<TxnIdx> = None;
     let returned: std::collections::HashSet<TxnIdx> = outcome
         .returns
@@ -276,23 +280,26 @@ pub fn receipts_to_keep(batch: &Batch, outcome: &Outcome, run_id: &str) -> Vec<P
                 .ok()
                 .and_then(|e| outcome.exceptions[e].customer_id(batch))
                 .map(str::to_string);
-            out.push(PriorReceipt {
-                run_id: run_id.to_string(),
-                transaction_id: txn.transaction_id().to_string(),
-                bank_reference: txn.bank_reference().to_string(),
-                end_to_end_id: txn.end_to_end_id().to_string(),
-                account: txn.account().to_string(),
-                currency: txn.currency().to_string(),
-                amount: txn.amount(),
-                date: txn.value_date().or(txn.booking_date()),
-                counterparty_name: txn.counterparty_name().to_string(),
-                counterparty_account: txn.counterparty_account().to_string(),
-                applications: Vec::new(),
-                on_account_customer: on_account,
-            });
+            out.push((
+                a.txn,
+                PriorReceipt {
+                    run_id: run_id.to_string(),
+                    transaction_id: txn.transaction_id().to_string(),
+                    bank_reference: txn.bank_reference().to_string(),
+                    end_to_end_id: txn.end_to_end_id().to_string(),
+                    account: txn.account().to_string(),
+                    currency: txn.currency().to_string(),
+                    amount: txn.amount(),
+                    date: txn.value_date().or(txn.booking_date()),
+                    counterparty_name: txn.counterparty_name().to_string(),
+                    counterparty_account: txn.counterparty_account().to_string(),
+                    applications: Vec::new(),
+                    on_account_customer: on_account,
+                },
+            ));
         }
         let item = batch.open_items.get(a.item as usize);
-        if let Some(r) = out.last_mut() {
+        if let Some((_, r)) = out.last_mut() {
             r.applications.push(PriorApplication {
                 invoice_id: item.invoice_id().to_string(),
                 customer_id: item.customer_id().to_string(),

@@ -1,7 +1,7 @@
 //! The run's TOML configuration: the engine's rules plus how to read the
 //! inputs. Every key has a default, so an empty file (or none) is a run.
 
-use cashmatch_engine::config::{Differences, GlAccounts, Matching, Pilot, Rules};
+use cashmatch_engine::config::{Differences, GlAccounts, Matching, Pilot, ReturnsConfig, Rules};
 use cashmatch_parsers::extracts::ExtractOptions;
 use cashmatch_parsers::CsvProfile;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,9 @@ pub struct RunConfig {
     pub differences: Differences,
     /// Gradual roll-out: auto-apply only for these customers.
     pub pilot: Pilot,
+    /// Returned payments: the window for linking by amount and payer.
+    #[serde(skip_serializing_if = "ReturnsConfig::is_default")]
+    pub returns: ReturnsConfig,
     /// How to read the open-item extract.
     pub open_items: ExtractOptions,
     /// How to read the customer master.
@@ -132,6 +135,7 @@ impl RunConfig {
             matching: self.matching.clone(),
             differences: self.differences.clone(),
             pilot: self.pilot.clone(),
+            returns: self.returns.clone(),
         }
     }
 

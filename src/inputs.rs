@@ -166,6 +166,10 @@ pub struct BankBatch {
     pub warnings: Vec<String>,
     /// Pending or informational entries left out (not booked).
     pub pending_skipped: u64,
+    /// Transaction id → return reason of every transaction the bank marked
+    /// as returned (`TransactionDetails::returned`): the engine's return
+    /// markers once the batch's indices are known.
+    pub returns: std::collections::BTreeMap<String, String>,
 }
 
 /// Parse options for bank files from the run configuration (encoding, CSV
@@ -328,8 +332,22 @@ fn merge_file(
     let ParsedFile {
         statements,
         transactions,
+        details,
         ..
     } = parsed;
+    // Return markers of the booked transactions, in the order
+    // `booked_transactions` keeps them (file order, pending left out).
+    let booked_returns: Vec<Option<String>> = transactions
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.status == cashmatch_parsers::EntryStatus::Booked)
+        .map(|(i, _)| {
+            details
+                .get(i)
+                .filter(|d| d.returned)
+                .map(|d| d.return_reason.clone())
+        })
+        .collect();
     let (transactions, pending_count) = ingest::booked_transactions(&input.name, transactions);
     let first_statement = out.statements.len();
     for (i, s) in statements.iter().enumerate() {
@@ -367,8 +385,13 @@ fn merge_file(
         }
     }
     out.pending_skipped += pending_count;
-    for (_, t) in transactions {
+    for (k, (_, t)) in transactions.into_iter().enumerate() {
         file.rows += 1;
+        if let Some(Some(reason)) = booked_returns.get(k) {
+            out.returns
+                .entry(t.transaction_id.clone())
+                .or_insert_with(|| reason.clone());
+        }
         transactions_out.push(&t);
     }
     out.files.push(file);

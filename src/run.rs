@@ -340,7 +340,8 @@ pub fn execute(
     };
     let mut remit = remit;
     crate::remittance::add_waiting(&mut remit, &carried);
-    let filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
+    let mut filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
+    let return_inputs = return_inputs(&bank, &prior)?;
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);
@@ -378,9 +379,17 @@ pub fn execute(
             StateMode::Replay { dir, .. } => dir.is_some(),
         },
     };
-    let result =
-        cashmatch_engine::apply_cash_with_remittance(batch, &rules, &remittance_input, progress)
-            .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
+    let extras = cashmatch_engine::RunExtras {
+        remittance: Some(&remittance_input),
+        returns: Some(&return_inputs),
+    };
+    let result = cashmatch_engine::apply_cash_with(batch, &rules, &extras, progress)
+        .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
+    if loaded.is_some() {
+        filtered
+            .rows
+            .extend(receipt_rows(&result, &return_inputs, &run_id)?);
+    }
 
     let write_started = std::time::Instant::now();
     let spinner = progress.spinner("writing Parquet outputs");
@@ -425,6 +434,7 @@ pub fn execute(
             .map_err(|e| CliError::Output(format!("cannot encode `remittances.parquet`: {e}")))?;
         staging.file("remittances.parquet", remit.rows() as u64, &bytes)?;
     }
+    output::stage(&mut staging, "returns.parquet", &output::returns(r))?;
     spinner.finish_and_clear();
 
     let counts = Counts {
@@ -550,6 +560,85 @@ pub fn execute(
         timings: std::mem::take(&mut progress.timings),
         analytics,
     })))
+}
+
+/// What the engine needs for returned payments: the bank's return markers
+/// (by index into the filtered batch) and the receipts earlier runs applied
+/// and nobody returned since (from the state; none without one).
+fn return_inputs(
+    bank: &BankBatch,
+    prior: &Processed,
+) -> Result<cashmatch_engine::returns::ReturnInputs, CliError> {
+    use cashmatch_engine::returns::{PriorReceipt, ReturnInputs, ReturnMarker};
+    let mut markers = Vec::new();
+    if !bank.returns.is_empty() {
+        for (i, t) in bank.transactions.iter().enumerate() {
+            if let Some(reason) = bank.returns.get(t.transaction_id()) {
+                markers.push(ReturnMarker {
+                    txn: i as u32,
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+    let prior_receipts = prior
+        .open_receipts()
+        .map(|json| {
+            serde_json::from_str::<PriorReceipt>(json).map_err(|e| {
+                CliError::from(cashmatch_store::StoreError::State(format!(
+                    "state: a receipt row is damaged ({e}); restore the state from backup (nothing was changed)"
+                )))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ReturnInputs {
+        markers,
+        prior_receipts,
+    })
+}
+
+/// The state rows of this run's returns: every receipt it applied (kind
+/// `receipt`, the receipt as JSON) so a later run can reverse it, and every
+/// earlier receipt it took back (kind `returned`) so no later run takes it
+/// back twice.
+fn receipt_rows(
+    r: &RunResult,
+    inputs: &cashmatch_engine::returns::ReturnInputs,
+    run_id: &str,
+) -> Result<Vec<store_state::SegmentRow>, CliError> {
+    use cashmatch_engine::returns::{receipts_to_keep, Original};
+    let mut rows = Vec::new();
+    for (t, receipt) in receipts_to_keep(&r.batch, &r.outcome, run_id) {
+        let json = serde_json::to_string(&receipt)
+            .map_err(|e| CliError::Output(format!("state receipt row: {e}")))?;
+        rows.push(store_state::SegmentRow {
+            kind: "receipt",
+            key: receipt.transaction_id,
+            content_sha256: json,
+            source_file: r
+                .batch
+                .transactions
+                .get(t as usize)
+                .source_file()
+                .to_string(),
+        });
+    }
+    for ret in &r.outcome.returns {
+        if let Some(Original::Prior(p)) = ret.original {
+            rows.push(store_state::SegmentRow {
+                kind: "returned",
+                key: inputs.prior_receipts[p as usize].transaction_id.clone(),
+                content_sha256: String::new(),
+                source_file: r
+                    .batch
+                    .transactions
+                    .get(ret.txn as usize)
+                    .source_file()
+                    .to_string(),
+            });
+        }
+    }
+    Ok(rows)
 }
 
 /// `cashmatch recover`: under the directory's lock, rolls a committed but

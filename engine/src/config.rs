@@ -18,6 +18,35 @@ pub struct Rules {
     pub differences: Differences,
     /// `[pilot]`: gradual roll-out.
     pub pilot: Pilot,
+    /// `[returns]`: how returned payments find their original receipt.
+    #[serde(skip_serializing_if = "ReturnsConfig::is_default")]
+    pub returns: ReturnsConfig,
+}
+
+/// `[returns]`: linking a returned payment to the receipt it takes back
+/// (see [`crate::returns`]). Left out of the canonical TOML while it holds
+/// the defaults, so configurations written before it keep their hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReturnsConfig {
+    /// Days before the return's date within which the original receipt is
+    /// searched by amount and payer when no reference links them (ACH
+    /// unauthorised-debit returns come up to 60 days later; SEPA R-transactions
+    /// and bounced cheques within days).
+    pub window_days: u32,
+}
+
+impl Default for ReturnsConfig {
+    fn default() -> Self {
+        ReturnsConfig { window_days: 60 }
+    }
+}
+
+impl ReturnsConfig {
+    /// True when every key holds its default.
+    pub fn is_default(&self) -> bool {
+        *self == ReturnsConfig::default()
+    }
 }
 
 /// General-ledger accounts for the journal.
@@ -178,6 +207,12 @@ impl Rules {
     /// the engine would silently ignore or misread (issue 13: a bad
     /// `reference_patterns` regex used to be dropped without a word).
     pub fn validate(&self) -> Result<(), String> {
+        if !(1..=400).contains(&self.returns.window_days) {
+            return Err(format!(
+                "[returns] window_days must be between 1 and 400 (got {})",
+                self.returns.window_days
+            ));
+        }
         let m = &self.matching;
         for (name, r) in m.pass_rules() {
             let ok = |x: f64| (0.0..=1.0).contains(&x);

@@ -49,16 +49,32 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 format!("transaction index {t} out of range"),
             );
         }
-        if a.discount_amount < Decimal::ZERO
-            || a.writeoff_amount < Decimal::ZERO
-            || a.deduction_amount < Decimal::ZERO
-        {
+        // A return's reversal takes back: every amount ≤ 0, on a debit.
+        // Every other application gives: discount, write-off and deduction
+        // ≥ 0 (a negative applied amount only consumes a credit note, below).
+        let reversal = a.rule == crate::model::Rule::ReturnReversal;
+        let wrong_sign = if reversal {
+            [
+                a.applied_amount,
+                a.discount_amount,
+                a.writeoff_amount,
+                a.deduction_amount,
+            ]
+            .iter()
+            .any(|x| *x > Decimal::ZERO)
+                || batch.transactions.get(t).amount() >= Decimal::ZERO
+        } else {
+            a.discount_amount < Decimal::ZERO
+                || a.writeoff_amount < Decimal::ZERO
+                || a.deduction_amount < Decimal::ZERO
+        };
+        if wrong_sign {
             return fail(
                 "non_negative_application",
                 format!("transaction {}", batch.transactions.get(t).transaction_id()),
             );
         }
-        if a.applied_amount < Decimal::ZERO {
+        if !reversal && a.applied_amount < Decimal::ZERO {
             // Only a credit note (negative open amount) is consumed by a
             // negative application, and only by the credit itself.
             let item = batch.open_items.get(a.item as usize);

@@ -47,6 +47,7 @@ pub mod passes;
 pub mod postings;
 pub mod references;
 pub mod remittance;
+pub mod returns;
 
 use config::Rules;
 use invariants::InvariantViolation;
@@ -99,20 +100,36 @@ pub fn apply_cash(
     rules: &Rules,
     observer: &mut dyn Observer,
 ) -> Result<RunResult, InvariantViolation> {
-    apply_cash_with_remittance(batch, rules, &RemittanceInput::default(), observer)
+    apply_cash_with(batch, rules, &RunExtras::default(), observer)
 }
 
-/// [`apply_cash`] with remittance advices: each is linked to its receipt
-/// ([`remittance::link`]) and its lines are applied with
-/// `REMITTANCE_ADVICE` before the reference cascade
-/// ([`passes::remittance_advice`]). Without advices this is exactly
-/// [`apply_cash`] (no pass statistics are added).
-pub fn apply_cash_with_remittance(
+/// What a run may bring besides the batch and the rules. Each is optional;
+/// a run without any is exactly [`apply_cash`] (no pass statistics added).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunExtras<'a> {
+    /// Remittance advices: each is linked to its receipt
+    /// ([`remittance::link`]) and its lines are applied with
+    /// `REMITTANCE_ADVICE` before the reference cascade
+    /// ([`passes::remittance_advice`]).
+    pub remittance: Option<&'a RemittanceInput>,
+    /// What returned payments need: the bank's return markers and the
+    /// receipts earlier runs applied (see [`returns`]). A return's original
+    /// is linked before the cascade (re-opened invoices of earlier runs join
+    /// the open items), and reversed after it.
+    pub returns: Option<&'a returns::ReturnInputs>,
+}
+
+/// [`apply_cash`] with the run's extras ([`RunExtras`]).
+pub fn apply_cash_with(
     mut batch: Batch,
     rules: &Rules,
-    remittance_input: &RemittanceInput,
+    extras: &RunExtras<'_>,
     observer: &mut dyn Observer,
 ) -> Result<RunResult, InvariantViolation> {
+    let no_remittance = RemittanceInput::default();
+    let remittance_input = extras.remittance.unwrap_or(&no_remittance);
+    let no_returns = returns::ReturnInputs::default();
+    let return_inputs = extras.returns.unwrap_or(&no_returns);
     if batch
         .transactions
         .iter()
@@ -120,6 +137,12 @@ pub fn apply_cash_with_remittance(
     {
         identity::assign_store_ids(&mut batch.transactions);
     }
+    observer.stage_started("returns");
+    let return_plan = passes::returns::link(&mut batch, rules, return_inputs);
+    observer.stage_finished("returns", None);
+    observer.stage_started("returns");
+    let return_plan = passes::returns::link(&mut batch, rules, return_inputs);
+    observer.stage_finished("returns", None);
     observer.stage_started("index");
     let mut ctx = passes::Context::for_cascade(&batch, rules);
     observer.stage_finished("index", None);
@@ -193,8 +216,9 @@ pub fn apply_cash_with_remittance(
     }
     exceptions::drop_unevidenced_customers(&ctx, &mut ledger);
     drop(ctx);
+    let return_records = passes::returns::reverse(&batch, return_inputs, &return_plan, &mut ledger);
     observer.stage_started("emit");
-    let outcome = emit(&batch, rules, ledger, pass_stats);
+    let outcome = emit(&batch, rules, ledger, pass_stats, return_records);
     observer.stage_finished("emit", None);
     observer.stage_started("invariants");
     invariants::check(&batch, &outcome)?;
@@ -211,11 +235,13 @@ fn emit(
     rules: &Rules,
     mut ledger: allocate::Ledger,
     pass_stats: Vec<PassStats>,
+    returns: Vec<returns::ReturnRecord>,
 ) -> Outcome {
     // Exceptions first: they read the applications (a remainder after an
     // application is an overpayment, and the applied customer is known).
     // They take the ledger's notes (texts, suggestions) by move.
-    let exceptions = exceptions::build(batch, &mut ledger);
+    let mut exceptions = exceptions::build(batch, &mut ledger);
+    passes::returns::settle_exceptions(batch, &returns, &mut exceptions);
     let mut applications = std::mem::take(&mut ledger.applications);
     // Group by transaction, then invoice: the order every output uses.
     applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
@@ -259,6 +285,7 @@ fn emit(
         aging,
         control_sums,
         pass_stats,
+        returns,
     }
 }
 

@@ -181,6 +181,10 @@ pub enum Rule {
     /// A remittance advice linked to the payment names the invoice, the
     /// amount paid, the discount and the deduction, line by line.
     RemittanceAdvice,
+    /// A returned payment (ACH return, SEPA R-transaction, bounced cheque,
+    /// reversal, chargeback) takes back what its original receipt applied:
+    /// the application row carries negative amounts (see [`crate::returns`]).
+    ReturnReversal,
 }
 
 impl Rule {
@@ -198,6 +202,7 @@ impl Rule {
             Rule::ManyToMany => "MANY_TO_MANY",
             Rule::Instalment => "INSTALMENT",
             Rule::RemittanceAdvice => "REMITTANCE_ADVICE",
+            Rule::ReturnReversal => "RETURN_REVERSAL",
         }
     }
 }
@@ -234,6 +239,13 @@ pub enum ReasonCode {
     /// The remittance names an invoice that is held out of matching (its
     /// extract row is invalid or duplicated): a person decides.
     HeldInvoice,
+    /// A debit the bank marks as a return (or whose text says so) whose
+    /// original receipt could not be found uniquely, in this run or in the
+    /// state: nothing was reversed, a person links it.
+    UnlinkedReturn,
+    /// A linked return took back money its original receipt had left on
+    /// account or in suspense (the part that was not applied to invoices).
+    ReturnedPayment,
 }
 
 impl ReasonCode {
@@ -253,11 +265,13 @@ impl ReasonCode {
             ReasonCode::PilotExcluded => "PILOT_EXCLUDED",
             ReasonCode::CustomerNoAmountMatch => "CUSTOMER_NO_AMOUNT_MATCH",
             ReasonCode::HeldInvoice => "HELD_INVOICE",
+            ReasonCode::UnlinkedReturn => "UNLINKED_RETURN",
+            ReasonCode::ReturnedPayment => "RETURNED_PAYMENT",
         }
     }
 
     /// Every code, in a stable order (for documentation and summaries).
-    pub const ALL: [ReasonCode; 13] = [
+    pub const ALL: [ReasonCode; 15] = [
         ReasonCode::NoMatch,
         ReasonCode::AmountMismatch,
         ReasonCode::UnknownReference,
@@ -271,6 +285,8 @@ impl ReasonCode {
         ReasonCode::PilotExcluded,
         ReasonCode::CustomerNoAmountMatch,
         ReasonCode::HeldInvoice,
+        ReasonCode::UnlinkedReturn,
+        ReasonCode::ReturnedPayment,
     ];
 }
 
@@ -593,6 +609,20 @@ pub enum Memo {
     OnAccount,
     /// Unidentified receipt held in suspense.
     Suspense,
+    /// Returned payment: the bank's cash account credited.
+    ReturnDebit,
+    /// Returned payment: the receivable debited again (invoice re-opened).
+    ReceivableReopened,
+    /// Returned payment: the early-payment discount granted is taken back.
+    DiscountTakenBack,
+    /// Returned payment: the deduction booked with the receipt is taken back.
+    DeductionTakenBack,
+    /// Returned payment: the write-off booked with the receipt is taken back.
+    WriteoffTakenBack,
+    /// Returned payment: what the receipt left on account is taken back.
+    OnAccountReturned,
+    /// Returned payment: what the receipt left in suspense is taken back.
+    SuspenseReturned,
 }
 
 impl Memo {
@@ -609,6 +639,13 @@ impl Memo {
             Memo::CreditNoteConsumed => "credit note netted by the payer: consumed",
             Memo::OnAccount => "unapplied cash on account",
             Memo::Suspense => "unidentified receipt held in suspense",
+            Memo::ReturnDebit => "returned payment: cash taken back by the bank",
+            Memo::ReceivableReopened => "returned payment: invoice re-opened",
+            Memo::DiscountTakenBack => "returned payment: discount taken back",
+            Memo::DeductionTakenBack => "returned payment: deduction taken back",
+            Memo::WriteoffTakenBack => "returned payment: write-off taken back",
+            Memo::OnAccountReturned => "returned payment: unapplied cash taken back",
+            Memo::SuspenseReturned => "returned payment: suspense taken back",
         }
     }
 }
@@ -864,6 +901,9 @@ pub struct Outcome {
     pub control_sums: Vec<ControlSums>,
     /// Wall-clock-free statistics per pass: proposals made, accepted.
     pub pass_stats: Vec<PassStats>,
+    /// Every returned payment and what became of it, in transaction order
+    /// (`returns.parquet`; see [`crate::returns`]).
+    pub returns: Vec<crate::returns::ReturnRecord>,
 }
 
 /// What one matching pass did.

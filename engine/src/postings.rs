@@ -113,6 +113,20 @@ pub fn build(
             credit: Decimal::ZERO,
         };
         let bank_gl = table.bank_for(txn.account());
+        let returned = next_app > apps_start
+            || exception.is_some_and(|e| {
+                exceptions[e as usize].reason == crate::model::ReasonCode::ReturnedPayment
+            });
+        if txn.amount() < Decimal::ZERO && returned {
+            reversal_journal(
+                &mut j,
+                bank_gl,
+                -txn.amount(),
+                &applications[apps_start..next_app],
+                exception.map(|e| (e, &exceptions[e as usize])),
+            );
+            continue;
+        }
         if txn.amount() < Decimal::ZERO {
             j.push(
                 bank_gl,
@@ -214,6 +228,63 @@ pub fn build(
     debug_assert_eq!(next_app, applications.len(), "every application journalled");
     debug_assert_eq!(next_exc, exceptions.len(), "every exception journalled");
     (out, table.accounts)
+}
+
+/// The journal of a returned payment linked to its original receipt: the
+/// receipt's journal turned around. Credit the bank with what went back;
+/// per reversed invoice debit the receivable with what the receipt cleared
+/// and credit back the discount, deduction and write-off it granted; debit
+/// unapplied cash (payer known) or suspense with what the receipt had left
+/// unapplied. `apps` are the return's [`crate::model::Rule::ReturnReversal`]
+/// rows (negative amounts).
+fn reversal_journal(
+    j: &mut Journal<'_>,
+    bank_gl: GlIdx,
+    amount: Decimal,
+    apps: &[Application],
+    exception: Option<(u32, &ExceptionRecord)>,
+) {
+    j.push(
+        bank_gl,
+        Decimal::ZERO,
+        amount,
+        None,
+        None,
+        Memo::ReturnDebit,
+    );
+    for a in apps {
+        let inv = Some(a.item);
+        let cust = Some(PostingCustomer::OfItem(a.item));
+        j.push(
+            GL_RECEIVABLE,
+            -a.cleared_amount(),
+            Decimal::ZERO,
+            inv,
+            cust,
+            Memo::ReceivableReopened,
+        );
+        for (gl, value, memo) in [
+            (GL_DISCOUNT, a.discount_amount, Memo::DiscountTakenBack),
+            (GL_DEDUCTION, a.deduction_amount, Memo::DeductionTakenBack),
+            (GL_WRITEOFF, a.writeoff_amount, Memo::WriteoffTakenBack),
+        ] {
+            if !value.is_zero() {
+                j.push(gl, Decimal::ZERO, -value, inv, cust, memo);
+            }
+        }
+    }
+    if let Some((e, exc)) = exception {
+        let (account, memo, customer) = match &exc.customer_id {
+            Some(_) => (
+                GL_UNAPPLIED_CASH,
+                Memo::OnAccountReturned,
+                Some(PostingCustomer::OfException(e)),
+            ),
+            None => (GL_SUSPENSE, Memo::SuspenseReturned, None),
+        };
+        j.push(account, -exc.amount, Decimal::ZERO, None, customer, memo);
+    }
+    j.assert_balanced();
 }
 
 /// The lines of one journal being written, with running totals for the

@@ -206,6 +206,57 @@ pub fn statements(s: &[StatementRecord]) -> RowTable<'_> {
     tb
 }
 
+/// `returns.parquet`: one row per returned payment (a debit the bank or its
+/// text marks as a return) and what became of it: the signal on the
+/// customer for analytics. Schema: `transaction_id, bank_reference,
+/// currency, amount` (the return, negative), `return_reason` (as the bank
+/// gave it, may be empty), `status` (`reversed` | `unlinked`), `link_rule`
+/// (`END_TO_END_ID` | `ORIGINAL_REFERENCE` | `AMOUNT_PAYER_DATE`, null when
+/// unlinked), `original_transaction_id` (null when unlinked),
+/// `original_run_id` (null when the original is of this run or unlinked),
+/// `customer_id` (null when unknown), `invoices_reopened`,
+/// `applied_reversed`, `allowances_reversed` (discount, write-off,
+/// deduction taken back), `unapplied_reversed` (on account or suspense
+/// taken back), `value_date`, `detail`. The reversals themselves are the
+/// `RETURN_REVERSAL` rows of `applications.parquet` (negative amounts).
+pub fn returns(r: &RunResult) -> RowTable<'_> {
+    let x = &r.outcome.returns;
+    let b = &r.batch;
+    let mut tb = RowTable::new(x.len());
+    tb.text("transaction_id", move |i| txn(b, x[i].txn).transaction_id());
+    tb.text("bank_reference", move |i| txn(b, x[i].txn).bank_reference());
+    tb.text("currency", move |i| txn(b, x[i].txn).currency());
+    tb.money("amount", move |i| txn(b, x[i].txn).amount());
+    tb.text("return_reason", move |i| x[i].reason.as_str());
+    tb.text("status", move |i| x[i].status.as_str());
+    tb.text_opt("link_rule", move |i| x[i].link.map(|l| l.as_str()));
+    tb.text_opt("original_transaction_id", move |i| {
+        none_if_empty(&x[i].original_transaction_id)
+    });
+    tb.text_opt("original_run_id", move |i| {
+        none_if_empty(&x[i].original_run_id)
+    });
+    tb.text_opt("customer_id", move |i| x[i].customer_id.as_deref());
+    tb.u32("invoices_reopened", move |i| x[i].invoices_reopened);
+    tb.money("applied_reversed", move |i| x[i].applied_reversed);
+    tb.money("allowances_reversed", move |i| x[i].allowances_reversed);
+    tb.money("unapplied_reversed", move |i| x[i].unapplied_reversed);
+    tb.date_opt("value_date", move |i| {
+        let t = txn(b, x[i].txn);
+        t.value_date().or(t.booking_date())
+    });
+    tb.text("detail", move |i| x[i].detail.as_str());
+    tb
+}
+
+fn none_if_empty(s: &str) -> Option<&str> {
+    if s.is_empty() {
+        None
+    } else {
+        Some(s)
+    }
+}
+
 /// Stages one table: encoded row group by row group into the staging
 /// directory, hashed on the way (see `Staging::file_streamed`).
 pub fn stage(

@@ -85,6 +85,12 @@ pub struct Processed {
     /// Statement identity → (content hash, `run/file`).
     statements: HashMap<String, (String, String)>,
     transactions: HashSet<String>,
+    /// Receipts earlier runs applied (`kind = receipt`): (transaction id,
+    /// the receipt and its applications as JSON), oldest run first.
+    receipts: Vec<(String, String)>,
+    /// Receipts a later run took back as returned (`kind = returned`, key =
+    /// the original's transaction id).
+    returned: HashSet<String>,
 }
 
 impl Processed {
@@ -104,6 +110,16 @@ impl Processed {
     pub fn has_transaction(&self, transaction_id: &str) -> bool {
         self.transactions.contains(transaction_id)
     }
+
+    /// The receipts earlier runs applied and no run has returned since, as
+    /// the JSON the run wrote (the CLI reads it into the engine's
+    /// `returns::PriorReceipt`), oldest run first.
+    pub fn open_receipts(&self) -> impl Iterator<Item = &str> {
+        self.receipts
+            .iter()
+            .filter(|(id, _)| !self.returned.contains(id))
+            .map(|(_, json)| json.as_str())
+    }
 }
 
 /// A state directory opened for a run.
@@ -120,7 +136,9 @@ pub struct LoadedState {
 /// One row of a segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentRow {
-    /// `file`, `statement` or `transaction`.
+    /// `file`, `statement`, `transaction`, `receipt` (a receipt this run
+    /// applied, content = JSON) or `returned` (key = the transaction id of
+    /// a receipt this run took back).
     pub kind: &'static str,
     /// File SHA-256, statement identity or transaction id.
     pub key: String,
@@ -333,6 +351,15 @@ fn add_segment(p: &mut Processed, run_id: &str, bytes: Vec<u8>) -> Result<(), St
             }
             "transaction" => {
                 p.transactions.insert(key[i].clone());
+            }
+            // A receipt this run applied: the content column holds the
+            // receipt and its applications as JSON (returns of later runs
+            // reverse them; see ARCHITECTURE.md "State store").
+            "receipt" => {
+                p.receipts.push((key[i].clone(), content[i].clone()));
+            }
+            "returned" => {
+                p.returned.insert(key[i].clone());
             }
             other => return Err(damaged(format!("unknown row kind `{other}`"))),
         }

@@ -24,6 +24,7 @@ pub mod fuzzy_reference;
 pub mod instalment;
 pub mod many_to_many;
 pub mod remittance_advice;
+pub mod returns;
 pub mod structured_reference;
 pub mod subset_sum;
 pub mod support;

@@ -1,0 +1,228 @@
+//! Returned payments end to end (issue 11, part 3): a return is linked to
+//! its original receipt (same night, or an earlier night through the
+//! state), the original applications are reversed, the invoice is open
+//! again in `open_items.parquet`, `returns.parquet` records the return and
+//! `verify` accepts the outputs. A return that cannot be linked is
+//! `UNLINKED_RETURN`.
+
+mod common;
+use common::*;
+use rust_decimal::Decimal;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const BANK_HEADER: &str = "account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference\n";
+const ITEMS_HEADER: &str = "invoice_id,customer_id,customer_name,currency,amount_open,amount_original,invoice_date,due_date\n";
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(bank: &Path, items: &Path, as_of: &str, out: &Path, state: Option<&Path>) {
+    let mut cmd = cashmatch();
+    cmd.arg("run")
+        .arg("--bank")
+        .arg(bank)
+        .arg("--open-items")
+        .arg(items)
+        .args(["--as-of", as_of, "--out"])
+        .arg(out);
+    if let Some(s) = state {
+        cmd.arg("--state").arg(s);
+    }
+    run_ok(&mut cmd);
+    run_ok(cashmatch().arg("verify").arg(out));
+}
+
+fn open_after(out: &Path, invoice: &str) -> Option<(Decimal, String)> {
+    let items = read_parquet(&out.join("open_items.parquet"));
+    let ids = text(&items, "invoice_id");
+    let open = money(&items, "amount_open_after");
+    let status = text(&items, "status");
+    ids.iter()
+        .position(|i| i == invoice)
+        .map(|k| (open[k], status[k].clone()))
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// An MT940 whose second line is a debit the bank marks `/RTRN/AC04/`,
+/// carrying the first line's end-to-end id: the parser's marker reaches
+/// the engine, which links by end-to-end id and reverses the same night.
+#[test]
+fn a_same_night_return_marked_by_the_bank_is_reversed() {
+    let dir = tempdir();
+    let bank = write(
+        dir.path(),
+        "bank.940",
+        ":20:P260302000000001\r\n:25:NL77INGB0574908765EUR\r\n:28C:00001\r\n:60F:C260301EUR1000,00\r\n\
+         :61:2603020302C100,00NTRFEREF//B1\r\n\
+         :86:/EREF/E2E-0001//CNTP/NL32INGB0000012345/INGBNL2A/ACME BV///REMI/USTD//INV-2026-000001/\r\n\
+         :61:2603030303D100,00NRTIEREF//B2\r\n\
+         :86:/RTRN/AC04//EREF/E2E-0001//CNTP/NL32INGB0000012345/INGBNL2A/ACME BV///REMI/USTD//INV-2026-000001/\r\n\
+         :62F:C260303EUR1000,00\r\n-\r\n",
+    );
+    let items = write(
+        dir.path(),
+        "items.csv",
+        &format!(
+            "{ITEMS_HEADER}INV-2026-000001,C1,ACME BV,EUR,100.00,100.00,2026-02-01,2026-03-01\n"
+        ),
+    );
+    let out = dir.path().join("out");
+    run(&bank, &items, "2026-03-31", &out, None);
+    let returns = read_parquet(&out.join("returns.parquet"));
+    assert_eq!(text(&returns, "status"), ["reversed"]);
+    assert_eq!(text(&returns, "return_reason"), ["AC04"]);
+    assert_eq!(text(&returns, "link_rule"), ["END_TO_END_ID"]);
+    assert_eq!(text(&returns, "customer_id"), ["C1"]);
+    let apps = read_parquet(&out.join("applications.parquet"));
+    assert_eq!(text(&apps, "rule"), ["EXACT_REFERENCE", "RETURN_REVERSAL"]);
+    assert_eq!(money(&apps, "applied_amount"), [d("100.00"), d("-100.00")]);
+    assert_eq!(
+        open_after(&out, "INV-2026-000001"),
+        Some((d("100.00"), "open".into()))
+    );
+    // Nothing left in exceptions: the debit is fully explained.
+    assert!(text(&read_parquet(&out.join("exceptions.parquet")), "reason").is_empty());
+}
+
+/// Night one applies a receipt; night two's extract no longer has the
+/// invoice, and a return naming the receipt's reference arrives: the state
+/// finds the original, the invoice is re-opened with the discount taken
+/// back. Night three sees a second return of the same receipt: unlinked.
+#[test]
+fn a_next_night_return_finds_its_original_through_the_state() {
+    let dir = tempdir();
+    let state = dir.path().join("state");
+    let bank1 = write(
+        dir.path(),
+        "bank1.csv",
+        &format!(
+            "{BANK_HEADER}DE01,2026-03-02,2026-03-02,100.00,EUR,ACME GmbH,DE02,INV-2026-000001,TRACE000123\n"
+        ),
+    );
+    let items1 = write(
+        dir.path(),
+        "items1.csv",
+        &format!(
+            "{ITEMS_HEADER}INV-2026-000001,C1,ACME GmbH,EUR,100.00,100.00,2026-02-01,2026-03-01\n\
+             INV-2026-000002,C2,Beta AG,EUR,70.00,70.00,2026-02-01,2026-03-01\n"
+        ),
+    );
+    let out1 = dir.path().join("night1");
+    run(&bank1, &items1, "2026-03-02", &out1, Some(&state));
+    assert_eq!(
+        open_after(&out1, "INV-2026-000001"),
+        Some((d("0"), "paid".into()))
+    );
+
+    let bank2 = write(
+        dir.path(),
+        "bank2.csv",
+        &format!(
+            "{BANK_HEADER}DE01,2026-03-04,2026-03-04,-100.00,EUR,ACME GmbH,DE02,ACH RETURN R01 ORIG TRACE000123,RET001\n"
+        ),
+    );
+    let items2 = write(
+        dir.path(),
+        "items2.csv",
+        &format!(
+            "{ITEMS_HEADER}INV-2026-000002,C2,Beta AG,EUR,70.00,70.00,2026-02-01,2026-03-01\n"
+        ),
+    );
+    let out2 = dir.path().join("night2");
+    run(&bank2, &items2, "2026-03-04", &out2, Some(&state));
+    let returns = read_parquet(&out2.join("returns.parquet"));
+    assert_eq!(text(&returns, "status"), ["reversed"]);
+    assert_eq!(text(&returns, "return_reason"), ["R01"]);
+    assert_eq!(text(&returns, "link_rule"), ["ORIGINAL_REFERENCE"]);
+    let manifest1: serde_json::Value =
+        serde_json::from_slice(&fs::read(out1.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        texts(&returns, "original_run_id")[0].as_deref(),
+        manifest1["run_id"].as_str()
+    );
+    let apps = read_parquet(&out2.join("applications.parquet"));
+    assert_eq!(text(&apps, "rule"), ["RETURN_REVERSAL"]);
+    assert_eq!(text(&apps, "invoice_id"), ["INV-2026-000001"]);
+    assert_eq!(money(&apps, "applied_amount"), [d("-100.00")]);
+    // Re-opened although the extract no longer had it; the other invoice
+    // is untouched.
+    assert_eq!(
+        open_after(&out2, "INV-2026-000001"),
+        Some((d("100.00"), "open".into()))
+    );
+    assert_eq!(
+        open_after(&out2, "INV-2026-000002"),
+        Some((d("70.00"), "open".into()))
+    );
+    let postings = read_parquet(&out2.join("postings.parquet"));
+    let gl = text(&postings, "gl_account");
+    let debit = money(&postings, "debit");
+    let credit = money(&postings, "credit");
+    let net = |acct: &str| -> Decimal {
+        (0..gl.len())
+            .filter(|&k| gl[k] == acct)
+            .map(|k| debit[k] - credit[k])
+            .sum()
+    };
+    assert_eq!(net("1200"), d("100.00"), "receivable debited again");
+    assert_eq!(net("1000"), d("-100.00"), "bank credited");
+
+    // The same receipt cannot be returned twice.
+    let bank3 = write(
+        dir.path(),
+        "bank3.csv",
+        &format!(
+            "{BANK_HEADER}DE01,2026-03-05,2026-03-05,-100.00,EUR,ACME GmbH,DE02,ACH RETURN R01 ORIG TRACE000123,RET002\n"
+        ),
+    );
+    let out3 = dir.path().join("night3");
+    run(&bank3, &items2, "2026-03-05", &out3, Some(&state));
+    assert_eq!(
+        text(&read_parquet(&out3.join("exceptions.parquet")), "reason"),
+        ["UNLINKED_RETURN"]
+    );
+    assert_eq!(
+        text(&read_parquet(&out3.join("returns.parquet")), "status"),
+        ["unlinked"]
+    );
+}
+
+/// A return with no original anywhere goes to exceptions for a person;
+/// an ordinary debit stays `NOT_A_RECEIPT`.
+#[test]
+fn an_unlinked_return_is_an_exception_and_nothing_is_reversed() {
+    let dir = tempdir();
+    let bank = write(
+        dir.path(),
+        "bank.csv",
+        &format!(
+            "{BANK_HEADER}DE01,2026-03-04,2026-03-04,-55.00,EUR,Gamma SA,DE09,RETURNED CHEQUE 000451 UNPAID,RET9\n\
+             DE01,2026-03-04,2026-03-04,-20.00,EUR,Bank,,fees,FEE1\n"
+        ),
+    );
+    let items = write(
+        dir.path(),
+        "items.csv",
+        &format!(
+            "{ITEMS_HEADER}INV-2026-000009,C9,Gamma SA,EUR,55.00,55.00,2026-02-01,2026-03-01\n"
+        ),
+    );
+    let out = dir.path().join("out");
+    run(&bank, &items, "2026-03-04", &out, None);
+    assert_eq!(
+        text(&read_parquet(&out.join("exceptions.parquet")), "reason"),
+        ["UNLINKED_RETURN", "NOT_A_RECEIPT"]
+    );
+    assert!(text(&read_parquet(&out.join("applications.parquet")), "rule").is_empty());
+    assert_eq!(
+        open_after(&out, "INV-2026-000009"),
+        Some((d("55.00"), "open".into()))
+    );
+}

@@ -8,7 +8,7 @@ mod common;
 use cashmatch_engine::config::{RemittanceRules, Rules};
 use cashmatch_engine::model::{BankTransaction, Batch, OpenItem, Rule};
 use cashmatch_engine::remittance::{Advice, AdviceLine, LineStatus};
-use cashmatch_engine::{apply_cash_with_remittance, RemittanceInput};
+use cashmatch_engine::{apply_cash_with, RemittanceInput, RunExtras};
 use common::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -373,7 +373,8 @@ proptest! {
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
         };
         let input = RemittanceInput { advices, rules: RemittanceRules::default(), waiting_allowed: true };
-        let r = apply_cash_with_remittance(batch, &Rules::default(), &input, &mut ()).expect("invariants hold");
+        let extras = RunExtras { remittance: Some(&input), ..Default::default() };
+        let r = apply_cash_with(batch, &Rules::default(), &extras, &mut ()).expect("invariants hold");
         let mut applied = vec![Decimal::ZERO; transactions.len()];
         let mut excepted = vec![Decimal::ZERO; transactions.len()];
         for a in &r.outcome.applications {

@@ -163,6 +163,27 @@ pub fn run(req: &RunRequest) -> Result<RunStatus, CliError> {
     )
 }
 
+/// The run's accounting date: the one given, else the latest booking (or
+/// value) date of the transactions (shared with the in-memory run of
+/// [`crate::memory`]).
+pub fn derive_as_of(
+    given: Option<NaiveDate>,
+    transactions: &cashmatch_engine::model::Transactions,
+) -> Result<NaiveDate, CliError> {
+    given
+        .or_else(|| {
+            transactions
+                .iter()
+                .filter_map(|t| t.booking_date().or(t.value_date()))
+                .max()
+        })
+        .ok_or_else(|| {
+            CliError::Input(
+                "no --as-of date given and no dated bank transaction to derive it from".into(),
+            )
+        })
+}
+
 /// The part of a run after inputs are read (shared with `demo`).
 pub fn execute(
     req: &RunRequest,
@@ -175,19 +196,7 @@ pub fn execute(
 ) -> Result<RunStatus, CliError> {
     // The as-of date comes from every parsed transaction, before duplicates
     // are removed, so a re-delivered batch ages exactly like the original.
-    let as_of = req
-        .as_of
-        .or_else(|| {
-            bank.transactions
-                .iter()
-                .filter_map(|t| t.booking_date().or(t.value_date()))
-                .max()
-        })
-        .ok_or_else(|| {
-            CliError::Input(
-                "no --as-of date given and no dated bank transaction to derive it from".into(),
-            )
-        })?;
+    let as_of = derive_as_of(req.as_of, &bank.transactions)?;
     let rules = req.config.rules();
     let config_toml = req.config.canonical_toml();
     let config_sha256 = output::sha256_hex(config_toml.as_bytes());
@@ -284,25 +293,9 @@ pub fn execute(
     // and encoded in parallel and the bytes go straight to the staged file,
     // hashed on the way. No table exists whole as Arrow arrays or as bytes.
     let mut staging = Staging::begin(&req.out, &run_id)?;
-    output::stage(
-        &mut staging,
-        "transactions.parquet",
-        &output::transactions(&r.batch.transactions),
-    )?;
-    output::stage(
-        &mut staging,
-        "applications.parquet",
-        &output::applications(r),
-    )?;
-    output::stage(&mut staging, "exceptions.parquet", &output::exceptions(r))?;
-    output::stage(&mut staging, "postings.parquet", &output::postings(r))?;
-    output::stage(&mut staging, "open_items.parquet", &output::open_items(r))?;
-    output::stage(&mut staging, "aging.parquet", &output::aging(r))?;
-    output::stage(
-        &mut staging,
-        "statements.parquet",
-        &output::statements(statements),
-    )?;
+    for (name, table) in output::run_tables(r, statements) {
+        output::stage(&mut staging, name, &table)?;
+    }
     spinner.finish_and_clear();
 
     let counts = Counts {

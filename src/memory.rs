@@ -95,7 +95,8 @@ fn amounts(batch: &RecordBatch, currencies: &[String]) -> Result<Vec<Decimal>, C
         .as_any()
         .downcast_ref::<Decimal128Array>()
         .ok_or_else(|| wrong_type(name, "decimal128", c.data_type()))?;
-    let scale = u32::try_from(a.scale()).map_err(|_| wrong_type(name, "decimal128 with a scale of 0 to 28", c.data_type()))?;
+    let scale = u32::try_from(a.scale())
+        .map_err(|_| wrong_type(name, "decimal128 with a scale of 0 to 28", c.data_type()))?;
     (0..a.len())
         .map(|i| {
             if a.is_null(i) {

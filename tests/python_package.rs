@@ -111,7 +111,14 @@ fn python_package_installs_and_its_tests_pass() {
         "pytest python/tests",
         Command::new(&python)
             .current_dir(repo())
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "python/tests"])
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "python/tests",
+            ])
             .env("CASHMATCH_BIN", env!("CARGO_BIN_EXE_cashmatch"))
             .env("CASHMATCH_REPO", repo()),
     );

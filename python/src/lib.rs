@@ -16,8 +16,8 @@ use chrono::NaiveDate;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::IntoPyObjectExt;
 use pyo3::types::{PyDict, PyList};
+use pyo3::IntoPyObjectExt;
 use std::path::Path;
 
 /// Raises the exception class `class` of `cashmatch._errors`, built with
@@ -83,7 +83,10 @@ fn file_error(py: Python<'_>, e: FileError) -> PyErr {
                     ("column", obj(py, column)),
                     ("element", obj(py, element)),
                     ("offset", obj(py, offset)),
-                    ("exit_code", obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS)),
+                    (
+                        "exit_code",
+                        obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS),
+                    ),
                 ],
             )
         }
@@ -93,7 +96,10 @@ fn file_error(py: Python<'_>, e: FileError) -> PyErr {
             m,
             &[
                 ("code", obj(py, "INTERNAL")),
-                ("exit_code", obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS)),
+                (
+                    "exit_code",
+                    obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS),
+                ),
             ],
         ),
     }
@@ -118,7 +124,8 @@ fn config(
 
 fn table(py: Python<'_>, batch: arrow_array::RecordBatch) -> PyResult<Py<PyAny>> {
     let schema = batch.schema();
-    let t = Table::try_new(vec![batch], schema).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let t =
+        Table::try_new(vec![batch], schema).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(PyArrowType(t).into_pyobject(py)?.unbind())
 }
 
@@ -156,7 +163,10 @@ fn parse(
                 ("code", obj(py, code)),
                 ("file", obj(py, name.clone())),
                 ("format", obj(py, file.format.clone())),
-                ("exit_code", obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS)),
+                (
+                    "exit_code",
+                    obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS),
+                ),
             ],
         ));
     }
@@ -185,8 +195,9 @@ fn run(
     let cfg = config(py, config_path, config_toml, config_json)?;
     let as_of = as_of
         .map(|s| {
-            NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                .map_err(|e| PyValueError::new_err(format!("as_of `{s}`: {e} (expected YYYY-MM-DD)")))
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| {
+                PyValueError::new_err(format!("as_of `{s}`: {e} (expected YYYY-MM-DD)"))
+            })
         })
         .transpose()?;
     let (batches, _) = transactions.0.into_inner();
@@ -195,12 +206,16 @@ fn run(
         let (items, _) = match &open_items {
             (Some(p), _, _) => inputs::read_open_items(Path::new(p), &cfg)?,
             (None, Some(b), name) => inputs::open_items_from_bytes(name, b, &cfg)?,
-            (None, None, _) => return Err(CliError::Input("open items: no path and no data".into())),
+            (None, None, _) => {
+                return Err(CliError::Input("open items: no path and no data".into()))
+            }
         };
         let customers = match &customers {
             Some((Some(p), _, _)) => inputs::read_customers(Path::new(p), &cfg)?.0,
             Some((None, Some(b), name)) => inputs::customers_from_bytes(name, b, &cfg)?.0,
-            Some((None, None, _)) => return Err(CliError::Input("customers: no path and no data".into())),
+            Some((None, None, _)) => {
+                return Err(CliError::Input("customers: no path and no data".into()))
+            }
             None => Customers::default(),
         };
         let r = memory::apply(txns, items, customers, &cfg, as_of)?;

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pyarrow
+import pyarrow.compute
 import pytest
 
 import cashmatch

@@ -267,6 +267,25 @@ fn read_one(input: &BankInput, options: &ParseOptions) -> ReadFile {
     }
 }
 
+/// Why one bank file could not be parsed.
+#[derive(Debug)]
+pub enum FileError {
+    /// The parser's own error: file, format, position and class.
+    Parse(cashmatch_parsers::ParseError),
+    /// The parser panicked (a parser bug triggered by the file).
+    Internal(String),
+}
+
+impl std::fmt::Display for FileError {
+    /// The text the CLI prints after `rejected: `.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileError::Parse(e) => write!(f, "{e}"),
+            FileError::Internal(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Parses one file behind a panic boundary: a parser bug triggered by a
 /// hostile file rejects that file and the batch goes on.
 pub fn parse_isolated(
@@ -274,12 +293,49 @@ pub fn parse_isolated(
     bytes: &[u8],
     options: &ParseOptions,
 ) -> Result<ParsedFile, String> {
+    parse_isolated_typed(name, bytes, options).map_err(|e| e.to_string())
+}
+
+/// [`parse_isolated`] with the parser's error kept whole (the Python
+/// package raises it with its code and position).
+pub fn parse_isolated_typed(
+    name: &str,
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<ParsedFile, FileError> {
     let source = cashmatch_parsers::Source::new(name, bytes);
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cashmatch_parsers::parse_source(&source, options))) {
         Ok(Ok(p)) => Ok(p),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("file `{name}`: internal parser error (please report it with the file); the file was rejected")),
+        Ok(Err(e)) => Err(FileError::Parse(e)),
+        Err(_) => Err(FileError::Internal(format!("file `{name}`: internal parser error (please report it with the file); the file was rejected"))),
     }
+}
+
+/// One bank file held in memory, read under the rules `run` applies to each
+/// of its files (ids per statement, booked lines only, structural defects
+/// and failed own totals reject the file: see the batch's `rejections`).
+/// A file the parser refuses is the parser's error.
+pub fn read_bank_bytes(
+    name: &str,
+    bytes: &[u8],
+    config: &RunConfig,
+    accept_unbalanced: bool,
+) -> Result<BankBatch, FileError> {
+    let parsed = parse_isolated_typed(name, bytes, &parse_options(config))?;
+    let read = ReadFile {
+        sha256: sha256_hex(bytes),
+        bytes: bytes.len() as u64,
+        result: Ok(parsed),
+    };
+    let input = BankInput {
+        path: PathBuf::from(name),
+        name: name.to_string(),
+    };
+    let mut out = BankBatch::default();
+    let mut transactions = TransactionsBuilder::default();
+    merge_file(&mut out, &mut transactions, &input, read, accept_unbalanced);
+    out.transactions = transactions.finish();
+    Ok(out)
 }
 
 fn merge_file(

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod evaluate;
 pub mod inputs;
+pub mod memory;
 pub mod output;
 pub mod progress;
 pub mod remittance;

@@ -190,6 +190,27 @@ pub fn run(req: &RunRequest) -> Result<RunStatus, CliError> {
     )
 }
 
+/// The run's accounting date: the one given, else the latest booking (or
+/// value) date of the transactions (shared with the in-memory run of
+/// [`crate::memory`]).
+pub fn derive_as_of(
+    given: Option<NaiveDate>,
+    transactions: &cashmatch_engine::model::Transactions,
+) -> Result<NaiveDate, CliError> {
+    given
+        .or_else(|| {
+            transactions
+                .iter()
+                .filter_map(|t| t.booking_date().or(t.value_date()))
+                .max()
+        })
+        .ok_or_else(|| {
+            CliError::Input(
+                "no --as-of date given and no dated bank transaction to derive it from".into(),
+            )
+        })
+}
+
 /// The part of a run after inputs are read (shared with `demo`).
 pub fn execute(
     req: &RunRequest,
@@ -213,19 +234,7 @@ pub fn execute(
     };
     // The as-of date comes from every parsed transaction, before duplicates
     // are removed, so a re-delivered batch ages exactly like the original.
-    let as_of = req
-        .as_of
-        .or_else(|| {
-            bank.transactions
-                .iter()
-                .filter_map(|t| t.booking_date().or(t.value_date()))
-                .max()
-        })
-        .ok_or_else(|| {
-            CliError::Input(
-                "no --as-of date given and no dated bank transaction to derive it from".into(),
-            )
-        })?;
+    let as_of = derive_as_of(req.as_of, &bank.transactions)?;
     // Remittance advices (`--remittance`): read before the run id, which
     // hashes every input file.
     let remittance_inputs = match &req.remittance_inputs {
@@ -401,25 +410,9 @@ pub fn execute(
     // and encoded in parallel and the bytes go straight to the staged file,
     // hashed on the way. No table exists whole as Arrow arrays or as bytes.
     let mut staging = Staging::begin(&req.out, &run_id)?;
-    output::stage(
-        &mut staging,
-        "transactions.parquet",
-        &output::transactions(&r.batch.transactions),
-    )?;
-    output::stage(
-        &mut staging,
-        "applications.parquet",
-        &output::applications(r),
-    )?;
-    output::stage(&mut staging, "exceptions.parquet", &output::exceptions(r))?;
-    output::stage(&mut staging, "postings.parquet", &output::postings(r))?;
-    output::stage(&mut staging, "open_items.parquet", &output::open_items(r))?;
-    output::stage(&mut staging, "aging.parquet", &output::aging(r))?;
-    output::stage(
-        &mut staging,
-        "statements.parquet",
-        &output::statements(statements),
-    )?;
+    for (name, table) in output::run_tables(r, statements) {
+        output::stage(&mut staging, name, &table)?;
+    }
     // Only a run given remittance files (or with advices waiting in its
     // state) writes `remittances.parquet`, so every other run keeps its
     // outputs byte for byte.
@@ -434,7 +427,6 @@ pub fn execute(
             .map_err(|e| CliError::Output(format!("cannot encode `remittances.parquet`: {e}")))?;
         staging.file("remittances.parquet", remit.rows() as u64, &bytes)?;
     }
-    output::stage(&mut staging, "returns.parquet", &output::returns(r))?;
     spinner.finish_and_clear();
 
     let counts = Counts {

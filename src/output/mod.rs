@@ -257,6 +257,25 @@ fn none_if_empty(s: &str) -> Option<&str> {
     }
 }
 
+/// Every contracted output of a run, in the order `run` writes them (the
+/// manifest lists them in this order): file name and table. The Python
+/// package reads the same list, so it returns the same tables.
+pub fn run_tables<'a>(
+    r: &'a RunResult,
+    stmts: &'a [StatementRecord],
+) -> [(&'static str, RowTable<'a>); 8] {
+    [
+        ("transactions.parquet", transactions(&r.batch.transactions)),
+        ("applications.parquet", applications(r)),
+        ("exceptions.parquet", exceptions(r)),
+        ("postings.parquet", postings(r)),
+        ("open_items.parquet", open_items(r)),
+        ("aging.parquet", aging(r)),
+        ("statements.parquet", statements(stmts)),
+        ("returns.parquet", returns(r)),
+    ]
+}
+
 /// Stages one table: encoded row group by row group into the staging
 /// directory, hashed on the way (see `Staging::file_streamed`).
 pub fn stage(

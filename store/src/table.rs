@@ -562,6 +562,22 @@ impl<'a> RowTable<'a> {
     pub fn to_parquet(&self) -> Result<Vec<u8>, EncodeError> {
         self.write_parquet(Vec::new())
     }
+
+    /// The whole table as one Arrow record batch, each column built by the
+    /// same closure the Parquet writer uses (the Python package hands it to
+    /// pyarrow; [`Table::to_parquet`] of its columns gives the bytes
+    /// [`RowTable::write_parquet`] writes).
+    pub fn to_record_batch(&self) -> Result<RecordBatch, EncodeError> {
+        let schema: SchemaRef = Arc::new(Schema::new(self.fields.clone()));
+        let columns = self
+            .columns
+            .iter()
+            .map(|build| build(0..self.rows).map_err(EncodeError::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(self.rows));
+        RecordBatch::try_new_with_options(schema, columns, &options)
+            .map_err(|e| EncodeError::Parquet(e.into()))
+    }
 }
 
 /// Pinned Parquet writer settings (compression, row groups, statistics,

@@ -1,0 +1,248 @@
+//! `cashmatch._native`: the Python package's bridge to the CLI's library
+//! code (`cashmatch::memory`, `cashmatch::inputs`). Tables cross as Arrow
+//! through the C data interface (`arrow-pyarrow`), never as Python rows.
+//! The typed, documented API is the pure-Python `cashmatch` package around
+//! this module; errors are raised as its exception classes
+//! (`cashmatch._errors`), with the CLI's codes and positions.
+
+use arrow_pyarrow::{PyArrowType, Table};
+use cashmatch::config::RunConfig;
+use cashmatch::inputs::{self, FileError};
+use cashmatch::memory;
+use cashmatch::CliError;
+use cashmatch_engine::model::Customers;
+use cashmatch_parsers::Location;
+use chrono::NaiveDate;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyDict, PyList};
+use pyo3::IntoPyObjectExt;
+use std::path::Path;
+
+/// Raises the exception class `class` of `cashmatch._errors`, built with
+/// `message` and the keyword attributes `attrs`.
+fn raise(py: Python<'_>, class: &str, message: String, attrs: &[(&str, Py<PyAny>)]) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let cls = py.import("cashmatch._errors")?.getattr(class)?;
+        let kwargs = PyDict::new(py);
+        for (k, v) in attrs {
+            kwargs.set_item(*k, v)?;
+        }
+        let exc = cls.call((message.clone(),), Some(&kwargs))?;
+        Ok(PyErr::from_value(exc))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> Py<PyAny> {
+    v.into_py_any(py).unwrap_or_else(|_| py.None())
+}
+
+/// The CLI's error kinds as the package's exception classes; `exit_code`
+/// is the code `cashmatch` would have exited with.
+fn cli_error(py: Python<'_>, e: CliError) -> PyErr {
+    let (class, code) = match &e {
+        CliError::Config(_) => ("ConfigError", "CONFIG"),
+        CliError::Input(_) => ("InputError", "INPUT"),
+        CliError::Io(_) => ("CashmatchError", "IO"),
+        CliError::Output(_) => ("OutputError", "OUTPUT"),
+        CliError::Invariant(_) => ("InvariantError", "INVARIANT"),
+        CliError::Locked(_) => ("CashmatchError", "LOCKED"),
+        CliError::Mismatch(_) => ("CashmatchError", "MISMATCH"),
+    };
+    let exit_code = e.exit_code();
+    raise(
+        py,
+        class,
+        e.to_string(),
+        &[("code", obj(py, code)), ("exit_code", obj(py, exit_code))],
+    )
+}
+
+/// A bank file the parser refused: `ParseError` with the parser's class
+/// (`code`), the file and the position, worded as the CLI's rejection.
+fn file_error(py: Python<'_>, e: FileError) -> PyErr {
+    match e {
+        FileError::Parse(p) => {
+            let (line, column, element, offset) = match &p.location {
+                Location::Line(l) => (Some(*l), None, None, None),
+                Location::LineColumn(l, c) => (Some(*l), Some(*c), None, None),
+                Location::Element { line, path } => (Some(*line), None, Some(path.clone()), None),
+                Location::Offset(o) => (None, None, None, Some(*o)),
+            };
+            raise(
+                py,
+                "ParseError",
+                p.to_string(),
+                &[
+                    ("code", obj(py, p.kind.code())),
+                    ("file", obj(py, p.file.clone())),
+                    ("format", obj(py, p.format)),
+                    ("line", obj(py, line)),
+                    ("column", obj(py, column)),
+                    ("element", obj(py, element)),
+                    ("offset", obj(py, offset)),
+                    (
+                        "exit_code",
+                        obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS),
+                    ),
+                ],
+            )
+        }
+        FileError::Internal(m) => raise(
+            py,
+            "ParseError",
+            m,
+            &[
+                ("code", obj(py, "INTERNAL")),
+                (
+                    "exit_code",
+                    obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS),
+                ),
+            ],
+        ),
+    }
+}
+
+/// The configuration: a rules file, TOML text or JSON of a dict; none
+/// gives the defaults, as `cashmatch run` without `--config`.
+fn config(
+    py: Python<'_>,
+    path: Option<String>,
+    toml_text: Option<String>,
+    json: Option<String>,
+) -> PyResult<RunConfig> {
+    let r = match (path, toml_text, json) {
+        (Some(p), _, _) => RunConfig::load(Path::new(&p)),
+        (None, Some(t), _) => memory::config_from_toml(&t),
+        (None, None, Some(j)) => memory::config_from_json(&j),
+        (None, None, None) => Ok(RunConfig::default()),
+    };
+    r.map_err(|e| cli_error(py, e))
+}
+
+fn table(py: Python<'_>, batch: arrow_array::RecordBatch) -> PyResult<Py<PyAny>> {
+    let schema = batch.schema();
+    let t =
+        Table::try_new(vec![batch], schema).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(PyArrowType(t).into_pyobject(py)?.unbind())
+}
+
+/// Parses one bank file held in memory as `run` reads it; returns
+/// `(transactions, statements)` as pyarrow tables.
+#[pyfunction]
+#[pyo3(signature = (data, name, config_path=None, config_toml=None, config_json=None, accept_unbalanced=false))]
+fn parse(
+    py: Python<'_>,
+    data: PyBackedBytes,
+    name: String,
+    config_path: Option<String>,
+    config_toml: Option<String>,
+    config_json: Option<String>,
+    accept_unbalanced: bool,
+) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+    let cfg = config(py, config_path, config_toml, config_json)?;
+    let accept = accept_unbalanced || cfg.bank.accept_unbalanced;
+    let bank = py
+        .detach(|| inputs::read_bank_bytes(&name, &data, &cfg, accept))
+        .map_err(|e| file_error(py, e))?;
+    if let (Some(message), Some(file)) = (bank.rejections.first(), bank.files.first()) {
+        // Parsed, but refused whole: a structural defect, or totals that
+        // fail without `accept_unbalanced` (the CLI's `rejected:` line).
+        let code = if file.status == cashmatch::inputs::InputStatus::RejectedUnbalanced {
+            "UNBALANCED"
+        } else {
+            "STRUCTURE"
+        };
+        return Err(raise(
+            py,
+            "RejectedFileError",
+            message.clone(),
+            &[
+                ("code", obj(py, code)),
+                ("file", obj(py, name.clone())),
+                ("format", obj(py, file.format.clone())),
+                (
+                    "exit_code",
+                    obj(py, cashmatch::EXIT_COMPLETED_WITH_REJECTIONS),
+                ),
+            ],
+        ));
+    }
+    let (t, s) = memory::parsed_batches(&bank).map_err(|e| cli_error(py, e))?;
+    Ok((table(py, t)?, table(py, s)?))
+}
+
+/// An extract: read from `path` as the CLI reads it, else the `data` bytes
+/// under `name`.
+type Extract = (Option<String>, Option<PyBackedBytes>, String);
+
+/// Applies cash; returns `[(name, pyarrow.Table)]` in the CLI's order.
+#[pyfunction]
+#[pyo3(signature = (transactions, open_items, customers=None, as_of=None, config_path=None, config_toml=None, config_json=None))]
+#[allow(clippy::too_many_arguments)]
+fn run(
+    py: Python<'_>,
+    transactions: PyArrowType<Table>,
+    open_items: Extract,
+    customers: Option<Extract>,
+    as_of: Option<String>,
+    config_path: Option<String>,
+    config_toml: Option<String>,
+    config_json: Option<String>,
+) -> PyResult<Py<PyList>> {
+    let cfg = config(py, config_path, config_toml, config_json)?;
+    let as_of = as_of
+        .map(|s| {
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| {
+                PyValueError::new_err(format!("as_of `{s}`: {e} (expected YYYY-MM-DD)"))
+            })
+        })
+        .transpose()?;
+    let (batches, _) = transactions.0.into_inner();
+    let result = py.detach(|| -> Result<_, CliError> {
+        let txns = memory::transactions_from_batches(&batches)?;
+        let (items, _) = match &open_items {
+            (Some(p), _, _) => inputs::read_open_items(Path::new(p), &cfg)?,
+            (None, Some(b), name) => inputs::open_items_from_bytes(name, b, &cfg)?,
+            (None, None, _) => {
+                return Err(CliError::Input("open items: no path and no data".into()))
+            }
+        };
+        let customers = match &customers {
+            Some((Some(p), _, _)) => inputs::read_customers(Path::new(p), &cfg)?.0,
+            Some((None, Some(b), name)) => inputs::customers_from_bytes(name, b, &cfg)?.0,
+            Some((None, None, _)) => {
+                return Err(CliError::Input("customers: no path and no data".into()))
+            }
+            None => Customers::default(),
+        };
+        let r = memory::apply(txns, items, customers, &cfg, as_of)?;
+        memory::output_batches(&r, &[])
+    });
+    let out = result.map_err(|e| cli_error(py, e))?;
+    let list = PyList::empty(py);
+    for (name, batch) in out {
+        list.append((name, table(py, batch)?))?;
+    }
+    Ok(list.unbind())
+}
+
+/// Parquet bytes of a table with the CLI's pinned writer.
+#[pyfunction]
+fn parquet_bytes(py: Python<'_>, table: PyArrowType<Table>) -> PyResult<Vec<u8>> {
+    let (batches, schema) = table.0.into_inner();
+    py.detach(|| memory::parquet_bytes(&schema, &batches))
+        .map_err(|e| cli_error(py, e))
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(parse, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(parquet_bytes, m)?)?;
+    m.add("ENGINE_VERSION", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -150,6 +150,7 @@ fn run_once(data: &Path, config: &RunConfig, out: &Path) -> Sample {
         quiet: true,
         state: StateMode::Off,
         recorded_inputs: None,
+        decisions: None,
     };
     reset_peak_rss();
     let started = Instant::now();

@@ -50,6 +50,7 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         bank_inputs: None,
         state: state.clone(),
         recorded_inputs: None,
+        decisions: None,
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {
         return Ok(0);
@@ -126,6 +127,7 @@ fn follow_up(out: &Path, inputs: &Path, state: StateMode, quiet: bool) -> Result
         bank_inputs: None,
         state: StateMode::default_for(&next),
         recorded_inputs: None,
+        decisions: None,
     };
     let history = match state {
         StateMode::Dir(dir) => Some(dir),

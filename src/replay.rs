@@ -127,6 +127,10 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         .iter()
         .find(|(i, _, _)| i.role == InputRole::Customers)
         .map(|(_, p, _)| p.clone());
+    let decisions = located
+        .iter()
+        .find(|(i, _, _)| i.role == InputRole::Decisions)
+        .map(|(_, p, _)| p.clone());
     let segments: Vec<(InputFile, Vec<u8>)> = located
         .iter()
         .filter(|(i, _, _)| i.role == InputRole::State)
@@ -155,6 +159,7 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
             dir: manifest.state.clone(),
         },
         recorded_inputs: Some(manifest.inputs.clone()),
+        decisions,
     };
     match run::run(&req)? {
         RunStatus::Published(_) => {}

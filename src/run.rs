@@ -51,6 +51,9 @@ pub struct RunRequest {
     /// Input paths to write into the manifest instead of the actual ones
     /// (replay keeps the original manifest's paths, so its bytes match).
     pub recorded_inputs: Option<Vec<InputFile>>,
+    /// People's decisions on earlier exceptions (`--decisions`), applied
+    /// first with rule `MANUAL`; an input of the run like the others.
+    pub decisions: Option<PathBuf>,
 }
 
 /// Where a run's memory of earlier runs comes from.
@@ -188,6 +191,12 @@ pub fn execute(
                 "no --as-of date given and no dated bank transaction to derive it from".into(),
             )
         })?;
+    // Read before the run id is made: the decisions are an input.
+    let mut decisions = req
+        .decisions
+        .as_deref()
+        .map(crate::decisions::read)
+        .transpose()?;
     let rules = req.config.rules();
     let config_toml = req.config.canonical_toml();
     let config_sha256 = output::sha256_hex(config_toml.as_bytes());
@@ -198,6 +207,7 @@ pub fn execute(
         .cloned()
         .chain(std::iter::once(items_file.clone()))
         .chain(customers_file.clone())
+        .chain(decisions.as_ref().map(|d| d.input.clone()))
         .collect();
     let run_id = manifest::run_id(
         ENGINE,
@@ -245,10 +255,43 @@ pub fn execute(
             dir,
         } => (None, processed.clone(), inputs.clone(), dir.clone()),
     };
-    let filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
+    let mut filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
+    let batch = Batch {
+        transactions: std::mem::take(&mut bank.transactions),
+        open_items,
+        customers,
+        as_of,
+    };
+    // Decisions are checked whole against what this run holds before
+    // anything is applied: one conflicting row rejects the file (exit 1).
+    let plan = match decisions.as_mut() {
+        Some(d) => Some(d.plan(&batch)?),
+        None => None,
+    };
+    let taught = plan
+        .as_ref()
+        .map(|p| cashmatch_engine::learned::taught(&batch, p))
+        .unwrap_or_default();
+    let mut facts = crate::state::learned_facts(&prior);
+    facts.extend(taught.iter().cloned());
+    let learned = cashmatch_engine::learned::LearnedIndex::build(&facts);
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);
+    if let Some(d) = decisions {
+        let fact_rows = crate::state::fact_rows(&taught, &prior, &d.name);
+        let mut input = d.input;
+        input.detail = format!(
+            "{}; {} payer fact(s) learned, {} new to the state",
+            input.detail,
+            taught.len(),
+            fact_rows.len()
+        );
+        if loaded.is_some() {
+            filtered.rows.extend(fact_rows);
+        }
+        input_files.push(input);
+    }
     for f in &mut input_files {
         if let Some(p) = &f.path {
             f.path = Some(manifest::relative_path(&req.out, Path::new(p)));
@@ -265,13 +308,11 @@ pub fn execute(
             }
         }
     }
-    let batch = Batch {
-        transactions: std::mem::take(&mut bank.transactions),
-        open_items,
-        customers,
-        as_of,
+    let guidance = cashmatch_engine::Guidance {
+        decisions: plan.as_ref(),
+        learned: Some(&learned),
     };
-    let result = cashmatch_engine::apply_cash(batch, &rules, progress)
+    let result = cashmatch_engine::apply_cash_guided(batch, &rules, &guidance, progress)
         .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;
 
     let write_started = std::time::Instant::now();

@@ -41,6 +41,7 @@ pub mod identity;
 pub mod index;
 pub mod ingest;
 pub mod invariants;
+pub mod learned;
 pub mod model;
 pub mod normalize;
 pub mod passes;
@@ -78,8 +79,31 @@ pub struct RunResult {
 /// when an invariant is broken, which means an engine bug: nothing of such
 /// a run may be published.
 pub fn apply_cash(
+    batch: Batch,
+    rules: &Rules,
+    observer: &mut dyn Observer,
+) -> Result<RunResult, InvariantViolation> {
+    apply_cash_guided(batch, rules, &Guidance::default(), observer)
+}
+
+/// What people contribute to a run besides the rules: decisions taken on
+/// earlier exceptions and the facts earlier decisions taught.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Guidance<'g> {
+    /// A decisions file checked against this batch
+    /// ([`passes::manual::plan`]), applied before the cascade.
+    pub decisions: Option<&'g passes::manual::ManualPlan>,
+    /// Learned payer facts; the `learned_payer` pass runs only when some
+    /// are known.
+    pub learned: Option<&'g learned::LearnedIndex>,
+}
+
+/// [`apply_cash`] with decisions and learned facts. The plan must have been
+/// made for this batch (its transaction ids assigned, as the CLI does).
+pub fn apply_cash_guided(
     mut batch: Batch,
     rules: &Rules,
+    guidance: &Guidance<'_>,
     observer: &mut dyn Observer,
 ) -> Result<RunResult, InvariantViolation> {
     if batch
@@ -90,11 +114,39 @@ pub fn apply_cash(
         identity::assign_store_ids(&mut batch.transactions);
     }
     observer.stage_started("index");
-    let ctx = passes::Context::new(&batch, rules);
+    let mut ctx = passes::Context::new(&batch, rules);
+    let learned = guidance
+        .learned
+        .filter(|l| !l.is_empty() && rules.matching.learned_payer.enabled);
+    ctx.learned = learned;
     observer.stage_finished("index", None);
     let mut ledger = allocate::Ledger::new(&batch);
     let mut pass_stats = Vec::new();
-    for pass in passes::cascade(rules) {
+    // People first: a decision is applied before any pass proposes.
+    if let Some(plan) = guidance.decisions.filter(|p| !p.is_empty()) {
+        observer.stage_started("manual");
+        let stats = passes::manual::apply(&batch, plan, &mut ledger);
+        observer.stage_finished("manual", Some(&stats));
+        pass_stats.push(stats);
+    }
+    let mut cascade = passes::cascade(rules);
+    if learned.is_some() {
+        // After the reference passes (a quoted reference is stronger
+        // evidence), before the customer passes (a remembered decision is
+        // stronger than a name likeness). Only in runs that know facts, so
+        // other runs' pass statistics are unchanged.
+        let at = cascade
+            .iter()
+            .position(|p| {
+                !matches!(
+                    p.name(),
+                    "structured_reference" | "exact_reference" | "fuzzy_reference"
+                )
+            })
+            .unwrap_or(cascade.len());
+        cascade.insert(at, Box::new(learned::LearnedPayer));
+    }
+    for pass in cascade {
         observer.stage_started(pass.name());
         let mut notes = Vec::new();
         let proposals = pass.propose(&ctx, &ledger, &mut notes);

@@ -178,6 +178,12 @@ pub enum Rule {
     ManyToMany,
     /// Several payments pay one invoice in instalments.
     Instalment,
+    /// A person decided it (`--decisions`): applied first, confidence 1.
+    Manual,
+    /// The payer identified by what earlier decisions taught (a payer
+    /// account or name a person attributed to the customer); one open item
+    /// of the amount or the whole open balance.
+    LearnedPayer,
 }
 
 impl Rule {
@@ -194,6 +200,8 @@ impl Rule {
             Rule::CustomerPastDue => "CUSTOMER_PAST_DUE",
             Rule::ManyToMany => "MANY_TO_MANY",
             Rule::Instalment => "INSTALMENT",
+            Rule::Manual => "MANUAL",
+            Rule::LearnedPayer => "LEARNED_PAYER",
         }
     }
 }
@@ -230,6 +238,16 @@ pub enum ReasonCode {
     /// The remittance names an invoice that is held out of matching (its
     /// extract row is invalid or duplicated): a person decides.
     HeldInvoice,
+    /// A person decided the money stays on the customer's account
+    /// (`on_account` decision).
+    DecidedOnAccount,
+    /// A person decided the money goes back to the payer (`refund`
+    /// decision): posted to `[gl] refund` until treasury pays it.
+    DecidedRefund,
+    /// A person decided the receipt is not for cash application (`ignore`
+    /// decision: interest, internal transfer): held in suspense, never
+    /// offered again.
+    DecidedIgnore,
 }
 
 impl ReasonCode {
@@ -249,11 +267,14 @@ impl ReasonCode {
             ReasonCode::PilotExcluded => "PILOT_EXCLUDED",
             ReasonCode::CustomerNoAmountMatch => "CUSTOMER_NO_AMOUNT_MATCH",
             ReasonCode::HeldInvoice => "HELD_INVOICE",
+            ReasonCode::DecidedOnAccount => "DECIDED_ON_ACCOUNT",
+            ReasonCode::DecidedRefund => "DECIDED_REFUND",
+            ReasonCode::DecidedIgnore => "DECIDED_IGNORE",
         }
     }
 
     /// Every code, in a stable order (for documentation and summaries).
-    pub const ALL: [ReasonCode; 13] = [
+    pub const ALL: [ReasonCode; 16] = [
         ReasonCode::NoMatch,
         ReasonCode::AmountMismatch,
         ReasonCode::UnknownReference,
@@ -267,7 +288,19 @@ impl ReasonCode {
         ReasonCode::PilotExcluded,
         ReasonCode::CustomerNoAmountMatch,
         ReasonCode::HeldInvoice,
+        ReasonCode::DecidedOnAccount,
+        ReasonCode::DecidedRefund,
+        ReasonCode::DecidedIgnore,
     ];
+
+    /// True for the codes of a person's decision (`--decisions`): the
+    /// exception row records what was decided, it is not a question.
+    pub fn is_decided(self) -> bool {
+        matches!(
+            self,
+            ReasonCode::DecidedOnAccount | ReasonCode::DecidedRefund | ReasonCode::DecidedIgnore
+        )
+    }
 }
 
 /// Why a short payment was short, from keywords in the remittance text.
@@ -572,6 +605,10 @@ pub enum Memo {
     OnAccount,
     /// Unidentified receipt held in suspense.
     Suspense,
+    /// A receipt a person decided to pay back (`[gl] refund`).
+    Refund,
+    /// A receipt a person excluded from cash application, in suspense.
+    Ignored,
 }
 
 impl Memo {
@@ -587,6 +624,8 @@ impl Memo {
             Memo::Receivable(rule) => rule.as_str(),
             Memo::OnAccount => "unapplied cash on account",
             Memo::Suspense => "unidentified receipt held in suspense",
+            Memo::Refund => "receipt to be refunded to the payer (decision)",
+            Memo::Ignored => "receipt excluded from cash application (decision), held in suspense",
         }
     }
 }

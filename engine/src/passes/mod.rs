@@ -22,6 +22,7 @@ pub mod differences;
 pub mod exact_reference;
 pub mod fuzzy_reference;
 pub mod instalment;
+pub mod manual;
 pub mod many_to_many;
 pub mod structured_reference;
 pub mod subset_sum;
@@ -51,6 +52,8 @@ pub struct Context<'a> {
     pub refs: RefsStore,
     /// Who paid each transaction, in transaction order.
     pub identities: Identities,
+    /// What people's decisions taught (`LEARNED_PAYER`), when anything was.
+    pub learned: Option<&'a crate::learned::LearnedIndex>,
 }
 
 impl<'a> Context<'a> {
@@ -97,6 +100,7 @@ impl<'a> Context<'a> {
             parties,
             refs,
             identities,
+            learned: None,
         }
     }
 }

@@ -154,6 +154,7 @@ fn run_once(data: &Path, config: &RunConfig, out: &Path) -> Sample {
         analytics: None,
         remittance: Vec::new(),
         remittance_inputs: None,
+        decisions: None,
     };
     reset_peak_rss();
     let started = Instant::now();

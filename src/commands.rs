@@ -59,6 +59,20 @@ pub enum Request {
         /// A state directory to lock while recovering.
         state: Option<PathBuf>,
     },
+    /// `cashmatch state show`: the facts decisions taught.
+    StateShow {
+        /// The state directory.
+        state: PathBuf,
+        /// JSON instead of a table.
+        json: bool,
+    },
+    /// `cashmatch state forget`: removes remembered facts.
+    StateForget {
+        /// The state directory.
+        state: PathBuf,
+        /// Which facts.
+        target: crate::state::ForgetTarget,
+    },
     /// `cashmatch generate`: a synthetic dataset with ground truth.
     Generate {
         /// Customers to create.
@@ -137,6 +151,14 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
                     report.failed_names().join(", ")
                 )))
             }
+        }
+        Request::StateShow { state, json } => {
+            print!("{}", crate::state::show(&state, json)?);
+            Ok(0)
+        }
+        Request::StateForget { state, target } => {
+            println!("{}", crate::state::forget(&state, &target)?);
+            Ok(0)
         }
         Request::Recover { run_dir, state } => {
             for note in run::recover(&run_dir, state.as_deref())? {

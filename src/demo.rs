@@ -65,6 +65,7 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         }),
         remittance: vec![inputs.join("remittance.820")],
         remittance_inputs: None,
+        decisions: None,
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {
         return Ok(0);
@@ -137,6 +138,7 @@ fn follow_up(out: &Path, inputs: &Path, state: StateMode, quiet: bool) -> Result
         analytics: None,
         remittance: Vec::new(),
         remittance_inputs: None,
+        decisions: None,
     };
     let history = match state {
         StateMode::Dir(dir) => Some(dir),

@@ -7,6 +7,7 @@
 pub mod backtest;
 pub mod commands;
 pub mod config;
+pub mod decisions;
 pub mod demo;
 pub mod evaluate;
 pub mod inputs;

@@ -78,6 +78,11 @@ enum Command {
         /// CTX/CCD+, remt.001, camt.054, remittance CSV; detected by content).
         #[arg(long, num_args = 1..)]
         remittance: Vec<PathBuf>,
+        /// Decisions on earlier exceptions (CSV: transaction_id, invoice_id,
+        /// amount, action, reason, decided_by), applied first with rule
+        /// MANUAL; what they teach is remembered in the state.
+        #[arg(long)]
+        decisions: Option<PathBuf>,
     },
     /// Re-run a published run from its manifest and compare every output byte for byte.
     Replay {
@@ -119,6 +124,11 @@ enum Command {
         /// State directory (default: <OUT>/state).
         #[arg(long)]
         state: Option<PathBuf>,
+    },
+    /// What the state remembers from people's decisions: list or forget facts.
+    State {
+        #[command(subcommand)]
+        action: StateAction,
     },
     /// Write a synthetic dataset with ground truth.
     Generate {
@@ -203,6 +213,35 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum StateAction {
+    /// List the remembered facts (payer account / name → customer), in a stable order.
+    Show {
+        /// State directory (default: out/state, the demo's).
+        #[arg(long, default_value = "out/state")]
+        state: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget facts: by id, or every fact about a payer account or name.
+    /// Append-only: a forget record is written, earlier segments stay.
+    Forget {
+        /// The fact id `state show` lists.
+        #[arg(required_unless_present_any = ["payer_account", "payer_name"], conflicts_with_all = ["payer_account", "payer_name"])]
+        fact_id: Option<String>,
+        /// Every fact about this payer account.
+        #[arg(long, conflicts_with = "payer_name")]
+        payer_account: Option<String>,
+        /// Every fact about this payer name.
+        #[arg(long)]
+        payer_name: Option<String>,
+        /// State directory (default: out/state, the demo's).
+        #[arg(long, default_value = "out/state")]
+        state: PathBuf,
+    },
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date; use YYYY-MM-DD"))
@@ -230,6 +269,7 @@ impl Cli {
                 analytics_config,
                 no_analytics,
                 remittance,
+                decisions,
             } => {
                 let config = load_config(config.as_deref())?;
                 let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
@@ -259,6 +299,7 @@ impl Cli {
                         }),
                         remittance,
                         remittance_inputs: None,
+                        decisions,
                     }),
                     timings: self.timings,
                 }
@@ -272,6 +313,30 @@ impl Cli {
                 config: Box::new(load_config(config.as_deref())?),
                 out,
                 quiet,
+            },
+            Command::State { action } => match action {
+                StateAction::Show { state, json } => Request::StateShow { state, json },
+                StateAction::Forget {
+                    fact_id,
+                    payer_account,
+                    payer_name,
+                    state,
+                } => Request::StateForget {
+                    state,
+                    target: match (fact_id, payer_account, payer_name) {
+                        (Some(id), _, _) => cashmatch::state::ForgetTarget::Fact(id),
+                        (_, Some(account), _) => {
+                            cashmatch::state::ForgetTarget::PayerAccount(account)
+                        }
+                        (_, _, Some(name)) => cashmatch::state::ForgetTarget::PayerName(name),
+                        (None, None, None) => {
+                            return Err(CliError::Input(
+                                "state forget: name a fact id, --payer-account or --payer-name"
+                                    .into(),
+                            ))
+                        }
+                    },
+                },
             },
             Command::Demo { out, state } => Request::Demo { out, state, quiet },
             Command::Replay { run_dir, inputs } => Request::Replay { run_dir, inputs },

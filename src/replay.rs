@@ -137,6 +137,10 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         .map(|(_, p, _)| p.clone());
     // State inputs are segments, and (format `json`) the remittance
     // advices that were waiting when the run started.
+    let decisions = located
+        .iter()
+        .find(|(i, _, _)| i.role == InputRole::Decisions)
+        .map(|(_, p, _)| p.clone());
     let segments: Vec<(InputFile, Vec<u8>)> = located
         .iter()
         .filter(|(i, _, _)| i.role == InputRole::State && i.format != "json")
@@ -180,6 +184,7 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         analytics: None,
         remittance: Vec::new(),
         remittance_inputs: Some(remittance_inputs),
+        decisions,
     };
     match run::run(&req)? {
         RunStatus::Published(_) => {}

@@ -54,6 +54,14 @@ pub struct RunRequest {
     /// The analytics set published with the run (`<out>/analytics`), or
     /// `None` (`--no-analytics`, replay).
     pub analytics: Option<RunAnalytics>,
+    /// Remittance advice files and folders as typed (`--remittance`).
+    pub remittance: Vec<PathBuf>,
+    /// Exact remittance inputs with their recorded names (replay); when
+    /// set, `remittance` is ignored.
+    pub remittance_inputs: Option<Vec<BankInput>>,
+    /// People's decisions on earlier exceptions (`--decisions`), applied
+    /// first with rule `MANUAL`; an input of the run like the others.
+    pub decisions: Option<PathBuf>,
 }
 
 /// The optional inputs of the analytics set a run publishes (as
@@ -68,11 +76,6 @@ pub struct RunAnalytics {
     pub opening: Option<PathBuf>,
     /// Items cleared before cashmatch.
     pub cleared_items: Option<PathBuf>,
-    /// Remittance advice files and folders as typed (`--remittance`).
-    pub remittance: Vec<PathBuf>,
-    /// Exact remittance inputs with their recorded names (replay); when
-    /// set, `remittance` is ignored.
-    pub remittance_inputs: Option<Vec<BankInput>>,
 }
 
 /// Where a run's memory of earlier runs comes from.
@@ -244,6 +247,25 @@ pub fn execute(
     };
     let remit =
         crate::remittance::read_for_run(&remittance_inputs, &req.config, req.accept_unbalanced);
+    let as_of = req
+        .as_of
+        .or_else(|| {
+            bank.transactions
+                .iter()
+                .filter_map(|t| t.booking_date().or(t.value_date()))
+                .max()
+        })
+        .ok_or_else(|| {
+            CliError::Input(
+                "no --as-of date given and no dated bank transaction to derive it from".into(),
+            )
+        })?;
+    // Read before the run id is made: the decisions are an input.
+    let mut decisions = req
+        .decisions
+        .as_deref()
+        .map(crate::decisions::read)
+        .transpose()?;
     let rules = req.config.rules();
     let config_toml = req.config.canonical_toml();
     let config_sha256 = output::sha256_hex(config_toml.as_bytes());
@@ -255,6 +277,7 @@ pub fn execute(
         .chain(std::iter::once(items_file.clone()))
         .chain(customers_file.clone())
         .chain(remit.files.iter().cloned())
+        .chain(decisions.as_ref().map(|d| d.input.clone()))
         .collect();
     let run_id = manifest::run_id(
         ENGINE,
@@ -355,6 +378,43 @@ pub fn execute(
     input_files.push(items_file);
     input_files.extend(customers_file);
     input_files.extend(remit.files.iter().cloned());
+    let mut filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
+    let batch = Batch {
+        transactions: std::mem::take(&mut bank.transactions),
+        open_items,
+        customers,
+        as_of,
+    };
+    // Decisions are checked whole against what this run holds before
+    // anything is applied: one conflicting row rejects the file (exit 1).
+    let plan = match decisions.as_mut() {
+        Some(d) => Some(d.plan(&batch)?),
+        None => None,
+    };
+    let taught = plan
+        .as_ref()
+        .map(|p| cashmatch_engine::learned::taught(&batch, p))
+        .unwrap_or_default();
+    let mut facts = crate::state::learned_facts(&prior);
+    facts.extend(taught.iter().cloned());
+    let learned = cashmatch_engine::learned::LearnedIndex::build(&facts);
+    let mut input_files = bank.files.clone();
+    input_files.push(items_file);
+    input_files.extend(customers_file);
+    if let Some(d) = decisions {
+        let fact_rows = crate::state::fact_rows(&taught, &prior, &d.name);
+        let mut input = d.input;
+        input.detail = format!(
+            "{}; {} payer fact(s) learned, {} new to the state",
+            input.detail,
+            taught.len(),
+            fact_rows.len()
+        );
+        if loaded.is_some() {
+            filtered.rows.extend(fact_rows);
+        }
+        input_files.push(input);
+    }
     for f in &mut input_files {
         if let Some(p) = &f.path {
             f.path = Some(manifest::relative_path(&req.out, Path::new(p)));
@@ -371,12 +431,6 @@ pub fn execute(
             }
         }
     }
-    let batch = Batch {
-        transactions: std::mem::take(&mut bank.transactions),
-        open_items,
-        customers,
-        as_of,
-    };
     let (advices, advice_index) = crate::remittance::engine_advices(&remit);
     let remittance_input = cashmatch_engine::RemittanceInput {
         advices,
@@ -391,6 +445,8 @@ pub fn execute(
     let extras = cashmatch_engine::RunExtras {
         remittance: Some(&remittance_input),
         returns: Some(&return_inputs),
+        decisions: plan.as_ref(),
+        learned: Some(&learned),
     };
     let result = cashmatch_engine::apply_cash_with(batch, &rules, &extras, progress)
         .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;

@@ -6,8 +6,11 @@
 use crate::inputs::{BankBatch, Disposition};
 use cashmatch_engine::ingest::{self, StatementVerdict};
 use cashmatch_store::manifest::{InputRole, InputStatus};
-use cashmatch_store::state::{Processed, SegmentRow};
+use cashmatch_engine::learned::{Fact, FactKind};
+use cashmatch_store::state::{FactColumns, Processed, SegmentRow};
+use crate::CliError;
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 /// What one run adds to the state, and what it skipped.
 #[derive(Debug, Default)]
@@ -108,6 +111,7 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed, record: bool) -> Filtered
                     key: file.sha256.clone(),
                     content_sha256: file.sha256.clone(),
                     source_file: file.name.clone(),
+                    fact: None,
                 });
                 for s in bank
                     .statements
@@ -124,6 +128,7 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed, record: bool) -> Filtered
                             key: s.identity.clone(),
                             content_sha256: s.content_sha256.clone(),
                             source_file: file.name.clone(),
+                            fact: None,
                         });
                     }
                 }
@@ -168,6 +173,7 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed, record: bool) -> Filtered
                 key: t.transaction_id().to_string(),
                 content_sha256: String::new(),
                 source_file: t.source_file().to_string(),
+                fact: None,
             });
         }
         keep.push(true);
@@ -193,4 +199,187 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed, record: bool) -> Filtered
         }
     }
     out
+}
+
+/// The facts earlier runs learned and nobody forgot, as the engine reads
+/// them (rows of an unknown kind, from a later version, are left out).
+pub fn learned_facts(prior: &Processed) -> Vec<Fact> {
+    prior
+        .facts()
+        .filter_map(|f| {
+            Some(Fact {
+                kind: FactKind::parse(&f.fact_kind)?,
+                subject: f.subject.clone(),
+                customer_id: f.customer_id.clone(),
+                evidence: f.detail.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The segment rows of what this run's decisions taught: facts the state
+/// does not already remember (learning a fact again adds nothing).
+pub fn fact_rows(taught: &[Fact], prior: &Processed, decisions_file: &str) -> Vec<SegmentRow> {
+    taught
+        .iter()
+        .filter(|f| !prior.has_fact(&f.id()))
+        .map(|f| SegmentRow {
+            kind: "fact",
+            key: f.id(),
+            content_sha256: String::new(),
+            source_file: decisions_file.to_string(),
+            fact: Some(FactColumns {
+                fact_kind: f.kind.as_str().to_string(),
+                subject: f.subject.clone(),
+                customer_id: f.customer_id.clone(),
+                detail: f.evidence.clone(),
+            }),
+        })
+        .collect()
+}
+
+/// Which facts `cashmatch state forget` removes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForgetTarget {
+    /// One fact, by the id `state show` lists.
+    Fact(String),
+    /// Every fact about this payer account (compared normalised).
+    PayerAccount(String),
+    /// Every fact about this payer name (compared normalised).
+    PayerName(String),
+}
+
+/// One remembered fact as `state show` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct ShownFact<'a> {
+    id: &'a str,
+    kind: &'a str,
+    subject: &'a str,
+    customer_id: &'a str,
+    /// `active`, or `ambiguous` when the subject was learned for several
+    /// customers (then it identifies nobody).
+    status: &'static str,
+    learned_in: &'a str,
+    evidence: &'a str,
+}
+
+fn read_state(dir: &Path) -> Result<Processed, CliError> {
+    Ok(cashmatch_store::state::read_processed(dir)?)
+}
+
+/// `cashmatch state show`: the facts in `dir`, ordered by kind, subject and
+/// customer (stable whatever the order they were learned in).
+pub fn show(dir: &Path, json: bool) -> Result<String, CliError> {
+    let processed = read_state(dir)?;
+    let mut facts: Vec<_> = processed.facts().collect();
+    facts.sort_by(|a, b| {
+        (&a.fact_kind, &a.subject, &a.customer_id, &a.id).cmp(&(
+            &b.fact_kind,
+            &b.subject,
+            &b.customer_id,
+            &b.id,
+        ))
+    });
+    let mut customers_of: HashMap<(&str, &str), HashSet<&str>> = HashMap::new();
+    for f in &facts {
+        customers_of
+            .entry((f.fact_kind.as_str(), f.subject.as_str()))
+            .or_default()
+            .insert(f.customer_id.as_str());
+    }
+    let shown: Vec<ShownFact> = facts
+        .iter()
+        .map(|f| ShownFact {
+            id: &f.id,
+            kind: &f.fact_kind,
+            subject: &f.subject,
+            customer_id: &f.customer_id,
+            status: if customers_of[&(f.fact_kind.as_str(), f.subject.as_str())].len() > 1 {
+                "ambiguous"
+            } else {
+                "active"
+            },
+            learned_in: &f.run_id,
+            evidence: &f.detail,
+        })
+        .collect();
+    if json {
+        let mut text = serde_json::to_string_pretty(&shown)
+            .map_err(|e| CliError::Output(format!("state show: {e}")))?;
+        text.push('\n');
+        return Ok(text);
+    }
+    if shown.is_empty() {
+        return Ok(format!(
+            "state `{}` remembers no facts: feed decisions with `cashmatch run --decisions FILE`\n",
+            dir.display()
+        ));
+    }
+    let mut text = format!(
+        "{:<14} {:<14} {:<34} {:<12} {:<10} learned in run\n",
+        "fact", "kind", "subject", "customer", "status"
+    );
+    for f in &shown {
+        text.push_str(&format!(
+            "{:<14} {:<14} {:<34} {:<12} {:<10} {}\n    {}\n",
+            f.id, f.kind, f.subject, f.customer_id, f.status, f.learned_in, f.evidence
+        ));
+    }
+    Ok(text)
+}
+
+/// `cashmatch state forget`: under the state's lock, writes a forget
+/// record for every fact the target names (an error when none does).
+pub fn forget(dir: &Path, target: &ForgetTarget) -> Result<String, CliError> {
+    if !dir.join(cashmatch_store::state::STATE_LOG).is_file() {
+        return Err(CliError::Input(format!(
+            "`{}` is not a state directory (no {})",
+            dir.display(),
+            cashmatch_store::state::STATE_LOG
+        )));
+    }
+    let _lock = cashmatch_store::lock::DirLock::acquire(dir, "state-forget")?;
+    let processed = read_state(dir)?;
+    let (what, ids): (String, Vec<String>) = match target {
+        ForgetTarget::Fact(id) => (
+            format!("fact {id}"),
+            processed
+                .facts()
+                .filter(|f| f.id == id.trim())
+                .map(|f| f.id.clone())
+                .collect(),
+        ),
+        ForgetTarget::PayerAccount(raw) | ForgetTarget::PayerName(raw) => {
+            let kind = match target {
+                ForgetTarget::PayerAccount(_) => FactKind::PayerAccount,
+                _ => FactKind::PayerName,
+            };
+            let subject = kind.normalise(raw);
+            (
+                format!("{} `{raw}`", kind.as_str().replace('_', " ")),
+                processed
+                    .facts()
+                    .filter(|f| f.fact_kind == kind.as_str() && f.subject == subject)
+                    .map(|f| f.id.clone())
+                    .collect(),
+            )
+        }
+    };
+    if ids.is_empty() {
+        return Err(CliError::Input(format!(
+            "state `{}` remembers nothing about {what}; `cashmatch state show --state {}` lists the facts",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    let entry = cashmatch_store::state::append_forget(
+        dir,
+        &ids,
+        &format!("forgotten by `cashmatch state forget` ({what})"),
+    )?;
+    Ok(format!(
+        "forgot {} fact(s) about {what}: {} (recorded as {entry}; later runs no longer use them)",
+        ids.len(),
+        ids.join(", ")
+    ))
 }

@@ -70,6 +70,19 @@ pub struct GlAccounts {
     /// Deductions taken by payers (short pay with a reason), held until the
     /// deductions team resolves them with a credit note or collects them.
     pub deduction: String,
+    /// Receipts a person decided to pay back (`refund` decisions): a
+    /// liability until treasury sends the money. Left out of the canonical
+    /// TOML while it has its default, so configs (and run ids) of earlier
+    /// versions hash as before.
+    #[serde(skip_serializing_if = "is_default_refund")]
+    pub refund: String,
+}
+
+/// Default of [`GlAccounts::refund`].
+const DEFAULT_REFUND_GL: &str = "2420";
+
+fn is_default_refund(account: &String) -> bool {
+    account == DEFAULT_REFUND_GL
 }
 
 impl Default for GlAccounts {
@@ -85,6 +98,7 @@ impl Default for GlAccounts {
             discount: "4930".into(),
             writeoff: "6850".into(),
             deduction: "1260".into(),
+            refund: DEFAULT_REFUND_GL.into(),
         }
     }
 }
@@ -153,6 +167,12 @@ pub struct Matching {
     pub many_to_many: PassRule,
     /// Pass 5b: several payments quoting one invoice pay it in instalments.
     pub instalment: PassRule,
+    /// Pass 3b: the payer identified by what people's decisions taught
+    /// (`LEARNED_PAYER`, see [`crate::learned`]); runs only when facts are
+    /// known. Omitted from the canonical TOML while default, so configs of
+    /// earlier versions hash as before.
+    #[serde(skip_serializing_if = "is_default_learned_payer")]
+    pub learned_payer: PassRule,
     /// Regular expressions that find invoice numbers in remittance text, in
     /// addition to looking up every token window in the open-item index.
     pub reference_patterns: Vec<String>,
@@ -177,6 +197,13 @@ pub struct Matching {
     pub subset_steps_max: u64,
 }
 
+/// Default of [`Matching::learned_payer`].
+const DEFAULT_LEARNED_PAYER: PassRule = PassRule::with(0.90, 0.50);
+
+fn is_default_learned_payer(rule: &PassRule) -> bool {
+    *rule == DEFAULT_LEARNED_PAYER
+}
+
 impl Default for Matching {
     fn default() -> Self {
         Matching {
@@ -188,6 +215,7 @@ impl Default for Matching {
             subset_sum: PassRule::with(0.85, 0.40),
             many_to_many: PassRule::with(0.85, 0.40),
             instalment: PassRule::with(0.85, 0.40),
+            learned_payer: DEFAULT_LEARNED_PAYER,
             reference_patterns: Vec::new(),
             reference_window_tokens_max: 4,
             name_similarity_min: 0.92,
@@ -320,7 +348,7 @@ const REFERENCE_PATTERN_BYTES_MAX: usize = 1 << 20;
 
 impl Matching {
     /// Every pass's thresholds with its config key, in cascade order.
-    pub fn pass_rules(&self) -> [(&'static str, PassRule); 8] {
+    pub fn pass_rules(&self) -> [(&'static str, PassRule); 9] {
         [
             ("structured_reference", self.structured_reference),
             ("exact_reference", self.exact_reference),
@@ -330,6 +358,7 @@ impl Matching {
             ("subset_sum", self.subset_sum),
             ("many_to_many", self.many_to_many),
             ("instalment", self.instalment),
+            ("learned_payer", self.learned_payer),
         ]
     }
 

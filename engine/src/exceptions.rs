@@ -87,7 +87,9 @@ pub fn build(batch: &Batch, ledger: &mut Ledger) -> Vec<ExceptionRecord> {
             // applied) explains the rest better than "overpayment".
             let advice_note =
                 ledger.notes[i].priority >= crate::passes::remittance_advice::NOTE_PRIORITY;
-            if applied_item[i].is_some() && !advice_note {
+            // A person's decision records what was decided instead.
+            let decided = ledger.notes[i].reason.is_some_and(ReasonCode::is_decided);
+            if applied_item[i].is_some() && !advice_note && !decided {
                 (
                     remaining,
                     ReasonCode::Overpayment,
@@ -112,9 +114,13 @@ pub fn build(batch: &Batch, ledger: &mut Ledger) -> Vec<ExceptionRecord> {
                 .then_with(|| a.invoice_id.cmp(&b.invoice_id))
         });
         suggestions.truncate(SUGGESTIONS_MAX);
-        let customer_id = match applied_item[i] {
-            Some(item) => Some(CustomerId::OfItem(item)),
-            None => note.customer_id.take().map(CustomerId::Found),
+        let customer_id = match (applied_item[i], note.customer_id.take()) {
+            // A decision names the customer whose account the rest is on.
+            (_, Some(id)) if note.reason.is_some_and(ReasonCode::is_decided) => {
+                Some(CustomerId::Found(id))
+            }
+            (Some(item), _) => Some(CustomerId::OfItem(item)),
+            (None, found) => found.map(CustomerId::Found),
         };
         out.push(ExceptionRecord {
             txn: t,

@@ -41,6 +41,7 @@ pub mod identity;
 pub mod index;
 pub mod ingest;
 pub mod invariants;
+pub mod learned;
 pub mod model;
 pub mod normalize;
 pub mod passes;
@@ -117,6 +118,13 @@ pub struct RunExtras<'a> {
     /// is linked before the cascade (re-opened invoices of earlier runs join
     /// the open items), and reversed after it.
     pub returns: Option<&'a returns::ReturnInputs>,
+    /// People's decisions on earlier exceptions, checked against this batch
+    /// ([`passes::manual::plan`]; its transaction ids assigned, as the CLI
+    /// does), applied before the cascade with rule `MANUAL`.
+    pub decisions: Option<&'a passes::manual::ManualPlan>,
+    /// Payer facts earlier decisions taught; the `learned_payer` pass runs
+    /// only when some are known.
+    pub learned: Option<&'a learned::LearnedIndex>,
 }
 
 /// [`apply_cash`] with the run's extras ([`RunExtras`]).
@@ -140,14 +148,22 @@ pub fn apply_cash_with(
     observer.stage_started("returns");
     let return_plan = passes::returns::link(&mut batch, rules, return_inputs);
     observer.stage_finished("returns", None);
-    observer.stage_started("returns");
-    let return_plan = passes::returns::link(&mut batch, rules, return_inputs);
-    observer.stage_finished("returns", None);
     observer.stage_started("index");
     let mut ctx = passes::Context::for_cascade(&batch, rules);
+    let learned = extras
+        .learned
+        .filter(|l| !l.is_empty() && rules.matching.learned_payer.enabled);
+    ctx.learned = learned;
     observer.stage_finished("index", None);
     let mut ledger = allocate::Ledger::new(&batch);
     let mut pass_stats = Vec::new();
+    // People first: a decision is applied before any pass proposes.
+    if let Some(plan) = extras.decisions.filter(|p| !p.is_empty()) {
+        observer.stage_started("manual");
+        let stats = passes::manual::apply(&batch, plan, &mut ledger);
+        observer.stage_finished("manual", Some(&stats));
+        pass_stats.push(stats);
+    }
     let mut advice_outcomes = Vec::new();
     if !remittance_input.advices.is_empty() {
         let name = "remittance_advice";
@@ -182,7 +198,24 @@ pub fn apply_cash_with(
         observer.stage_finished(name, Some(&stats));
         pass_stats.push(stats);
     }
-    for pass in passes::cascade(rules) {
+    let mut cascade = passes::cascade(rules);
+    if learned.is_some() {
+        // After the reference passes (a quoted reference is stronger
+        // evidence), before the customer passes (a remembered decision is
+        // stronger than a name likeness). Only in runs that know facts, so
+        // other runs' pass statistics are unchanged.
+        let at = cascade
+            .iter()
+            .position(|p| {
+                !matches!(
+                    p.name(),
+                    "structured_reference" | "exact_reference" | "fuzzy_reference"
+                )
+            })
+            .unwrap_or(cascade.len());
+        cascade.insert(at, Box::new(learned::LearnedPayer));
+    }
+    for pass in cascade {
         observer.stage_started(pass.name());
         if pass.reads_refs() {
             // Deferred references (exact-only configurations): extracted

@@ -185,6 +185,12 @@ pub enum Rule {
     /// reversal, chargeback) takes back what its original receipt applied:
     /// the application row carries negative amounts (see [`crate::returns`]).
     ReturnReversal,
+    /// A person decided it (`--decisions`): applied first, confidence 1.
+    Manual,
+    /// The payer identified by what earlier decisions taught (a payer
+    /// account or name a person attributed to the customer); one open item
+    /// of the amount or the whole open balance.
+    LearnedPayer,
 }
 
 impl Rule {
@@ -203,6 +209,8 @@ impl Rule {
             Rule::Instalment => "INSTALMENT",
             Rule::RemittanceAdvice => "REMITTANCE_ADVICE",
             Rule::ReturnReversal => "RETURN_REVERSAL",
+            Rule::Manual => "MANUAL",
+            Rule::LearnedPayer => "LEARNED_PAYER",
         }
     }
 }
@@ -246,6 +254,16 @@ pub enum ReasonCode {
     /// A linked return took back money its original receipt had left on
     /// account or in suspense (the part that was not applied to invoices).
     ReturnedPayment,
+    /// A person decided the money stays on the customer's account
+    /// (`on_account` decision).
+    DecidedOnAccount,
+    /// A person decided the money goes back to the payer (`refund`
+    /// decision): posted to `[gl] refund` until treasury pays it.
+    DecidedRefund,
+    /// A person decided the receipt is not for cash application (`ignore`
+    /// decision: interest, internal transfer): held in suspense, never
+    /// offered again.
+    DecidedIgnore,
 }
 
 impl ReasonCode {
@@ -267,11 +285,14 @@ impl ReasonCode {
             ReasonCode::HeldInvoice => "HELD_INVOICE",
             ReasonCode::UnlinkedReturn => "UNLINKED_RETURN",
             ReasonCode::ReturnedPayment => "RETURNED_PAYMENT",
+            ReasonCode::DecidedOnAccount => "DECIDED_ON_ACCOUNT",
+            ReasonCode::DecidedRefund => "DECIDED_REFUND",
+            ReasonCode::DecidedIgnore => "DECIDED_IGNORE",
         }
     }
 
     /// Every code, in a stable order (for documentation and summaries).
-    pub const ALL: [ReasonCode; 15] = [
+    pub const ALL: [ReasonCode; 18] = [
         ReasonCode::NoMatch,
         ReasonCode::AmountMismatch,
         ReasonCode::UnknownReference,
@@ -287,7 +308,19 @@ impl ReasonCode {
         ReasonCode::HeldInvoice,
         ReasonCode::UnlinkedReturn,
         ReasonCode::ReturnedPayment,
+        ReasonCode::DecidedOnAccount,
+        ReasonCode::DecidedRefund,
+        ReasonCode::DecidedIgnore,
     ];
+
+    /// True for the codes of a person's decision (`--decisions`): the
+    /// exception row records what was decided, it is not a question.
+    pub fn is_decided(self) -> bool {
+        matches!(
+            self,
+            ReasonCode::DecidedOnAccount | ReasonCode::DecidedRefund | ReasonCode::DecidedIgnore
+        )
+    }
 }
 
 /// Why a short payment was short, from keywords in the remittance text.
@@ -623,6 +656,10 @@ pub enum Memo {
     OnAccountReturned,
     /// Returned payment: what the receipt left in suspense is taken back.
     SuspenseReturned,
+    /// A receipt a person decided to pay back (`[gl] refund`).
+    Refund,
+    /// A receipt a person excluded from cash application, in suspense.
+    Ignored,
 }
 
 impl Memo {
@@ -646,6 +683,8 @@ impl Memo {
             Memo::WriteoffTakenBack => "returned payment: write-off taken back",
             Memo::OnAccountReturned => "returned payment: unapplied cash taken back",
             Memo::SuspenseReturned => "returned payment: suspense taken back",
+            Memo::Refund => "receipt to be refunded to the payer (decision)",
+            Memo::Ignored => "receipt excluded from cash application (decision), held in suspense",
         }
     }
 }

@@ -6,12 +6,14 @@
 //! what the payer deducted (short pay with a reason); debit the receivable
 //! with each credit note the payer netted (consumed: cash + credit note =
 //! invoice); credit unapplied cash (payer known) or suspense (payer unknown)
-//! with the rest. A bank debit credits
+//! with the rest; a rest a person decided to refund goes to `[gl] refund`,
+//! one they excluded stays in suspense. A bank debit credits
 //! cash and debits suspense, so every line of the statement is journalled.
 
 use crate::config::GlAccounts;
 use crate::model::{
-    Application, Batch, ExceptionRecord, GlIdx, ItemIdx, Memo, Posting, PostingCustomer, TxnIdx,
+    Application, Batch, ExceptionRecord, GlIdx, ItemIdx, Memo, Posting, PostingCustomer,
+    ReasonCode, TxnIdx,
 };
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -30,6 +32,7 @@ const GL_SUSPENSE: GlIdx = 3;
 const GL_DISCOUNT: GlIdx = 4;
 const GL_WRITEOFF: GlIdx = 5;
 const GL_DEDUCTION: GlIdx = 6;
+const GL_REFUND: GlIdx = 7;
 
 impl<'g> GlTable<'g> {
     fn new(gl: &'g GlAccounts) -> Self {
@@ -41,6 +44,7 @@ impl<'g> GlTable<'g> {
             gl.discount.clone(),
             gl.writeoff.clone(),
             gl.deduction.clone(),
+            gl.refund.clone(),
         ];
         let mut bank_by_account = BTreeMap::new();
         for (account, cash) in &gl.bank_by_account {
@@ -213,7 +217,13 @@ pub fn build(
         }
         if let Some(e) = exception {
             let exc = &exceptions[e as usize];
+            let known = exc.customer_id.as_ref().map(|_| PostingCustomer::OfException(e));
             let (account, memo, customer) = match &exc.customer_id {
+                // A person's decision names where the money goes.
+                _ if exc.reason == ReasonCode::DecidedRefund => (GL_REFUND, Memo::Refund, known),
+                _ if exc.reason == ReasonCode::DecidedIgnore => {
+                    (GL_SUSPENSE, Memo::Ignored, known)
+                }
                 Some(_) => (
                     GL_UNAPPLIED_CASH,
                     Memo::OnAccount,

@@ -22,6 +22,8 @@ pub enum InputRole {
     /// A remittance advice file (X12 820, lockbox, NACHA, remt.001,
     /// camt.054, remittance CSV).
     Remittance,
+    /// People's decisions on earlier exceptions (`run --decisions`).
+    Decisions,
 }
 
 impl InputRole {
@@ -33,6 +35,7 @@ impl InputRole {
             InputRole::Customers => "customers",
             InputRole::State => "state",
             InputRole::Remittance => "remittance",
+            InputRole::Decisions => "decisions",
         }
     }
 }

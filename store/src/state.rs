@@ -27,7 +27,7 @@ use crate::manifest::InputFile;
 use crate::sha256_hex;
 use crate::table::{read_parquet, text_column, Table};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// File name of the run log inside the state directory.
@@ -68,6 +68,15 @@ pub struct SegmentEntry {
     pub statements: u64,
     /// New transactions the run ingested.
     pub transactions: u64,
+    /// Learned facts and forget records the segment holds (issue 9).
+    /// Absent in logs of earlier versions and omitted while zero, so a
+    /// log without facts reads and writes as before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub facts: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl StateLog {
@@ -91,6 +100,27 @@ pub struct Processed {
     /// Receipts a later run took back as returned (`kind = returned`, key =
     /// the original's transaction id).
     returned: HashSet<String>,
+    /// Facts learned from decisions and not forgotten, by fact id.
+    facts: BTreeMap<String, StoredFact>,
+}
+
+/// A fact remembered in the state: what a person's decision taught
+/// (`kind = fact` rows), until a `forget` row removes it. The store keeps
+/// it as text; what it means is the engine's (`cashmatch_engine::learned`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredFact {
+    /// Stable fact id (`F` + hex), the key of its rows.
+    pub id: String,
+    /// What the subject is (`payer_account`, `payer_name`).
+    pub fact_kind: String,
+    /// The normalised account or name.
+    pub subject: String,
+    /// The customer it identifies.
+    pub customer_id: String,
+    /// Where it was learned (transaction, invoice, who decided and why).
+    pub detail: String,
+    /// The run that learned it.
+    pub run_id: String,
 }
 
 impl Processed {
@@ -120,6 +150,16 @@ impl Processed {
             .filter(|(id, _)| !self.returned.contains(id))
             .map(|(_, json)| json.as_str())
     }
+
+    /// The remembered facts, by fact id (stable order).
+    pub fn facts(&self) -> impl Iterator<Item = &StoredFact> {
+        self.facts.values()
+    }
+
+    /// Whether a fact with this id is remembered.
+    pub fn has_fact(&self, id: &str) -> bool {
+        self.facts.contains_key(id)
+    }
 }
 
 /// A state directory opened for a run.
@@ -137,16 +177,37 @@ pub struct LoadedState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentRow {
     /// `file`, `statement`, `transaction`, `receipt` (a receipt this run
-    /// applied, content = JSON) or `returned` (key = the transaction id of
-    /// a receipt this run took back).
+    /// applied, content = JSON), `returned` (key = the transaction id of
+    /// a receipt this run took back), `fact` or `forget` (a payer fact
+    /// learned from a decision, or its removal).
     pub kind: &'static str,
-    /// File SHA-256, statement identity or transaction id.
+    /// File SHA-256, statement identity, transaction id or fact id.
     pub key: String,
     /// The statement's (or file's) content hash; empty for transactions.
     pub content_sha256: String,
-    /// The bank file it came from.
+    /// The bank file it came from (the decisions file for a fact).
     pub source_file: String,
+    /// A fact's kind, subject, customer and detail (a forget's reason);
+    /// `None` for the other kinds.
+    pub fact: Option<FactColumns>,
 }
+
+/// The columns only `fact` and `forget` rows fill. A segment without such
+/// rows is written without these columns, as earlier versions wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FactColumns {
+    /// `payer_account` or `payer_name` (empty for a forget).
+    pub fact_kind: String,
+    /// The normalised subject.
+    pub subject: String,
+    /// The customer.
+    pub customer_id: String,
+    /// Evidence (fact) or who forgot it and why (forget).
+    pub detail: String,
+}
+
+/// Columns of the fact rows, in segment order.
+const FACT_COLUMNS: [&str; 4] = ["fact_kind", "subject", "customer_id", "detail"];
 
 fn empty_log() -> StateLog {
     StateLog {
@@ -337,6 +398,23 @@ fn add_segment(p: &mut Processed, run_id: &str, bytes: Vec<u8>) -> Result<(), St
         col("content_sha256")?,
         col("source_file")?,
     );
+    // Segments of earlier versions have no fact columns.
+    let has_facts = batches
+        .iter()
+        .all(|b| b.schema().column_with_name(FACT_COLUMNS[0]).is_some());
+    let fact_col = |name: &str| {
+        if has_facts {
+            text_column(&batches, name).map_err(damaged)
+        } else {
+            Ok(vec![String::new(); kind.len()])
+        }
+    };
+    let (fact_kind, subject, customer, detail) = (
+        fact_col(FACT_COLUMNS[0])?,
+        fact_col(FACT_COLUMNS[1])?,
+        fact_col(FACT_COLUMNS[2])?,
+        fact_col(FACT_COLUMNS[3])?,
+    );
     for i in 0..kind.len() {
         match kind[i].as_str() {
             "file" => {
@@ -361,6 +439,21 @@ fn add_segment(p: &mut Processed, run_id: &str, bytes: Vec<u8>) -> Result<(), St
             "returned" => {
                 p.returned.insert(key[i].clone());
             }
+            // Append-only memory: a fact is learned by one row and removed
+            // by a later forget row; learning it again brings it back.
+            "fact" => {
+                p.facts.entry(key[i].clone()).or_insert_with(|| StoredFact {
+                    id: key[i].clone(),
+                    fact_kind: fact_kind[i].clone(),
+                    subject: subject[i].clone(),
+                    customer_id: customer[i].clone(),
+                    detail: detail[i].clone(),
+                    run_id: run_id.to_string(),
+                });
+            }
+            "forget" => {
+                p.facts.remove(&key[i]);
+            }
             other => return Err(damaged(format!("unknown row kind `{other}`"))),
         }
     }
@@ -378,6 +471,21 @@ pub fn segment_bytes(rows: &[SegmentRow], run_id: &str) -> Result<Vec<u8>, Store
     );
     tb.text("source_file", rows.iter().map(|r| r.source_file.as_str()));
     tb.text("run_id", rows.iter().map(|_| run_id));
+    if rows.iter().any(|r| r.fact.is_some()) {
+        let fact = |r: &SegmentRow, f: fn(&FactColumns) -> &str| -> String {
+            r.fact.as_ref().map(f).unwrap_or_default().to_string()
+        };
+        let columns: [(&str, fn(&FactColumns) -> &str); 4] = [
+            (FACT_COLUMNS[0], |c| &c.fact_kind),
+            (FACT_COLUMNS[1], |c| &c.subject),
+            (FACT_COLUMNS[2], |c| &c.customer_id),
+            (FACT_COLUMNS[3], |c| &c.detail),
+        ];
+        for (name, get) in columns {
+            let values: Vec<String> = rows.iter().map(|r| fact(r, get)).collect();
+            tb.text(name, values.iter().map(String::as_str));
+        }
+    }
     tb.to_parquet()
         .map_err(|e| StoreError::Corrupt(format!("cannot encode state segment: {e}")))
 }
@@ -404,7 +512,72 @@ pub fn write_segment(
         files: count("file"),
         statements: count("statement"),
         transactions: count("transaction"),
+        facts: count("fact") + count("forget"),
     })
+}
+
+/// Reads what the state in `dir` remembers without taking its lock or
+/// touching any file (`cashmatch state show`): the log and every segment,
+/// each checked against its SHA-256.
+pub fn read_processed(dir: &Path) -> Result<Processed, StoreError> {
+    let log = read_log(&dir.join(STATE_LOG))?;
+    let mut processed = Processed::default();
+    for s in &log.segments {
+        let path = dir.join(&s.file);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| StoreError::State(format!("state segment `{}`: {e}", path.display())))?;
+        let sha = sha256_hex(&bytes);
+        if sha != s.sha256 {
+            return Err(StoreError::State(format!(
+                "state segment `{}` changed since run {} wrote it (sha256 {sha}, log says {}); restore it from backup",
+                path.display(),
+                s.run_id,
+                s.sha256
+            )));
+        }
+        add_segment(&mut processed, &s.run_id, bytes)?;
+    }
+    Ok(processed)
+}
+
+/// Records `forget` rows for the facts `ids` (`cashmatch state forget`):
+/// a segment of its own, written durably, then the log entry appended
+/// (read, merge, durable replace), the same two steps as a run's publish
+/// without outputs. A crash between them leaves an unreferenced segment,
+/// which is harmless. The caller holds the state's lock; `detail` says who
+/// forgot and why. Returns the entry's id.
+pub fn append_forget(dir: &Path, ids: &[String], detail: &str) -> Result<String, StoreError> {
+    check_pending(dir)?;
+    let log = read_log(&dir.join(STATE_LOG))?;
+    let mut seed = format!("forget|{}|{detail}", log.segments.len());
+    for id in ids {
+        seed.push('|');
+        seed.push_str(id);
+    }
+    let run_id = format!("forget-{}", &sha256_hex(seed.as_bytes())[..16]);
+    let rows: Vec<SegmentRow> = ids
+        .iter()
+        .map(|id| SegmentRow {
+            kind: "forget",
+            key: id.clone(),
+            content_sha256: String::new(),
+            source_file: String::new(),
+            fact: Some(FactColumns {
+                detail: detail.to_string(),
+                ..Default::default()
+            }),
+        })
+        .collect();
+    let loaded = LoadedState {
+        dir: std::fs::canonicalize(dir).map_err(|e| StoreError::io("resolve", dir, e))?,
+        log,
+        processed: Processed::default(),
+    };
+    let entry = write_segment(&loaded, &run_id, "", &rows)?;
+    let bytes = serde_json::to_vec(&entry)
+        .map_err(|e| StoreError::Corrupt(format!("state entry: {e}")))?;
+    append_entry(&loaded.dir.join(STATE_LOG), &bytes)?;
+    Ok(run_id)
 }
 
 #[cfg(test)]
@@ -420,6 +593,7 @@ mod tests {
             files: 0,
             statements: 0,
             transactions: 0,
+            facts: 0,
         })
         .unwrap()
     }

@@ -22,6 +22,7 @@ pub mod differences;
 pub mod exact_reference;
 pub mod fuzzy_reference;
 pub mod instalment;
+pub mod manual;
 pub mod many_to_many;
 pub mod remittance_advice;
 pub mod returns;
@@ -53,6 +54,8 @@ pub struct Context<'a> {
     pub identities: Identities,
     /// References not extracted yet (see [`Context::for_cascade`]).
     refs_pending: bool,
+    /// What people's decisions taught (`LEARNED_PAYER`), when anything was.
+    pub learned: Option<&'a crate::learned::LearnedIndex>,
 }
 
 impl<'a> Context<'a> {
@@ -101,6 +104,7 @@ impl<'a> Context<'a> {
             refs: RefsStore::default(),
             identities: Identities::none(batch.transactions.len()),
             refs_pending: false,
+            learned: None,
         }
     }
 

@@ -1,0 +1,357 @@
+//! Issue 9, "learning from the people who clear exceptions": decisions fed
+//! back with `run --decisions` are applied first (`MANUAL`), what they teach
+//! is remembered in the state and used later (`LEARNED_PAYER`), listed and
+//! forgotten with `state show` / `state forget`.
+//!
+//! The decisions file and the re-sent payer's statement are the README's
+//! (`docs/decisions-demo/`), read from the repository.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The demo's inputs, written by `cashmatch demo` into `<dir>/demo/inputs`.
+fn demo_inputs(dir: &Path) -> PathBuf {
+    let out = dir.join("demo");
+    run_ok(cashmatch().arg("demo").arg("--out").arg(&out));
+    out.join("inputs")
+}
+
+fn run_cmd(inputs: &Path, bank: &[PathBuf], out: &Path) -> std::process::Command {
+    let mut c = cashmatch();
+    c.arg("run").arg("--bank");
+    for b in bank {
+        c.arg(b);
+    }
+    c.arg("--open-items")
+        .arg(inputs.join("open_items.csv"))
+        .arg("--customers")
+        .arg(inputs.join("customers.csv"))
+        .arg("--out")
+        .arg(out);
+    c
+}
+
+/// (transaction, invoice, rule, explanation) of every application.
+fn applications(out: &Path) -> Vec<(String, String, String, String)> {
+    let b = read_parquet(&out.join("applications.parquet"));
+    let (t, i, r, e) = (
+        text(&b, "transaction_id"),
+        text(&b, "invoice_id"),
+        text(&b, "rule"),
+        text(&b, "explanation"),
+    );
+    (0..t.len())
+        .map(|k| (t[k].clone(), i[k].clone(), r[k].clone(), e[k].clone()))
+        .collect()
+}
+
+const LATER_TXN_INVOICE: &str = "INV-2026-000336";
+
+#[test]
+fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
+    let dir = tempdir();
+    let inputs = demo_inputs(dir.path());
+    let decided = dir.path().join("decided");
+    let o = run_ok(
+        run_cmd(
+            &inputs,
+            &[inputs.join("bank.csv"), repo("docs/decisions-demo/later.csv")],
+            &decided,
+        )
+        .arg("--decisions")
+        .arg(repo("docs/decisions-demo/decisions.csv")),
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("MANUAL"), "{stdout}");
+    assert!(stdout.contains("LEARNED_PAYER"), "{stdout}");
+    let apps = applications(&decided);
+    let manual: Vec<_> = apps.iter().filter(|a| a.2 == "MANUAL").collect();
+    assert_eq!(manual.len(), 3, "the three apply rows: {manual:?}");
+    assert!(manual.iter().any(|a| a.0 == "T65ad9275f0afa2bfb55235f3"
+        && a.1 == "INV-2025-000194"
+        && a.3.contains("decided by a.kowalski")
+        && a.3.contains("treasury account")));
+    // The re-sent payer (unknown name, account taught by line 4) in the same run.
+    let learned: Vec<_> = apps.iter().filter(|a| a.2 == "LEARNED_PAYER").collect();
+    assert!(
+        learned
+            .iter()
+            .any(|a| a.1 == LATER_TXN_INVOICE && a.3.contains("DE25370400445980263495")),
+        "{learned:?}"
+    );
+    // on_account / refund / ignore: exception rows with the decision, and
+    // the journal puts the money where the decision says.
+    let x = read_parquet(&decided.join("exceptions.parquet"));
+    let (xt, xr, xc) = (
+        text(&x, "transaction_id"),
+        text(&x, "reason"),
+        texts(&x, "customer_id"),
+    );
+    let reason_of = |t: &str| {
+        let k = xt.iter().position(|x| x == t).expect("exception row");
+        (xr[k].clone(), xc[k].clone())
+    };
+    assert_eq!(
+        reason_of("T3e1cfaa657da6547f572b6ec"),
+        ("DECIDED_ON_ACCOUNT".into(), Some("10075".into()))
+    );
+    assert_eq!(
+        reason_of("T9336f24d1a377217ec2113b8"),
+        ("DECIDED_REFUND".into(), Some("10052".into()))
+    );
+    assert_eq!(reason_of("T946c0a46b7826b3897591cac").0, "DECIDED_IGNORE");
+    let p = read_parquet(&decided.join("postings.parquet"));
+    let (pt, pg, pc, pd) = (
+        text(&p, "transaction_id"),
+        text(&p, "gl_account"),
+        money(&p, "credit"),
+        money(&p, "debit"),
+    );
+    let credit_to = |t: &str, gl: &str| {
+        (0..pt.len())
+            .filter(|&k| pt[k] == t && pg[k] == gl)
+            .map(|k| pc[k])
+            .sum::<rust_decimal::Decimal>()
+    };
+    assert_eq!(credit_to("T9336f24d1a377217ec2113b8", "2420").to_string(), "10000.0000");
+    assert_eq!(credit_to("T3e1cfaa657da6547f572b6ec", "2410").to_string(), "2548.6500");
+    assert_eq!(credit_to("T946c0a46b7826b3897591cac", "2490").to_string(), "311.4700");
+    assert_eq!(pc.iter().sum::<rust_decimal::Decimal>(), pd.iter().sum());
+    // The decisions file is an input of the run, with its hash and counts.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(decided.join("manifest.json")).unwrap()).unwrap();
+    let input = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["role"] == "decisions")
+        .expect("decisions input in the manifest");
+    assert_eq!(input["rows"], 6);
+    assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
+    assert!(input["detail"].as_str().unwrap().contains("apply 3"), "{input}");
+    // Replay reproduces the run byte for byte.
+    let o = run_ok(cashmatch().arg("replay").arg(&decided));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("every output is byte-identical"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    run_ok(cashmatch().arg("verify").arg(&decided));
+
+    // A following run with the taught state: the payer is known without
+    // any decision; without that state it is not.
+    let next = dir.path().join("next");
+    run_ok(
+        run_cmd(&inputs, &[repo("docs/decisions-demo/later.csv")], &next)
+            .arg("--state")
+            .arg(decided.join("state")),
+    );
+    let apps = applications(&next);
+    assert_eq!(apps.len(), 1, "{apps:?}");
+    assert_eq!(apps[0].1, LATER_TXN_INVOICE);
+    assert_eq!(apps[0].2, "LEARNED_PAYER");
+    let fresh = dir.path().join("fresh");
+    run_ok(run_cmd(&inputs, &[repo("docs/decisions-demo/later.csv")], &fresh).arg("--no-state"));
+    assert!(applications(&fresh).is_empty());
+}
+
+#[test]
+fn conflicting_decisions_reject_the_whole_file_naming_line_and_column() {
+    let dir = tempdir();
+    let inputs = demo_inputs(dir.path());
+    let file = dir.path().join("bad.csv");
+    std::fs::write(
+        &file,
+        "transaction_id,invoice_id,amount,action,reason,decided_by\n\
+         T6013e2056179991fe558bce5,INV-2026-000017,2000.00,apply,ok,j.martin\n\
+         T5df4e2ca893e00de27188dbc,INV-2026-000679,1600.00,apply,too much,j.martin\n\
+         TNOSUCH,INV-2026-000017,1.00,apply,unknown,j.martin\n\
+         T65ad9275f0afa2bfb55235f3,INV-NOSUCH,,apply,unknown invoice,j.martin\n\
+         T65ad9275f0afa2bfb55235f3,INV-2025-000194,,maybe,bad action,j.martin\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = run_cmd(&inputs, &[inputs.join("bank.csv")], &out)
+        .arg("--decisions")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    // Malformed rows are reported first (the file is not read further).
+    assert!(
+        err.contains("decisions file `bad.csv`, line 6, column 4 (action): `maybe` is not an action"),
+        "{err}"
+    );
+    assert!(err.contains("rejected whole"), "{err}");
+    assert!(!out.join("manifest.json").exists());
+
+    // Without the malformed row: every data conflict, with line and column.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let text: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, text).unwrap();
+    let o = run_cmd(&inputs, &[inputs.join("bank.csv")], &out)
+        .arg("--decisions")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for needle in [
+        "line 3, column 3 (amount): amount 1600.00 is more than the 1500.00 open on invoice `INV-2026-000679`",
+        "line 4, column 1 (transaction_id): transaction `TNOSUCH` is not among",
+        "line 5, column 2 (invoice_id): invoice `INV-NOSUCH` is not in the open items",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+    // Nothing half-applied: no output, no state.
+    assert!(!out.join("manifest.json").exists());
+    assert!(!out.join("state").join("log.json").exists());
+
+    // Two rows clearing more than the payment: the second is named.
+    std::fs::write(
+        &file,
+        "transaction_id,invoice_id,amount,action,reason,decided_by\n\
+         T65ad9275f0afa2bfb55235f3,INV-2025-000194,400.00,apply,split,j.martin\n\
+         T65ad9275f0afa2bfb55235f3,INV-2026-000079,200.00,apply,split,j.martin\n",
+    )
+    .unwrap();
+    let o = run_cmd(&inputs, &[inputs.join("bank.csv")], &out)
+        .arg("--decisions")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 3, column 3 (amount): amount 200.00 is more than the 100.00 unapplied"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_payment_split_across_invoices_applies_every_row() {
+    let dir = tempdir();
+    let inputs = demo_inputs(dir.path());
+    let file = dir.path().join("split.csv");
+    std::fs::write(
+        &file,
+        "transaction_id,invoice_id,amount,action,reason,decided_by\n\
+         T65ad9275f0afa2bfb55235f3,INV-2025-000194,300.00,apply,split by the customer,j.martin\n\
+         T65ad9275f0afa2bfb55235f3,INV-2026-000079,150.00,apply,split by the customer,j.martin\n\
+         T65ad9275f0afa2bfb55235f3,,,on_account,rest kept for the next invoice,j.martin\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    run_ok(
+        run_cmd(&inputs, &[inputs.join("bank.csv")], &out)
+            .arg("--decisions")
+            .arg(&file),
+    );
+    let apps = applications(&out);
+    let mine: Vec<_> = apps
+        .iter()
+        .filter(|a| a.0 == "T65ad9275f0afa2bfb55235f3")
+        .map(|a| (a.1.as_str(), a.2.as_str()))
+        .collect();
+    assert_eq!(
+        mine,
+        [("INV-2025-000194", "MANUAL"), ("INV-2026-000079", "MANUAL")]
+    );
+    let x = read_parquet(&out.join("exceptions.parquet"));
+    let k = text(&x, "transaction_id")
+        .iter()
+        .position(|t| t == "T65ad9275f0afa2bfb55235f3")
+        .unwrap();
+    assert_eq!(text(&x, "reason")[k], "DECIDED_ON_ACCOUNT");
+    assert_eq!(money(&x, "amount")[k].to_string(), "50.0000");
+    assert_eq!(texts(&x, "customer_id")[k].as_deref(), Some("10120"));
+}
+
+#[test]
+fn state_show_and_forget_round_trip() {
+    let dir = tempdir();
+    let inputs = demo_inputs(dir.path());
+    let decided = dir.path().join("decided");
+    run_ok(
+        run_cmd(&inputs, &[inputs.join("bank.csv")], &decided)
+            .arg("--decisions")
+            .arg(repo("docs/decisions-demo/decisions.csv")),
+    );
+    let state = decided.join("state");
+    let show = |json: bool| {
+        let mut c = cashmatch();
+        c.arg("state").arg("show").arg("--state").arg(&state);
+        if json {
+            c.arg("--json");
+        }
+        String::from_utf8_lossy(&run_ok(&mut c).stdout).into_owned()
+    };
+    let facts: serde_json::Value = serde_json::from_str(&show(true)).unwrap();
+    let facts = facts.as_array().unwrap();
+    assert_eq!(facts.len(), 6, "{facts:?}");
+    let account = facts
+        .iter()
+        .find(|f| f["subject"] == "DE25370400445980263495")
+        .expect("the taught account");
+    assert_eq!(account["kind"], "payer_account");
+    assert_eq!(account["customer_id"], "10120");
+    assert_eq!(account["status"], "active");
+    // Stable order: the same listing twice, sorted by kind and subject.
+    assert_eq!(show(false), show(false));
+    let keys: Vec<(String, String)> = facts
+        .iter()
+        .map(|f| (f["kind"].to_string(), f["subject"].to_string()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+
+    // Forget by the account as people write it (spaces, lower case).
+    let o = run_ok(
+        cashmatch()
+            .arg("state")
+            .arg("forget")
+            .arg("--payer-account")
+            .arg("de25 3704 0044 5980 2634 95")
+            .arg("--state")
+            .arg(&state),
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("forgot 1 fact"));
+    let facts: serde_json::Value = serde_json::from_str(&show(true)).unwrap();
+    assert_eq!(facts.as_array().unwrap().len(), 5);
+    assert!(!show(false).contains("DE25370400445980263495"));
+    // Forget by id.
+    let id = facts[0]["id"].as_str().unwrap().to_string();
+    run_ok(
+        cashmatch()
+            .arg("state")
+            .arg("forget")
+            .arg(&id)
+            .arg("--state")
+            .arg(&state),
+    );
+    assert!(!show(false).contains(&id));
+    // Forgetting what is not remembered is an error, and changes nothing.
+    let o = cashmatch()
+        .arg("state")
+        .arg("forget")
+        .arg(&id)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    // A later run no longer knows the forgotten account.
+    let next = dir.path().join("next");
+    run_ok(
+        run_cmd(&inputs, &[repo("docs/decisions-demo/later.csv")], &next)
+            .arg("--state")
+            .arg(&state),
+    );
+    assert!(applications(&next).is_empty());
+}

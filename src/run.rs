@@ -247,19 +247,6 @@ pub fn execute(
     };
     let remit =
         crate::remittance::read_for_run(&remittance_inputs, &req.config, req.accept_unbalanced);
-    let as_of = req
-        .as_of
-        .or_else(|| {
-            bank.transactions
-                .iter()
-                .filter_map(|t| t.booking_date().or(t.value_date()))
-                .max()
-        })
-        .ok_or_else(|| {
-            CliError::Input(
-                "no --as-of date given and no dated bank transaction to derive it from".into(),
-            )
-        })?;
     // Read before the run id is made: the decisions are an input.
     let mut decisions = req
         .decisions
@@ -374,11 +361,6 @@ pub fn execute(
     crate::remittance::add_waiting(&mut remit, &carried);
     let mut filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
     let return_inputs = return_inputs(&bank, &prior)?;
-    let mut input_files = bank.files.clone();
-    input_files.push(items_file);
-    input_files.extend(customers_file);
-    input_files.extend(remit.files.iter().cloned());
-    let mut filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
     let batch = Batch {
         transactions: std::mem::take(&mut bank.transactions),
         open_items,
@@ -401,6 +383,7 @@ pub fn execute(
     let mut input_files = bank.files.clone();
     input_files.push(items_file);
     input_files.extend(customers_file);
+    input_files.extend(remit.files.iter().cloned());
     if let Some(d) = decisions {
         let fact_rows = crate::state::fact_rows(&taught, &prior, &d.name);
         let mut input = d.input;
@@ -669,6 +652,7 @@ fn receipt_rows(
                 .get(t as usize)
                 .source_file()
                 .to_string(),
+            fact: None,
         });
     }
     for ret in &r.outcome.returns {
@@ -683,6 +667,7 @@ fn receipt_rows(
                     .get(ret.txn as usize)
                     .source_file()
                     .to_string(),
+                fact: None,
             });
         }
     }

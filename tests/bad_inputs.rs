@@ -639,32 +639,50 @@ fn overpayment_leaves_the_remainder_unapplied() {
 
 #[test]
 fn credit_note_in_the_open_items_is_never_over_applied() {
-    // B3-32: a negative open item is not a target for a receipt.
-    let dir = tempdir();
-    fs::write(
-        dir.path().join("items.csv"),
-        format!("{ITEMS_HEADER}{ITEMS}CN-1,C1,ACME GmbH,EUR,-40.00,-40.00,2026-02-10,2026-02-10\n"),
-    )
-    .unwrap();
-    let o = run_in(
-        dir,
-        &[(
-            "bank.csv",
-            csv("DE01,2026-03-02,2026-03-02,60.00,EUR,ACME GmbH,DE02,CN-1 INV-1,CN\n"),
-        )],
-        &[],
-    );
-    assert_eq!(o.code, Some(0), "{}", o.stderr);
-    o.assert_verifies();
-    let items = read_parquet(&o.out.join("open_items.parquet"));
-    let ids = text(&items, "invoice_id");
-    let after = money(&items, "amount_open_after");
-    let cn = ids.iter().position(|i| i == "CN-1").unwrap();
-    assert_eq!(
-        after[cn].to_string(),
-        "-40.0000",
-        "the credit note stays as it was"
-    );
+    // B3-32: a negative open item (a credit note) is never a target for a
+    // receipt's cash. Issue 9: a payer who nets it against an invoice
+    // (100.00 − 40.00 = 60.00, both quoted) consumes it exactly, never
+    // beyond; a payment it does not explain leaves it as it was.
+    for (paid, invoice_after, credit_after) in [
+        ("60.00", "0.0000", "0.0000"),
+        ("50.00", "0.0000", "-40.0000"),
+    ] {
+        let dir = tempdir();
+        fs::write(
+            dir.path().join("items.csv"),
+            format!(
+                "{ITEMS_HEADER}{ITEMS}CN-1,C1,ACME GmbH,EUR,-40.00,-40.00,2026-02-10,2026-02-10\n"
+            ),
+        )
+        .unwrap();
+        let o = run_in(
+            dir,
+            &[(
+                "bank.csv",
+                csv(&format!(
+                    "DE01,2026-03-02,2026-03-02,{paid},EUR,ACME GmbH,DE02,CN-1 INV-1,CN\n"
+                )),
+            )],
+            &[],
+        );
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        o.assert_verifies();
+        let items = read_parquet(&o.out.join("open_items.parquet"));
+        let ids = text(&items, "invoice_id");
+        let after = money(&items, "amount_open_after");
+        let cn = ids.iter().position(|i| i == "CN-1").unwrap();
+        let inv = ids.iter().position(|i| i == "INV-1").unwrap();
+        assert_eq!(
+            after[cn].to_string(),
+            credit_after,
+            "credit note, paid {paid}"
+        );
+        assert_eq!(
+            after[inv].to_string(),
+            invoice_after,
+            "invoice, paid {paid}"
+        );
+    }
 }
 
 /// Issue 13 (RELIABILITY B1-11 by analogy): duplicate invoice ids in the

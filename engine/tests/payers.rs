@@ -65,7 +65,11 @@ fn customer(id: &str, name: &str, iban: &str) -> Customer {
     }
 }
 
-fn run(transactions: Vec<BankTransaction>, items: Vec<OpenItem>, customers: Vec<Customer>) -> RunResult {
+fn run(
+    transactions: Vec<BankTransaction>,
+    items: Vec<OpenItem>,
+    customers: Vec<Customer>,
+) -> RunResult {
     let batch = Batch {
         transactions: transactions.into(),
         open_items: items.into(),
@@ -82,7 +86,11 @@ fn applied(r: &RunResult) -> Vec<(String, Decimal)> {
         .iter()
         .map(|a| {
             (
-                r.batch.open_items.get(a.item as usize).invoice_id().to_string(),
+                r.batch
+                    .open_items
+                    .get(a.item as usize)
+                    .invoice_id()
+                    .to_string(),
                 a.applied_amount,
             )
         })
@@ -109,7 +117,10 @@ fn a_quoted_credit_note_is_consumed_and_the_invoice_cleared_in_full() {
     ] {
         let r = run(
             vec![txn("R1", 80_000, text)],
-            vec![item("INV-1001", "C1", 100_000), credit("CN-2001", "C1", 20_000)],
+            vec![
+                item("INV-1001", "C1", 100_000),
+                credit("CN-2001", "C1", 20_000),
+            ],
             vec![],
         );
         let mut got = applied(&r);
@@ -139,7 +150,11 @@ fn a_quoted_credit_note_is_consumed_and_the_invoice_cleared_in_full() {
         let credit_sum: Decimal = p.iter().map(|l| l.credit).sum();
         assert_eq!(debit, credit_sum);
         assert_eq!(debit, eur(100_000));
-        assert!(r.outcome.applications.iter().all(|a| a.rule == Rule::ReferenceWithDifference));
+        assert!(r
+            .outcome
+            .applications
+            .iter()
+            .all(|a| a.rule == Rule::ReferenceWithDifference));
     }
 }
 
@@ -197,7 +212,10 @@ fn two_credit_notes_of_the_shortfall_decide_nothing() {
 fn a_quoted_credit_note_that_does_not_explain_the_difference_is_left_open() {
     let r = run(
         vec![txn("R1", 70_000, "INV-1001 less credit note CN-2001")],
-        vec![item("INV-1001", "C1", 100_000), credit("CN-2001", "C1", 20_000)],
+        vec![
+            item("INV-1001", "C1", 100_000),
+            credit("CN-2001", "C1", 20_000),
+        ],
         vec![],
     );
     assert_eq!(status_of(&r, "CN-2001"), ItemStatus::Open);
@@ -215,8 +233,17 @@ fn a_difference_is_not_applied_against_the_payers_identity() {
         customer("C1", "Acme Textiles B.V.", "NL01ACME"),
         customer("C2", "Borealis Energy AG", "DE02BORE"),
     ];
-    let items = || vec![item("INV-1001", "C1", 100_000), item("INV-2002", "C2", 5_000)];
-    for (cents, what) in [(99_990, "write-off"), (80_000, "short pay"), (110_000, "overpayment")] {
+    let items = || {
+        vec![
+            item("INV-1001", "C1", 100_000),
+            item("INV-2002", "C2", 5_000),
+        ]
+    };
+    for (cents, what) in [
+        (99_990, "write-off"),
+        (80_000, "short pay"),
+        (110_000, "overpayment"),
+    ] {
         let r = run(
             vec![from(txn("R1", cents, "Invoice INV-1001"), "DE02BORE")],
             items(),
@@ -305,9 +332,16 @@ fn payments_of_one_day_are_split_into_whole_invoices_or_not_at_all() {
     for a in &r.outcome.applications {
         let inv = r.batch.open_items.get(a.item as usize).invoice_id();
         let bank = r.batch.transactions.get(a.txn as usize).bank_reference();
-        let want = if ["INV-1", "INV-2"].contains(&inv) { "R1" } else { "R2" };
+        let want = if ["INV-1", "INV-2"].contains(&inv) {
+            "R1"
+        } else {
+            "R2"
+        };
         assert_eq!(bank, want, "{inv}");
-        assert_eq!(a.applied_amount, r.batch.open_items.get(a.item as usize).amount_open());
+        assert_eq!(
+            a.applied_amount,
+            r.batch.open_items.get(a.item as usize).amount_open()
+        );
     }
 }
 

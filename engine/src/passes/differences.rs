@@ -295,12 +295,7 @@ fn propose_one(
 /// number, purchase order or name) and is not the customer of the quoted
 /// invoices (nor of its group): applying a difference against the evidence
 /// would clear someone else's invoice on a guess, so a person decides.
-fn payer_misfit(
-    ctx: &Context<'_>,
-    t: TxnIdx,
-    live: &[ItemIdx],
-    open: Decimal,
-) -> Option<PassNote> {
+fn payer_misfit(ctx: &Context<'_>, t: TxnIdx, live: &[ItemIdx], open: Decimal) -> Option<PassNote> {
     let (payer, _, evidence, method) = identified(ctx, t)?;
     if method == IdMethod::InvoiceReference {
         // Identified *by* these invoices: nothing independent to compare.
@@ -420,18 +415,27 @@ fn credit_note_unquoted(
     {
         return None;
     }
-    let mut fitting = ctx.parties.items[owner as usize].iter().copied().filter(|&c| {
-        -ledger.item_open[c as usize] == shortfall
-            && ctx.batch.open_items.get(c as usize).currency() == txn.currency()
-    });
+    let mut fitting = ctx.parties.items[owner as usize]
+        .iter()
+        .copied()
+        .filter(|&c| {
+            -ledger.item_open[c as usize] == shortfall
+                && ctx.batch.open_items.get(c as usize).currency() == txn.currency()
+        });
     let only = fitting.next()?;
     if fitting.next().is_some() {
         return None;
     }
     let (confidence, how) = if states_credit_note(txn.remittance_info()) {
-        (CREDIT_NOTE_STATED_CONFIDENCE, "stated, the customer's one credit note of that amount")
+        (
+            CREDIT_NOTE_STATED_CONFIDENCE,
+            "stated, the customer's one credit note of that amount",
+        )
     } else {
-        (CREDIT_NOTE_INFERRED_CONFIDENCE, "not quoted, the customer's one credit note of that amount")
+        (
+            CREDIT_NOTE_INFERRED_CONFIDENCE,
+            "not quoted, the customer's one credit note of that amount",
+        )
     };
     Some(net_credit_notes(
         ctx,

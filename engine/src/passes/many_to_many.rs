@@ -250,7 +250,11 @@ fn unique_partition(values: &[i64], payments: &[i64]) -> Option<Vec<usize>> {
     }
     let mut owner = vec![usize::MAX; values.len()];
     let mut found = Vec::new();
-    let all = if values.is_empty() { 0 } else { u32::MAX >> (32 - values.len()) };
+    let all = if values.is_empty() {
+        0
+    } else {
+        u32::MAX >> (32 - values.len())
+    };
     go(values, payments, 0, all, &mut owner, &mut found);
     match found.as_slice() {
         [one] => Some(one.clone()),

@@ -43,7 +43,8 @@ fn in_memory_tables_equal_the_cli_files_byte_for_byte() {
         let cli = std::fs::read(out.path().join(format!("{name}.parquet"))).unwrap();
         assert!(written == cli, "{name}.parquet differs from the CLI's");
     }
-    let written = memory::parquet_bytes(&statements.schema(), &[statements.clone()]).unwrap();
+    let written =
+        memory::parquet_bytes(&statements.schema(), std::slice::from_ref(&statements)).unwrap();
     assert_eq!(
         written,
         std::fs::read(out.path().join("statements.parquet")).unwrap()

@@ -365,3 +365,98 @@ fn state_show_and_forget_round_trip() {
     );
     assert!(applications(&next).is_empty());
 }
+
+/// Issue 9 note: a statement's re-issue identity is its money (account,
+/// dates, amounts, bank references, balances), not the text parsers keep
+/// learning to read; statements an earlier version recorded (hash over the
+/// parsed text) are recognised by their known transactions.
+#[test]
+fn a_statement_sent_again_with_better_parsed_text_is_not_a_conflicting_reissue() {
+    let dir = tempdir();
+    let bank = dir.path().join("bank");
+    std::fs::create_dir_all(&bank).unwrap();
+    let original = std::fs::read_to_string(repo("tests/fixtures/bad/good.mt940")).unwrap();
+    std::fs::write(bank.join("day1.mt940"), &original).unwrap();
+    let items = dir.path().join("open_items.csv");
+    std::fs::write(
+        &items,
+        "invoice_id,customer_id,customer_name,currency,amount_open,amount_original,invoice_date,due_date\n\
+         INV-9,C1,Acme,EUR,5.00,5.00,2026-01-01,2026-02-01\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = |file: &str, text: &str| {
+        std::fs::write(bank.join(file), text).unwrap();
+        cashmatch()
+            .arg("run")
+            .arg("--bank")
+            .arg(bank.join(file))
+            .arg("--open-items")
+            .arg(&items)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let o = run("day1.mt940", &original);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // The same statement, its :86: now read with the payer's name.
+    let richer = original.replace(":86:INV-1 ACME", ":86:INV-1 ACME NAME ACME GMBH");
+    let o = run("day1-again.mt940", &richer);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // A state written by an earlier version: its statement hash covered the
+    // parsed text and has no `m1:` prefix.
+    let state = out.join("state");
+    let log_path = state.join("log.json");
+    let mut log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&log_path).unwrap()).unwrap();
+    let first = log["segments"][0].clone();
+    let seg_path = state.join(first["file"].as_str().unwrap());
+    let batches =
+        cashmatch_store::table::read_parquet(std::fs::read(&seg_path).unwrap()).unwrap();
+    let col = |n: &str| cashmatch_store::table::text_column(&batches, n).unwrap();
+    let (kind, key, content, source) = (
+        col("kind"),
+        col("key"),
+        col("content_sha256"),
+        col("source_file"),
+    );
+    let rows: Vec<cashmatch_store::state::SegmentRow> = (0..kind.len())
+        .map(|i| cashmatch_store::state::SegmentRow {
+            kind: match kind[i].as_str() {
+                "file" => "file",
+                "statement" => "statement",
+                _ => "transaction",
+            },
+            key: key[i].clone(),
+            content_sha256: if kind[i] == "statement" {
+                "0".repeat(64)
+            } else {
+                content[i].clone()
+            },
+            source_file: source[i].clone(),
+            fact: None,
+        })
+        .collect();
+    let bytes =
+        cashmatch_store::state::segment_bytes(&rows, first["run_id"].as_str().unwrap()).unwrap();
+    std::fs::write(&seg_path, &bytes).unwrap();
+    log["segments"][0]["sha256"] = cashmatch_store::sha256_hex(&bytes).into();
+    log["segments"].as_array_mut().unwrap().truncate(1);
+    std::fs::write(&log_path, serde_json::to_vec_pretty(&log).unwrap()).unwrap();
+    let o = run("day1-again.mt940", &richer);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["rejections"].as_array().unwrap().len(), 0);
+    assert_eq!(manifest["counts"]["transactions_already_processed"], 1);
+    // Against that old state, a statement with a payment it never saw is
+    // still a conflicting re-issue.
+    let more = richer.replace(
+        ":62F:C260302EUR1100,00",
+        ":61:2603020302C5,00NTRFREF2//B2\n:86:INV-9\n:62F:C260302EUR1105,00",
+    );
+    let o = run("day1-more.mt940", &more);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -4,11 +4,11 @@
 //! it is stored, is `cashmatch_store::state`; this module only decides.
 
 use crate::inputs::{BankBatch, Disposition};
-use cashmatch_engine::ingest::{self, StatementVerdict};
-use cashmatch_store::manifest::{InputRole, InputStatus};
-use cashmatch_engine::learned::{Fact, FactKind};
-use cashmatch_store::state::{FactColumns, Processed, SegmentRow};
 use crate::CliError;
+use cashmatch_engine::ingest::{self, StatementVerdict};
+use cashmatch_engine::learned::{Fact, FactKind};
+use cashmatch_store::manifest::{InputRole, InputStatus};
+use cashmatch_store::state::{FactColumns, Processed, SegmentRow};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 

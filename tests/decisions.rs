@@ -60,7 +60,10 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
     let o = run_ok(
         run_cmd(
             &inputs,
-            &[inputs.join("bank.csv"), repo("docs/decisions-demo/later.csv")],
+            &[
+                inputs.join("bank.csv"),
+                repo("docs/decisions-demo/later.csv"),
+            ],
             &decided,
         )
         .arg("--decisions")
@@ -118,9 +121,18 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
             .map(|k| pc[k])
             .sum::<rust_decimal::Decimal>()
     };
-    assert_eq!(credit_to("T9336f24d1a377217ec2113b8", "2420").to_string(), "10000.0000");
-    assert_eq!(credit_to("T3e1cfaa657da6547f572b6ec", "2410").to_string(), "2548.6500");
-    assert_eq!(credit_to("T946c0a46b7826b3897591cac", "2490").to_string(), "311.4700");
+    assert_eq!(
+        credit_to("T9336f24d1a377217ec2113b8", "2420").to_string(),
+        "10000.0000"
+    );
+    assert_eq!(
+        credit_to("T3e1cfaa657da6547f572b6ec", "2410").to_string(),
+        "2548.6500"
+    );
+    assert_eq!(
+        credit_to("T946c0a46b7826b3897591cac", "2490").to_string(),
+        "311.4700"
+    );
     assert_eq!(pc.iter().sum::<rust_decimal::Decimal>(), pd.iter().sum());
     // The decisions file is an input of the run, with its hash and counts.
     let manifest: serde_json::Value =
@@ -133,7 +145,10 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
         .expect("decisions input in the manifest");
     assert_eq!(input["rows"], 6);
     assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
-    assert!(input["detail"].as_str().unwrap().contains("apply 3"), "{input}");
+    assert!(
+        input["detail"].as_str().unwrap().contains("apply 3"),
+        "{input}"
+    );
     // Replay reproduces the run byte for byte.
     let o = run_ok(cashmatch().arg("replay").arg(&decided));
     assert!(
@@ -156,7 +171,7 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
     .unwrap();
     let next = dir.path().join("next");
     run_ok(
-        run_cmd(&inputs, &[resent.clone()], &next)
+        run_cmd(&inputs, std::slice::from_ref(&resent), &next)
             .arg("--state")
             .arg(decided.join("state")),
     );
@@ -194,7 +209,9 @@ fn conflicting_decisions_reject_the_whole_file_naming_line_and_column() {
     let err = String::from_utf8_lossy(&o.stderr);
     // Malformed rows are reported first (the file is not read further).
     assert!(
-        err.contains("decisions file `bad.csv`, line 6, column 4 (action): `maybe` is not an action"),
+        err.contains(
+            "decisions file `bad.csv`, line 6, column 4 (action): `maybe` is not an action"
+        ),
         "{err}"
     );
     assert!(err.contains("rejected whole"), "{err}");
@@ -399,11 +416,21 @@ fn a_statement_sent_again_with_better_parsed_text_is_not_a_conflicting_reissue()
             .unwrap()
     };
     let o = run("day1.mt940", &original);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // The same statement, its :86: now read with the payer's name.
     let richer = original.replace(":86:INV-1 ACME", ":86:INV-1 ACME NAME ACME GMBH");
     let o = run("day1-again.mt940", &richer);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // A state written by an earlier version: its statement hash covered the
     // parsed text and has no `m1:` prefix.
@@ -413,8 +440,7 @@ fn a_statement_sent_again_with_better_parsed_text_is_not_a_conflicting_reissue()
         serde_json::from_slice(&std::fs::read(&log_path).unwrap()).unwrap();
     let first = log["segments"][0].clone();
     let seg_path = state.join(first["file"].as_str().unwrap());
-    let batches =
-        cashmatch_store::table::read_parquet(std::fs::read(&seg_path).unwrap()).unwrap();
+    let batches = cashmatch_store::table::read_parquet(std::fs::read(&seg_path).unwrap()).unwrap();
     let col = |n: &str| cashmatch_store::table::text_column(&batches, n).unwrap();
     let (kind, key, content, source) = (
         col("kind"),
@@ -446,7 +472,12 @@ fn a_statement_sent_again_with_better_parsed_text_is_not_a_conflicting_reissue()
     log["segments"].as_array_mut().unwrap().truncate(1);
     std::fs::write(&log_path, serde_json::to_vec_pretty(&log).unwrap()).unwrap();
     let o = run("day1-again.mt940", &richer);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["rejections"].as_array().unwrap().len(), 0);
@@ -458,5 +489,10 @@ fn a_statement_sent_again_with_better_parsed_text_is_not_a_conflicting_reissue()
         ":61:2603020302C5,00NTRFREF2//B2\n:86:INV-9\n:62F:C260302EUR1105,00",
     );
     let o = run("day1-more.mt940", &more);
-    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

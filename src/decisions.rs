@@ -103,9 +103,10 @@ fn rejected(lines: &[String]) -> CliError {
 /// Reads and checks the shape of a decisions file (values are checked
 /// against the run's data by [`DecisionsFile::plan`]).
 pub fn read(path: &Path) -> Result<DecisionsFile, CliError> {
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let bytes = cashmatch_parsers::read_input_limited(path, DECISIONS_BYTES_MAX)
         .map_err(|e| CliError::Input(format!("decisions file `{}`: {e}", path.display())))?;
     let bytes: &[u8] = &bytes;
@@ -242,9 +243,12 @@ pub fn read(path: &Path) -> Result<DecisionsFile, CliError> {
     })
 }
 
+/// A CSV record: the 1-based line it starts on and its fields.
+type Record = (u64, Vec<String>);
+
 /// RFC 4180 records with the 1-based line each starts on: quoted fields
 /// may hold commas, doubled quotes and line breaks.
-fn parse_csv(text: &str) -> Result<Vec<(u64, Vec<String>)>, (u64, String)> {
+fn parse_csv(text: &str) -> Result<Vec<Record>, (u64, String)> {
     let mut out = Vec::new();
     let mut fields = Vec::new();
     let mut field = String::new();
@@ -314,10 +318,7 @@ mod tests {
     fn quoted_fields_keep_commas_quotes_and_lines() {
         let rows = parse_csv("a,b\r\n\"x, \"\"y\"\"\",\"two\nlines\"\nlast,1").unwrap();
         assert_eq!(rows[0], (1, vec!["a".into(), "b".into()]));
-        assert_eq!(
-            rows[1],
-            (2, vec!["x, \"y\"".into(), "two\nlines".into()])
-        );
+        assert_eq!(rows[1], (2, vec!["x, \"y\"".into(), "two\nlines".into()]));
         assert_eq!(rows[2], (4, vec!["last".into(), "1".into()]));
         assert_eq!(parse_csv("a,\"b\n").unwrap_err().0, 1);
         assert_eq!(parse_csv("a,b\"c\n").unwrap_err().0, 1);

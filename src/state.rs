@@ -4,11 +4,11 @@
 //! it is stored, is `cashmatch_store::state`; this module only decides.
 
 use crate::inputs::{BankBatch, Disposition};
-use cashmatch_engine::ingest::{self, StatementVerdict};
-use cashmatch_store::manifest::{InputRole, InputStatus};
-use cashmatch_engine::learned::{Fact, FactKind};
-use cashmatch_store::state::{FactColumns, Processed, SegmentRow};
 use crate::CliError;
+use cashmatch_engine::ingest::{self, StatementVerdict};
+use cashmatch_engine::learned::{Fact, FactKind};
+use cashmatch_store::manifest::{InputRole, InputStatus};
+use cashmatch_store::state::{FactColumns, Processed, SegmentRow};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -77,7 +77,18 @@ pub fn filter(bank: &mut BankBatch, prior: &Processed, record: bool) -> Filtered
                         Some(hash),
                         &s.content_sha256,
                     );
-                    if verdict == StatementVerdict::Conflict {
+                    // A statement an earlier version recorded (its hash
+                    // also covered parsed text): the same statement when
+                    // every transaction of the file is already known.
+                    let legacy_same = verdict == StatementVerdict::Legacy
+                        && bank
+                            .transactions
+                            .iter()
+                            .filter(|t| t.source_file() == file.name)
+                            .all(|t| prior.has_transaction(t.transaction_id()));
+                    if verdict == StatementVerdict::Conflict
+                        || (verdict == StatementVerdict::Legacy && !legacy_same)
+                    {
                         conflict = Some(format!(
                             "file `{}`: statement `{}` conflicts with the statement of the same identity in `{origin}` (same account, id, sequence and dates, different content); conflicting re-issue: nothing from `{}` was ingested, a person decides whether it supersedes the earlier one",
                             file.name, s.identity, file.name

@@ -60,7 +60,10 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
     let o = run_ok(
         run_cmd(
             &inputs,
-            &[inputs.join("bank.csv"), repo("docs/decisions-demo/later.csv")],
+            &[
+                inputs.join("bank.csv"),
+                repo("docs/decisions-demo/later.csv"),
+            ],
             &decided,
         )
         .arg("--decisions")
@@ -118,9 +121,18 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
             .map(|k| pc[k])
             .sum::<rust_decimal::Decimal>()
     };
-    assert_eq!(credit_to("T9336f24d1a377217ec2113b8", "2420").to_string(), "10000.0000");
-    assert_eq!(credit_to("T3e1cfaa657da6547f572b6ec", "2410").to_string(), "2548.6500");
-    assert_eq!(credit_to("T946c0a46b7826b3897591cac", "2490").to_string(), "311.4700");
+    assert_eq!(
+        credit_to("T9336f24d1a377217ec2113b8", "2420").to_string(),
+        "10000.0000"
+    );
+    assert_eq!(
+        credit_to("T3e1cfaa657da6547f572b6ec", "2410").to_string(),
+        "2548.6500"
+    );
+    assert_eq!(
+        credit_to("T946c0a46b7826b3897591cac", "2490").to_string(),
+        "311.4700"
+    );
     assert_eq!(pc.iter().sum::<rust_decimal::Decimal>(), pd.iter().sum());
     // The decisions file is an input of the run, with its hash and counts.
     let manifest: serde_json::Value =
@@ -133,7 +145,10 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
         .expect("decisions input in the manifest");
     assert_eq!(input["rows"], 6);
     assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
-    assert!(input["detail"].as_str().unwrap().contains("apply 3"), "{input}");
+    assert!(
+        input["detail"].as_str().unwrap().contains("apply 3"),
+        "{input}"
+    );
     // Replay reproduces the run byte for byte.
     let o = run_ok(cashmatch().arg("replay").arg(&decided));
     assert!(
@@ -143,11 +158,20 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
     );
     run_ok(cashmatch().arg("verify").arg(&decided));
 
-    // A following run with the taught state: the payer is known without
-    // any decision; without that state it is not.
+    // A following run with the taught state (the payer sends again, a new
+    // bank reference): known without any decision; without that state not.
+    let resent = dir.path().join("resent.csv");
+    std::fs::write(
+        &resent,
+        std::fs::read_to_string(repo("docs/decisions-demo/later.csv"))
+            .unwrap()
+            .replace("BRL000000001", "BRL000000002")
+            .replace("2026-04-01", "2026-04-02"),
+    )
+    .unwrap();
     let next = dir.path().join("next");
     run_ok(
-        run_cmd(&inputs, &[repo("docs/decisions-demo/later.csv")], &next)
+        run_cmd(&inputs, std::slice::from_ref(&resent), &next)
             .arg("--state")
             .arg(decided.join("state")),
     );
@@ -156,7 +180,7 @@ fn the_loop_on_the_demo_shows_manual_then_learned_payer_and_replays() {
     assert_eq!(apps[0].1, LATER_TXN_INVOICE);
     assert_eq!(apps[0].2, "LEARNED_PAYER");
     let fresh = dir.path().join("fresh");
-    run_ok(run_cmd(&inputs, &[repo("docs/decisions-demo/later.csv")], &fresh).arg("--no-state"));
+    run_ok(run_cmd(&inputs, &[resent], &fresh).arg("--no-state"));
     assert!(applications(&fresh).is_empty());
 }
 
@@ -185,7 +209,9 @@ fn conflicting_decisions_reject_the_whole_file_naming_line_and_column() {
     let err = String::from_utf8_lossy(&o.stderr);
     // Malformed rows are reported first (the file is not read further).
     assert!(
-        err.contains("decisions file `bad.csv`, line 6, column 4 (action): `maybe` is not an action"),
+        err.contains(
+            "decisions file `bad.csv`, line 6, column 4 (action): `maybe` is not an action"
+        ),
         "{err}"
     );
     assert!(err.contains("rejected whole"), "{err}");
@@ -253,11 +279,12 @@ fn a_payment_split_across_invoices_applies_every_row() {
             .arg(&file),
     );
     let apps = applications(&out);
-    let mine: Vec<_> = apps
+    let mut mine: Vec<_> = apps
         .iter()
         .filter(|a| a.0 == "T65ad9275f0afa2bfb55235f3")
         .map(|a| (a.1.as_str(), a.2.as_str()))
         .collect();
+    mine.sort();
     assert_eq!(
         mine,
         [("INV-2025-000194", "MANUAL"), ("INV-2026-000079", "MANUAL")]
@@ -354,4 +381,118 @@ fn state_show_and_forget_round_trip() {
             .arg(&state),
     );
     assert!(applications(&next).is_empty());
+}
+
+/// Issue 9 note: a statement's re-issue identity is its money (account,
+/// dates, amounts, bank references, balances), not the text parsers keep
+/// learning to read; statements an earlier version recorded (hash over the
+/// parsed text) are recognised by their known transactions.
+#[test]
+fn a_statement_sent_again_with_better_parsed_text_is_not_a_conflicting_reissue() {
+    let dir = tempdir();
+    let bank = dir.path().join("bank");
+    std::fs::create_dir_all(&bank).unwrap();
+    let original = std::fs::read_to_string(repo("tests/fixtures/bad/good.mt940")).unwrap();
+    std::fs::write(bank.join("day1.mt940"), &original).unwrap();
+    let items = dir.path().join("open_items.csv");
+    std::fs::write(
+        &items,
+        "invoice_id,customer_id,customer_name,currency,amount_open,amount_original,invoice_date,due_date\n\
+         INV-9,C1,Acme,EUR,5.00,5.00,2026-01-01,2026-02-01\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = |file: &str, text: &str| {
+        std::fs::write(bank.join(file), text).unwrap();
+        cashmatch()
+            .arg("run")
+            .arg("--bank")
+            .arg(bank.join(file))
+            .arg("--open-items")
+            .arg(&items)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let o = run("day1.mt940", &original);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The same statement, its :86: now read with the payer's name.
+    let richer = original.replace(":86:INV-1 ACME", ":86:INV-1 ACME NAME ACME GMBH");
+    let o = run("day1-again.mt940", &richer);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // A state written by an earlier version: its statement hash covered the
+    // parsed text and has no `m1:` prefix.
+    let state = out.join("state");
+    let log_path = state.join("log.json");
+    let mut log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&log_path).unwrap()).unwrap();
+    let first = log["segments"][0].clone();
+    let seg_path = state.join(first["file"].as_str().unwrap());
+    let batches = cashmatch_store::table::read_parquet(std::fs::read(&seg_path).unwrap()).unwrap();
+    let col = |n: &str| cashmatch_store::table::text_column(&batches, n).unwrap();
+    let (kind, key, content, source) = (
+        col("kind"),
+        col("key"),
+        col("content_sha256"),
+        col("source_file"),
+    );
+    let rows: Vec<cashmatch_store::state::SegmentRow> = (0..kind.len())
+        .map(|i| cashmatch_store::state::SegmentRow {
+            kind: match kind[i].as_str() {
+                "file" => "file",
+                "statement" => "statement",
+                _ => "transaction",
+            },
+            key: key[i].clone(),
+            content_sha256: if kind[i] == "statement" {
+                "0".repeat(64)
+            } else {
+                content[i].clone()
+            },
+            source_file: source[i].clone(),
+            fact: None,
+        })
+        .collect();
+    let bytes =
+        cashmatch_store::state::segment_bytes(&rows, first["run_id"].as_str().unwrap()).unwrap();
+    std::fs::write(&seg_path, &bytes).unwrap();
+    log["segments"][0]["sha256"] = cashmatch_store::sha256_hex(&bytes).into();
+    log["segments"].as_array_mut().unwrap().truncate(1);
+    std::fs::write(&log_path, serde_json::to_vec_pretty(&log).unwrap()).unwrap();
+    let o = run("day1-again.mt940", &richer);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["rejections"].as_array().unwrap().len(), 0);
+    assert_eq!(manifest["counts"]["transactions_already_processed"], 1);
+    // Against that old state, a statement with a payment it never saw is
+    // still a conflicting re-issue.
+    let more = richer.replace(
+        ":62F:C260302EUR1100,00",
+        ":61:2603020302C5,00NTRFREF2//B2\n:86:INV-9\n:62F:C260302EUR1105,00",
+    );
+    let o = run("day1-more.mt940", &more);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -178,9 +178,19 @@ pub fn statement_identity(s: &Statement) -> String {
     )
 }
 
-/// SHA-256 (lower-case hex) over what a statement says about money:
-/// balances and every booked transaction (id, amount, dates, counterparty,
-/// text).
+/// Prefix of the statement content hash of this version: the hash covers
+/// only what identifies the statement's money. A hash without it was
+/// written by an earlier version (see [`StatementVerdict::Legacy`]).
+pub const CONTENT_HASH_PREFIX: &str = "m1:";
+
+/// The content hash of a statement (`m1:` + SHA-256 hex) over what
+/// identifies its money: balances, entry count and, per booked transaction,
+/// bank reference, amount, currency and dates. Not over counterparty name
+/// or account, remittance text or end-to-end id, nor over the transaction
+/// id (which falls back to the remittance text): parsers keep learning to
+/// read those better (issue 9: tags, `AddtlTxInf`, free-text IBANs), and a
+/// statement ingested by an earlier version and sent again must still be
+/// the same statement.
 pub fn statement_content_sha256<'a>(
     s: &Statement,
     transactions: impl Iterator<Item = &'a BankTransaction>,
@@ -195,20 +205,17 @@ pub fn statement_content_sha256<'a>(
         // Writing to a String cannot fail.
         let _ = writeln!(
             text,
-            "{}|{}|{}|{:?}|{:?}|{}|{}|{}|{}",
-            t.transaction_id,
+            "{}|{}|{}|{:?}|{:?}",
+            t.bank_reference.trim(),
             t.amount.normalize(),
             t.currency,
             t.booking_date,
             t.value_date,
-            t.counterparty_name,
-            t.counterparty_account,
-            t.remittance_info,
-            t.end_to_end_id
         );
     }
     let digest = Sha256::digest(text.as_bytes());
-    let mut hex = String::with_capacity(64);
+    let mut hex = String::with_capacity(CONTENT_HASH_PREFIX.len() + 64);
+    hex.push_str(CONTENT_HASH_PREFIX);
     for b in digest {
         let _ = write!(hex, "{b:02x}");
     }
@@ -224,6 +231,10 @@ pub enum StatementVerdict {
     Duplicate,
     /// Seen with other content: the file is rejected, a person decides.
     Conflict,
+    /// Seen, recorded by an earlier version whose hash also covered parsed
+    /// text (counterparty, remittance): the hashes cannot be compared. The
+    /// caller decides by the transactions (known ids: the same statement).
+    Legacy,
 }
 
 /// The re-delivery rule (RELIABILITY.md B1-8): same identity and content is a
@@ -240,6 +251,7 @@ pub fn statement_verdict(
         None => StatementVerdict::New,
         Some(h) if h == content_sha256 => StatementVerdict::Duplicate,
         Some(_) if format == Some(Format::BankCsv) => StatementVerdict::New,
+        Some(h) if !h.starts_with(CONTENT_HASH_PREFIX) => StatementVerdict::Legacy,
         Some(_) => StatementVerdict::Conflict,
     }
 }
@@ -340,8 +352,23 @@ mod tests {
         let h1 = statement_content_sha256(&s, booked.iter().map(|(_, t)| t));
         let (other, _) = booked_transactions("f", vec![line(0, "R1", 101, EntryStatus::Booked)]);
         let h2 = statement_content_sha256(&s, other.iter().map(|(_, t)| t));
-        assert_eq!(h1.len(), 64);
+        assert_eq!(h1.len(), CONTENT_HASH_PREFIX.len() + 64);
         assert_ne!(h1, h2, "an amount change is a content change");
+        // What parsers may read better is not the statement's money.
+        let (mut richer, _) =
+            booked_transactions("f", vec![line(0, "R1", 100, EntryStatus::Booked)]);
+        richer[0].1.counterparty_name = "ACME GMBH".into();
+        richer[0].1.counterparty_account = "DE89370400440532013000".into();
+        richer[0].1.remittance_info = "INV-1 Ref.-Nr. 4711".into();
+        assert_eq!(
+            statement_content_sha256(&s, richer.iter().map(|(_, t)| t)),
+            h1
+        );
+        assert_eq!(
+            statement_verdict(Some(Format::Mt940), Some(&"0".repeat(64)), &h1),
+            StatementVerdict::Legacy,
+            "a hash of an earlier version is not compared"
+        );
         let mt940 = Some(Format::Mt940);
         assert_eq!(statement_verdict(mt940, None, &h1), StatementVerdict::New);
         assert_eq!(

@@ -300,7 +300,9 @@ fn propose_one(
             ),
         ));
     }
-    if equal.is_empty() && items.len() >= 2 && items.iter().map(open).sum::<Decimal>() == txn.amount()
+    if equal.is_empty()
+        && items.len() >= 2
+        && items.iter().map(open).sum::<Decimal>() == txn.amount()
     {
         return Some(clear_items(
             ctx,
@@ -344,7 +346,10 @@ mod tests {
             None
         );
         // The shared account is not replaced by the name.
-        assert_eq!(index.payer_of("DE89370400440532013000", "ACME TEXTILES BV"), None);
+        assert_eq!(
+            index.payer_of("DE89370400440532013000", "ACME TEXTILES BV"),
+            None
+        );
         let by_name = index.payer_of("", "ACME TEXTILES BV").unwrap();
         assert_eq!(by_name.customer_id, "C1");
         assert_eq!(by_name.kind, FactKind::PayerName);

@@ -217,13 +217,14 @@ pub fn build(
         }
         if let Some(e) = exception {
             let exc = &exceptions[e as usize];
-            let known = exc.customer_id.as_ref().map(|_| PostingCustomer::OfException(e));
+            let known = exc
+                .customer_id
+                .as_ref()
+                .map(|_| PostingCustomer::OfException(e));
             let (account, memo, customer) = match &exc.customer_id {
                 // A person's decision names where the money goes.
                 _ if exc.reason == ReasonCode::DecidedRefund => (GL_REFUND, Memo::Refund, known),
-                _ if exc.reason == ReasonCode::DecidedIgnore => {
-                    (GL_SUSPENSE, Memo::Ignored, known)
-                }
+                _ if exc.reason == ReasonCode::DecidedIgnore => (GL_SUSPENSE, Memo::Ignored, known),
                 Some(_) => (
                     GL_UNAPPLIED_CASH,
                     Memo::OnAccount,

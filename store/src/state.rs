@@ -472,18 +472,19 @@ pub fn segment_bytes(rows: &[SegmentRow], run_id: &str) -> Result<Vec<u8>, Store
     tb.text("source_file", rows.iter().map(|r| r.source_file.as_str()));
     tb.text("run_id", rows.iter().map(|_| run_id));
     if rows.iter().any(|r| r.fact.is_some()) {
-        let fact = |r: &SegmentRow, f: fn(&FactColumns) -> &str| -> String {
-            r.fact.as_ref().map(f).unwrap_or_default().to_string()
-        };
-        let columns: [(&str, fn(&FactColumns) -> &str); 4] = [
-            (FACT_COLUMNS[0], |c| &c.fact_kind),
-            (FACT_COLUMNS[1], |c| &c.subject),
-            (FACT_COLUMNS[2], |c| &c.customer_id),
-            (FACT_COLUMNS[3], |c| &c.detail),
-        ];
-        for (name, get) in columns {
-            let values: Vec<String> = rows.iter().map(|r| fact(r, get)).collect();
-            tb.text(name, values.iter().map(String::as_str));
+        for (k, name) in FACT_COLUMNS.iter().enumerate() {
+            let values: Vec<&str> = rows
+                .iter()
+                .map(|r| {
+                    r.fact.as_ref().map_or("", |c| match k {
+                        0 => c.fact_kind.as_str(),
+                        1 => c.subject.as_str(),
+                        2 => c.customer_id.as_str(),
+                        _ => c.detail.as_str(),
+                    })
+                })
+                .collect();
+            tb.text(name, values.into_iter());
         }
     }
     tb.to_parquet()
@@ -574,8 +575,8 @@ pub fn append_forget(dir: &Path, ids: &[String], detail: &str) -> Result<String,
         processed: Processed::default(),
     };
     let entry = write_segment(&loaded, &run_id, "", &rows)?;
-    let bytes = serde_json::to_vec(&entry)
-        .map_err(|e| StoreError::Corrupt(format!("state entry: {e}")))?;
+    let bytes =
+        serde_json::to_vec(&entry).map_err(|e| StoreError::Corrupt(format!("state entry: {e}")))?;
     append_entry(&loaded.dir.join(STATE_LOG), &bytes)?;
     Ok(run_id)
 }

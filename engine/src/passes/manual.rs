@@ -209,11 +209,7 @@ pub fn plan(batch: &Batch, decisions: &[Decision]) -> Result<ManualPlan, Vec<Dec
         for d in &rows {
             if let Some(a) = d.amount {
                 if a <= Decimal::ZERO {
-                    err(
-                        d.line,
-                        "amount",
-                        format!("amount {a} must be positive"),
-                    );
+                    err(d.line, "amount", format!("amount {a} must be positive"));
                     continue;
                 }
                 if a.normalize().scale() > exponent {
@@ -297,7 +293,9 @@ pub fn plan(batch: &Batch, decisions: &[Decision]) -> Result<ManualPlan, Vec<Dec
                         err(
                             d.line,
                             "amount",
-                            format!("amount {a} is more than the {open} open on invoice `{invoice}`"),
+                            format!(
+                                "amount {a} is more than the {open} open on invoice `{invoice}`"
+                            ),
                         );
                         continue;
                     }
@@ -318,7 +316,7 @@ pub fn plan(batch: &Batch, decisions: &[Decision]) -> Result<ManualPlan, Vec<Dec
                     lines.push((i, a));
                     customers_applied.push(it.customer_id());
                 }
-                action => {
+                _ => {
                     if let Some((first, _)) = &rest {
                         err(
                             d.line,
@@ -337,7 +335,6 @@ pub fn plan(batch: &Batch, decisions: &[Decision]) -> Result<ManualPlan, Vec<Dec
                     } else {
                         item.map(|i| batch.open_items.get(i as usize).customer_id().to_string())
                     };
-                    let _ = action;
                     rest = Some((d, customer));
                 }
             }
@@ -422,7 +419,11 @@ fn explanation(rows: &[&Decision]) -> String {
             out.push_str("; ");
         }
         out.push_str(d.decided_by.trim());
-        out.push_str(&format!(" (decisions line {}, {})", d.line, d.action.as_str()));
+        out.push_str(&format!(
+            " (decisions line {}, {})",
+            d.line,
+            d.action.as_str()
+        ));
         let reason = d.reason.trim();
         if !reason.is_empty() {
             out.push_str(": ");

@@ -276,7 +276,10 @@ fn generated_returns_of_the_demo_are_linked_and_reverse_the_truth_invoices() {
             }
         }
         let r = read_parquet(&out.join("returns.parquet"));
-        linked += text(&r, "status").iter().filter(|s| *s == "reversed").count();
+        linked += text(&r, "status")
+            .iter()
+            .filter(|s| *s == "reversed")
+            .count();
     }
     let total = set.returns as usize;
     assert!(total >= 10);

@@ -79,16 +79,18 @@ pub fn returns_for(bank_csv: &str, truth_csv: &str, seed: u64, percent: u32) -> 
     let mut truth_lines = truth_csv.lines();
     let header: Vec<String> = truth_lines.next().map(fields).unwrap_or_default();
     let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(reference), Some(invoice), Some(applied)) =
-        (col("bank_reference"), col("invoice_id"), col("applied_amount"))
-    else {
+    let (Some(reference), Some(invoice), Some(applied)) = (
+        col("bank_reference"),
+        col("invoice_id"),
+        col("applied_amount"),
+    ) else {
         return ReturnsSet::default();
     };
     for line in truth_lines {
         let f = fields(line);
         let positive = f
             .get(applied)
-            .is_some_and(|a| !a.starts_with('-') && a.trim_start_matches(['0', '.']) != "");
+            .is_some_and(|a| !a.starts_with('-') && !a.trim_start_matches(['0', '.']).is_empty());
         if positive && f.get(invoice).is_some_and(|i| !i.is_empty()) {
             invoices
                 .entry(f[reference].clone())
@@ -168,13 +170,21 @@ mod tests {
         assert!(a.same_night_csv.lines().count() > 1);
         assert!(a.next_night_csv.lines().count() > 1);
         // Every return is a debit naming a receipt of the set.
-        for line in a.same_night_csv.lines().chain(a.next_night_csv.lines().skip(1)).skip(1) {
+        for line in a
+            .same_night_csv
+            .lines()
+            .chain(a.next_night_csv.lines().skip(1))
+            .skip(1)
+        {
             let f = fields(line);
             assert!(f[3].starts_with('-'), "{line}");
             let original = f[8].strip_prefix("RT").unwrap();
             assert!(crate::demo::BANK_CSV.contains(original));
         }
-        assert_ne!(a, returns_for(crate::demo::BANK_CSV, crate::demo::TRUTH, 7, 5));
+        assert_ne!(
+            a,
+            returns_for(crate::demo::BANK_CSV, crate::demo::TRUTH, 7, 5)
+        );
     }
 
     #[test]

@@ -894,6 +894,7 @@ fn output_file_names_never_come_from_input() {
             "manifest.json",
             "open_items.parquet",
             "postings.parquet",
+            "returns.parquet",
             "state",
             "statements.parquet",
             "transactions.parquet"

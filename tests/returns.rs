@@ -226,3 +226,69 @@ fn an_unlinked_return_is_an_exception_and_nothing_is_reversed() {
         Some((d("55.00"), "open".into()))
     );
 }
+
+/// The demo set with the generator's returns (seeded, with truth): same
+/// night in the first run, next night in the second through the state
+/// (the second run reads the first's `open_items.parquet`). Each run's
+/// reversals re-open the invoices the truth names.
+#[test]
+fn generated_returns_of_the_demo_are_linked_and_reverse_the_truth_invoices() {
+    use cashmatch_datasets::{demo, returns};
+    let set = returns::returns_for(demo::BANK_CSV, demo::TRUTH, demo::SEED, 5);
+    let dir = tempdir();
+    let state = dir.path().join("state");
+    let night1 = dir.path().join("bank1");
+    fs::create_dir_all(&night1).unwrap();
+    write(&night1, "bank.csv", demo::BANK_CSV);
+    write(&night1, "returns.csv", &set.same_night_csv);
+    let items = write(dir.path(), "open_items.csv", demo::OPEN_ITEMS);
+    let night2 = write(dir.path(), "returns_next.csv", &set.next_night_csv);
+    let out1 = dir.path().join("out1");
+    run(&night1, &items, demo::AS_OF, &out1, Some(&state));
+    let out2 = dir.path().join("out2");
+    run(
+        &night2,
+        &out1.join("open_items.parquet"),
+        "2026-04-01",
+        &out2,
+        Some(&state),
+    );
+    // Truth: return reference → invoices it must re-open.
+    let mut truth: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for line in set.truth_csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        truth
+            .entry(f[0].to_string())
+            .or_default()
+            .push(f[4].to_string());
+    }
+    let (mut right, mut wrong, mut linked) = (0usize, 0usize, 0usize);
+    for out in [&out1, &out2] {
+        let apps = read_parquet(&out.join("applications.parquet"));
+        let rule = text(&apps, "rule");
+        let refs = text(&apps, "bank_reference");
+        let inv = text(&apps, "invoice_id");
+        for k in (0..rule.len()).filter(|&k| rule[k] == "RETURN_REVERSAL") {
+            if truth.get(&refs[k]).is_some_and(|v| v.contains(&inv[k])) {
+                right += 1;
+            } else {
+                wrong += 1;
+            }
+        }
+        let r = read_parquet(&out.join("returns.parquet"));
+        linked += text(&r, "status")
+            .iter()
+            .filter(|s| *s == "reversed")
+            .count();
+    }
+    let total = set.returns as usize;
+    assert!(total >= 10);
+    assert!(
+        linked * 100 >= total * 90,
+        "{linked} of {total} returns linked"
+    );
+    assert!(
+        right * 100 >= (right + wrong) * 97,
+        "reversals: {right} right, {wrong} wrong"
+    );
+}

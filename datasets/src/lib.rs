@@ -66,6 +66,7 @@ pub mod history;
 mod ledger;
 mod payments;
 pub mod prng;
+pub mod returns;
 mod statements;
 mod text;
 mod truth;

@@ -41,6 +41,12 @@ pub struct Planned {
     pub prior_items: Vec<ItemIdx>,
 }
 
+/// How and to what a return was linked, or why not.
+type Link = Result<(LinkRule, Original), String>;
+
+/// One link rule's test on a candidate.
+type LinkTest<'a> = dyn Fn(&CandidateView<'_>) -> bool + 'a;
+
 /// A receipt a return may take back.
 #[derive(Debug, Clone, Copy)]
 enum Candidate<'a> {
@@ -145,7 +151,7 @@ pub fn link(batch: &mut Batch, rules: &Rules, inputs: &ReturnInputs) -> Plan {
     }
     let window = i64::from(rules.returns.window_days);
     let mut used: HashSet<(u8, u32)> = HashSet::new();
-    let mut planned: Vec<(TxnIdx, String, Result<(LinkRule, Original), String>)> = Vec::new();
+    let mut planned: Vec<(TxnIdx, String, Link)> = Vec::new();
     for (&r, reason) in &markers {
         let ret = batch.transactions.get(r as usize);
         let date = ret.value_date().or(ret.booking_date());
@@ -195,7 +201,7 @@ pub fn link(batch: &mut Batch, rules: &Rules, inputs: &ReturnInputs) -> Plan {
                     !ret_name.is_empty() && party(v.counterparty_name) == ret_name
                 }
         };
-        let rules: [(LinkRule, &dyn Fn(&CandidateView<'_>) -> bool); 3] = [
+        let rules: [(LinkRule, &LinkTest<'_>); 3] = [
             (LinkRule::EndToEndId, &|v| {
                 real_e2e(e2e) && v.end_to_end_id == e2e
             }),
@@ -347,7 +353,7 @@ pub fn reverse(
                 out.push(rec);
                 continue;
             }
-            Ok(l) => l.clone(),
+            Ok(l) => *l,
         };
         // (item, applied, discount, write-off, deduction) to take back.
         let lines: Vec<(ItemIdx, Decimal, Decimal, Decimal, Decimal)> = match original {

@@ -551,7 +551,16 @@ mod tests {
             customers: Default::default(),
             as_of: day(31).unwrap(),
         };
-        crate::apply_cash_with(batch, &Rules::default(), &crate::RunExtras { returns: Some(inputs), ..Default::default() }, &mut ()).expect("invariants hold")
+        crate::apply_cash_with(
+            batch,
+            &Rules::default(),
+            &crate::RunExtras {
+                returns: Some(inputs),
+                ..Default::default()
+            },
+            &mut (),
+        )
+        .expect("invariants hold")
     }
 
     fn open_after(r: &crate::RunResult, invoice: &str) -> Decimal {

@@ -889,6 +889,7 @@ fn output_file_names_never_come_from_input() {
         names,
         [
             "aging.parquet",
+            "analytics",
             "applications.parquet",
             "exceptions.parquet",
             "manifest.json",

@@ -37,7 +37,7 @@ fn in_memory_tables_equal_the_cli_files_byte_for_byte() {
     let (customers, _) = inputs::read_customers(&demo.join("customers.csv"), &config).unwrap();
     let r = memory::apply(store, items, customers, &config, None).unwrap();
     let tables = memory::output_batches(&r, &bank.statements).unwrap();
-    assert_eq!(tables.len(), 7);
+    assert_eq!(tables.len(), 8);
     for (name, batch) in tables {
         let written = memory::parquet_bytes(&batch.schema(), std::slice::from_ref(&batch)).unwrap();
         let cli = std::fs::read(out.path().join(format!("{name}.parquet"))).unwrap();

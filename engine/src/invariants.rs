@@ -93,7 +93,7 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
                 );
             }
             credited[t] -= a.applied_amount;
-        } else {
+        } else if !reversal {
             debited[t] += a.cleared_amount();
         }
         if batch.open_items.get(a.item as usize).currency() != batch.transactions.get(t).currency()

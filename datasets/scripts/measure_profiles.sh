@@ -18,7 +18,7 @@ for profile in default other texttags; do
       bank="$d/data/bank.csv"
     fi
     # shellcheck disable=SC2086
-    "$B" run -q --no-state --bank $bank --open-items "$d/data/open_items.csv" \
+    "$B" run -q --no-state --no-analytics --bank $bank --open-items "$d/data/open_items.csv" \
       --customers "$d/data/customers.csv" --as-of 2026-03-31 --out "$d/run" > "$d/run.txt" 2>&1 || true
     "$B" evaluate --truth "$d/data/truth.csv" --run "$d/run" > "$d/eval.txt"
     "$B" evaluate --truth "$d/data/truth.csv" --run "$d/run" --json > "$d/eval.json"

@@ -8,61 +8,21 @@
 use cashmatch_engine::config::Rules;
 use cashmatch_engine::model::*;
 use cashmatch_engine::{apply_cash, RunResult};
-use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-fn day(d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
-}
-
-fn eur(cents: i64) -> Decimal {
-    Decimal::new(cents, 2)
-}
-
-fn item(id: &str, customer: &str, cents: i64) -> OpenItem {
-    OpenItem {
-        invoice_id: id.into(),
-        customer_id: customer.into(),
-        currency: "EUR".into(),
-        amount_open: eur(cents),
-        amount_original: eur(cents),
-        invoice_date: Some(day(1)),
-        due_date: Some(day(15)),
-        ..Default::default()
-    }
-}
+#[path = "common/records.rs"]
+mod records;
+use records::{customer, day, eur, item, txn};
 
 /// A credit note: an open item with a negative amount.
 fn credit(id: &str, customer: &str, cents: i64) -> OpenItem {
     item(id, customer, -cents)
 }
 
-fn txn(bank_ref: &str, cents: i64, text: &str) -> BankTransaction {
-    BankTransaction {
-        bank_reference: bank_ref.into(),
-        account: "DE00BANK".into(),
-        currency: "EUR".into(),
-        amount: eur(cents),
-        booking_date: Some(day(20)),
-        value_date: Some(day(20)),
-        remittance_info: text.into(),
-        ..Default::default()
-    }
-}
-
 fn from(mut t: BankTransaction, iban: &str) -> BankTransaction {
     t.counterparty_account = iban.into();
     t
-}
-
-fn customer(id: &str, name: &str, iban: &str) -> Customer {
-    Customer {
-        customer_id: id.into(),
-        name: name.into(),
-        bank_accounts: vec![iban.into()],
-        ..Default::default()
-    }
 }
 
 fn run(

@@ -247,6 +247,8 @@ pub fn apply_cash_with(
         observer.stage_finished(pass.name(), Some(&stats));
         pass_stats.push(stats);
     }
+    // Reads the references: extracted now if no pass needed them.
+    ctx.extract_pending_refs(&ledger);
     exceptions::drop_unevidenced_customers(&ctx, &mut ledger);
     drop(ctx);
     let return_records = passes::returns::reverse(&batch, return_inputs, &return_plan, &mut ledger);

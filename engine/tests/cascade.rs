@@ -1160,3 +1160,42 @@ fn an_exception_names_a_customer_only_on_evidence_of_the_payer() {
         Some(CustomerId::Found("C2".into()))
     );
 }
+
+/// The exact-only configuration (`benches/compare.sh`): every pass but
+/// `exact_reference` off, so references are extracted lazily. The exact
+/// pass reads the extracted references (which tokens are invoice numbers),
+/// so they must exist before it runs; an exact-only run once indexed an
+/// empty reference store and panicked.
+#[test]
+fn an_exact_only_configuration_applies_quoted_invoices() {
+    let mut rules = Rules::default();
+    let m = &mut rules.matching;
+    for pass in [
+        &mut m.structured_reference,
+        &mut m.fuzzy_reference,
+        &mut m.reference_with_difference,
+        &mut m.customer_amount,
+        &mut m.subset_sum,
+        &mut m.many_to_many,
+        &mut m.instalment,
+    ] {
+        pass.enabled = false;
+    }
+    let b = batch(
+        vec![
+            txn("R1", 10000, "Invoice INV-2026-000001"),
+            txn("R2", 5000, "no reference at all"),
+        ],
+        vec![
+            item("INV-2026-000001", "C1", 10000),
+            item("INV-2026-000002", "C2", 5000),
+        ],
+        vec![],
+    );
+    let run = check_with(b, &rules);
+    let applied = applied(&run);
+    assert_eq!(applied.len(), 1, "{applied:?}");
+    assert_eq!(applied[0].1, "INV-2026-000001");
+    assert_eq!(applied[0].3, Rule::ExactReference);
+    assert_eq!(exception(&run, "R2").reason, ReasonCode::NoMatch);
+}

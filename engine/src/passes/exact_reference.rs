@@ -47,12 +47,6 @@ impl Pass for ExactReference {
         }
         proposals
     }
-
-    fn reads_refs(&self) -> bool {
-        // Reads the exact index on its own (`find_in_text`), not the
-        // extracted references.
-        false
-    }
 }
 
 fn propose_one(

@@ -67,6 +67,7 @@ OUTPUTS: Tuple[str, ...] = (
     "open_items",
     "aging",
     "statements",
+    "returns",
 )
 
 #: A file to read: a path, or its bytes.

@@ -109,6 +109,17 @@ impl RemittanceConfig {
 /// Bytes read to recognise a remittance file.
 const HEAD_BYTES: usize = 64 * 1024;
 
+/// The remittance format of one input, from the head of its bytes read
+/// through the parsers' guarded read (regular files only, opened
+/// non-blocking, capped; large files are mapped, not copied), so a FIFO
+/// swapped in cannot hang the batch; `None` when it is no advice or cannot
+/// be read (the bank reader then reports it).
+fn detect_format(input: &BankInput, options: &RemittanceOptions) -> Option<RemittanceFormat> {
+    cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max)
+        .ok()
+        .and_then(|bytes| remittance::detect(&bytes[..bytes.len().min(HEAD_BYTES)], options))
+}
+
 /// Splits the inputs into bank files and remittance files by content. A
 /// camt.054 is in both lists. A file that cannot be read stays a bank
 /// input, where the read error is reported.
@@ -120,16 +131,7 @@ pub fn split_inputs(
     let mut bank = Vec::new();
     let mut remit = Vec::new();
     for input in inputs {
-        // Through the parsers' guarded read (regular files only, opened
-        // non-blocking, capped; large files are mapped, not copied), so a
-        // FIFO swapped in cannot hang the batch here either.
-        let format =
-            cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max)
-                .ok()
-                .and_then(|bytes| {
-                    let head = &bytes[..bytes.len().min(HEAD_BYTES)];
-                    remittance::detect(head, &options)
-                });
+        let format = detect_format(&input, &options);
         match format {
             Some(RemittanceFormat::Camt054) => {
                 remit.push((input.clone(), RemittanceFormat::Camt054));
@@ -458,13 +460,7 @@ pub fn read_for_run(
     let mut detected = Vec::new();
     let mut refused = Vec::new();
     for input in inputs {
-        let format =
-            cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max)
-                .ok()
-                .and_then(|bytes| {
-                    let head = &bytes[..bytes.len().min(HEAD_BYTES)];
-                    remittance::detect(head, &options)
-                });
+        let format = detect_format(input, &options);
         match format {
             Some(f) => detected.push((input.clone(), f)),
             None => refused.push(input.clone()),

@@ -58,7 +58,7 @@ struct Slot {
 /// 2 MiB at 1.3M keys, so it stays in the L2/L3 cache) answers most of them
 /// without touching the table; the rest probe a linear open-addressed array
 /// of 16-byte slots at most 3/4 full, where a hit or a miss is one cache
-/// line in the common case (`../shared/PERFORMANCE.md`: a hash join at 10M
+/// line in the common case (`docs/PERFORMANCE.md`: a hash join at 10M
 /// loses on cache misses, not on hashing). Keys are already well-mixed
 /// 64-bit hashes (`KeyHasher::finish`): the low bits pick the slot, the
 /// high bits the filter bit.

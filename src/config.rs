@@ -1,7 +1,9 @@
 //! The run's TOML configuration: the engine's rules plus how to read the
 //! inputs. Every key has a default, so an empty file (or none) is a run.
 
-use cashmatch_engine::config::{Differences, GlAccounts, Matching, Pilot, ReturnsConfig, Rules};
+use cashmatch_engine::config::{
+    CompanyConfig, Differences, GlAccounts, IntercompanyConfig, Matching, Pilot, ReturnsConfig, Rules,
+};
 use cashmatch_parsers::extracts::ExtractOptions;
 use cashmatch_parsers::CsvProfile;
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,13 @@ pub struct RunConfig {
     /// How remittance advice files are read (lockbox layouts, CSV layouts).
     #[serde(skip_serializing_if = "crate::remittance::RemittanceConfig::is_default")]
     pub remittance: crate::remittance::RemittanceConfig,
+    /// Legal entities: default company code, bank account -> company.
+    /// Left out of the canonical TOML while default (config hash unchanged).
+    #[serde(skip_serializing_if = "CompanyConfig::is_default")]
+    pub company: CompanyConfig,
+    /// Cross-company application and its GL accounts.
+    #[serde(skip_serializing_if = "IntercompanyConfig::is_default")]
+    pub intercompany: IntercompanyConfig,
 }
 
 /// Hard caps on untrusted bank files (RELIABILITY.md B1-5, D1). Exceeding
@@ -136,6 +145,8 @@ impl RunConfig {
             differences: self.differences.clone(),
             pilot: self.pilot.clone(),
             returns: self.returns.clone(),
+            company: self.company.clone(),
+            intercompany: self.intercompany.clone(),
         }
     }
 

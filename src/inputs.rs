@@ -501,6 +501,9 @@ pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> OpenItems {
                 discount_days: r.discount_days,
                 po_number: r.po_number,
                 source_line: r.row + 1,
+                // Empty when the extract has none: the configured default
+                // (`cashmatch_engine::company::company_of`).
+                company_code: r.company_code.unwrap_or_default(),
             }
         });
     }
@@ -721,6 +724,7 @@ mod tests {
             discount_percent: None,
             discount_days: None,
             po_number: None,
+            company_code: None,
             row: 7,
             issue: Some(RowIssue::InvalidScale {
                 column: "amount_open",
@@ -762,6 +766,7 @@ mod tests {
             discount_percent: None,
             discount_days: None,
             po_number: None,
+            company_code: None,
             row: n,
             issue: None,
         };

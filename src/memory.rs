@@ -212,10 +212,21 @@ pub fn output_batches(
 pub fn parsed_batches(
     bank: &crate::inputs::BankBatch,
 ) -> Result<(RecordBatch, RecordBatch), CliError> {
-    Ok((
-        whole(&output::transactions(&bank.transactions), "transactions")?,
-        whole(&output::statements(&bank.statements), "statements")?,
-    ))
+    // No configuration here: the default company (a run assigns the
+    // companies of its own configuration).
+    let companies = cashmatch_engine::company::Companies::of_transactions(
+        &bank.transactions,
+        &Default::default(),
+    );
+    let transactions = whole(
+        &output::transactions(&bank.transactions, &companies),
+        "transactions",
+    )?;
+    let statements = whole(
+        &output::statements(&bank.statements, &companies),
+        "statements",
+    )?;
+    Ok((transactions, statements))
 }
 
 fn whole(table: &output::table::RowTable<'_>, name: &str) -> Result<RecordBatch, CliError> {

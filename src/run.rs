@@ -496,6 +496,7 @@ pub fn execute(
         inputs: input_files,
         outputs: staging.written.clone(),
         control_sums: r.outcome.control_sums.clone(),
+        companies: r.outcome.companies.codes().to_vec(),
         counts,
         passes: r.outcome.pass_stats.clone(),
         rejections: [&bank.rejections[..], &remit.rejections[..]].concat(),
@@ -887,15 +888,17 @@ pub fn ingest(
         eprintln!("{note}");
     }
     let mut staging = Staging::begin(out, &run_id)?;
+    let companies =
+        cashmatch_engine::company::Companies::of_transactions(&batch.transactions, &config.company);
     output::stage(
         &mut staging,
         "transactions.parquet",
-        &output::transactions(&batch.transactions),
+        &output::transactions(&batch.transactions, &companies),
     )?;
     output::stage(
         &mut staging,
         "statements.parquet",
-        &output::statements(&batch.statements),
+        &output::statements(&batch.statements, &companies),
     )?;
     // Remittances are a small table: the one-batch writer is enough.
     let remittance_bytes = crate::remittance::table(&remittances, None)?
@@ -937,6 +940,7 @@ pub fn ingest(
         passes: Vec::new(),
         rejections: [&batch.rejections[..], &remittances.rejections[..]].concat(),
         warnings: [&batch.warnings[..], &remittances.warnings[..]].concat(),
+        companies: Vec::new(),
     };
     let json = serde_json::to_string_pretty(&manifest)
         .map_err(|e| CliError::Output(format!("manifest: {e}")))?;

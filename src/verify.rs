@@ -435,12 +435,22 @@ fn check_control_sums(m: &Manifest, t: &Tables) -> Result<String, String> {
         writeoffs: Decimal,
         transactions: u64,
     }
-    let mut by: BTreeMap<String, Sums> = BTreeMap::new();
-    for (c, a) in text_column(txns, "currency")?
+    // Totals are per company (of the receiving account) and currency; a
+    // run written before legal entities has no `company_code` column and
+    // its manifest no company: "" for both.
+    let company_of_txn: BTreeMap<String, String> = {
+        let ids = text_column(txns, "transaction_id")?;
+        let codes = text_column(txns, "company_code").unwrap_or_else(|_| vec![String::new(); ids.len()]);
+        ids.into_iter().zip(codes).collect()
+    };
+    let company = |id: &str| company_of_txn.get(id).cloned().unwrap_or_default();
+    let mut by: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    for ((c, a), id) in text_column(txns, "currency")?
         .into_iter()
         .zip(money_column(txns, "amount")?)
+        .zip(text_column(txns, "transaction_id")?)
     {
-        let e = by.entry(c).or_default();
+        let e = by.entry((company(&id), c)).or_default();
         e.transactions += 1;
         if a > Decimal::ZERO {
             e.received += a;
@@ -448,31 +458,33 @@ fn check_control_sums(m: &Manifest, t: &Tables) -> Result<String, String> {
             e.debits += a;
         }
     }
-    let (cur, ap, di, wo) = (
+    let (cur, ap, di, wo, ids) = (
         text_column(apps, "currency")?,
         money_column(apps, "applied_amount")?,
         money_column(apps, "discount_amount")?,
         money_column(apps, "writeoff_amount")?,
+        text_column(apps, "transaction_id")?,
     );
     for i in 0..cur.len() {
-        let e = by.entry(cur[i].clone()).or_default();
+        let e = by.entry((company(&ids[i]), cur[i].clone())).or_default();
         e.applied += ap[i];
         e.discounts += di[i];
         e.writeoffs += wo[i];
     }
-    for (c, a) in text_column(excs, "currency")?
+    for ((c, a), id) in text_column(excs, "currency")?
         .into_iter()
         .zip(money_column(excs, "amount")?)
+        .zip(text_column(excs, "transaction_id")?)
     {
         if a > Decimal::ZERO {
-            by.entry(c).or_default().unapplied += a;
+            by.entry((company(&id), c)).or_default().unapplied += a;
         }
     }
     let mut bad = Vec::new();
-    let mut listed: BTreeMap<String, Sums> = BTreeMap::new();
+    let mut listed: BTreeMap<(String, String), Sums> = BTreeMap::new();
     for c in &m.control_sums {
         listed.insert(
-            c.currency.clone(),
+            (c.company_code.clone(), c.currency.clone()),
             Sums {
                 received: c.received,
                 debits: c.debits,
@@ -484,15 +496,24 @@ fn check_control_sums(m: &Manifest, t: &Tables) -> Result<String, String> {
             },
         );
     }
-    for (c, s) in &by {
-        match listed.get(c) {
+    let name = |(company, currency): &(String, String)| {
+        if company.is_empty() {
+            currency.clone()
+        } else {
+            format!("company {company} {currency}")
+        }
+    };
+    for (key, s) in &by {
+        let c = name(key);
+        match listed.get(key) {
             Some(l) if l == s => {}
             Some(l) => bad.push(format!("{c}: files give {s:?}, manifest says {l:?}")),
             None => bad.push(format!("{c}: no control sums in the manifest")),
         }
     }
-    for c in listed.keys() {
-        if !by.contains_key(c) {
+    for key in listed.keys() {
+        if !by.contains_key(key) {
+            let c = name(key);
             bad.push(format!(
                 "{c}: control sums in the manifest but no such money in the files"
             ));

@@ -129,6 +129,11 @@ pub struct Ledger {
     pub applications: Vec<Application>,
     /// Per transaction, the best finding so far (explains its exception).
     pub notes: Vec<Note>,
+    /// Legal entities: a line whose invoice belongs to a company the
+    /// receiving account may not clear is refused, whichever pass proposed
+    /// it (the passes' candidate lookups already leave such invoices out;
+    /// this is the guarantee). Empty (every pair allowed) until the run sets it.
+    pub companies: std::sync::Arc<crate::company::Companies>,
 }
 
 impl Ledger {
@@ -168,6 +173,7 @@ impl Ledger {
             item_paid_by: vec![None; batch.open_items.len()],
             applications: Vec::new(),
             notes: vec![Note::default(); batch.transactions.len()],
+            companies: Default::default(),
         }
     }
 
@@ -220,6 +226,19 @@ impl Ledger {
                 return Err((
                     ReasonCode::AmbiguousMatch,
                     "proposal applies more than the payment".into(),
+                ));
+            }
+        }
+        for line in &p.lines {
+            if !self.companies.allows(line.txn, line.item) {
+                let invoice = batch.open_items.get(line.item as usize).invoice_id();
+                return Err((
+                    ReasonCode::OtherCompanyInvoice,
+                    format!(
+                        "invoice {invoice} belongs to company {}, the receiving account to company {}",
+                        self.companies.item_code(line.item),
+                        self.companies.txn_code(line.txn)
+                    ),
                 ));
             }
         }

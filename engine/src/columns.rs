@@ -562,6 +562,9 @@ pub struct OpenItems {
     source_line: Vec<u64>,
     /// Held items only (few), by item index ascending.
     holds: Vec<(u32, ItemHold)>,
+    /// Legal entity as the extract gives it (interned; empty: the
+    /// configured default, see `crate::company::company_of`).
+    company_code: Dict,
 }
 
 impl Default for OpenItems {
@@ -639,6 +642,11 @@ impl<'a> ItemView<'a> {
             .ok()
             .map(|k| &holds[k].1)
     }
+    /// See [`OpenItem::company_code`] (empty: not given; the company is
+    /// decided by `crate::company::company_of`).
+    pub fn company_code(&self) -> &'a str {
+        self.store.company_code.get(self.i)
+    }
     /// The row, owned.
     pub fn to_row(&self) -> OpenItem {
         OpenItem {
@@ -655,6 +663,7 @@ impl<'a> ItemView<'a> {
             po_number: self.po_number().map(str::to_string),
             source_line: self.source_line(),
             hold: self.hold().cloned(),
+            company_code: self.company_code().to_string(),
         }
     }
 }
@@ -730,6 +739,10 @@ impl OpenItems {
     pub fn source_lines(&self) -> &[u64] {
         &self.source_line
     }
+    /// Column `company_code` (interned, as given; empty when not given).
+    pub fn company_code_dict(&self) -> &Dict {
+        &self.company_code
+    }
 }
 
 impl From<Vec<OpenItem>> for OpenItems {
@@ -764,6 +777,7 @@ pub struct OpenItemsBuilder {
     po_number: StringBuilder,
     source_line: Vec<u64>,
     holds: Vec<(u32, ItemHold)>,
+    company_code: DictBuilder,
 }
 
 impl OpenItemsBuilder {
@@ -793,6 +807,7 @@ impl OpenItemsBuilder {
         self.discount_days.push(t.discount_days);
         self.po_number.append_option(t.po_number.as_deref());
         self.source_line.push(t.source_line);
+        self.company_code.push(&t.company_code);
     }
     /// The finished store.
     pub fn finish(mut self) -> OpenItems {
@@ -810,6 +825,7 @@ impl OpenItemsBuilder {
             po_number: packed(self.po_number.finish()),
             source_line: exact(self.source_line),
             holds: exact(self.holds),
+            company_code: self.company_code.finish(),
         }
     }
 }

@@ -21,6 +21,97 @@ pub struct Rules {
     /// `[returns]`: how returned payments find their original receipt.
     #[serde(skip_serializing_if = "ReturnsConfig::is_default")]
     pub returns: ReturnsConfig,
+    /// `[company]`: legal entities (issue 11, part 4). Left out of the
+    /// canonical TOML while default, so single-company configurations keep
+    /// their hash and run id.
+    #[serde(skip_serializing_if = "CompanyConfig::is_default")]
+    pub company: CompanyConfig,
+    /// `[intercompany]`: whether a receipt of one company may clear an
+    /// invoice of another, and the GL accounts of the pair it posts.
+    #[serde(skip_serializing_if = "IntercompanyConfig::is_default")]
+    pub intercompany: IntercompanyConfig,
+}
+
+/// Default of [`CompanyConfig::default_code`].
+pub const DEFAULT_COMPANY_CODE: &str = "1000";
+
+/// `[company]`: which legal entity an open item and a bank transaction
+/// belong to (see [`crate::company::company_of`], the one place that
+/// decides it). Codes are text: `0100` stays `0100`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompanyConfig {
+    /// The company of an open item whose extract has no `company_code`
+    /// (or an empty one), and of a receipt on a bank account that is not
+    /// in `accounts`.
+    pub default_code: String,
+    /// Receiving bank account (as the statement names it: IBAN or account
+    /// number; spaces and case are ignored) → company code.
+    pub accounts: BTreeMap<String, String>,
+}
+
+impl Default for CompanyConfig {
+    fn default() -> Self {
+        CompanyConfig {
+            default_code: DEFAULT_COMPANY_CODE.into(),
+            accounts: BTreeMap::new(),
+        }
+    }
+}
+
+impl CompanyConfig {
+    /// True when every key holds its default.
+    pub fn is_default(&self) -> bool {
+        *self == CompanyConfig::default()
+    }
+}
+
+/// `[intercompany]`: cross-company application. Off by default: a receipt
+/// clears only invoices of the company that owns the receiving account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntercompanyConfig {
+    /// Allow a receipt of one company to clear another company's invoice.
+    pub allow: bool,
+    /// When not empty, only these (receiving company, invoice company)
+    /// pairs may apply across companies, e.g. `[["1000", "2000"]]`.
+    pub pairs: Vec<(String, String)>,
+    /// Booked in the invoice's company: what the receiving company owes it
+    /// (an intercompany receivable, "due from").
+    pub due_from: String,
+    /// Booked in the receiving company: the cash it holds for the invoice's
+    /// company (an intercompany payable, "due to").
+    pub due_to: String,
+}
+
+impl Default for IntercompanyConfig {
+    fn default() -> Self {
+        IntercompanyConfig {
+            allow: false,
+            pairs: Vec::new(),
+            due_from: "1290".into(),
+            due_to: "2290".into(),
+        }
+    }
+}
+
+impl IntercompanyConfig {
+    /// True when every key holds its default.
+    pub fn is_default(&self) -> bool {
+        *self == IntercompanyConfig::default()
+    }
+
+    /// May a receipt of company `receiving` clear an invoice of company
+    /// `invoice`? Always within one company.
+    pub fn allows(&self, receiving: &str, invoice: &str) -> bool {
+        receiving == invoice
+            || (self.allow
+                && (self.pairs.is_empty()
+                    || self
+                        .pairs
+                        .iter()
+                        .any(|(r, i)| r == receiving && i == invoice)))
+    }
 }
 
 /// `[returns]`: linking a returned payment to the receipt it takes back
@@ -235,6 +326,33 @@ impl Rules {
     /// the engine would silently ignore or misread (issue 13: a bad
     /// `reference_patterns` regex used to be dropped without a word).
     pub fn validate(&self) -> Result<(), String> {
+        let c = &self.company;
+        if c.default_code.trim().is_empty() || c.default_code.trim() != c.default_code {
+            return Err(format!(
+                "[company] default_code must be a non-empty code without surrounding spaces (got `{}`)",
+                c.default_code
+            ));
+        }
+        for (account, code) in &c.accounts {
+            if crate::company::account_key(account).is_empty() {
+                return Err("[company.accounts] has an empty bank account".into());
+            }
+            if code.trim().is_empty() || code.trim() != code {
+                return Err(format!(
+                    "[company.accounts] `{account}` maps to `{code}`: a company code must be non-empty without surrounding spaces"
+                ));
+            }
+        }
+        let ic = &self.intercompany;
+        if ic.due_from.trim().is_empty() || ic.due_to.trim().is_empty() {
+            return Err("[intercompany] due_from and due_to must name GL accounts".into());
+        }
+        if !ic.pairs.is_empty() && !ic.allow {
+            return Err(
+                "[intercompany] pairs are listed but allow = false: set allow = true or remove the pairs"
+                    .into(),
+            );
+        }
         if !(1..=400).contains(&self.returns.window_days) {
             return Err(format!(
                 "[returns] window_days must be between 1 and 400 (got {})",

@@ -26,7 +26,56 @@ pub fn check(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation>
     check_transactions(batch, outcome)?;
     check_items(batch, outcome)?;
     check_journals(batch, outcome)?;
+    check_companies(batch, outcome)?;
     check_aging(outcome)
+}
+
+/// Legal entities: every application clears an invoice of a company its
+/// receipt's account may clear (`[intercompany]`), whichever pass made it,
+/// and every journal balances per company (and so per company and
+/// currency: a journal has its transaction's currency).
+fn check_companies(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation> {
+    let companies = &outcome.companies;
+    for a in &outcome.applications {
+        // A return's reversal takes back what its receipt (same account)
+        // applied; it adds no new pair.
+        if a.rule != crate::model::Rule::ReturnReversal && !companies.allows(a.txn, a.item) {
+            return fail(
+                "application_within_company",
+                format!(
+                    "transaction {} (company {}) applied to invoice {} of company {}",
+                    batch.transactions.get(a.txn as usize).transaction_id(),
+                    companies.txn_code(a.txn),
+                    batch.open_items.get(a.item as usize).invoice_id(),
+                    companies.item_code(a.item)
+                ),
+            );
+        }
+    }
+    let mut at = 0;
+    let p = &outcome.postings;
+    while at < p.len() {
+        let end = at + p[at..].iter().take_while(|x| x.txn == p[at].txn).count();
+        let mut net: Vec<(u32, Decimal)> = Vec::new();
+        for line in &p[at..end] {
+            match net.iter_mut().find(|(c, _)| *c == line.company) {
+                Some((_, n)) => *n += line.debit - line.credit,
+                None => net.push((line.company, line.debit - line.credit)),
+            }
+        }
+        if let Some((c, n)) = net.iter().find(|(_, n)| !n.is_zero()) {
+            return fail(
+                "journal_balances_per_company",
+                format!(
+                    "journal {} company {}: debit - credit = {n}",
+                    p[at].journal_id(batch),
+                    companies.code(*c)
+                ),
+            );
+        }
+        at = end;
+    }
+    Ok(())
 }
 
 /// Per transaction: applied + unapplied = amount, every term ≥ 0 for
@@ -353,6 +402,7 @@ mod tests {
             item: None,
             customer: None,
             memo: Memo::CashReceived,
+            company: 0,
         }
     }
 

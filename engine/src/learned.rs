@@ -271,7 +271,7 @@ fn propose_one(
         }
     }
     let party = ctx.parties.by_customer_id(payer.customer_id)?;
-    let items = open_items_of(ctx, ledger, party, txn.currency());
+    let items = open_items_of(ctx, ledger, party, t);
     let open = |i: &ItemIdx| ledger.item_open[*i as usize];
     let amount = fmt_money(txn.amount());
     let evidence = format!(

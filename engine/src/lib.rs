@@ -34,6 +34,7 @@
 pub mod aging;
 pub mod allocate;
 pub mod columns;
+pub mod company;
 pub mod config;
 pub mod exceptions;
 pub mod identify;
@@ -156,6 +157,8 @@ pub fn apply_cash_with(
     ctx.learned = learned;
     observer.stage_finished("index", None);
     let mut ledger = allocate::Ledger::new(&batch);
+    ledger.companies = ctx.companies.clone();
+    let companies = ctx.companies.clone();
     let mut pass_stats = Vec::new();
     // People first: a decision is applied before any pass proposes.
     if let Some(plan) = extras.decisions.filter(|p| !p.is_empty()) {
@@ -249,11 +252,12 @@ pub fn apply_cash_with(
     }
     // Reads the references: extracted now if no pass needed them.
     ctx.extract_pending_refs(&ledger);
+    note_other_company(&ctx, &mut ledger);
     exceptions::drop_unevidenced_customers(&ctx, &mut ledger);
     drop(ctx);
     let return_records = passes::returns::reverse(&batch, return_inputs, &return_plan, &mut ledger);
     observer.stage_started("emit");
-    let outcome = emit(&batch, rules, ledger, pass_stats, return_records);
+    let outcome = emit(&batch, rules, ledger, pass_stats, return_records, companies);
     observer.stage_finished("emit", None);
     observer.stage_started("invariants");
     invariants::check(&batch, &outcome)?;
@@ -265,12 +269,62 @@ pub fn apply_cash_with(
     })
 }
 
+/// `OTHER_COMPANY_INVOICE` for a receipt left open whose quoted invoice
+/// belongs to a company its receiving account may not clear (the
+/// reference filter took it out of the candidates, see
+/// [`passes::Context::other_company`]). Above "already paid": the invoice
+/// may well be open, in the other company's books.
+fn note_other_company(ctx: &passes::Context<'_>, ledger: &mut allocate::Ledger) {
+    use references::RefKind;
+    for &(t, i, kind) in &ctx.other_company {
+        if !ledger.is_open(t)
+            || matches!(
+                kind,
+                RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose
+            )
+        {
+            continue;
+        }
+        let item = ctx.batch.open_items.get(i as usize);
+        let txn = ctx.batch.transactions.get(t as usize);
+        let (theirs, ours) = (ctx.companies.item_code(i), ctx.companies.txn_code(t));
+        let detail = format!(
+            "invoice {} belongs to company {theirs}; the receipt came in on account {} of company {ours}, and [intercompany] does not allow applying across them: transfer the cash to company {theirs}, or allow the pair {ours} -> {theirs} in [intercompany]",
+            item.invoice_id(),
+            txn.account()
+        );
+        ledger.note(t, model::ReasonCode::OtherCompanyInvoice, OTHER_COMPANY_PRIORITY, detail);
+        let note = &mut ledger.notes[t as usize];
+        if note.customer_id.is_none() {
+            note.customer_id = Some(item.customer_id().to_string());
+        }
+        ledger.suggest(
+            t,
+            model::Suggestion {
+                customer_id: item.customer_id().to_string(),
+                invoice_id: item.invoice_id().to_string(),
+                score: 1.0,
+                rule: if kind == RefKind::Structured {
+                    model::Rule::StructuredReference
+                } else {
+                    model::Rule::ExactReference
+                },
+            },
+        );
+    }
+}
+
+/// Priority of the `OTHER_COMPANY_INVOICE` note: above "already paid" (55),
+/// below a held invoice (60).
+const OTHER_COMPANY_PRIORITY: u8 = 58;
+
 fn emit(
     batch: &Batch,
     rules: &Rules,
     mut ledger: allocate::Ledger,
     pass_stats: Vec<PassStats>,
     returns: Vec<returns::ReturnRecord>,
+    companies: std::sync::Arc<company::Companies>,
 ) -> Outcome {
     // Exceptions first: they read the applications (a remainder after an
     // application is an overpayment, and the applied customer is known).
@@ -280,10 +334,17 @@ fn emit(
     let mut applications = std::mem::take(&mut ledger.applications);
     // Group by transaction, then invoice: the order every output uses.
     applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
-    let (postings, gl_accounts) = postings::build(batch, &rules.gl, &applications, &exceptions);
+    let (postings, gl_accounts) = postings::build_with_companies(
+        batch,
+        &rules.gl,
+        &rules.intercompany,
+        &companies,
+        &applications,
+        &exceptions,
+    );
     let items_after = items_after(batch, &applications);
-    let aging = aging::build(batch, &items_after);
-    let control_sums = control_sums(batch, &applications, &exceptions);
+    let aging = aging::build_by_company(batch, &items_after, &companies);
+    let control_sums = control_sums_by_company(batch, &applications, &exceptions, &companies);
     // Paired with the ledger: what the outcome says was applied per
     // transaction is what the ledger left (debug builds; the invariant
     // check proves conservation on every run).
@@ -321,6 +382,7 @@ fn emit(
         control_sums,
         pass_stats,
         returns,
+        companies,
     }
 }
 
@@ -358,16 +420,36 @@ fn items_after(batch: &Batch, applications: &[Application]) -> Vec<ItemAfter> {
         .collect()
 }
 
-/// Totals per currency, in currency order.
+/// Totals per currency, in currency order (one company: the default).
 pub fn control_sums(
     batch: &Batch,
     applications: &[Application],
     exceptions: &[model::ExceptionRecord],
 ) -> Vec<ControlSums> {
-    let mut by: BTreeMap<&str, ControlSums> = BTreeMap::new();
+    let companies = company::Companies::build(
+        batch,
+        &config::CompanyConfig::default(),
+        &config::IntercompanyConfig::default(),
+    );
+    control_sums_by_company(batch, applications, exceptions, &companies)
+}
+
+/// Totals per company and currency, in (company, currency) order. Cash
+/// totals belong to the company of the receiving account: a receipt's
+/// applications count there also when they clear another company's invoice
+/// (intercompany), so that per company received = applied + unapplied.
+pub fn control_sums_by_company(
+    batch: &Batch,
+    applications: &[Application],
+    exceptions: &[model::ExceptionRecord],
+    companies: &company::Companies,
+) -> Vec<ControlSums> {
+    let mut by: BTreeMap<(&str, &str), ControlSums> = BTreeMap::new();
     for t in batch.transactions.iter() {
-        let e = by.entry(t.currency()).or_insert_with(|| ControlSums {
+        let company = companies.txn_code(t.index() as u32);
+        let e = by.entry((company, t.currency())).or_insert_with(|| ControlSums {
             currency: t.currency().to_string(),
+            company_code: company.to_string(),
             ..Default::default()
         });
         e.transactions += 1;
@@ -379,7 +461,7 @@ pub fn control_sums(
     }
     for a in applications {
         let c = batch.transactions.get(a.txn as usize).currency();
-        if let Some(e) = by.get_mut(c) {
+        if let Some(e) = by.get_mut(&(companies.txn_code(a.txn), c)) {
             e.applied += a.applied_amount;
             e.discounts += a.discount_amount;
             e.writeoffs += a.writeoff_amount;
@@ -387,7 +469,7 @@ pub fn control_sums(
     }
     for x in exceptions {
         let c = batch.transactions.get(x.txn as usize).currency();
-        if let Some(e) = by.get_mut(c) {
+        if let Some(e) = by.get_mut(&(companies.txn_code(x.txn), c)) {
             if x.amount > Decimal::ZERO {
                 e.unapplied += x.amount;
             }

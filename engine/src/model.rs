@@ -89,6 +89,10 @@ pub struct OpenItem {
     /// stays open with its amount as delivered and is reported per invoice
     /// (RELIABILITY B1-11, B3-32). `None` for every ordinary item.
     pub hold: Option<ItemHold>,
+    /// Legal entity (company code) as the extract gives it, kept as text
+    /// (`0100` stays `0100`); empty when not given, which means the
+    /// configured `[company] default_code` (`crate::company::company_of`).
+    pub company_code: String,
 }
 
 /// Why an open item is held out of matching.
@@ -264,6 +268,11 @@ pub enum ReasonCode {
     /// decision: interest, internal transfer): held in suspense, never
     /// offered again.
     DecidedIgnore,
+    /// The only evidence names an invoice of another company than the one
+    /// that owns the receiving bank account, and `[intercompany]` does not
+    /// allow applying across them: a person transfers the cash or the
+    /// invoice.
+    OtherCompanyInvoice,
 }
 
 impl ReasonCode {
@@ -288,11 +297,12 @@ impl ReasonCode {
             ReasonCode::DecidedOnAccount => "DECIDED_ON_ACCOUNT",
             ReasonCode::DecidedRefund => "DECIDED_REFUND",
             ReasonCode::DecidedIgnore => "DECIDED_IGNORE",
+            ReasonCode::OtherCompanyInvoice => "OTHER_COMPANY_INVOICE",
         }
     }
 
     /// Every code, in a stable order (for documentation and summaries).
-    pub const ALL: [ReasonCode; 18] = [
+    pub const ALL: [ReasonCode; 19] = [
         ReasonCode::NoMatch,
         ReasonCode::AmountMismatch,
         ReasonCode::UnknownReference,
@@ -311,6 +321,7 @@ impl ReasonCode {
         ReasonCode::DecidedOnAccount,
         ReasonCode::DecidedRefund,
         ReasonCode::DecidedIgnore,
+        ReasonCode::OtherCompanyInvoice,
     ];
 
     /// True for the codes of a person's decision (`--decisions`): the
@@ -660,6 +671,12 @@ pub enum Memo {
     Refund,
     /// A receipt a person excluded from cash application, in suspense.
     Ignored,
+    /// Intercompany: in the invoice's company, what the receiving company
+    /// owes it for the cash it received ("due from").
+    IntercompanyDueFrom,
+    /// Intercompany: in the receiving company, the cash it holds for the
+    /// invoice's company ("due to").
+    IntercompanyDueTo,
 }
 
 impl Memo {
@@ -685,6 +702,8 @@ impl Memo {
             Memo::SuspenseReturned => "returned payment: suspense taken back",
             Memo::Refund => "receipt to be refunded to the payer (decision)",
             Memo::Ignored => "receipt excluded from cash application (decision), held in suspense",
+            Memo::IntercompanyDueFrom => "intercompany: due from the receiving company",
+            Memo::IntercompanyDueTo => "intercompany: due to the invoice's company",
         }
     }
 }
@@ -722,6 +741,10 @@ pub struct Posting {
     pub customer: Option<PostingCustomer>,
     /// Why the line exists.
     pub memo: Memo,
+    /// The company the line is booked in (index into
+    /// [`Outcome::companies`]): the receiving account's company, except
+    /// the lines of an invoice of another company (intercompany).
+    pub company: u32,
 }
 
 impl Posting {
@@ -772,6 +795,11 @@ impl Posting {
     /// The GL account's text.
     pub fn gl_account<'a>(&self, outcome: &'a Outcome) -> &'a str {
         outcome.gl_accounts[self.gl as usize].as_str()
+    }
+
+    /// The company code the line is booked in.
+    pub fn company_code<'a>(&self, outcome: &'a Outcome) -> &'a str {
+        outcome.companies.code(self.company)
     }
 }
 
@@ -919,6 +947,11 @@ pub struct ControlSums {
     pub writeoffs: Decimal,
     /// Transactions in this currency.
     pub transactions: u64,
+    /// The company (of the receiving bank account) these totals are for;
+    /// totals are per company and currency. Empty in manifests written
+    /// before legal entities.
+    #[serde(default)]
+    pub company_code: String,
 }
 
 /// Everything a run decided.
@@ -943,6 +976,9 @@ pub struct Outcome {
     /// Every returned payment and what became of it, in transaction order
     /// (`returns.parquet`; see [`crate::returns`]).
     pub returns: Vec<crate::returns::ReturnRecord>,
+    /// The run's legal entities: the company of every transaction and open
+    /// item, and the codes [`Posting::company`] indexes.
+    pub companies: std::sync::Arc<crate::company::Companies>,
 }
 
 /// What one matching pass did.

@@ -9,8 +9,20 @@
 //! with the rest; a rest a person decided to refund goes to `[gl] refund`,
 //! one they excluded stays in suspense. A bank debit credits
 //! cash and debits suspense, so every line of the statement is journalled.
+//!
+//! Legal entities: a line is booked in the company of the receiving bank
+//! account, except the lines of an invoice (receivable, discount,
+//! deduction, write-off, credit note), which are booked in the invoice's
+//! company. When `[intercompany]` let a receipt clear another company's
+//! invoice, each journal gets the intercompany pair per other company:
+//! in the invoice's company the receivable from the receiving company
+//! (`[intercompany] due_from`, debited with the cash it received for it),
+//! in the receiving company the payable to the invoice's company
+//! (`due_to`, credited). So every journal balances per company and
+//! currency (a journal has one currency: its transaction's).
 
-use crate::config::GlAccounts;
+use crate::company::Companies;
+use crate::config::{GlAccounts, IntercompanyConfig};
 use crate::model::{
     Application, Batch, ExceptionRecord, GlIdx, ItemIdx, Memo, Posting, PostingCustomer,
     ReasonCode, TxnIdx,
@@ -23,6 +35,9 @@ use std::collections::BTreeMap;
 struct GlTable<'g> {
     accounts: Vec<String>,
     bank_by_account: BTreeMap<&'g str, GlIdx>,
+    /// `[intercompany] due_from`, `due_to`: interned only when a journal
+    /// needs them, so a single-company run names the accounts it did.
+    due: Option<(GlIdx, GlIdx)>,
 }
 
 const GL_BANK: GlIdx = 0;
@@ -54,7 +69,17 @@ impl<'g> GlTable<'g> {
         GlTable {
             accounts,
             bank_by_account,
+            due: None,
         }
+    }
+
+    fn due(&mut self, ic: &IntercompanyConfig) -> (GlIdx, GlIdx) {
+        *self.due.get_or_insert_with(|| {
+            let at = self.accounts.len() as GlIdx;
+            self.accounts.push(ic.due_from.clone());
+            self.accounts.push(ic.due_to.clone());
+            (at, at + 1)
+        })
     }
 
     /// [`GlAccounts::bank_for`], as an index.
@@ -79,7 +104,28 @@ pub fn build(
     applications: &[Application],
     exceptions: &[ExceptionRecord],
 ) -> (Vec<Posting>, Vec<String>) {
-    let table = GlTable::new(gl);
+    build_with_companies(
+        batch,
+        gl,
+        &IntercompanyConfig::default(),
+        &Companies::default(),
+        applications,
+        exceptions,
+    )
+}
+
+/// [`build`] with the run's legal entities: each line names its company,
+/// and a journal that clears another company's invoice gets the
+/// intercompany pair (see the module documentation).
+pub fn build_with_companies(
+    batch: &Batch,
+    gl: &GlAccounts,
+    intercompany: &IntercompanyConfig,
+    companies: &Companies,
+    applications: &[Application],
+    exceptions: &[ExceptionRecord],
+) -> (Vec<Posting>, Vec<String>) {
+    let mut table = GlTable::new(gl);
     debug_assert!(
         applications.windows(2).all(|w| w[0].txn <= w[1].txn),
         "applications grouped by transaction"
@@ -109,12 +155,15 @@ pub fn build(
         if txn.amount().is_zero() {
             continue;
         }
+        let start = out.len();
         let mut j = Journal {
             out: &mut out,
             txn: t,
             line: 0,
             debit: Decimal::ZERO,
             credit: Decimal::ZERO,
+            home: companies.of_txn(t),
+            companies,
         };
         let bank_gl = table.bank_for(txn.account());
         let returned = next_app > apps_start
@@ -129,6 +178,7 @@ pub fn build(
                 &applications[apps_start..next_app],
                 exception.map(|e| (e, &exceptions[e as usize])),
             );
+            intercompany_pairs(&mut out, start, &mut table, intercompany);
             continue;
         }
         if txn.amount() < Decimal::ZERO {
@@ -235,6 +285,7 @@ pub fn build(
             j.push(account, Decimal::ZERO, exc.amount, None, customer, memo);
         }
         j.assert_balanced();
+        intercompany_pairs(&mut out, start, &mut table, intercompany);
     }
     debug_assert_eq!(next_app, applications.len(), "every application journalled");
     debug_assert_eq!(next_exc, exceptions.len(), "every exception journalled");
@@ -298,6 +349,65 @@ fn reversal_journal(
     j.assert_balanced();
 }
 
+/// Balances one journal (`out[start..]`) per company: for each company
+/// other than the receiving one whose lines do not net to zero, the pair
+/// of intercompany lines (`due_from` there, `due_to` in the receiving
+/// company) that makes both balance. Nothing for a single-company journal.
+fn intercompany_pairs(
+    out: &mut Vec<Posting>,
+    start: usize,
+    table: &mut GlTable<'_>,
+    ic: &IntercompanyConfig,
+) {
+    let Some(first) = out.get(start) else {
+        return;
+    };
+    // The first line is the bank line: the receiving company's.
+    let home = first.company;
+    if out[start..].iter().all(|p| p.company == home) {
+        return;
+    }
+    let mut net: BTreeMap<u32, Decimal> = BTreeMap::new();
+    for p in &out[start..] {
+        if p.company != home {
+            *net.entry(p.company).or_default() += p.debit - p.credit;
+        }
+    }
+    let (due_from, due_to) = table.due(ic);
+    let (txn, mut line) = (first.txn, out.last().map_or(0, |p| p.line));
+    for (company, n) in net {
+        if n.is_zero() {
+            continue;
+        }
+        // Credits exceed debits in the invoice's company (its receivable was
+        // cleared with cash the receiving company holds): debit what it is
+        // owed there, credit the payable in the receiving company. A
+        // reversal runs the other way.
+        let (there, here) = if n < Decimal::ZERO {
+            ((-n, Decimal::ZERO), (Decimal::ZERO, -n))
+        } else {
+            ((Decimal::ZERO, n), (n, Decimal::ZERO))
+        };
+        for (gl, (debit, credit), memo, c) in [
+            (due_from, there, Memo::IntercompanyDueFrom, company),
+            (due_to, here, Memo::IntercompanyDueTo, home),
+        ] {
+            line += 1;
+            out.push(Posting {
+                txn,
+                line,
+                gl,
+                debit,
+                credit,
+                item: None,
+                customer: None,
+                memo,
+                company: c,
+            });
+        }
+    }
+}
+
 /// The lines of one journal being written, with running totals for the
 /// paired assertion (the invariant check proves the same on the output).
 struct Journal<'o> {
@@ -306,6 +416,9 @@ struct Journal<'o> {
     line: u32,
     debit: Decimal,
     credit: Decimal,
+    /// The receiving account's company: lines without an invoice.
+    home: u32,
+    companies: &'o Companies,
 }
 
 impl Journal<'_> {
@@ -330,6 +443,8 @@ impl Journal<'_> {
             item,
             customer,
             memo,
+            // An invoice's lines are booked in the invoice's company.
+            company: item.map_or(self.home, |i| self.companies.of_item(i)),
         });
     }
 

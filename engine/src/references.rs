@@ -22,7 +22,7 @@
 mod text;
 
 use crate::index::ReferenceIndex;
-use crate::model::{Batch, ItemIdx, TxnView};
+use crate::model::{Batch, ItemIdx, TxnIdx, TxnView};
 use crate::normalize::{key_equals_tokens, tokens, KeyHasher};
 use rayon::prelude::*;
 use text::TokenClass;
@@ -309,6 +309,65 @@ impl RefsStore {
         self.po_items.extend_from_slice(&refs.po_items);
         self.po_at.push(end_of(self.po_items.len()));
         refs.clear();
+    }
+
+    /// Drops every quoted item `keep(t, item)` refuses (another company's
+    /// invoice, see [`crate::company`]) from what transaction `t` quotes,
+    /// found and PO items alike, and returns the dropped `(t, item, kind)`.
+    /// A dropped reference the payer stated (not a near miss or an
+    /// unconfirmed short form) stays as an unresolved reference (the
+    /// invoice id), so the transaction still counts as quoting one and is
+    /// never matched by amount alone to a different invoice.
+    pub fn retain_items(
+        &mut self,
+        keep: impl Fn(usize, ItemIdx) -> bool,
+        invoice_id: impl Fn(ItemIdx) -> String,
+    ) -> Vec<(TxnIdx, ItemIdx, RefKind)> {
+        let n = self.len();
+        let any = (0..n).any(|t| {
+            let f = self.found_at[t] as usize..self.found_at[t + 1] as usize;
+            let p = self.po_at[t] as usize..self.po_at[t + 1] as usize;
+            self.found[f].iter().any(|&(i, _)| !keep(t, i))
+                || self.po_items[p].iter().any(|&i| !keep(t, i))
+        });
+        if !any {
+            return Vec::new();
+        }
+        let old = std::mem::take(self);
+        let mut dropped = Vec::new();
+        for t in 0..n {
+            let f = old.found_at[t] as usize..old.found_at[t + 1] as usize;
+            let mut unresolved: Vec<Box<str>> = old.unresolved
+                [old.unresolved_at[t] as usize..old.unresolved_at[t + 1] as usize]
+                .to_vec();
+            for &(i, k) in &old.found[f] {
+                if keep(t, i) {
+                    self.found.push((i, k));
+                } else {
+                    dropped.push((t as TxnIdx, i, k));
+                    if !matches!(
+                        k,
+                        RefKind::Near | RefKind::Alternative | RefKind::Short | RefKind::ShortLoose
+                    ) {
+                        unresolved.push(invoice_id(i).into_boxed_str());
+                    }
+                }
+            }
+            self.found_at.push(end_of(self.found.len()));
+            self.unresolved.extend(unresolved);
+            self.unresolved_at.push(end_of(self.unresolved.len()));
+            self.problems.extend_from_slice(
+                &old.problems[old.problems_at[t] as usize..old.problems_at[t + 1] as usize],
+            );
+            self.problems_at.push(end_of(self.problems.len()));
+            for &i in &old.po_items[old.po_at[t] as usize..old.po_at[t + 1] as usize] {
+                if keep(t, i) {
+                    self.po_items.push(i);
+                }
+            }
+            self.po_at.push(end_of(self.po_items.len()));
+        }
+        dropped
     }
 
     /// Promotes short forms to [`RefKind::ShortOfPayer`] once the payers are

@@ -24,7 +24,10 @@ use std::io::Cursor;
 use std::path::Path;
 
 /// Canonical open-item columns; the first eight are required.
-pub const OPEN_ITEM_COLUMNS: [&str; 11] = [
+/// `company_code` (legal entity) is read as text, so `0100` stays `0100`
+/// in a CSV (a Parquet extract that stores it as a number has already
+/// lost its leading zeros: store it as text there).
+pub const OPEN_ITEM_COLUMNS: [&str; 12] = [
     "invoice_id",
     "customer_id",
     "customer_name",
@@ -36,6 +39,7 @@ pub const OPEN_ITEM_COLUMNS: [&str; 11] = [
     "discount_percent",
     "discount_days",
     "po_number",
+    "company_code",
 ];
 const OPEN_ITEM_REQUIRED: usize = 8;
 
@@ -196,6 +200,8 @@ pub struct OpenItemRow {
     pub discount_days: Option<u32>,
     /// The customer's purchase order number.
     pub po_number: Option<String>,
+    /// Legal entity (company code) as text, when the extract has it.
+    pub company_code: Option<String>,
     /// 1-based data row.
     pub row: u64,
     /// Set when the row is kept but must not be matched.
@@ -308,6 +314,7 @@ pub fn read_open_items_from_bytes(
             discount_percent: table.amount(r, "discount_percent")?,
             discount_days,
             po_number: table.text(r, "po_number").map(str::to_string),
+            company_code: table.text(r, "company_code").map(str::to_string),
             row,
             issue,
         });

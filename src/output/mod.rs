@@ -12,6 +12,7 @@ pub use cashmatch_store::table;
 
 use crate::inputs::StatementRecord;
 use cashmatch_engine::columns::{ItemView, TxnView};
+use cashmatch_engine::company::Companies;
 use cashmatch_engine::model::{Batch, ItemIdx, Transactions, TxnIdx};
 use cashmatch_engine::RunResult;
 use table::RowTable;
@@ -30,7 +31,7 @@ fn item(b: &Batch, i: ItemIdx) -> ItemView<'_> {
 }
 
 /// `transactions.parquet`: every ingested bank transaction.
-pub fn transactions(t: &Transactions) -> RowTable<'_> {
+pub fn transactions<'a>(t: &'a Transactions, companies: &'a Companies) -> RowTable<'a> {
     let mut tb = RowTable::new(t.len());
     tb.text("transaction_id", move |i| t.get(i).transaction_id());
     tb.text("bank_reference", move |i| t.get(i).bank_reference());
@@ -55,6 +56,8 @@ pub fn transactions(t: &Transactions) -> RowTable<'_> {
         }
     });
     tb.text("end_to_end_id", move |i| t.get(i).end_to_end_id());
+    // Legal entity of the receiving account (appended last: issue 11).
+    tb.text("company_code", move |i| companies.txn_code(i as TxnIdx));
     tb
 }
 
@@ -80,6 +83,10 @@ pub fn applications(r: &RunResult) -> RowTable<'_> {
     tb.text_rendered("explanation", move |i, out| {
         a[i].explanation.render_into(&b.open_items, out)
     });
+    // The invoice's company (an intercompany application names the
+    // invoice's; the receipt's is in transactions.parquet).
+    let c = &*r.outcome.companies;
+    tb.text("company_code", move |i| c.item_code(a[i].item));
     tb
 }
 
@@ -104,6 +111,8 @@ pub fn exceptions(r: &RunResult) -> RowTable<'_> {
             out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
         }
     });
+    let c = &*r.outcome.companies;
+    tb.text("company_code", move |i| c.txn_code(e[i].txn));
     tb
 }
 
@@ -132,6 +141,7 @@ pub fn postings(r: &RunResult) -> RowTable<'_> {
     });
     tb.text_opt("customer_id", move |i| p[i].customer_id(b, o));
     tb.text("memo", move |i| p[i].memo.as_str());
+    tb.text("company_code", move |i| p[i].company_code(o));
     tb
 }
 
@@ -163,6 +173,8 @@ pub fn open_items(r: &RunResult) -> RowTable<'_> {
     tb.text_opt("hold_detail", move |i| {
         items.get(i).hold().map(|h| h.detail.as_str())
     });
+    let c = &*r.outcome.companies;
+    tb.text("company_code", move |i| c.item_code(i as ItemIdx));
     tb
 }
 
@@ -177,11 +189,13 @@ pub fn aging(r: &RunResult) -> RowTable<'_> {
     tb.text("bucket", move |i| a[i].bucket.as_str());
     tb.money("amount", move |i| a[i].amount);
     tb.u64("items", move |i| a[i].items);
+    let c = &*r.outcome.companies;
+    tb.text("company_code", move |i| c.item_code(a[i].item));
     tb
 }
 
 /// `statements.parquet`: one row per statement with its own checks.
-pub fn statements(s: &[StatementRecord]) -> RowTable<'_> {
+pub fn statements<'a>(s: &'a [StatementRecord], companies: &'a Companies) -> RowTable<'a> {
     let mut tb = RowTable::new(s.len());
     tb.text("source_file", move |i| s[i].source_file.as_str());
     tb.text("format", move |i| s[i].format.as_str());
@@ -203,6 +217,9 @@ pub fn statements(s: &[StatementRecord]) -> RowTable<'_> {
     });
     tb.u64("source_line", move |i| s[i].statement.source_line);
     tb.text("disposition", move |i| s[i].disposition.as_str());
+    tb.text("company_code", move |i| {
+        companies.account_code(s[i].statement.account.as_str())
+    });
     tb
 }
 
@@ -246,6 +263,8 @@ pub fn returns(r: &RunResult) -> RowTable<'_> {
         t.value_date().or(t.booking_date())
     });
     tb.text("detail", move |i| x[i].detail.as_str());
+    let c = &*r.outcome.companies;
+    tb.text("company_code", move |i| c.txn_code(x[i].txn));
     tb
 }
 
@@ -265,13 +284,19 @@ pub fn run_tables<'a>(
     stmts: &'a [StatementRecord],
 ) -> [(&'static str, RowTable<'a>); 8] {
     [
-        ("transactions.parquet", transactions(&r.batch.transactions)),
+        (
+            "transactions.parquet",
+            transactions(&r.batch.transactions, &r.outcome.companies),
+        ),
         ("applications.parquet", applications(r)),
         ("exceptions.parquet", exceptions(r)),
         ("postings.parquet", postings(r)),
         ("open_items.parquet", open_items(r)),
         ("aging.parquet", aging(r)),
-        ("statements.parquet", statements(stmts)),
+        (
+            "statements.parquet",
+            statements(stmts, &r.outcome.companies),
+        ),
         ("returns.parquet", returns(r)),
     ]
 }

@@ -176,6 +176,11 @@ pub struct Manifest {
     pub rejections: Vec<String>,
     /// Non-fatal findings.
     pub warnings: Vec<String>,
+    /// The legal entities (company codes) of the run, sorted: every code a
+    /// transaction's receiving account or an open item belongs to. Absent
+    /// in manifests written before legal entities, and for `ingest`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub companies: Vec<String>,
 }
 
 /// Row counts per output category.

@@ -58,7 +58,7 @@ fn propose_one(
         return (None, None);
     }
     let txn = ctx.batch.transactions.get(t as usize);
-    let items = open_items_of(ctx, ledger, party, txn.currency());
+    let items = open_items_of(ctx, ledger, party, t);
     let open = |i: &ItemIdx| ledger.item_open[*i as usize];
     let equal: Vec<ItemIdx> = items
         .iter()

@@ -421,6 +421,7 @@ fn credit_note_unquoted(
         .filter(|&c| {
             -ledger.item_open[c as usize] == shortfall
                 && ctx.batch.open_items.get(c as usize).currency() == txn.currency()
+                && ctx.companies.allows(t, c)
         });
     let only = fitting.next()?;
     if fitting.next().is_some() {

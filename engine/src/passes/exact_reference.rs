@@ -79,6 +79,10 @@ fn propose_one(
             }
         }
     }
+    // Another company's invoice is not a candidate (the reference filter
+    // dropped it from `refs`; the structured references above are read
+    // again from the index).
+    found.retain(|&i| ctx.companies.allows(t, i));
     if found.is_empty() {
         return (None, None);
     }

@@ -47,7 +47,10 @@ impl Pass for ManyToMany {
         ledger: &Ledger,
         _notes: &mut Vec<PassNote>,
     ) -> Vec<Proposal> {
-        let mut keyed: Vec<(PartyIdx, NaiveDate, &str, TxnIdx)> = (0..ctx.batch.transactions.len()
+        // Within one receiving company: a group's payments share the
+        // candidate invoices, which must be of the company all of them
+        // may clear.
+        let mut keyed: Vec<(PartyIdx, NaiveDate, &str, u32, TxnIdx)> = (0..ctx.batch.transactions.len()
             as TxnIdx)
             .filter(|&t| ledger.is_open(t))
             .filter_map(|t| {
@@ -55,14 +58,14 @@ impl Pass for ManyToMany {
                 let (party, ..) = identified(ctx, t)?;
                 // Booking date: value dates of one batch may differ by a day.
                 let day = txn.booking_date().or(txn.value_date())?;
-                Some((party, day, txn.currency(), t))
+                Some((party, day, txn.currency(), ctx.companies.of_txn(t), t))
             })
             .collect();
         keyed.sort_unstable();
         let groups: Vec<Vec<TxnIdx>> = keyed
-            .chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2))
+            .chunk_by(|a, b| (a.0, a.1, a.2, a.3) == (b.0, b.1, b.2, b.3))
             .filter(|g| (2..=GROUP_TXNS_MAX).contains(&g.len()))
-            .map(|g| g.iter().map(|k| k.3).collect())
+            .map(|g| g.iter().map(|k| k.4).collect())
             .collect();
         let proposals: Vec<Vec<Proposal>> = groups
             .par_iter()
@@ -148,7 +151,7 @@ fn by_sum(ctx: &Context<'_>, ledger: &Ledger, group: &[TxnIdx]) -> Option<Propos
         .map(|&t| ctx.batch.transactions.get(t as usize).amount())
         .sum();
     let m = &ctx.rules.matching;
-    let mut items = open_items_of(ctx, ledger, party, currency);
+    let mut items = open_items_of(ctx, ledger, party, group[0]);
     items.retain(|&i| ledger.item_open[i as usize] <= paid);
     items.truncate(m.subset_candidates_max);
     let values: Option<Vec<i64>> = items

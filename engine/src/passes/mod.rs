@@ -56,6 +56,14 @@ pub struct Context<'a> {
     refs_pending: bool,
     /// What people's decisions taught (`LEARNED_PAYER`), when anything was.
     pub learned: Option<&'a crate::learned::LearnedIndex>,
+    /// Legal entities: which transaction may clear which open item
+    /// ([`crate::company`]). References to invoices it may not clear are
+    /// taken out of [`Context::refs`] when they are extracted.
+    pub companies: std::sync::Arc<crate::company::Companies>,
+    /// References dropped because their invoice belongs to a company the
+    /// receiving account may not clear: `(transaction, item, kind)`, in
+    /// transaction order. They explain an `OTHER_COMPANY_INVOICE` exception.
+    pub other_company: Vec<(TxnIdx, crate::model::ItemIdx, crate::references::RefKind)>,
 }
 
 impl<'a> Context<'a> {
@@ -105,6 +113,12 @@ impl<'a> Context<'a> {
             identities: Identities::none(batch.transactions.len()),
             refs_pending: false,
             learned: None,
+            companies: std::sync::Arc::new(crate::company::Companies::build(
+                batch,
+                &rules.company,
+                &rules.intercompany,
+            )),
+            other_company: Vec::new(),
         }
     }
 
@@ -125,6 +139,17 @@ impl<'a> Context<'a> {
             m.reference_window_tokens_max.max(1),
             wanted,
         );
+        // The company filter sits here, at the candidate lookup every pass
+        // and identification read: an invoice the receiving company may not
+        // clear is no candidate for any pass.
+        let (companies, items) = (&self.companies, &self.batch.open_items);
+        if companies.is_multi() {
+            let dropped = self.refs.retain_items(
+                |t, i| companies.allows(t as TxnIdx, i),
+                |i| items.get(i as usize).invoice_id().to_string(),
+            );
+            self.other_company.extend(dropped);
+        }
         self.refs_pending = false;
     }
 

@@ -54,7 +54,7 @@ fn propose_one(
     }
     let m = &ctx.rules.matching;
     let txn = ctx.batch.transactions.get(t as usize);
-    let mut items = open_items_of(ctx, ledger, party, txn.currency());
+    let mut items = open_items_of(ctx, ledger, party, t);
     if items
         .iter()
         .any(|&i| ledger.item_open[i as usize] == txn.amount())

@@ -201,20 +201,20 @@ impl Search<'_> {
     }
 }
 
-/// The open items of `party` in `currency` with money still open, oldest
-/// due date first.
-pub fn open_items_of(
-    ctx: &Context<'_>,
-    ledger: &Ledger,
-    party: PartyIdx,
-    currency: &str,
-) -> Vec<ItemIdx> {
+/// The open items of `party` that transaction `t` may pay: in its
+/// currency, of a company its receiving account may clear
+/// ([`crate::company::Companies::allows`]), with money still open; oldest
+/// due date first. The candidate lookup of every pass that matches by
+/// customer.
+pub fn open_items_of(ctx: &Context<'_>, ledger: &Ledger, party: PartyIdx, t: TxnIdx) -> Vec<ItemIdx> {
+    let currency = ctx.batch.transactions.get(t as usize).currency();
     ctx.parties.items[party as usize]
         .iter()
         .copied()
         .filter(|&i| {
             ledger.item_open[i as usize] > Decimal::ZERO
                 && ctx.batch.open_items.get(i as usize).currency() == currency
+                && ctx.companies.allows(t, i)
         })
         .collect()
 }

@@ -91,6 +91,10 @@ pub enum Request {
         out: PathBuf,
         /// Percent of expressible payments moved into an 820 advice.
         advices_percent: u32,
+        /// Legal entities to spread the dataset over (below 2: one).
+        companies: usize,
+        /// Percent of paying payments sent to another company's account.
+        intercompany_percent: u32,
     },
     /// `cashmatch report`: morning-after analytics of a published run.
     Report(crate::report::ReportRequest),
@@ -175,8 +179,26 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             profile,
             out,
             advices_percent,
+            companies,
+            intercompany_percent,
         } => {
             evaluate::generate(customers, invoices, payments, seed, as_of, &profile, &out)?;
+            if companies >= 2 {
+                let s = cashmatch_datasets::companies::add_companies(
+                    &out,
+                    companies,
+                    seed,
+                    intercompany_percent.min(100),
+                )
+                .map_err(|e| CliError::Io(format!("cannot spread over companies: {e}")))?;
+                println!(
+                    "companies: {} (open items {:?}), {} intercompany payments; config {}",
+                    s.companies.join(", "),
+                    s.items,
+                    s.intercompany_payments,
+                    out.join("companies.toml").display()
+                );
+            }
             if advices_percent > 0 {
                 let s =
                     cashmatch_datasets::advices::add_advices(&out, advices_percent.min(100), seed)

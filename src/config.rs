@@ -2,7 +2,8 @@
 //! inputs. Every key has a default, so an empty file (or none) is a run.
 
 use cashmatch_engine::config::{
-    CompanyConfig, Differences, GlAccounts, IntercompanyConfig, Matching, Pilot, ReturnsConfig, Rules,
+    CompanyConfig, Differences, GlAccounts, IntercompanyConfig, Matching, Pilot, ReturnsConfig,
+    Rules,
 };
 use cashmatch_parsers::extracts::ExtractOptions;
 use cashmatch_parsers::CsvProfile;

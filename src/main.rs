@@ -154,6 +154,16 @@ enum Command {
         /// keeping only the trace number (0: none, the files as before).
         #[arg(long, default_value_t = 0)]
         advices_percent: u32,
+        /// Spread the dataset over N legal entities (N >= 2): open items
+        /// get a `company_code`, bank lines the account of a company, and
+        /// `companies.toml` maps the accounts (0 or 1: one company, the
+        /// files as before).
+        #[arg(long, default_value_t = 0)]
+        companies: usize,
+        /// With `--companies`: percent of the paying payments sent to the
+        /// account of another company than their invoice's.
+        #[arg(long, default_value_t = 5)]
+        intercompany_percent: u32,
     },
     /// Morning-after analytics of a published run: KPIs, dunning, disputes, report.html.
     Report {
@@ -351,6 +361,8 @@ impl Cli {
                 profile,
                 out,
                 advices_percent,
+                companies,
+                intercompany_percent,
             } => Request::Generate {
                 customers,
                 invoices,
@@ -360,6 +372,8 @@ impl Cli {
                 profile,
                 out,
                 advices_percent,
+                companies,
+                intercompany_percent,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
             Command::Report {

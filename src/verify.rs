@@ -440,7 +440,8 @@ fn check_control_sums(m: &Manifest, t: &Tables) -> Result<String, String> {
     // its manifest no company: "" for both.
     let company_of_txn: BTreeMap<String, String> = {
         let ids = text_column(txns, "transaction_id")?;
-        let codes = text_column(txns, "company_code").unwrap_or_else(|_| vec![String::new(); ids.len()]);
+        let codes =
+            text_column(txns, "company_code").unwrap_or_else(|_| vec![String::new(); ids.len()]);
         ids.into_iter().zip(codes).collect()
     };
     let company = |id: &str| company_of_txn.get(id).cloned().unwrap_or_default();

@@ -56,6 +56,7 @@
 
 /// Remittance advices (X12 820) for a generated dataset (issue 11).
 pub mod advices;
+pub mod companies;
 mod config;
 mod csv_out;
 mod customers;

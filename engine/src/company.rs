@@ -18,9 +18,9 @@
 //! companies anyway, so no pass can apply across them.
 
 use crate::columns::{ItemView, OpenItems, Transactions, TxnView};
-use arrow_array::Array;
 use crate::config::{CompanyConfig, IntercompanyConfig};
 use crate::model::{Batch, ItemIdx, TxnIdx};
+use arrow_array::Array;
 use std::collections::HashMap;
 
 /// What a company is asked of.
@@ -279,7 +279,15 @@ mod tests {
         ]
         .into();
         let c = config();
-        assert_eq!(company_of(&c, txns.get(0)), "0100", "spaces and case ignored");
-        assert_eq!(company_of(&c, txns.get(1)), "1000", "unknown account: default");
+        assert_eq!(
+            company_of(&c, txns.get(0)),
+            "0100",
+            "spaces and case ignored"
+        );
+        assert_eq!(
+            company_of(&c, txns.get(1)),
+            "1000",
+            "unknown account: default"
+        );
     }
 }

@@ -293,7 +293,12 @@ fn note_other_company(ctx: &passes::Context<'_>, ledger: &mut allocate::Ledger) 
             item.invoice_id(),
             txn.account()
         );
-        ledger.note(t, model::ReasonCode::OtherCompanyInvoice, OTHER_COMPANY_PRIORITY, detail);
+        ledger.note(
+            t,
+            model::ReasonCode::OtherCompanyInvoice,
+            OTHER_COMPANY_PRIORITY,
+            detail,
+        );
         let note = &mut ledger.notes[t as usize];
         if note.customer_id.is_none() {
             note.customer_id = Some(item.customer_id().to_string());
@@ -447,11 +452,13 @@ pub fn control_sums_by_company(
     let mut by: BTreeMap<(&str, &str), ControlSums> = BTreeMap::new();
     for t in batch.transactions.iter() {
         let company = companies.txn_code(t.index() as u32);
-        let e = by.entry((company, t.currency())).or_insert_with(|| ControlSums {
-            currency: t.currency().to_string(),
-            company_code: company.to_string(),
-            ..Default::default()
-        });
+        let e = by
+            .entry((company, t.currency()))
+            .or_insert_with(|| ControlSums {
+                currency: t.currency().to_string(),
+                company_code: company.to_string(),
+                ..Default::default()
+            });
         e.transactions += 1;
         if t.amount() > Decimal::ZERO {
             e.received += t.amount();

@@ -50,17 +50,17 @@ impl Pass for ManyToMany {
         // Within one receiving company: a group's payments share the
         // candidate invoices, which must be of the company all of them
         // may clear.
-        let mut keyed: Vec<(PartyIdx, NaiveDate, &str, u32, TxnIdx)> = (0..ctx.batch.transactions.len()
-            as TxnIdx)
-            .filter(|&t| ledger.is_open(t))
-            .filter_map(|t| {
-                let txn = ctx.batch.transactions.get(t as usize);
-                let (party, ..) = identified(ctx, t)?;
-                // Booking date: value dates of one batch may differ by a day.
-                let day = txn.booking_date().or(txn.value_date())?;
-                Some((party, day, txn.currency(), ctx.companies.of_txn(t), t))
-            })
-            .collect();
+        let mut keyed: Vec<(PartyIdx, NaiveDate, &str, u32, TxnIdx)> =
+            (0..ctx.batch.transactions.len() as TxnIdx)
+                .filter(|&t| ledger.is_open(t))
+                .filter_map(|t| {
+                    let txn = ctx.batch.transactions.get(t as usize);
+                    let (party, ..) = identified(ctx, t)?;
+                    // Booking date: value dates of one batch may differ by a day.
+                    let day = txn.booking_date().or(txn.value_date())?;
+                    Some((party, day, txn.currency(), ctx.companies.of_txn(t), t))
+                })
+                .collect();
         keyed.sort_unstable();
         let groups: Vec<Vec<TxnIdx>> = keyed
             .chunk_by(|a, b| (a.0, a.1, a.2, a.3) == (b.0, b.1, b.2, b.3))

@@ -206,7 +206,12 @@ impl Search<'_> {
 /// ([`crate::company::Companies::allows`]), with money still open; oldest
 /// due date first. The candidate lookup of every pass that matches by
 /// customer.
-pub fn open_items_of(ctx: &Context<'_>, ledger: &Ledger, party: PartyIdx, t: TxnIdx) -> Vec<ItemIdx> {
+pub fn open_items_of(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    party: PartyIdx,
+    t: TxnIdx,
+) -> Vec<ItemIdx> {
     let currency = ctx.batch.transactions.get(t as usize).currency();
     ctx.parties.items[party as usize]
         .iter()

@@ -81,11 +81,10 @@ fn explain(ctx: &Context<'_>, ledger: &Ledger, t: TxnIdx) -> PassNote {
             )
         };
     if let Some(id) = identity.id {
-        let mut items: Vec<(Decimal, ItemIdx)> =
-            open_items_of(ctx, ledger, id.party, t)
-                .into_iter()
-                .map(|i| ((ledger.item_open[i as usize] - txn.amount()).abs(), i))
-                .collect();
+        let mut items: Vec<(Decimal, ItemIdx)> = open_items_of(ctx, ledger, id.party, t)
+            .into_iter()
+            .map(|i| ((ledger.item_open[i as usize] - txn.amount()).abs(), i))
+            .collect();
         items.sort_unstable();
         n.suggestions = items
             .iter()

@@ -96,6 +96,8 @@ pub fn open_items(dir: &Path) -> Vec<OpenItem> {
             po_number: (!r[10].is_empty()).then(|| r[10].clone()),
             source_line: n as u64 + 2,
             hold: None,
+            // `generate --companies` appends the legal entity.
+            company_code: r.get(11).cloned().unwrap_or_default(),
         })
         .collect()
 }

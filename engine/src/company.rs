@@ -101,6 +101,9 @@ pub struct Companies {
     /// `allowed[r * n + i]`: a receipt of company `r` may clear an invoice
     /// of company `i`. Empty (no company built): everything allowed.
     allowed: Vec<bool>,
+    /// Every pair allowed (`[intercompany] allow` without pairs, or one
+    /// company): candidates never depend on the receiving company.
+    open: bool,
     config: CompanyConfig,
 }
 
@@ -172,10 +175,12 @@ impl Companies {
                 allowed[r * n + i] = intercompany.allows(codes[r], codes[i]);
             }
         }
+        let open = allowed.iter().all(|&a| a);
         Companies {
             codes: codes.into_iter().map(str::to_string).collect(),
             txn,
             item,
+            open,
             allowed,
             config: config.clone(),
         }
@@ -230,6 +235,18 @@ impl Companies {
         }
         let (r, c) = (self.of_txn(t) as usize, self.of_item(i) as usize);
         r == c || self.allowed[r * self.codes.len() + c]
+    }
+
+    /// The group of transactions that may clear the same companies'
+    /// invoices: the receiving company, or 0 for all when every pair is
+    /// allowed. Passes that match several payments together group by it.
+    #[inline]
+    pub fn candidate_group(&self, t: TxnIdx) -> u32 {
+        if self.open || self.allowed.is_empty() {
+            0
+        } else {
+            self.of_txn(t)
+        }
     }
 
     /// True when the run has more than one company.

@@ -58,7 +58,13 @@ impl Pass for ManyToMany {
                     let (party, ..) = identified(ctx, t)?;
                     // Booking date: value dates of one batch may differ by a day.
                     let day = txn.booking_date().or(txn.value_date())?;
-                    Some((party, day, txn.currency(), ctx.companies.of_txn(t), t))
+                    Some((
+                        party,
+                        day,
+                        txn.currency(),
+                        ctx.companies.candidate_group(t),
+                        t,
+                    ))
                 })
                 .collect();
         keyed.sort_unstable();

@@ -24,12 +24,11 @@ const TABLES: [&str; 8] = [
 ];
 
 fn last_column(path: &std::path::Path) -> String {
-    let batches = read_parquet(path);
-    let schema = batches
-        .first()
-        .map(|b| b.schema())
-        .expect("a table has a schema even without rows");
-    schema.fields().last().unwrap().name().clone()
+    // The schema from the file's metadata: a table may have no rows.
+    let f = fs::File::open(path).unwrap();
+    let builder =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+    builder.schema().fields().last().unwrap().name().clone()
 }
 
 #[test]

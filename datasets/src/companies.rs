@@ -97,7 +97,7 @@ pub fn add_companies(
         let mut f = line.split(',');
         let (invoice, customer) = (f.next().unwrap_or(""), f.next().unwrap_or(""));
         let home = (hash(seed, 1, customer) % n as u64) as usize;
-        let spread = hash(seed, 2, customer) % 10 == 0;
+        let spread = hash(seed, 2, customer).is_multiple_of(10);
         let k = if spread && hash(seed, 3, invoice) % 2 == 1 {
             (home + 1) % n
         } else {

@@ -526,10 +526,19 @@ pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
     if short.len() == long.len() {
         let (s, l) = (&short[prefix..], &long[prefix..]);
         // Substitution, or a swap of two neighbours.
-        s[1..] == l[1..] || (s.len() >= 2 && s[0] == l[1] && s[1] == l[0] && s[2..] == l[2..])
+        same_bytes(&s[1..], &l[1..])
+            || (s.len() >= 2 && s[0] == l[1] && s[1] == l[0] && same_bytes(&s[2..], &l[2..]))
     } else {
-        short[prefix..] == long[prefix + 1..]
+        same_bytes(&short[prefix..], &long[prefix + 1..])
     }
+}
+
+/// Slice equality for keys of a few bytes, compared in line: a `memcmp`
+/// call per candidate cost more than the comparison (PERF: near-match
+/// checks, index stage).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Deletion entries carry the run of equal characters a deletion removes
@@ -1969,6 +1978,83 @@ mod tests {
             repair.near_items(&toks, &mut scratch, &mut out);
             assert_eq!(out, near_by_scan(&batch, &query, 5), "query {query}");
         }
+    }
+
+    /// The exact pass's cheap extraction keeps exactly the exact references
+    /// the full extraction finds, in its order, and refuses when it could
+    /// not (structured references, patterns).
+    #[test]
+    fn exact_extraction_is_the_exact_part_of_the_full_one() {
+        use crate::model::{BankTransaction, OpenItem};
+        let ids = [
+            "INV-2026-000747",
+            "INV-2026-019846",
+            "12345678",
+            "747",
+            "RE-2026-01-15-001",
+            "SI0030146",
+            "INV-2026-000748",
+        ];
+        let texts = [
+            "Invoice INV-2026-000747 and INV 2026 019846",
+            "Rechnung 747 vom 7.9.2021",
+            "747 EUR",
+            "Kd-Nr. 12345678 INV2026000748",
+            "RE-2026-01-15-001 Betrag 1.250,00",
+            "ＩＮＶ-２０２６-０００７４７ paid",
+            "INV-2026-000748 INV-2026-000747 INV-2026-000748",
+            "nothing to see 2026",
+            "SI0030146, 30146 and INV-2026-00747",
+            "",
+        ];
+        let batch = Batch {
+            open_items: ids
+                .iter()
+                .map(|id| OpenItem {
+                    invoice_id: id.to_string(),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            transactions: texts
+                .iter()
+                .map(|t| BankTransaction {
+                    remittance_info: t.to_string(),
+                    amount: rust_decimal::Decimal::new(100, 0),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            ..Default::default()
+        };
+        let exact = ReferenceIndex::build(&batch);
+        let repair = RepairIndex::build(&batch, 5);
+        let full = extract_all(&batch, &exact, &repair, &[], 4);
+        let cheap = extract_exact_where(&batch, &exact, &[], 4, |_| true).expect("no structured");
+        let mut some = 0;
+        for t in 0..texts.len() {
+            let want: Vec<(ItemIdx, RefKind)> = full
+                .get(t)
+                .found
+                .iter()
+                .copied()
+                .filter(|&(_, k)| k == RefKind::Exact)
+                .collect();
+            assert_eq!(cheap.get(t).found, want.as_slice(), "{}", texts[t]);
+            assert_eq!(
+                &full.get(t).found[..want.len()],
+                want.as_slice(),
+                "exact hits come first: {}",
+                texts[t]
+            );
+            some += want.len();
+        }
+        assert!(some >= 6, "the texts name invoices exactly ({some})");
+        // Only wanted transactions are read.
+        let none = extract_exact_where(&batch, &exact, &[], 4, |_| false).unwrap();
+        assert!((0..texts.len()).all(|t| none.get(t).found.is_empty()));
+        let patterns = [regex::Regex::new("INV").unwrap()];
+        assert!(extract_exact_where(&batch, &exact, &patterns, 4, |_| true).is_none());
     }
 
     #[test]

@@ -2032,7 +2032,7 @@ mod tests {
         let full = extract_all(&batch, &exact, &repair, &[], 4);
         let cheap = extract_exact_where(&batch, &exact, &[], 4, |_| true).expect("no structured");
         let mut some = 0;
-        for t in 0..texts.len() {
+        for (t, text) in texts.iter().enumerate() {
             let want: Vec<(ItemIdx, RefKind)> = full
                 .get(t)
                 .found
@@ -2040,12 +2040,11 @@ mod tests {
                 .copied()
                 .filter(|&(_, k)| k == RefKind::Exact)
                 .collect();
-            assert_eq!(cheap.get(t).found, want.as_slice(), "{}", texts[t]);
+            assert_eq!(cheap.get(t).found, want.as_slice(), "{text}");
             assert_eq!(
                 &full.get(t).found[..want.len()],
                 want.as_slice(),
-                "exact hits come first: {}",
-                texts[t]
+                "exact hits come first: {text}"
             );
             some += want.len();
         }

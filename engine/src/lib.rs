@@ -222,8 +222,13 @@ pub fn apply_cash_with(
         observer.stage_started(pass.name());
         if pass.reads_refs() {
             // Deferred references (exact-only configurations): extracted
-            // here for the transactions still open, timed with this pass.
-            ctx.extract_pending_refs(&ledger);
+            // here for the transactions still open, timed with this pass;
+            // only the exact ones for a pass that reads no more.
+            if pass.reads_exact_refs_only() {
+                ctx.extract_pending_exact_refs(&ledger);
+            } else {
+                ctx.extract_pending_refs(&ledger);
+            }
         }
         let mut notes = Vec::new();
         let proposals = pass.propose(&ctx, &ledger, &mut notes);

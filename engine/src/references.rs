@@ -585,10 +585,19 @@ pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
     if short.len() == long.len() {
         let (s, l) = (&short[prefix..], &long[prefix..]);
         // Substitution, or a swap of two neighbours.
-        s[1..] == l[1..] || (s.len() >= 2 && s[0] == l[1] && s[1] == l[0] && s[2..] == l[2..])
+        same_bytes(&s[1..], &l[1..])
+            || (s.len() >= 2 && s[0] == l[1] && s[1] == l[0] && same_bytes(&s[2..], &l[2..]))
     } else {
-        short[prefix..] == long[prefix + 1..]
+        same_bytes(&short[prefix..], &long[prefix + 1..])
     }
+}
+
+/// Slice equality for keys of a few bytes, compared in line: a `memcmp`
+/// call per candidate cost more than the comparison (PERF: near-match
+/// checks, index stage).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Deletion entries carry the run of equal characters a deletion removes
@@ -1008,7 +1017,7 @@ impl RepairIndex {
         // Prefix left out (`2026/000123`): a run of digits long enough to
         // be an invoice number, compared digits to digits. Leading zeros do
         // not count: `BG/000000002` (a bank booking code) is no `INV-00002`.
-        let digits: usize = significant_digits(&toks.concat());
+        let digits: usize = significant_digits_of(toks.iter().flat_map(|t| t.bytes()));
         if out.is_empty()
             && digits >= DIGITS_WINDOW_MIN
             && toks.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit()))
@@ -1318,6 +1327,122 @@ pub fn extract_all_where(
     store
 }
 
+/// As [`extract_all_where`], but only the references the exact pass reads:
+/// the invoice numbers the free text spells exactly (kind
+/// [`RefKind::Exact`]), with the same token classification (dates, amounts,
+/// customer numbers and unannounced short numbers are not references).
+/// `None` when that would differ from the full extraction's exact and
+/// structured references: a wanted transaction carries structured
+/// references, or reference patterns are configured (both can name items
+/// as exact or structured by other routes).
+///
+/// For a wanted transaction the result is the prefix of what
+/// [`extract_all_where`] finds that has kind `Exact` (free-text exact hits
+/// are the first references the full extraction adds, in the same order).
+/// PERF: no repair index, and the token classification (a regex over the
+/// text) runs only for texts in which some window names an open item: the
+/// exact-only job's exact pass (BENCHMARKS.md, issue 8).
+pub fn extract_exact_where(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    patterns: &[regex::Regex],
+    window_max: usize,
+    wanted: impl Fn(usize) -> bool + Sync,
+) -> Option<RefsStore> {
+    let n = batch.transactions.len();
+    if !patterns.is_empty()
+        || (0..n)
+            .into_par_iter()
+            .any(|t| wanted(t) && batch.transactions.get(t).structured_refs().next().is_some())
+    {
+        return None;
+    }
+    let parts: Vec<RefsStore> = (0..n.div_ceil(EXTRACT_CHUNK_TXNS))
+        .into_par_iter()
+        .map(|c| {
+            let mut scratch = Scratch::default();
+            let mut hits: Vec<(u8, u8, ItemIdx)> = Vec::new();
+            let mut refs = TxnRefs::default();
+            let mut part = RefsStore::default();
+            let first = c * EXTRACT_CHUNK_TXNS;
+            for t in first..(first + EXTRACT_CHUNK_TXNS).min(n) {
+                let wanted = wanted(t);
+                let t = batch.transactions.get(t);
+                if wanted && t.amount() > rust_decimal::Decimal::ZERO {
+                    exact_text(
+                        batch,
+                        exact,
+                        window_max,
+                        t.remittance_info(),
+                        &mut hits,
+                        &mut refs,
+                        &mut scratch,
+                    );
+                }
+                part.push(&mut refs);
+            }
+            part
+        })
+        .collect();
+    let mut store = RefsStore::default();
+    for part in parts {
+        store.append(part);
+    }
+    Some(store)
+}
+
+/// The exact loop of [`free_text`] alone: every window is looked up first
+/// (no classification), and only texts with a hit are classified, keeping
+/// the hits [`free_text`] keeps, in its order.
+fn exact_text(
+    batch: &Batch,
+    exact: &ReferenceIndex,
+    window_max: usize,
+    text: &str,
+    hits: &mut Vec<(u8, u8, ItemIdx)>,
+    refs: &mut TxnRefs,
+    scratch: &mut Scratch,
+) {
+    let folded = crate::normalize::fold_compat(text);
+    let text: &str = &folded;
+    let mut toks: [&str; TEXT_TOKENS_MAX] = [""; TEXT_TOKENS_MAX];
+    let mut n = 0;
+    for t in tokens(text).take(TEXT_TOKENS_MAX) {
+        toks[n] = t;
+        n += 1;
+    }
+    let toks = &toks[..n];
+    hits.clear();
+    for start in 0..n {
+        let mut h = KeyHasher::new();
+        for end in start..n.min(start + window_max) {
+            h.push_token(toks[end]);
+            for &item in exact.lookup(h.finish()) {
+                let id = batch.open_items.get(item as usize).invoice_id();
+                if key_equals_tokens(id, &toks[start..=end]) {
+                    // Windows stay below TEXT_TOKENS_MAX (64) tokens.
+                    hits.push((start as u8, end as u8, item));
+                }
+            }
+        }
+    }
+    if hits.is_empty() {
+        return;
+    }
+    let mut classes = std::mem::take(&mut scratch.classes);
+    text::classify(text, toks, &mut classes);
+    for &(start, end, item) in hits.iter() {
+        let (start, end) = (usize::from(start), usize::from(end));
+        let allowed = !short_numeric(&toks[start..=end])
+            || (start > 0 && classes[start - 1] == TokenClass::InvoiceWord);
+        if classes[start..=end].iter().all(|c| c.is_masked()) || !allowed {
+            continue;
+        }
+        refs.add(item, RefKind::Exact);
+    }
+    scratch.classes = classes;
+}
+
 #[allow(clippy::too_many_arguments)]
 fn extract(
     batch: &Batch,
@@ -1541,15 +1666,28 @@ fn free_text(
     }
     for t in &toks {
         if t.len() >= PO_CHARS_MIN {
-            let key = crate::normalize::reference_key(t);
-            let hash = crate::normalize::reference_hash(&key);
+            // An ASCII token (almost all) is its own key upper-cased: hashed
+            // and compared without building the key (PERF: a `String` per
+            // token of six characters or more, index stage).
+            let key = (!t.is_ascii()).then(|| crate::normalize::reference_key(t));
+            let hash = match &key {
+                Some(key) => crate::normalize::reference_hash(key),
+                None => crate::normalize::reference_hash(t),
+            };
             // Bucket entries are in item order, as the sorted table was.
             for &(tag, i) in repair.po.bucket(hash) {
                 if tag != hash as u32 {
                     continue;
                 }
                 let po = batch.open_items.get(i as usize).po_number().unwrap_or("");
-                if crate::normalize::reference_key(po) == key && !refs.po_items.contains(&i) {
+                let equal = match &key {
+                    Some(key) => crate::normalize::reference_key(po) == *key,
+                    // `reference_key(po)` keeps non-ASCII letters, which an
+                    // ASCII token never equals.
+                    None if po.is_ascii() => key_equals_tokens(po, &[t]),
+                    None => crate::normalize::reference_key(po) == t.to_ascii_uppercase(),
+                };
+                if equal && !refs.po_items.contains(&i) {
                     refs.po_items.push(i);
                 }
             }
@@ -1584,7 +1722,9 @@ fn free_text(
     // lone number, on what nothing else named. Candidates only: the amount
     // or the identified payer confirms them. A lone number equal to the
     // payment's whole units is the amount written out, not a reference.
-    let amount_units = amount.trunc().abs().to_string();
+    // Formatted only when a lone number needs the comparison (PERF: a
+    // `String` per payment).
+    let mut amount_units: Option<String> = None;
     for start in 0..n {
         if covered[start] {
             continue;
@@ -1601,7 +1741,10 @@ fn free_text(
             let d = toks[start];
             d.bytes().all(|b| b.is_ascii_digit())
                 && significant_digits(d) >= SHORT_FORM_DIGITS_MIN
-                && d.trim_start_matches('0') != amount_units
+                && d.trim_start_matches('0')
+                    != amount_units
+                        .get_or_insert_with(|| amount.trunc().abs().to_string())
+                        .as_str()
         };
         let single_kind = if allowed(start, start) {
             RefKind::Short
@@ -1669,8 +1812,14 @@ fn short_numeric(window: &[&str]) -> bool {
 
 /// Digits of `text` after its leading zeros.
 fn significant_digits(text: &str) -> usize {
+    significant_digits_of(text.bytes())
+}
+
+/// [`significant_digits`] of bytes (of several tokens back to back,
+/// without joining them).
+fn significant_digits_of(bytes: impl Iterator<Item = u8>) -> usize {
     let mut n = 0;
-    for b in text.bytes().filter(u8::is_ascii_digit) {
+    for b in bytes.filter(u8::is_ascii_digit) {
         if b != b'0' || n > 0 {
             n += 1;
         }
@@ -1888,6 +2037,82 @@ mod tests {
             repair.near_items(&toks, &mut scratch, &mut out);
             assert_eq!(out, near_by_scan(&batch, &query, 5), "query {query}");
         }
+    }
+
+    /// The exact pass's cheap extraction keeps exactly the exact references
+    /// the full extraction finds, in its order, and refuses when it could
+    /// not (structured references, patterns).
+    #[test]
+    fn exact_extraction_is_the_exact_part_of_the_full_one() {
+        use crate::model::{BankTransaction, OpenItem};
+        let ids = [
+            "INV-2026-000747",
+            "INV-2026-019846",
+            "12345678",
+            "747",
+            "RE-2026-01-15-001",
+            "SI0030146",
+            "INV-2026-000748",
+        ];
+        let texts = [
+            "Invoice INV-2026-000747 and INV 2026 019846",
+            "Rechnung 747 vom 7.9.2021",
+            "747 EUR",
+            "Kd-Nr. 12345678 INV2026000748",
+            "RE-2026-01-15-001 Betrag 1.250,00",
+            "ＩＮＶ-２０２６-０００７４７ paid",
+            "INV-2026-000748 INV-2026-000747 INV-2026-000748",
+            "nothing to see 2026",
+            "SI0030146, 30146 and INV-2026-00747",
+            "",
+        ];
+        let batch = Batch {
+            open_items: ids
+                .iter()
+                .map(|id| OpenItem {
+                    invoice_id: id.to_string(),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            transactions: texts
+                .iter()
+                .map(|t| BankTransaction {
+                    remittance_info: t.to_string(),
+                    amount: rust_decimal::Decimal::new(100, 0),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            ..Default::default()
+        };
+        let exact = ReferenceIndex::build(&batch);
+        let repair = RepairIndex::build(&batch, 5);
+        let full = extract_all(&batch, &exact, &repair, &[], 4);
+        let cheap = extract_exact_where(&batch, &exact, &[], 4, |_| true).expect("no structured");
+        let mut some = 0;
+        for (t, text) in texts.iter().enumerate() {
+            let want: Vec<(ItemIdx, RefKind)> = full
+                .get(t)
+                .found
+                .iter()
+                .copied()
+                .filter(|&(_, k)| k == RefKind::Exact)
+                .collect();
+            assert_eq!(cheap.get(t).found, want.as_slice(), "{text}");
+            assert_eq!(
+                &full.get(t).found[..want.len()],
+                want.as_slice(),
+                "exact hits come first: {text}"
+            );
+            some += want.len();
+        }
+        assert!(some >= 6, "the texts name invoices exactly ({some})");
+        // Only wanted transactions are read.
+        let none = extract_exact_where(&batch, &exact, &[], 4, |_| false).unwrap();
+        assert!((0..texts.len()).all(|t| none.get(t).found.is_empty()));
+        let patterns = [regex::Regex::new("INV").unwrap()];
+        assert!(extract_exact_where(&batch, &exact, &patterns, 4, |_| true).is_none());
     }
 
     #[test]

@@ -28,6 +28,10 @@ impl Pass for ExactReference {
         rules.matching.exact_reference
     }
 
+    fn reads_exact_refs_only(&self) -> bool {
+        true
+    }
+
     fn propose(
         &self,
         ctx: &Context<'_>,

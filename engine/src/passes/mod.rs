@@ -54,6 +54,10 @@ pub struct Context<'a> {
     pub identities: Identities,
     /// References not extracted yet (see [`Context::for_cascade`]).
     refs_pending: bool,
+    /// [`Context::refs`] holds only the exact references of the open
+    /// transactions (see [`Context::extract_pending_exact_refs`]); the full
+    /// extraction is still pending.
+    refs_exact_only: bool,
     /// What people's decisions taught (`LEARNED_PAYER`), when anything was.
     pub learned: Option<&'a crate::learned::LearnedIndex>,
     /// Legal entities: which transaction may clear which open item
@@ -102,6 +106,34 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// For a pass that reads only the exact references
+    /// ([`Pass::reads_exact_refs_only`]): when references are deferred,
+    /// extracts just those of the open transactions
+    /// ([`crate::references::extract_exact_where`]: no repair index, no
+    /// near or short-form search), leaving the full extraction pending for
+    /// the transactions still open when a pass reads more. Falls back to
+    /// the full extraction when the cheap one could differ from it.
+    pub fn extract_pending_exact_refs(&mut self, ledger: &Ledger) {
+        if !self.refs_pending || self.refs_exact_only {
+            return;
+        }
+        let m = &self.rules.matching;
+        let patterns: Vec<regex::Regex> = m.reference_regexes().into_iter().flatten().collect();
+        match crate::references::extract_exact_where(
+            self.batch,
+            &self.references,
+            &patterns,
+            m.reference_window_tokens_max.max(1),
+            |t| ledger.is_open(t as TxnIdx),
+        ) {
+            Some(refs) => {
+                self.refs = refs;
+                self.refs_exact_only = true;
+            }
+            None => self.extract_pending_refs(ledger),
+        }
+    }
+
     /// The exact index and the parties; references and identities empty.
     fn indexes(batch: &'a Batch, rules: &'a Rules) -> Self {
         Context {
@@ -112,6 +144,7 @@ impl<'a> Context<'a> {
             refs: RefsStore::default(),
             identities: Identities::none(batch.transactions.len()),
             refs_pending: false,
+            refs_exact_only: false,
             learned: None,
             companies: std::sync::Arc::new(crate::company::Companies::build(
                 batch,
@@ -151,6 +184,7 @@ impl<'a> Context<'a> {
             self.other_company.extend(dropped);
         }
         self.refs_pending = false;
+        self.refs_exact_only = false;
     }
 
     /// Identification is the costliest index (BENCHMARKS.md, index stage).
@@ -206,6 +240,13 @@ pub trait Pass: Sync {
     /// references are extracted before the first pass that does.
     fn reads_refs(&self) -> bool {
         true
+    }
+    /// True for a pass that reads only the exact references
+    /// ([`crate::references::RefKind::Exact`] and `Structured`) of
+    /// [`Context::refs`]: deferred references are then extracted only that
+    /// far ([`Context::extract_pending_exact_refs`]).
+    fn reads_exact_refs_only(&self) -> bool {
+        false
     }
 }
 

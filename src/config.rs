@@ -33,6 +33,9 @@ pub struct RunConfig {
     /// How remittance advice files are read (lockbox layouts, CSV layouts).
     #[serde(skip_serializing_if = "crate::remittance::RemittanceConfig::is_default")]
     pub remittance: crate::remittance::RemittanceConfig,
+    /// Cross-currency application and bank charges (`--rates`).
+    #[serde(skip_serializing_if = "cashmatch_engine::fx::FxRules::is_default")]
+    pub fx: cashmatch_engine::fx::FxRules,
 }
 
 /// Hard caps on untrusted bank files (RELIABILITY.md B1-5, D1). Exceeding
@@ -114,6 +117,7 @@ impl RunConfig {
             }
         }
         self.remittance.validate()?;
+        self.fx.validate()?;
         let l = &self.limits;
         for (key, v) in [
             ("file_bytes_max", l.file_bytes_max),

@@ -66,6 +66,7 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         remittance: vec![inputs.join("remittance.820")],
         remittance_inputs: None,
         decisions: None,
+        rates: None,
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {
         return Ok(0);
@@ -139,6 +140,7 @@ fn follow_up(out: &Path, inputs: &Path, state: StateMode, quiet: bool) -> Result
         remittance: Vec::new(),
         remittance_inputs: None,
         decisions: None,
+        rates: None,
     };
     let history = match state {
         StateMode::Dir(dir) => Some(dir),

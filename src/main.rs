@@ -83,6 +83,10 @@ enum Command {
         /// MANUAL; what they teach is remembered in the state.
         #[arg(long)]
         decisions: Option<PathBuf>,
+        /// Exchange rates (CSV: date, from, to, rate, source) for payments
+        /// in another currency than their invoices; see `[fx]` in README.
+        #[arg(long)]
+        rates: Option<PathBuf>,
     },
     /// Re-run a published run from its manifest and compare every output byte for byte.
     Replay {
@@ -270,6 +274,7 @@ impl Cli {
                 no_analytics,
                 remittance,
                 decisions,
+                rates,
             } => {
                 let config = load_config(config.as_deref())?;
                 let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
@@ -300,6 +305,7 @@ impl Cli {
                         remittance,
                         remittance_inputs: None,
                         decisions,
+                        rates,
                     }),
                     timings: self.timings,
                 }

@@ -36,6 +36,7 @@ pub mod allocate;
 pub mod columns;
 pub mod config;
 pub mod exceptions;
+pub mod fx;
 pub mod identify;
 pub mod identity;
 pub mod index;
@@ -125,6 +126,11 @@ pub struct RunExtras<'a> {
     /// Payer facts earlier decisions taught; the `learned_payer` pass runs
     /// only when some are known.
     pub learned: Option<&'a learned::LearnedIndex>,
+    /// Exchange rates and `[fx]` rules: cross-currency payments are applied
+    /// (`FX_REFERENCE`, `FX_CUSTOMER_AMOUNT`) and referenced payments short
+    /// by bank charges cleared (`BANK_CHARGES`; see [`passes::fx`]). A run
+    /// without rates and without a charge tolerance runs no FX stage.
+    pub fx: Option<&'a fx::FxInput>,
 }
 
 /// [`apply_cash`] with the run's extras ([`RunExtras`]).
@@ -215,7 +221,49 @@ pub fn apply_cash_with(
             .unwrap_or(cascade.len());
         cascade.insert(at, Box::new(learned::LearnedPayer));
     }
+    let fx_input = extras
+        .fx
+        .filter(|f| !f.rates.is_empty() || f.rules.charges_enabled());
+    let mut fx_references_done = fx_input.is_none();
+    let mut fx_customers_done = fx_input.is_none();
     for pass in cascade {
+        if let Some(fx) = fx_input {
+            // References in another currency (and bank charges) after the
+            // reference passes, before any customer pass or differences.
+            if !fx_references_done
+                && !matches!(
+                    pass.name(),
+                    "structured_reference" | "exact_reference" | "fuzzy_reference"
+                )
+            {
+                fx_references_done = true;
+                run_fx_stage(
+                    &mut ctx,
+                    &batch,
+                    rules,
+                    fx,
+                    &mut ledger,
+                    observer,
+                    &mut pass_stats,
+                    true,
+                );
+            }
+            // A customer's foreign-currency item by amount: last, when the
+            // same-currency passes had their chance.
+            if !fx_customers_done && pass.name() == "unmatched" {
+                fx_customers_done = true;
+                run_fx_stage(
+                    &mut ctx,
+                    &batch,
+                    rules,
+                    fx,
+                    &mut ledger,
+                    observer,
+                    &mut pass_stats,
+                    false,
+                );
+            }
+        }
         observer.stage_started(pass.name());
         if pass.reads_refs() {
             // Deferred references (exact-only configurations): extracted
@@ -247,13 +295,46 @@ pub fn apply_cash_with(
         observer.stage_finished(pass.name(), Some(&stats));
         pass_stats.push(stats);
     }
+    if let Some(fx) = fx_input {
+        if !fx_references_done {
+            run_fx_stage(
+                &mut ctx,
+                &batch,
+                rules,
+                fx,
+                &mut ledger,
+                observer,
+                &mut pass_stats,
+                true,
+            );
+        }
+        if !fx_customers_done {
+            run_fx_stage(
+                &mut ctx,
+                &batch,
+                rules,
+                fx,
+                &mut ledger,
+                observer,
+                &mut pass_stats,
+                false,
+            );
+        }
+    }
     // Reads the references: extracted now if no pass needed them.
     ctx.extract_pending_refs(&ledger);
     exceptions::drop_unevidenced_customers(&ctx, &mut ledger);
     drop(ctx);
     let return_records = passes::returns::reverse(&batch, return_inputs, &return_plan, &mut ledger);
     observer.stage_started("emit");
-    let outcome = emit(&batch, rules, ledger, pass_stats, return_records);
+    let outcome = emit(
+        &batch,
+        rules,
+        extras.fx.map(|f| &f.rules),
+        ledger,
+        pass_stats,
+        return_records,
+    );
     observer.stage_finished("emit", None);
     observer.stage_started("invariants");
     invariants::check(&batch, &outcome)?;
@@ -265,9 +346,50 @@ pub fn apply_cash_with(
     })
 }
 
+/// One of the two FX stages ([`passes::fx`]): proposals accepted by the
+/// ledger like a pass's, notes kept like a pass's.
+#[allow(clippy::too_many_arguments)]
+fn run_fx_stage(
+    ctx: &mut passes::Context<'_>,
+    batch: &Batch,
+    rules: &Rules,
+    fx: &fx::FxInput,
+    ledger: &mut allocate::Ledger,
+    observer: &mut dyn Observer,
+    pass_stats: &mut Vec<PassStats>,
+    references: bool,
+) {
+    let name = if references {
+        "fx_reference"
+    } else {
+        "fx_customer_amount"
+    };
+    observer.stage_started(name);
+    ctx.extract_pending_refs(ledger);
+    let (proposals, notes) = if references {
+        passes::fx::propose_references(ctx, ledger, fx)
+    } else {
+        passes::fx::propose_customer_amounts(ctx, ledger, fx)
+    };
+    for n in notes {
+        ledger.note(n.txn, n.reason, n.priority, n.detail);
+        let note = &mut ledger.notes[n.txn as usize];
+        if note.customer_id.is_none() {
+            note.customer_id = n.customer_id;
+        }
+        if note.customer.is_none() {
+            note.customer = n.customer;
+        }
+    }
+    let stats = ledger.accept_fx(batch, name, fx.rules.pass, &rules.pilot, proposals);
+    observer.stage_finished(name, Some(&stats));
+    pass_stats.push(stats);
+}
+
 fn emit(
     batch: &Batch,
     rules: &Rules,
+    fx_rules: Option<&fx::FxRules>,
     mut ledger: allocate::Ledger,
     pass_stats: Vec<PassStats>,
     returns: Vec<returns::ReturnRecord>,
@@ -280,10 +402,20 @@ fn emit(
     let mut applications = std::mem::take(&mut ledger.applications);
     // Group by transaction, then invoice: the order every output uses.
     applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
-    let (postings, gl_accounts) = postings::build(batch, &rules.gl, &applications, &exceptions);
+    let mut fx = std::mem::take(&mut ledger.fx);
+    fx.sort_by(|a, b| (a.txn, a.item).cmp(&(b.txn, b.item)));
+    let no_fx_rules = fx::FxRules::default();
+    let (postings, gl_accounts) = postings::build_with_fx(
+        batch,
+        &rules.gl,
+        fx_rules.unwrap_or(&no_fx_rules),
+        &applications,
+        &exceptions,
+        &fx,
+    );
     let items_after = items_after(batch, &applications);
     let aging = aging::build(batch, &items_after);
-    let control_sums = control_sums(batch, &applications, &exceptions);
+    let control_sums = control_sums_with_fx(batch, &applications, &exceptions, &fx);
     // Paired with the ledger: what the outcome says was applied per
     // transaction is what the ledger left (debug builds; the invariant
     // check proves conservation on every run).
@@ -291,7 +423,9 @@ fn emit(
     {
         let mut applied = vec![Decimal::ZERO; batch.transactions.len()];
         for a in &applications {
-            applied[a.txn as usize] += a.applied_amount;
+            applied[a.txn as usize] += fx
+                .binary_search_by(|f| (f.txn, f.item).cmp(&(a.txn, a.item)))
+                .map_or(a.applied_amount, |k| fx[k].payment_amount);
         }
         for (t, txn) in batch.transactions.iter().enumerate() {
             if txn.amount > Decimal::ZERO {
@@ -321,6 +455,7 @@ fn emit(
         control_sums,
         pass_stats,
         returns,
+        fx,
     }
 }
 
@@ -364,6 +499,18 @@ pub fn control_sums(
     applications: &[Application],
     exceptions: &[model::ExceptionRecord],
 ) -> Vec<ControlSums> {
+    control_sums_with_fx(batch, applications, exceptions, &[])
+}
+
+/// [`control_sums`] of a run with cross-currency applications (`fx` sorted
+/// by transaction and invoice): their cash counts as applied in the
+/// payment's currency, in the payment's amount, like every application.
+pub fn control_sums_with_fx(
+    batch: &Batch,
+    applications: &[Application],
+    exceptions: &[model::ExceptionRecord],
+    fx: &[fx::FxApplication],
+) -> Vec<ControlSums> {
     let mut by: BTreeMap<&str, ControlSums> = BTreeMap::new();
     for t in batch.transactions.iter() {
         let e = by.entry(t.currency()).or_insert_with(|| ControlSums {
@@ -379,8 +526,14 @@ pub fn control_sums(
     }
     for a in applications {
         let c = batch.transactions.get(a.txn as usize).currency();
+        let paid = if fx.is_empty() {
+            a.applied_amount
+        } else {
+            fx.binary_search_by(|f| (f.txn, f.item).cmp(&(a.txn, a.item)))
+                .map_or(a.applied_amount, |k| fx[k].payment_amount)
+        };
         if let Some(e) = by.get_mut(c) {
-            e.applied += a.applied_amount;
+            e.applied += paid;
             e.discounts += a.discount_amount;
             e.writeoffs += a.writeoff_amount;
         }

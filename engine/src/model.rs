@@ -191,6 +191,17 @@ pub enum Rule {
     /// account or name a person attributed to the customer); one open item
     /// of the amount or the whole open balance.
     LearnedPayer,
+    /// A payment in another currency than the invoices its reference names:
+    /// the payment converted at the `--rates` rate matches their open amount
+    /// within `[fx] rate_tolerance_percent` (see [`crate::fx`]).
+    FxReference,
+    /// Customer identified, no reference: one open item in another currency
+    /// whose open amount the converted payment matches within the tolerance.
+    FxCustomerAmount,
+    /// A referenced payment short by no more than the bank-charge tolerance
+    /// (charges deducted in transit, SHA/OUR/BEN): the shortfall clears the
+    /// invoice into `[fx] bank_charges_account` (held in `writeoff_amount`).
+    BankCharges,
 }
 
 impl Rule {
@@ -211,6 +222,9 @@ impl Rule {
             Rule::ReturnReversal => "RETURN_REVERSAL",
             Rule::Manual => "MANUAL",
             Rule::LearnedPayer => "LEARNED_PAYER",
+            Rule::FxReference => "FX_REFERENCE",
+            Rule::FxCustomerAmount => "FX_CUSTOMER_AMOUNT",
+            Rule::BankCharges => "BANK_CHARGES",
         }
     }
 }
@@ -264,6 +278,9 @@ pub enum ReasonCode {
     /// decision: interest, internal transfer): held in suspense, never
     /// offered again.
     DecidedIgnore,
+    /// The payment's currency differs from the invoice's and `--rates` has
+    /// no rate for the pair and date: nothing is guessed, a person decides.
+    FxRateMissing,
 }
 
 impl ReasonCode {
@@ -288,11 +305,12 @@ impl ReasonCode {
             ReasonCode::DecidedOnAccount => "DECIDED_ON_ACCOUNT",
             ReasonCode::DecidedRefund => "DECIDED_REFUND",
             ReasonCode::DecidedIgnore => "DECIDED_IGNORE",
+            ReasonCode::FxRateMissing => "FX_RATE_MISSING",
         }
     }
 
     /// Every code, in a stable order (for documentation and summaries).
-    pub const ALL: [ReasonCode; 18] = [
+    pub const ALL: [ReasonCode; 19] = [
         ReasonCode::NoMatch,
         ReasonCode::AmountMismatch,
         ReasonCode::UnknownReference,
@@ -311,6 +329,7 @@ impl ReasonCode {
         ReasonCode::DecidedOnAccount,
         ReasonCode::DecidedRefund,
         ReasonCode::DecidedIgnore,
+        ReasonCode::FxRateMissing,
     ];
 
     /// True for the codes of a person's decision (`--decisions`): the
@@ -660,6 +679,15 @@ pub enum Memo {
     Refund,
     /// A receipt a person excluded from cash application, in suspense.
     Ignored,
+    /// Cross-currency receipt: the FX position account, credited in the
+    /// payment currency and debited in the invoice currency.
+    FxPosition,
+    /// Realised FX gain (invoice currency).
+    FxGain,
+    /// Realised FX loss (invoice currency).
+    FxLoss,
+    /// Bank charges deducted in transit (SHA/OUR/BEN).
+    BankCharges,
 }
 
 impl Memo {
@@ -685,6 +713,10 @@ impl Memo {
             Memo::SuspenseReturned => "returned payment: suspense taken back",
             Memo::Refund => "receipt to be refunded to the payer (decision)",
             Memo::Ignored => "receipt excluded from cash application (decision), held in suspense",
+            Memo::FxPosition => "cross-currency receipt: FX position",
+            Memo::FxGain => "realised FX gain",
+            Memo::FxLoss => "realised FX loss",
+            Memo::BankCharges => "bank charges deducted in transit",
         }
     }
 }
@@ -722,6 +754,9 @@ pub struct Posting {
     pub customer: Option<PostingCustomer>,
     /// Why the line exists.
     pub memo: Memo,
+    /// True on a cross-currency journal's lines in the invoice's currency
+    /// (the currency of `item`); false: the transaction's currency.
+    pub foreign: bool,
 }
 
 impl Posting {
@@ -745,9 +780,13 @@ impl Posting {
         t.booking_date().or(t.value_date())
     }
 
-    /// ISO 4217 code of the transaction.
+    /// ISO 4217 code of the line: the transaction's, or on a
+    /// cross-currency journal's invoice-side lines the invoice's.
     pub fn currency<'a>(&self, batch: &'a Batch) -> &'a str {
-        batch.transactions.get(self.txn as usize).currency()
+        match self.item {
+            Some(i) if self.foreign => batch.open_items.get(i as usize).currency(),
+            _ => batch.transactions.get(self.txn as usize).currency(),
+        }
     }
 
     /// The bank transaction's id.
@@ -943,6 +982,23 @@ pub struct Outcome {
     /// Every returned payment and what became of it, in transaction order
     /// (`returns.parquet`; see [`crate::returns`]).
     pub returns: Vec<crate::returns::ReturnRecord>,
+    /// What each cross-currency application gave in the payment's currency,
+    /// sorted by (transaction, invoice) like the applications (see
+    /// [`Outcome::fx_of`]).
+    pub fx: Vec<crate::fx::FxApplication>,
+}
+
+impl Outcome {
+    /// The cross-currency record of an application, if it is one.
+    pub fn fx_of(&self, a: &Application) -> Option<&crate::fx::FxApplication> {
+        if self.fx.is_empty() {
+            return None;
+        }
+        self.fx
+            .binary_search_by(|f| (f.txn, f.item).cmp(&(a.txn, a.item)))
+            .ok()
+            .map(|k| &self.fx[k])
+    }
 }
 
 /// What one matching pass did.

@@ -9,8 +9,21 @@
 //! with the rest; a rest a person decided to refund goes to `[gl] refund`,
 //! one they excluded stays in suspense. A bank debit credits
 //! cash and debits suspense, so every line of the statement is journalled.
+//!
+//! Cross-currency receipt (a payment in P for an invoice in I, see
+//! [`crate::fx`]): the journal has lines in two currencies and balances in
+//! each. In P: debit the bank with the amount, credit the FX position
+//! account (`[fx] position_account`, or the pair's) with the cash each
+//! invoice took. In I: debit the position account with that cash
+//! converted, credit the receivable with what the invoice cleared, and the
+//! difference to `[fx] gain_account` (credit) or `[fx] loss_account`
+//! (debit). The position account is the bridge between the currencies: its
+//! two lines are the same money at the rate recorded on the application.
+//! Bank charges (`BANK_CHARGES`) debit `[fx] bank_charges_account` with the
+//! shortfall instead of the write-off account.
 
 use crate::config::GlAccounts;
+use crate::fx::{FxApplication, FxRules};
 use crate::model::{
     Application, Batch, ExceptionRecord, GlIdx, ItemIdx, Memo, Posting, PostingCustomer,
     ReasonCode, TxnIdx,
@@ -57,6 +70,18 @@ impl<'g> GlTable<'g> {
         }
     }
 
+    /// The index of `account`, interned on first use (FX and bank-charge
+    /// accounts: a run without them keeps its account list).
+    fn intern(&mut self, account: &str) -> GlIdx {
+        match self.accounts.iter().position(|a| a == account) {
+            Some(k) => k as GlIdx,
+            None => {
+                self.accounts.push(account.to_string());
+                (self.accounts.len() - 1) as GlIdx
+            }
+        }
+    }
+
     /// [`GlAccounts::bank_for`], as an index.
     fn bank_for(&self, account: &str) -> GlIdx {
         if self.bank_by_account.is_empty() {
@@ -79,7 +104,36 @@ pub fn build(
     applications: &[Application],
     exceptions: &[ExceptionRecord],
 ) -> (Vec<Posting>, Vec<String>) {
-    let table = GlTable::new(gl);
+    build_with_fx(
+        batch,
+        gl,
+        &FxRules::default(),
+        applications,
+        exceptions,
+        &[],
+    )
+}
+
+/// [`build`] for a run with cross-currency applications (`fx` sorted by
+/// transaction and invoice) and bank charges, journalled with the `[fx]`
+/// accounts (see the module documentation).
+pub fn build_with_fx(
+    batch: &Batch,
+    gl: &GlAccounts,
+    fx_rules: &FxRules,
+    applications: &[Application],
+    exceptions: &[ExceptionRecord],
+    fx: &[FxApplication],
+) -> (Vec<Posting>, Vec<String>) {
+    let mut table = GlTable::new(gl);
+    let fx_of = |a: &Application| {
+        if fx.is_empty() {
+            return None;
+        }
+        fx.binary_search_by(|f| (f.txn, f.item).cmp(&(a.txn, a.item)))
+            .ok()
+            .map(|k| &fx[k])
+    };
     debug_assert!(
         applications.windows(2).all(|w| w[0].txn <= w[1].txn),
         "applications grouped by transaction"
@@ -115,6 +169,9 @@ pub fn build(
             line: 0,
             debit: Decimal::ZERO,
             credit: Decimal::ZERO,
+            foreign_debit: Decimal::ZERO,
+            foreign_credit: Decimal::ZERO,
+            foreign: false,
         };
         let bank_gl = table.bank_for(txn.account());
         let returned = next_app > apps_start
@@ -162,6 +219,36 @@ pub fn build(
         for a in &applications[apps_start..next_app] {
             let inv = Some(a.item);
             let cust = Some(PostingCustomer::OfItem(a.item));
+            if let Some(f) = fx_of(a) {
+                // The payment's side in its currency, then the invoice's
+                // side in the invoice's currency (module documentation).
+                let item_cur = batch.open_items.get(a.item as usize).currency();
+                let position = table.intern(fx_rules.position_for(txn.currency(), item_cur));
+                j.push(
+                    position,
+                    Decimal::ZERO,
+                    f.payment_amount,
+                    inv,
+                    cust,
+                    Memo::FxPosition,
+                );
+                j.foreign = true;
+                j.push(
+                    position,
+                    f.invoice_amount,
+                    Decimal::ZERO,
+                    inv,
+                    cust,
+                    Memo::FxPosition,
+                );
+                if f.gain_loss > Decimal::ZERO {
+                    let g = table.intern(&fx_rules.gain_account);
+                    j.push(g, Decimal::ZERO, f.gain_loss, inv, cust, Memo::FxGain);
+                } else if f.gain_loss < Decimal::ZERO {
+                    let l = table.intern(&fx_rules.loss_account);
+                    j.push(l, -f.gain_loss, Decimal::ZERO, inv, cust, Memo::FxLoss);
+                }
+            }
             if a.applied_amount < Decimal::ZERO {
                 // A credit note the payer netted: its credit balance leaves
                 // the receivable (debit), and with the cash it pays the
@@ -197,14 +284,15 @@ pub fn build(
                 );
             }
             if !a.writeoff_amount.is_zero() {
-                j.push(
-                    GL_WRITEOFF,
-                    a.writeoff_amount,
-                    Decimal::ZERO,
-                    inv,
-                    cust,
-                    Memo::Writeoff,
-                );
+                let (account, memo) = if a.rule == crate::model::Rule::BankCharges {
+                    (
+                        table.intern(&fx_rules.bank_charges_account),
+                        Memo::BankCharges,
+                    )
+                } else {
+                    (GL_WRITEOFF, Memo::Writeoff)
+                };
+                j.push(account, a.writeoff_amount, Decimal::ZERO, inv, cust, memo);
             }
             j.push(
                 GL_RECEIVABLE,
@@ -214,6 +302,7 @@ pub fn build(
                 cust,
                 Memo::Receivable(a.rule),
             );
+            j.foreign = false;
         }
         if let Some(e) = exception {
             let exc = &exceptions[e as usize];
@@ -306,6 +395,11 @@ struct Journal<'o> {
     line: u32,
     debit: Decimal,
     credit: Decimal,
+    /// Totals of the lines in the invoice's currency (cross-currency).
+    foreign_debit: Decimal,
+    foreign_credit: Decimal,
+    /// Lines pushed now are in the invoice's currency.
+    foreign: bool,
 }
 
 impl Journal<'_> {
@@ -319,8 +413,13 @@ impl Journal<'_> {
         memo: Memo,
     ) {
         self.line += 1;
-        self.debit += debit;
-        self.credit += credit;
+        if self.foreign {
+            self.foreign_debit += debit;
+            self.foreign_credit += credit;
+        } else {
+            self.debit += debit;
+            self.credit += credit;
+        }
         self.out.push(Posting {
             txn: self.txn,
             line: self.line,
@@ -330,6 +429,7 @@ impl Journal<'_> {
             item,
             customer,
             memo,
+            foreign: self.foreign,
         });
     }
 
@@ -339,6 +439,11 @@ impl Journal<'_> {
         debug_assert_eq!(
             self.debit, self.credit,
             "journal of transaction {} balances",
+            self.txn
+        );
+        debug_assert_eq!(
+            self.foreign_debit, self.foreign_credit,
+            "journal of transaction {} balances in the invoice currency",
             self.txn
         );
     }

@@ -91,6 +91,8 @@ pub enum Request {
         out: PathBuf,
         /// Percent of expressible payments moved into an 820 advice.
         advices_percent: u32,
+        /// Percent of fully paid referenced payments made cross-currency.
+        fx_percent: u32,
     },
     /// `cashmatch report`: morning-after analytics of a published run.
     Report(crate::report::ReportRequest),
@@ -175,8 +177,21 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             profile,
             out,
             advices_percent,
+            fx_percent,
         } => {
             evaluate::generate(customers, invoices, payments, seed, as_of, &profile, &out)?;
+            // Before the advices: a payment made cross-currency keeps its
+            // reference in the bank text.
+            if fx_percent > 0 {
+                let s = cashmatch_datasets::fx::add_fx(&out, fx_percent.min(100), seed)
+                    .map_err(|e| CliError::Io(format!("cannot write FX payments: {e}")))?;
+                println!(
+                    "foreign-currency payments: {}, {} quotes in {}",
+                    s.payments,
+                    s.rates,
+                    out.join("rates.csv").display()
+                );
+            }
             if advices_percent > 0 {
                 let s =
                     cashmatch_datasets::advices::add_advices(&out, advices_percent.min(100), seed)

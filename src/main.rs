@@ -158,6 +158,11 @@ enum Command {
         /// keeping only the trace number (0: none, the files as before).
         #[arg(long, default_value_t = 0)]
         advices_percent: u32,
+        /// Percent of the payments paying their invoices in full by
+        /// reference that are rewritten in another currency, with the
+        /// rates in `rates.csv` (0: none, the files as before).
+        #[arg(long, default_value_t = 0)]
+        fx_percent: u32,
     },
     /// Morning-after analytics of a published run: KPIs, dunning, disputes, report.html.
     Report {
@@ -357,6 +362,7 @@ impl Cli {
                 profile,
                 out,
                 advices_percent,
+                fx_percent,
             } => Request::Generate {
                 customers,
                 invoices,
@@ -366,6 +372,7 @@ impl Cli {
                 profile,
                 out,
                 advices_percent,
+                fx_percent,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
             Command::Report {

@@ -23,6 +23,7 @@ use crate::allocate::round_to_minor_unit;
 use crate::allocate::{FxLine, Ledger, Proposal, ProposalLine};
 use crate::fx::{convert, FxInput};
 use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
+use crate::references::RefKind;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -103,12 +104,30 @@ fn reference_one(
     t: TxnIdx,
 ) -> (Option<FxProposal>, Option<PassNote>) {
     let txn = ctx.batch.transactions.get(t as usize);
+    // The invoices the payment names, found as the exact pass finds them
+    // (the index over the whole text, kept where the extraction rules
+    // agree, plus structured fields), and the payer's short forms.
+    let refs = ctx.refs.get(t as usize);
+    let window = ctx.rules.matching.reference_window_tokens_max.max(1);
     let mut items: Vec<ItemIdx> = Vec::new();
-    for i in ctx.refs.get(t as usize).strict() {
-        if !items.contains(&i) {
-            items.push(i);
-        }
+    ctx.references
+        .find_in_text(ctx.batch, txn.remittance_info(), window, &mut items);
+    items.retain(|&i| {
+        matches!(
+            refs.kind_of(i),
+            Some(RefKind::Exact | RefKind::Structured | RefKind::ShortOfPayer)
+        )
+    });
+    for r in txn.structured_refs() {
+        let mut more = Vec::new();
+        ctx.references.find_in_text(ctx.batch, r, window, &mut more);
+        items.extend(more);
     }
+    for i in refs.strict() {
+        items.push(i);
+    }
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|i| seen.insert(*i));
     if items.is_empty() {
         return (None, None);
     }

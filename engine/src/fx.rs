@@ -241,18 +241,20 @@ pub struct RateHit {
     pub source: Arc<str>,
 }
 
+/// One pair's quotes: (date, rate, source), by date.
+type Quotes = Vec<(NaiveDate, Decimal, Arc<str>)>;
+
 /// The rates of a run, by currency pair, each pair's quotes by date.
 #[derive(Debug, Clone, Default)]
 pub struct RateTable {
-    pairs: BTreeMap<(String, String), Vec<(NaiveDate, Decimal, Arc<str>)>>,
+    pairs: BTreeMap<(String, String), Quotes>,
 }
 
 impl RateTable {
     /// Builds the table. The caller has rejected duplicate (date, from, to)
     /// rows; if any remain, the later row wins.
     pub fn new(rates: impl IntoIterator<Item = Rate>) -> Self {
-        let mut pairs: BTreeMap<(String, String), Vec<(NaiveDate, Decimal, Arc<str>)>> =
-            BTreeMap::new();
+        let mut pairs: BTreeMap<(String, String), Quotes> = BTreeMap::new();
         for r in rates {
             pairs
                 .entry((r.from, r.to))
@@ -262,7 +264,7 @@ impl RateTable {
         for v in pairs.values_mut() {
             v.sort_by_key(|q| q.0);
             // Later rows of the same date win (stable sort keeps file order).
-            let mut out: Vec<(NaiveDate, Decimal, Arc<str>)> = Vec::with_capacity(v.len());
+            let mut out: Quotes = Vec::with_capacity(v.len());
             for q in v.drain(..) {
                 match out.last_mut() {
                     Some(last) if last.0 == q.0 => *last = q,
@@ -294,7 +296,7 @@ impl RateTable {
         date: NaiveDate,
         max_age_days: u32,
     ) -> Option<RateHit> {
-        let pick = |v: &Vec<(NaiveDate, Decimal, Arc<str>)>| {
+        let pick = |v: &Quotes| {
             let at = v.partition_point(|q| q.0 <= date);
             let q = v.get(at.checked_sub(1)?)?;
             ((date - q.0).num_days() <= i64::from(max_age_days)).then(|| q.clone())

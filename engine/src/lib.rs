@@ -403,7 +403,7 @@ fn emit(
     // Group by transaction, then invoice: the order every output uses.
     applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
     let mut fx = std::mem::take(&mut ledger.fx);
-    fx.sort_by(|a, b| (a.txn, a.item).cmp(&(b.txn, b.item)));
+    fx.sort_by_key(|a| (a.txn, a.item));
     let no_fx_rules = fx::FxRules::default();
     let (postings, gl_accounts) = postings::build_with_fx(
         batch,

@@ -155,6 +155,7 @@ fn run_once(data: &Path, config: &RunConfig, out: &Path) -> Sample {
         remittance: Vec::new(),
         remittance_inputs: None,
         decisions: None,
+        rates: None,
     };
     reset_peak_rss();
     let started = Instant::now();

@@ -95,6 +95,8 @@ pub enum Request {
         companies: usize,
         /// Percent of paying payments sent to another company's account.
         intercompany_percent: u32,
+        /// Percent of fully paid referenced payments made cross-currency.
+        fx_percent: u32,
     },
     /// `cashmatch report`: morning-after analytics of a published run.
     Report(crate::report::ReportRequest),
@@ -181,8 +183,21 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             advices_percent,
             companies,
             intercompany_percent,
+            fx_percent,
         } => {
             evaluate::generate(customers, invoices, payments, seed, as_of, &profile, &out)?;
+            // Before the advices: a payment made cross-currency keeps its
+            // reference in the bank text.
+            if fx_percent > 0 {
+                let s = cashmatch_datasets::fx::add_fx(&out, fx_percent.min(100), seed)
+                    .map_err(|e| CliError::Io(format!("cannot write FX payments: {e}")))?;
+                println!(
+                    "foreign-currency payments: {}, {} quotes in {}",
+                    s.payments,
+                    s.rates,
+                    out.join("rates.csv").display()
+                );
+            }
             if companies >= 2 {
                 let s = cashmatch_datasets::companies::add_companies(
                     &out,

@@ -43,6 +43,9 @@ pub struct RunConfig {
     /// Cross-company application and its GL accounts.
     #[serde(skip_serializing_if = "IntercompanyConfig::is_default")]
     pub intercompany: IntercompanyConfig,
+    /// Cross-currency application and bank charges (`--rates`).
+    #[serde(skip_serializing_if = "cashmatch_engine::fx::FxRules::is_default")]
+    pub fx: cashmatch_engine::fx::FxRules,
 }
 
 /// Hard caps on untrusted bank files (RELIABILITY.md B1-5, D1). Exceeding
@@ -124,6 +127,7 @@ impl RunConfig {
             }
         }
         self.remittance.validate()?;
+        self.fx.validate()?;
         let l = &self.limits;
         for (key, v) in [
             ("file_bytes_max", l.file_bytes_max),

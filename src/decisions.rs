@@ -248,7 +248,7 @@ type Record = (u64, Vec<String>);
 
 /// RFC 4180 records with the 1-based line each starts on: quoted fields
 /// may hold commas, doubled quotes and line breaks.
-fn parse_csv(text: &str) -> Result<Vec<Record>, (u64, String)> {
+pub(crate) fn parse_csv(text: &str) -> Result<Vec<Record>, (u64, String)> {
     let mut out = Vec::new();
     let mut fields = Vec::new();
     let mut field = String::new();

@@ -18,11 +18,22 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
     let inputs = out.join("inputs");
     std::fs::create_dir_all(&inputs)
         .map_err(|e| CliError::Io(format!("cannot create `{}`: {e}", inputs.display())))?;
+    // Issue 11: a customer pays an EUR invoice in USD; its own bank file,
+    // the rates that convert it (FX_REFERENCE) and its line of truth.
+    let fx = demo::fx_payment();
+    let truth = format!(
+        "{}BRFX0000001,{},{},exact_reference,0.00,0.00\n",
+        demo::TRUTH,
+        fx.invoice_id,
+        fx.invoice_open
+    );
     for (name, text) in [
         ("bank.csv", demo::BANK_CSV),
         ("open_items.csv", demo::OPEN_ITEMS),
         ("customers.csv", demo::CUSTOMERS),
-        ("truth.csv", demo::TRUTH),
+        ("truth.csv", truth.as_str()),
+        ("bank_fx.csv", fx.bank_csv.as_str()),
+        ("rates.csv", fx.rates_csv.as_str()),
     ] {
         cashmatch_store::durable::write_durable(&inputs, name, text.as_bytes())?;
     }
@@ -46,7 +57,7 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
     let as_of = NaiveDate::parse_from_str(demo::AS_OF, "%Y-%m-%d").ok();
     let state = state.map_or_else(|| StateMode::default_for(out), StateMode::Dir);
     let req = RunRequest {
-        bank: vec![inputs.join("bank.csv")],
+        bank: vec![inputs.join("bank.csv"), inputs.join("bank_fx.csv")],
         open_items: OpenItemsSource::File(inputs.join("open_items.csv")),
         customers: Some(CustomersSource::File(inputs.join("customers.csv"))),
         config: RunConfig::default(),
@@ -66,6 +77,7 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         remittance: vec![inputs.join("remittance.820")],
         remittance_inputs: None,
         decisions: None,
+        rates: Some(inputs.join("rates.csv")),
     };
     let Some(report) = crate::commands::run_and_summarise(&req)? else {
         return Ok(0);
@@ -139,6 +151,7 @@ fn follow_up(out: &Path, inputs: &Path, state: StateMode, quiet: bool) -> Result
         remittance: Vec::new(),
         remittance_inputs: None,
         decisions: None,
+        rates: None,
     };
     let history = match state {
         StateMode::Dir(dir) => Some(dir),

@@ -14,6 +14,7 @@ pub mod inputs;
 pub mod memory;
 pub mod output;
 pub mod progress;
+pub mod rates;
 pub mod remittance;
 pub mod replay;
 pub mod report;

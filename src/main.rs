@@ -83,6 +83,10 @@ enum Command {
         /// MANUAL; what they teach is remembered in the state.
         #[arg(long)]
         decisions: Option<PathBuf>,
+        /// Exchange rates (CSV: date, from, to, rate, source) for payments
+        /// in another currency than their invoices; see `[fx]` in README.
+        #[arg(long)]
+        rates: Option<PathBuf>,
     },
     /// Re-run a published run from its manifest and compare every output byte for byte.
     Replay {
@@ -164,6 +168,11 @@ enum Command {
         /// account of another company than their invoice's.
         #[arg(long, default_value_t = 5)]
         intercompany_percent: u32,
+        /// Percent of the payments paying their invoices in full by
+        /// reference that are rewritten in another currency, with the
+        /// rates in `rates.csv` (0: none, the files as before).
+        #[arg(long, default_value_t = 0)]
+        fx_percent: u32,
     },
     /// Morning-after analytics of a published run: KPIs, dunning, disputes, report.html.
     Report {
@@ -280,6 +289,7 @@ impl Cli {
                 no_analytics,
                 remittance,
                 decisions,
+                rates,
             } => {
                 let config = load_config(config.as_deref())?;
                 let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
@@ -310,6 +320,7 @@ impl Cli {
                         remittance,
                         remittance_inputs: None,
                         decisions,
+                        rates,
                     }),
                     timings: self.timings,
                 }
@@ -363,6 +374,7 @@ impl Cli {
                 advices_percent,
                 companies,
                 intercompany_percent,
+                fx_percent,
             } => Request::Generate {
                 customers,
                 invoices,
@@ -374,6 +386,7 @@ impl Cli {
                 advices_percent,
                 companies,
                 intercompany_percent,
+                fx_percent,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
             Command::Report {

@@ -141,6 +141,10 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         .iter()
         .find(|(i, _, _)| i.role == InputRole::Decisions)
         .map(|(_, p, _)| p.clone());
+    let rates = located
+        .iter()
+        .find(|(i, _, _)| i.role == InputRole::Rates)
+        .map(|(_, p, _)| p.clone());
     let segments: Vec<(InputFile, Vec<u8>)> = located
         .iter()
         .filter(|(i, _, _)| i.role == InputRole::State && i.format != "json")
@@ -185,6 +189,7 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         remittance: Vec::new(),
         remittance_inputs: Some(remittance_inputs),
         decisions,
+        rates,
     };
     match run::run(&req)? {
         RunStatus::Published(_) => {}

@@ -62,6 +62,9 @@ pub struct RunRequest {
     /// People's decisions on earlier exceptions (`--decisions`), applied
     /// first with rule `MANUAL`; an input of the run like the others.
     pub decisions: Option<PathBuf>,
+    /// Exchange rates for cross-currency payments (`--rates`); an input of
+    /// the run like the others.
+    pub rates: Option<PathBuf>,
 }
 
 /// The optional inputs of the analytics set a run publishes (as
@@ -253,6 +256,7 @@ pub fn execute(
         .as_deref()
         .map(crate::decisions::read)
         .transpose()?;
+    let rates = req.rates.as_deref().map(crate::rates::read).transpose()?;
     let rules = req.config.rules();
     let config_toml = req.config.canonical_toml();
     let config_sha256 = output::sha256_hex(config_toml.as_bytes());
@@ -265,6 +269,7 @@ pub fn execute(
         .chain(customers_file.clone())
         .chain(remit.files.iter().cloned())
         .chain(decisions.as_ref().map(|d| d.input.clone()))
+        .chain(rates.as_ref().map(|r| r.input.clone()))
         .collect();
     let run_id = manifest::run_id(
         ENGINE,
@@ -398,6 +403,7 @@ pub fn execute(
         }
         input_files.push(input);
     }
+    input_files.extend(rates.as_ref().map(|r| r.input.clone()));
     for f in &mut input_files {
         if let Some(p) = &f.path {
             f.path = Some(manifest::relative_path(&req.out, Path::new(p)));
@@ -425,11 +431,20 @@ pub fn execute(
             StateMode::Replay { dir, .. } => dir.is_some(),
         },
     };
+    // Cross-currency application runs with `--rates`; bank charges with a
+    // charge tolerance in `[fx]` (either alone is enough).
+    let fx_input = (rates.is_some() || req.config.fx.charges_enabled()).then(|| {
+        cashmatch_engine::fx::FxInput {
+            rates: rates.map(|r| r.table).unwrap_or_default(),
+            rules: req.config.fx.clone(),
+        }
+    });
     let extras = cashmatch_engine::RunExtras {
         remittance: Some(&remittance_input),
         returns: Some(&return_inputs),
         decisions: plan.as_ref(),
         learned: Some(&learned),
+        fx: fx_input.as_ref(),
     };
     let result = cashmatch_engine::apply_cash_with(batch, &rules, &extras, progress)
         .map_err(|v| CliError::Invariant(format!("{v}; nothing was published")))?;

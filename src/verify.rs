@@ -262,6 +262,24 @@ struct Money {
     exception_rows: HashMap<String, u32>,
 }
 
+/// Per application row, the payment's currency and amount of a
+/// cross-currency application (issue 11), `None` on a same-currency row.
+/// Runs of earlier versions have no such columns: every row is `None`.
+fn fx_payments(apps: &[RecordBatch]) -> Result<Vec<Option<(String, Decimal)>>, String> {
+    let rows: usize = apps.iter().map(|b| b.num_rows()).sum();
+    if apps
+        .first()
+        .is_none_or(|b| b.schema().index_of("payment_currency").is_err())
+    {
+        return Ok(vec![None; rows]);
+    }
+    Ok(text_column(apps, "payment_currency")?
+        .into_iter()
+        .zip(money_column(apps, "payment_amount")?)
+        .map(|(c, a)| (!c.is_empty()).then_some((c, a)))
+        .collect())
+}
+
 fn money(t: &Tables) -> Result<Money, String> {
     let txns = t.get("transactions.parquet")?;
     let apps = t.get("applications.parquet")?;
@@ -273,11 +291,14 @@ fn money(t: &Tables) -> Result<Money, String> {
         unapplied: HashMap::new(),
         exception_rows: HashMap::new(),
     };
-    for (id, a) in text_column(apps, "transaction_id")?
+    // A cross-currency application takes its payment amount from the
+    // transaction; its applied amount is in the invoice's currency.
+    for ((id, a), fx) in text_column(apps, "transaction_id")?
         .into_iter()
         .zip(money_column(apps, "applied_amount")?)
+        .zip(fx_payments(apps)?)
     {
-        *m.applied.entry(id).or_default() += a;
+        *m.applied.entry(id).or_default() += fx.map_or(a, |(_, p)| p);
     }
     for (id, a) in text_column(excs, "transaction_id")?
         .into_iter()
@@ -466,7 +487,13 @@ fn check_control_sums(m: &Manifest, t: &Tables) -> Result<String, String> {
         money_column(apps, "writeoff_amount")?,
         text_column(apps, "transaction_id")?,
     );
+    let fx = fx_payments(apps)?;
     for i in 0..cur.len() {
+        // Cash is counted in the payment's currency (cross-currency rows).
+        if let Some((c, paid)) = &fx[i] {
+            by.entry((company(&ids[i]), c.clone())).or_default().applied += *paid;
+            continue;
+        }
         let e = by.entry((company(&ids[i]), cur[i].clone())).or_default();
         e.applied += ap[i];
         e.discounts += di[i];

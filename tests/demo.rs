@@ -65,12 +65,23 @@ fn demo_writes_all_outputs_and_they_reconcile() {
     let ids = text(&txns, "transaction_id");
     let amounts = money(&txns, "amount");
     let mut applied: HashMap<String, Decimal> = HashMap::new();
-    for (id, a) in text(&apps, "transaction_id")
+    // A cross-currency application (the demo's USD payment) takes its
+    // payment amount from the transaction, in the payment's currency.
+    for ((id, a), fx) in text(&apps, "transaction_id")
         .into_iter()
         .zip(money(&apps, "applied_amount"))
+        .zip(
+            texts(&apps, "payment_currency")
+                .into_iter()
+                .zip(money(&apps, "payment_amount")),
+        )
     {
-        *applied.entry(id).or_default() += a;
+        *applied.entry(id).or_default() += if fx.0.is_some() { fx.1 } else { a };
     }
+    assert!(
+        text(&apps, "rule").iter().any(|r| r == "FX_REFERENCE"),
+        "the demo applies its USD payment to an EUR invoice"
+    );
     let mut unapplied: HashMap<String, Decimal> = HashMap::new();
     for (id, a) in text(&excs, "transaction_id")
         .into_iter()
@@ -101,14 +112,15 @@ fn demo_writes_all_outputs_and_they_reconcile() {
         assert_eq!(after[i], open[i] - cleared[i]);
     }
 
-    // Every journal balances.
-    let mut journals: HashMap<String, Decimal> = HashMap::new();
-    for ((j, d), c) in text(&posts, "journal_id")
+    // Every journal balances, per currency.
+    let mut journals: HashMap<(String, String), Decimal> = HashMap::new();
+    for (((j, cur), d), c) in text(&posts, "journal_id")
         .into_iter()
+        .zip(text(&posts, "currency"))
         .zip(money(&posts, "debit"))
         .zip(money(&posts, "credit"))
     {
-        *journals.entry(j).or_default() += d - c;
+        *journals.entry((j, cur)).or_default() += d - c;
     }
     assert!(
         journals.values().all(|v| v.is_zero()),

@@ -81,6 +81,15 @@ pub fn follow_up() -> crate::history::FollowUp {
     )
 }
 
+/// The demo's foreign-currency payment (issue 11, part 2): a second bank
+/// file (`inputs/bank_fx.csv`, one USD receipt for the demo's first EUR
+/// invoice that no demo payment pays) and the rates that convert it
+/// (`inputs/rates.csv`). Separate files, so the demo's `bank.csv` keeps its
+/// bytes. See [`crate::fx::demo_payment`].
+pub fn fx_payment() -> crate::fx::DemoFx {
+    crate::fx::demo_payment(BANK_CSV, OPEN_ITEMS, TRUTH)
+}
+
 /// The demo's remittance advice (`inputs/remittance.820`): an X12 820 for
 /// the first bank line paying several invoices by reference, linked by its
 /// bank reference as trace number (see [`crate::advices::demo_advice`]).

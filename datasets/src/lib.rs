@@ -62,6 +62,8 @@ mod csv_out;
 mod customers;
 pub mod demo;
 mod evaluate;
+/// Foreign-currency payments and their rates table (issue 11, part 2).
+pub mod fx;
 mod generate;
 pub mod history;
 mod ledger;

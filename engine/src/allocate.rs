@@ -77,6 +77,23 @@ impl ProposalLine {
     }
 }
 
+/// What a cross-currency line gives in the payment's currency: the
+/// line's `applied` is in the invoice's currency (what it clears), this is
+/// the cash it takes from the payment (see [`crate::fx`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FxLine {
+    /// Cash taken from the payment, in the payment's currency.
+    pub payment_amount: Decimal,
+    /// `payment_amount` converted at `rate` (invoice currency).
+    pub invoice_amount: Decimal,
+    /// Units of the invoice currency per unit of the payment currency.
+    pub rate: Decimal,
+    /// The rate's date.
+    pub rate_date: chrono::NaiveDate,
+    /// Who quoted the rate.
+    pub rate_source: std::sync::Arc<str>,
+}
+
 /// A pass's claim: these transactions pay these invoices, for this reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Proposal {
@@ -134,6 +151,9 @@ pub struct Ledger {
     /// it (the passes' candidate lookups already leave such invoices out;
     /// this is the guarantee). Empty (every pair allowed) until the run sets it.
     pub companies: std::sync::Arc<crate::company::Companies>,
+    /// Cross-currency applications, in acceptance order (what the payment
+    /// gave for each; see [`crate::fx::FxApplication`]).
+    pub fx: Vec<crate::fx::FxApplication>,
 }
 
 impl Ledger {
@@ -174,6 +194,7 @@ impl Ledger {
             applications: Vec::new(),
             notes: vec![Note::default(); batch.transactions.len()],
             companies: Default::default(),
+            fx: Vec::new(),
         }
     }
 
@@ -202,7 +223,18 @@ impl Ledger {
         }
     }
 
-    fn fits(&self, p: &Proposal, batch: &Batch) -> Result<(), (ReasonCode, String)> {
+    fn fits(
+        &self,
+        p: &Proposal,
+        fx: Option<&[FxLine]>,
+        batch: &Batch,
+    ) -> Result<(), (ReasonCode, String)> {
+        // Cash a line takes from its transaction: in the payment's
+        // currency, which differs from `applied` on a cross-currency line.
+        let paid = |k: usize| match fx {
+            Some(f) => f[k].payment_amount,
+            None => p.lines[k].applied,
+        };
         for &t in &p.txns {
             if self.txn_done[t as usize] {
                 return Err((
@@ -215,12 +247,16 @@ impl Ledger {
         // A transaction's lines are summed whole, not as a running prefix: a
         // credit-note line (negative) nets the invoice lines before or after
         // it, and for all-positive lines the whole sum is the largest prefix.
+        if fx.is_some_and(|f| f.len() != p.lines.len()) {
+            return Err((ReasonCode::NoMatch, "FX data for every line".into()));
+        }
         for line in &p.lines {
             let spent: Decimal = p
                 .lines
                 .iter()
-                .filter(|l| l.txn == line.txn)
-                .map(|l| l.applied)
+                .enumerate()
+                .filter(|(_, l)| l.txn == line.txn)
+                .map(|(k, _)| paid(k))
                 .sum();
             if spent > self.txn_remaining[line.txn as usize] || spent < Decimal::ZERO {
                 return Err((
@@ -296,12 +332,28 @@ impl Ledger {
         Ok(())
     }
 
-    fn apply(&mut self, p: Proposal) {
+    fn apply(&mut self, p: Proposal, fx: Option<Vec<FxLine>>) {
         for &t in &p.txns {
             self.txn_done[t as usize] = true;
         }
+        let mut fx = fx.map(Vec::into_iter);
         for line in p.lines {
-            self.txn_remaining[line.txn as usize] -= line.applied;
+            match fx.as_mut().and_then(Iterator::next) {
+                Some(f) => {
+                    self.txn_remaining[line.txn as usize] -= f.payment_amount;
+                    self.fx.push(crate::fx::FxApplication {
+                        txn: line.txn,
+                        item: line.item,
+                        payment_amount: f.payment_amount,
+                        invoice_amount: f.invoice_amount,
+                        rate: f.rate,
+                        rate_date: f.rate_date,
+                        rate_source: f.rate_source,
+                        gain_loss: f.invoice_amount - line.cleared(),
+                    });
+                }
+                None => self.txn_remaining[line.txn as usize] -= line.applied,
+            }
             self.item_open[line.item as usize] -= line.cleared();
             self.item_paid_by[line.item as usize].get_or_insert(line.txn);
             self.applications.push(Application {
@@ -328,16 +380,31 @@ impl Ledger {
         pass: &str,
         rule_cfg: PassRule,
         pilot: &Pilot,
-        mut proposals: Vec<Proposal>,
+        proposals: Vec<Proposal>,
+    ) -> PassStats {
+        let proposals = proposals.into_iter().map(|p| (p, None)).collect();
+        self.accept_fx(batch, pass, rule_cfg, pilot, proposals)
+    }
+
+    /// [`Ledger::accept`] for proposals that may be cross-currency: a
+    /// proposal with FX lines (one per line) takes each line's
+    /// `payment_amount` from its transaction instead of `applied`.
+    pub fn accept_fx(
+        &mut self,
+        batch: &Batch,
+        pass: &str,
+        rule_cfg: PassRule,
+        pilot: &Pilot,
+        mut proposals: Vec<(Proposal, Option<Vec<FxLine>>)>,
     ) -> PassStats {
         let mut stats = PassStats {
             pass: pass.to_string(),
             proposals: proposals.len() as u64,
             ..Default::default()
         };
-        proposals.sort_by(|a, b| proposal_order(batch, a, b));
+        proposals.sort_by(|a, b| proposal_order(batch, &a.0, &b.0));
         let pilot_set = PilotSet::new(batch, pilot);
-        for p in proposals {
+        for (p, fx) in proposals {
             let auto = p.confidence >= rule_cfg.auto_apply_min;
             let pilot_ok = pilot_set.allows(batch, &p);
             if !auto || !pilot_ok {
@@ -366,12 +433,12 @@ impl Ledger {
                 }
                 continue;
             }
-            match self.fits(&p, batch) {
+            match self.fits(&p, fx.as_deref(), batch) {
                 Ok(()) => {
                     stats.accepted += 1;
                     stats.transactions_applied += p.txns.len() as u64;
                     stats.amount_applied += p.lines.iter().map(|l| l.applied).sum::<Decimal>();
-                    self.apply(p);
+                    self.apply(p, fx);
                 }
                 Err((reason, detail)) => {
                     for &t in &p.txns {

@@ -32,8 +32,8 @@ pub fn check(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation>
 
 /// Legal entities: every application clears an invoice of a company its
 /// receipt's account may clear (`[intercompany]`), whichever pass made it,
-/// and every journal balances per company (and so per company and
-/// currency: a journal has its transaction's currency).
+/// and every journal balances per company and currency (its transaction's
+/// currency, and the invoice's for a cross-currency journal's lines).
 fn check_companies(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViolation> {
     let companies = &outcome.companies;
     for a in &outcome.applications {
@@ -56,14 +56,17 @@ fn check_companies(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViol
     let p = &outcome.postings;
     while at < p.len() {
         let end = at + p[at..].iter().take_while(|x| x.txn == p[at].txn).count();
-        let mut net: Vec<(u32, Decimal)> = Vec::new();
+        // Keyed by company and currency side: a cross-currency journal's
+        // invoice-currency lines balance on their own.
+        let mut net: Vec<((u32, bool), Decimal)> = Vec::new();
         for line in &p[at..end] {
-            match net.iter_mut().find(|(c, _)| *c == line.company) {
+            let key = (line.company, line.foreign);
+            match net.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, n)) => *n += line.debit - line.credit,
-                None => net.push((line.company, line.debit - line.credit)),
+                None => net.push((key, line.debit - line.credit)),
             }
         }
-        if let Some((c, n)) = net.iter().find(|(_, n)| !n.is_zero()) {
+        if let Some(((c, _), n)) = net.iter().find(|(_, n)| !n.is_zero()) {
             return fail(
                 "journal_balances_per_company",
                 format!(
@@ -145,14 +148,32 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
         } else if !reversal {
             debited[t] += a.cleared_amount();
         }
+        // A cross-currency application takes its payment amount from the
+        // transaction (conservation in the payment's currency); its
+        // applied amount is in the invoice's currency.
+        let fx = outcome.fx_of(a);
         if batch.open_items.get(a.item as usize).currency() != batch.transactions.get(t).currency()
+            && fx.is_none()
         {
             return fail(
                 "same_currency",
                 format!("transaction {}", batch.transactions.get(t).transaction_id()),
             );
         }
-        applied[t] += a.applied_amount;
+        if let Some(f) = fx {
+            if f.payment_amount <= Decimal::ZERO || a.applied_amount <= Decimal::ZERO {
+                return fail(
+                    "non_negative_application",
+                    format!(
+                        "transaction {}: cross-currency application of {} for {}",
+                        batch.transactions.get(t).transaction_id(),
+                        f.payment_amount,
+                        a.applied_amount
+                    ),
+                );
+            }
+        }
+        applied[t] += fx.map_or(a.applied_amount, |f| f.payment_amount);
         seen[t] = true;
     }
     let mut unapplied = vec![Decimal::ZERO; n];
@@ -297,7 +318,30 @@ fn check_journals(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViola
     // in BENCHMARKS.md.
     let n = batch.transactions.len();
     let mut run: Option<(u32, Decimal, Decimal)> = None;
+    // Lines in an invoice's currency (cross-currency journals), per
+    // journal and currency: a journal balances in each of its currencies.
+    let mut foreign: std::collections::BTreeMap<(u32, &str), Decimal> = Default::default();
     for p in &outcome.postings {
+        if p.foreign {
+            if p.item.is_none_or(|i| i as usize >= batch.open_items.len()) {
+                return fail(
+                    "posting_refers_to_invoice",
+                    format!(
+                        "journal {} line {}: foreign line without invoice",
+                        p.journal_id(batch),
+                        p.line
+                    ),
+                );
+            }
+            if p.debit < Decimal::ZERO || p.credit < Decimal::ZERO {
+                return fail(
+                    "non_negative_posting",
+                    format!("journal {} line {}", p.journal_id(batch), p.line),
+                );
+            }
+            *foreign.entry((p.txn, p.currency(batch))).or_default() += p.debit - p.credit;
+            continue;
+        }
         if p.txn as usize >= n {
             return fail(
                 "posting_refers_to_transaction",
@@ -332,7 +376,17 @@ fn check_journals(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantViola
             }
         }
     }
-    check_run(batch, run)
+    check_run(batch, run)?;
+    if let Some(((txn, currency), off)) = foreign.iter().find(|(_, v)| !v.is_zero()) {
+        return fail(
+            "journal_balances",
+            format!(
+                "journal J-{} {currency}: debit - credit = {off}",
+                batch.transactions.get(*txn as usize).transaction_id()
+            ),
+        );
+    }
+    Ok(())
 }
 
 fn check_run(
@@ -403,6 +457,7 @@ mod tests {
             customer: None,
             memo: Memo::CashReceived,
             company: 0,
+            foreign: false,
         }
     }
 

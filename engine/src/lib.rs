@@ -37,6 +37,7 @@ pub mod columns;
 pub mod company;
 pub mod config;
 pub mod exceptions;
+pub mod fx;
 pub mod identify;
 pub mod identity;
 pub mod index;
@@ -126,6 +127,11 @@ pub struct RunExtras<'a> {
     /// Payer facts earlier decisions taught; the `learned_payer` pass runs
     /// only when some are known.
     pub learned: Option<&'a learned::LearnedIndex>,
+    /// Exchange rates and `[fx]` rules: cross-currency payments are applied
+    /// (`FX_REFERENCE`, `FX_CUSTOMER_AMOUNT`) and referenced payments short
+    /// by bank charges cleared (`BANK_CHARGES`; see [`passes::fx`]). A run
+    /// without rates and without a charge tolerance runs no FX stage.
+    pub fx: Option<&'a fx::FxInput>,
 }
 
 /// [`apply_cash`] with the run's extras ([`RunExtras`]).
@@ -218,7 +224,49 @@ pub fn apply_cash_with(
             .unwrap_or(cascade.len());
         cascade.insert(at, Box::new(learned::LearnedPayer));
     }
+    let fx_input = extras
+        .fx
+        .filter(|f| !f.rates.is_empty() || f.rules.charges_enabled());
+    let mut fx_references_done = fx_input.is_none();
+    let mut fx_customers_done = fx_input.is_none();
     for pass in cascade {
+        if let Some(fx) = fx_input {
+            // References in another currency (and bank charges) after the
+            // reference passes, before any customer pass or differences.
+            if !fx_references_done
+                && !matches!(
+                    pass.name(),
+                    "structured_reference" | "exact_reference" | "fuzzy_reference"
+                )
+            {
+                fx_references_done = true;
+                run_fx_stage(
+                    &mut ctx,
+                    &batch,
+                    rules,
+                    fx,
+                    &mut ledger,
+                    observer,
+                    &mut pass_stats,
+                    true,
+                );
+            }
+            // A customer's foreign-currency item by amount: last, when the
+            // same-currency passes had their chance.
+            if !fx_customers_done && pass.name() == "unmatched" {
+                fx_customers_done = true;
+                run_fx_stage(
+                    &mut ctx,
+                    &batch,
+                    rules,
+                    fx,
+                    &mut ledger,
+                    observer,
+                    &mut pass_stats,
+                    false,
+                );
+            }
+        }
         observer.stage_started(pass.name());
         if pass.reads_refs() {
             // Deferred references (exact-only configurations): extracted
@@ -255,6 +303,32 @@ pub fn apply_cash_with(
         observer.stage_finished(pass.name(), Some(&stats));
         pass_stats.push(stats);
     }
+    if let Some(fx) = fx_input {
+        if !fx_references_done {
+            run_fx_stage(
+                &mut ctx,
+                &batch,
+                rules,
+                fx,
+                &mut ledger,
+                observer,
+                &mut pass_stats,
+                true,
+            );
+        }
+        if !fx_customers_done {
+            run_fx_stage(
+                &mut ctx,
+                &batch,
+                rules,
+                fx,
+                &mut ledger,
+                observer,
+                &mut pass_stats,
+                false,
+            );
+        }
+    }
     // Reads the references: extracted now if no pass needed them.
     ctx.extract_pending_refs(&ledger);
     note_other_company(&ctx, &mut ledger);
@@ -262,7 +336,15 @@ pub fn apply_cash_with(
     drop(ctx);
     let return_records = passes::returns::reverse(&batch, return_inputs, &return_plan, &mut ledger);
     observer.stage_started("emit");
-    let outcome = emit(&batch, rules, ledger, pass_stats, return_records, companies);
+    let outcome = emit(
+        &batch,
+        rules,
+        extras.fx.map(|f| &f.rules),
+        ledger,
+        pass_stats,
+        return_records,
+        companies,
+    );
     observer.stage_finished("emit", None);
     observer.stage_started("invariants");
     invariants::check(&batch, &outcome)?;
@@ -328,9 +410,50 @@ fn note_other_company(ctx: &passes::Context<'_>, ledger: &mut allocate::Ledger) 
 /// below a held invoice (60).
 const OTHER_COMPANY_PRIORITY: u8 = 58;
 
+/// One of the two FX stages ([`passes::fx`]): proposals accepted by the
+/// ledger like a pass's, notes kept like a pass's.
+#[allow(clippy::too_many_arguments)]
+fn run_fx_stage(
+    ctx: &mut passes::Context<'_>,
+    batch: &Batch,
+    rules: &Rules,
+    fx: &fx::FxInput,
+    ledger: &mut allocate::Ledger,
+    observer: &mut dyn Observer,
+    pass_stats: &mut Vec<PassStats>,
+    references: bool,
+) {
+    let name = if references {
+        "fx_reference"
+    } else {
+        "fx_customer_amount"
+    };
+    observer.stage_started(name);
+    ctx.extract_pending_refs(ledger);
+    let (proposals, notes) = if references {
+        passes::fx::propose_references(ctx, ledger, fx)
+    } else {
+        passes::fx::propose_customer_amounts(ctx, ledger, fx)
+    };
+    for n in notes {
+        ledger.note(n.txn, n.reason, n.priority, n.detail);
+        let note = &mut ledger.notes[n.txn as usize];
+        if note.customer_id.is_none() {
+            note.customer_id = n.customer_id;
+        }
+        if note.customer.is_none() {
+            note.customer = n.customer;
+        }
+    }
+    let stats = ledger.accept_fx(batch, name, fx.rules.pass, &rules.pilot, proposals);
+    observer.stage_finished(name, Some(&stats));
+    pass_stats.push(stats);
+}
+
 fn emit(
     batch: &Batch,
     rules: &Rules,
+    fx_rules: Option<&fx::FxRules>,
     mut ledger: allocate::Ledger,
     pass_stats: Vec<PassStats>,
     returns: Vec<returns::ReturnRecord>,
@@ -344,17 +467,22 @@ fn emit(
     let mut applications = std::mem::take(&mut ledger.applications);
     // Group by transaction, then invoice: the order every output uses.
     applications.sort_by(|a, b| a.txn.cmp(&b.txn).then(a.item.cmp(&b.item)));
-    let (postings, gl_accounts) = postings::build_with_companies(
+    let mut fx = std::mem::take(&mut ledger.fx);
+    fx.sort_by_key(|a| (a.txn, a.item));
+    let no_fx_rules = fx::FxRules::default();
+    let (postings, gl_accounts) = postings::build_full(
         batch,
         &rules.gl,
+        fx_rules.unwrap_or(&no_fx_rules),
         &rules.intercompany,
         &companies,
         &applications,
         &exceptions,
+        &fx,
     );
     let items_after = items_after(batch, &applications);
     let aging = aging::build_by_company(batch, &items_after, &companies);
-    let control_sums = control_sums_by_company(batch, &applications, &exceptions, &companies);
+    let control_sums = control_sums_full(batch, &applications, &exceptions, &companies, &fx);
     // Paired with the ledger: what the outcome says was applied per
     // transaction is what the ledger left (debug builds; the invariant
     // check proves conservation on every run).
@@ -362,7 +490,9 @@ fn emit(
     {
         let mut applied = vec![Decimal::ZERO; batch.transactions.len()];
         for a in &applications {
-            applied[a.txn as usize] += a.applied_amount;
+            applied[a.txn as usize] += fx
+                .binary_search_by(|f| (f.txn, f.item).cmp(&(a.txn, a.item)))
+                .map_or(a.applied_amount, |k| fx[k].payment_amount);
         }
         for (t, txn) in batch.transactions.iter().enumerate() {
             if txn.amount > Decimal::ZERO {
@@ -393,6 +523,7 @@ fn emit(
         pass_stats,
         returns,
         companies,
+        fx,
     }
 }
 
@@ -441,18 +572,22 @@ pub fn control_sums(
         &config::CompanyConfig::default(),
         &config::IntercompanyConfig::default(),
     );
-    control_sums_by_company(batch, applications, exceptions, &companies)
+    control_sums_full(batch, applications, exceptions, &companies, &[])
 }
 
 /// Totals per company and currency, in (company, currency) order. Cash
 /// totals belong to the company of the receiving account: a receipt's
 /// applications count there also when they clear another company's invoice
 /// (intercompany), so that per company received = applied + unapplied.
-pub fn control_sums_by_company(
+/// Cross-currency applications (`fx` sorted by transaction and invoice)
+/// count as applied in the payment's currency, in the payment's amount,
+/// like every application.
+pub fn control_sums_full(
     batch: &Batch,
     applications: &[Application],
     exceptions: &[model::ExceptionRecord],
     companies: &company::Companies,
+    fx: &[fx::FxApplication],
 ) -> Vec<ControlSums> {
     let mut by: BTreeMap<(&str, &str), ControlSums> = BTreeMap::new();
     for t in batch.transactions.iter() {
@@ -473,8 +608,14 @@ pub fn control_sums_by_company(
     }
     for a in applications {
         let c = batch.transactions.get(a.txn as usize).currency();
+        let paid = if fx.is_empty() {
+            a.applied_amount
+        } else {
+            fx.binary_search_by(|f| (f.txn, f.item).cmp(&(a.txn, a.item)))
+                .map_or(a.applied_amount, |k| fx[k].payment_amount)
+        };
         if let Some(e) = by.get_mut(&(companies.txn_code(a.txn), c)) {
-            e.applied += a.applied_amount;
+            e.applied += paid;
             e.discounts += a.discount_amount;
             e.writeoffs += a.writeoff_amount;
         }

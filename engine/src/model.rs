@@ -195,6 +195,17 @@ pub enum Rule {
     /// account or name a person attributed to the customer); one open item
     /// of the amount or the whole open balance.
     LearnedPayer,
+    /// A payment in another currency than the invoices its reference names:
+    /// the payment converted at the `--rates` rate matches their open amount
+    /// within `[fx] rate_tolerance_percent` (see [`crate::fx`]).
+    FxReference,
+    /// Customer identified, no reference: one open item in another currency
+    /// whose open amount the converted payment matches within the tolerance.
+    FxCustomerAmount,
+    /// A referenced payment short by no more than the bank-charge tolerance
+    /// (charges deducted in transit, SHA/OUR/BEN): the shortfall clears the
+    /// invoice into `[fx] bank_charges_account` (held in `writeoff_amount`).
+    BankCharges,
 }
 
 impl Rule {
@@ -215,6 +226,9 @@ impl Rule {
             Rule::ReturnReversal => "RETURN_REVERSAL",
             Rule::Manual => "MANUAL",
             Rule::LearnedPayer => "LEARNED_PAYER",
+            Rule::FxReference => "FX_REFERENCE",
+            Rule::FxCustomerAmount => "FX_CUSTOMER_AMOUNT",
+            Rule::BankCharges => "BANK_CHARGES",
         }
     }
 }
@@ -273,6 +287,9 @@ pub enum ReasonCode {
     /// allow applying across them: a person transfers the cash or the
     /// invoice.
     OtherCompanyInvoice,
+    /// The payment's currency differs from the invoice's and `--rates` has
+    /// no rate for the pair and date: nothing is guessed, a person decides.
+    FxRateMissing,
 }
 
 impl ReasonCode {
@@ -298,11 +315,12 @@ impl ReasonCode {
             ReasonCode::DecidedRefund => "DECIDED_REFUND",
             ReasonCode::DecidedIgnore => "DECIDED_IGNORE",
             ReasonCode::OtherCompanyInvoice => "OTHER_COMPANY_INVOICE",
+            ReasonCode::FxRateMissing => "FX_RATE_MISSING",
         }
     }
 
     /// Every code, in a stable order (for documentation and summaries).
-    pub const ALL: [ReasonCode; 19] = [
+    pub const ALL: [ReasonCode; 20] = [
         ReasonCode::NoMatch,
         ReasonCode::AmountMismatch,
         ReasonCode::UnknownReference,
@@ -322,6 +340,7 @@ impl ReasonCode {
         ReasonCode::DecidedRefund,
         ReasonCode::DecidedIgnore,
         ReasonCode::OtherCompanyInvoice,
+        ReasonCode::FxRateMissing,
     ];
 
     /// True for the codes of a person's decision (`--decisions`): the
@@ -677,6 +696,15 @@ pub enum Memo {
     /// Intercompany: in the receiving company, the cash it holds for the
     /// invoice's company ("due to").
     IntercompanyDueTo,
+    /// Cross-currency receipt: the FX position account, credited in the
+    /// payment currency and debited in the invoice currency.
+    FxPosition,
+    /// Realised FX gain (invoice currency).
+    FxGain,
+    /// Realised FX loss (invoice currency).
+    FxLoss,
+    /// Bank charges deducted in transit (SHA/OUR/BEN).
+    BankCharges,
 }
 
 impl Memo {
@@ -704,6 +732,10 @@ impl Memo {
             Memo::Ignored => "receipt excluded from cash application (decision), held in suspense",
             Memo::IntercompanyDueFrom => "intercompany: due from the receiving company",
             Memo::IntercompanyDueTo => "intercompany: due to the invoice's company",
+            Memo::FxPosition => "cross-currency receipt: FX position",
+            Memo::FxGain => "realised FX gain",
+            Memo::FxLoss => "realised FX loss",
+            Memo::BankCharges => "bank charges deducted in transit",
         }
     }
 }
@@ -745,6 +777,9 @@ pub struct Posting {
     /// [`Outcome::companies`]): the receiving account's company, except
     /// the lines of an invoice of another company (intercompany).
     pub company: u32,
+    /// True on a cross-currency journal's lines in the invoice's currency
+    /// (the currency of `item`); false: the transaction's currency.
+    pub foreign: bool,
 }
 
 impl Posting {
@@ -768,9 +803,13 @@ impl Posting {
         t.booking_date().or(t.value_date())
     }
 
-    /// ISO 4217 code of the transaction.
+    /// ISO 4217 code of the line: the transaction's, or on a
+    /// cross-currency journal's invoice-side lines the invoice's.
     pub fn currency<'a>(&self, batch: &'a Batch) -> &'a str {
-        batch.transactions.get(self.txn as usize).currency()
+        match self.item {
+            Some(i) if self.foreign => batch.open_items.get(i as usize).currency(),
+            _ => batch.transactions.get(self.txn as usize).currency(),
+        }
     }
 
     /// The bank transaction's id.
@@ -979,6 +1018,23 @@ pub struct Outcome {
     /// The run's legal entities: the company of every transaction and open
     /// item, and the codes [`Posting::company`] indexes.
     pub companies: std::sync::Arc<crate::company::Companies>,
+    /// What each cross-currency application gave in the payment's currency,
+    /// sorted by (transaction, invoice) like the applications (see
+    /// [`Outcome::fx_of`]).
+    pub fx: Vec<crate::fx::FxApplication>,
+}
+
+impl Outcome {
+    /// The cross-currency record of an application, if it is one.
+    pub fn fx_of(&self, a: &Application) -> Option<&crate::fx::FxApplication> {
+        if self.fx.is_empty() {
+            return None;
+        }
+        self.fx
+            .binary_search_by(|f| (f.txn, f.item).cmp(&(a.txn, a.item)))
+            .ok()
+            .map(|k| &self.fx[k])
+    }
 }
 
 /// What one matching pass did.

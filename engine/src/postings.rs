@@ -19,10 +19,25 @@
 //! (`[intercompany] due_from`, debited with the cash it received for it),
 //! in the receiving company the payable to the invoice's company
 //! (`due_to`, credited). So every journal balances per company and
-//! currency (a journal has one currency: its transaction's).
+//! currency (a journal's lines are in its transaction's currency, except
+//! the invoice-currency lines of a cross-currency receipt: below).
+//!
+//! Cross-currency receipt (a payment in P for an invoice in I, see
+//! [`crate::fx`]): the journal has lines in two currencies and balances in
+//! each. In P: debit the bank with the amount, credit the FX position
+//! account (`[fx] position_account`, or the pair's) with the cash each
+//! invoice took. In I: debit the position account with that cash
+//! converted, credit the receivable with what the invoice cleared, and the
+//! difference to `[fx] gain_account` (credit) or `[fx] loss_account`
+//! (debit). The position account is the bridge between the currencies: its
+//! two lines are the same money at the rate recorded on the application.
+//! Bank charges (`BANK_CHARGES`) debit `[fx] bank_charges_account` with the
+//! shortfall instead of the write-off account. With both, the intercompany
+//! pair is made per company and per currency side of the journal.
 
 use crate::company::Companies;
 use crate::config::{GlAccounts, IntercompanyConfig};
+use crate::fx::{FxApplication, FxRules};
 use crate::model::{
     Application, Batch, ExceptionRecord, GlIdx, ItemIdx, Memo, Posting, PostingCustomer,
     ReasonCode, TxnIdx,
@@ -82,6 +97,18 @@ impl<'g> GlTable<'g> {
         })
     }
 
+    /// The index of `account`, interned on first use (FX and bank-charge
+    /// accounts: a run without them keeps its account list).
+    fn intern(&mut self, account: &str) -> GlIdx {
+        match self.accounts.iter().position(|a| a == account) {
+            Some(k) => k as GlIdx,
+            None => {
+                self.accounts.push(account.to_string());
+                (self.accounts.len() - 1) as GlIdx
+            }
+        }
+    }
+
     /// [`GlAccounts::bank_for`], as an index.
     fn bank_for(&self, account: &str) -> GlIdx {
         if self.bank_by_account.is_empty() {
@@ -104,28 +131,43 @@ pub fn build(
     applications: &[Application],
     exceptions: &[ExceptionRecord],
 ) -> (Vec<Posting>, Vec<String>) {
-    build_with_companies(
+    build_full(
         batch,
         gl,
+        &FxRules::default(),
         &IntercompanyConfig::default(),
         &Companies::default(),
         applications,
         exceptions,
+        &[],
     )
 }
 
-/// [`build`] with the run's legal entities: each line names its company,
-/// and a journal that clears another company's invoice gets the
-/// intercompany pair (see the module documentation).
-pub fn build_with_companies(
+/// [`build`] with the run's legal entities, cross-currency applications
+/// (`fx` sorted by transaction and invoice) and bank charges: each line
+/// names its company, a journal that clears another company's invoice gets
+/// the intercompany pair, and FX lines use the `[fx]` accounts (see the
+/// module documentation).
+#[allow(clippy::too_many_arguments)]
+pub fn build_full(
     batch: &Batch,
     gl: &GlAccounts,
+    fx_rules: &FxRules,
     intercompany: &IntercompanyConfig,
     companies: &Companies,
     applications: &[Application],
     exceptions: &[ExceptionRecord],
+    fx: &[FxApplication],
 ) -> (Vec<Posting>, Vec<String>) {
     let mut table = GlTable::new(gl);
+    let fx_of = |a: &Application| {
+        if fx.is_empty() {
+            return None;
+        }
+        fx.binary_search_by(|f| (f.txn, f.item).cmp(&(a.txn, a.item)))
+            .ok()
+            .map(|k| &fx[k])
+    };
     debug_assert!(
         applications.windows(2).all(|w| w[0].txn <= w[1].txn),
         "applications grouped by transaction"
@@ -164,6 +206,9 @@ pub fn build_with_companies(
             credit: Decimal::ZERO,
             home: companies.of_txn(t),
             companies,
+            foreign_debit: Decimal::ZERO,
+            foreign_credit: Decimal::ZERO,
+            foreign: false,
         };
         let bank_gl = table.bank_for(txn.account());
         let returned = next_app > apps_start
@@ -212,6 +257,36 @@ pub fn build_with_companies(
         for a in &applications[apps_start..next_app] {
             let inv = Some(a.item);
             let cust = Some(PostingCustomer::OfItem(a.item));
+            if let Some(f) = fx_of(a) {
+                // The payment's side in its currency, then the invoice's
+                // side in the invoice's currency (module documentation).
+                let item_cur = batch.open_items.get(a.item as usize).currency();
+                let position = table.intern(fx_rules.position_for(txn.currency(), item_cur));
+                j.push(
+                    position,
+                    Decimal::ZERO,
+                    f.payment_amount,
+                    inv,
+                    cust,
+                    Memo::FxPosition,
+                );
+                j.foreign = true;
+                j.push(
+                    position,
+                    f.invoice_amount,
+                    Decimal::ZERO,
+                    inv,
+                    cust,
+                    Memo::FxPosition,
+                );
+                if f.gain_loss > Decimal::ZERO {
+                    let g = table.intern(&fx_rules.gain_account);
+                    j.push(g, Decimal::ZERO, f.gain_loss, inv, cust, Memo::FxGain);
+                } else if f.gain_loss < Decimal::ZERO {
+                    let l = table.intern(&fx_rules.loss_account);
+                    j.push(l, -f.gain_loss, Decimal::ZERO, inv, cust, Memo::FxLoss);
+                }
+            }
             if a.applied_amount < Decimal::ZERO {
                 // A credit note the payer netted: its credit balance leaves
                 // the receivable (debit), and with the cash it pays the
@@ -247,14 +322,15 @@ pub fn build_with_companies(
                 );
             }
             if !a.writeoff_amount.is_zero() {
-                j.push(
-                    GL_WRITEOFF,
-                    a.writeoff_amount,
-                    Decimal::ZERO,
-                    inv,
-                    cust,
-                    Memo::Writeoff,
-                );
+                let (account, memo) = if a.rule == crate::model::Rule::BankCharges {
+                    (
+                        table.intern(&fx_rules.bank_charges_account),
+                        Memo::BankCharges,
+                    )
+                } else {
+                    (GL_WRITEOFF, Memo::Writeoff)
+                };
+                j.push(account, a.writeoff_amount, Decimal::ZERO, inv, cust, memo);
             }
             j.push(
                 GL_RECEIVABLE,
@@ -264,6 +340,7 @@ pub fn build_with_companies(
                 cust,
                 Memo::Receivable(a.rule),
             );
+            j.foreign = false;
         }
         if let Some(e) = exception {
             let exc = &exceptions[e as usize];
@@ -367,15 +444,23 @@ fn intercompany_pairs(
     if out[start..].iter().all(|p| p.company == home) {
         return;
     }
-    let mut net: BTreeMap<u32, Decimal> = BTreeMap::new();
+    // Per company and currency side (an FX journal's invoice-currency lines
+    // balance on their own).
+    // A foreign line's currency is its invoice's, so the pair's foreign
+    // lines name an invoice of that side.
+    let mut net: BTreeMap<(u32, bool), (Decimal, Option<ItemIdx>)> = BTreeMap::new();
     for p in &out[start..] {
         if p.company != home {
-            *net.entry(p.company).or_default() += p.debit - p.credit;
+            let e = net.entry((p.company, p.foreign)).or_default();
+            e.0 += p.debit - p.credit;
+            if p.foreign && e.1.is_none() {
+                e.1 = p.item;
+            }
         }
     }
     let (due_from, due_to) = table.due(ic);
     let (txn, mut line) = (first.txn, out.last().map_or(0, |p| p.line));
-    for (company, n) in net {
+    for ((company, foreign), (n, item)) in net {
         if n.is_zero() {
             continue;
         }
@@ -399,10 +484,11 @@ fn intercompany_pairs(
                 gl,
                 debit,
                 credit,
-                item: None,
+                item: if foreign { item } else { None },
                 customer: None,
                 memo,
                 company: c,
+                foreign,
             });
         }
     }
@@ -419,6 +505,11 @@ struct Journal<'o> {
     /// The receiving account's company: lines without an invoice.
     home: u32,
     companies: &'o Companies,
+    /// Totals of the lines in the invoice's currency (cross-currency).
+    foreign_debit: Decimal,
+    foreign_credit: Decimal,
+    /// Lines pushed now are in the invoice's currency.
+    foreign: bool,
 }
 
 impl Journal<'_> {
@@ -432,8 +523,13 @@ impl Journal<'_> {
         memo: Memo,
     ) {
         self.line += 1;
-        self.debit += debit;
-        self.credit += credit;
+        if self.foreign {
+            self.foreign_debit += debit;
+            self.foreign_credit += credit;
+        } else {
+            self.debit += debit;
+            self.credit += credit;
+        }
         self.out.push(Posting {
             txn: self.txn,
             line: self.line,
@@ -445,6 +541,7 @@ impl Journal<'_> {
             memo,
             // An invoice's lines are booked in the invoice's company.
             company: item.map_or(self.home, |i| self.companies.of_item(i)),
+            foreign: self.foreign,
         });
     }
 
@@ -454,6 +551,11 @@ impl Journal<'_> {
         debug_assert_eq!(
             self.debit, self.credit,
             "journal of transaction {} balances",
+            self.txn
+        );
+        debug_assert_eq!(
+            self.foreign_debit, self.foreign_credit,
+            "journal of transaction {} balances in the invoice currency",
             self.txn
         );
     }

@@ -87,6 +87,32 @@ pub fn applications(r: &RunResult) -> RowTable<'_> {
     // invoice's; the receipt's is in transactions.parquet).
     let c = &*r.outcome.companies;
     tb.text("company_code", move |i| c.item_code(a[i].item));
+    // Cross-currency applications (issue 11): what the payment gave in its
+    // own currency and at which rate; null on same-currency rows. The
+    // amounts above are in `currency`, the invoice's.
+    let o = &r.outcome;
+    tb.text_opt("payment_currency", move |i| {
+        o.fx_of(&a[i]).map(|_| txn(b, a[i].txn).currency())
+    });
+    tb.money_opt("payment_amount", move |i| {
+        o.fx_of(&a[i]).map(|f| f.payment_amount)
+    });
+    tb.money_opt("invoice_currency_amount", move |i| {
+        o.fx_of(&a[i]).map(|f| f.invoice_amount)
+    });
+    tb.text_opt_rendered("fx_rate", move |i, out| match o.fx_of(&a[i]) {
+        Some(f) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{}", f.rate.normalize());
+            true
+        }
+        None => false,
+    });
+    tb.date_opt("fx_rate_date", move |i| o.fx_of(&a[i]).map(|f| f.rate_date));
+    tb.text_opt("fx_rate_source", move |i| {
+        o.fx_of(&a[i]).map(|f| &*f.rate_source)
+    });
+    tb.money_opt("fx_gain_loss", move |i| o.fx_of(&a[i]).map(|f| f.gain_loss));
     tb
 }
 
@@ -134,7 +160,7 @@ pub fn postings(r: &RunResult) -> RowTable<'_> {
     tb.text("gl_account", move |i| p[i].gl_account(o));
     tb.money("debit", move |i| p[i].debit);
     tb.money("credit", move |i| p[i].credit);
-    tb.text("currency", move |i| txn(b, p[i].txn).currency());
+    tb.text("currency", move |i| p[i].currency(b));
     tb.text("transaction_id", move |i| txn(b, p[i].txn).transaction_id());
     tb.text_opt("invoice_id", move |i| {
         p[i].item.map(|x| item(b, x).invoice_id())

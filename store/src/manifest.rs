@@ -24,6 +24,8 @@ pub enum InputRole {
     Remittance,
     /// People's decisions on earlier exceptions (`run --decisions`).
     Decisions,
+    /// Exchange rates for cross-currency payments (`run --rates`).
+    Rates,
 }
 
 impl InputRole {
@@ -36,6 +38,7 @@ impl InputRole {
             InputRole::State => "state",
             InputRole::Remittance => "remittance",
             InputRole::Decisions => "decisions",
+            InputRole::Rates => "rates",
         }
     }
 }

@@ -385,6 +385,34 @@ impl<'a> RowTable<'a> {
         );
     }
 
+    /// A nullable text column rendered per row: `render(row, buf)` writes
+    /// the row's text into `buf` (cleared before each row) and returns
+    /// false for a null.
+    pub fn text_opt_rendered(
+        &mut self,
+        name: &str,
+        render: impl Fn(usize, &mut String) -> bool + Send + Sync + 'a,
+    ) {
+        self.push(
+            name,
+            DataType::Utf8,
+            true,
+            Box::new(move |range| {
+                let mut b = StringBuilder::with_capacity(range.len(), range.len() * 8);
+                let mut buf = String::new();
+                for i in range {
+                    buf.clear();
+                    if render(i, &mut buf) {
+                        b.append_value(&buf);
+                    } else {
+                        b.append_null();
+                    }
+                }
+                Ok(Arc::new(b.finish()) as ArrayRef)
+            }),
+        );
+    }
+
     /// A non-null money column (`Decimal128(38, 4)`); a value with more
     /// decimals than [`MONEY_SCALE`] is an error when the table is written.
     pub fn money(&mut self, name: &str, value: impl Fn(usize) -> Decimal + Send + Sync + 'a) {

@@ -21,6 +21,7 @@ pub mod customer_amount;
 pub mod differences;
 pub mod exact_reference;
 pub mod fuzzy_reference;
+pub mod fx;
 pub mod instalment;
 pub mod manual;
 pub mod many_to_many;

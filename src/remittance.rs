@@ -578,7 +578,9 @@ pub fn engine_advices(
                         other_invoice_references: l
                             .references
                             .iter()
-                            .filter(|(q, v)| INVOICE_QUALIFIERS.contains(&q.as_str()) && !v.is_empty())
+                            .filter(|(q, v)| {
+                                INVOICE_QUALIFIERS.contains(&q.as_str()) && !v.is_empty()
+                            })
                             .map(|(_, v)| v.clone())
                             .collect(),
                     })

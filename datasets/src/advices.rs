@@ -391,7 +391,11 @@ pub fn add_advices_with(dir: &Path, options: &AdviceOptions) -> io::Result<Advic
             continue;
         };
         if amount <= Decimal::ZERO
-            || truth_lines.iter().map(|l| l.applied_amount).sum::<Decimal>() != amount
+            || truth_lines
+                .iter()
+                .map(|l| l.applied_amount)
+                .sum::<Decimal>()
+                != amount
             || !pick(seed, reference, options.percent)
         {
             continue;
@@ -612,12 +616,17 @@ pub fn add_advices_with(dir: &Path, options: &AdviceOptions) -> io::Result<Advic
     }
     for (format, text) in &files {
         std::fs::write(remit_dir.join(format.file_name()), text)?;
-        summary.files.push(format!("remittance/{}", format.file_name()));
+        summary
+            .files
+            .push(format!("remittance/{}", format.file_name()));
     }
     std::fs::write(dir.join("bank.csv"), out_bank)?;
     if !legacy {
         std::fs::write(dir.join("remittance.toml"), config_toml())?;
-        std::fs::write(dir.join("advices_truth.csv"), advices_truth(&payments, &moved))?;
+        std::fs::write(
+            dir.join("advices_truth.csv"),
+            advices_truth(&payments, &moved),
+        )?;
         rewrite_truth(dir, &payments, &moved)?;
     }
     Ok(summary)
@@ -697,7 +706,13 @@ fn rewrite_truth(
         if let Some(to) = moved.get(&fields[0]) {
             fields[0] = to.clone();
         }
-        out.push_str(&fields.iter().map(|f| quote(f)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &fields
+                .iter()
+                .map(|f| quote(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
     }
     std::fs::write(path, out)
@@ -881,7 +896,11 @@ fn strd(out: &mut String, ccy: &str, l: &Line, indent: &str) {
             l.discount
         );
     }
-    let _ = writeln!(out, "{indent}    <RmtdAmt Ccy=\"{ccy}\">{}</RmtdAmt>", l.paid);
+    let _ = writeln!(
+        out,
+        "{indent}    <RmtdAmt Ccy=\"{ccy}\">{}</RmtdAmt>",
+        l.paid
+    );
     if !l.deduction.is_zero() {
         let _ = writeln!(
             out,
@@ -900,7 +919,11 @@ fn remt001(payments: &[&Payment]) -> String {
     );
     for p in payments {
         let ccy = &p.fields[4];
-        let _ = writeln!(s, "    <RmtInf>\n      <RmtId>RA{}</RmtId>", alnum(&p.fields[8]));
+        let _ = writeln!(
+            s,
+            "    <RmtInf>\n      <RmtId>RA{}</RmtId>",
+            alnum(&p.fields[8])
+        );
         for l in &p.lines {
             strd(&mut s, ccy, l, "      ");
         }
@@ -967,7 +990,9 @@ fn camt054(payments: &[&Payment]) -> String {
             for l in &p.lines {
                 strd(&mut s, ccy, l, "              ");
             }
-            s.push_str("            </RmtInf>\n          </TxDtls>\n        </NtryDtls>\n      </Ntry>\n");
+            s.push_str(
+                "            </RmtInf>\n          </TxDtls>\n        </NtryDtls>\n      </Ntry>\n",
+            );
         }
         s.push_str("    </Ntfctn>\n");
     }

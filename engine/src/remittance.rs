@@ -231,9 +231,10 @@ pub fn link(batch: &Batch, advices: &[Advice], rules: &RemittanceRules) -> Vec<L
         let total: Option<Decimal> = members
             .iter()
             .try_fold(Decimal::ZERO, |acc, &i| acc.checked_add(advices[i].amount?));
-        members.iter().all(|&i| {
-            matches!(out[i], Linked::To(l) if l.rule != LinkRule::AmountDatePayer)
-        }) && total == Some(batch.transactions.get(txn as usize).amount())
+        members
+            .iter()
+            .all(|&i| matches!(out[i], Linked::To(l) if l.rule != LinkRule::AmountDatePayer))
+            && total == Some(batch.transactions.get(txn as usize).amount())
     };
     let shared: HashMap<TxnIdx, bool> = claims
         .iter()
@@ -547,7 +548,7 @@ impl LineStatus {
 }
 
 /// What the run did with one advice.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AdviceOutcome {
     /// Its bank line, when linked.
     pub link: Option<Link>,
@@ -670,7 +671,11 @@ mod tests {
         let l = link(&b, &[advice("998877", 1000), advice("998877", 500)], &rules);
         assert!(l.iter().all(|x| matches!(x, Linked::To(k) if k.txn == 0)));
         // Two copies of one advice do not add up: neither links.
-        let l = link(&b, &[advice("998877", 1500), advice("998877", 1500)], &rules);
+        let l = link(
+            &b,
+            &[advice("998877", 1500), advice("998877", 1500)],
+            &rules,
+        );
         assert!(l.iter().all(|x| matches!(x, Linked::Ambiguous(_))));
     }
 
@@ -688,7 +693,11 @@ mod tests {
             txn("D2", 1000, ""),
         ]);
         let rules = RemittanceRules::default();
-        let l = link(&b, &[cheque("80000001", 1000), cheque("80000002", 500)], &rules);
+        let l = link(
+            &b,
+            &[cheque("80000001", 1000), cheque("80000002", 500)],
+            &rules,
+        );
         assert_eq!(
             l,
             vec![
@@ -704,11 +713,19 @@ mod tests {
             txn("D0", 1500, "OTHER"),
             txn("D1", 1500, "LOCKBOX 0417330 BATCH 001 DEPOSIT"),
         ]);
-        let l = link(&b, &[cheque("80000001", 1000), cheque("80000002", 500)], &rules);
+        let l = link(
+            &b,
+            &[cheque("80000001", 1000), cheque("80000002", 500)],
+            &rules,
+        );
         assert!(l.iter().all(|x| matches!(x, Linked::To(k) if k.txn == 1)));
         // Neither names it: nothing is guessed.
         let b = batch(vec![txn("D0", 1500, "A"), txn("D1", 1500, "B")]);
-        let l = link(&b, &[cheque("80000001", 1000), cheque("80000002", 500)], &rules);
+        let l = link(
+            &b,
+            &[cheque("80000001", 1000), cheque("80000002", 500)],
+            &rules,
+        );
         assert!(l.iter().all(|x| matches!(x, Linked::Ambiguous(_))));
     }
 }

@@ -201,11 +201,17 @@ fn x12_ref_and_dtm_in_an_rmr_loop_describe_its_document() {
     assert_eq!(l.invoice_reference, "PO-77");
     assert_eq!(
         l.references,
-        [("IV".to_string(), "INV-0".to_string()), ("RZ".to_string(), "RGA-5".to_string())]
+        [
+            ("IV".to_string(), "INV-0".to_string()),
+            ("RZ".to_string(), "RGA-5".to_string())
+        ]
     );
     assert_eq!(
         l.dates,
-        [("003".to_string(), chrono::NaiveDate::from_ymd_opt(2026, 2, 15).unwrap())]
+        [(
+            "003".to_string(),
+            chrono::NaiveDate::from_ymd_opt(2026, 2, 15).unwrap()
+        )]
     );
     assert_eq!(a.check, BalanceCheck::Pass, "{}", a.check_detail);
 }

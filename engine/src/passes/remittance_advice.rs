@@ -120,11 +120,12 @@ pub fn propose(
     first_of.sort_unstable();
     for (_, t) in first_of {
         let members = &by_txn[&t];
+        // Only linked advices were grouped.
         let group: Vec<(&Advice, Link)> = members
             .iter()
-            .map(|&i| match &links[i] {
-                Linked::To(link) => (&advices[i], *link),
-                _ => unreachable!("grouped advices are linked"),
+            .filter_map(|&i| match &links[i] {
+                Linked::To(link) => Some((&advices[i], *link)),
+                _ => None,
             })
             .collect();
         let (group_outcomes, proposal, notes) = one(ctx, ledger, &group, rules);
@@ -137,9 +138,10 @@ pub fn propose(
             outcomes[i] = Some(o);
         }
     }
+    // Every advice got its outcome above (linked ones through their group).
     out.outcomes = outcomes
         .into_iter()
-        .map(|o| o.expect("every advice has an outcome"))
+        .map(Option::unwrap_or_default)
         .collect();
     out
 }
@@ -161,145 +163,148 @@ fn one(
     let mut all_statuses: Vec<Vec<LineStatus>> = Vec::with_capacity(group.len());
     let mut parts: Vec<String> = Vec::with_capacity(group.len());
     for &(a, link) in group {
-    let mut statuses = Vec::with_capacity(a.lines.len().max(1));
-    let mut words: Vec<String> = Vec::new();
-    if a.lines.is_empty() {
-        statuses.push(LineStatus::CreditNote);
-    }
-    for line in &a.lines {
-        let lookup = |reference: &str| -> Vec<ItemIdx> {
-            if reference.is_empty() {
-                return Vec::new();
+        let mut statuses = Vec::with_capacity(a.lines.len().max(1));
+        let mut words: Vec<String> = Vec::new();
+        if a.lines.is_empty() {
+            statuses.push(LineStatus::CreditNote);
+        }
+        for line in &a.lines {
+            let lookup = |reference: &str| -> Vec<ItemIdx> {
+                if reference.is_empty() {
+                    return Vec::new();
+                }
+                ctx.references
+                    .lookup(reference_hash(reference))
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        key_equals_tokens(
+                            batch.open_items.get(i as usize).invoice_id(),
+                            &[reference],
+                        )
+                    })
+                    .collect()
+            };
+            let mut reference = line.invoice_reference.trim();
+            let mut found: Vec<ItemIdx> = lookup(reference);
+            // The line's own number names nothing (a PO or RGA number): the
+            // invoice number the remitter gave beside it (X12 `REF*IV`).
+            if found.is_empty() {
+                for other in &line.other_invoice_references {
+                    let hit = lookup(other.trim());
+                    if !hit.is_empty() {
+                        reference = other.trim();
+                        found = hit;
+                        break;
+                    }
+                }
             }
-            ctx.references
-                .lookup(reference_hash(reference))
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    key_equals_tokens(batch.open_items.get(i as usize).invoice_id(), &[reference])
+            let paid = line.amount_paid.or_else(|| {
+                line.invoice_amount.map(|x| {
+                    x - line.discount.unwrap_or_default() + line.adjustment.unwrap_or_default()
                 })
-                .collect()
-        };
-        let mut reference = line.invoice_reference.trim();
-        let mut found: Vec<ItemIdx> = lookup(reference);
-        // The line's own number names nothing (a PO or RGA number): the
-        // invoice number the remitter gave beside it (X12 `REF*IV`).
-        if found.is_empty() {
-            for other in &line.other_invoice_references {
-                let hit = lookup(other.trim());
-                if !hit.is_empty() {
-                    reference = other.trim();
-                    found = hit;
-                    break;
-                }
-            }
-        }
-        let paid = line.amount_paid.or_else(|| {
-            line.invoice_amount.map(|x| {
-                x - line.discount.unwrap_or_default() + line.adjustment.unwrap_or_default()
-            })
-        });
-        let paid = paid.filter(|p| *p > Decimal::ZERO && !line.credit);
-        let status = match (found.as_slice(), paid) {
-            (_, None) => LineStatus::CreditNote,
-            ([], _) => LineStatus::UnknownInvoice,
-            ([_, _, ..], _) => LineStatus::AmbiguousInvoice,
-            ([item], Some(paid)) => {
-                let it = batch.open_items.get(*item as usize);
-                let discount = line.discount.unwrap_or_default().max(Decimal::ZERO);
-                let deduction = (-line.adjustment.unwrap_or_default()).max(Decimal::ZERO);
-                let clears = paid + discount + deduction;
-                let open =
-                    ledger.item_open[*item as usize] - taken.get(item).copied().unwrap_or_default();
-                if it.hold().is_some() {
-                    LineStatus::HeldInvoice
-                } else if it.currency() != txn.currency() {
-                    LineStatus::CurrencyMismatch
-                } else if open <= Decimal::ZERO {
-                    LineStatus::AlreadyPaid
-                } else if clears > open {
-                    LineStatus::ExceedsOpen
-                } else {
-                    *taken.entry(*item).or_default() += clears;
-                    let reason = (!deduction.is_zero()).then(|| {
-                        if line.adjustment_reason.trim().is_empty() {
-                            DeductionReason::Unspecified
-                        } else {
-                            rules.deduction_reason(&line.adjustment_reason)
-                        }
-                    });
-                    let mut w = format!("{} paid {}", it.invoice_id(), fmt_money(paid));
-                    if !discount.is_zero() {
-                        w.push_str(&format!(", discount {}", fmt_money(discount)));
-                    }
-                    if !deduction.is_zero() {
-                        w.push_str(&format!(
-                            ", deduction {} (advice reason {})",
-                            fmt_money(deduction),
-                            if line.adjustment_reason.is_empty() {
-                                "not stated"
-                            } else {
-                                line.adjustment_reason.as_str()
-                            }
-                        ));
-                    }
-                    words.push(w);
-                    lines.push(ProposalLine {
-                        txn: t,
-                        item: *item,
-                        applied: paid,
-                        discount,
-                        writeoff: Decimal::ZERO,
-                        deduction,
-                        deduction_reason: reason,
-                    });
-                    LineStatus::Applied
-                }
-            }
-        };
-        if !matches!(status, LineStatus::Applied | LineStatus::CreditNote) {
-            notes.push(AdviceNote {
-                txn: t,
-                reason: match status {
-                    LineStatus::UnknownInvoice => ReasonCode::UnknownReference,
-                    LineStatus::HeldInvoice => ReasonCode::HeldInvoice,
-                    LineStatus::CurrencyMismatch => ReasonCode::CurrencyMismatch,
-                    LineStatus::AlreadyPaid => ReasonCode::DuplicatePayment,
-                    LineStatus::AmbiguousInvoice => ReasonCode::AmbiguousMatch,
-                    _ => ReasonCode::AmountMismatch,
-                },
-                detail: format!(
-                    "remittance advice {} ({}) line for invoice {}: {}",
-                    a.advice_id,
-                    a.format,
-                    if reference.is_empty() {
-                        "(none)"
-                    } else {
-                        reference
-                    },
-                    status.as_str()
-                ),
             });
+            let paid = paid.filter(|p| *p > Decimal::ZERO && !line.credit);
+            let status = match (found.as_slice(), paid) {
+                (_, None) => LineStatus::CreditNote,
+                ([], _) => LineStatus::UnknownInvoice,
+                ([_, _, ..], _) => LineStatus::AmbiguousInvoice,
+                ([item], Some(paid)) => {
+                    let it = batch.open_items.get(*item as usize);
+                    let discount = line.discount.unwrap_or_default().max(Decimal::ZERO);
+                    let deduction = (-line.adjustment.unwrap_or_default()).max(Decimal::ZERO);
+                    let clears = paid + discount + deduction;
+                    let open = ledger.item_open[*item as usize]
+                        - taken.get(item).copied().unwrap_or_default();
+                    if it.hold().is_some() {
+                        LineStatus::HeldInvoice
+                    } else if it.currency() != txn.currency() {
+                        LineStatus::CurrencyMismatch
+                    } else if open <= Decimal::ZERO {
+                        LineStatus::AlreadyPaid
+                    } else if clears > open {
+                        LineStatus::ExceedsOpen
+                    } else {
+                        *taken.entry(*item).or_default() += clears;
+                        let reason = (!deduction.is_zero()).then(|| {
+                            if line.adjustment_reason.trim().is_empty() {
+                                DeductionReason::Unspecified
+                            } else {
+                                rules.deduction_reason(&line.adjustment_reason)
+                            }
+                        });
+                        let mut w = format!("{} paid {}", it.invoice_id(), fmt_money(paid));
+                        if !discount.is_zero() {
+                            w.push_str(&format!(", discount {}", fmt_money(discount)));
+                        }
+                        if !deduction.is_zero() {
+                            w.push_str(&format!(
+                                ", deduction {} (advice reason {})",
+                                fmt_money(deduction),
+                                if line.adjustment_reason.is_empty() {
+                                    "not stated"
+                                } else {
+                                    line.adjustment_reason.as_str()
+                                }
+                            ));
+                        }
+                        words.push(w);
+                        lines.push(ProposalLine {
+                            txn: t,
+                            item: *item,
+                            applied: paid,
+                            discount,
+                            writeoff: Decimal::ZERO,
+                            deduction,
+                            deduction_reason: reason,
+                        });
+                        LineStatus::Applied
+                    }
+                }
+            };
+            if !matches!(status, LineStatus::Applied | LineStatus::CreditNote) {
+                notes.push(AdviceNote {
+                    txn: t,
+                    reason: match status {
+                        LineStatus::UnknownInvoice => ReasonCode::UnknownReference,
+                        LineStatus::HeldInvoice => ReasonCode::HeldInvoice,
+                        LineStatus::CurrencyMismatch => ReasonCode::CurrencyMismatch,
+                        LineStatus::AlreadyPaid => ReasonCode::DuplicatePayment,
+                        LineStatus::AmbiguousInvoice => ReasonCode::AmbiguousMatch,
+                        _ => ReasonCode::AmountMismatch,
+                    },
+                    detail: format!(
+                        "remittance advice {} ({}) line for invoice {}: {}",
+                        a.advice_id,
+                        a.format,
+                        if reference.is_empty() {
+                            "(none)"
+                        } else {
+                            reference
+                        },
+                        status.as_str()
+                    ),
+                });
+            }
+            statuses.push(status);
         }
-        statuses.push(status);
-    }
-    parts.push(format!(
-        "remittance advice {} ({}) linked by {} {}: {}",
-        a.advice_id,
-        a.format,
-        link.rule.as_str(),
-        if link.rule == LinkRule::AmountDatePayer {
-            a.payer_name.as_str()
-        } else if link.rule == LinkRule::AccountServicerReference {
-            a.alt_reference.as_str()
-        } else if link.rule == LinkRule::DepositTotal {
-            a.deposit_reference.as_str()
-        } else {
-            a.payment_reference.as_str()
-        },
-        words.join("; ")
-    ));
-    all_statuses.push(statuses);
+        parts.push(format!(
+            "remittance advice {} ({}) linked by {} {}: {}",
+            a.advice_id,
+            a.format,
+            link.rule.as_str(),
+            if link.rule == LinkRule::AmountDatePayer {
+                a.payer_name.as_str()
+            } else if link.rule == LinkRule::AccountServicerReference {
+                a.alt_reference.as_str()
+            } else if link.rule == LinkRule::DepositTotal {
+                a.deposit_reference.as_str()
+            } else {
+                a.payment_reference.as_str()
+            },
+            words.join("; ")
+        ));
+        all_statuses.push(statuses);
     }
     let cash: Decimal = lines.iter().map(|l| l.applied).sum();
     if cash > ledger.txn_remaining[t as usize] {

@@ -197,8 +197,8 @@ fn pick(seed: u64, reference: &str, percent: u32) -> bool {
 /// Salts of the independent choices, so one does not follow another.
 const FORMAT_SALT: u64 = 0x464f_524d_4154;
 const REASON_SALT: u64 = 0x5245_4153_4f4e;
-const BATCH_SALT: u64 = 0x4241_5443_48;
-const SPLIT_SALT: u64 = 0x5350_4c49_54;
+const BATCH_SALT: u64 = 0x0042_4154_4348;
+const SPLIT_SALT: u64 = 0x0053_504c_4954;
 
 /// A deduction reason as each format writes it: X12 `ADX02`, ISO `Rsn`,
 /// spreadsheet text, and the engine's reason it maps to (in

@@ -1363,3 +1363,78 @@ pub fn score_advices(
         .count() as u64;
     score
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("cm-advices-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = crate::GeneratorConfig {
+            customers: 60,
+            invoices: 400,
+            payments: 250,
+            ..Default::default()
+        };
+        crate::generate(&config, &dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn every_format_is_written_deterministically_and_the_truth_adds_up() {
+        let (a, b) = (dataset("a"), dataset("b"));
+        let options = AdviceOptions::all_formats(80, 5);
+        let sa = add_advices_with(&a, &options).unwrap();
+        let sb = add_advices_with(&b, &options).unwrap();
+        assert_eq!(sa, sb);
+        assert_eq!(sa.per_format.len(), 5, "{sa:?}");
+        for f in [
+            "bank.csv",
+            "truth.csv",
+            "advices_truth.csv",
+            "remittance.toml",
+        ] {
+            assert_eq!(
+                std::fs::read(a.join(f)).unwrap(),
+                std::fs::read(b.join(f)).unwrap(),
+                "{f}"
+            );
+        }
+        let truth = read_advices_truth(&a.join("advices_truth.csv")).unwrap();
+        assert_eq!(truth.len() as u64, sa.lines);
+        // A perfect run scores every line right and nothing wrong.
+        let rows: Vec<RunAdviceLine> = truth
+            .iter()
+            .map(|t| RunAdviceLine {
+                format: t.format.run_format().into(),
+                payment_reference: t.advice_reference.clone(),
+                invoice_reference: t.invoice_id.clone(),
+                status: "applied".into(),
+                bank_reference: t.bank_reference.clone(),
+            })
+            .collect();
+        let apps: Vec<AdviceApplication> = truth
+            .iter()
+            .map(|t| AdviceApplication {
+                bank_reference: t.bank_reference.clone(),
+                invoice_id: t.invoice_id.clone(),
+                applied_amount: t.amount_paid,
+                discount_amount: t.discount_amount,
+                deduction_amount: t.deduction_amount,
+                deduction_reason: t.deduction_reason.clone(),
+            })
+            .collect();
+        let s = score_advices(&truth, &rows, &apps);
+        assert_eq!((s.applied_right, s.applied_wrong), (s.lines, 0));
+        assert_eq!(s.deduction_reason_right, s.deductions);
+        // Linked to another bank line: not right, and counted wrong.
+        let mut wrong = rows.clone();
+        wrong[0].bank_reference = "ELSEWHERE".into();
+        let s = score_advices(&truth, &wrong, &apps);
+        assert_eq!((s.applied_right, s.applied_wrong), (s.lines - 1, 1));
+        for d in [a, b] {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}

@@ -97,6 +97,9 @@ pub enum Request {
         intercompany_percent: u32,
         /// Percent of fully paid referenced payments made cross-currency.
         fx_percent: u32,
+        /// Advice formats (`820`, `lockbox`, `remt001`, `camt054`, `csv`);
+        /// empty: the 820 alone, as before.
+        advice_formats: Vec<String>,
     },
     /// `cashmatch report`: morning-after analytics of a published run.
     Report(crate::report::ReportRequest),
@@ -184,6 +187,7 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             companies,
             intercompany_percent,
             fx_percent,
+            advice_formats,
         } => {
             evaluate::generate(customers, invoices, payments, seed, as_of, &profile, &out)?;
             // Before the advices: a payment made cross-currency keeps its
@@ -215,17 +219,46 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
                 );
             }
             if advices_percent > 0 {
-                let s =
-                    cashmatch_datasets::advices::add_advices(&out, advices_percent.min(100), seed)
-                        .map_err(|e| {
-                            CliError::Io(format!("cannot write remittance advices: {e}"))
+                use cashmatch_datasets::advices::{AdviceFormat, AdviceOptions};
+                let options = if advice_formats.is_empty() {
+                    AdviceOptions::x12_only(advices_percent.min(100), seed)
+                } else {
+                    let mut formats = Vec::new();
+                    for name in &advice_formats {
+                        let f = AdviceFormat::from_name(name).ok_or_else(|| {
+                            CliError::Config(format!(
+                                "--advice-formats: `{name}` is not one of {}",
+                                AdviceFormat::ALL.map(AdviceFormat::as_str).join(", ")
+                            ))
                         })?;
+                        if !formats.contains(&f) {
+                            formats.push(f);
+                        }
+                    }
+                    AdviceOptions {
+                        formats,
+                        ..AdviceOptions::all_formats(advices_percent.min(100), seed)
+                    }
+                };
+                let s = cashmatch_datasets::advices::add_advices_with(&out, &options)
+                    .map_err(|e| CliError::Io(format!("cannot write remittance advices: {e}")))?;
                 println!(
-                    "remittance advices: {} payments, {} invoice lines in {}",
+                    "remittance advices: {} payments, {} invoice lines, {} deductions, {} multi-advice deposits in {}",
                     s.advices,
                     s.lines,
-                    out.join("remittance/advices.820").display()
+                    s.deductions,
+                    s.deposits,
+                    s.files.join(", ")
                 );
+                for (format, n) in &s.per_format {
+                    println!("  {format:<10} {n:>7} payments");
+                }
+                if !advice_formats.is_empty() {
+                    println!(
+                        "run them with --config {} (lockbox layout, CSV columns, deduction reasons); advices_truth.csv states every line",
+                        out.join("remittance.toml").display()
+                    );
+                }
             }
             Ok(0)
         }

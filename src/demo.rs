@@ -54,10 +54,20 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         "remittance.820",
         demo::remittance_820().as_bytes(),
     )?;
+    // A receipt of the night returned the same night (R01): reversed.
+    cashmatch_store::durable::write_durable(
+        &inputs,
+        "returns.csv",
+        demo::returned_payment().as_bytes(),
+    )?;
     let as_of = NaiveDate::parse_from_str(demo::AS_OF, "%Y-%m-%d").ok();
     let state = state.map_or_else(|| StateMode::default_for(out), StateMode::Dir);
     let req = RunRequest {
-        bank: vec![inputs.join("bank.csv"), inputs.join("bank_fx.csv")],
+        bank: vec![
+            inputs.join("bank.csv"),
+            inputs.join("bank_fx.csv"),
+            inputs.join("returns.csv"),
+        ],
         open_items: OpenItemsSource::File(inputs.join("open_items.csv")),
         customers: Some(CustomersSource::File(inputs.join("customers.csv"))),
         config: RunConfig::default(),

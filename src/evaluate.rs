@@ -92,10 +92,111 @@ pub fn evaluate(truth: &Path, run_dir: &Path) -> Result<EvaluationReport, CliErr
         exceptions: read_exceptions(&run_dir.join("exceptions.parquet"))?,
     };
     let evaluation = cashmatch_datasets::evaluate_with(&truth_lines, &predicted, Some(&extras));
-    Ok(EvaluationReport {
-        table: evaluation.to_string(),
-        json: cashmatch_datasets::evaluation_json(&evaluation),
-    })
+    let mut table = evaluation.to_string();
+    let mut json = cashmatch_datasets::evaluation_json(&evaluation);
+    // Advice lines, when the generator wrote their truth beside truth.csv
+    // and the run read advices.
+    let advices_truth = truth
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("advices_truth.csv");
+    let remittances = run_dir.join("remittances.parquet");
+    if advices_truth.is_file() && remittances.is_file() {
+        let score = score_advices(&advices_truth, run_dir)?;
+        table.push('\n');
+        table.push_str(&score.to_string());
+        if let Ok(serde_json::Value::Object(mut map)) =
+            serde_json::from_str::<serde_json::Value>(&json)
+        {
+            map.insert(
+                "advices".into(),
+                serde_json::to_value(&score).unwrap_or(serde_json::Value::Null),
+            );
+            json = serde_json::Value::Object(map).to_string();
+        }
+    }
+    Ok(EvaluationReport { table, json })
+}
+
+/// Scores the run's advice lines (`remittances.parquet`, linked through
+/// `transactions.parquet`, and the `REMITTANCE_ADVICE` rows of
+/// `applications.parquet`) against `advices_truth.csv`.
+fn score_advices(
+    truth: &Path,
+    run_dir: &Path,
+) -> Result<cashmatch_datasets::advices::AdviceScore, CliError> {
+    use cashmatch_datasets::advices::{AdviceApplication, RunAdviceLine};
+    let truth_lines = cashmatch_datasets::advices::read_advices_truth(truth)
+        .map_err(|e| CliError::Input(format!("advices truth `{}`: {e}", truth.display())))?;
+    let text = |batch: &RecordBatch, name: &str, path: &Path, i: usize| {
+        text_column(batch, name, path).map(|c| {
+            if c.is_null(i) {
+                String::new()
+            } else {
+                c.value(i).to_string()
+            }
+        })
+    };
+    let path = run_dir.join("transactions.parquet");
+    let mut bank_refs = std::collections::HashMap::new();
+    for batch in read_batches(&path)? {
+        let ids = text_column(&batch, "transaction_id", &path)?;
+        let refs = text_column(&batch, "bank_reference", &path)?;
+        for i in 0..batch.num_rows() {
+            bank_refs.insert(ids.value(i).to_string(), refs.value(i).to_string());
+        }
+    }
+    let path = run_dir.join("remittances.parquet");
+    let mut rows = Vec::new();
+    for batch in read_batches(&path)? {
+        for i in 0..batch.num_rows() {
+            let txn = text(&batch, "transaction_id", &path, i)?;
+            rows.push(RunAdviceLine {
+                format: text(&batch, "format", &path, i)?,
+                payment_reference: text(&batch, "payment_reference", &path, i)?,
+                invoice_reference: text(&batch, "invoice_reference", &path, i)?,
+                status: text(&batch, "status", &path, i)?,
+                bank_reference: bank_refs.get(&txn).cloned().unwrap_or_default(),
+            });
+        }
+    }
+    let path = run_dir.join("applications.parquet");
+    let mut applications = Vec::new();
+    for batch in read_batches(&path)? {
+        let money = |name: &str| -> Result<Decimal128Array, CliError> {
+            column(&batch, name)
+                .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>().cloned())
+                .ok_or_else(|| {
+                    CliError::Input(format!(
+                        "`{}`: column `{name}` missing or not decimal",
+                        path.display()
+                    ))
+                })
+        };
+        let (applied, discount, deduction) = (
+            money("applied_amount")?,
+            money("discount_amount")?,
+            money("deduction_amount")?,
+        );
+        for i in 0..batch.num_rows() {
+            if text(&batch, "rule", &path, i)? != "REMITTANCE_ADVICE" {
+                continue;
+            }
+            applications.push(AdviceApplication {
+                bank_reference: text(&batch, "bank_reference", &path, i)?,
+                invoice_id: text(&batch, "invoice_id", &path, i)?,
+                applied_amount: decimal(&applied, i),
+                discount_amount: decimal(&discount, i),
+                deduction_amount: decimal(&deduction, i),
+                deduction_reason: text(&batch, "deduction_reason", &path, i)?,
+            });
+        }
+    }
+    Ok(cashmatch_datasets::advices::score_advices(
+        &truth_lines,
+        &rows,
+        &applications,
+    ))
 }
 
 /// Reads the predicted lines from an `applications.parquet`.
@@ -128,7 +229,13 @@ pub fn read_applications(path: &Path) -> Result<Vec<PredictedLine>, CliError> {
             money("discount_amount")?,
             money("writeoff_amount")?,
         );
+        // A reversal takes a return's money back from an invoice: it is
+        // scored by the returns' truth, not as an application of a payment.
+        let rules = column(&batch, "rule").and_then(|c| c.as_any().downcast_ref::<StringArray>());
         for i in 0..batch.num_rows() {
+            if rules.is_some_and(|r| r.value(i) == "RETURN_REVERSAL") {
+                continue;
+            }
             out.push(PredictedLine {
                 bank_reference: refs.value(i).to_string(),
                 invoice_id: invoices.value(i).to_string(),

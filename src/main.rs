@@ -173,6 +173,13 @@ enum Command {
         /// rates in `rates.csv` (0: none, the files as before).
         #[arg(long, default_value_t = 0)]
         fx_percent: u32,
+        /// Formats the advices are spread over (comma-separated: `820`,
+        /// `lockbox`, `remt001`, `camt054`, `csv`). Given, it also writes
+        /// deductions with their reasons, multi-advice deposits (lockbox
+        /// batches, two 820s under one trace), `remittance.toml` (the run
+        /// config the files need) and `advices_truth.csv`.
+        #[arg(long, value_delimiter = ',')]
+        advice_formats: Vec<String>,
     },
     /// Morning-after analytics of a published run: KPIs, dunning, disputes, report.html.
     Report {
@@ -375,6 +382,7 @@ impl Cli {
                 companies,
                 intercompany_percent,
                 fx_percent,
+                advice_formats,
             } => Request::Generate {
                 customers,
                 invoices,
@@ -387,6 +395,7 @@ impl Cli {
                 companies,
                 intercompany_percent,
                 fx_percent,
+                advice_formats,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
             Command::Report {

@@ -515,6 +515,10 @@ pub fn read_for_run(
     batch
 }
 
+/// X12 `REF01` qualifiers that name an invoice (invoice number, internal
+/// vendor invoice number, original invoice, accounts-payable voucher).
+const INVOICE_QUALIFIERS: [&str; 4] = ["IV", "IK", "OI", "AP"];
+
 /// The engine's advices of a batch: every credit advice (money received),
 /// in file order, and per advice of the batch its engine index.
 pub fn engine_advices(
@@ -571,8 +575,26 @@ pub fn engine_advices(
                         discount: l.discount_amount,
                         adjustment: l.adjustment_amount,
                         adjustment_reason: l.adjustment_reason.clone(),
+                        other_invoice_references: l
+                            .references
+                            .iter()
+                            .filter(|(q, v)| {
+                                INVOICE_QUALIFIERS.contains(&q.as_str()) && !v.is_empty()
+                            })
+                            .map(|(_, v)| v.clone())
+                            .collect(),
                     })
                     .collect(),
+                // A lockbox cheque belongs to its batch (`lockbox/batch/item`):
+                // the bank credits the batch as one deposit.
+                deposit_reference: if file.format == Some(RemittanceFormat::Lockbox) {
+                    a.advice_id
+                        .rsplit_once('/')
+                        .map(|(batch, _)| batch.to_string())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                },
             });
         }
     }
@@ -680,6 +702,11 @@ pub fn add_waiting(batch: &mut RemittanceBatch, waiting: &WaitingAdvices) {
                         discount_amount: l.discount,
                         adjustment_amount: l.adjustment,
                         adjustment_reason: l.adjustment_reason.clone(),
+                        references: l
+                            .other_invoice_references
+                            .iter()
+                            .map(|v| ("IV".to_string(), v.clone()))
+                            .collect(),
                         locator: format!("waiting since run {}", w.since_run),
                         ..Default::default()
                     })

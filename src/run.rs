@@ -365,7 +365,7 @@ pub fn execute(
     let mut remit = remit;
     crate::remittance::add_waiting(&mut remit, &carried);
     let mut filtered = crate::state::filter(&mut bank, &prior, loaded.is_some());
-    let return_inputs = return_inputs(&bank, &prior)?;
+    let return_inputs = return_inputs(&bank, &prior, as_of, rules.returns.keep_receipts_days)?;
     let batch = Batch {
         transactions: std::mem::take(&mut bank.transactions),
         open_items,
@@ -615,8 +615,10 @@ pub fn execute(
 fn return_inputs(
     bank: &BankBatch,
     prior: &Processed,
+    as_of: NaiveDate,
+    keep_receipts_days: u32,
 ) -> Result<cashmatch_engine::returns::ReturnInputs, CliError> {
-    use cashmatch_engine::returns::{PriorReceipt, ReturnInputs, ReturnMarker};
+    use cashmatch_engine::returns::{ReturnInputs, ReturnMarker};
     let mut markers = Vec::new();
     if !bank.returns.is_empty() {
         for (i, t) in bank.transactions.iter().enumerate() {
@@ -628,16 +630,8 @@ fn return_inputs(
             }
         }
     }
-    let prior_receipts = prior
-        .open_receipts()
-        .map(|json| {
-            serde_json::from_str::<PriorReceipt>(json).map_err(|e| {
-                CliError::from(cashmatch_store::StoreError::State(format!(
-                    "state: a receipt row is damaged ({e}); restore the state from backup (nothing was changed)"
-                )))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let prior_receipts =
+        crate::state::retained_receipts(prior.open_receipts(), as_of, keep_receipts_days)?;
     Ok(ReturnInputs {
         markers,
         prior_receipts,

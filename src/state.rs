@@ -274,6 +274,34 @@ struct ShownFact<'a> {
     evidence: &'a str,
 }
 
+/// Receipt retention (`[returns] keep_receipts_days`): the receipts of the
+/// state (JSON rows, oldest run first) still offered to this run's returns,
+/// those valued within `keep_days` before `as_of`. Older ones are pruned
+/// from what the run reads (their rows stay in the append-only segments
+/// that the manifest hashes); a receipt without a date is kept. A damaged
+/// row stops the run: forgetting receipts silently would leave a returned
+/// payment's invoice paid.
+pub fn retained_receipts<'a>(
+    rows: impl Iterator<Item = &'a str>,
+    as_of: chrono::NaiveDate,
+    keep_days: u32,
+) -> Result<Vec<cashmatch_engine::returns::PriorReceipt>, CliError> {
+    let oldest = as_of - chrono::Days::new(u64::from(keep_days));
+    let mut out = Vec::new();
+    for json in rows {
+        let receipt: cashmatch_engine::returns::PriorReceipt = serde_json::from_str(json)
+            .map_err(|e| {
+                CliError::from(cashmatch_store::StoreError::State(format!(
+                    "state: a receipt row is damaged ({e}); restore the state from backup (nothing was changed)"
+                )))
+            })?;
+        if receipt.date.is_none_or(|d| d >= oldest) {
+            out.push(receipt);
+        }
+    }
+    Ok(out)
+}
+
 fn read_state(dir: &Path) -> Result<Processed, CliError> {
     Ok(cashmatch_store::state::read_processed(dir)?)
 }
@@ -393,4 +421,55 @@ pub fn forget(dir: &Path, target: &ForgetTarget) -> Result<String, CliError> {
         ids.len(),
         ids.join(", ")
     ))
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::retained_receipts;
+    use cashmatch_engine::returns::PriorReceipt;
+    use chrono::NaiveDate;
+
+    fn receipt(id: &str, date: Option<NaiveDate>) -> String {
+        serde_json::to_string(&PriorReceipt {
+            run_id: "R1".into(),
+            transaction_id: id.into(),
+            bank_reference: format!("BR-{id}"),
+            end_to_end_id: String::new(),
+            account: "DE89370400440532013000".into(),
+            currency: "EUR".into(),
+            amount: rust_decimal::Decimal::new(10_000, 2),
+            date,
+            counterparty_name: "Acme".into(),
+            counterparty_account: String::new(),
+            applications: Vec::new(),
+            on_account_customer: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn receipts_older_than_the_window_are_pruned_and_the_boundary_day_kept() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d);
+        let rows = [
+            receipt("old", day(1)),
+            receipt("edge", day(11)),
+            receipt("new", day(30)),
+            receipt("undated", None),
+        ];
+        let as_of = day(31).unwrap();
+        let kept: Vec<String> = retained_receipts(rows.iter().map(String::as_str), as_of, 20)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.transaction_id)
+            .collect();
+        assert_eq!(kept, ["edge", "new", "undated"]);
+        let all = retained_receipts(rows.iter().map(String::as_str), as_of, 400).unwrap();
+        assert_eq!(all.len(), 4);
+    }
+
+    #[test]
+    fn a_damaged_receipt_row_stops_the_run() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+        assert!(retained_receipts(["{not json"].into_iter(), as_of, 400).is_err());
+    }
 }

@@ -206,6 +206,60 @@ fn an_advice_waits_for_its_cash_across_runs_and_unknown_invoices_are_reported() 
     assert!(!o3.join("remittances.parquet").exists());
 }
 
+/// An RMR naming a purchase order carries the invoice in its `REF*IV`
+/// (and the invoice date in `DTM*003`): the line is applied to that
+/// invoice, also after waiting in the state for its cash.
+#[test]
+fn an_invoice_number_in_the_rmr_loop_ref_applies_a_purchase_order_line() {
+    let dir = tempdir();
+    let d = dir.path();
+    let (items, cfg) = (items(d), config(d));
+    let text820 = x12("250.00")
+        .replace(
+            "RMR*IV*INV-2**50.00~",
+            "RMR*PO*PO-2**50.00~\nREF*IV*INV-2~\nDTM*003*20260201~",
+        )
+        .replace("SE*10*0001~", "SE*12*0001~");
+    let advice = write(d, "acme.820", &text820);
+    let bank1 = write(
+        d,
+        "bank1.csv",
+        &format!("{BANK_HEADER}US01,2026-03-01,2026-03-01,50.00,USD,OTHER CO,,INV-9,B2\n"),
+    );
+    let bank2 = write(
+        d,
+        "bank2.csv",
+        &format!("{BANK_HEADER}US01,2026-03-02,2026-03-02,250.00,USD,ACME CORP,,ACH CTX TRN*1*TRACE55555,B7\n"),
+    );
+    let state = d.join("state");
+    let (o1, o2) = (d.join("o1"), d.join("o2"));
+    for (bank, out, remittance) in [(&bank1, &o1, Some(&advice)), (&bank2, &o2, None)] {
+        let mut c = cashmatch();
+        c.args(["run", "--bank"])
+            .arg(bank)
+            .arg("--open-items")
+            .arg(&items)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--state")
+            .arg(&state)
+            .arg("--out")
+            .arg(out);
+        if let Some(r) = remittance {
+            c.arg("--remittance").arg(r);
+        }
+        run_ok(&mut c);
+    }
+    let r2 = read_parquet(&o2.join("remittances.parquet"));
+    assert_eq!(
+        text(&r2, "status"),
+        ["applied", "applied", "unknown_invoice"]
+    );
+    let a = read_parquet(&o2.join("applications.parquet"));
+    assert_eq!(text(&a, "invoice_id"), ["INV-1", "INV-2"]);
+    assert_eq!(text(&a, "rule"), ["REMITTANCE_ADVICE"; 2]);
+}
+
 /// A file failing its own control totals (BPR says 260.00, the lines 250.00)
 /// is excluded like an unbalanced statement (exit 3); accepted unbalanced,
 /// its lines are suggestions, never applied.

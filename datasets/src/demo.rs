@@ -7,6 +7,7 @@
 
 use crate::GeneratorConfig;
 use chrono::NaiveDate;
+use std::collections::BTreeMap;
 
 /// `open_items.csv` of the demo set.
 pub const OPEN_ITEMS: &str = include_str!("../demo/open_items.csv");
@@ -95,4 +96,60 @@ pub fn fx_payment() -> crate::fx::DemoFx {
 /// bank reference as trace number (see [`crate::advices::demo_advice`]).
 pub fn remittance_820() -> String {
     crate::advices::demo_advice(BANK_CSV, TRUTH).unwrap_or_default()
+}
+
+/// The demo's returned payment (`inputs/returns.csv`, issue 11): the
+/// bank takes back, the same night, the first receipt that paid one
+/// invoice by its exact reference (`RETURN R01 ORIG <its reference>`, ACH
+/// R01 insufficient funds), so `cashmatch demo` reverses its application
+/// (`RETURN_REVERSAL`, the invoice open again, `returns.parquet`). A bank
+/// file of its own: the demo's `bank.csv` keeps its bytes.
+pub fn returned_payment() -> String {
+    let mut out = format!("{}\n", crate::BANK_HEADER);
+    let mut fields = Vec::new();
+    let mut truth: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut lines = TRUTH.lines();
+    lines.next();
+    for line in lines {
+        crate::truth::split_record(line, &mut fields);
+        if fields.len() >= 4 {
+            truth
+                .entry(fields[0].clone())
+                .or_default()
+                .push((fields[2].clone(), fields[3].clone()));
+        }
+    }
+    for record in BANK_CSV.lines().skip(1) {
+        crate::truth::split_record(record, &mut fields);
+        if fields.len() != 9 || fields[3].starts_with('-') {
+            continue;
+        }
+        let Some([(applied, scenario)]) = truth.get(&fields[8]).map(Vec::as_slice) else {
+            continue;
+        };
+        if scenario != "exact_reference" || *applied != fields[3] {
+            continue;
+        }
+        let quote = |f: &str| {
+            if f.contains([',', '"']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.to_string()
+            }
+        };
+        out.push_str(&format!(
+            "{},{},{},-{},{},{},{},RETURN R01 ORIG {},RT{}\n",
+            fields[0],
+            fields[1],
+            fields[1],
+            fields[3],
+            fields[4],
+            quote(&fields[5]),
+            quote(&fields[6]),
+            fields[8],
+            fields[8]
+        ));
+        break;
+    }
+    out
 }

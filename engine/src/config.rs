@@ -125,11 +125,24 @@ pub struct ReturnsConfig {
     /// unauthorised-debit returns come up to 60 days later; SEPA R-transactions
     /// and bounced cheques within days).
     pub window_days: u32,
+    /// Days a receipt stays in the state for later returns to find
+    /// (counted back from a run's as-of date to the receipt's value date):
+    /// older receipts are no longer offered, so a return of them is
+    /// `UNLINKED_RETURN`. Card chargebacks come up to 540 days later, ACH
+    /// returns within 60. Left out of the canonical TOML while default.
+    #[serde(skip_serializing_if = "ReturnsConfig::is_default_keep")]
+    pub keep_receipts_days: u32,
 }
+
+/// Default of [`ReturnsConfig::keep_receipts_days`].
+pub const KEEP_RECEIPTS_DAYS_DEFAULT: u32 = 400;
 
 impl Default for ReturnsConfig {
     fn default() -> Self {
-        ReturnsConfig { window_days: 60 }
+        ReturnsConfig {
+            window_days: 60,
+            keep_receipts_days: KEEP_RECEIPTS_DAYS_DEFAULT,
+        }
     }
 }
 
@@ -137,6 +150,10 @@ impl ReturnsConfig {
     /// True when every key holds its default.
     pub fn is_default(&self) -> bool {
         *self == ReturnsConfig::default()
+    }
+
+    fn is_default_keep(days: &u32) -> bool {
+        *days == KEEP_RECEIPTS_DAYS_DEFAULT
     }
 }
 
@@ -356,6 +373,13 @@ impl Rules {
         if !(1..=400).contains(&self.returns.window_days) {
             return Err(format!(
                 "[returns] window_days must be between 1 and 400 (got {})",
+                self.returns.window_days
+            ));
+        }
+        let keep = self.returns.keep_receipts_days;
+        if keep < self.returns.window_days || keep > 3650 {
+            return Err(format!(
+                "[returns] keep_receipts_days must be between window_days ({}) and 3650 (got {keep})",
                 self.returns.window_days
             ));
         }

@@ -56,6 +56,11 @@ pub struct Advice {
     pub check_failed: bool,
     /// The documents it pays, in file order.
     pub lines: Vec<AdviceLine>,
+    /// The deposit the advice is part of (a lockbox `lockbox/batch`): the
+    /// advices sharing it are one bank credit, linked together by their
+    /// total. Empty for an advice that is its own payment.
+    #[serde(default)]
+    pub deposit_reference: String,
 }
 
 /// One document an advice pays.
@@ -75,6 +80,11 @@ pub struct AdviceLine {
     pub adjustment: Option<Decimal>,
     /// The remitter's reason code for the adjustment.
     pub adjustment_reason: String,
+    /// Other invoice numbers the remitter gave for the same document (X12
+    /// `REF*IV` in the RMR loop, e.g. behind a PO number): tried, in order,
+    /// when `invoice_reference` names no open item.
+    #[serde(default)]
+    pub other_invoice_references: Vec<String>,
 }
 
 /// How an advice was linked to its bank line (stable codes in outputs).
@@ -92,6 +102,10 @@ pub enum LinkRule {
     PaymentReference,
     /// No key: same amount, date within the window, same payer.
     AmountDatePayer,
+    /// A deposit of several advices (a lockbox batch): their total, the
+    /// deposit date within the window, and the lockbox number on the bank
+    /// line when several credits have that total.
+    DepositTotal,
 }
 
 impl LinkRule {
@@ -104,6 +118,7 @@ impl LinkRule {
             LinkRule::AccountServicerReference => "ACCOUNT_SERVICER_REFERENCE",
             LinkRule::PaymentReference => "PAYMENT_REFERENCE",
             LinkRule::AmountDatePayer => "AMOUNT_DATE_PAYER",
+            LinkRule::DepositTotal => "DEPOSIT_TOTAL",
         }
     }
 
@@ -200,21 +215,39 @@ pub fn link(batch: &Batch, advices: &[Advice], rules: &RemittanceRules) -> Vec<L
         .iter()
         .map(|a| link_by_key(batch, a, &wanted))
         .collect();
+    link_deposits(batch, advices, rules, &mut out);
     link_by_amount(batch, advices, rules, &mut out);
-    // Unique in both directions: a receipt two advices claim links neither.
-    let mut claims: HashMap<TxnIdx, usize> = HashMap::new();
-    for l in &out {
+    // Unique in both directions: a receipt two advices claim links neither,
+    // unless they are one deposit: every claim made by a key (several 820s
+    // under one trace number, the cheques of a lockbox batch) and their
+    // amounts adding up to the receipt exactly.
+    let mut claims: HashMap<TxnIdx, Vec<usize>> = HashMap::new();
+    for (i, l) in out.iter().enumerate() {
         if let Linked::To(link) = l {
-            *claims.entry(link.txn).or_default() += 1;
+            claims.entry(link.txn).or_default().push(i);
         }
     }
+    let deposit = |txn: TxnIdx, members: &[usize]| {
+        let total: Option<Decimal> = members
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, &i| acc.checked_add(advices[i].amount?));
+        members
+            .iter()
+            .all(|&i| matches!(out[i], Linked::To(l) if l.rule != LinkRule::AmountDatePayer))
+            && total == Some(batch.transactions.get(txn as usize).amount())
+    };
+    let shared: HashMap<TxnIdx, bool> = claims
+        .iter()
+        .filter(|(_, m)| m.len() > 1)
+        .map(|(&t, m)| (t, deposit(t, m)))
+        .collect();
     for l in &mut out {
         if let Linked::To(link) = *l {
-            if claims[&link.txn] > 1 {
+            if shared.get(&link.txn) == Some(&false) {
                 *l = Linked::Ambiguous(format!(
                     "bank line {} is claimed by {} advices",
                     batch.transactions.get(link.txn as usize).transaction_id(),
-                    claims[&link.txn]
+                    claims[&link.txn].len()
                 ));
             }
         }
@@ -271,6 +304,98 @@ fn link_by_key(
         }
     }
     Linked::NotFound
+}
+
+/// Deposits: the advices of one deposit (same `deposit_reference` and
+/// currency, none linked by a key, every amount known) are one bank
+/// credit of their total, valued within the window of their date. One
+/// credit of that total links them all; among several, the ones whose
+/// bank reference, end-to-end id or text carries the deposit's key (or
+/// its first part, the lockbox number) as a token; still several, none.
+fn link_deposits(batch: &Batch, advices: &[Advice], rules: &RemittanceRules, out: &mut [Linked]) {
+    let mut groups: std::collections::BTreeMap<(&str, &str), Vec<usize>> = Default::default();
+    for (i, a) in advices.iter().enumerate() {
+        if !a.deposit_reference.is_empty() {
+            groups
+                .entry((a.deposit_reference.as_str(), a.currency.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let window = i64::from(rules.link_window_days);
+    let mut taken: std::collections::HashSet<TxnIdx> = out
+        .iter()
+        .filter_map(|l| match l {
+            Linked::To(link) => Some(link.txn),
+            _ => None,
+        })
+        .collect();
+    for ((key, currency), members) in groups {
+        if members.iter().any(|&i| out[i] != Linked::NotFound) {
+            continue;
+        }
+        let Some(total) = members
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, &i| acc.checked_add(advices[i].amount?))
+        else {
+            continue;
+        };
+        if total <= Decimal::ZERO {
+            continue;
+        }
+        let date = advices[members[0]].payment_date;
+        let fit: Vec<TxnIdx> = (0..batch.transactions.len())
+            .filter(|&t| !taken.contains(&(t as TxnIdx)))
+            .filter(|&t| {
+                let txn = batch.transactions.get(t);
+                txn.amount() == total
+                    && (currency.is_empty() || txn.currency() == currency)
+                    && match (date, txn.value_date().or(txn.booking_date())) {
+                        (Some(p), Some(d)) => (d - p).num_days().abs() <= window,
+                        _ => false,
+                    }
+            })
+            .map(|t| t as TxnIdx)
+            .collect();
+        let carries = |t: TxnIdx, k: &str| {
+            let txn = batch.transactions.get(t as usize);
+            let k = norm(k);
+            k.len() >= KEY_CHARS_MIN
+                && (norm(txn.bank_reference()) == k
+                    || norm(txn.end_to_end_id()) == k
+                    || crate::normalize::tokens(txn.remittance_info()).any(|x| norm(x) == k))
+        };
+        let mut pick = fit.clone();
+        for k in [key, key.split('/').next().unwrap_or_default()] {
+            if pick.len() > 1 {
+                let narrowed: Vec<TxnIdx> =
+                    fit.iter().copied().filter(|&t| carries(t, k)).collect();
+                if !narrowed.is_empty() {
+                    pick = narrowed;
+                }
+            }
+        }
+        match pick.as_slice() {
+            [] => {}
+            [t] => {
+                taken.insert(*t);
+                for &i in &members {
+                    out[i] = Linked::To(Link {
+                        txn: *t,
+                        rule: LinkRule::DepositTotal,
+                    });
+                }
+            }
+            many => {
+                for &i in &members {
+                    out[i] = Linked::Ambiguous(format!(
+                        "deposit {key} of {total} fits {} bank lines",
+                        many.len()
+                    ));
+                }
+            }
+        }
+    }
 }
 
 /// The last resort, for advices no key linked: amount + currency, date
@@ -423,7 +548,7 @@ impl LineStatus {
 }
 
 /// What the run did with one advice.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AdviceOutcome {
     /// Its bank line, when linked.
     pub link: Option<Link>,
@@ -535,6 +660,71 @@ mod tests {
             &b,
             &[advice("777777", 1000), advice("777777", 1000)],
             &RemittanceRules::default(),
+        );
+        assert!(l.iter().all(|x| matches!(x, Linked::Ambiguous(_))));
+    }
+
+    #[test]
+    fn several_advices_under_one_trace_link_when_they_add_up_to_the_credit() {
+        let b = batch(vec![txn("X1", 1500, "TRN*1*998877")]);
+        let rules = RemittanceRules::default();
+        let l = link(&b, &[advice("998877", 1000), advice("998877", 500)], &rules);
+        assert!(l.iter().all(|x| matches!(x, Linked::To(k) if k.txn == 0)));
+        // Two copies of one advice do not add up: neither links.
+        let l = link(
+            &b,
+            &[advice("998877", 1500), advice("998877", 1500)],
+            &rules,
+        );
+        assert!(l.iter().all(|x| matches!(x, Linked::Ambiguous(_))));
+    }
+
+    #[test]
+    fn a_lockbox_batch_links_to_the_deposit_of_its_total() {
+        let cheque = |n: &str, amount: i64| Advice {
+            format: "bai_lockbox".into(),
+            payment_reference: n.into(),
+            deposit_reference: "0417330/001".into(),
+            payer_name: String::new(),
+            ..advice(n, amount)
+        };
+        let b = batch(vec![
+            txn("D1", 1500, "LOCKBOX 0417330 BATCH 001 DEPOSIT"),
+            txn("D2", 1000, ""),
+        ]);
+        let rules = RemittanceRules::default();
+        let l = link(
+            &b,
+            &[cheque("80000001", 1000), cheque("80000002", 500)],
+            &rules,
+        );
+        assert_eq!(
+            l,
+            vec![
+                Linked::To(Link {
+                    txn: 0,
+                    rule: LinkRule::DepositTotal
+                });
+                2
+            ]
+        );
+        // Two credits of the total: the one naming the lockbox wins.
+        let b = batch(vec![
+            txn("D0", 1500, "OTHER"),
+            txn("D1", 1500, "LOCKBOX 0417330 BATCH 001 DEPOSIT"),
+        ]);
+        let l = link(
+            &b,
+            &[cheque("80000001", 1000), cheque("80000002", 500)],
+            &rules,
+        );
+        assert!(l.iter().all(|x| matches!(x, Linked::To(k) if k.txn == 1)));
+        // Neither names it: nothing is guessed.
+        let b = batch(vec![txn("D0", 1500, "A"), txn("D1", 1500, "B")]);
+        let l = link(
+            &b,
+            &[cheque("80000001", 1000), cheque("80000002", 500)],
+            &rules,
         );
         assert!(l.iter().all(|x| matches!(x, Linked::Ambiguous(_))));
     }

@@ -183,6 +183,39 @@ fn x12_adjustments_inside_and_outside_rmr_loops() {
     assert_eq!(a.check, BalanceCheck::Pass, "{}", a.check_detail);
 }
 
+#[test]
+fn x12_ref_and_dtm_in_an_rmr_loop_describe_its_document() {
+    // REF and DTM inside the loop belong to the line; a placeholder date is
+    // no date; REF outside any loop (payment level) is not a line's.
+    let text = x12("100.00", &["100.00"], '*', "~")
+        .replace("ENT*1~", "REF*ZZ*BATCH-9~ENT*1~")
+        .replace(
+            "RMR*IV*INV-0**100.00~",
+            "RMR*PO*PO-77**100.00~REF*IV*INV-0~REF*RZ*RGA-5~DTM*003*20260215~DTM*999*CCYYMMDD~",
+        )
+        .replace("SE*8*", "SE*13*");
+    let p = read("t.820", &text).unwrap();
+    let a = &p.advices[0];
+    assert_eq!(a.lines.len(), 1);
+    let l = &a.lines[0];
+    assert_eq!(l.invoice_reference, "PO-77");
+    assert_eq!(
+        l.references,
+        [
+            ("IV".to_string(), "INV-0".to_string()),
+            ("RZ".to_string(), "RGA-5".to_string())
+        ]
+    );
+    assert_eq!(
+        l.dates,
+        [(
+            "003".to_string(),
+            chrono::NaiveDate::from_ymd_opt(2026, 2, 15).unwrap()
+        )]
+    );
+    assert_eq!(a.check, BalanceCheck::Pass, "{}", a.check_detail);
+}
+
 const LOCKBOX: &str = "100ABCDEFGHIJ00999999911605231800\n\
 2ABCDEFGHIJ0099999991000000000040008000801\n\
 50010000022222160523ABCDEFGHIJ0099999991\n\

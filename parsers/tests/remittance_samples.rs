@@ -72,6 +72,9 @@ fn render(result: &Result<ParsedRemittance, ParseError>) -> String {
                         l.source_line
                     )
                     .unwrap();
+                    if !l.references.is_empty() || !l.dates.is_empty() {
+                        writeln!(out, "    refs={:?} dates={:?}", l.references, l.dates).unwrap();
+                    }
                 }
             }
             for c in &p.checks {

@@ -357,6 +357,7 @@ pub fn parse(
             adjustment_reason: cell(reason_col).to_string(),
             source_line: line,
             locator: format!("line {line}"),
+            ..AdviceLine::default()
         };
         for v in [
             line_rec.amount_paid,

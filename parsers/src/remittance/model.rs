@@ -148,6 +148,13 @@ pub struct AdviceLine {
     pub adjustment_amount: Option<Decimal>,
     /// The remitter's reason code for the adjustment (X12 `ADX02`, ISO `Rsn`).
     pub adjustment_reason: String,
+    /// Other references the remitter gave for this document, qualifier and
+    /// value (X12 `REF` inside the RMR loop: `IV` invoice, `PO` purchase
+    /// order, `RZ` returned goods authorisation, ...).
+    pub references: Vec<(String, String)>,
+    /// Dates the remitter gave for this document, qualifier and date (X12
+    /// `DTM` inside the RMR loop: `003` invoice date, `004` purchase order).
+    pub dates: Vec<(String, NaiveDate)>,
     /// 1-based line where the line starts.
     pub source_line: u64,
     /// Exact place of the line in the file.

@@ -735,10 +735,35 @@ impl Reader<'_> {
                     adjustment_reason: reason,
                     source_line: seg.line,
                     locator: seg.at(),
+                    ..AdviceLine::default()
                 };
                 let st = self.open()?;
                 st.advice.lines.push(line);
                 st.last_rmr = Some(st.advice.lines.len() - 1);
+            }
+            // Inside an RMR loop, REF and DTM describe its document: the
+            // invoice behind a PO or RGA number, the invoice date. Outside
+            // one they describe the payment or a party and are not lines.
+            "REF" => {
+                let (qualifier, value) = (seg.el(1).to_string(), seg.el(2).trim().to_string());
+                let st = self.open()?;
+                if let Some(line) = st.last_rmr.and_then(|i| st.advice.lines.get_mut(i)) {
+                    if !value.is_empty() {
+                        line.references.push((qualifier, value));
+                    }
+                }
+            }
+            "DTM" => {
+                let qualifier = seg.el(1).to_string();
+                // A placeholder (`CCYYMMDD`) or malformed date is no date;
+                // the amounts, not the dates, are what the file is checked by.
+                let date = parse_date(seg.el(2));
+                let st = self.open()?;
+                if let (Some(line), Some(date)) =
+                    (st.last_rmr.and_then(|i| st.advice.lines.get_mut(i)), date)
+                {
+                    line.dates.push((qualifier, date));
+                }
             }
             "ADX" => {
                 let amount = self.required_amount(seg, 1)?;

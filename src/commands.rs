@@ -234,6 +234,20 @@ pub fn run_and_summarise(request: &RunRequest) -> Result<Option<Box<run::RunRepo
 }
 
 fn run_command(request: &RunRequest, timings: bool) -> Result<i32, CliError> {
+    if !request.config.partition.is_default() {
+        // A partitioned run (issue 12): its own publish, no state.
+        let report = crate::partition::run(request)?;
+        print!(
+            "{}",
+            crate::partition::summary(&report.manifest, &request.out)
+        );
+        eprint!("{}", run::rejections_text(&report.manifest.rejections));
+        return Ok(if report.manifest.rejections.is_empty() {
+            0
+        } else {
+            EXIT_COMPLETED_WITH_REJECTIONS
+        });
+    }
     let Some(report) = run_and_summarise(request)? else {
         return Ok(0);
     };

@@ -33,6 +33,11 @@ pub struct RunConfig {
     /// How remittance advice files are read (lockbox layouts, CSV layouts).
     #[serde(skip_serializing_if = "crate::remittance::RemittanceConfig::is_default")]
     pub remittance: crate::remittance::RemittanceConfig,
+    /// How a run is split into partitions (issue 12); empty: not split.
+    /// Left out of the canonical config while empty, so unpartitioned
+    /// manifests keep their bytes.
+    #[serde(skip_serializing_if = "crate::partition::PartitionPlan::is_default")]
+    pub partition: crate::partition::PartitionPlan,
 }
 
 /// Hard caps on untrusted bank files (RELIABILITY.md B1-5, D1). Exceeding
@@ -114,6 +119,7 @@ impl RunConfig {
             }
         }
         self.remittance.validate()?;
+        self.partition.validate()?;
         let l = &self.limits;
         for (key, v) in [
             ("file_bytes_max", l.file_bytes_max),

@@ -46,6 +46,8 @@ pub enum Request {
         run_dir: PathBuf,
         /// Where to find inputs by recorded name, instead of recorded paths.
         inputs: Option<PathBuf>,
+        /// Only this partition of a partitioned run.
+        partition: Option<String>,
     },
     /// `cashmatch verify`: read-only checks of a run directory.
     Verify {
@@ -126,8 +128,13 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             quiet,
         } => ingest_command(&inputs, &config, &out, quiet),
         Request::Demo { out, state, quiet } => demo::run_demo(&out, state, quiet),
-        Request::Replay { run_dir, inputs } => {
-            let report = crate::replay::replay(&run_dir, inputs.as_deref())?;
+        Request::Replay {
+            run_dir,
+            inputs,
+            partition,
+        } => {
+            let report =
+                crate::replay::replay_partition(&run_dir, inputs.as_deref(), partition.as_deref())?;
             print!("{}", report.text);
             if report.identical {
                 Ok(0)

@@ -97,6 +97,10 @@ enum Command {
         /// the paths in the manifest.
         #[arg(long)]
         inputs: Option<PathBuf>,
+        /// A partitioned run: replay only this partition (`currency=EUR`,
+        /// as its folder is named) and compare its files and manifest.
+        #[arg(long)]
+        partition: Option<String>,
     },
     /// Re-check a run's invariants and hashes from its output files alone (reads only).
     Verify {
@@ -352,7 +356,15 @@ impl Cli {
                 },
             },
             Command::Demo { out, state } => Request::Demo { out, state, quiet },
-            Command::Replay { run_dir, inputs } => Request::Replay { run_dir, inputs },
+            Command::Replay {
+                run_dir,
+                inputs,
+                partition,
+            } => Request::Replay {
+                run_dir,
+                inputs,
+                partition,
+            },
             Command::Verify { run_dir } => Request::Verify { run_dir },
             Command::Recover { run_dir, state } => Request::Recover { run_dir, state },
             Command::Generate {

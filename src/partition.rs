@@ -1187,3 +1187,175 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// The kernel side of the Spark job (`python/cashmatch/spark.py`, through the
+// Python package): the same reading, splitting and encoding as the run on
+// one machine, one file or one partition at a time. Metadata crosses the
+// Python boundary as JSON text.
+
+/// What a parse task reports about its bank file, beside its rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileMeta {
+    /// The file as the manifest lists it (path relative to the run
+    /// directory).
+    pub input: InputFile,
+    /// Why it was refused, if it was.
+    pub rejections: Vec<String>,
+    /// Tolerated quirks.
+    pub warnings: Vec<String>,
+    /// Pending entries left out.
+    pub pending_skipped: u64,
+    /// Its latest booking (or value) date: the run's as-of is the latest
+    /// over all files.
+    pub max_date: Option<NaiveDate>,
+}
+
+/// The bank files of `args` as the CLI finds them: `(path, name)`, sorted
+/// by name (the input order the run id and the total order follow).
+pub fn discover(args: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    let args: Vec<std::path::PathBuf> = args.iter().map(std::path::PathBuf::from).collect();
+    Ok(crate::inputs::discover_bank_inputs(&args)?
+        .into_iter()
+        .map(|i| (i.path.to_string_lossy().into_owned(), i.name))
+        .collect())
+}
+
+/// Parses bank file number `file_index` (of [`discover`]) exactly as `run`
+/// reads each file, and returns its transactions interchange table (its
+/// rows ordered after every earlier file's: `_seq` = index << 32 | row),
+/// its statements table and its [`FileMeta`] as JSON.
+pub fn parse_task(
+    path: &str,
+    name: &str,
+    out: &str,
+    file_index: u64,
+    config: &RunConfig,
+    accept_unbalanced: bool,
+) -> Result<(RecordBatch, RecordBatch, String), CliError> {
+    let input = crate::inputs::BankInput {
+        path: path.into(),
+        name: name.to_string(),
+    };
+    let bank = crate::inputs::read_bank_files(
+        &[input],
+        config,
+        accept_unbalanced,
+        &crate::progress::Progress::new(true),
+    );
+    let rows: Vec<usize> = (0..bank.transactions.len()).collect();
+    let txns = transactions_interchange(&bank.transactions, &config.partition, &rows, |i| {
+        (file_index << 32) | i as u64
+    })?;
+    let statements = statements_batch(&bank.statements)?;
+    let mut file = bank
+        .files
+        .first()
+        .cloned()
+        .ok_or_else(|| CliError::Input(format!("bank file `{name}`: nothing was read")))?;
+    if let Some(p) = &file.path {
+        file.path = Some(manifest::relative_path(Path::new(out), Path::new(p)));
+    }
+    let meta = FileMeta {
+        input: file,
+        rejections: bank.rejections.clone(),
+        warnings: bank.warnings.clone(),
+        pending_skipped: bank.pending_skipped,
+        max_date: crate::run::derive_as_of(None, &bank.transactions).ok(),
+    };
+    Ok((txns, statements, to_json(&meta)?))
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
+    serde_json::to_string(v).map_err(|e| CliError::Output(format!("json: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, CliError> {
+    serde_json::from_str(s).map_err(|e| CliError::Input(format!("{what}: {e}")))
+}
+
+/// Reads the open-item extract at `path` as `run` does; returns its
+/// interchange table (`_seq` = row) and its manifest entry as JSON.
+pub fn items_task(
+    path: &str,
+    out: &str,
+    config: &RunConfig,
+) -> Result<(RecordBatch, String), CliError> {
+    let (items, mut file) = crate::inputs::read_open_items(Path::new(path), config)?;
+    file.path = Some(manifest::relative_path(Path::new(out), Path::new(path)));
+    let rows: Vec<usize> = (0..items.len()).collect();
+    let batch = items_interchange(&items, &config.partition, &rows, |i| i as u64)?;
+    Ok((batch, to_json(&file)?))
+}
+
+/// Reads the customer master at `path`; returns it and its manifest entry
+/// as JSON.
+pub fn customers_task(
+    path: &str,
+    out: &str,
+    config: &RunConfig,
+) -> Result<(Customers, String), CliError> {
+    let (customers, mut file) = crate::inputs::read_customers(Path::new(path), config)?;
+    file.path = Some(manifest::relative_path(Path::new(out), Path::new(path)));
+    Ok((customers, to_json(&file)?))
+}
+
+/// The run's inputs and spec from the tasks' reports: bank files (in
+/// [`discover`] order), open items, customers. `as_of` given, else the
+/// latest date of any file. Returns the spec and the [`RunInputs`] JSON.
+pub fn plan_run(
+    files: &[String],
+    items: &str,
+    customers: Option<&str>,
+    config: &RunConfig,
+    as_of: Option<NaiveDate>,
+    accept_unbalanced: bool,
+) -> Result<(RunSpec, String), CliError> {
+    let metas: Vec<FileMeta> = files
+        .iter()
+        .map(|f| from_json(f, "file report"))
+        .collect::<Result<_, _>>()?;
+    let items: InputFile = from_json(items, "open items report")?;
+    let customers: Option<InputFile> = customers
+        .map(|c| from_json(c, "customers report"))
+        .transpose()?;
+    let as_of = as_of
+        .or_else(|| metas.iter().filter_map(|m| m.max_date).max())
+        .ok_or_else(|| {
+            CliError::Input(
+                "no --as-of date given and no dated bank transaction to derive it from".into(),
+            )
+        })?;
+    let mut inputs: Vec<InputFile> = metas.iter().map(|m| m.input.clone()).collect();
+    inputs.push(items);
+    inputs.extend(customers);
+    // The run id hashes what does not depend on where the inputs are.
+    let spec = RunSpec::new(&inputs, config.clone(), as_of, accept_unbalanced);
+    let run = RunInputs {
+        inputs,
+        rejections: metas.iter().flat_map(|m| m.rejections.clone()).collect(),
+        warnings: metas.iter().flat_map(|m| m.warnings.clone()).collect(),
+        pending_skipped: metas.iter().map(|m| m.pending_skipped).sum(),
+    };
+    Ok((spec, to_json(&run)?))
+}
+
+/// The top manifest from the driver's gathered reports.
+pub fn top_manifest_json(
+    spec: &RunSpec,
+    run: &str,
+    statements: &PartFile,
+    entries: &[String],
+) -> Result<Vec<u8>, CliError> {
+    let run: RunInputs = from_json(run, "run inputs")?;
+    let entries: Vec<PartitionEntry> = entries
+        .iter()
+        .map(|e| from_json(e, "partition entry"))
+        .collect::<Result<_, _>>()?;
+    top_manifest(spec, &run, statements, &entries)
+}
+
+/// A partition's entry in the top manifest, as JSON.
+pub fn entry_json(p: &PartitionOutput) -> Result<String, CliError> {
+    to_json(&PartitionEntry::of(p))
+}

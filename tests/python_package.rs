@@ -52,12 +52,12 @@ fn venv() -> PathBuf {
         );
     }
     let ready = Command::new(&python)
-        .args(["-c", "import pytest, pyarrow"])
+        .args(["-c", "import pytest, pyarrow, pyspark"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ready {
         run(
-            "pip install pytest pyarrow",
+            "pip install pytest pyarrow pyspark",
             Command::new(&python).args([
                 "-m",
                 "pip",
@@ -66,6 +66,8 @@ fn venv() -> PathBuf {
                 "--disable-pip-version-check",
                 "pytest",
                 "pyarrow",
+                // The Spark job's test (python/tests/test_spark.py, issue 12).
+                "pyspark>=4,<5",
             ]),
         );
     }
@@ -127,6 +129,9 @@ fn python_package_installs_and_its_tests_pass() {
                 "python/tests",
             ])
             .env("CASHMATCH_BIN", env!("CARGO_BIN_EXE_cashmatch"))
+            // A missing pyspark or Java fails the Spark test instead of
+            // skipping it.
+            .env("CASHMATCH_REQUIRE_SPARK", "1")
             .env("CASHMATCH_REPO", repo()),
     );
     eprintln!(

@@ -52,12 +52,12 @@ fn venv() -> PathBuf {
         );
     }
     let ready = Command::new(&python)
-        .args(["-c", "import pytest, pyarrow, pyspark"])
+        .args(["-c", "import pytest, pyarrow, pyspark, pandas"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ready {
         run(
-            "pip install pytest pyarrow pyspark",
+            "pip install pytest pyarrow pyspark pandas",
             Command::new(&python).args([
                 "-m",
                 "pip",
@@ -68,6 +68,8 @@ fn venv() -> PathBuf {
                 "pyarrow",
                 // The Spark job's test (python/tests/test_spark.py, issue 12).
                 "pyspark>=4,<5",
+                // pyspark's Arrow UDFs import pandas.
+                "pandas",
             ]),
         );
     }

@@ -14,7 +14,6 @@ fn run(out: &Path, extra: &[&str]) -> std::process::Output {
     let d = demo();
     common::run_ok(
         common::cashmatch()
-            .arg("-q")
             .arg("run")
             .arg("--bank")
             .arg(d.join("bank.csv"))

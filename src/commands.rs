@@ -46,6 +46,8 @@ pub enum Request {
         run_dir: PathBuf,
         /// Where to find inputs by recorded name, instead of recorded paths.
         inputs: Option<PathBuf>,
+        /// Only this partition of a partitioned run.
+        partition: Option<String>,
     },
     /// `cashmatch verify`: read-only checks of a run directory.
     Verify {
@@ -135,8 +137,13 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             quiet,
         } => ingest_command(&inputs, &config, &out, quiet),
         Request::Demo { out, state, quiet } => demo::run_demo(&out, state, quiet),
-        Request::Replay { run_dir, inputs } => {
-            let report = crate::replay::replay(&run_dir, inputs.as_deref())?;
+        Request::Replay {
+            run_dir,
+            inputs,
+            partition,
+        } => {
+            let report =
+                crate::replay::replay_partition(&run_dir, inputs.as_deref(), partition.as_deref())?;
             print!("{}", report.text);
             if report.identical {
                 Ok(0)
@@ -304,6 +311,20 @@ pub fn run_and_summarise(request: &RunRequest) -> Result<Option<Box<run::RunRepo
 }
 
 fn run_command(request: &RunRequest, timings: bool) -> Result<i32, CliError> {
+    if !request.config.partition.is_default() {
+        // A partitioned run (issue 12): its own publish, no state.
+        let report = crate::partition::run(request)?;
+        print!(
+            "{}",
+            crate::partition::summary(&report.manifest, &request.out)
+        );
+        eprint!("{}", run::rejections_text(&report.manifest.rejections));
+        return Ok(if report.manifest.rejections.is_empty() {
+            0
+        } else {
+            EXIT_COMPLETED_WITH_REJECTIONS
+        });
+    }
     let Some(report) = run_and_summarise(request)? else {
         return Ok(0);
     };

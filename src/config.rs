@@ -46,6 +46,11 @@ pub struct RunConfig {
     /// Cross-currency application and bank charges (`--rates`).
     #[serde(skip_serializing_if = "cashmatch_engine::fx::FxRules::is_default")]
     pub fx: cashmatch_engine::fx::FxRules,
+    /// How a run is split into partitions (issue 12); empty: not split.
+    /// Left out of the canonical config while empty, so unpartitioned
+    /// manifests keep their bytes.
+    #[serde(skip_serializing_if = "crate::partition::PartitionPlan::is_default")]
+    pub partition: crate::partition::PartitionPlan,
 }
 
 /// Hard caps on untrusted bank files (RELIABILITY.md B1-5, D1). Exceeding
@@ -128,6 +133,7 @@ impl RunConfig {
         }
         self.remittance.validate()?;
         self.fx.validate()?;
+        self.partition.validate()?;
         let l = &self.limits;
         for (key, v) in [
             ("file_bytes_max", l.file_bytes_max),

@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod inputs;
 pub mod memory;
 pub mod output;
+pub mod partition;
 pub mod progress;
 pub mod rates;
 pub mod remittance;

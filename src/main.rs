@@ -71,6 +71,11 @@ enum Command {
         /// Analytics config (TOML with [kpi] and [dunning], as `report --config`).
         #[arg(long)]
         analytics_config: Option<PathBuf>,
+        /// Split the run by these keys (`currency`, `company_code`, comma-separated,
+        /// in path order): Hive-partitioned outputs, one manifest per partition
+        /// and a top manifest (overrides `[partition] by` of the config).
+        #[arg(long, value_parser = parse_partition_plan)]
+        partition_by: Option<cashmatch::partition::PartitionPlan>,
         /// Publish the run without the analytics set (pure matching benchmarks).
         #[arg(long, conflicts_with_all = ["invoices", "cleared_items", "opening", "analytics_config"])]
         no_analytics: bool,
@@ -96,6 +101,10 @@ enum Command {
         /// the paths in the manifest.
         #[arg(long)]
         inputs: Option<PathBuf>,
+        /// A partitioned run: replay only this partition (`currency=EUR`,
+        /// as its folder is named) and compare its files and manifest.
+        #[arg(long)]
+        partition: Option<String>,
     },
     /// Re-check a run's invariants and hashes from its output files alone (reads only).
     Verify {
@@ -268,6 +277,10 @@ enum StateAction {
     },
 }
 
+fn parse_partition_plan(s: &str) -> Result<cashmatch::partition::PartitionPlan, String> {
+    cashmatch::partition::PartitionPlan::parse(s)
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date; use YYYY-MM-DD"))
@@ -297,8 +310,12 @@ impl Cli {
                 remittance,
                 decisions,
                 rates,
+                partition_by,
             } => {
-                let config = load_config(config.as_deref())?;
+                let mut config = load_config(config.as_deref())?;
+                if let Some(plan) = partition_by {
+                    config.partition = plan;
+                }
                 let accept_unbalanced = accept_unbalanced || config.bank.accept_unbalanced;
                 let state = match (state, no_state) {
                     (_, true) => StateMode::Off,
@@ -367,7 +384,15 @@ impl Cli {
                 },
             },
             Command::Demo { out, state } => Request::Demo { out, state, quiet },
-            Command::Replay { run_dir, inputs } => Request::Replay { run_dir, inputs },
+            Command::Replay {
+                run_dir,
+                inputs,
+                partition,
+            } => Request::Replay {
+                run_dir,
+                inputs,
+                partition,
+            },
             Command::Verify { run_dir } => Request::Verify { run_dir },
             Command::Recover { run_dir, state } => Request::Recover { run_dir, state },
             Command::Generate {

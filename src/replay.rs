@@ -43,12 +43,73 @@ fn locate(run_dir: &Path, inputs_dir: Option<&Path>, input: &InputFile) -> PathB
     }
 }
 
+/// Every input of a manifest, found with its recorded hash (else the
+/// replay stops, naming each one that changed or is missing).
+fn locate_inputs(
+    run_dir: &Path,
+    inputs_dir: Option<&Path>,
+    inputs: &[InputFile],
+) -> Result<Vec<(InputFile, PathBuf, Vec<u8>)>, CliError> {
+    let mut changed = Vec::new();
+    let mut located: Vec<(InputFile, PathBuf, Vec<u8>)> = Vec::new();
+    for input in inputs {
+        let path = locate(run_dir, inputs_dir, input);
+        match std::fs::read(&path) {
+            Err(e) => changed.push(format!(
+                "{} input `{}` not found at `{}`: {e}",
+                input.role,
+                input.name,
+                path.display()
+            )),
+            Ok(bytes) => {
+                let sha = sha256_hex(&bytes);
+                if sha != input.sha256 {
+                    changed.push(format!(
+                        "{} input `{}` (`{}`) changed: sha256 {sha}, the manifest recorded {}",
+                        input.role,
+                        input.name,
+                        path.display(),
+                        input.sha256
+                    ));
+                } else {
+                    located.push((input.clone(), path, bytes));
+                }
+            }
+        }
+    }
+    if !changed.is_empty() {
+        return Err(CliError::Mismatch(changed.join("; ")));
+    }
+    Ok(located)
+}
+
 /// Replays the run in `run_dir`.
 pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport, CliError> {
+    replay_partition(run_dir, inputs_dir, None)
+}
+
+/// Replays the run in `run_dir`; of a partitioned run, only `partition`
+/// when given (`currency=EUR`), else every partition, the statements and
+/// the top manifest.
+pub fn replay_partition(
+    run_dir: &Path,
+    inputs_dir: Option<&Path>,
+    partition: Option<&str>,
+) -> Result<ReplayReport, CliError> {
     let manifest_path = run_dir.join(MANIFEST_NAME);
     let manifest_bytes = std::fs::read(&manifest_path).map_err(|e| {
         CliError::Mismatch(format!("cannot read `{}`: {e}", manifest_path.display()))
     })?;
+    match crate::partition::read_top_manifest(&manifest_bytes) {
+        Ok(Some(top)) => return replay_partitioned(run_dir, inputs_dir, &top, partition),
+        Ok(None) if partition.is_some() => {
+            return Err(CliError::Input(format!(
+                "`{}` is not a partitioned run: replay it without --partition",
+                run_dir.display()
+            )))
+        }
+        _ => {}
+    }
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
         CliError::Mismatch(format!(
             "`{}` is not a manifest: {e}",
@@ -78,37 +139,7 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
         ))
     })?;
 
-    // Every input must be present with its recorded hash.
-    let mut changed = Vec::new();
-    let mut located: Vec<(InputFile, PathBuf, Vec<u8>)> = Vec::new();
-    for input in &manifest.inputs {
-        let path = locate(run_dir, inputs_dir, input);
-        match std::fs::read(&path) {
-            Err(e) => changed.push(format!(
-                "{} input `{}` not found at `{}`: {e}",
-                input.role,
-                input.name,
-                path.display()
-            )),
-            Ok(bytes) => {
-                let sha = sha256_hex(&bytes);
-                if sha != input.sha256 {
-                    changed.push(format!(
-                        "{} input `{}` (`{}`) changed: sha256 {sha}, the manifest recorded {}",
-                        input.role,
-                        input.name,
-                        path.display(),
-                        input.sha256
-                    ));
-                } else {
-                    located.push((input.clone(), path, bytes));
-                }
-            }
-        }
-    }
-    if !changed.is_empty() {
-        return Err(CliError::Mismatch(changed.join("; ")));
-    }
+    let located = locate_inputs(run_dir, inputs_dir, &manifest.inputs)?;
 
     let bank_inputs: Vec<BankInput> = located
         .iter()
@@ -228,6 +259,157 @@ pub fn replay(run_dir: &Path, inputs_dir: Option<&Path>) -> Result<ReplayReport,
             ));
             differences.push(name);
         }
+    }
+    let identical = differences.is_empty();
+    text.push_str(if identical {
+        "replay: every output is byte-identical\n"
+    } else {
+        "replay: DIFFERENT\n"
+    });
+    Ok(ReplayReport {
+        text,
+        identical,
+        differences,
+    })
+}
+
+/// Replays a partitioned run (issue 12): its inputs from the top manifest,
+/// the partitions recomputed in memory (only `only` when given), and each
+/// partition's files and manifest compared byte for byte; without `only`
+/// also the statements file and the top manifest.
+fn replay_partitioned(
+    run_dir: &Path,
+    inputs_dir: Option<&Path>,
+    top: &crate::partition::PartitionedManifest,
+    only: Option<&str>,
+) -> Result<ReplayReport, CliError> {
+    use crate::partition;
+    if top.engine_version != env!("CARGO_PKG_VERSION") {
+        return Err(CliError::Mismatch(format!(
+            "the run was made by cashmatch {}, this is {}: replay with the recorded version",
+            top.engine_version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    if let Some(p) = only {
+        if !top.partitions.iter().any(|e| e.partition == p) {
+            return Err(CliError::Input(format!(
+                "the run has no partition `{p}`; it has {}",
+                top.partitions
+                    .iter()
+                    .map(|e| e.partition.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let config = RunConfig::parse(&top.config)
+        .map_err(|e| CliError::Mismatch(format!("the manifest's config does not parse: {e}")))?;
+    if sha256_hex(top.config.as_bytes()) != top.config_sha256 {
+        return Err(CliError::Mismatch(
+            "the manifest's config does not hash to its config_sha256".into(),
+        ));
+    }
+    let as_of = NaiveDate::parse_from_str(&top.as_of, "%Y-%m-%d").map_err(|_| {
+        CliError::Mismatch(format!("bad as-of date `{}` in the manifest", top.as_of))
+    })?;
+    let located = locate_inputs(run_dir, inputs_dir, &top.inputs)?;
+    let by_role = |role: InputRole| -> Vec<(&InputFile, &PathBuf)> {
+        located
+            .iter()
+            .filter(|(i, _, _)| i.role == role)
+            .map(|(i, p, _)| (i, p))
+            .collect()
+    };
+    let req = RunRequest {
+        bank: Vec::new(),
+        bank_inputs: Some(
+            by_role(InputRole::Bank)
+                .into_iter()
+                .map(|(i, p)| BankInput {
+                    path: p.clone(),
+                    name: i.name.clone(),
+                })
+                .collect(),
+        ),
+        open_items: OpenItemsSource::File(
+            by_role(InputRole::OpenItems)
+                .first()
+                .map(|(_, p)| (*p).clone())
+                .ok_or_else(|| {
+                    CliError::Mismatch("the manifest lists no open-item extract".into())
+                })?,
+        ),
+        customers: by_role(InputRole::Customers)
+            .first()
+            .map(|(_, p)| CustomersSource::File((*p).clone())),
+        config,
+        as_of: Some(as_of),
+        // Nothing is written: the run is computed in memory.
+        out: run_dir.to_path_buf(),
+        accept_unbalanced: top.accept_unbalanced,
+        quiet: true,
+        state: StateMode::Off,
+        recorded_inputs: Some(top.inputs.clone()),
+        analytics: None,
+        remittance: Vec::new(),
+        remittance_inputs: None,
+        decisions: None,
+    };
+    let computed = partition::compute(&req, only)?;
+    let mut text = format!(
+        "replay of run {} (as of {}, partitioned by {}) in {}\n",
+        top.run_id,
+        top.as_of,
+        top.partition_by.join(","),
+        run_dir.display()
+    );
+    let mut differences = Vec::new();
+    let mut compare = |name: &str, replayed: Option<&[u8]>| {
+        let published = std::fs::read(run_dir.join(name)).ok();
+        let sha = |b: Option<&[u8]>| b.map_or("missing".to_string(), sha256_hex);
+        if published.is_some() && published.as_deref() == replayed {
+            text.push_str(&format!("identical  {name} {}\n", sha(replayed)));
+        } else {
+            text.push_str(&format!(
+                "DIFFERS    {name} published {} replayed {}\n",
+                sha(published.as_deref()),
+                sha(replayed)
+            ));
+            differences.push(name.to_string());
+        }
+    };
+    for p in &computed.partitions {
+        for f in &p.files {
+            compare(&f.path, Some(&f.bytes));
+        }
+        compare(&p.manifest.path, Some(&p.manifest.bytes));
+    }
+    // A partition the run has and the replay does not (or the reverse).
+    let replayed: Vec<&str> = computed
+        .partitions
+        .iter()
+        .map(|p| p.partition.as_str())
+        .collect();
+    for e in &top.partitions {
+        if only.is_none_or(|o| o == e.partition) && !replayed.contains(&e.partition.as_str()) {
+            compare(&e.manifest, None);
+        }
+    }
+    if only.is_none() {
+        compare(&computed.statements.path, Some(&computed.statements.bytes));
+        let entries: Vec<_> = computed
+            .partitions
+            .iter()
+            .map(partition::PartitionEntry::of)
+            .collect();
+        let again = partition::top_manifest(
+            &computed.spec,
+            &computed.run,
+            &computed.statements,
+            &entries,
+        )?;
+        compare(MANIFEST_NAME, Some(&again));
     }
     let identical = differences.is_empty();
     text.push_str(if identical {

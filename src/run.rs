@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 
 /// The engine name and version recorded in manifests and hashed into run
 /// ids (the CLI package: the workspace shares one version).
-const ENGINE: &str = env!("CARGO_PKG_NAME");
+pub(crate) const ENGINE: &str = env!("CARGO_PKG_NAME");
 /// See [`ENGINE`].
-const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What an ingest hashes into its id in place of an as-of date.
 const INGEST_AS_OF: &str = "ingest";
 

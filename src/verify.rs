@@ -127,6 +127,16 @@ pub fn verify(dir: &Path) -> Result<VerifyReport, CliError> {
             manifest_path.display()
         ))
     })?;
+    let top = crate::partition::read_top_manifest(&bytes).map_err(|e| {
+        CliError::Mismatch(format!(
+            "`{}` is not a manifest: {e}",
+            manifest_path.display()
+        ))
+    })?;
+    if let Some(top) = top {
+        verify_partitioned(dir, &top, &mut report);
+        return finish(dir, &manifest_path, &bytes, report);
+    }
     let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::Mismatch(format!(
             "`{}` is not a manifest: {e}",
@@ -138,25 +148,194 @@ pub fn verify(dir: &Path) -> Result<VerifyReport, CliError> {
     };
     report.push(
         "manifest_hashes_match_files",
-        check_hashes(dir, &manifest, &mut tables),
+        check_hashes(dir, &manifest, &mut tables, false),
     );
-    report.push("manifest_row_counts_match", check_rows(&manifest, &tables));
+    report.push(
+        "manifest_row_counts_match",
+        check_rows(&manifest, &tables, false),
+    );
     report.push("conservation_per_transaction", check_conservation(&tables));
     report.push("every_transaction_accounted_for", check_partition(&tables));
     report.push("no_invoice_over_applied", check_invoices(&tables));
     report.push("journals_balance", check_journals(&tables));
     report.push("aging_adds_up", check_aging(&tables));
     report.push("control_sums_match", check_control_sums(&manifest, &tables));
+    finish(dir, &manifest_path, &bytes, report)
+}
+
+/// The last look: the directory did not change while it was read.
+fn finish(
+    dir: &Path,
+    manifest_path: &Path,
+    bytes: &[u8],
+    report: VerifyReport,
+) -> Result<VerifyReport, CliError> {
     // A run that committed while we read would mix two runs' files: the
     // checks above would then be about neither.
     refuse_unfinished_commit(dir)?;
-    if std::fs::read(&manifest_path).ok().as_deref() != Some(bytes.as_slice()) {
+    if std::fs::read(manifest_path).ok().as_deref() != Some(bytes) {
         return Err(CliError::Locked(format!(
             "`{}` changed while it was verified (another run is publishing into it); verify it again when that run has finished",
             dir.display()
         )));
     }
     Ok(report)
+}
+
+/// A partitioned run (issue 12): the top manifest's partitions and
+/// statements file, then every check of an unpartitioned run on each
+/// partition (its manifest, its files), each check reported once for all
+/// partitions with the failing partitions named; and no data file that no
+/// manifest lists (a Hive reader would read it as data).
+fn verify_partitioned(
+    dir: &Path,
+    top: &crate::partition::PartitionedManifest,
+    report: &mut VerifyReport,
+) {
+    let mut problems = Vec::new();
+    let mut parts: Vec<(String, Manifest)> = Vec::new();
+    for p in &top.partitions {
+        if p.manifest != crate::partition::partition_manifest_path(&p.partition) {
+            problems.push(format!(
+                "{}: manifest at unexpected `{}`",
+                p.partition, p.manifest
+            ));
+            continue;
+        }
+        match std::fs::read(dir.join(&p.manifest)) {
+            Err(e) => problems.push(format!("`{}`: {e}", p.manifest)),
+            Ok(bytes) => {
+                if sha256_hex(&bytes) != p.sha256 || bytes.len() as u64 != p.bytes {
+                    problems.push(format!(
+                        "`{}` differs from the top manifest's sha256/size",
+                        p.manifest
+                    ));
+                }
+                match serde_json::from_slice::<Manifest>(&bytes) {
+                    Ok(m) if m.run_id == top.run_id && m.counts == p.counts => {
+                        parts.push((p.partition.clone(), m))
+                    }
+                    Ok(_) => problems.push(format!(
+                        "`{}` is of another run or its counts differ from the top manifest's",
+                        p.manifest
+                    )),
+                    Err(e) => problems.push(format!("`{}` is not a manifest: {e}", p.manifest)),
+                }
+            }
+        }
+    }
+    report.push(
+        "partition_manifests_match",
+        if problems.is_empty() {
+            Ok(format!("{} partitions", top.partitions.len()))
+        } else {
+            Err(problems.join("; "))
+        },
+    );
+    let st = &top.statements;
+    report.push(
+        "statements_match",
+        match std::fs::read(dir.join(&st.name)) {
+            Err(e) => Err(format!("`{}`: {e}", st.name)),
+            Ok(bytes) if sha256_hex(&bytes) != st.sha256 || bytes.len() as u64 != st.bytes => Err(
+                format!("`{}` differs from the manifest's sha256/size", st.name),
+            ),
+            Ok(bytes) => match read_parquet(bytes) {
+                Ok(b) if rows(&b) == st.rows && st.rows == top.counts.statements => {
+                    Ok(format!("{} statements", st.rows))
+                }
+                Ok(b) => Err(format!(
+                    "`{}` has {} rows, the manifest says {}",
+                    st.name,
+                    rows(&b),
+                    st.rows
+                )),
+                Err(e) => Err(format!("`{}`: {e}", st.name)),
+            },
+        },
+    );
+    type CheckFn = fn(&Path, &Manifest, &mut Tables) -> Result<String, String>;
+    let checks: [(&'static str, CheckFn); 8] = [
+        ("manifest_hashes_match_files", |d, m, t| {
+            check_hashes(d, m, t, true)
+        }),
+        ("manifest_row_counts_match", |_, m, t| {
+            check_rows(m, t, true)
+        }),
+        ("conservation_per_transaction", |_, _, t| {
+            check_conservation(t)
+        }),
+        ("every_transaction_accounted_for", |_, _, t| {
+            check_partition(t)
+        }),
+        ("no_invoice_over_applied", |_, _, t| check_invoices(t)),
+        ("journals_balance", |_, _, t| check_journals(t)),
+        ("aging_adds_up", |_, _, t| check_aging(t)),
+        ("control_sums_match", |_, m, t| check_control_sums(m, t)),
+    ];
+    let mut results: Vec<Vec<String>> = vec![Vec::new(); checks.len()];
+    let mut listed = std::collections::BTreeSet::new();
+    for (partition, m) in &parts {
+        let mut tables = Tables {
+            tables: HashMap::new(),
+        };
+        listed.extend(m.outputs.iter().map(|o| o.name.clone()));
+        for (k, (_, check)) in checks.iter().enumerate() {
+            if let Err(e) = check(dir, m, &mut tables) {
+                results[k].push(format!("{partition}: {e}"));
+            }
+        }
+    }
+    for ((name, _), bad) in checks.iter().zip(results) {
+        report.push(
+            name,
+            if bad.is_empty() {
+                Ok(format!("{} partitions", parts.len()))
+            } else {
+                Err(bad.join("; "))
+            },
+        );
+    }
+    listed.insert(st.name.clone());
+    let mut unlisted = Vec::new();
+    for table in TABLES.iter().chain(&OPTIONAL_TABLES) {
+        let stem = table.trim_end_matches(".parquet");
+        collect_unlisted(dir, Path::new(stem), &listed, &mut unlisted);
+    }
+    report.push(
+        "no_unlisted_data_files",
+        verdict(unlisted, "every data file is listed".into()),
+    );
+}
+
+/// Data files under `dir/rel` that no manifest lists (hidden and temporary
+/// files aside: Hive readers skip names starting with `.` or `_`).
+fn collect_unlisted(
+    dir: &Path,
+    rel: &Path,
+    listed: &std::collections::BTreeSet<String>,
+    out: &mut Vec<String>,
+) {
+    let Ok(entries) = std::fs::read_dir(dir.join(rel)) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        let path = rel.join(&name);
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_unlisted(dir, &path, listed, out);
+        } else {
+            let key = path.to_string_lossy().replace('\\', "/");
+            if !listed.contains(&key) {
+                out.push(format!("`{key}` is not listed in any manifest"));
+            }
+        }
+    }
 }
 
 /// Refuses a directory holding a commit that was not rolled forward: its
@@ -173,23 +352,54 @@ fn refuse_unfinished_commit(dir: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-fn check_hashes(dir: &Path, m: &Manifest, tables: &mut Tables) -> Result<String, String> {
+/// The table an output of a manifest is: `applications.parquet` itself, or
+/// (a partition's file) `applications/<partition>/part-….parquet`.
+fn table_of(output: &str, partitioned: bool) -> Option<&'static str> {
+    let stem = if partitioned {
+        let (stem, rest) = output.split_once('/')?;
+        // A partition file stays inside its table's folder.
+        if rest
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == ".." || seg == ".")
+        {
+            return None;
+        }
+        stem
+    } else {
+        output.strip_suffix(".parquet")?
+    };
+    TABLES
+        .iter()
+        .chain(&OPTIONAL_TABLES)
+        .find(|t| t.strip_suffix(".parquet") == Some(stem))
+        .copied()
+}
+
+fn check_hashes(
+    dir: &Path,
+    m: &Manifest,
+    tables: &mut Tables,
+    partitioned: bool,
+) -> Result<String, String> {
     let mut problems = Vec::new();
     for name in TABLES {
-        if !m.outputs.iter().any(|o| o.name == name) {
+        if partitioned && name == "statements.parquet" {
+            continue;
+        }
+        if !m
+            .outputs
+            .iter()
+            .any(|o| table_of(&o.name, partitioned) == Some(name))
+        {
             problems.push(format!("`{name}` is not listed in the manifest"));
         }
     }
     for o in &m.outputs {
-        let Some(&name) = TABLES
-            .iter()
-            .chain(&OPTIONAL_TABLES)
-            .find(|t| **t == o.name)
-        else {
+        let Some(name) = table_of(&o.name, partitioned) else {
             problems.push(format!("unexpected output `{}` in the manifest", o.name));
             continue;
         };
-        match std::fs::read(dir.join(name)) {
+        match std::fs::read(dir.join(&o.name)) {
             Err(e) => {
                 tables.tables.insert(name, Err(format!("cannot read: {e}")));
                 problems.push(format!("`{name}`: {e}"));
@@ -224,7 +434,7 @@ fn rows(batches: &[RecordBatch]) -> u64 {
     batches.iter().map(|b| b.num_rows() as u64).sum()
 }
 
-fn check_rows(m: &Manifest, t: &Tables) -> Result<String, String> {
+fn check_rows(m: &Manifest, t: &Tables, partitioned: bool) -> Result<String, String> {
     let c = &m.counts;
     let expected = [
         ("transactions.parquet", c.transactions),
@@ -237,9 +447,17 @@ fn check_rows(m: &Manifest, t: &Tables) -> Result<String, String> {
     ];
     let mut problems = Vec::new();
     for (name, count) in expected {
+        if partitioned && name == "statements.parquet" {
+            // A partitioned run's statements are the run's, not a partition's.
+            continue;
+        }
         let batches = t.get(name)?;
         let n = rows(batches);
-        let listed = m.outputs.iter().find(|o| o.name == name).map(|o| o.rows);
+        let listed = m
+            .outputs
+            .iter()
+            .find(|o| table_of(&o.name, partitioned) == Some(name))
+            .map(|o| o.rows);
         if n != count || listed != Some(n) {
             problems.push(format!(
                 "`{name}` has {n} rows; counts say {count}, outputs say {listed:?}"

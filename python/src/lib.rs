@@ -9,6 +9,7 @@ use arrow_pyarrow::{PyArrowType, Table};
 use cashmatch::config::RunConfig;
 use cashmatch::inputs::{self, FileError};
 use cashmatch::memory;
+use cashmatch::partition;
 use cashmatch::CliError;
 use cashmatch_engine::model::Customers;
 use cashmatch_parsers::Location;
@@ -237,12 +238,224 @@ fn parquet_bytes(py: Python<'_>, table: PyArrowType<Table>) -> PyResult<Vec<u8>>
         .map_err(|e| cli_error(py, e))
 }
 
+// ---------------------------------------------------------------------------
+// The Spark job's kernel calls (`cashmatch.spark`, issue 12): thin wrappers
+// over `cashmatch::partition`, which `cashmatch run --partition-by` runs
+// too, so a Spark run and a run on one machine write the same bytes.
+
+fn spark_cfg(py: Python<'_>, config_toml: &str) -> PyResult<RunConfig> {
+    memory::config_from_toml(config_toml).map_err(|e| cli_error(py, e))
+}
+
+fn spark_date(s: &str) -> PyResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| PyValueError::new_err(format!("as_of `{s}`: {e} (expected YYYY-MM-DD)")))
+}
+
+fn spark_spec(
+    py: Python<'_>,
+    config_toml: &str,
+    run_id: String,
+    as_of: &str,
+    accept_unbalanced: bool,
+) -> PyResult<partition::RunSpec> {
+    Ok(partition::RunSpec {
+        run_id,
+        as_of: spark_date(as_of)?,
+        config: spark_cfg(py, config_toml)?,
+        accept_unbalanced,
+    })
+}
+
+/// The canonical TOML of the run's configuration with its partition plan
+/// (`partition_by`, e.g. `"currency"`), which every task receives.
+#[pyfunction]
+#[pyo3(signature = (partition_by, config_path=None, config_toml=None, config_json=None))]
+fn spark_config(
+    py: Python<'_>,
+    partition_by: String,
+    config_path: Option<String>,
+    config_toml: Option<String>,
+    config_json: Option<String>,
+) -> PyResult<String> {
+    let mut cfg = config(py, config_path, config_toml, config_json)?;
+    cfg.partition = partition::PartitionPlan::parse(&partition_by)
+        .map_err(|e| cli_error(py, CliError::Config(e)))?;
+    Ok(cfg.canonical_toml())
+}
+
+/// The bank files of `paths` as `cashmatch run --bank` finds them:
+/// `[(path, name)]` in input order.
+#[pyfunction]
+fn spark_discover(py: Python<'_>, paths: Vec<String>) -> PyResult<Vec<(String, String)>> {
+    partition::discover(&paths).map_err(|e| cli_error(py, e))
+}
+
+/// One parse task: `(transactions interchange, statements, file report JSON)`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn spark_parse(
+    py: Python<'_>,
+    path: String,
+    name: String,
+    out: String,
+    file_index: u64,
+    config_toml: String,
+    accept_unbalanced: bool,
+) -> PyResult<(Py<PyAny>, Py<PyAny>, String)> {
+    let cfg = spark_cfg(py, &config_toml)?;
+    let (t, s, meta) = py
+        .detach(|| partition::parse_task(&path, &name, &out, file_index, &cfg, accept_unbalanced))
+        .map_err(|e| cli_error(py, e))?;
+    Ok((table(py, t)?, table(py, s)?, meta))
+}
+
+/// The open-item extract: `(interchange table, input JSON)`.
+#[pyfunction]
+fn spark_items(
+    py: Python<'_>,
+    path: String,
+    out: String,
+    config_toml: String,
+) -> PyResult<(Py<PyAny>, String)> {
+    let cfg = spark_cfg(py, &config_toml)?;
+    let (t, meta) = py
+        .detach(|| partition::items_task(&path, &out, &cfg))
+        .map_err(|e| cli_error(py, e))?;
+    Ok((table(py, t)?, meta))
+}
+
+/// The customer master's manifest entry (JSON).
+#[pyfunction]
+fn spark_customers(
+    py: Python<'_>,
+    path: String,
+    out: String,
+    config_toml: String,
+) -> PyResult<String> {
+    let cfg = spark_cfg(py, &config_toml)?;
+    py.detach(|| partition::customers_task(&path, &out, &cfg).map(|(_, m)| m))
+        .map_err(|e| cli_error(py, e))
+}
+
+/// The run id, as-of date and run inputs (JSON) from the tasks' reports.
+#[pyfunction]
+#[pyo3(signature = (files, items, customers, config_toml, as_of=None, accept_unbalanced=false))]
+fn spark_plan(
+    py: Python<'_>,
+    files: Vec<String>,
+    items: String,
+    customers: Option<String>,
+    config_toml: String,
+    as_of: Option<String>,
+    accept_unbalanced: bool,
+) -> PyResult<(String, String, String)> {
+    let cfg = spark_cfg(py, &config_toml)?;
+    let as_of = as_of.as_deref().map(spark_date).transpose()?;
+    let (spec, run) = partition::plan_run(
+        &files,
+        &items,
+        customers.as_deref(),
+        &cfg,
+        as_of,
+        accept_unbalanced,
+    )
+    .map_err(|e| cli_error(py, e))?;
+    Ok((spec.run_id, spec.as_of.to_string(), run))
+}
+
+/// One partition: `([(path, bytes, rows)], (manifest path, manifest bytes),
+/// entry JSON)`.
+#[pyfunction]
+#[pyo3(signature = (partition, transactions, items, customers_path, config_toml, run_id, as_of, accept_unbalanced=false))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn spark_partition(
+    py: Python<'_>,
+    partition: String,
+    transactions: PyArrowType<Table>,
+    items: PyArrowType<Table>,
+    customers_path: Option<String>,
+    config_toml: String,
+    run_id: String,
+    as_of: String,
+    accept_unbalanced: bool,
+) -> PyResult<(Vec<(String, Vec<u8>, u64)>, (String, Vec<u8>), String)> {
+    let spec = spark_spec(py, &config_toml, run_id, &as_of, accept_unbalanced)?;
+    let (txns, _) = transactions.0.into_inner();
+    let (items, _) = items.0.into_inner();
+    let r = py.detach(|| -> Result<_, CliError> {
+        let customers = match &customers_path {
+            Some(p) => inputs::read_customers(Path::new(p), &spec.config)?.0,
+            None => Customers::default(),
+        };
+        let (out, _) = partition::run_partition(&spec, &partition, &txns, &items, customers)?;
+        let entry = partition::entry_json(&out)?;
+        Ok((out, entry))
+    });
+    let (out, entry) = r.map_err(|e| cli_error(py, e))?;
+    let files = out
+        .files
+        .into_iter()
+        .map(|f| (f.path, f.bytes, f.rows))
+        .collect();
+    Ok((files, (out.manifest.path, out.manifest.bytes), entry))
+}
+
+/// The statements file from every file's statements table, in input order:
+/// `(path, bytes, rows)`.
+#[pyfunction]
+fn spark_statements(
+    py: Python<'_>,
+    tables: Vec<PyArrowType<Table>>,
+) -> PyResult<(String, Vec<u8>, u64)> {
+    let batches: Vec<arrow_array::RecordBatch> = tables
+        .into_iter()
+        .flat_map(|t| t.0.into_inner().0)
+        .collect();
+    let f = py
+        .detach(|| partition::statements_file(&batches))
+        .map_err(|e| cli_error(py, e))?;
+    Ok((f.path, f.bytes, f.rows))
+}
+
+/// The top manifest's bytes.
+#[pyfunction]
+#[pyo3(signature = (run_id, as_of, config_toml, run_inputs, statements, entries, accept_unbalanced=false))]
+#[allow(clippy::too_many_arguments)]
+fn spark_top_manifest(
+    py: Python<'_>,
+    run_id: String,
+    as_of: String,
+    config_toml: String,
+    run_inputs: String,
+    statements: (String, Vec<u8>, u64),
+    entries: Vec<String>,
+    accept_unbalanced: bool,
+) -> PyResult<Vec<u8>> {
+    let spec = spark_spec(py, &config_toml, run_id, &as_of, accept_unbalanced)?;
+    let st = partition::PartFile {
+        path: statements.0,
+        bytes: statements.1,
+        rows: statements.2,
+    };
+    partition::top_manifest_json(&spec, &run_inputs, &st, &entries).map_err(|e| cli_error(py, e))
+}
+
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(parquet_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_config, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_discover, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_parse, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_items, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_customers, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_partition, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_statements, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_top_manifest, m)?)?;
     m.add("ENGINE_VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

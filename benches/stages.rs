@@ -13,7 +13,10 @@
 //! (generated once and cached under `<target>/cashmatch-bench-data/`, like
 //! `end_to_end`). The BAI2 input is also written to
 //! `<target>/cashmatch-bench-data/bench.bai2` so that the Python `bai2`
-//! package can parse the same bytes (`benches/peers/bai2_parse.py`).
+//! package can parse the same bytes (`benches/peers/bai2_parse.py`), and
+//! the other inputs beside it (`bench.camt053`, `bench.mt940`,
+//! `bench.bank_csv`), so one format can be profiled alone through
+//! `cashmatch ingest` (BENCHMARKS.md, "Ingest end to end").
 //!
 //! Parsers run on one thread (they are single-pass and sequential per
 //! file); throughput is reported in MB/s of input.
@@ -242,7 +245,11 @@ fn parse_throughput(c: &mut Criterion) {
     ];
     let data_dir = target_dir().join("cashmatch-bench-data");
     let _ = std::fs::create_dir_all(&data_dir);
-    let _ = std::fs::write(data_dir.join("bench.bai2"), inputs[0].2.as_bytes());
+    // Every input is left on disk: `bench.bai2` for the Python peer
+    // (`benches/peers/bai2_parse.py`), all four for `cashmatch ingest`.
+    for (_, name, text) in &inputs {
+        let _ = std::fs::write(data_dir.join(format!("bench.{name}")), text.as_bytes());
+    }
     let mut group = c.benchmark_group("parse");
     group
         .sample_size(10)

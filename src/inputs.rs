@@ -406,6 +406,29 @@ fn merge_file(
         .collect();
     let (transactions, pending_count) = ingest::booked_transactions(&input.name, transactions);
     let first_statement = out.statements.len();
+    // PERF: each statement's transactions in file order, grouped once (a
+    // counting sort by statement) instead of a scan of the whole file per
+    // statement: that scan was quadratic, 55 % of `ingest`'s CPU on a BAI2
+    // file of 864 accounts (BENCHMARKS.md, "Ingest end to end").
+    let mut starts = vec![0usize; statements.len() + 1];
+    for (si, _) in &transactions {
+        if *si < statements.len() {
+            starts[si + 1] += 1;
+        }
+    }
+    let mut running = 0;
+    for start in &mut starts {
+        running += *start;
+        *start = running;
+    }
+    let mut by_statement = vec![0usize; running];
+    let mut next = starts.clone();
+    for (k, (si, _)) in transactions.iter().enumerate() {
+        if *si < statements.len() {
+            by_statement[next[*si]] = k;
+            next[*si] += 1;
+        }
+    }
     for (i, s) in statements.iter().enumerate() {
         out.statements.push(StatementRecord {
             source_file: input.name.clone(),
@@ -413,10 +436,9 @@ fn merge_file(
             identity: ingest::statement_identity(s),
             content_sha256: ingest::statement_content_sha256(
                 s,
-                transactions
+                by_statement[starts[i]..starts[i + 1]]
                     .iter()
-                    .filter(|(si, _)| *si == i)
-                    .map(|(_, t)| t),
+                    .map(|&k| &transactions[k].1),
             ),
             statement: s.clone(),
             disposition,

@@ -458,15 +458,14 @@ pub fn execute(
     let spinner = progress.spinner("writing Parquet outputs");
     let r = &result;
     let statements = &bank.statements;
-    // One table at a time, in a fixed order (the manifest lists outputs
-    // deterministically and the durable steps happen in the same order on
-    // every run); within a table, the columns of each row group are built
-    // and encoded in parallel and the bytes go straight to the staged file,
-    // hashed on the way. No table exists whole as Arrow arrays or as bytes.
+    // The tables are encoded at once, one task per file (within a table,
+    // the columns of each row group in parallel), the bytes going straight
+    // to each staged file, hashed on the way; they are then made durable
+    // and listed in a fixed order, so the manifest and the durable steps
+    // are the same on every run. No table exists whole as Arrow arrays or
+    // as bytes.
     let mut staging = Staging::begin(&req.out, &run_id)?;
-    for (name, table) in output::run_tables(r, statements) {
-        output::stage(&mut staging, name, &table)?;
-    }
+    output::stage_all(&mut staging, &output::run_tables(r, statements))?;
     // Only a run given remittance files (or with advices waiting in its
     // state) writes `remittances.parquet`, so every other run keeps its
     // outputs byte for byte.
@@ -899,15 +898,19 @@ pub fn ingest(
     let mut staging = Staging::begin(out, &run_id)?;
     let companies =
         cashmatch_engine::company::Companies::of_transactions(&batch.transactions, &config.company);
-    output::stage(
+    // Both tables at once (see `output::stage_all`), listed in this order.
+    output::stage_all(
         &mut staging,
-        "transactions.parquet",
-        &output::transactions(&batch.transactions, &companies),
-    )?;
-    output::stage(
-        &mut staging,
-        "statements.parquet",
-        &output::statements(&batch.statements, &companies),
+        &[
+            (
+                "transactions.parquet",
+                output::transactions(&batch.transactions, &companies),
+            ),
+            (
+                "statements.parquet",
+                output::statements(&batch.statements, &companies),
+            ),
+        ],
     )?;
     // Remittances are a small table: the one-batch writer is enough.
     let remittance_bytes = crate::remittance::table(&remittances, None)?

@@ -177,6 +177,43 @@ fn a_statement_failing_its_totals_is_excluded_and_the_batch_still_runs() {
     );
 }
 
+/// `ingest` writes its tables at once (one task per file): the published
+/// files, manifest included, are the same bytes at 1 and 4 threads.
+#[test]
+fn ingest_gives_identical_bytes_at_any_thread_count() {
+    let dir = tempdir();
+    let mut published = Vec::new();
+    for threads in ["1", "4"] {
+        let out_dir = dir.path().join(format!("t{threads}"));
+        let out = cashmatch()
+            .args(["--threads", threads, "ingest"])
+            .arg(samples())
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "samples with failed checks");
+        let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, fs::read(e.path()).unwrap())
+            })
+            .filter(|(name, _)| !name.starts_with('.'))
+            .collect();
+        files.sort();
+        published.push(files);
+    }
+    let names: Vec<&str> = published[0].iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"transactions.parquet") && names.contains(&"manifest.json"),
+        "{names:?}"
+    );
+    assert_eq!(published[0], published[1]);
+}
+
 #[test]
 fn ingest_reads_every_public_sample_and_reports_failed_checks() {
     let dir = tempdir();

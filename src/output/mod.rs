@@ -334,17 +334,49 @@ pub fn stage(
     name: &str,
     table: &RowTable<'_>,
 ) -> Result<(), crate::CliError> {
-    use cashmatch_store::durable::StreamError;
-    use table::EncodeError;
     staging
         .file_streamed(name, table.rows() as u64, |w| {
             table.write_parquet(w).map(drop)
         })
-        .map_err(|e| match e {
-            StreamError::Store(e) => crate::CliError::from(e),
-            StreamError::Produce(EncodeError::Scale(e)) => scale(e),
-            StreamError::Produce(e) => {
-                crate::CliError::Output(format!("cannot encode `{name}`: {e}"))
-            }
+        .map_err(|e| stage_error(name, e))
+}
+
+/// Stages several tables at once (`Staging::files_streamed`): each table is
+/// encoded into its own staged file on the rayon pool, one task per file
+/// (and within a file, the columns of each row group in parallel), hashed
+/// on the way; the files are then made durable and listed in the order
+/// given. Each file's bytes are those [`stage`] writes, at any thread
+/// count: a table is encoded by its own writer alone.
+pub fn stage_all(
+    staging: &mut cashmatch_store::publish::Staging,
+    tables: &[(&'static str, RowTable<'_>)],
+) -> Result<(), crate::CliError> {
+    let files = tables
+        .iter()
+        .map(|(name, table)| {
+            (*name, table.rows() as u64, move |w: &mut _| {
+                table.write_parquet(w).map(drop).map_err(|e| (*name, e))
+            })
         })
+        .collect();
+    staging.files_streamed(files).map_err(|e| {
+        use cashmatch_store::durable::StreamError;
+        match e {
+            StreamError::Store(e) => crate::CliError::from(e),
+            StreamError::Produce((name, e)) => stage_error(name, StreamError::Produce(e)),
+        }
+    })
+}
+
+fn stage_error(
+    name: &str,
+    e: cashmatch_store::durable::StreamError<table::EncodeError>,
+) -> crate::CliError {
+    use cashmatch_store::durable::StreamError;
+    use table::EncodeError;
+    match e {
+        StreamError::Store(e) => crate::CliError::from(e),
+        StreamError::Produce(EncodeError::Scale(e)) => scale(e),
+        StreamError::Produce(e) => crate::CliError::Output(format!("cannot encode `{name}`: {e}")),
+    }
 }

@@ -180,6 +180,34 @@ pub fn write_durable_streamed<E>(
     name: &str,
     produce: impl FnOnce(&mut HashingWriter) -> Result<(), E>,
 ) -> Result<StreamedFile, StreamError<E>> {
+    count_write(dir, name).map_err(StreamError::Store)?;
+    write_pending(dir, name, produce)?
+        .finish()
+        .map_err(StreamError::Store)
+}
+
+/// Counts the file write of `dir/name` for fault injection (the first step
+/// of [`write_durable_streamed`]); `Err` when `CASHMATCH_FAULT_ENOSPC_AT`
+/// names it. [`write_pending`] leaves this to its caller, so that files
+/// produced in parallel are counted in a fixed order.
+pub fn count_write(dir: &Path, name: &str) -> Result<(), StoreError> {
+    fault::write().map_err(|e| StoreError::io("write", &dir.join(name), e))
+}
+
+/// The first half of [`write_durable_streamed`], without any durable step:
+/// creates the temporary file next to `dir/name` (`create_new` +
+/// `O_NOFOLLOW`), lets `produce` write into it through a [`HashingWriter`]
+/// and flushes it. Nothing is synced or renamed and no fault-injection
+/// point is passed, so several files can be produced at once (on several
+/// threads) and then made durable one after another, in a fixed order,
+/// with [`PendingFile::finish`]: the durable steps come in the same order
+/// whatever the thread count. Dropped unfinished, the temporary file is
+/// removed.
+pub fn write_pending<E>(
+    dir: &Path,
+    name: &str,
+    produce: impl FnOnce(&mut HashingWriter) -> Result<(), E>,
+) -> Result<PendingFile, StreamError<E>> {
     debug_assert!(
         !name.is_empty() && !name.contains('/'),
         "file names come from code, never from input"
@@ -187,54 +215,95 @@ pub fn write_durable_streamed<E>(
     let target = dir.join(name);
     let tmp = dir.join(temp_name(name));
     let io = |e: std::io::Error| StreamError::Store(StoreError::io("write", &target, e));
-    fault::write().map_err(io)?;
     let file = create_new(&tmp).map_err(io)?;
+    // From here on the pending file owns the temporary name: dropping it
+    // on an error below removes the file.
+    let mut pending = PendingFile {
+        dir: dir.to_path_buf(),
+        target: target.clone(),
+        tmp,
+        file: None,
+        sha256: String::new(),
+        bytes: 0,
+    };
     let mut w = HashingWriter {
         file: std::io::BufWriter::with_capacity(1 << 20, file),
         sha: sha2::Sha256::default(),
         bytes: 0,
         io_error: None,
     };
-    let result = (|| {
-        if let Err(e) = produce(&mut w) {
-            return Err(match w.io_error.take() {
-                Some(io_err) => io(io_err),
-                None => StreamError::Produce(e),
-            });
-        }
-        w.flush().map_err(io)?;
-        fault::step();
-        fault::sync().map_err(io)?;
-        w.file.get_ref().sync_all().map_err(io)?;
-        fault::step();
-        Ok(())
-    })();
-    if let Err(e) = result {
-        drop(w);
-        // The write already failed; that error is the one to report.
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
+    if let Err(e) = produce(&mut w) {
+        return Err(match w.io_error.take() {
+            Some(io_err) => io(io_err),
+            None => StreamError::Produce(e),
+        });
     }
+    w.flush().map_err(io)?;
     let HashingWriter {
         file, sha, bytes, ..
     } = w;
-    // Closed before the rename, like `write_durable`'s file.
-    drop(file);
-    if let Err(e) = fs::rename(&tmp, &target) {
-        let _ = fs::remove_file(&tmp);
-        return Err(StreamError::Store(StoreError::io(
-            "rename into place",
-            &target,
-            e,
-        )));
-    }
-    fault::step();
-    sync_dir(dir).map_err(StreamError::Store)?;
+    let file = file
+        .into_inner()
+        .map_err(|e| io(std::io::Error::new(e.error().kind(), e.error().to_string())))?;
     use sha2::Digest;
-    Ok(StreamedFile {
-        sha256: crate::hex(&sha.finalize()),
-        bytes,
-    })
+    pending.file = Some(file);
+    pending.sha256 = crate::hex(&sha.finalize());
+    pending.bytes = bytes;
+    Ok(pending)
+}
+
+/// A file [`write_pending`] wrote and hashed under a temporary name next to
+/// its target, flushed but not yet durable. [`PendingFile::finish`] makes
+/// it durable; dropped without that, the temporary file is removed.
+#[derive(Debug)]
+pub struct PendingFile {
+    dir: std::path::PathBuf,
+    target: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: Option<File>,
+    sha256: String,
+    bytes: u64,
+}
+
+impl PendingFile {
+    /// The second half of [`write_durable_streamed`], with its durable steps
+    /// and fault-injection points: fsync the file, close it, rename it over
+    /// the target and fsync the directory. Returns the SHA-256 and length
+    /// computed while the bytes were written.
+    pub fn finish(mut self) -> Result<StreamedFile, StoreError> {
+        let io = |e: std::io::Error| StoreError::io("write", &self.target, e);
+        fault::step();
+        fault::sync().map_err(io)?;
+        let file = self.file.take();
+        if let Some(f) = &file {
+            f.sync_all().map_err(io)?;
+        }
+        fault::step();
+        // Closed before the rename, like `write_durable`'s file.
+        drop(file);
+        if let Err(e) = fs::rename(&self.tmp, &self.target) {
+            return Err(StoreError::io("rename into place", &self.target, e));
+        }
+        // Renamed: nothing is left for `drop` to remove.
+        self.tmp = std::path::PathBuf::new();
+        fault::step();
+        sync_dir(&self.dir)?;
+        Ok(StreamedFile {
+            sha256: std::mem::take(&mut self.sha256),
+            bytes: self.bytes,
+        })
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            drop(self.file.take());
+            // Unfinished: the temporary file is garbage (an error is being
+            // reported already, or a crash leaves it to recovery).
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// `fsync` of a directory, so renames and removals in it survive a power

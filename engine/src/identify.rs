@@ -1028,30 +1028,42 @@ const ABBREVIATION_SIMILARITY: f64 = 0.95;
 /// Shortest abbreviated word: `te` or `a` start too many words.
 const ABBREVIATED_WORD_CHARS_MIN: usize = 3;
 
-/// True when `typed` (a normalised payer name) is `name` with at least one
-/// word cut short and none left out: the same number of words, each typed
-/// word the start of the name's word at its place (`acme text` for `acme
-/// textiles`, `cont mari trad` for `continental marine trading`). An
-/// identical name is not an abbreviation.
+/// Name words a typed name may leave out and still abbreviate the name.
+const DROPPED_WORDS_MAX: usize = 1;
+/// Fewest typed words for an abbreviation: one word names too many firms.
+const ABBREVIATION_WORDS_MIN: usize = 2;
+
+/// True when `typed` (a normalised payer name) is `name` as people type it:
+/// words cut short (`acme text` for `acme textiles`, `cont mari trad` for
+/// `continental marine trading`) or one word left out (`bavaria handels`
+/// for `bavaria stahl handels`), the typed words in the name's order, each
+/// the whole or the start of its word. An identical name is not an
+/// abbreviation.
 fn abbreviates(typed: &str, name: &str) -> bool {
     if typed == name {
         return false;
     }
-    let mut t = typed.split(' ');
-    let mut n = name.split(' ');
-    loop {
-        match (t.next(), n.next()) {
-            (None, None) => return true,
-            (Some(a), Some(b)) => {
-                if !(a == b
-                    || (a.chars().count() >= ABBREVIATED_WORD_CHARS_MIN && b.starts_with(a)))
-                {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
+    let typed: Vec<&str> = typed.split(' ').collect();
+    let words: Vec<&str> = name.split(' ').collect();
+    if typed.len() < ABBREVIATION_WORDS_MIN
+        || typed.len() > words.len()
+        || words.len() - typed.len() > DROPPED_WORDS_MAX
+    {
+        return false;
     }
+    let fits = |a: &str, b: &str| {
+        a == b || (a.chars().count() >= ABBREVIATED_WORD_CHARS_MIN && b.starts_with(a))
+    };
+    // Greedy in order: a typed word takes the first name word it fits;
+    // the words skipped are the ones left out.
+    let mut at = 0;
+    for a in &typed {
+        let Some(k) = words[at..].iter().position(|b| fits(a, b)) else {
+            return false;
+        };
+        at += k + 1;
+    }
+    at - typed.len() <= DROPPED_WORDS_MAX
 }
 
 /// Similarity of a normalised payer name to a normalised customer name. A
@@ -1367,7 +1379,15 @@ mod tests {
         assert!(abbreviates("cont mari trad", "continental marine trading"));
         assert!(!abbreviates("acme textiles", "acme textiles"), "identical");
         assert!(!abbreviates("acme te", "acme textiles"), "too short a word");
-        assert!(!abbreviates("acme", "acme textiles"), "a word left out");
+        assert!(
+            !abbreviates("acme", "acme textiles"),
+            "one word says too little"
+        );
+        assert!(
+            abbreviates("bavaria handels", "bavaria stahl handels"),
+            "one left out"
+        );
+        assert!(!abbreviates("acme ltd", "acme big red ltd"), "two left out");
         assert!(!abbreviates("text acme", "acme textiles"), "reordered");
         assert!(!abbreviates("acme textiles", "acme texts"));
     }

@@ -125,8 +125,9 @@ fn propose_one(
         }
         several => {
             let singles: Vec<Vec<ItemIdx>> = several.iter().map(|&i| vec![i]).collect();
+            let paid_on = txn.value_date().or(txn.booking_date());
             let margin_min = ctx.rules.matching.combination_margin_min;
-            let ranked = match rank_combinations(ctx, &items, &singles, margin_min) {
+            let ranked = match rank_combinations(ctx, &items, &singles, paid_on, margin_min) {
                 Ranking::Clear { best, margin } => {
                     let explanation = format!(
                         "{evidence}; {} open items of exactly {amount} ({}), {} ranked first by payer habit ({}, score {:.2}, {margin:.2} ahead of the next; margin {margin_min:.2})",

@@ -125,7 +125,13 @@ fn propose_one(
                 .map(|s| s.iter().map(|&k| items[k]).collect())
                 .collect();
             let margin_min = m.combination_margin_min;
-            let ranking = rank_combinations(ctx, &open, &combos, margin_min);
+            let ranking = rank_combinations(
+                ctx,
+                &open,
+                &combos,
+                txn.value_date().or(txn.booking_date()),
+                margin_min,
+            );
             if let (true, Ranking::Clear { best, margin }) = (complete, &ranking) {
                 let explanation = format!(
                     "{evidence}; {} combinations of open items add up to {amount}, {} ranked first by payer habit ({}, score {:.2}, {margin:.2} ahead of the next; margin {margin_min:.2})",

@@ -335,7 +335,7 @@ fn number_parts(id: &str) -> Option<(&str, u64, &str)> {
 /// Ranks fitting combinations (each a set of open items of one customer
 /// that adds up to the payment) by payer habits, best first; `open` is
 /// every open item of the customer in the payment's currency (for the
-/// statement habit). Ties keep the combinations' order, so the result is
+/// statement habit), `paid_on` the payment's value (else booking) date. Ties keep the combinations' order, so the result is
 /// deterministic. `margin_min` decides whether the best is clearly ahead;
 /// a single combination is never "ranked" (the caller applies a unique one
 /// by its own rule).
@@ -343,12 +343,25 @@ pub fn rank_combinations(
     ctx: &Context<'_>,
     open: &[ItemIdx],
     combinations: &[Vec<ItemIdx>],
+    paid_on: Option<chrono::NaiveDate>,
     margin_min: f64,
 ) -> Ranking {
+    // A payer cannot pay an invoice it has not received: a combination
+    // with an item invoiced after the payment shows no habit, and such an
+    // item does not count against the others' age.
+    let issued = |i: &ItemIdx| {
+        let invoiced = ctx.batch.open_items.get(*i as usize).invoice_date();
+        !matches!((paid_on, invoiced), (Some(p), Some(d)) if d > p)
+    };
     // Oldest due first: no item of another fitting combination that this
     // one leaves open is due before this one's newest item.
     let due = |i: ItemIdx| due_or_invoice_date(ctx, i);
-    let mut union: Vec<ItemIdx> = combinations.iter().flatten().copied().collect();
+    let mut union: Vec<ItemIdx> = combinations
+        .iter()
+        .flatten()
+        .copied()
+        .filter(issued)
+        .collect();
     union.sort_unstable();
     union.dedup();
     let fifo = |c: &[ItemIdx]| -> bool {
@@ -402,11 +415,15 @@ pub fn rank_combinations(
                         || month(ctx.batch.open_items.get(*i as usize).invoice_date())
                             != month(dates[0])
                 });
-            let habits = Habits {
-                oldest_due_first,
-                consecutive_numbers,
-                same_invoice_date,
-                one_statement,
+            let habits = if items.iter().all(issued) {
+                Habits {
+                    oldest_due_first,
+                    consecutive_numbers,
+                    same_invoice_date,
+                    one_statement,
+                }
+            } else {
+                Habits::default()
             };
             Ranked {
                 items,

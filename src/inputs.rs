@@ -554,6 +554,7 @@ pub fn customers_from_rows(rows: Vec<CustomerRow>) -> Customers {
             bank_accounts: r.bank_accounts,
             aliases: r.aliases,
             segment: r.segment,
+            parent_id: r.parent_id,
         });
     }
     out.finish()

@@ -218,6 +218,20 @@ pub(crate) enum LegalSpelling {
     Dropped,
 }
 
+/// Customers per group in profile `other`: customer `10k` is the parent of
+/// `10k + 1 ..= 10k + 9` (those of its currency), as groups with a
+/// treasury that pays for its subsidiaries are listed in a customer master.
+pub(crate) const GROUP_SIZE: u32 = 10;
+
+/// The parent of customer `c` in profile `other` (the master's `parent_id`):
+/// the first customer of its group of [`GROUP_SIZE`], when that is another
+/// customer with the same currency.
+pub(crate) fn parent_of(customers: &[Customer], c: u32) -> Option<u32> {
+    let parent = c - c % GROUP_SIZE;
+    (parent != c && customers[parent as usize].currency == customers[c as usize].currency)
+        .then_some(parent)
+}
+
 /// One customer of the master.
 #[derive(Debug, Clone)]
 pub(crate) struct Customer {

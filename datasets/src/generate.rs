@@ -22,6 +22,9 @@ use std::path::Path;
 pub const OPEN_ITEMS_HEADER: &str = "invoice_id,customer_id,customer_name,currency,amount_open,amount_original,invoice_date,due_date,discount_percent,discount_days,po_number";
 /// Header of `customers.csv`.
 pub const CUSTOMERS_HEADER: &str = "customer_id,name,bank_accounts,aliases";
+/// Header of `customers.csv` in profile `other`: the master says which
+/// customer is a subsidiary of which (`parent_id`, empty for none).
+pub const CUSTOMERS_HEADER_WITH_PARENT: &str = "customer_id,name,bank_accounts,aliases,parent_id";
 /// Header of `bank.csv`, the canonical bank CSV.
 pub const BANK_HEADER: &str = "account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference";
 /// Header of `truth.csv`.
@@ -67,7 +70,7 @@ pub fn generate(config: &GeneratorConfig, out_dir: &Path) -> io::Result<Generate
 
     let mut rng = Xoshiro256StarStar::for_stage(config.seed, STAGE_CUSTOMERS);
     let customers = generate_customers(&mut rng, config.customers, config.foreign_currency_percent);
-    let customers_file = write_customers(out_dir, &customers)?;
+    let customers_file = write_customers(out_dir, &customers, config.profile)?;
 
     let mut rng = Xoshiro256StarStar::for_stage(config.seed, STAGE_INVOICES);
     let mix = InvoiceMix {
@@ -215,8 +218,17 @@ fn check_event(lines: &[Line], invoices: &[Invoice]) {
 fn write_customers(
     out_dir: &Path,
     customers: &[Customer],
+    profile: Profile,
 ) -> io::Result<crate::csv_out::PendingRename> {
-    let mut file = CsvFile::create(out_dir, "customers.csv", CUSTOMERS_HEADER)?;
+    // Only `other` has groups (`parent_pays`); the other profiles keep
+    // their bytes.
+    let with_parent = profile == Profile::Other;
+    let header = if with_parent {
+        CUSTOMERS_HEADER_WITH_PARENT
+    } else {
+        CUSTOMERS_HEADER
+    };
+    let mut file = CsvFile::create(out_dir, "customers.csv", header)?;
     let mut buf = Vec::with_capacity(256);
     for (index, customer) in customers.iter().enumerate() {
         buf.clear();
@@ -231,6 +243,13 @@ fn write_customers(
         buf.clear();
         customer.push_aliases(&mut buf);
         file.text(&buf);
+        if with_parent {
+            buf.clear();
+            if let Some(parent) = crate::customers::parent_of(customers, index as u32) {
+                push_customer_number(&mut buf, parent);
+            }
+            file.text(&buf);
+        }
         file.end_row()?;
     }
     file.finish()

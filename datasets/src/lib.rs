@@ -6,7 +6,7 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | `customers.csv` | `customer_id,name,bank_accounts,aliases` (`;`-separated lists) |
+//! | `customers.csv` | `customer_id,name,bank_accounts,aliases` (`;`-separated lists); profile `other` adds `parent_id` |
 //! | `open_items.csv` | `invoice_id,customer_id,customer_name,currency,amount_open,amount_original,invoice_date,due_date,discount_percent,discount_days,po_number` |
 //! | `bank.csv` | the canonical bank CSV: `account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference` |
 //! | `truth.csv` | `bank_reference,invoice_id,applied_amount,scenario,discount_amount,writeoff_amount` |
@@ -78,7 +78,8 @@ mod words;
 pub use config::{GeneratorConfig, Profile, Scenario, ScenarioWeights};
 pub use evaluate::{evaluate, evaluate_with, evaluation_json, Counts, Evaluation};
 pub use generate::{
-    generate, GenerateSummary, BANK_HEADER, CUSTOMERS_HEADER, OPEN_ITEMS_HEADER, TRUTH_HEADER,
+    generate, GenerateSummary, BANK_HEADER, CUSTOMERS_HEADER, CUSTOMERS_HEADER_WITH_PARENT,
+    OPEN_ITEMS_HEADER, TRUTH_HEADER,
 };
 pub use truth::{
     read_predicted, read_truth, PredictedDeduction, PredictedException, PredictedExtras,

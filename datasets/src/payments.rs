@@ -7,7 +7,9 @@
 
 use crate::config::{Profile, Scenario};
 use crate::csv_out::push_amount;
-use crate::customers::{push_customer_number, Account, Currency, Customer, LegalSpelling};
+use crate::customers::{
+    parent_of, push_customer_number, Account, Currency, Customer, LegalSpelling,
+};
 use crate::ledger::{
     draw_amount_cents, draw_round_amount_cents, push_invoice_id, push_po_number, push_short_form,
     CustomerIndex, Invoice, Pool,
@@ -795,13 +797,36 @@ impl<'a> PaymentBuilder<'a> {
         }
         let k = self.start_line(date, self.currency_of(i));
         self.known_payer(k, customer, false);
-        if self.rng.percent(ROUND_AMOUNT_REFERENCE_PERCENT) {
+        let paid = if self.rng.percent(ROUND_AMOUNT_REFERENCE_PERCENT) {
             self.single_reference_text(k, i, false);
+            i
         } else {
-            self.no_reference_text(k, i);
-        }
-        self.apply(k, i, amount, Decimal::ZERO, Decimal::ZERO);
+            // A payer who does not say which of several equal invoices it
+            // pays pays the oldest due one it has (first in, first out: the
+            // order its supplier's clearing and dunning use too); a payer
+            // paying out of that order quotes the invoice, as above.
+            let oldest = self.oldest_due_issued(i, &twins[..found], date);
+            self.no_reference_text(k, oldest);
+            oldest
+        };
+        self.apply(k, paid, amount, Decimal::ZERO, Decimal::ZERO);
         true
+    }
+
+    /// Of `first` and `others` (one customer's invoices of one amount), the
+    /// one with the oldest due date among those issued by `date`, `first`
+    /// when due dates tie (it was issued by `date`: `consume` saw to that).
+    fn oldest_due_issued(&self, first: u32, others: &[u32], date: NaiveDate) -> u32 {
+        let due = |j: u32| self.invoices[j as usize].due_date();
+        let customer = self.invoices[first as usize].customer;
+        others
+            .iter()
+            .copied()
+            .filter(|&j| {
+                let inv = &self.invoices[j as usize];
+                inv.customer == customer && inv.date <= date
+            })
+            .fold(first, |best, j| if due(j) < due(best) { j } else { best })
     }
 
     fn make_round(&mut self, i: u32, amount: Decimal) {
@@ -1149,20 +1174,18 @@ impl<'a> PaymentBuilder<'a> {
         true
     }
 
-    /// The parent of a group of ten customers pays a subsidiary's invoice
-    /// from its own account under its own name.
+    /// The parent of a group (the master's `parent_id`, [`parent_of`]) pays
+    /// a subsidiary's invoice from its own account under its own name.
     fn parent_pays(&mut self, date: NaiveDate) -> bool {
         let customers = self.customers;
-        let has_parent = |c: u32| {
-            let parent = c - c % 10;
-            parent != c && customers[parent as usize].currency == customers[c as usize].currency
-        };
-        let Some(i) = self.pick(date, |inv| has_parent(inv.customer)) else {
+        let Some(i) = self.pick(date, |inv| parent_of(customers, inv.customer).is_some()) else {
             return false;
         };
         let inv = &self.invoices[i as usize];
         let (customer, open) = (inv.customer, inv.amount_open);
-        let parent = customer - customer % 10;
+        let Some(parent) = parent_of(customers, customer) else {
+            return false;
+        };
         let k = self.start_line(date, self.currency_of(i));
         self.known_payer(k, parent, false);
         self.other_reference_text(k, i, false);

@@ -6,7 +6,7 @@
 
 use cashmatch_datasets::{
     demo, generate, read_truth, GeneratorConfig, Profile, Scenario, ScenarioWeights, TruthLine,
-    BANK_HEADER, CUSTOMERS_HEADER, OPEN_ITEMS_HEADER, TRUTH_HEADER,
+    BANK_HEADER, CUSTOMERS_HEADER, CUSTOMERS_HEADER_WITH_PARENT, OPEN_ITEMS_HEADER, TRUTH_HEADER,
 };
 use proptest::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -98,7 +98,22 @@ struct Checked {
 
 /// Asserts the invariants every generated dataset must satisfy.
 fn check(dir: &Path, config: &GeneratorConfig) -> Checked {
-    let customers = rows(&dir.join("customers.csv"), CUSTOMERS_HEADER);
+    let customers_header = if config.profile == Profile::Other {
+        CUSTOMERS_HEADER_WITH_PARENT
+    } else {
+        CUSTOMERS_HEADER
+    };
+    let customers = rows(&dir.join("customers.csv"), customers_header);
+    // A parent is another customer of the master (profile `other`).
+    for c in &customers {
+        if let Some(parent) = c.get("parent_id").filter(|p| !p.is_empty()) {
+            assert_ne!(parent, &c["customer_id"]);
+            assert!(
+                customers.iter().any(|o| &o["customer_id"] == parent),
+                "{parent}"
+            );
+        }
+    }
     let open_items = rows(&dir.join("open_items.csv"), OPEN_ITEMS_HEADER);
     let bank = rows(&dir.join("bank.csv"), BANK_HEADER);
     let truth_text = std::fs::read_to_string(dir.join("truth.csv")).unwrap();

@@ -839,6 +839,8 @@ pub struct Customers {
     aliases: TextList,
     /// Nullable.
     segment: StringArray,
+    /// Nullable.
+    parent_id: StringArray,
 }
 
 impl Default for Customers {
@@ -876,6 +878,11 @@ impl<'a> CustomerView<'a> {
         let a = &self.store.segment;
         (!a.is_null(self.i)).then(|| a.value(self.i))
     }
+    /// See [`Customer::parent_id`].
+    pub fn parent_id(&self) -> Option<&'a str> {
+        let a = &self.store.parent_id;
+        (!a.is_null(self.i)).then(|| a.value(self.i))
+    }
     /// The row, owned.
     pub fn to_row(&self) -> Customer {
         Customer {
@@ -884,6 +891,7 @@ impl<'a> CustomerView<'a> {
             bank_accounts: self.bank_accounts().map(str::to_string).collect(),
             aliases: self.aliases().map(str::to_string).collect(),
             segment: self.segment().map(str::to_string),
+            parent_id: self.parent_id().map(str::to_string),
         }
     }
 }
@@ -937,6 +945,7 @@ pub struct CustomersBuilder {
     bank_accounts: TextListBuilder,
     aliases: TextListBuilder,
     segment: StringBuilder,
+    parent_id: StringBuilder,
 }
 
 impl CustomersBuilder {
@@ -948,6 +957,7 @@ impl CustomersBuilder {
             .push(c.bank_accounts.iter().map(String::as_str));
         self.aliases.push(c.aliases.iter().map(String::as_str));
         self.segment.append_option(c.segment.as_deref());
+        self.parent_id.append_option(c.parent_id.as_deref());
     }
     /// The finished store.
     pub fn finish(mut self) -> Customers {
@@ -957,6 +967,7 @@ impl CustomersBuilder {
             bank_accounts: self.bank_accounts.finish(),
             aliases: self.aliases.finish(),
             segment: packed(self.segment.finish()),
+            parent_id: packed(self.parent_id.finish()),
         }
     }
 }
@@ -1045,6 +1056,7 @@ mod tests {
             bank_accounts: vec!["DE01".into(), "DE02".into()],
             aliases: vec![],
             segment: Some("pilot".into()),
+            parent_id: Some("C0".into()),
         };
         let customers: Customers = vec![c.clone(), Customer::default()].into();
         assert_eq!(customers.row(0), c);

@@ -303,6 +303,32 @@ pub struct Matching {
     pub subset_items_max: usize,
     /// Search budget in steps; bounded by steps, not time, so results are deterministic.
     pub subset_steps_max: u64,
+    /// Combinations of open items that add up to a payment collected per
+    /// search and ranked by what payers do (oldest due first, consecutive
+    /// numbers, one invoice date, one statement month); a search that finds
+    /// more is left to a person. Omitted from the canonical TOML while
+    /// default, so configs of earlier versions hash as before.
+    #[serde(skip_serializing_if = "is_default_subset_solutions_max")]
+    pub subset_solutions_max: usize,
+    /// The best-ranked combination (or one of several open items of the
+    /// amount) is applied only when its payer-habit score leads the next
+    /// one's by this much; otherwise it is the first suggestion. Omitted
+    /// from the canonical TOML while default.
+    #[serde(skip_serializing_if = "is_default_combination_margin_min")]
+    pub combination_margin_min: f64,
+}
+
+/// Default of [`Matching::subset_solutions_max`].
+pub const DEFAULT_SUBSET_SOLUTIONS_MAX: usize = 16;
+/// Default of [`Matching::combination_margin_min`].
+pub const DEFAULT_COMBINATION_MARGIN_MIN: f64 = 0.25;
+
+fn is_default_subset_solutions_max(v: &usize) -> bool {
+    *v == DEFAULT_SUBSET_SOLUTIONS_MAX
+}
+
+fn is_default_combination_margin_min(v: &f64) -> bool {
+    *v == DEFAULT_COMBINATION_MARGIN_MIN
 }
 
 /// Default of [`Matching::learned_payer`].
@@ -333,6 +359,8 @@ impl Default for Matching {
             subset_candidates_max: 40,
             subset_items_max: 8,
             subset_steps_max: 200_000,
+            subset_solutions_max: DEFAULT_SUBSET_SOLUTIONS_MAX,
+            combination_margin_min: DEFAULT_COMBINATION_MARGIN_MIN,
         }
     }
 }
@@ -412,6 +440,7 @@ impl Rules {
         };
         unit("name_similarity_min", m.name_similarity_min)?;
         unit("name_margin_min", m.name_margin_min)?;
+        unit("combination_margin_min", m.combination_margin_min)?;
         for (key, v) in [
             (
                 "reference_window_tokens_max",
@@ -425,6 +454,7 @@ impl Rules {
             ("subset_candidates_max", m.subset_candidates_max as u64),
             ("subset_items_max", m.subset_items_max as u64),
             ("subset_steps_max", m.subset_steps_max),
+            ("subset_solutions_max", m.subset_solutions_max as u64),
         ] {
             if v == 0 {
                 return Err(format!("[matching] {key} must be at least 1"));

@@ -404,7 +404,15 @@ pub struct Parties {
     /// The top of each party's group (its parent's parent ..., by the
     /// master's `parent_id`); the party itself when it has no parent.
     group_root: Vec<PartyIdx>,
+    /// The subsidiaries of each party (direct and below, by the master's
+    /// `parent_id`), in party order; empty for most.
+    subsidiaries: Vec<Vec<PartyIdx>>,
 }
+
+/// Levels of `parent_id` followed up from a customer: groups are shallow
+/// (holding, sub-holding, company); a longer chain or a cycle in the master
+/// stops here instead of looping.
+const GROUP_LEVELS_MAX: usize = 8;
 
 /// Per-worker buffers for name candidate generation.
 #[derive(Debug, Default)]
@@ -473,6 +481,31 @@ impl Parties {
         for (&(party, _), key) in names.iter().zip(parts) {
             push_name_key(&mut p.keys[party as usize], key);
         }
+        // A name without legal form (a trading name, an alias) is still the
+        // name of the same legal entity: it carries the legal form the
+        // party's other names give, so `Acme Trading SAS` paying is not a
+        // tie between the SAS and the S.A. whose alias is `Acme Trading`
+        // (issue 9: similar names told apart by evidence, not a threshold).
+        p.keys.par_iter_mut().for_each(|keys| {
+            let Some(legal) = keys
+                .iter()
+                .find(|k| !k.legal.is_empty())
+                .map(|k| k.legal.clone())
+            else {
+                return;
+            };
+            if keys.iter().any(|k| !k.legal.is_empty() && k.legal != legal) {
+                return; // names with different legal forms: keep each as written
+            }
+            let mut inherited: Vec<NameKey> = Vec::with_capacity(keys.len());
+            for mut k in keys.drain(..) {
+                if k.legal.is_empty() {
+                    k.legal.clone_from(&legal);
+                }
+                push_name_key(&mut inherited, k);
+            }
+            *keys = inherited;
+        });
         p.items.par_iter_mut().for_each(|list| {
             list.sort_by(|&a, &b| {
                 let (x, y) = (
@@ -517,8 +550,59 @@ impl Parties {
         grams.par_sort_unstable();
         grams.dedup();
         p.grams = GramIndex::build(&grams);
-        p.group_root = (0..p.list.len() as PartyIdx).collect();
+        p.link_groups(batch);
         p
+    }
+
+    /// Groups from the master's `parent_id`: each party's root and each
+    /// parent's subsidiaries. A `parent_id` naming no known customer, or
+    /// the customer itself, is ignored; a chain longer than
+    /// [`GROUP_LEVELS_MAX`] (or a cycle) stops there.
+    fn link_groups(&mut self, batch: &Batch) {
+        let n = self.list.len();
+        let parent: Vec<Option<PartyIdx>> = self
+            .list
+            .iter()
+            .enumerate()
+            .map(|(party, entry)| {
+                let m = entry.master?;
+                let id = batch.customers.get(m as usize).parent_id()?;
+                self.by_customer_id(id).filter(|&p| p as usize != party)
+            })
+            .collect();
+        self.group_root = (0..n as PartyIdx).collect();
+        self.subsidiaries = vec![Vec::new(); n];
+        for party in 0..n {
+            let mut at = party as PartyIdx;
+            for _ in 0..GROUP_LEVELS_MAX {
+                let Some(up) = parent[at as usize] else { break };
+                if up as usize == party {
+                    break; // a cycle back to the start
+                }
+                self.subsidiaries[up as usize].push(party as PartyIdx);
+                at = up;
+            }
+            self.group_root[party] = at;
+        }
+        for subs in &mut self.subsidiaries {
+            subs.sort_unstable();
+            subs.dedup();
+        }
+    }
+
+    /// The subsidiaries of `party` (by the master's `parent_id`, at any
+    /// depth), in party order: their open items are candidates when the
+    /// parent pays.
+    pub fn subsidiaries(&self, party: PartyIdx) -> &[PartyIdx] {
+        self.subsidiaries
+            .get(party as usize)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// True when `payer` is `owner` or one of its parents: a payment of
+    /// `payer` may pay `owner`'s invoices.
+    pub fn pays_for(&self, payer: PartyIdx, owner: PartyIdx) -> bool {
+        payer == owner || self.subsidiaries(payer).contains(&owner)
     }
 
     fn add(&mut self, customer_id: &str, master: Option<CustomerIdx>) {
@@ -643,8 +727,19 @@ impl Parties {
                 let best = self.keys[party as usize]
                     .iter()
                     .map(|k| {
-                        name_similarity(&key.text, &k.text, truncated)
-                            + legal_adjustment(&key.legal, &k.legal)
+                        let similarity = if !truncated && abbreviates(&key.text, &k.text) {
+                            // Every typed word starts a word of the name, in
+                            // order (`acme text` for `acme textiles`): as
+                            // good as ABBREVIATION_SIMILARITY, and no better
+                            // however close the strings look, so that two
+                            // names the same typing abbreviates (`acme
+                            // texts`, `acme textiles`) tie and decide
+                            // nothing.
+                            ABBREVIATION_SIMILARITY
+                        } else {
+                            name_similarity(&key.text, &k.text, truncated)
+                        };
+                        similarity + legal_adjustment(&key.legal, &k.legal)
                     })
                     .fold(0.0, f64::max);
                 (party, best)
@@ -924,6 +1019,51 @@ fn trigrams(key: &str, out: &mut Vec<u64>) {
     }
     out.sort_unstable();
     out.dedup();
+}
+
+/// Similarity given to a typed name that abbreviates a customer's name
+/// word by word ([`abbreviates`]): above the default identification floor
+/// (0.92), below an exact name.
+const ABBREVIATION_SIMILARITY: f64 = 0.95;
+/// Shortest abbreviated word: `te` or `a` start too many words.
+const ABBREVIATED_WORD_CHARS_MIN: usize = 3;
+
+/// Name words a typed name may leave out and still abbreviate the name.
+const DROPPED_WORDS_MAX: usize = 1;
+/// Fewest typed words for an abbreviation: one word names too many firms.
+const ABBREVIATION_WORDS_MIN: usize = 2;
+
+/// True when `typed` (a normalised payer name) is `name` as people type it:
+/// words cut short (`acme text` for `acme textiles`, `cont mari trad` for
+/// `continental marine trading`) or one word left out (`bavaria handels`
+/// for `bavaria stahl handels`), the typed words in the name's order, each
+/// the whole or the start of its word. An identical name is not an
+/// abbreviation.
+fn abbreviates(typed: &str, name: &str) -> bool {
+    if typed == name {
+        return false;
+    }
+    let typed: Vec<&str> = typed.split(' ').collect();
+    let words: Vec<&str> = name.split(' ').collect();
+    if typed.len() < ABBREVIATION_WORDS_MIN
+        || typed.len() > words.len()
+        || words.len() - typed.len() > DROPPED_WORDS_MAX
+    {
+        return false;
+    }
+    let fits = |a: &str, b: &str| {
+        a == b || (a.chars().count() >= ABBREVIATED_WORD_CHARS_MIN && b.starts_with(a))
+    };
+    // Greedy in order: a typed word takes the first name word it fits;
+    // the words skipped are the ones left out.
+    let mut at = 0;
+    for a in &typed {
+        let Some(k) = words[at..].iter().position(|b| fits(a, b)) else {
+            return false;
+        };
+        at += k + 1;
+    }
+    at - typed.len() <= DROPPED_WORDS_MAX
 }
 
 /// Similarity of a normalised payer name to a normalised customer name. A
@@ -1231,6 +1371,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn abbreviations_keep_every_word_in_order() {
+        assert!(abbreviates("acme text", "acme textiles"));
+        assert!(abbreviates("cont mari trad", "continental marine trading"));
+        assert!(!abbreviates("acme textiles", "acme textiles"), "identical");
+        assert!(!abbreviates("acme te", "acme textiles"), "too short a word");
+        assert!(
+            !abbreviates("acme", "acme textiles"),
+            "one word says too little"
+        );
+        assert!(
+            abbreviates("bavaria handels", "bavaria stahl handels"),
+            "one left out"
+        );
+        assert!(!abbreviates("acme ltd", "acme big red ltd"), "two left out");
+        assert!(!abbreviates("text acme", "acme textiles"), "reordered");
+        assert!(!abbreviates("acme textiles", "acme texts"));
     }
 
     #[test]

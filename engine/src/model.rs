@@ -140,6 +140,9 @@ pub struct Customer {
     pub aliases: Vec<String>,
     /// Optional segment used by the pilot allow-list.
     pub segment: Option<String>,
+    /// The customer id of the parent company when this customer is a
+    /// subsidiary: a parent paying its subsidiaries' invoices is their payer.
+    pub parent_id: Option<String>,
 }
 
 /// Everything the engine needs for one run. The engine never reads files:

@@ -374,15 +374,16 @@ impl RefsStore {
     /// known: a short-form candidate of transaction `t` that belongs to the
     /// payer identified for `t` (`payer(t)`, by evidence other than the
     /// short forms themselves), is in the payment's currency and is the only
-    /// such candidate with its numeric core. `party_of` gives an item's
-    /// customer. Resolving against the payer's own open items is what makes
+    /// such candidate with its numeric core. `pays_for(payer, item)` says
+    /// whether the payer may pay that item (its own, or a subsidiary's when
+    /// the payer is the parent). Resolving against the payer's own open items is what makes
     /// `19846` as good as `INV-2026-019846` (issue 9, pattern 1); it never
     /// looks beyond the candidates the short-form index gave.
     pub fn promote_payer_short_forms(
         &mut self,
         batch: &Batch,
         payer: impl Fn(usize) -> Option<u32>,
-        party_of: impl Fn(ItemIdx) -> u32,
+        pays_for: impl Fn(u32, ItemIdx) -> bool,
     ) {
         for t in 0..self.len() {
             let range = self.found_at[t] as usize..self.found_at[t + 1] as usize;
@@ -396,7 +397,7 @@ impl RefsStore {
                 .iter()
                 .filter(|&&(i, k)| {
                     short(k)
-                        && party_of(i) == party
+                        && pays_for(party, i)
                         && batch.open_items.get(i as usize).currency() == currency
                 })
                 .map(|&(i, _)| i)

@@ -5,11 +5,11 @@
 //! account exist only in text tags, read here through the real parsers, so
 //! the bar also holds the parsers' tag extraction to account.
 //!
-//! Profile `other` (other numbering, languages, payer habits, credit notes)
-//! does not meet the bar with today's engine; its figures are in
-//! BENCHMARKS.md ("Match quality per generator profile") and it is not
-//! asserted here until the engine work of issue 9 lands. Run with
-//! `--nocapture` for the per-scenario tables.
+//! Profile `other` (other numbering, languages, payer habits, credit notes,
+//! parents paying for subsidiaries through the master's `parent_id`) is
+//! asserted too since issue 9's combination ranking and group payers; its
+//! figures are in BENCHMARKS.md ("Match quality per generator profile").
+//! Run with `--nocapture` for the per-scenario tables.
 
 mod common;
 
@@ -82,4 +82,9 @@ fn default_profile_meets_the_bar_on_three_seeds() {
 #[test]
 fn texttags_profile_meets_the_bar_on_three_seeds() {
     assert_bar(Profile::TextTags);
+}
+
+#[test]
+fn other_profile_meets_the_bar_on_three_seeds() {
+    assert_bar(Profile::Other);
 }

@@ -44,8 +44,14 @@ pub const OPEN_ITEM_COLUMNS: [&str; 12] = [
 const OPEN_ITEM_REQUIRED: usize = 8;
 
 /// Canonical customer columns; the first three are required.
-pub const CUSTOMER_COLUMNS: [&str; 5] =
-    ["customer_id", "name", "bank_accounts", "aliases", "segment"];
+pub const CUSTOMER_COLUMNS: [&str; 6] = [
+    "customer_id",
+    "name",
+    "bank_accounts",
+    "aliases",
+    "segment",
+    "parent_id",
+];
 const CUSTOMER_REQUIRED: usize = 3;
 
 /// Default of [`ExtractOptions::file_bytes_max`]: 2 GiB. A full SAP open-item
@@ -221,6 +227,8 @@ pub struct CustomerRow {
     pub aliases: Vec<String>,
     /// Free-form customer segment.
     pub segment: Option<String>,
+    /// The parent company's customer id, for a subsidiary (optional column).
+    pub parent_id: Option<String>,
     /// 1-based data row.
     pub row: u64,
 }
@@ -390,6 +398,7 @@ pub fn read_customers_from_bytes(
                 bank_accounts: split(table.text(r, "bank_accounts")),
                 aliases: split(table.text(r, "aliases")),
                 segment: table.text(r, "segment").map(str::to_string),
+                parent_id: table.text(r, "parent_id").map(str::to_string),
                 row: r as u64 + 1,
             })
         })

@@ -5,11 +5,12 @@
 
 use super::support::{
     clear_items, each_open_txn, fmt_money, identified, invoice_ids, note, open_items_of, priority,
-    suggest_item,
+    rank_combinations, rank_factor, suggest_item, Ranking,
 };
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal};
 use crate::config::{PassRule, Rules};
+use crate::identify::PartyIdx;
 use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
 use rust_decimal::Decimal;
 
@@ -21,6 +22,12 @@ const WHOLE_BALANCE_CONFIDENCE: f64 = 0.95;
 const PAST_DUE_CONFIDENCE: f64 = 0.93;
 /// Score of each candidate in an ambiguous tie.
 const TIE_SCORE: f64 = 0.5;
+/// Several open items of exactly the amount, one clearly ahead by payer
+/// habit (the oldest due): below a unique item, since the payer did not say.
+const RANKED_CONFIDENCE: f64 = 0.91;
+/// A parent paying the one item of the amount among its subsidiaries':
+/// below its own item, since a group has more items to coincide with.
+const SUBSIDIARY_CONFIDENCE: f64 = 0.92;
 
 /// Amount matching within the identified customer.
 pub struct CustomerAmount;
@@ -117,6 +124,34 @@ fn propose_one(
             );
         }
         several => {
+            let singles: Vec<Vec<ItemIdx>> = several.iter().map(|&i| vec![i]).collect();
+            let paid_on = txn.value_date().or(txn.booking_date());
+            let margin_min = ctx.rules.matching.combination_margin_min;
+            let ranked = match rank_combinations(ctx, &items, &singles, paid_on, margin_min) {
+                Ranking::Clear { best, margin } => {
+                    let explanation = format!(
+                        "{evidence}; {} open items of exactly {amount} ({}), {} ranked first by payer habit ({}, score {:.2}, {margin:.2} ahead of the next; margin {margin_min:.2})",
+                        several.len(),
+                        invoice_ids(ctx, several),
+                        invoice_ids(ctx, &best.items),
+                        best.habits,
+                        best.score,
+                    );
+                    return (
+                        Some(clear_items(
+                            ctx,
+                            ledger,
+                            t,
+                            &best.items,
+                            Rule::CustomerSingleAmount,
+                            RANKED_CONFIDENCE * id_confidence,
+                            explanation,
+                        )),
+                        None,
+                    );
+                }
+                Ranking::Undecided(ranked) => ranked,
+            };
             let mut n = note(
                 ctx,
                 t,
@@ -128,13 +163,16 @@ fn propose_one(
                     invoice_ids(ctx, several)
                 ),
             );
-            n.suggestions = several
+            // Best-ranked first: the person starts with what payers usually do.
+            n.suggestions = ranked
                 .iter()
-                .map(|&i| {
+                .enumerate()
+                .flat_map(|(place, r)| r.items.iter().map(move |&i| (place, i)))
+                .map(|(place, i)| {
                     suggest_item(
                         ctx,
                         i,
-                        TIE_SCORE * id_confidence,
+                        TIE_SCORE * id_confidence * rank_factor(place),
                         Rule::CustomerSingleAmount,
                     )
                 })
@@ -194,5 +232,51 @@ fn propose_one(
             None,
         );
     }
-    (None, None)
+    subsidiary_item(ctx, ledger, t, party, id_confidence, &evidence.to_string())
+}
+
+/// The payer is a parent (the master's `parent_id`) and none of its own
+/// items fits: one open item of exactly the amount among its subsidiaries'
+/// is what it paid for them. Two or more such items are left for a person.
+fn subsidiary_item(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+    party: PartyIdx,
+    id_confidence: f64,
+    evidence: &str,
+) -> (Option<Proposal>, Option<PassNote>) {
+    let txn = ctx.batch.transactions.get(t as usize);
+    let mut equal: Vec<ItemIdx> = Vec::new();
+    for &sub in ctx.parties.subsidiaries(party) {
+        equal.extend(
+            open_items_of(ctx, ledger, sub, t)
+                .into_iter()
+                .filter(|&i| ledger.item_open[i as usize] == txn.amount()),
+        );
+        if equal.len() > 1 {
+            return (None, None);
+        }
+    }
+    let [one] = equal.as_slice() else {
+        return (None, None);
+    };
+    let owner = ctx.batch.open_items.get(*one as usize).customer_id();
+    let explanation = format!(
+        "{evidence}, the parent of customer {owner} (customer master parent_id); one open item of {} among its subsidiaries': {}",
+        fmt_money(txn.amount()),
+        invoice_ids(ctx, &[*one])
+    );
+    (
+        Some(clear_items(
+            ctx,
+            ledger,
+            t,
+            &[*one],
+            Rule::CustomerSingleAmount,
+            SUBSIDIARY_CONFIDENCE * id_confidence,
+            explanation,
+        )),
+        None,
+    )
 }

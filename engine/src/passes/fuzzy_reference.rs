@@ -6,7 +6,7 @@
 
 use super::support::{
     each_open_txn, find_subsets, fmt_money, identified, invoice_ids, note, priority, proposal,
-    suggest_item, to_minor, SubsetLimits, Subsets,
+    suggest_item, to_minor, SubsetLimits, Subsets, SOLUTIONS_ENOUGH,
 };
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal, ProposalLine};
@@ -176,6 +176,7 @@ fn propose_one(
         items_min: 1,
         items_max: canonical.len().max(1),
         steps_max: STEPS_MAX,
+        solutions_max: SOLUTIONS_ENOUGH,
     };
     let subsets = match (values, to_minor(rest, txn.currency())) {
         (Some(v), Some(target)) if target > 0 && !v.is_empty() => find_subsets(&v, target, limits),
@@ -290,13 +291,15 @@ fn accept(
     if !fixed.is_empty() {
         explanation.push_str(&format!(" with invoice(s) {}", invoice_ids(ctx, fixed)));
     }
-    if let Some((party, _, evidence, IdMethod::Account)) = identified(ctx, t) {
-        if all
-            .iter()
-            .any(|&i| ctx.parties.of_item(ctx.batch, i) != party)
-        {
+    if let Some((party, _, evidence, method)) = identified(ctx, t) {
+        let owners = || all.iter().map(|&i| ctx.parties.of_item(ctx.batch, i));
+        if method == IdMethod::Account && owners().any(|o| !ctx.parties.pays_for(party, o)) {
             confidence *= PAYER_MISMATCH_FACTOR;
             explanation.push_str(&format!("; but {evidence}"));
+        } else if owners().any(|o| o != party && ctx.parties.pays_for(party, o)) {
+            explanation.push_str(&format!(
+                "; {evidence}, the parent of the invoices' customer (customer master parent_id)"
+            ));
         }
     }
     let lines = all

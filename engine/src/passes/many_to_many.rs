@@ -168,6 +168,7 @@ fn by_sum(ctx: &Context<'_>, ledger: &Ledger, group: &[TxnIdx]) -> Option<Propos
         items_min: 1,
         items_max: m.subset_items_max,
         steps_max: m.subset_steps_max,
+        solutions_max: super::support::SOLUTIONS_ENOUGH,
     };
     let Subsets::Unique(sel) = find_subsets(&values?, to_minor(paid, currency)?, limits) else {
         return None;

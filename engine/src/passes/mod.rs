@@ -208,7 +208,7 @@ impl<'a> Context<'a> {
             self.refs.promote_payer_short_forms(
                 batch,
                 |t| identities.get(t).id.map(|id| id.party),
-                |i| parties.of_item(batch, i),
+                |payer, i| parties.pays_for(payer, parties.of_item(batch, i)),
             );
         }
     }

@@ -6,7 +6,8 @@
 
 use super::support::{
     clear_items, each_open_txn, find_subsets, fmt_money, identified, invoice_ids, note,
-    open_items_of, priority, suggest_item, to_minor, SubsetLimits, Subsets,
+    open_items_of, priority, rank_combinations, rank_factor, suggest_item, to_minor, Ranking,
+    SubsetLimits, Subsets,
 };
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal};
@@ -18,6 +19,12 @@ use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
 const CONFIDENCE: f64 = 0.92;
 /// Score of each invoice of an ambiguous or unfinished search.
 const CANDIDATE_SCORE: f64 = 0.45;
+/// Several combinations add up, one clearly ahead by payer habit: below a
+/// unique combination, since the payer did not say which.
+const RANKED_CONFIDENCE: f64 = 0.90;
+/// Invoices suggested for an ambiguous search (best-ranked combination
+/// first), as many as two full combinations of the default size bound.
+const SUGGESTIONS_MAX: usize = 16;
 
 /// Subset-sum matching within the identified customer.
 pub struct SubsetSum;
@@ -54,7 +61,8 @@ fn propose_one(
     }
     let m = &ctx.rules.matching;
     let txn = ctx.batch.transactions.get(t as usize);
-    let mut items = open_items_of(ctx, ledger, party, t);
+    let open = open_items_of(ctx, ledger, party, t);
+    let mut items = open.clone();
     if items
         .iter()
         .any(|&i| ledger.item_open[i as usize] == txn.amount())
@@ -81,9 +89,12 @@ fn propose_one(
         items_min: 2,
         items_max: m.subset_items_max,
         steps_max: m.subset_steps_max,
+        solutions_max: m.subset_solutions_max,
     };
     let amount = fmt_money(txn.amount());
-    match find_subsets(&values, target, limits) {
+    let result = find_subsets(&values, target, limits);
+    let exhausted = matches!(result, Subsets::Exhausted(_));
+    match result {
         Subsets::Unique(sel) => {
             let chosen: Vec<ItemIdx> = sel.iter().map(|&k| items[k]).collect();
             let explanation = format!(
@@ -106,8 +117,49 @@ fn propose_one(
         }
         Subsets::None => (None, None),
         Subsets::Ambiguous(sols) | Subsets::Exhausted(sols) => {
-            let detail = if sols.len() >= 2 {
-                format!("{evidence}; more than one combination of open items adds up to {amount}")
+            // Ranked only when every fitting combination is known: the
+            // search finished and stopped short of the solutions bound.
+            let complete = !exhausted && sols.len() < m.subset_solutions_max.max(2);
+            let combos: Vec<Vec<ItemIdx>> = sols
+                .iter()
+                .map(|s| s.iter().map(|&k| items[k]).collect())
+                .collect();
+            let margin_min = m.combination_margin_min;
+            let ranking = rank_combinations(
+                ctx,
+                &open,
+                &combos,
+                txn.value_date().or(txn.booking_date()),
+                margin_min,
+            );
+            if let (true, Ranking::Clear { best, margin }) = (complete, &ranking) {
+                let explanation = format!(
+                    "{evidence}; {} combinations of open items add up to {amount}, {} ranked first by payer habit ({}, score {:.2}, {margin:.2} ahead of the next; margin {margin_min:.2})",
+                    combos.len(),
+                    invoice_ids(ctx, &best.items),
+                    best.habits,
+                    best.score,
+                );
+                return (
+                    Some(clear_items(
+                        ctx,
+                        ledger,
+                        t,
+                        &best.items,
+                        Rule::CustomerSubsetSum,
+                        RANKED_CONFIDENCE * id_confidence,
+                        explanation,
+                    )),
+                    None,
+                );
+            }
+            let detail = if !complete && sols.len() >= 2 {
+                format!(
+                    "{evidence}; {} or more combinations of open items add up to {amount}",
+                    sols.len()
+                )
+            } else if sols.len() >= 2 {
+                format!("{evidence}; {} combinations of open items add up to {amount} and none is clearly ahead by payer habit", sols.len())
             } else {
                 format!(
                     "{evidence}; subset search stopped after {} steps without a unique answer",
@@ -121,18 +173,26 @@ fn propose_one(
                 priority::AMBIGUOUS,
                 detail,
             );
-            n.suggestions = sols
-                .iter()
-                .flatten()
-                .map(|&k| {
-                    suggest_item(
-                        ctx,
-                        items[k],
-                        CANDIDATE_SCORE * id_confidence,
-                        Rule::CustomerSubsetSum,
-                    )
-                })
-                .collect();
+            // Best-ranked combination first (each invoice once, scored
+            // lower with each combination down the ranking, since
+            // suggestions are listed by score).
+            let ranked: Vec<Vec<ItemIdx>> = match ranking {
+                Ranking::Clear { best, .. } => vec![best.items],
+                Ranking::Undecided(r) => r.into_iter().map(|r| r.items).collect(),
+            };
+            let mut seen: Vec<ItemIdx> = Vec::new();
+            let mut suggestions = Vec::new();
+            for (place, combo) in ranked.iter().chain(&combos).enumerate() {
+                for &i in combo {
+                    if seen.contains(&i) || seen.len() >= SUGGESTIONS_MAX {
+                        continue;
+                    }
+                    seen.push(i);
+                    let score = CANDIDATE_SCORE * id_confidence * rank_factor(place);
+                    suggestions.push(suggest_item(ctx, i, score, Rule::CustomerSubsetSum));
+                }
+            }
+            n.suggestions = suggestions;
             (None, Some(n))
         }
     }

@@ -5,6 +5,7 @@ use super::{Context, PassNote};
 use crate::allocate::{currency_exponent, Ledger, Proposal, ProposalLine};
 use crate::identify::{Evidence, IdMethod, PartyIdx};
 use crate::model::{Explanation, ItemIdx, ReasonCode, Rule, Suggestion, TxnIdx};
+use chrono::Datelike;
 use rust_decimal::Decimal;
 
 /// Priorities of notes (higher wins, see [`Ledger::note`]); the most specific
@@ -93,7 +94,9 @@ pub enum Subsets {
     None,
     /// Exactly one subset fits, and the whole space was searched.
     Unique(Vec<usize>),
-    /// Two (or more) subsets fit: the first two found.
+    /// Two or more subsets fit: every one of them when fewer than
+    /// [`SubsetLimits::solutions_max`] were found (the whole space was
+    /// searched), else the first `solutions_max` (the search stopped there).
     Ambiguous(Vec<Vec<usize>>),
     /// The step budget ran out; what was found so far (maybe nothing).
     Exhausted(Vec<Vec<usize>>),
@@ -108,6 +111,9 @@ pub struct SubsetLimits {
     pub items_max: usize,
     /// Search nodes visited at most.
     pub steps_max: u64,
+    /// Fitting subsets collected at most (at least 2: two tell that the
+    /// answer is ambiguous; more let the passes rank them).
+    pub solutions_max: usize,
 }
 
 /// Finds subsets of `values` (positive, minor units) summing to `target`,
@@ -130,6 +136,7 @@ pub fn find_subsets(values: &[i64], target: i64, limits: SubsetLimits) -> Subset
         steps: 0,
         chosen: Vec::new(),
         found: Vec::new(),
+        solutions_max: limits.solutions_max.max(SOLUTIONS_ENOUGH),
     };
     let complete = search.dfs(0, target);
     let mut found: Vec<Vec<usize>> = search
@@ -150,7 +157,7 @@ pub fn find_subsets(values: &[i64], target: i64, limits: SubsetLimits) -> Subset
 }
 
 /// Solutions needed to know a search is ambiguous.
-const SOLUTIONS_ENOUGH: usize = 2;
+pub const SOLUTIONS_ENOUGH: usize = 2;
 
 struct Search<'a> {
     sorted: &'a [i64],
@@ -159,6 +166,7 @@ struct Search<'a> {
     steps: u64,
     chosen: Vec<usize>,
     found: Vec<Vec<usize>>,
+    solutions_max: usize,
 }
 
 impl Search<'_> {
@@ -171,12 +179,12 @@ impl Search<'_> {
         if need <= 0
             || self.chosen.len() >= self.limits.items_max
             || self.suffix[start] < need
-            || self.found.len() >= SOLUTIONS_ENOUGH
+            || self.found.len() >= self.solutions_max
         {
             return true;
         }
         for k in start..self.sorted.len() {
-            if self.found.len() >= SOLUTIONS_ENOUGH {
+            if self.found.len() >= self.solutions_max {
                 return true;
             }
             if self.suffix[k] < need {
@@ -198,6 +206,245 @@ impl Search<'_> {
             }
         }
         true
+    }
+}
+
+/// What payers do when they pay several open items without saying which
+/// (issue 9, pattern 4): each habit a fitting combination shows adds its
+/// weight to the combination's score. Clearing practice and payers agree on
+/// these: the oldest items are paid first (the order an ERP's automatic
+/// clearing and a dunning letter both use), a payment run picks up the
+/// invoices of one billing run (consecutive numbers, one invoice date), and
+/// a customer answering a monthly statement pays that month's items.
+pub mod habit {
+    /// Oldest due first: every item another fitting combination would pay
+    /// and this one leaves open is due no earlier than this one's newest
+    /// (two combinations that both qualify tie, and a tie decides nothing).
+    pub const OLDEST_DUE_FIRST: f64 = 0.4;
+    /// Two or more invoices with consecutive numbers (one billing run).
+    pub const CONSECUTIVE_NUMBERS: f64 = 0.3;
+    /// Two or more invoices of one invoice date.
+    pub const SAME_INVOICE_DATE: f64 = 0.2;
+    /// Every open item invoiced in one calendar month, and nothing else (a
+    /// monthly statement paid).
+    pub const ONE_STATEMENT: f64 = 0.2;
+}
+
+/// The habits one combination of open items shows (see [`habit`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Habits {
+    /// See [`habit::OLDEST_DUE_FIRST`].
+    pub oldest_due_first: bool,
+    /// See [`habit::CONSECUTIVE_NUMBERS`].
+    pub consecutive_numbers: bool,
+    /// See [`habit::SAME_INVOICE_DATE`].
+    pub same_invoice_date: bool,
+    /// See [`habit::ONE_STATEMENT`].
+    pub one_statement: bool,
+}
+
+impl Habits {
+    /// The sum of the weights of the habits shown.
+    pub fn score(&self) -> f64 {
+        let w = |on: bool, weight: f64| if on { weight } else { 0.0 };
+        w(self.oldest_due_first, habit::OLDEST_DUE_FIRST)
+            + w(self.consecutive_numbers, habit::CONSECUTIVE_NUMBERS)
+            + w(self.same_invoice_date, habit::SAME_INVOICE_DATE)
+            + w(self.one_statement, habit::ONE_STATEMENT)
+    }
+}
+
+impl std::fmt::Display for Habits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = [
+            (self.oldest_due_first, "oldest due first"),
+            (self.consecutive_numbers, "consecutive invoice numbers"),
+            (self.same_invoice_date, "one invoice date"),
+            (self.one_statement, "one statement month"),
+        ];
+        let shown: Vec<&str> = names
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|&(_, n)| n)
+            .collect();
+        if shown.is_empty() {
+            f.write_str("no payer habit")
+        } else {
+            f.write_str(&shown.join(", "))
+        }
+    }
+}
+
+/// Several invoices chosen by habit need two habits at least: one alone
+/// (say, the oldest) is met by chance too often among a key account's
+/// hundreds of items, where many combinations add up.
+pub const COMBINATION_SCORE_MIN: f64 = 0.5;
+
+/// A fitting combination with its habits, as ranked by [`rank_combinations`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// The open items, oldest due first.
+    pub items: Vec<ItemIdx>,
+    /// What the combination shows.
+    pub habits: Habits,
+    /// [`Habits::score`].
+    pub score: f64,
+}
+
+/// What ranking decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ranking {
+    /// The best combination leads the next by at least the margin.
+    Clear {
+        /// The combination to apply.
+        best: Ranked,
+        /// Its lead over the next one.
+        margin: f64,
+    },
+    /// No combination is clearly ahead: best first, for suggestions.
+    Undecided(Vec<Ranked>),
+}
+
+/// Suggestions are listed by score: each place down the ranking scores a
+/// little lower, so the person sees the best-ranked choice first.
+pub fn rank_factor(place: usize) -> f64 {
+    /// Score lost per place, and the most lost.
+    const STEP: f64 = 0.02;
+    const FLOOR: f64 = 0.5;
+    (1.0 - STEP * place as f64).max(FLOOR)
+}
+
+/// Due date, else invoice date (the engine's aging rule), of an item.
+fn due_or_invoice_date(ctx: &Context<'_>, i: ItemIdx) -> Option<chrono::NaiveDate> {
+    let it = ctx.batch.open_items.get(i as usize);
+    it.due_date().or(it.invoice_date())
+}
+
+/// `INV-2026-000123` → (`INV-2026-`, 123, ``): the text around the last
+/// digit group and its value, for telling consecutive numbers.
+fn number_parts(id: &str) -> Option<(&str, u64, &str)> {
+    let end = id.bytes().rposition(|b| b.is_ascii_digit())? + 1;
+    let start = id[..end]
+        .bytes()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |p| p + 1);
+    let value = id[start..end].parse().ok()?;
+    Some((&id[..start], value, &id[end..]))
+}
+
+/// Ranks fitting combinations (each a set of open items of one customer
+/// that adds up to the payment) by payer habits, best first; `open` is
+/// every open item of the customer in the payment's currency (for the
+/// statement habit), `paid_on` the payment's value (else booking) date. Ties keep the combinations' order, so the result is
+/// deterministic. `margin_min` decides whether the best is clearly ahead;
+/// a single combination is never "ranked" (the caller applies a unique one
+/// by its own rule).
+pub fn rank_combinations(
+    ctx: &Context<'_>,
+    open: &[ItemIdx],
+    combinations: &[Vec<ItemIdx>],
+    paid_on: Option<chrono::NaiveDate>,
+    margin_min: f64,
+) -> Ranking {
+    // A payer cannot pay an invoice it has not received: a combination
+    // with an item invoiced after the payment shows no habit, and such an
+    // item does not count against the others' age.
+    let issued = |i: &ItemIdx| {
+        let invoiced = ctx.batch.open_items.get(*i as usize).invoice_date();
+        !matches!((paid_on, invoiced), (Some(p), Some(d)) if d > p)
+    };
+    // Oldest due first: no item of another fitting combination that this
+    // one leaves open is due before this one's newest item.
+    let due = |i: ItemIdx| due_or_invoice_date(ctx, i);
+    let mut union: Vec<ItemIdx> = combinations
+        .iter()
+        .flatten()
+        .copied()
+        .filter(issued)
+        .collect();
+    union.sort_unstable();
+    union.dedup();
+    let fifo = |c: &[ItemIdx]| -> bool {
+        let Some(newest) = c.iter().map(|&i| due(i)).collect::<Option<Vec<_>>>() else {
+            return false;
+        };
+        let newest = newest.into_iter().max();
+        union
+            .iter()
+            .filter(|i| !c.contains(i))
+            .all(|&i| due(i).is_some_and(|d| Some(d) >= newest))
+    };
+    let mut ranked: Vec<Ranked> = combinations
+        .iter()
+        .map(|c| {
+            let mut items = c.clone();
+            items.sort_by_key(|&i| {
+                (
+                    due_or_invoice_date(ctx, i).is_none(),
+                    due_or_invoice_date(ctx, i),
+                    i,
+                )
+            });
+            let several = items.len() >= 2;
+            let oldest_due_first = fifo(c);
+            let ids: Vec<&str> = items
+                .iter()
+                .map(|&i| ctx.batch.open_items.get(i as usize).invoice_id())
+                .collect();
+            let consecutive_numbers = several && {
+                let mut parts: Vec<(&str, u64, &str)> =
+                    ids.iter().filter_map(|id| number_parts(id)).collect();
+                parts.sort_by_key(|p| p.1);
+                parts.len() == ids.len()
+                    && parts
+                        .windows(2)
+                        .all(|w| w[0].0 == w[1].0 && w[0].2 == w[1].2 && w[0].1 + 1 == w[1].1)
+            };
+            let dates: Vec<Option<chrono::NaiveDate>> = items
+                .iter()
+                .map(|&i| ctx.batch.open_items.get(i as usize).invoice_date())
+                .collect();
+            let same_invoice_date =
+                several && dates[0].is_some() && dates.iter().all(|d| *d == dates[0]);
+            let month = |d: Option<chrono::NaiveDate>| d.map(|d| (d.year(), d.month()));
+            let one_statement = several
+                && month(dates[0]).is_some()
+                && dates.iter().all(|&d| month(d) == month(dates[0]))
+                && open.iter().all(|i| {
+                    items.contains(i)
+                        || month(ctx.batch.open_items.get(*i as usize).invoice_date())
+                            != month(dates[0])
+                });
+            let habits = if items.iter().all(issued) {
+                Habits {
+                    oldest_due_first,
+                    consecutive_numbers,
+                    same_invoice_date,
+                    one_statement,
+                }
+            } else {
+                Habits::default()
+            };
+            Ranked {
+                items,
+                habits,
+                score: habits.score(),
+            }
+        })
+        .collect();
+    // Stable: equal scores keep the search's order.
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+    match ranked.as_slice() {
+        [best, second, ..]
+            if best.score - second.score >= margin_min - 1e-9
+                && (best.items.len() < 2 || best.score >= COMBINATION_SCORE_MIN - 1e-9) =>
+        {
+            Ranking::Clear {
+                margin: best.score - second.score,
+                best: best.clone(),
+            }
+        }
+        _ => Ranking::Undecided(ranked),
     }
 }
 
@@ -364,6 +611,7 @@ mod tests {
         items_min: 2,
         items_max: 8,
         steps_max: 10_000,
+        solutions_max: 2,
     };
 
     #[test]
@@ -381,6 +629,24 @@ mod tests {
             Subsets::Ambiguous(_)
         ));
         assert_eq!(find_subsets(&[100, 200], 50, LIMITS), Subsets::None);
+    }
+
+    #[test]
+    fn solutions_are_collected_up_to_the_bound() {
+        // 300 = 100+200 = 150+150 = 50+250 = 100+150+50 (with either 150).
+        let values = [100, 200, 150, 150, 50, 250];
+        let all = SubsetLimits {
+            solutions_max: 16,
+            ..LIMITS
+        };
+        let Subsets::Ambiguous(found) = find_subsets(&values, 300, all) else {
+            panic!("ambiguous")
+        };
+        assert_eq!(found.len(), 5, "{found:?}");
+        let Subsets::Ambiguous(two) = find_subsets(&values, 300, LIMITS) else {
+            panic!("ambiguous")
+        };
+        assert_eq!(two.len(), 2, "stops at the bound");
     }
 
     #[test]

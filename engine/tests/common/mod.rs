@@ -74,6 +74,8 @@ pub fn customers(dir: &Path) -> Vec<Customer> {
             bank_accounts: list(&r[2]),
             aliases: list(&r[3]),
             segment: None,
+            // Profile `other` writes the master's `parent_id` (issue 9).
+            parent_id: r.get(4).filter(|p| !p.is_empty()).cloned(),
         })
         .collect()
 }

@@ -34,6 +34,8 @@ use arrow_array::builder::{Date32Builder, Int64Builder, StringBuilder};
 use arrow_array::{Array, ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use cashmatch_engine::columns::{ItemView, OpenItemsBuilder, TransactionsBuilder, TxnView};
+use cashmatch_engine::company::{company_of, Companies};
+use cashmatch_engine::config::CompanyConfig;
 use cashmatch_engine::model::{
     BankTransaction, Batch, Customers, HoldReason, ItemHold, OpenItem, OpenItems, Transactions,
 };
@@ -60,10 +62,6 @@ pub const PARTITION_COLUMN: &str = "_partition";
 /// Interchange column: the row's place in the kernel's total order (input
 /// order: bank files by name, then line; extract rows in file order).
 pub const SEQ_COLUMN: &str = "_seq";
-/// The company of every row until open items and transactions carry a
-/// company code (issue `entities`).
-pub const DEFAULT_COMPANY_CODE: &str = "0000";
-
 /// One partition key. Values are strings, always: a company code `0100`
 /// stays `0100`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -84,19 +82,21 @@ impl PartitionKey {
         }
     }
 
-    /// The key's value for a bank transaction.
-    pub fn of_transaction(self, t: TxnView<'_>) -> &str {
+    /// The key's value for a bank transaction (its company: the one owning
+    /// the receiving account, [`company_of`]).
+    pub fn of_transaction<'a>(self, t: TxnView<'a>, company: &'a CompanyConfig) -> &'a str {
         match self {
             PartitionKey::Currency => t.currency(),
-            PartitionKey::CompanyCode => company_of_transaction(t),
+            PartitionKey::CompanyCode => company_of(company, t),
         }
     }
 
-    /// The key's value for an open item.
-    pub fn of_item(self, i: ItemView<'_>) -> &str {
+    /// The key's value for an open item (its company: its `company_code`,
+    /// else the default, [`company_of`]).
+    pub fn of_item<'a>(self, i: ItemView<'a>, company: &'a CompanyConfig) -> &'a str {
         match self {
             PartitionKey::Currency => i.currency(),
-            PartitionKey::CompanyCode => company_of_item(i),
+            PartitionKey::CompanyCode => company_of(company, i),
         }
     }
 }
@@ -112,18 +112,6 @@ impl FromStr for PartitionKey {
             )),
         }
     }
-}
-
-/// The company of a bank transaction. Until transactions carry their
-/// company (issue `entities`: the company owning the receiving account),
-/// every transaction is the one default company.
-fn company_of_transaction(_t: TxnView<'_>) -> &'static str {
-    DEFAULT_COMPANY_CODE
-}
-
-/// The company of an open item; see [`company_of_transaction`].
-fn company_of_item(_i: ItemView<'_>) -> &'static str {
-    DEFAULT_COMPANY_CODE
 }
 
 /// How a run is split: the keys, in the order of the Hive path. Empty: the
@@ -169,13 +157,13 @@ impl PartitionPlan {
     }
 
     /// The Hive path of a transaction's partition (`currency=EUR`).
-    pub fn path_of_transaction(&self, t: TxnView<'_>) -> String {
-        self.path(|k| k.of_transaction(t))
+    pub fn path_of_transaction(&self, t: TxnView<'_>, company: &CompanyConfig) -> String {
+        self.path(|k| k.of_transaction(t, company))
     }
 
     /// The Hive path of an open item's partition.
-    pub fn path_of_item(&self, i: ItemView<'_>) -> String {
-        self.path(|k| k.of_item(i))
+    pub fn path_of_item(&self, i: ItemView<'_>, company: &CompanyConfig) -> String {
+        self.path(|k| k.of_item(i, company))
     }
 
     fn path<'v>(&self, value: impl Fn(PartitionKey) -> &'v str) -> String {
@@ -368,6 +356,7 @@ pub fn run_partition(
         passes: o.pass_stats.clone(),
         rejections: Vec::new(),
         warnings: Vec::new(),
+        companies: o.companies.codes().to_vec(),
     };
     let json = serde_json::to_string_pretty(&m)
         .map_err(|e| CliError::Output(format!("partition manifest: {e}")))?;
@@ -393,7 +382,7 @@ pub fn run_partition(
 /// tables of the bank files in input order (one per file is fine).
 pub fn statements_file(batches: &[RecordBatch]) -> Result<PartFile, CliError> {
     let schema = Arc::new(
-        output::statements(&[])
+        output::statements(&[], &Companies::default())
             .to_record_batch()
             .map_err(enc)?
             .schema()
@@ -412,11 +401,15 @@ pub fn statements_file(batches: &[RecordBatch]) -> Result<PartFile, CliError> {
     })
 }
 
-/// The contracted statements table of parsed statements.
-pub fn statements_batch(statements: &[StatementRecord]) -> Result<RecordBatch, CliError> {
-    output::statements(statements)
-        .to_record_batch()
-        .map_err(enc)
+/// The contracted statements table of parsed statements (each with the
+/// company owning its account, `[company]`).
+pub fn statements_batch(
+    statements: &[StatementRecord],
+    company: &CompanyConfig,
+) -> Result<RecordBatch, CliError> {
+    let companies = Companies::of_transactions(&Default::default(), company);
+    let table = output::statements(statements, &companies);
+    table.to_record_batch().map_err(enc)
 }
 
 fn enc(e: impl std::fmt::Display) -> CliError {
@@ -625,6 +618,7 @@ pub fn items_interchange_schema() -> Schema {
         Field::new("source_line", DataType::Int64, false),
         text_field("hold_reason", true),
         text_field("hold_detail", true),
+        text_field("company_code", false),
         text_field(PARTITION_COLUMN, false),
         Field::new(SEQ_COLUMN, DataType::Int64, false),
     ])
@@ -645,6 +639,7 @@ fn from_date32(v: i32) -> Option<NaiveDate> {
 pub fn transactions_interchange(
     t: &Transactions,
     plan: &PartitionPlan,
+    company: &CompanyConfig,
     rows: &[usize],
     seq: impl Fn(usize) -> u64,
 ) -> Result<RecordBatch, CliError> {
@@ -677,7 +672,7 @@ pub fn transactions_interchange(
         }
         s[9].append_value(&refs);
         s[10].append_value(v.end_to_end_id());
-        s[11].append_value(plan.path_of_transaction(v));
+        s[11].append_value(plan.path_of_transaction(v, company));
         seqs.append_value(seq(i) as i64);
     }
     let mut s = s.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
@@ -710,10 +705,11 @@ pub fn transactions_interchange(
 pub fn items_interchange(
     items: &OpenItems,
     plan: &PartitionPlan,
+    company: &CompanyConfig,
     rows: &[usize],
     seq: impl Fn(usize) -> u64,
 ) -> Result<RecordBatch, CliError> {
-    let mut s: Vec<StringBuilder> = (0..11).map(|_| StringBuilder::new()).collect();
+    let mut s: Vec<StringBuilder> = (0..12).map(|_| StringBuilder::new()).collect();
     let mut invoice = Date32Builder::new();
     let mut due = Date32Builder::new();
     let mut days = Int64Builder::new();
@@ -735,7 +731,9 @@ pub fn items_interchange(
         line.append_value(v.source_line() as i64);
         s[8].append_option(v.hold().map(|h| h.reason.as_str()));
         s[9].append_option(v.hold().map(|h| h.detail.as_str()));
-        s[10].append_value(plan.path_of_item(v));
+        // Raw (empty: the default company), so the item comes back as read.
+        s[10].append_value(v.company_code());
+        s[11].append_value(plan.path_of_item(v, company));
         seqs.append_value(seq(i) as i64);
     }
     let mut s = s.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
@@ -756,6 +754,7 @@ pub fn items_interchange(
         Arc::new(days.finish()),
         next(),
         Arc::new(line.finish()),
+        next(),
         next(),
         next(),
         next(),
@@ -898,6 +897,7 @@ pub fn items_from_interchange(batches: &[RecordBatch]) -> Result<OpenItems, CliE
             po_number: s_opt(t("po_number")?, i).map(str::to_string),
             source_line: u64::try_from(line.value(i)).unwrap_or_default(),
             hold,
+            company_code: s_at(t("company_code")?, i).to_string(),
         });
     }
     Ok(out.finish())
@@ -916,20 +916,21 @@ pub struct PartitionedReport {
 /// item rows), each in input order.
 pub fn split(
     plan: &PartitionPlan,
+    company: &CompanyConfig,
     transactions: &Transactions,
     items: &OpenItems,
 ) -> BTreeMap<String, (Vec<usize>, Vec<usize>)> {
     let mut groups: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for t in transactions.iter() {
         groups
-            .entry(plan.path_of_transaction(t))
+            .entry(plan.path_of_transaction(t, company))
             .or_default()
             .0
             .push(t.index());
     }
     for i in items.iter() {
         groups
-            .entry(plan.path_of_item(i))
+            .entry(plan.path_of_item(i, company))
             .or_default()
             .1
             .push(i.index());
@@ -1001,6 +1002,13 @@ pub fn compute(req: &crate::run::RunRequest, only: Option<&str>) -> Result<Compu
             "--decisions is not supported with --partition-by yet".into(),
         ));
     }
+    if req.rates.is_some() {
+        // A cross-currency payment pays an invoice of another currency, so
+        // of another `currency` partition.
+        return Err(CliError::Input(
+            "--rates is not supported with --partition-by yet (cross-currency payments cross currency partitions)".into(),
+        ));
+    }
     let progress = crate::progress::Progress::new(req.quiet);
     let bank_inputs = match &req.bank_inputs {
         Some(b) => b.clone(),
@@ -1032,16 +1040,18 @@ pub fn compute(req: &crate::run::RunRequest, only: Option<&str>) -> Result<Compu
     hashed.extend(customers_file.clone());
     let spec = RunSpec::new(&hashed, req.config.clone(), as_of, req.accept_unbalanced);
     let run = run_inputs(req, &bank, items_file, customers_file);
-    let statements = statements_file(&[statements_batch(&bank.statements)?])?;
+    let statements = statements_file(&[statements_batch(&bank.statements, &spec.config.company)?])?;
     let plan = &spec.config.partition;
     let mut customers = customers;
     let mut partitions = Vec::new();
-    for (path, (txn_rows, item_rows)) in split(plan, &bank.transactions, &open_items) {
+    let company = &spec.config.company;
+    for (path, (txn_rows, item_rows)) in split(plan, company, &bank.transactions, &open_items) {
         if only.is_some_and(|o| o != path) {
             continue;
         }
-        let txns = transactions_interchange(&bank.transactions, plan, &txn_rows, |i| i as u64)?;
-        let items = items_interchange(&open_items, plan, &item_rows, |i| i as u64)?;
+        let txns =
+            transactions_interchange(&bank.transactions, plan, company, &txn_rows, |i| i as u64)?;
+        let items = items_interchange(&open_items, plan, company, &item_rows, |i| i as u64)?;
         let (out, back) = run_partition(&spec, &path, &[txns], &[items], customers)?;
         customers = back;
         partitions.push(out);
@@ -1174,13 +1184,14 @@ mod tests {
         let t: Transactions = rows.clone().into();
         let plan = PartitionPlan::parse("currency").unwrap();
         // Delivered out of order, as a shuffle may.
-        let b2 = transactions_interchange(&t, &plan, &[2], |i| i as u64).unwrap();
-        let b0 = transactions_interchange(&t, &plan, &[0], |i| i as u64).unwrap();
+        let company = CompanyConfig::default();
+        let b2 = transactions_interchange(&t, &plan, &company, &[2], |i| i as u64).unwrap();
+        let b0 = transactions_interchange(&t, &plan, &company, &[0], |i| i as u64).unwrap();
         let back = transactions_from_interchange(&[b2, b0]).unwrap();
         assert_eq!(back.row(0), rows[0]);
         assert_eq!(back.row(1), rows[2]);
         assert_eq!(back.row(0).amount.to_string(), "100.5");
-        let groups = split(&plan, &t, &OpenItems::default());
+        let groups = split(&plan, &company, &t, &OpenItems::default());
         assert_eq!(
             groups.keys().collect::<Vec<_>>(),
             ["currency=EUR", "currency=USD"]
@@ -1244,10 +1255,14 @@ pub fn parse_task(
         &crate::progress::Progress::new(true),
     );
     let rows: Vec<usize> = (0..bank.transactions.len()).collect();
-    let txns = transactions_interchange(&bank.transactions, &config.partition, &rows, |i| {
-        (file_index << 32) | i as u64
-    })?;
-    let statements = statements_batch(&bank.statements)?;
+    let txns = transactions_interchange(
+        &bank.transactions,
+        &config.partition,
+        &config.company,
+        &rows,
+        |i| (file_index << 32) | i as u64,
+    )?;
+    let statements = statements_batch(&bank.statements, &config.company)?;
     let mut file = bank
         .files
         .first()
@@ -1284,7 +1299,9 @@ pub fn items_task(
     let (items, mut file) = crate::inputs::read_open_items(Path::new(path), config)?;
     file.path = Some(manifest::relative_path(Path::new(out), Path::new(path)));
     let rows: Vec<usize> = (0..items.len()).collect();
-    let batch = items_interchange(&items, &config.partition, &rows, |i| i as u64)?;
+    let batch = items_interchange(&items, &config.partition, &config.company, &rows, |i| {
+        i as u64
+    })?;
     Ok((batch, to_json(&file)?))
 }
 

@@ -355,6 +355,7 @@ fn replay_partitioned(
         remittance: Vec::new(),
         remittance_inputs: None,
         decisions: None,
+        rates: None,
     };
     let computed = partition::compute(&req, only)?;
     let mut text = format!(

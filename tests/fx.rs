@@ -109,11 +109,12 @@ fn cross_currency_payments_are_applied_with_rate_and_fx_result() {
     assert_eq!(got["BR5"], "FX_REFERENCE");
 
     let apps = read_parquet(&out.join("applications.parquet"));
-    // The FX columns come last, after every column of earlier versions.
+    // The FX columns come after every column of earlier versions, and
+    // before `company_code`, which ends every output table.
     let schema = apps[0].schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(
-        &names[names.len() - 8..],
+        &names[names.len() - 9..],
         [
             "explanation",
             "payment_currency",
@@ -122,7 +123,8 @@ fn cross_currency_payments_are_applied_with_rate_and_fx_result() {
             "fx_rate",
             "fx_rate_date",
             "fx_rate_source",
-            "fx_gain_loss"
+            "fx_gain_loss",
+            "company_code"
         ]
     );
     let refs = text(&apps, "bank_reference");

@@ -303,3 +303,68 @@ fn a_bad_partition_key_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("country"));
     assert!(!out.path().join("manifest.json").exists());
 }
+
+/// Partitions by legal entity: a payment goes to the company owning its
+/// receiving account (`[company.accounts]`), an open item to its
+/// `company_code`; each partition's rows are of its company, kept as text
+/// (`0100`), and the partitioned run verifies and replays.
+#[test]
+fn partitions_by_company_follow_the_receiving_account_and_the_extract() {
+    let tmp = common::tempdir();
+    let data = tmp.path().join("data");
+    common::run_ok(
+        common::cashmatch()
+            .args(["generate", "--customers", "60", "--invoices", "400"])
+            .args(["--payments", "200", "--seed", "5", "--companies", "2"])
+            .arg("--out")
+            .arg(&data),
+    );
+    let out = tmp.path().join("run");
+    common::run_ok(
+        common::cashmatch()
+            .args(["run", "--bank"])
+            .arg(data.join("bank.csv"))
+            .arg("--open-items")
+            .arg(data.join("open_items.csv"))
+            .arg("--customers")
+            .arg(data.join("customers.csv"))
+            .arg("--config")
+            .arg(data.join("companies.toml"))
+            .args(["--as-of", "2026-03-31", "--partition-by", "company_code"])
+            .arg("--out")
+            .arg(&out),
+    );
+    let m = top(&out);
+    let parts: Vec<&str> = m["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["partition"].as_str().unwrap())
+        .collect();
+    assert_eq!(parts, ["company_code=0100", "company_code=0200"]);
+    for (p, code) in [("company_code=0100", "0100"), ("company_code=0200", "0200")] {
+        for table in ["transactions", "open_items"] {
+            let file = std::fs::read_dir(out.join(table).join(p))
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path();
+            let codes = common::text(&common::read_parquet(&file), "company_code");
+            assert!(
+                !codes.is_empty() && codes.iter().all(|c| c == code),
+                "{table}/{p}: {codes:?}"
+            );
+        }
+    }
+    let v = common::run_ok(common::cashmatch().arg("verify").arg(&out));
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert!(text.contains("verify: all checks passed"), "{text}");
+    let r = common::run_ok(
+        common::cashmatch()
+            .args(["replay", "--partition", "company_code=0200"])
+            .arg(&out),
+    );
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(text.contains("every output is byte-identical"), "{text}");
+}

@@ -82,6 +82,7 @@ _ITEM = [
     ("source_line", pa.int64()),
     ("hold_reason", pa.string()),
     ("hold_detail", pa.string()),
+    ("company_code", pa.string()),
     ("_partition", pa.string()),
     ("_seq", pa.int64()),
 ]

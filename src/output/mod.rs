@@ -83,10 +83,6 @@ pub fn applications(r: &RunResult) -> RowTable<'_> {
     tb.text_rendered("explanation", move |i, out| {
         a[i].explanation.render_into(&b.open_items, out)
     });
-    // The invoice's company (an intercompany application names the
-    // invoice's; the receipt's is in transactions.parquet).
-    let c = &*r.outcome.companies;
-    tb.text("company_code", move |i| c.item_code(a[i].item));
     // Cross-currency applications (issue 11): what the payment gave in its
     // own currency and at which rate; null on same-currency rows. The
     // amounts above are in `currency`, the invoice's.
@@ -113,6 +109,10 @@ pub fn applications(r: &RunResult) -> RowTable<'_> {
         o.fx_of(&a[i]).map(|f| &*f.rate_source)
     });
     tb.money_opt("fx_gain_loss", move |i| o.fx_of(&a[i]).map(|f| f.gain_loss));
+    // The invoice's company (an intercompany application names the
+    // invoice's; the receipt's is in transactions.parquet).
+    let c = &*r.outcome.companies;
+    tb.text("company_code", move |i| c.item_code(a[i].item));
     tb
 }
 

@@ -113,11 +113,15 @@ pub fn run_demo(out: &Path, state: Option<PathBuf>, quiet: bool) -> Result<i32, 
         indent(&eval.table)
     );
     println!(
-        "\n  next: open {} with DuckDB, polars or pyarrow; rerun with `cashmatch run --bank {} --open-items {} --customers {} --out <dir>`",
+        "\n  next: open {} with DuckDB, polars or pyarrow; rerun with `cashmatch run --bank {} {} {} --open-items {} --customers {} --remittance {} --rates {} --out <dir>`",
         out.join("applications.parquet").display(),
         inputs.join("bank.csv").display(),
+        inputs.join("bank_fx.csv").display(),
+        inputs.join("returns.csv").display(),
         inputs.join("open_items.csv").display(),
-        inputs.join("customers.csv").display()
+        inputs.join("customers.csv").display(),
+        inputs.join("remittance.820").display(),
+        inputs.join("rates.csv").display()
     );
     Ok(if report.manifest.rejections.is_empty() {
         0

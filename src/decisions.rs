@@ -128,34 +128,8 @@ pub fn read(path: &Path) -> Result<DecisionsFile, CliError> {
             REQUIRED.join(",")
         )]));
     };
-    let header: Vec<String> = header
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let mut problems = Vec::new();
-    for (i, h) in header.iter().enumerate() {
-        if !REQUIRED.contains(&h.as_str()) && !OPTIONAL.contains(&h.as_str()) {
-            problems.push(format!(
-                "decisions file `{name}`, line 1, column {} ({h}): unknown column; the columns are {} and optionally {}",
-                i + 1,
-                REQUIRED.join(", "),
-                OPTIONAL.join(", ")
-            ));
-        }
-        if header[..i].contains(h) {
-            problems.push(format!(
-                "decisions file `{name}`, line 1, column {} ({h}): column appears twice",
-                i + 1
-            ));
-        }
-    }
-    for r in REQUIRED {
-        if !header.iter().any(|h| h == r) {
-            problems.push(format!(
-                "decisions file `{name}`, line 1: column `{r}` is missing"
-            ));
-        }
-    }
+    let (header, mut problems) =
+        check_header("decisions file", &name, &header, &REQUIRED, &OPTIONAL);
     if !problems.is_empty() {
         return Err(rejected(&problems));
     }
@@ -245,6 +219,49 @@ pub fn read(path: &Path) -> Result<DecisionsFile, CliError> {
 
 /// A CSV record: the 1-based line it starts on and its fields.
 type Record = (u64, Vec<String>);
+
+/// The header of a CSV input (`what`: "decisions file", "rates file"),
+/// trimmed and lower-cased, and what is wrong with it, each problem naming
+/// file, line and column: unknown columns, columns named twice, required
+/// columns missing.
+pub(crate) fn check_header(
+    what: &str,
+    name: &str,
+    header: &[String],
+    required: &[&str],
+    optional: &[&str],
+) -> (Vec<String>, Vec<String>) {
+    let header: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let mut problems = Vec::new();
+    for (i, h) in header.iter().enumerate() {
+        if !required.contains(&h.as_str()) && !optional.contains(&h.as_str()) {
+            let optionally = if optional.is_empty() {
+                String::new()
+            } else {
+                format!(" and optionally {}", optional.join(", "))
+            };
+            problems.push(format!(
+                "{what} `{name}`, line 1, column {} ({h}): unknown column; the columns are {}{optionally}",
+                i + 1,
+                required.join(", "),
+            ));
+        } else if header[..i].contains(h) {
+            problems.push(format!(
+                "{what} `{name}`, line 1, column {} ({h}): column appears twice",
+                i + 1
+            ));
+        }
+    }
+    for r in required {
+        if !header.iter().any(|h| h == r) {
+            problems.push(format!("{what} `{name}`, line 1: column `{r}` is missing"));
+        }
+    }
+    (header, problems)
+}
 
 /// RFC 4180 records with the 1-based line each starts on: quoted fields
 /// may hold commas, doubled quotes and line breaks.

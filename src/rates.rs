@@ -95,32 +95,8 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Vec<Rate>, CliError> {
             COLUMNS.join(",")
         )]));
     };
-    let header: Vec<String> = header
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let mut problems = Vec::new();
-    for (i, h) in header.iter().enumerate() {
-        if !COLUMNS.contains(&h.as_str()) {
-            problems.push(format!(
-                "rates file `{name}`, line 1, column {} ({h}): unknown column; the columns are {}",
-                i + 1,
-                COLUMNS.join(", ")
-            ));
-        } else if header[..i].contains(h) {
-            problems.push(format!(
-                "rates file `{name}`, line 1, column {} ({h}): column appears twice",
-                i + 1
-            ));
-        }
-    }
-    for c in COLUMNS {
-        if !header.iter().any(|h| h == c) {
-            problems.push(format!(
-                "rates file `{name}`, line 1: column `{c}` is missing"
-            ));
-        }
-    }
+    let (header, mut problems) =
+        crate::decisions::check_header("rates file", name, &header, &COLUMNS, &[]);
     if !problems.is_empty() {
         return Err(refuse(problems));
     }

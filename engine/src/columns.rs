@@ -113,6 +113,10 @@ pub struct DictBuilder {
     keys: Vec<u32>,
     values: StringBuilder,
     lookup: HashMap<Box<str>, u32>,
+    /// The key of the last row, when it was looked up: rows come in runs
+    /// (one file, one account, one currency), and a run costs one
+    /// comparison per row instead of a hash and a probe.
+    last: Option<u32>,
 }
 
 impl Default for DictBuilder {
@@ -121,6 +125,7 @@ impl Default for DictBuilder {
             keys: Vec::new(),
             values: StringBuilder::new(),
             lookup: HashMap::new(),
+            last: None,
         }
     }
 }
@@ -128,6 +133,12 @@ impl Default for DictBuilder {
 impl DictBuilder {
     /// Appends one row.
     pub fn push(&mut self, value: &str) {
+        if let Some(k) = self.last {
+            if self.value_of(k) == value.as_bytes() {
+                self.keys.push(k);
+                return;
+            }
+        }
         let key = match self.lookup.get(value) {
             Some(&k) => k,
             None => {
@@ -137,7 +148,27 @@ impl DictBuilder {
                 k
             }
         };
+        self.last = Some(key);
         self.keys.push(key);
+    }
+
+    /// The bytes of distinct value `k` (already appended).
+    fn value_of(&self, k: u32) -> &[u8] {
+        let offsets = self.values.offsets_slice();
+        let k = k as usize;
+        match (offsets.get(k), offsets.get(k + 1)) {
+            (Some(&start), Some(&end)) => self
+                .values
+                .values_slice()
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// Room for `rows` more rows.
+    pub fn reserve(&mut self, rows: usize) {
+        self.keys.reserve(rows);
     }
 
     /// The finished column.
@@ -504,6 +535,62 @@ impl TransactionsBuilder {
         self.structured_refs
             .push(t.structured_refs.iter().map(String::as_str));
         self.end_to_end_id.append_value(&t.end_to_end_id);
+    }
+    /// Room for about `rows` more rows, so the columns do not regrow (and
+    /// copy) as a large file is read. The text columns are sized only when
+    /// nothing was pushed yet (Arrow's builders cannot grow in place).
+    pub fn reserve(&mut self, rows: usize) {
+        self.source_file.reserve(rows);
+        self.source_line.reserve(rows);
+        self.account.reserve(rows);
+        self.currency.reserve(rows);
+        self.amount.reserve(rows);
+        self.booking_date.reserve(rows);
+        self.value_date.reserve(rows);
+        if self.is_empty() {
+            // Bytes per row: ids are 25, the rest typical of bank files;
+            // an underestimate only means a regrowth.
+            let text =
+                |bytes_per_row: usize| StringBuilder::with_capacity(rows, rows * bytes_per_row);
+            self.transaction_id = text(25);
+            self.bank_reference = text(16);
+            self.counterparty_name = text(16);
+            self.counterparty_account = text(16);
+            self.remittance_info = text(32);
+            self.end_to_end_id = text(8);
+        }
+    }
+    /// Appends one transaction as a reader handed it over (borrowed, see
+    /// [`cashmatch_parsers::TransactionSink`]), with its id and file: no
+    /// owned record in between.
+    pub fn push_parsed(
+        &mut self,
+        transaction_id: &str,
+        source_file: &str,
+        t: &cashmatch_parsers::TransactionRef<'_>,
+    ) {
+        self.transaction_id.append_value(transaction_id);
+        self.bank_reference.append_value(t.bank_reference);
+        self.source_file.push(source_file);
+        self.source_line.push(t.source_line);
+        self.account.push(t.account);
+        self.currency.push(t.currency);
+        self.amount.push(t.amount);
+        self.booking_date.push(t.booking_date);
+        self.value_date.push(t.value_date);
+        self.counterparty_name.append_value(t.counterparty_name);
+        self.counterparty_account
+            .append_value(t.counterparty_account);
+        self.remittance_info.append_value(t.remittance_info);
+        self.structured_refs.push(t.structured_refs.iter().copied());
+        self.end_to_end_id.append_value(t.end_to_end_id);
+    }
+    /// Appends every row of `store`, in order.
+    pub fn append(&mut self, store: &Transactions) {
+        self.reserve(store.len());
+        for t in store.iter() {
+            self.push_view(t);
+        }
     }
     /// Appends a row of another store.
     pub fn push_view(&mut self, t: TxnView<'_>) {

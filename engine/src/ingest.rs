@@ -14,11 +14,17 @@
 //!   re-delivery, same identity and another hash is a conflicting re-issue
 //!   ([`statement_verdict`]).
 
-use crate::identity::assign_transaction_ids;
+use crate::columns::{Transactions, TransactionsBuilder, TxnView};
+use crate::identity::{assign_transaction_ids, identity_key_of, transaction_id};
 use crate::model::BankTransaction;
-use cashmatch_parsers::{EntryStatus, Format, ParsedFile, Statement, StatementTransaction};
+use cashmatch_parsers::{
+    EntryStatus, Format, ParsedFile, Statement, StatementTransaction, TransactionRef,
+    TransactionSink,
+};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// What the run does with a parsed file's statements.
@@ -73,11 +79,36 @@ pub fn disposition(failed_own_checks: bool, accept_unbalanced: bool) -> Disposit
 /// could change totals, so the whole file is rejected (never ingested
 /// half), even under `--accept-unbalanced`.
 pub fn structural_problem(parsed: &ParsedFile) -> Option<String> {
-    if parsed.statements.is_empty() && parsed.transactions.is_empty() {
+    let currency_problem = parsed
+        .transactions
+        .iter()
+        .find(|t| !cashmatch_parsers::currency::is_iso_4217(&t.currency))
+        .map(|t| currency_problem(&t.locator, &t.currency));
+    structural_problem_of(
+        &parsed.statements,
+        !parsed.transactions.is_empty(),
+        currency_problem.as_deref(),
+    )
+}
+
+/// The message of a transaction whose currency is not ISO 4217.
+fn currency_problem(locator: &str, currency: &str) -> String {
+    format!("{locator}: currency `{currency}` is not an ISO 4217 code")
+}
+
+/// [`structural_problem`] from a file's statements, whether it had any
+/// transaction, and the first transaction currency problem (what
+/// [`BookedSink`] records while the file is read).
+pub fn structural_problem_of(
+    statements: &[Statement],
+    has_transactions: bool,
+    currency_problem: Option<&str>,
+) -> Option<String> {
+    if statements.is_empty() && !has_transactions {
         // RELIABILITY.md B2-25: never silently import zero rows.
         return Some("holds no statement and no transaction (a header without rows?)".into());
     }
-    for s in &parsed.statements {
+    for s in statements {
         // B1-3: an MT940 message that opens a balance but never closes it
         // was cut off; the parser reports it as a failed check, but it is
         // a truncation, which `--accept-unbalanced` must not let through.
@@ -97,15 +128,117 @@ pub fn structural_problem(parsed: &ParsedFile) -> Option<String> {
             ));
         }
     }
-    for t in &parsed.transactions {
-        if !cashmatch_parsers::currency::is_iso_4217(&t.currency) {
-            return Some(format!(
-                "{}: currency `{}` is not an ISO 4217 code",
-                t.locator, t.currency
-            ));
+    currency_problem.map(str::to_string)
+}
+
+/// The booked transactions of one file, appended into a column store as
+/// the parser reads them: the [`TransactionSink`] of `run` and `ingest`.
+///
+/// It applies [`booked_transactions`]' rules row by row: pending and
+/// informational entries are counted, not kept; each booked row gets its
+/// stable id with the occurrence index counted within its statement (file
+/// order within a statement is the order rows arrive, so the ids equal
+/// `booked_transactions`' ids). It also notes what [`structural_problem`]
+/// and the return markers need, so no owned record of a row is ever built.
+#[derive(Debug, Default)]
+pub struct BookedSink {
+    source_file: String,
+    rows: TransactionsBuilder,
+    statement_of_row: Vec<usize>,
+    /// Per statement index: identity key → occurrences so far.
+    seen: Vec<HashMap<String, u32>>,
+    pending: u64,
+    returns: Vec<(usize, String)>,
+    currency_problem: Option<String>,
+    received: u64,
+}
+
+/// What [`BookedSink`] kept of one file.
+#[derive(Debug, Default)]
+pub struct BookedFile {
+    /// Booked transactions with their ids, in file order.
+    pub transactions: Transactions,
+    /// The statement index of each booked row.
+    pub statement_of_row: Vec<usize>,
+    /// Pending or informational entries left out.
+    pub pending: u64,
+    /// (booked row, return reason) of the rows the bank marked as returned.
+    pub returns: Vec<(usize, String)>,
+    /// The first transaction whose currency is not ISO 4217, as
+    /// [`structural_problem`] words it.
+    pub currency_problem: Option<String>,
+    /// Transactions received, booked or not.
+    pub received: u64,
+}
+
+impl BookedSink {
+    /// A sink for the file named `source_file` (as outputs name it).
+    pub fn new(source_file: &str) -> Self {
+        BookedSink {
+            source_file: source_file.to_string(),
+            ..BookedSink::default()
         }
     }
-    None
+
+    /// The file's booked transactions and notes.
+    pub fn finish(self) -> BookedFile {
+        BookedFile {
+            transactions: self.rows.finish(),
+            statement_of_row: self.statement_of_row,
+            pending: self.pending,
+            returns: self.returns,
+            currency_problem: self.currency_problem,
+            received: self.received,
+        }
+    }
+}
+
+impl TransactionSink for BookedSink {
+    fn push(&mut self, t: &TransactionRef<'_>) {
+        self.received += 1;
+        if self.currency_problem.is_none() && !cashmatch_parsers::currency::is_iso_4217(t.currency)
+        {
+            self.currency_problem = Some(currency_problem(t.locator, t.currency));
+        }
+        if t.status != EntryStatus::Booked {
+            self.pending += 1;
+            return;
+        }
+        let key = identity_key_of(
+            t.bank_reference,
+            t.account,
+            t.booking_date,
+            t.amount,
+            t.currency,
+            t.remittance_info,
+        );
+        if self.seen.len() <= t.statement_index {
+            self.seen.resize_with(t.statement_index + 1, HashMap::new);
+        }
+        let seen = &mut self.seen[t.statement_index];
+        let occurrence = match seen.get_mut(key.as_str()) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                seen.insert(key.clone(), 0);
+                0
+            }
+        };
+        let id = transaction_id(&key, occurrence);
+        if t.details.returned {
+            self.returns
+                .push((self.rows.len(), t.details.return_reason.to_string()));
+        }
+        self.rows.push_parsed(&id, &self.source_file, t);
+        self.statement_of_row.push(t.statement_index);
+    }
+
+    fn reserve(&mut self, rows: usize) {
+        self.rows.reserve(rows);
+        self.statement_of_row.reserve(rows);
+    }
 }
 
 /// Booked transactions of one file as engine records, each with its stable
@@ -195,22 +328,65 @@ pub fn statement_content_sha256<'a>(
     s: &Statement,
     transactions: impl Iterator<Item = &'a BankTransaction>,
 ) -> String {
+    content_sha256(
+        s,
+        transactions.map(|t| {
+            (
+                t.bank_reference.as_str(),
+                t.amount,
+                t.currency.as_str(),
+                t.booking_date,
+                t.value_date,
+            )
+        }),
+    )
+}
+
+/// [`statement_content_sha256`] over rows of a column store.
+pub fn statement_content_sha256_rows<'a>(
+    s: &Statement,
+    transactions: impl Iterator<Item = TxnView<'a>>,
+) -> String {
+    content_sha256(
+        s,
+        transactions.map(|t| {
+            (
+                t.bank_reference(),
+                t.amount(),
+                t.currency(),
+                t.booking_date(),
+                t.value_date(),
+            )
+        }),
+    )
+}
+
+/// Bank reference, amount, currency, booking and value date of a row.
+type ContentLine<'a> = (
+    &'a str,
+    Decimal,
+    &'a str,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
+
+fn content_sha256<'a>(s: &Statement, lines: impl Iterator<Item = ContentLine<'a>>) -> String {
     let mut text = format!(
         "{:?}|{:?}|{}\n",
         s.opening_balance.map(|d| d.normalize()),
         s.closing_balance.map(|d| d.normalize()),
         s.entries
     );
-    for t in transactions {
+    for (bank_reference, amount, currency, booking_date, value_date) in lines {
         // Writing to a String cannot fail.
         let _ = writeln!(
             text,
             "{}|{}|{}|{:?}|{:?}",
-            t.bank_reference.trim(),
-            t.amount.normalize(),
-            t.currency,
-            t.booking_date,
-            t.value_date,
+            bank_reference.trim(),
+            amount.normalize(),
+            currency,
+            booking_date,
+            value_date,
         );
     }
     let digest = Sha256::digest(text.as_bytes());
@@ -260,6 +436,90 @@ pub fn statement_verdict(
 mod tests {
     use super::*;
     use rust_decimal::Decimal;
+
+    /// The sink path of `run` and `ingest` (rows appended into columns as
+    /// the parser reads them) against the record path
+    /// ([`booked_transactions`] over owned records), on every vendored
+    /// statement sample: the same rows and ids in the same order, the same
+    /// statements, pending count, return markers, structural verdict and
+    /// statement content hashes.
+    #[test]
+    fn booked_sink_equals_booked_transactions_on_every_sample() {
+        let samples =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../parsers/tests/samples");
+        let (mut files, mut rows_seen, mut returns_seen) = (0, 0, 0);
+        for folder in ["bai2", "csv", "camt052", "camt053", "camt054", "mt940"] {
+            let mut paths: Vec<_> = std::fs::read_dir(samples.join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.is_file())
+                .collect();
+            paths.sort();
+            for path in paths {
+                let bytes = std::fs::read(&path).unwrap();
+                let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+                let source = cashmatch_parsers::Source::new(&name, &bytes);
+                let options = cashmatch_parsers::ParseOptions::default();
+                let Ok(parsed) = cashmatch_parsers::parse_source(&source, &options) else {
+                    continue;
+                };
+                let mut sink = BookedSink::new(&name);
+                let streamed =
+                    cashmatch_parsers::parse_source_into(&source, &options, &mut sink).unwrap();
+                let booked = sink.finish();
+                assert_eq!(streamed.statements, parsed.statements, "{name}");
+                assert_eq!(
+                    structural_problem(&parsed),
+                    structural_problem_of(
+                        &streamed.statements,
+                        booked.received > 0,
+                        booked.currency_problem.as_deref()
+                    ),
+                    "{name}"
+                );
+                let expected_returns: Vec<(usize, String)> = parsed
+                    .transactions
+                    .iter()
+                    .zip(&parsed.details)
+                    .filter(|(t, _)| t.status == EntryStatus::Booked)
+                    .enumerate()
+                    .filter(|(_, (_, d))| d.returned)
+                    .map(|(k, (_, d))| (k, d.return_reason.clone()))
+                    .collect();
+                let (rows, pending) = booked_transactions(&name, parsed.transactions);
+                assert_eq!(booked.pending, pending, "{name}");
+                assert_eq!(booked.returns, expected_returns, "{name}");
+                assert_eq!(booked.transactions.len(), rows.len(), "{name}");
+                for (k, (statement, row)) in rows.iter().enumerate() {
+                    assert_eq!(booked.statement_of_row[k], *statement, "{name} row {k}");
+                    assert_eq!(&booked.transactions.row(k), row, "{name} row {k}");
+                }
+                for (i, s) in streamed.statements.iter().enumerate() {
+                    let of_statement = |k: &usize| booked.statement_of_row[*k] == i;
+                    assert_eq!(
+                        statement_content_sha256_rows(
+                            s,
+                            (0..rows.len())
+                                .filter(of_statement)
+                                .map(|k| booked.transactions.get(k))
+                        ),
+                        statement_content_sha256(
+                            s,
+                            rows.iter().filter(|(si, _)| *si == i).map(|(_, t)| t)
+                        ),
+                        "{name} statement {i}"
+                    );
+                }
+                files += 1;
+                rows_seen += rows.len();
+                returns_seen += expected_returns.len();
+            }
+        }
+        assert!(
+            files > 90 && rows_seen > 500 && returns_seen > 0,
+            "{files} files, {rows_seen} rows, {returns_seen} returns"
+        );
+    }
 
     fn line(
         statement_index: usize,

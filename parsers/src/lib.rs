@@ -80,6 +80,21 @@ use std::path::Path;
 
 /// Parses one input whose format is detected from its content.
 pub fn parse_source(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
+    let mut collect = CollectTransactions::default();
+    let parsed = parse_source_into(source, options, &mut collect)?;
+    Ok(collect.into_parsed(parsed))
+}
+
+/// [`parse_source`], handing each transaction to `sink` as it is read
+/// instead of keeping owned records: the returned [`ParsedFile`] has the
+/// statements, warnings, format and encoding, and no transactions or
+/// details (the sink has them). On `Err`, whatever the sink received is
+/// part of a refused file and must be dropped.
+pub fn parse_source_into(
+    source: &Source<'_>,
+    options: &ParseOptions,
+    sink: &mut impl TransactionSink,
+) -> Result<ParsedFile, ParseError> {
     if source.bytes.len() as u64 > options.limits.file_bytes_max {
         return Err(ParseError::new(
             source.name,
@@ -116,10 +131,18 @@ pub fn parse_source(source: &Source<'_>, options: &ParseOptions) -> Result<Parse
         })?,
     };
     let mut parsed = match format {
-        Format::Bai2 => bai2::parse(source, options),
-        Format::Camt052 | Format::Camt053 | Format::Camt054 => camt::parse(source, options),
-        Format::Mt940 | Format::Mt942 => mt940::parse(source, options),
-        Format::BankCsv => bank_csv::parse(source, options),
+        Format::Bai2 => bai2::parse_into(source, options, sink),
+        Format::Camt052 | Format::Camt053 | Format::Camt054 => {
+            camt::parse(source, options).map(|mut p| {
+                model::replay(&mut p, sink);
+                p
+            })
+        }
+        Format::Mt940 | Format::Mt942 => mt940::parse(source, options).map(|mut p| {
+            model::replay(&mut p, sink);
+            p
+        }),
+        Format::BankCsv => bank_csv::parse_into(source, options, sink),
     }?;
     parsed.source_file = source.name.to_string();
     Ok(parsed)

@@ -118,6 +118,233 @@ pub struct StatementTransaction {
     pub reversal: bool,
 }
 
+/// One transaction as a reader hands it to a [`TransactionSink`]: the same
+/// fields as [`StatementTransaction`] and [`TransactionDetails`], borrowed
+/// from the reader's input or its reused row buffer.
+///
+/// Why borrowed: an owned record costs about eleven heap blocks per bank
+/// line, which the engine then copies into its column store and frees; in
+/// `cashmatch ingest` of a 1M-line CSV, that copying and freeing was a
+/// quarter of the CPU (BENCHMARKS.md, issue 8 target 4). A sink that builds
+/// columns appends these slices straight into them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionRef<'a> {
+    /// See [`StatementTransaction::statement_index`].
+    pub statement_index: usize,
+    /// See [`StatementTransaction::source_line`].
+    pub source_line: u64,
+    /// See [`StatementTransaction::locator`].
+    pub locator: &'a str,
+    /// See [`StatementTransaction::account`].
+    pub account: &'a str,
+    /// See [`StatementTransaction::currency`].
+    pub currency: &'a str,
+    /// See [`StatementTransaction::amount`].
+    pub amount: Decimal,
+    /// See [`StatementTransaction::booking_date`].
+    pub booking_date: Option<NaiveDate>,
+    /// See [`StatementTransaction::value_date`].
+    pub value_date: Option<NaiveDate>,
+    /// See [`StatementTransaction::counterparty_name`].
+    pub counterparty_name: &'a str,
+    /// See [`StatementTransaction::counterparty_account`].
+    pub counterparty_account: &'a str,
+    /// See [`StatementTransaction::remittance_info`].
+    pub remittance_info: &'a str,
+    /// See [`StatementTransaction::structured_refs`].
+    pub structured_refs: &'a [&'a str],
+    /// See [`StatementTransaction::end_to_end_id`].
+    pub end_to_end_id: &'a str,
+    /// See [`StatementTransaction::bank_reference`].
+    pub bank_reference: &'a str,
+    /// See [`StatementTransaction::bank_tx_code`].
+    pub bank_tx_code: &'a str,
+    /// See [`StatementTransaction::status`].
+    pub status: EntryStatus,
+    /// See [`StatementTransaction::reversal`].
+    pub reversal: bool,
+    /// What the reader found beyond the engine's fields.
+    pub details: DetailsRef<'a>,
+}
+
+/// [`TransactionDetails`], borrowed (see [`TransactionRef`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DetailsRef<'a> {
+    /// See [`TransactionDetails::name_source`].
+    pub name_source: &'a str,
+    /// See [`TransactionDetails::account_source`].
+    pub account_source: &'a str,
+    /// See [`TransactionDetails::ultimate_party`].
+    pub ultimate_party: &'a str,
+    /// See [`TransactionDetails::account_holder`].
+    pub account_holder: &'a str,
+    /// See [`TransactionDetails::returned`].
+    pub returned: bool,
+    /// See [`TransactionDetails::return_reason`].
+    pub return_reason: &'a str,
+    /// See [`TransactionDetails::documents`].
+    pub documents: &'a [ReferredDocument],
+}
+
+impl<'a> DetailsRef<'a> {
+    /// Borrows an owned [`TransactionDetails`].
+    pub fn of(d: &'a TransactionDetails) -> Self {
+        DetailsRef {
+            name_source: &d.name_source,
+            account_source: &d.account_source,
+            ultimate_party: &d.ultimate_party,
+            account_holder: &d.account_holder,
+            returned: d.returned,
+            return_reason: &d.return_reason,
+            documents: &d.documents,
+        }
+    }
+
+    /// The owned [`TransactionDetails`].
+    pub fn to_owned_details(&self) -> TransactionDetails {
+        TransactionDetails {
+            name_source: self.name_source.to_string(),
+            account_source: self.account_source.to_string(),
+            ultimate_party: self.ultimate_party.to_string(),
+            account_holder: self.account_holder.to_string(),
+            returned: self.returned,
+            return_reason: self.return_reason.to_string(),
+            documents: self.documents.to_vec(),
+        }
+    }
+}
+
+impl TransactionRef<'_> {
+    /// The owned [`StatementTransaction`].
+    pub fn to_transaction(&self) -> StatementTransaction {
+        StatementTransaction {
+            statement_index: self.statement_index,
+            source_line: self.source_line,
+            locator: self.locator.to_string(),
+            account: self.account.to_string(),
+            currency: self.currency.to_string(),
+            amount: self.amount,
+            booking_date: self.booking_date,
+            value_date: self.value_date,
+            counterparty_name: self.counterparty_name.to_string(),
+            counterparty_account: self.counterparty_account.to_string(),
+            remittance_info: self.remittance_info.to_string(),
+            structured_refs: self.structured_refs.iter().map(|r| r.to_string()).collect(),
+            end_to_end_id: self.end_to_end_id.to_string(),
+            bank_reference: self.bank_reference.to_string(),
+            bank_tx_code: self.bank_tx_code.to_string(),
+            status: self.status,
+            reversal: self.reversal,
+        }
+    }
+}
+
+/// Where a reader puts each transaction as it reads it, in file order.
+///
+/// The reader keeps statements, warnings and errors itself (they are few);
+/// transactions, the many, go to the sink, which decides how to keep them:
+/// [`CollectTransactions`] rebuilds today's owned records, the engine
+/// appends them into its column store. A file that turns out broken after
+/// some rows were pushed is still an `Err` from the reader: the caller
+/// drops what its sink received (a file is ingested whole or not at all).
+pub trait TransactionSink {
+    /// Called once per transaction, in file order, with the counterparty
+    /// already completed from free text where no field gave one.
+    fn push(&mut self, transaction: &TransactionRef<'_>);
+
+    /// A hint that about `rows` transactions will follow.
+    fn reserve(&mut self, rows: usize) {
+        let _ = rows;
+    }
+}
+
+/// The sink that keeps owned records: [`parse_source`](crate::parse_source)
+/// and each format's `parse` read through it, so their callers and the
+/// golden renderings see what they always saw.
+#[derive(Debug, Default)]
+pub struct CollectTransactions {
+    /// Every transaction pushed, in order.
+    pub transactions: Vec<StatementTransaction>,
+    /// One per transaction, same order.
+    pub details: Vec<TransactionDetails>,
+}
+
+impl TransactionSink for CollectTransactions {
+    fn push(&mut self, t: &TransactionRef<'_>) {
+        self.transactions.push(t.to_transaction());
+        self.details.push(t.details.to_owned_details());
+    }
+
+    fn reserve(&mut self, rows: usize) {
+        // An estimate that cannot be reserved is simply not used.
+        let _ = self.transactions.try_reserve_exact(rows);
+        let _ = self.details.try_reserve_exact(rows);
+    }
+}
+
+impl CollectTransactions {
+    /// `parsed` with the collected transactions and details put in.
+    pub fn into_parsed(self, mut parsed: ParsedFile) -> ParsedFile {
+        parsed.transactions = self.transactions;
+        parsed.details = self.details;
+        parsed
+    }
+}
+
+/// Pushes `t` after filling an empty counterparty name or account from
+/// free text, exactly as [`complete_details`] does for owned records.
+pub(crate) fn push_completed(sink: &mut dyn TransactionSink, t: TransactionRef<'_>) {
+    if !t.counterparty_name.is_empty() && !t.counterparty_account.is_empty() {
+        sink.push(&t);
+        return;
+    }
+    let (name, account, source) = party_in_free_text(t.remittance_info);
+    let mut t = t;
+    if t.counterparty_name.is_empty() && !name.is_empty() {
+        t.counterparty_name = &name;
+        t.details.name_source = source;
+    }
+    if t.counterparty_account.is_empty() && !account.is_empty() {
+        t.counterparty_account = &account;
+        t.details.account_source = source;
+    }
+    sink.push(&t);
+}
+
+/// Pushes the owned records of `parsed` into `sink` and leaves `parsed`
+/// without them: the path of the readers that still build owned records.
+pub(crate) fn replay(parsed: &mut ParsedFile, sink: &mut dyn TransactionSink) {
+    let transactions = std::mem::take(&mut parsed.transactions);
+    let mut details = std::mem::take(&mut parsed.details).into_iter();
+    sink.reserve(transactions.len());
+    let mut refs: Vec<&str> = Vec::new();
+    for t in &transactions {
+        let d = details.next().unwrap_or_default();
+        refs.clear();
+        refs.extend(t.structured_refs.iter().map(String::as_str));
+        sink.push(&TransactionRef {
+            statement_index: t.statement_index,
+            source_line: t.source_line,
+            locator: &t.locator,
+            account: &t.account,
+            currency: &t.currency,
+            amount: t.amount,
+            booking_date: t.booking_date,
+            value_date: t.value_date,
+            counterparty_name: &t.counterparty_name,
+            counterparty_account: &t.counterparty_account,
+            remittance_info: &t.remittance_info,
+            structured_refs: &refs,
+            end_to_end_id: &t.end_to_end_id,
+            bank_reference: &t.bank_reference,
+            bank_tx_code: &t.bank_tx_code,
+            status: t.status,
+            reversal: t.reversal,
+            details: DetailsRef::of(&d),
+        });
+    }
+}
+
 /// Where a reader found the counterparty of a transaction: the tag, field or
 /// element, written as the bank wrote it (`ORIG CO NAME:`, `?32`, `/ORDP/`,
 /// `UltmtDbtr`), so an analyst can tell a name the bank gave in a dedicated
@@ -187,14 +414,15 @@ impl ReferredDocument {
     }
 }
 
-/// The `line 17` locator of a record that starts on `line`.
+/// The `line 17` locator of a record that starts on `line`, written into
+/// `out` (cleared first), so a reader reuses one buffer for every
+/// transaction's locator.
 ///
-/// PERF: equal to `format!("line {line}")`, but sized exactly and written
-/// without `core::fmt`, which was ~8% of the BAI2 and CSV readers (see the
+/// PERF: equal to `format!("line {line}")`, but written without
+/// `core::fmt`, which was ~8% of the BAI2 and CSV readers (see the
 /// `throughput` tests in `tests/bai2.rs` and `tests/bank_csv.rs`).
-pub(crate) fn line_locator(line: u64) -> String {
+pub(crate) fn write_line_locator(out: &mut String, line: u64) {
     const PREFIX: &str = "line ";
-    // u64::MAX has 20 decimal digits.
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     let mut rest = line;
@@ -207,11 +435,9 @@ pub(crate) fn line_locator(line: u64) -> String {
             break;
         }
     }
-    let digits = std::str::from_utf8(&digits[start..]).unwrap_or_default();
-    let mut out = String::with_capacity(PREFIX.len() + digits.len());
+    out.clear();
     out.push_str(PREFIX);
-    out.push_str(digits);
-    out
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// Exactly [`str::trim`], with a fast path for ASCII edges.
@@ -768,7 +994,7 @@ pub struct ParseOptions {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_valid_iban, line_locator, party_in_free_text, trim_fast};
+    use super::{is_valid_iban, party_in_free_text, trim_fast, write_line_locator};
 
     #[test]
     fn iban_check_digits() {
@@ -808,8 +1034,10 @@ mod tests {
 
     #[test]
     fn line_locator_matches_format() {
+        let mut buffer = String::from("stale");
         for line in [0, 1, 9, 10, 17, 99, 100, 123_456_789, u64::MAX] {
-            assert_eq!(line_locator(line), format!("line {line}"));
+            write_line_locator(&mut buffer, line);
+            assert_eq!(buffer, format!("line {line}"));
         }
     }
 

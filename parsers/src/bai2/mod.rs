@@ -11,7 +11,7 @@
 //! separated by `/` + spaces + a record code), and pieces are assembled into
 //! logical records: a `88` piece, or a line without a record code after a
 //! `16`, appends to the record before it. Fields are slices of the input: no
-//! field is copied until it lands in a [`StatementTransaction`].
+//! field is copied until it lands in a [`crate::StatementTransaction`].
 //!
 //! Every control total and record count is recomputed in integer minor units
 //! and compared; disagreement makes the affected statements
@@ -34,10 +34,10 @@
 
 use crate::amount::currency_exponent;
 use crate::encoding;
-use crate::model::{line_locator, trim_fast};
+use crate::model::{push_completed, trim_fast, write_line_locator};
 use crate::{
-    BalanceCheck, EntryStatus, ErrorKind, Format, Location, ParseError, ParseOptions, ParsedFile,
-    Source, Statement, StatementTransaction, TransactionDetails,
+    BalanceCheck, CollectTransactions, DetailsRef, EntryStatus, ErrorKind, Format, Location,
+    ParseError, ParseOptions, ParsedFile, Source, Statement, TransactionRef, TransactionSink,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -73,23 +73,32 @@ const CREDIT_CODES: std::ops::RangeInclusive<u16> = 100..=399;
 const DEBIT_CODES: std::ops::RangeInclusive<u16> = 400..=699;
 
 /// Parses a BAI2 file into one [`Statement`] per `03` account and one
-/// [`StatementTransaction`] per `16` detail record.
+/// [`crate::StatementTransaction`] per `16` detail record.
 pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
+    let mut collect = CollectTransactions::default();
+    let parsed = parse_into(source, options, &mut collect)?;
+    Ok(collect.into_parsed(parsed))
+}
+
+/// [`parse`], handing each transaction to `sink` as it is read (see
+/// [`crate::parse_source_into`]); the returned file has no transactions.
+pub fn parse_into(
+    source: &Source<'_>,
+    options: &ParseOptions,
+    sink: &mut impl TransactionSink,
+) -> Result<ParsedFile, ParseError> {
     let (text, encoding_name) = encoding::decode(
         source.name,
         Some(FORMAT_NAME),
         source.bytes,
         options.encoding.as_deref(),
     )?;
-    let mut reader = Reader::new(source.name, options);
     let bytes = text.as_bytes();
     // PERF: one reservation instead of log2(n) regrowths that copy and
-    // re-fault the transaction vector (`throughput` in tests/bai2.rs). An
-    // estimate that cannot be reserved is simply not used.
+    // re-fault the sink's columns (`throughput` in tests/bai2.rs).
     let estimate = estimate_details(bytes).min(options.limits.records_max);
-    let _ = reader
-        .transactions
-        .try_reserve_exact(usize::try_from(estimate).unwrap_or(0));
+    sink.reserve(usize::try_from(estimate).unwrap_or(0));
+    let mut reader = Reader::new(source.name, options, sink);
     let mut start = 0usize;
     let mut line_no = 0u64;
     while start < bytes.len() {

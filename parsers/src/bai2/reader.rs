@@ -39,6 +39,12 @@ pub(super) struct AccountState {
 
 pub(super) struct Reader<'t, 'o> {
     pub(super) file: &'o str,
+    /// Where each 16 detail goes as it is read.
+    pub(super) sink: &'o mut dyn TransactionSink,
+    /// Reused per transaction: the remittance text and the locator, so a
+    /// transaction costs no allocation of its own.
+    pub(super) text_buffer: String,
+    pub(super) locator_buffer: String,
     pub(super) options: &'o ParseOptions,
     pub(super) level: Level,
     pub(super) record: Record<'t>,
@@ -50,16 +56,20 @@ pub(super) struct Reader<'t, 'o> {
     pub(super) group: GroupState,
     pub(super) account: AccountState,
     pub(super) statements: Vec<Statement>,
-    pub(super) transactions: Vec<StatementTransaction>,
-    /// One per transaction (see [`TransactionDetails`]).
-    pub(super) details: Vec<TransactionDetails>,
     pub(super) warnings: Vec<String>,
 }
 
 impl<'t, 'o> Reader<'t, 'o> {
-    pub(super) fn new(file: &'o str, options: &'o ParseOptions) -> Self {
+    pub(super) fn new(
+        file: &'o str,
+        options: &'o ParseOptions,
+        sink: &'o mut dyn TransactionSink,
+    ) -> Self {
         Reader {
             file,
+            sink,
+            text_buffer: String::new(),
+            locator_buffer: String::new(),
             options,
             level: Level::Start,
             record: Record::default(),
@@ -71,8 +81,6 @@ impl<'t, 'o> Reader<'t, 'o> {
             group: GroupState::default(),
             account: AccountState::default(),
             statements: Vec::new(),
-            transactions: Vec::new(),
-            details: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -424,10 +432,6 @@ impl<'t, 'o> Reader<'t, 'o> {
         let customer_reference = fields.next_field().map(|f| f.trimmed()).unwrap_or_default();
         let (head_text, first_text_segment) = fields.take_rest();
         let statement_index = self.statements.len().saturating_sub(1);
-        let (account, currency) = match self.statements.last() {
-            Some(s) => (s.account.clone(), s.currency.clone()),
-            None => (String::new(), DEFAULT_CURRENCY.to_string()),
-        };
         let magnitude = minor_to_decimal(self, minor, self.account.exponent, &amount_field)?;
         let (amount, status, credit) = if CREDIT_CODES.contains(&type_code) {
             (magnitude, EntryStatus::Booked, Some(true))
@@ -442,18 +446,12 @@ impl<'t, 'o> Reader<'t, 'o> {
             (magnitude, EntryStatus::Info, None)
         };
         let head_segment = record.segments.first();
-        // PERF: sized once for the head text and every continuation, so the
-        // remittance text is one allocation (`throughput` in tests/bai2.rs).
-        let text_bytes_max = head_text.map_or(0, str::len)
-            + record
-                .segments
-                .iter()
-                .skip(first_text_segment)
-                .map(|s| s.body.len() + 1)
-                .sum::<usize>();
+        // PERF: the text buffer is reused from one transaction to the next
+        // (`throughput` in tests/bai2.rs).
         let mut text = TextBuilder {
-            text: String::with_capacity(text_bytes_max),
+            text: std::mem::take(&mut self.text_buffer),
         };
+        text.text.clear();
         if let Some(t) = head_text {
             text.push(t, head_segment.is_some_and(|s| s.terminated));
         }
@@ -462,22 +460,24 @@ impl<'t, 'o> Reader<'t, 'o> {
             text.push(segment.body, segment.terminated);
             tags.read(trim_fast(segment.body));
         }
-        let mut details = TransactionDetails::default();
-        let (mut counterparty_name, mut counterparty_account) = (String::new(), String::new());
+        let mut details = DetailsRef::default();
+        let (mut counterparty_name, mut counterparty_account) = ("", "");
+        let joined_account: String;
         if let Some(credit) = credit {
             let party = party_from_text(&text.text, credit);
             if let Some((tag, name)) = party.name {
-                counterparty_name = name.to_string();
-                details.name_source = tag.to_string();
+                counterparty_name = name;
+                details.name_source = tag;
             }
             if let Some(joined) = party.joined_account {
-                counterparty_account = joined;
-                details.account_source = "OB:+BO:".into();
+                joined_account = joined;
+                counterparty_account = &joined_account;
+                details.account_source = "OB:+BO:";
             } else if let Some((tag, account)) = party.account {
-                counterparty_account = account.to_string();
-                details.account_source = tag.to_string();
+                counterparty_account = account;
+                details.account_source = tag;
             }
-            details.return_reason = party.return_reason.to_string();
+            details.return_reason = party.return_reason;
         }
         // Returns and rejects (GS `ACH Credit Reject`, `ACH Debit Payment
         // Return`, `Outgoing Wire Return`, `RETURNED CHEQUE`): money coming
@@ -489,7 +489,7 @@ impl<'t, 'o> Reader<'t, 'o> {
                 .take(RETURN_WORDS_SCANNED)
                 .any(|w| RETURN_WORDS.iter().any(|r| w.eq_ignore_ascii_case(r)));
         if !details.returned {
-            details.return_reason.clear();
+            details.return_reason = "";
         }
         self.account.computed_total =
             checked_add(self, self.account.computed_total, minor, &amount_field)?;
@@ -514,32 +514,42 @@ impl<'t, 'o> Reader<'t, 'o> {
                     })?;
             }
         }
-        self.transactions.push(StatementTransaction {
-            statement_index,
-            source_line: record.line,
-            locator: line_locator(record.line),
-            account,
-            currency,
-            amount,
-            booking_date: as_of,
-            value_date: value_date.or(as_of),
-            counterparty_name,
-            counterparty_account,
-            remittance_info: text.text,
-            structured_refs: if customer_reference.is_empty() {
-                Vec::new()
-            } else {
-                vec![customer_reference.to_string()]
+        let (account, currency) = match self.statements.last() {
+            Some(s) => (s.account.as_str(), s.currency.as_str()),
+            None => ("", DEFAULT_CURRENCY),
+        };
+        write_line_locator(&mut self.locator_buffer, record.line);
+        let customer_reference = [customer_reference];
+        push_completed(
+            &mut *self.sink,
+            TransactionRef {
+                statement_index,
+                source_line: record.line,
+                locator: &self.locator_buffer,
+                account,
+                currency,
+                amount,
+                booking_date: as_of,
+                value_date: value_date.or(as_of),
+                counterparty_name,
+                counterparty_account,
+                remittance_info: &text.text,
+                structured_refs: if customer_reference[0].is_empty() {
+                    &[]
+                } else {
+                    &customer_reference
+                },
+                end_to_end_id: tags.end_to_end.unwrap_or_default(),
+                bank_reference,
+                // `parse_type_code` accepted exactly three ASCII digits, so the
+                // field text is `format!("{type_code:03}")` without the formatter.
+                bank_tx_code: type_field.trimmed(),
+                status,
+                reversal: false,
+                details,
             },
-            end_to_end_id: tags.end_to_end.unwrap_or_default().to_string(),
-            bank_reference: bank_reference.to_string(),
-            // `parse_type_code` accepted exactly three ASCII digits, so the
-            // field text is `format!("{type_code:03}")` without the formatter.
-            bank_tx_code: type_field.trimmed().to_string(),
-            status,
-            reversal: false,
-        });
-        self.details.push(details);
+        );
+        self.text_buffer = text.text;
         Ok(())
     }
 
@@ -762,17 +772,15 @@ impl<'t, 'o> Reader<'t, 'o> {
                 format!("file is truncated after line {last_line}: no {missing}"),
             ));
         }
-        let mut parsed = ParsedFile {
+        Ok(ParsedFile {
             source_file: String::new(),
             format: Some(Format::Bai2),
             encoding: encoding_name.to_string(),
             statements: self.statements,
-            transactions: self.transactions,
-            details: self.details,
+            transactions: Vec::new(),
+            details: Vec::new(),
             warnings: self.warnings,
-        };
-        crate::model::complete_details(&mut parsed);
-        Ok(parsed)
+        })
     }
 }
 

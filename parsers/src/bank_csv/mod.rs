@@ -30,10 +30,11 @@
 
 use crate::amount::{self, currency_exponent, AmountError, Grouping, NumberFormat};
 use crate::encoding;
-use crate::model::{line_locator, trim_fast};
+use crate::model::{push_completed, trim_fast, write_line_locator};
 use crate::{
-    BalanceCheck, CsvColumns, CsvProfile, EntryStatus, ErrorKind, Format, Location, ParseError,
-    ParseOptions, ParsedFile, Source, Statement, StatementTransaction, TransactionDetails,
+    BalanceCheck, CollectTransactions, CsvColumns, CsvProfile, DetailsRef, EntryStatus, ErrorKind,
+    Format, Location, ParseError, ParseOptions, ParsedFile, Source, Statement, TransactionRef,
+    TransactionSink,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -65,6 +66,18 @@ const BREAKS_REPORTED_MAX: usize = 5;
 
 /// Parses a bank CSV export.
 pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, ParseError> {
+    let mut collect = CollectTransactions::default();
+    let parsed = parse_into(source, options, &mut collect)?;
+    Ok(collect.into_parsed(parsed))
+}
+
+/// [`parse`], handing each transaction to `sink` as it is read (see
+/// [`crate::parse_source_into`]); the returned file has no transactions.
+pub fn parse_into(
+    source: &Source<'_>,
+    options: &ParseOptions,
+    sink: &mut impl TransactionSink,
+) -> Result<ParsedFile, ParseError> {
     let decoded = match options.encoding.as_deref() {
         Some(label) => encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, Some(label))?,
         None => match encoding::decode(source.name, Some(FORMAT_NAME), source.bytes, None) {
@@ -95,7 +108,7 @@ pub fn parse(source: &Source<'_>, options: &ParseOptions) -> Result<ParsedFile, 
     };
     let (text, encoding_name) = decoded;
     let selected = select_profile(source.name, &text, options)?;
-    let mut file = read_rows(source.name, &text, &selected, options)?;
+    let mut file = read_rows(source.name, &text, &selected, options, sink)?;
     file.encoding = encoding_name.to_string();
     Ok(file)
 }

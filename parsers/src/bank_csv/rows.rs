@@ -17,7 +17,12 @@ pub(super) struct RowReader<'a> {
     pub(super) layout: Layout,
     pub(super) warnings: Vec<String>,
     pub(super) statements: Vec<Building>,
-    pub(super) transactions: Vec<StatementTransaction>,
+    /// Where each transaction row goes as it is read.
+    pub(super) sink: &'a mut dyn TransactionSink,
+    /// Reused per row: the remittance text and the locator, so a row costs
+    /// no allocation of its own.
+    pub(super) text_buffer: String,
+    pub(super) locator_buffer: String,
     pub(super) section_status: EntryStatus,
     pub(super) label_account: Option<String>,
     pub(super) label_opening: Option<(u64, Decimal)>,
@@ -29,6 +34,7 @@ pub(super) fn read_rows(
     text: &str,
     selected: &Selected,
     options: &ParseOptions,
+    sink: &mut dyn TransactionSink,
 ) -> Result<ParsedFile, ParseError> {
     let profile = &selected.profile;
     let mut tok = Tokenizer::new(text, profile.delimiter, options.limits.line_bytes_max);
@@ -68,7 +74,9 @@ pub(super) fn read_rows(
         layout,
         warnings: Vec::new(),
         statements: Vec::new(),
-        transactions: Vec::new(),
+        sink,
+        text_buffer: String::new(),
+        locator_buffer: String::new(),
         section_status: EntryStatus::Booked,
         label_account: None,
         label_opening: None,
@@ -111,7 +119,7 @@ pub(super) fn read_rows(
     reader.finish()
 }
 
-impl RowReader<'_> {
+impl<'a> RowReader<'a> {
     pub(super) fn error(&self, location: Location, kind: ErrorKind, message: String) -> ParseError {
         ParseError::new(self.file, Some(FORMAT_NAME), location, kind, message)
     }
@@ -303,13 +311,13 @@ impl RowReader<'_> {
             )
         };
         let currency = self.currency(row)?;
-        let amount = self.amount(row, &currency)?;
+        let amount = self.amount(row, currency)?;
         let account = match self.layout.account {
-            Some(c) => self.cell(row, Some(c)).to_string(),
+            Some(c) => self.cell(row, Some(c)),
             None => self
                 .label_account
-                .clone()
-                .or_else(|| profile.account.clone())
+                .as_deref()
+                .or(profile.account.as_deref())
                 .unwrap_or_default(),
         };
         let balance = match self.layout.balance {
@@ -317,27 +325,28 @@ impl RowReader<'_> {
                 let text = self.cell(row, Some(c));
                 let value = parse_amount(text, &self.layout.number)
                     .map_err(|e| self.bad_amount(row, Some(c), text, e))?;
-                self.check_scale(row, c, text, value, &currency)?;
+                self.check_scale(row, c, text, value, currency)?;
                 Some(value)
             }
             _ => None,
         };
-        let remittance = join_non_empty(
+        let mut remittance = std::mem::take(&mut self.text_buffer);
+        join_non_empty_into(
+            &mut remittance,
             self.layout
                 .remittance_info
                 .iter()
                 .map(|&c| self.cell(row, Some(c)))
                 .chain(extra_text.iter().copied()),
         );
-        let structured_refs: Vec<String> = self
+        let structured_refs: Vec<&str> = self
             .layout
             .structured_refs
             .iter()
             .map(|&c| self.cell(row, Some(c)))
             .filter(|t| !t.is_empty())
-            .map(str::to_string)
             .collect();
-        let statement_index = self.statement_for(&account, &currency, line);
+        let statement_index = statement_for(&mut self.statements, account, currency, line);
         if status == EntryStatus::Booked {
             // Cannot overflow with amounts below the bound; checked anyway,
             // so that it never panics (RELIABILITY B5-51).
@@ -360,26 +369,43 @@ impl RowReader<'_> {
         if let Some(b) = balance {
             building.chain.push((line, amount, b));
         }
-        let transaction = StatementTransaction {
-            statement_index,
-            source_line: line,
-            locator: line_locator(line),
-            account,
-            currency,
-            amount,
-            booking_date,
-            value_date: value_date.or(booking_date),
-            counterparty_name: self.cell(row, self.layout.counterparty_name).to_string(),
-            counterparty_account: self.cell(row, self.layout.counterparty_account).to_string(),
-            remittance_info: remittance,
-            structured_refs,
-            end_to_end_id: self.cell(row, self.layout.end_to_end_id).to_string(),
-            bank_reference: self.cell(row, self.layout.bank_reference).to_string(),
-            bank_tx_code: self.cell(row, self.layout.bank_tx_code).to_string(),
-            status,
-            reversal: false,
-        };
-        self.transactions.push(transaction);
+        let counterparty_name = self.cell(row, self.layout.counterparty_name);
+        let counterparty_account = self.cell(row, self.layout.counterparty_account);
+        let end_to_end_id = self.cell(row, self.layout.end_to_end_id);
+        let bank_reference = self.cell(row, self.layout.bank_reference);
+        let bank_tx_code = self.cell(row, self.layout.bank_tx_code);
+        write_line_locator(&mut self.locator_buffer, line);
+        // The export's name and account columns are the source where they
+        // are filled; free text fills the rest.
+        let column_source = |value: &str| if value.is_empty() { "" } else { "column" };
+        push_completed(
+            &mut *self.sink,
+            TransactionRef {
+                statement_index,
+                source_line: line,
+                locator: &self.locator_buffer,
+                account,
+                currency,
+                amount,
+                booking_date,
+                value_date: value_date.or(booking_date),
+                counterparty_name,
+                counterparty_account,
+                remittance_info: &remittance,
+                structured_refs: &structured_refs,
+                end_to_end_id,
+                bank_reference,
+                bank_tx_code,
+                status,
+                reversal: false,
+                details: DetailsRef {
+                    name_source: column_source(counterparty_name),
+                    account_source: column_source(counterparty_account),
+                    ..DetailsRef::default()
+                },
+            },
+        );
+        self.text_buffer = remittance;
         Ok(())
     }
 
@@ -387,46 +413,25 @@ impl RowReader<'_> {
     pub(super) fn reserve_transactions(&mut self, text: &str, records_max: u64) {
         let estimate = estimate_records(text.as_bytes()).min(records_max);
         // PERF: one reservation instead of log2(n) regrowths that copy and
-        // re-fault the transaction vector (`throughput` in
-        // tests/bank_csv.rs). An estimate that cannot be reserved is not used.
-        let _ = self
-            .transactions
-            .try_reserve_exact(usize::try_from(estimate).unwrap_or(0));
+        // re-fault the sink's columns (`throughput` in tests/bank_csv.rs).
+        self.sink.reserve(usize::try_from(estimate).unwrap_or(0));
     }
 
-    pub(super) fn statement_for(&mut self, account: &str, currency: &str, line: u64) -> usize {
-        if let Some(i) = self
-            .statements
-            .iter()
-            .position(|b| b.statement.account == account && b.statement.currency == currency)
-        {
-            return i;
-        }
-        self.statements.push(Building {
-            statement: Statement {
-                format: Some(Format::BankCsv),
-                account: account.to_string(),
-                currency: currency.to_string(),
-                source_line: line,
-                ..Statement::default()
-            },
-            chain: Vec::new(),
-            first_booked: None,
-            last_booked: None,
-        });
-        self.statements.len() - 1
-    }
-
-    pub(super) fn currency(&self, row: &Row) -> Result<String, ParseError> {
+    /// The row's currency, borrowed from the row or the profile.
+    pub(super) fn currency<'r>(&self, row: &'r Row) -> Result<&'r str, ParseError>
+    where
+        'a: 'r,
+    {
         let text = self.cell(row, self.layout.currency);
         if text.is_empty() {
-            return match &self.profile.currency {
-                Some(c) => Ok(c.clone()),
+            let profile: &'a CsvProfile = self.profile;
+            return match profile.currency.as_deref() {
+                Some(c) => Ok(c),
                 None => Err(self.missing(row, self.layout.currency, "currency")),
             };
         }
         if text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Ok(text.to_string());
+            return Ok(text);
         }
         let col = self.layout.currency.unwrap_or(0);
         Err(self.error(
@@ -699,59 +704,61 @@ impl RowReader<'_> {
             s.check_detail = failures.join("; ");
             statements.push(s);
         }
-        let mut parsed = ParsedFile {
+        Ok(ParsedFile {
             source_file: String::new(),
             format: Some(Format::BankCsv),
             encoding: String::new(),
             statements,
-            transactions: self.transactions,
+            transactions: Vec::new(),
             details: Vec::new(),
             warnings: self.warnings,
-        };
-        // The export's name and account columns are the source where they
-        // are filled; free text fills the rest.
-        parsed.details = parsed
-            .transactions
-            .iter()
-            .map(|t| TransactionDetails {
-                name_source: if t.counterparty_name.is_empty() {
-                    String::new()
-                } else {
-                    "column".into()
-                },
-                account_source: if t.counterparty_account.is_empty() {
-                    String::new()
-                } else {
-                    "column".into()
-                },
-                ..TransactionDetails::default()
-            })
-            .collect();
-        crate::model::complete_details(&mut parsed);
-        Ok(parsed)
+        })
     }
 }
 
-/// Joins the non-empty parts with single spaces.
-///
-/// PERF: measures first so the text is exactly one allocation (none when
-/// every part is empty); `throughput` in tests/bank_csv.rs.
-pub(super) fn join_non_empty<'p>(parts: impl Iterator<Item = &'p str> + Clone) -> String {
-    let (count, bytes) = parts
-        .clone()
-        .filter(|p| !p.is_empty())
-        .fold((0usize, 0usize), |(n, b), p| (n + 1, b + p.len()));
-    if count == 0 {
-        return String::new();
+/// The index of the statement for (account, currency), opened at `line`
+/// when it is new. A function of the statements alone, so a row's fields
+/// may stay borrowed from the reader while it runs.
+pub(super) fn statement_for(
+    statements: &mut Vec<Building>,
+    account: &str,
+    currency: &str,
+    line: u64,
+) -> usize {
+    if let Some(i) = statements
+        .iter()
+        .position(|b| b.statement.account == account && b.statement.currency == currency)
+    {
+        return i;
     }
-    let mut out = String::with_capacity(bytes + count - 1);
+    statements.push(Building {
+        statement: Statement {
+            format: Some(Format::BankCsv),
+            account: account.to_string(),
+            currency: currency.to_string(),
+            source_line: line,
+            ..Statement::default()
+        },
+        chain: Vec::new(),
+        first_booked: None,
+        last_booked: None,
+    });
+    statements.len() - 1
+}
+
+/// Joins the non-empty parts with single spaces into `out` (cleared
+/// first).
+///
+/// PERF: one buffer reused for every row's remittance text, instead of a
+/// `String` per row (`throughput` in tests/bank_csv.rs).
+pub(super) fn join_non_empty_into<'p>(out: &mut String, parts: impl Iterator<Item = &'p str>) {
+    out.clear();
     for part in parts.filter(|p| !p.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(part);
     }
-    out
 }
 
 /// Bytes sampled from the top of a file to estimate its number of records.

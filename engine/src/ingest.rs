@@ -150,6 +150,9 @@ pub struct BookedSink {
     pending: u64,
     returns: Vec<(usize, String)>,
     currency_problem: Option<String>,
+    /// The last currency found in ISO 4217: rows come in runs of one
+    /// currency, and a run is checked once.
+    known_currency: String,
     received: u64,
 }
 
@@ -196,9 +199,12 @@ impl BookedSink {
 impl TransactionSink for BookedSink {
     fn push(&mut self, t: &TransactionRef<'_>) {
         self.received += 1;
-        if self.currency_problem.is_none() && !cashmatch_parsers::currency::is_iso_4217(t.currency)
-        {
-            self.currency_problem = Some(currency_problem(t.locator, t.currency));
+        if self.currency_problem.is_none() && self.known_currency != t.currency {
+            if cashmatch_parsers::currency::is_iso_4217(t.currency) {
+                t.currency.clone_into(&mut self.known_currency);
+            } else {
+                self.currency_problem = Some(currency_problem(t.locator, t.currency));
+            }
         }
         if t.status != EntryStatus::Booked {
             self.pending += 1;
@@ -216,17 +222,18 @@ impl TransactionSink for BookedSink {
             self.seen.resize_with(t.statement_index + 1, HashMap::new);
         }
         let seen = &mut self.seen[t.statement_index];
-        let occurrence = match seen.get_mut(key.as_str()) {
+        // The key moves into the map only when it is new: no copy per row.
+        let id = match seen.get_mut(key.as_str()) {
             Some(n) => {
                 *n += 1;
-                *n
+                transaction_id(&key, *n)
             }
             None => {
-                seen.insert(key.clone(), 0);
-                0
+                let id = transaction_id(&key, 0);
+                seen.insert(key, 0);
+                id
             }
         };
-        let id = transaction_id(&key, occurrence);
         if t.details.returned {
             self.returns
                 .push((self.rows.len(), t.details.return_reason.to_string()));

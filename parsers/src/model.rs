@@ -473,6 +473,16 @@ pub(crate) fn trim_fast(text: &str) -> &str {
 /// IBAN met in free text, where a shape alone could be a reference.
 pub(crate) fn is_valid_iban(t: &str) -> bool {
     let b = t.as_bytes();
+    // PERF: the shape of the first four bytes and the length range of the
+    // table (15..=32) first: almost every word of a remittance text fails
+    // here, before the country table is searched (that search was ~19 % of
+    // the BAI2 reader: every detail without a tagged party is scanned).
+    let plausible = (15..=32).contains(&b.len())
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..4].iter().all(u8::is_ascii_digit);
+    if !plausible {
+        return false;
+    }
     let country_length = b.get(..2).and_then(|cc| {
         IBAN_LENGTHS
             .iter()
@@ -607,8 +617,21 @@ const FREE_TEXT_ACCOUNT_LABELS: [(&str, Option<&str>); 4] = [
 /// (`BG/000000002 [BIC] IBAN name` at the end of the text), else a token that
 /// passes the IBAN check digits.
 pub(crate) fn party_in_free_text(text: &str) -> (String, String, &'static str) {
-    for (label, name_label) in FREE_TEXT_ACCOUNT_LABELS {
-        let Some(at) = text.find(label) else { continue };
+    // PERF: one searcher per label for the whole process; `str::find`
+    // built a `StrSearcher` per label and text (~10 % of the BAI2 reader).
+    static FINDERS: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::OnceLock::new();
+    let finders = FINDERS.get_or_init(|| {
+        FREE_TEXT_ACCOUNT_LABELS
+            .iter()
+            .map(|(label, _)| memchr::memmem::Finder::new(label.as_bytes()))
+            .collect()
+    });
+    for ((label, name_label), finder) in FREE_TEXT_ACCOUNT_LABELS.into_iter().zip(finders) {
+        // The same first occurrence as `text.find(label)`.
+        let Some(at) = finder.find(text.as_bytes()) else {
+            continue;
+        };
         let after = text[at + label.len()..].trim_start();
         let account: String = after
             .chars()
@@ -632,10 +655,19 @@ pub(crate) fn party_in_free_text(text: &str) -> (String, String, &'static str) {
     if let Some(found) = easybank_party(text) {
         return found;
     }
-    for token in text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';') {
-        if is_valid_iban(token) {
-            return (String::new(), token.to_string(), "free text IBAN");
-        }
+    let is_separator = |c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';';
+    let found = if text.is_ascii() {
+        // PERF: the same tokens split on bytes (ASCII whitespace is tab to
+        // carriage return, vertical tab included, and space).
+        text.as_bytes()
+            .split(|&b| matches!(b, b'\t'..=b'\r' | b' ' | b'/' | b',' | b';'))
+            .map(|t| std::str::from_utf8(t).unwrap_or_default())
+            .find(|t| is_valid_iban(t))
+    } else {
+        text.split(is_separator).find(|t| is_valid_iban(t))
+    };
+    if let Some(token) = found {
+        return (String::new(), token.to_string(), "free text IBAN");
     }
     (String::new(), String::new(), "")
 }
@@ -645,6 +677,20 @@ pub(crate) fn party_in_free_text(text: &str) -> (String, String, &'static str) {
 /// AT098765432109876543 Payment receiver`. Read only when the code is
 /// there, so a plain IBAN-shaped word elsewhere is not taken for one.
 fn easybank_party(text: &str) -> Option<(String, String, &'static str)> {
+    // PERF: the booking code (`FE/000000003`) has two capitals, a slash and
+    // nine digits; a text without that shape is not split into words at
+    // all (the split and its `Vec` were ~10 % of the BAI2 reader).
+    let bytes = text.as_bytes();
+    let has_code_shape = memchr::memchr_iter(b'/', bytes).any(|p| {
+        p >= 2
+            && bytes[p - 2..p].iter().all(u8::is_ascii_uppercase)
+            && bytes
+                .get(p + 1..p + 10)
+                .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    });
+    if !has_code_shape {
+        return None;
+    }
     let words: Vec<&str> = text.split_whitespace().collect();
     let code_at = words.iter().rposition(|w| {
         let b = w.as_bytes();
@@ -1030,6 +1076,15 @@ mod tests {
         );
         // An IBAN shape whose check digits fail is a reference, not an account.
         assert_eq!(party_in_free_text("Invoice AB12CDEF12345678").1, "");
+        // Found between any of the separators, ASCII or not.
+        for text in [
+            "x\x0BNL91ABNA0417164300;y",
+            "a/NL91ABNA0417164300,b",
+            "é NL91ABNA0417164300\u{A0}z",
+            "é\u{A0}NL91ABNA0417164300 z",
+        ] {
+            assert_eq!(party_in_free_text(text).1, "NL91ABNA0417164300", "{text:?}");
+        }
     }
 
     #[test]

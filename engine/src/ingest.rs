@@ -24,6 +24,7 @@ use cashmatch_parsers::{
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
@@ -222,15 +223,15 @@ impl TransactionSink for BookedSink {
             self.seen.resize_with(t.statement_index + 1, HashMap::new);
         }
         let seen = &mut self.seen[t.statement_index];
-        // The key moves into the map only when it is new: no copy per row.
-        let id = match seen.get_mut(key.as_str()) {
-            Some(n) => {
-                *n += 1;
-                transaction_id(&key, *n)
+        // One hash per row, and the key moves into the map (no copy).
+        let id = match seen.entry(key) {
+            Entry::Occupied(mut seen_before) => {
+                *seen_before.get_mut() += 1;
+                transaction_id(seen_before.key(), *seen_before.get())
             }
-            None => {
-                let id = transaction_id(&key, 0);
-                seen.insert(key, 0);
+            Entry::Vacant(first) => {
+                let id = transaction_id(first.key(), 0);
+                first.insert(0);
                 id
             }
         };

@@ -62,6 +62,10 @@ pub const PARTITION_COLUMN: &str = "_partition";
 /// Interchange column: the row's place in the kernel's total order (input
 /// order: bank files by name, then line; extract rows in file order).
 pub const SEQ_COLUMN: &str = "_seq";
+/// The plan of a Spark run when neither the call nor the rules name one
+/// (`cashmatch.spark.run`): a group's natural unit of work is one legal
+/// entity's receipts in one currency.
+pub const SPARK_DEFAULT_PLAN: &str = "company_code,currency";
 /// One partition key. Values are strings, always: a company code `0100`
 /// stays `0100`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -178,6 +182,38 @@ impl PartitionPlan {
         }
         s
     }
+}
+
+/// Refuses a configuration a partitioned run cannot honour, naming the
+/// setting and what to do instead. One check for every partitioned path:
+/// `run --partition-by`, `replay` of a partitioned run ([`compute`]) and the
+/// Spark job (`cashmatch.spark.run`, through the Python package).
+///
+/// `[intercompany] allow = true` lets a receipt of one company clear
+/// another company's invoice; a plan by `company_code` puts the receipt and
+/// the invoice in different partitions, which never meet, so the setting
+/// would silently do nothing and the run would differ from an unpartitioned
+/// one. Partitioned by `currency` alone, every company of a currency is in
+/// one partition and intercompany applications work as in a plain run.
+pub fn check_config(config: &RunConfig) -> Result<(), CliError> {
+    config.partition.validate().map_err(CliError::Config)?;
+    if config.intercompany.allow && config.partition.by.contains(&PartitionKey::CompanyCode) {
+        return Err(CliError::Config(format!(
+            "`[intercompany] allow = true` cannot be used with a partition plan by `company_code` \
+             (`{}`): a receipt of one company and the other company's invoice are in different \
+             partitions and never meet. Partition by `currency` only (`--partition-by currency`), \
+             or set `[intercompany] allow = false` (cross-company receipts then stay exceptions \
+             of their own partition)",
+            config
+                .partition
+                .by
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        )));
+    }
+    Ok(())
 }
 
 /// A partition value as a path segment, escaped as Hive escapes it (`%XX`
@@ -306,10 +342,25 @@ pub fn run_partition(
         customers,
         as_of: spec.as_of,
     };
+    // Bank charges (`[fx]` charge tolerance) are a same-currency rule and
+    // apply inside a partition exactly as in a plain run; rates are refused
+    // with a plan (`compute`), so the table stays empty.
+    let fx = spec
+        .config
+        .fx
+        .charges_enabled()
+        .then(|| cashmatch_engine::fx::FxInput {
+            rates: Default::default(),
+            rules: spec.config.fx.clone(),
+        });
+    let extras = cashmatch_engine::RunExtras {
+        fx: fx.as_ref(),
+        ..Default::default()
+    };
     let mut result =
-        cashmatch_engine::apply_cash(batch, &spec.config.rules(), &mut ()).map_err(|v| {
-            CliError::Invariant(format!("partition {partition}: {v}; nothing was published"))
-        })?;
+        cashmatch_engine::apply_cash_with(batch, &spec.config.rules(), &extras, &mut ()).map_err(
+            |v| CliError::Invariant(format!("partition {partition}: {v}; nothing was published")),
+        )?;
     let mut files = Vec::new();
     for (name, table) in output::run_tables(&result, &[]) {
         if name == "statements.parquet" {
@@ -1009,6 +1060,7 @@ pub fn compute(req: &crate::run::RunRequest, only: Option<&str>) -> Result<Compu
             "--rates is not supported with --partition-by yet (cross-currency payments cross currency partitions)".into(),
         ));
     }
+    check_config(&req.config)?;
     let progress = crate::progress::Progress::new(req.quiet);
     let bank_inputs = match &req.bank_inputs {
         Some(b) => b.clone(),
@@ -1158,6 +1210,30 @@ mod tests {
             .unwrap_err()
             .contains("country"));
         assert!(PartitionPlan::parse("").is_err());
+    }
+
+    #[test]
+    fn intercompany_is_refused_only_when_the_plan_splits_companies() {
+        let config = |plan: &str, allow: bool| {
+            let mut c = RunConfig::default();
+            c.partition = PartitionPlan::parse(plan).unwrap();
+            c.intercompany.allow = allow;
+            c
+        };
+        for plan in ["company_code", "currency,company_code"] {
+            let err = check_config(&config(plan, true)).unwrap_err();
+            assert!(matches!(err, CliError::Config(_)), "{err:?}");
+            let text = err.to_string();
+            assert!(
+                text.contains("[intercompany] allow = true")
+                    && text.contains(&format!("(`{plan}`)"))
+                    && text.contains("--partition-by currency"),
+                "{text}"
+            );
+            assert!(check_config(&config(plan, false)).is_ok());
+        }
+        // One currency partition holds every company of that currency.
+        assert!(check_config(&config("currency", true)).is_ok());
     }
 
     #[test]

@@ -319,6 +319,9 @@ fn partitions_by_company_follow_the_receiving_account_and_the_extract() {
             .arg("--out")
             .arg(&data),
     );
+    // The generated config allows intercompany application, which a plan
+    // by company cannot honour (refused: see the test below).
+    let rules = no_intercompany(&data);
     let out = tmp.path().join("run");
     common::run_ok(
         common::cashmatch()
@@ -329,7 +332,7 @@ fn partitions_by_company_follow_the_receiving_account_and_the_extract() {
             .arg("--customers")
             .arg(data.join("customers.csv"))
             .arg("--config")
-            .arg(data.join("companies.toml"))
+            .arg(&rules)
             .args(["--as-of", "2026-03-31", "--partition-by", "company_code"])
             .arg("--out")
             .arg(&out),
@@ -367,4 +370,159 @@ fn partitions_by_company_follow_the_receiving_account_and_the_extract() {
     );
     let text = String::from_utf8_lossy(&r.stdout);
     assert!(text.contains("every output is byte-identical"), "{text}");
+}
+
+/// The generated `companies.toml` with `[intercompany] allow = false`.
+fn no_intercompany(data: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(data.join("companies.toml")).unwrap();
+    assert!(text.contains("allow = true"), "{text}");
+    let path = data.join("companies_no_intercompany.toml");
+    std::fs::write(&path, text.replace("allow = true", "allow = false")).unwrap();
+    path
+}
+
+/// `[intercompany] allow` lets a receipt of one company clear another's
+/// invoice; partitions by company never hold both, so the run is refused
+/// before anything is read or written, naming the setting and the way out.
+/// By currency alone every company of a currency shares a partition, so the
+/// same config runs.
+#[test]
+fn intercompany_is_refused_when_partitions_split_companies() {
+    let tmp = common::tempdir();
+    let data = tmp.path().join("data");
+    common::run_ok(
+        common::cashmatch()
+            .args(["generate", "--customers", "40", "--invoices", "200"])
+            .args(["--payments", "100", "--seed", "3", "--companies", "2"])
+            .arg("--out")
+            .arg(&data),
+    );
+    let run = |out: &Path, plan: &str| {
+        common::cashmatch()
+            .args(["run", "--bank"])
+            .arg(data.join("bank.csv"))
+            .arg("--open-items")
+            .arg(data.join("open_items.csv"))
+            .arg("--config")
+            .arg(data.join("companies.toml"))
+            .args(["--as-of", "2026-03-31", "--partition-by", plan])
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    for plan in ["company_code", "currency,company_code"] {
+        let out = tmp.path().join(plan.replace(',', "_"));
+        let o = run(&out, plan);
+        assert_eq!(o.status.code(), Some(1), "{plan}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("[intercompany] allow = true")
+                && err.contains("company_code")
+                && err.contains("--partition-by currency")
+                && err.contains("allow = false"),
+            "{plan}: {err}"
+        );
+        assert!(!out.join("manifest.json").exists(), "{plan}");
+    }
+    let out = tmp.path().join("by_currency");
+    let o = run(&out, "currency");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("manifest.json").is_file());
+}
+
+/// Every application of a run as comparable rows.
+fn applications(files: &[PathBuf]) -> Vec<String> {
+    let mut rows = Vec::new();
+    for f in files {
+        let b = common::read_parquet(f);
+        let txn = common::text(&b, "transaction_id");
+        let inv = common::texts(&b, "invoice_id");
+        let rule = common::text(&b, "rule");
+        let amount = common::money(&b, "applied_amount");
+        let writeoff = common::money(&b, "writeoff_amount");
+        for i in 0..txn.len() {
+            rows.push(format!(
+                "{} {:?} {} {} {}",
+                txn[i], inv[i], rule[i], amount[i], writeoff[i]
+            ));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = tree(dir)
+        .keys()
+        .filter(|k| k.ends_with(".parquet"))
+        .map(|k| dir.join(k))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Bank charges (`[fx]` charge tolerance) are a same-currency rule: inside
+/// currency partitions they clear exactly the payments a plain run clears,
+/// with the same shortfall posted.
+#[test]
+fn bank_charges_apply_inside_partitions_as_in_a_plain_run() {
+    let tmp = common::tempdir();
+    let rules = tmp.path().join("charges.toml");
+    std::fs::write(
+        &rules,
+        "[fx]\nbank_charges_account = \"6760\"\ncharge_max_percent = \"1.5\"\n\
+         [fx.charge_max_amount]\nEUR = \"25.00\"\nUSD = \"25.00\"\nGBP = \"20.00\"\n",
+    )
+    .unwrap();
+    let flat = tmp.path().join("flat");
+    let part = tmp.path().join("part");
+    run(
+        &flat,
+        &[
+            "--no-state",
+            "--no-analytics",
+            "--config",
+            rules.to_str().unwrap(),
+        ],
+    );
+    run(
+        &part,
+        &[
+            "--partition-by",
+            "currency",
+            "--config",
+            rules.to_str().unwrap(),
+        ],
+    );
+    let flat_rows = applications(&[flat.join("applications.parquet")]);
+    let part_rows = applications(&parquet_files(&part.join("applications")));
+    let charges = part_rows
+        .iter()
+        .filter(|r| r.contains(" BANK_CHARGES "))
+        .count();
+    assert!(charges > 0, "no BANK_CHARGES in the partitioned run");
+    assert_eq!(
+        flat_rows
+            .iter()
+            .filter(|r| r.contains(" BANK_CHARGES "))
+            .count(),
+        charges
+    );
+    assert_eq!(part_rows, flat_rows);
+    // The shortfall is booked to the bank charges account in the
+    // partitions' journals, as in the plain run's.
+    let accounts = |files: &[PathBuf]| {
+        let mut n = 0;
+        for f in files {
+            n += common::text(&common::read_parquet(f), "gl_account")
+                .iter()
+                .filter(|a| *a == "6760")
+                .count();
+        }
+        n
+    };
+    let booked = accounts(&parquet_files(&part.join("postings")));
+    assert!(booked >= charges, "{booked} postings for {charges} charges");
+    assert_eq!(booked, accounts(&[flat.join("postings.parquet")]));
 }

@@ -6,10 +6,14 @@
 # stage, its wall time, the RSS when it ended and the highest RSS during it,
 # then GNU time's summary of the whole process.
 #
-#   benches/stage_memory.sh BIN -- run -q --no-state --bank B --open-items O \
-#       --customers C --out OUT [--config exact.toml]
+#   benches/stage_memory.sh BIN -- run -q --no-state --no-analytics --bank B \
+#       --open-items O --customers C --out OUT [--config exact.toml]
 #
 # `--timings` is added before the subcommand. Needs Linux /proc and GNU time.
+# Without `--no-analytics` the run also publishes the analytics set, which
+# reads every output back as rows (issue 8: its own, larger peak; see
+# BENCHMARKS.md). A binary built with `--features heap-stats` also prints
+# its peak live heap (the line `heap peak live ...`), to compare with RSS.
 set -euo pipefail
 [ $# -ge 3 ] && [ "$2" = "--" ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 bin="$1"; shift 2

@@ -9,6 +9,85 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc, not glibc's malloc: a run allocates and frees many small blocks
+/// on several threads (parse, extracts, passes), and glibc keeps what they
+/// freed in per-thread arenas, so resident memory stayed ~0.65 GiB per million
+/// payments above the live heap (BENCHMARKS.md, issue 8). mimalloc returns
+/// freed pages to the OS. Only the binary chooses: the library crates (and
+/// the Python package) keep whatever allocator their host uses.
+#[cfg(not(feature = "heap-stats"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// With `--features heap-stats`: mimalloc behind a counter of live bytes,
+/// whose peak is printed at exit (memory work only: the counter is an atomic
+/// add per allocation).
+#[cfg(feature = "heap-stats")]
+#[global_allocator]
+static ALLOCATOR: heap_stats::Counting = heap_stats::Counting;
+
+#[cfg(feature = "heap-stats")]
+mod heap_stats {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+    static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts live bytes (as requested, not as rounded by the allocator).
+    pub struct Counting;
+
+    fn grew(bytes: usize) {
+        let live = LIVE_BYTES.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        PEAK_BYTES.fetch_max(live, Ordering::Relaxed);
+    }
+
+    fn shrank(bytes: usize) {
+        LIVE_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    // SAFETY: every call is forwarded unchanged to mimalloc; the counters
+    // only observe sizes.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let p = mimalloc::MiMalloc.alloc(layout);
+            if !p.is_null() {
+                grew(layout.size());
+            }
+            p
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            let p = mimalloc::MiMalloc.alloc_zeroed(layout);
+            if !p.is_null() {
+                grew(layout.size());
+            }
+            p
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            mimalloc::MiMalloc.dealloc(ptr, layout);
+            shrank(layout.size());
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let p = mimalloc::MiMalloc.realloc(ptr, layout, new_size);
+            if !p.is_null() {
+                shrank(layout.size());
+                grew(new_size);
+            }
+            p
+        }
+    }
+
+    /// `heap peak live N MiB, live at exit M MiB` on stderr.
+    pub fn report() {
+        const MIB: f64 = 1024.0 * 1024.0;
+        eprintln!(
+            "heap peak live {:.0} MiB, live at exit {:.0} MiB",
+            PEAK_BYTES.load(Ordering::Relaxed) as f64 / MIB,
+            LIVE_BYTES.load(Ordering::Relaxed) as f64 / MIB
+        );
+    }
+}
+
 /// cashmatch: cash application and bank reconciliation.
 #[derive(Parser, Debug)]
 #[command(name = "cashmatch", version, about, long_about = None)]
@@ -468,7 +547,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    match cli.into_request().and_then(commands::execute) {
+    let result = cli.into_request().and_then(commands::execute);
+    #[cfg(feature = "heap-stats")]
+    heap_stats::report();
+    match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("error: {e}\nhint: {}", e.hint());

@@ -131,6 +131,99 @@ pub struct Note {
     pub suggestions: Vec<Suggestion>,
 }
 
+/// The transactions' notes, stored only for those that have one: most
+/// transactions are applied without a finding, so a dense `Vec<Note>` (~90
+/// bytes each) was mostly empty defaults (issue 8: ~85 MiB per million
+/// payments). A transaction's note is created the first time it is written
+/// (`notes[t]` as a place, or [`Notes::get_mut`]); reading one that was
+/// never written gives an empty note.
+#[derive(Debug, Clone, Default)]
+pub struct Notes {
+    /// Per transaction, the position of its note in `stored`, or [`NO_NOTE`].
+    position: Vec<u32>,
+    /// The notes written so far with their transaction, in order of first write.
+    stored: Vec<(TxnIdx, Note)>,
+}
+
+/// `Notes::position` of a transaction without a note.
+const NO_NOTE: u32 = u32::MAX;
+
+/// What a transaction without a note reads.
+static EMPTY_NOTE: Note = Note {
+    reason: None,
+    priority: 0,
+    detail: String::new(),
+    customer: None,
+    customer_id: None,
+    suggestions: Vec::new(),
+};
+
+impl Notes {
+    /// No notes, for `txns` transactions.
+    pub fn new(txns: usize) -> Self {
+        Notes {
+            position: vec![NO_NOTE; txns],
+            stored: Vec::new(),
+        }
+    }
+
+    /// Transactions covered (noted or not).
+    pub fn len(&self) -> usize {
+        self.position.len()
+    }
+
+    /// True when there are no transactions.
+    pub fn is_empty(&self) -> bool {
+        self.position.is_empty()
+    }
+
+    /// Transactions that have a note.
+    pub fn noted(&self) -> usize {
+        self.stored.len()
+    }
+
+    /// The note of `txn` (empty when none was written).
+    pub fn get(&self, txn: usize) -> &Note {
+        match self.position[txn] {
+            NO_NOTE => &EMPTY_NOTE,
+            k => &self.stored[k as usize].1,
+        }
+    }
+
+    /// The note of `txn`, created empty on first use.
+    pub fn get_mut(&mut self, txn: usize) -> &mut Note {
+        let k = match self.position[txn] {
+            NO_NOTE => {
+                let k = self.stored.len();
+                debug_assert!(k < NO_NOTE as usize, "fewer notes than transactions");
+                self.stored.push((txn as TxnIdx, Note::default()));
+                self.position[txn] = k as u32;
+                k
+            }
+            k => k as usize,
+        };
+        &mut self.stored[k].1
+    }
+
+    /// Every written note with its transaction, in order of first write.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (TxnIdx, &mut Note)> {
+        self.stored.iter_mut().map(|(t, n)| (*t, n))
+    }
+}
+
+impl std::ops::Index<usize> for Notes {
+    type Output = Note;
+    fn index(&self, txn: usize) -> &Note {
+        self.get(txn)
+    }
+}
+
+impl std::ops::IndexMut<usize> for Notes {
+    fn index_mut(&mut self, txn: usize) -> &mut Note {
+        self.get_mut(txn)
+    }
+}
+
 /// Running balances of one run.
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -145,7 +238,7 @@ pub struct Ledger {
     /// Accepted applications, in acceptance order.
     pub applications: Vec<Application>,
     /// Per transaction, the best finding so far (explains its exception).
-    pub notes: Vec<Note>,
+    pub notes: Notes,
     /// Legal entities: a line whose invoice belongs to a company the
     /// receiving account may not clear is refused, whichever pass proposed
     /// it (the passes' candidate lookups already leave such invoices out;
@@ -192,7 +285,7 @@ impl Ledger {
                 .collect(),
             item_paid_by: vec![None; batch.open_items.len()],
             applications: Vec::new(),
-            notes: vec![Note::default(); batch.transactions.len()],
+            notes: Notes::new(batch.transactions.len()),
             companies: Default::default(),
             fx: Vec::new(),
         }
@@ -553,4 +646,57 @@ fn proposal_order(batch: &Batch, a: &Proposal, b: &Proposal) -> Ordering {
         .then_with(|| bank_ref(a).cmp(bank_ref(b)))
         .then_with(|| first(a).cmp(&first(b)))
         .then_with(|| item(a).cmp(&item(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noted(reason: ReasonCode, priority: u8, detail: &str) -> Note {
+        Note {
+            reason: Some(reason),
+            priority,
+            detail: detail.to_string(),
+            ..Note::default()
+        }
+    }
+
+    #[test]
+    fn notes_are_stored_only_for_transactions_written_to() {
+        let mut notes = Notes::new(5);
+        assert_eq!((notes.len(), notes.noted()), (5, 0));
+        // Reading a transaction without a note neither creates one nor
+        // differs from an empty note.
+        assert_eq!(notes[3], Note::default());
+        assert_eq!(notes.noted(), 0);
+        notes[3] = noted(ReasonCode::NoMatch, 7, "no invoice quoted");
+        notes[1].customer_id = Some("C-1".into());
+        notes[3].priority = 9;
+        assert_eq!(notes.noted(), 2);
+        assert_eq!(notes[3].priority, 9);
+        assert_eq!(notes[3].detail, "no invoice quoted");
+        assert_eq!(notes[1].customer_id.as_deref(), Some("C-1"));
+        assert_eq!(notes[0], Note::default());
+        assert_eq!(notes[4], Note::default());
+        // In order of first write, each with its transaction.
+        let seen: Vec<(TxnIdx, u8)> = notes.iter_mut().map(|(t, n)| (t, n.priority)).collect();
+        assert_eq!(seen, vec![(3, 9), (1, 0)]);
+    }
+
+    #[test]
+    fn a_note_keeps_the_most_specific_finding_when_stored_sparsely() {
+        let batch = Batch::default();
+        let mut ledger = Ledger::new(&batch);
+        ledger.notes = Notes::new(2);
+        ledger.note(1, ReasonCode::NoMatch, 5, "first".into());
+        ledger.note(1, ReasonCode::AmbiguousMatch, 3, "lower".into());
+        assert_eq!(ledger.notes[1], noted(ReasonCode::NoMatch, 5, "first"));
+        ledger.note(1, ReasonCode::AmbiguousMatch, 8, "higher".into());
+        assert_eq!(
+            ledger.notes[1],
+            noted(ReasonCode::AmbiguousMatch, 8, "higher")
+        );
+        assert_eq!(ledger.notes[0], Note::default());
+        assert_eq!(ledger.notes.noted(), 1);
+    }
 }

@@ -23,7 +23,8 @@ pub const SUGGESTIONS_MAX: usize = 5;
 /// cascade, before [`build`].
 pub fn drop_unevidenced_customers(ctx: &Context<'_>, ledger: &mut Ledger) {
     let batch = ctx.batch;
-    for (t, note) in ledger.notes.iter_mut().enumerate() {
+    for (t, note) in ledger.notes.iter_mut() {
+        let t = t as usize;
         let Some(customer) = note.customer_id.as_deref() else {
             continue;
         };

@@ -7,10 +7,10 @@ use arrow_array::{
     Array, ArrayRef, Date32Array, Decimal128Array, Float64Array, RecordBatch, StringArray,
     UInt32Array, UInt64Array,
 };
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
 use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk};
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
@@ -562,22 +562,31 @@ impl<'a> RowTable<'a> {
                 self.columns.len(),
                 "flat schema: one leaf per field"
             );
-            let chunks: Vec<Result<ArrowColumnChunk, EncodeError>> = writers
-                .into_par_iter()
-                .zip(self.columns.par_iter())
-                .zip(schema.fields().par_iter())
-                .map(|((mut writer, build), field)| {
-                    let array = build(range.clone())?;
-                    debug_assert_eq!(array.len(), range.len(), "column `{}`", field.name());
-                    for leaf in compute_leaves(field, &array)? {
-                        writer.write(&leaf)?;
-                    }
-                    Ok(writer.close()?)
-                })
-                .collect();
             let mut group = file.next_row_group()?;
-            for chunk in chunks {
-                chunk?.append_to_row_group(&mut group)?;
+            // A window of columns at a time, one per thread: each column's
+            // array lives only until its chunk is encoded, and each chunk
+            // only until it is appended, so a row group never exists whole
+            // as arrays or as encoded chunks (issue 8: the output stage
+            // held every output three times over).
+            let mut writers = writers.into_iter();
+            let mut columns = self.columns.iter().zip(schema.fields().iter());
+            let window = rayon::current_num_threads().max(1);
+            loop {
+                let jobs: Vec<_> = writers
+                    .by_ref()
+                    .zip(columns.by_ref())
+                    .take(window)
+                    .collect();
+                if jobs.is_empty() {
+                    break;
+                }
+                let chunks: Vec<Result<ArrowColumnChunk, EncodeError>> = jobs
+                    .into_par_iter()
+                    .map(|(writer, (build, field))| encode_column(writer, build, field, &range))
+                    .collect();
+                for chunk in chunks {
+                    chunk?.append_to_row_group(&mut group)?;
+                }
             }
             group.close()?;
             start = range.end;
@@ -606,6 +615,22 @@ impl<'a> RowTable<'a> {
         RecordBatch::try_new_with_options(schema, columns, &options)
             .map_err(|e| EncodeError::Parquet(e.into()))
     }
+}
+
+/// Builds one column's array for `range` and encodes it into its chunk; the
+/// array is dropped on return.
+fn encode_column(
+    mut writer: ArrowColumnWriter,
+    build: &ColumnBuild<'_>,
+    field: &FieldRef,
+    range: &Range<usize>,
+) -> Result<ArrowColumnChunk, EncodeError> {
+    let array = build(range.clone())?;
+    debug_assert_eq!(array.len(), range.len(), "column `{}`", field.name());
+    for leaf in compute_leaves(field, &array)? {
+        writer.write(&leaf)?;
+    }
+    Ok(writer.close()?)
 }
 
 /// Pinned Parquet writer settings (compression, row groups, statistics,

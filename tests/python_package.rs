@@ -5,10 +5,12 @@
 //! runs its pytest suite (`python/tests/`), which compares the package's
 //! tables with the files this build's `cashmatch` binary writes.
 //!
-//! Needs `python3` (>= 3.10) with `venv` and network access to PyPI for
-//! maturin, pytest and pyarrow on the first run; `.ci/run` installs
-//! Debian's `python3-venv` when it is missing. Later runs reuse the
-//! environment and pip's cache. Time: BENCHMARKS.md, "Python package test".
+//! Needs `python3` (>= 3.10) with `venv`, Java >= 17 for the local Spark,
+//! and network access to PyPI for maturin and the test extras of
+//! `python/pyproject.toml` (pytest, pyarrow, pyspark, pandas) on the first
+//! run; `.ci/run` checks the versions and installs what is missing. Later
+//! runs reuse the environment and pip's cache. Time: SCALING.md and
+//! BENCHMARKS.md, "Python package test".
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,7 +43,43 @@ fn run(what: &str, cmd: &mut Command) -> Output {
     check(what, out)
 }
 
-/// The virtual environment with the test tools, created once.
+/// The test tools: `python/pyproject.toml`'s `test` extras, the one list
+/// (pins included, such as pandas below 3 for pyspark).
+fn test_requirements() -> Vec<String> {
+    let path = repo().join("python/pyproject.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let doc: toml::Table = toml::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not valid TOML: {e}", path.display()));
+    let test = doc
+        .get("project")
+        .and_then(|p| p.get("optional-dependencies"))
+        .and_then(|o| o.get("test"))
+        .and_then(|t| t.as_array())
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: no [project.optional-dependencies] test",
+                path.display()
+            )
+        });
+    let reqs: Vec<String> = test
+        .iter()
+        .map(|r| {
+            r.as_str()
+                .unwrap_or_else(|| panic!("{}: test extras must be strings", path.display()))
+                .to_string()
+        })
+        .collect();
+    assert!(
+        reqs.iter().any(|r| r.starts_with("pyspark")),
+        "{}: the test extras must bring pyspark (python/tests/test_spark.py)",
+        path.display()
+    );
+    reqs
+}
+
+/// The virtual environment with the test tools, created once; brought up to
+/// date when the test extras change (pip leaves what already fits).
 fn venv() -> PathBuf {
     let dir = target_tmp().join("python-venv");
     let python = dir.join("bin/python");
@@ -51,27 +89,24 @@ fn venv() -> PathBuf {
             Command::new("python3").args(["-m", "venv"]).arg(&dir),
         );
     }
-    let ready = Command::new(&python)
-        .args(["-c", "import pytest, pyarrow, pyspark, pandas"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ready {
+    let reqs = test_requirements();
+    let stamp = dir.join("cashmatch-test-requirements.txt");
+    let wanted = reqs.join("\n");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         run(
-            "pip install pytest pyarrow pyspark pandas",
-            Command::new(&python).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "pytest",
-                "pyarrow",
-                // The Spark job's test (python/tests/test_spark.py, issue 12).
-                "pyspark>=4,<5",
-                // pyspark's Arrow UDFs import pandas.
-                "pandas",
-            ]),
+            "pip install (python/pyproject.toml, test extras)",
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(&reqs),
         );
+        std::fs::write(&stamp, &wanted)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", stamp.display()));
     }
     dir
 }

@@ -1215,8 +1215,10 @@ mod tests {
     #[test]
     fn intercompany_is_refused_only_when_the_plan_splits_companies() {
         let config = |plan: &str, allow: bool| {
-            let mut c = RunConfig::default();
-            c.partition = PartitionPlan::parse(plan).unwrap();
+            let mut c = RunConfig {
+                partition: PartitionPlan::parse(plan).unwrap(),
+                ..RunConfig::default()
+            };
             c.intercompany.allow = allow;
             c
         };

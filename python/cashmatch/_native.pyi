@@ -27,7 +27,7 @@ def parquet_bytes(table: pyarrow.Table) -> bytes: ...
 
 # The Spark job's kernel calls (cashmatch.spark, issue 12).
 def spark_config(
-    partition_by: str,
+    partition_by: Optional[str] = None,
     config_path: Optional[str] = None,
     config_toml: Optional[str] = None,
     config_json: Optional[str] = None,

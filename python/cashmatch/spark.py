@@ -40,7 +40,10 @@ import pyarrow as pa
 from . import _native
 from ._errors import ConfigError
 
-__all__ = ["run", "SPARK_CONF", "RunResult"]
+__all__ = ["run", "SPARK_CONF", "DEFAULT_PARTITION_BY", "RunResult"]
+
+#: The plan of :func:`run` when neither the call nor the rules name one.
+DEFAULT_PARTITION_BY = "company_code,currency"
 
 #: Settings a cashmatch Spark job needs; pass them to the session builder
 #: (``SparkSession.builder.config(map=SPARK_CONF)``).
@@ -208,12 +211,18 @@ def run(
     out: Union[str, os.PathLike],
     customers: Optional[Union[str, os.PathLike]] = None,
     rules: Union[None, str, os.PathLike, Mapping[str, Any]] = None,
-    partition_by: Union[str, Sequence[str]] = "currency",
+    partition_by: Union[None, str, Sequence[str]] = None,
     as_of: Optional[str] = None,
     accept_unbalanced: bool = False,
 ) -> RunResult:
     """Runs cashmatch on Spark, partitioned by ``partition_by`` (``"currency"``,
     ``"company_code,currency"`` or a list), and publishes into ``out``.
+
+    Without ``partition_by`` the plan is the rules' ``[partition] by``, else
+    ``company_code,currency`` (:data:`DEFAULT_PARTITION_BY`): one legal
+    entity's receipts in one currency per task. A plan by ``company_code``
+    refuses ``[intercompany] allow = true`` (:class:`ConfigError`): a receipt
+    and another company's invoice are never in the same partition.
 
     ``bank`` is a statement file or folder, or a list of them (as
     ``cashmatch run --bank``); ``open_items`` and ``customers`` are the
@@ -222,7 +231,7 @@ def run(
     to every executor. Returns a :class:`RunResult`.
     """
     _check_session(spark)
-    if not isinstance(partition_by, str):
+    if partition_by is not None and not isinstance(partition_by, str):
         partition_by = ",".join(partition_by)
     out = os.path.abspath(os.fspath(out))
     os.makedirs(out, exist_ok=True)

@@ -267,20 +267,31 @@ fn spark_spec(
     })
 }
 
-/// The canonical TOML of the run's configuration with its partition plan
-/// (`partition_by`, e.g. `"currency"`), which every task receives.
+/// The canonical TOML of the run's configuration with its partition plan,
+/// which every task receives. The plan is `partition_by` (e.g.
+/// `"currency"`) when given, else the rules' `[partition] by`, else the
+/// issue's default, [`partition::SPARK_DEFAULT_PLAN`].
 #[pyfunction]
-#[pyo3(signature = (partition_by, config_path=None, config_toml=None, config_json=None))]
+#[pyo3(signature = (partition_by=None, config_path=None, config_toml=None, config_json=None))]
 fn spark_config(
     py: Python<'_>,
-    partition_by: String,
+    partition_by: Option<String>,
     config_path: Option<String>,
     config_toml: Option<String>,
     config_json: Option<String>,
 ) -> PyResult<String> {
     let mut cfg = config(py, config_path, config_toml, config_json)?;
-    cfg.partition = partition::PartitionPlan::parse(&partition_by)
-        .map_err(|e| cli_error(py, CliError::Config(e)))?;
+    let plan = match partition_by {
+        Some(list) => Some(list),
+        None if cfg.partition.is_default() => Some(partition::SPARK_DEFAULT_PLAN.to_string()),
+        None => None,
+    };
+    if let Some(list) = plan {
+        cfg.partition = partition::PartitionPlan::parse(&list)
+            .map_err(|e| cli_error(py, CliError::Config(e)))?;
+    }
+    // The same refusals as `cashmatch run --partition-by`.
+    partition::check_config(&cfg).map_err(|e| cli_error(py, e))?;
     Ok(cfg.canonical_toml())
 }
 

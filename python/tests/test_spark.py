@@ -1,8 +1,10 @@
 """The Spark job (`cashmatch.spark.run`, issue 12) on a local Spark
 (`local[2]`, pyspark from PyPI, a Java 17 runtime) against `cashmatch run
---partition-by` on the same generated inputs: every partition file, every
-partition manifest, the statements file and the top manifest are byte for
-byte the same.
+--partition-by company_code,currency` on the same generated three-company
+inputs: every partition file, every partition manifest, the statements file
+and the top manifest are byte for byte the same. Bank charges (`[fx]` charge
+tolerance) clear the same payments inside the partitions as in a plain run,
+and `[intercompany] allow` is refused under a plan by company.
 
 Run through `cargo test --workspace --release` (tests/python_package.rs sets
 CASHMATCH_BIN and CASHMATCH_REQUIRE_SPARK=1, so a missing pyspark or Java
@@ -11,6 +13,7 @@ fails there instead of skipping).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -66,23 +69,56 @@ def spark():
     session.stop()
 
 
+
+RULES_FX = """
+[fx]
+bank_charges_account = "6760"
+charge_max_percent = "1.5"
+
+[fx.charge_max_amount]
+EUR = "25.00"
+USD = "25.00"
+GBP = "20.00"
+"""
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
-    """A generated set with several currencies, its statements in two bank
-    files (BAI2 and MT940) in one folder."""
+    """A generated set over three companies (`0100`, `0200`, `0300`) and
+    several currencies, its bank lines split over two bank files in one
+    folder (parsed by two Spark tasks), and two rules files: the
+    generator's (`[intercompany] allow = true`) and `rules.toml`, the same
+    without intercompany and with a bank-charge tolerance."""
     data = tmp_path_factory.mktemp("spark") / "data"
     done = cli(
         "-q", "generate", "--out", str(data), "--payments", "300", "--invoices", "450",
-        "--customers", "80", "--seed", "11", "--profile", "texttags",
+        "--customers", "80", "--seed", "11", "--companies", "3",
     )
     assert done.returncode == 0, done.stderr
     bank = data / "bank"
     bank.mkdir()
-    for f in list(data.iterdir()):
-        if f.name.startswith("bank."):
-            f.rename(bank / f.name)
-    assert len(list(bank.iterdir())) >= 2
+    header, *lines = (data / "bank.csv").read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    (bank / "bank_1.csv").write_text(header + "".join(lines[:half]))
+    (bank / "bank_2.csv").write_text(header + "".join(lines[half:]))
+    (data / "bank.csv").unlink()
+    companies = (data / "companies.toml").read_text()
+    assert "allow = true" in companies
+    (data / "rules.toml").write_text(companies.replace("allow = true", "allow = false") + RULES_FX)
     return data
+
+
+def applications(paths: list[Path], rule: str) -> list[tuple]:
+    """The applications of `rule` in the given Parquet files, sorted."""
+    import pyarrow.parquet as pq
+
+    rows = []
+    for p in paths:
+        t = pq.read_table(p)
+        for r in t.to_pylist():
+            if r["rule"] == rule:
+                rows.append((r["transaction_id"], r["invoice_id"], r["applied_amount"], r["writeoff_amount"]))
+    return sorted(rows)
 
 
 def test_spark_run_equals_the_cli_partitioned_run_byte_for_byte(spark, inputs: Path) -> None:
@@ -91,33 +127,81 @@ def test_spark_run_equals_the_cli_partitioned_run_byte_for_byte(spark, inputs: P
         bank=str(inputs / "bank"),
         open_items=str(inputs / "open_items.csv"),
         customers=str(inputs / "customers.csv"),
+        rules=str(inputs / "rules.toml"),
     )
     done = cli(
         "-q", "run", "--bank", args["bank"], "--open-items", args["open_items"],
-        "--customers", args["customers"], "--out", str(root / "cli"),
-        "--partition-by", "currency",
+        "--customers", args["customers"], "--config", args["rules"], "--out", str(root / "cli"),
+        "--partition-by", "company_code,currency",
     )
     assert done.returncode == 0, done.stderr
-    result = cashmatch.spark.run(spark, out=root / "spark", partition_by="currency", **args)
-    assert len(result["partitions"]) >= 2, result
-    assert all(p.startswith("currency=") for p in result["partitions"])
+    # No plan given: the default, company_code,currency.
+    assert cashmatch.spark.DEFAULT_PARTITION_BY == "company_code,currency"
+    result = cashmatch.spark.run(spark, out=root / "spark", **args)
+    parts = result["partitions"]
+    companies = {p.split("/")[0] for p in parts}
+    assert companies == {"company_code=0100", "company_code=0200", "company_code=0300"}, parts
+    assert len(parts) > len(companies), parts  # several currencies in a company
+    assert all(p.split("/")[1].startswith("currency=") for p in parts), parts
     expected = tree(root / "cli")
     got = tree(root / "spark")
     assert sorted(got) == sorted(expected)
     for name in expected:
         assert got[name] == expected[name], name
+    top = json.loads(got["manifest.json"])
+    assert top["partition_by"] == ["company_code", "currency"]
 
     # The CLI checks and reproduces the Spark run's directory.
     v = cli("verify", str(root / "spark"))
     assert v.returncode == 0, v.stdout + v.stderr
-    r = cli("replay", "--partition", result["partitions"][0], str(root / "spark"))
+    r = cli("replay", "--partition", parts[-1], str(root / "spark"))
     assert r.returncode == 0, r.stdout + r.stderr
+
+    # Bank charges inside partitions: the same payments cleared, with the
+    # same shortfall, as a plain (unpartitioned) run of the same inputs.
+    flat = cli(
+        "-q", "run", "--bank", args["bank"], "--open-items", args["open_items"],
+        "--customers", args["customers"], "--config", args["rules"], "--out", str(root / "flat"),
+        "--no-state", "--no-analytics",
+    )
+    assert flat.returncode == 0, flat.stderr
+    charged = applications(sorted((root / "spark" / "applications").rglob("*.parquet")), "BANK_CHARGES")
+    assert charged, "no BANK_CHARGES application in the Spark run"
+    assert charged == applications([root / "flat" / "applications.parquet"], "BANK_CHARGES")
 
     # Run again into the same directory (a retried job): same files, no
     # strays.
-    again = cashmatch.spark.run(spark, out=root / "spark", partition_by="currency", **args)
+    again = cashmatch.spark.run(spark, out=root / "spark", **args)
     assert again["run_id"] == result["run_id"]
     assert tree(root / "spark") == expected
+
+
+def test_intercompany_is_refused_under_a_company_plan(spark, inputs: Path) -> None:
+    args = dict(
+        bank=str(inputs / "bank"),
+        open_items=str(inputs / "open_items.csv"),
+        rules=str(inputs / "companies.toml"),  # [intercompany] allow = true
+    )
+    with pytest.raises(cashmatch.ConfigError, match=r"\[intercompany\] allow = true") as e:
+        cashmatch.spark.run(spark, out=inputs.parent / "refused", **args)
+    assert "--partition-by currency" in str(e.value)
+    assert not (inputs.parent / "refused" / "manifest.json").exists()
+    # The CLI refuses the same configuration with the same words.
+    done = cli(
+        "-q", "run", "--bank", args["bank"], "--open-items", args["open_items"],
+        "--config", args["rules"], "--partition-by", "company_code,currency",
+        "--out", str(inputs.parent / "refused_cli"),
+    )
+    assert done.returncode == 1
+    assert str(e.value) in done.stderr
+
+
+def test_the_plan_defaults_to_company_and_currency_unless_the_rules_name_one() -> None:
+    from cashmatch import _native
+
+    assert 'by = ["company_code", "currency"]' in _native.spark_config()
+    assert 'by = ["currency"]' in _native.spark_config(config_toml='[partition]\nby = ["currency"]\n')
+    assert 'by = ["currency"]' in _native.spark_config("currency")
 
 
 def test_speculation_is_refused(spark, inputs: Path, monkeypatch) -> None:

@@ -267,8 +267,8 @@ struct ShownFact<'a> {
     kind: &'a str,
     subject: &'a str,
     customer_id: &'a str,
-    /// `active`, or `ambiguous` when the subject was learned for several
-    /// customers (then it identifies nobody).
+    /// `active`, or `ambiguous` when a payer account or name was learned
+    /// for several customers (then it identifies nobody).
     status: &'static str,
     learned_in: &'a str,
     evidence: &'a str,
@@ -333,7 +333,11 @@ pub fn show(dir: &Path, json: bool) -> Result<String, CliError> {
             kind: &f.fact_kind,
             subject: &f.subject,
             customer_id: &f.customer_id,
-            status: if customers_of[&(f.fact_kind.as_str(), f.subject.as_str())].len() > 1 {
+            // A reference style is one customer's habit: the same style
+            // learned for several customers is no conflict.
+            status: if f.fact_kind != FactKind::ReferenceStyle.as_str()
+                && customers_of[&(f.fact_kind.as_str(), f.subject.as_str())].len() > 1
+            {
                 "ambiguous"
             } else {
                 "active"

@@ -496,3 +496,150 @@ fn a_statement_sent_again_with_better_parsed_text_is_not_a_conflicting_reissue()
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A customer's reference style learned from one decision (issue 9): run 1
+/// leaves a payment quoting `VR19846` (the payer's own prefix before our
+/// number's core) as an exception; the clerk applies it to
+/// INV-2026-019846; run 2, with that state, applies a new payment quoting
+/// `VR19847` with `LEARNED_REFERENCE`. The style is listed by `state show`
+/// and, once forgotten, no longer used.
+#[test]
+fn a_learned_reference_style_applies_in_the_next_run_and_can_be_forgotten() {
+    const HEADER: &str = "account,booking_date,value_date,amount,currency,counterparty_name,counterparty_account,remittance_info,bank_reference\n";
+    const ITEMS: &str = "\
+invoice_id,customer_id,customer_name,currency,amount_open,amount_original,invoice_date,due_date
+INV-2026-019846,C1,Verbund Handel GmbH,EUR,100.00,100.00,2026-03-01,2026-03-31
+INV-2026-019847,C1,Verbund Handel GmbH,EUR,100.00,100.00,2026-03-01,2026-03-31
+INV-2026-019848,C1,Verbund Handel GmbH,EUR,250.00,250.00,2026-03-01,2026-03-31
+SO-019847,C2,Other Trading BV,EUR,100.00,100.00,2026-03-01,2026-03-31
+";
+    const CUSTOMERS: &str = "\
+customer_id,name,bank_accounts,aliases
+C1,Verbund Handel GmbH,DE12500105170648489890,
+C2,Other Trading BV,NL91ABNA0417164300,
+";
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("open_items.csv"), ITEMS).unwrap();
+    std::fs::write(d.join("customers.csv"), CUSTOMERS).unwrap();
+    let bank = |name: &str, date: &str, amount: &str, text: &str, reference: &str| {
+        let path = d.join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "{HEADER}DE89370400440532013000,{date},{date},{amount},EUR,VERBUND HANDEL,DE12500105170648489890,{text},{reference}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let run = |bank: &Path, out: &Path| {
+        let mut c = run_cmd(d, &[bank.to_path_buf()], out);
+        c.args(["--as-of", "2026-04-10"]);
+        c
+    };
+    // Run 1: the payment quotes a form nobody knows: an exception.
+    let first = d.join("first");
+    run_ok(&mut run(
+        &bank("day1.csv", "2026-04-01", "100.00", "Zahlung VR19846", "BR1"),
+        &first,
+    ));
+    assert!(
+        applications(&first).is_empty(),
+        "{:?}",
+        applications(&first)
+    );
+    let x = read_parquet(&first.join("exceptions.parquet"));
+    let txn = text(&x, "transaction_id");
+    assert_eq!(txn.len(), 1);
+
+    // The clerk's decision, fed back with the same bank file: MANUAL, and
+    // the style is learned into the state.
+    let decisions = d.join("decisions.csv");
+    std::fs::write(
+        &decisions,
+        format!(
+            "transaction_id,invoice_id,amount,action,reason,decided_by\n{},INV-2026-019846,,apply,their VR number is our invoice,j.martin\n",
+            txn[0]
+        ),
+    )
+    .unwrap();
+    let decided = d.join("decided");
+    run_ok(
+        run(&d.join("day1.csv"), &decided)
+            .arg("--decisions")
+            .arg(&decisions),
+    );
+    let apps = applications(&decided);
+    assert_eq!(apps.len(), 1, "{apps:?}");
+    assert_eq!(
+        (apps[0].1.as_str(), apps[0].2.as_str()),
+        ("INV-2026-019846", "MANUAL")
+    );
+    let state = decided.join("state");
+    let show = || {
+        let o = run_ok(
+            cashmatch()
+                .args(["state", "show", "--json", "--state"])
+                .arg(&state),
+        );
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let facts = show();
+    let style = facts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "reference_style")
+        .unwrap_or_else(|| panic!("a reference style fact: {facts}"))
+        .clone();
+    assert_eq!(style["subject"], "VR{core}");
+    assert_eq!(style["customer_id"], "C1");
+    assert_eq!(style["status"], "active");
+
+    // Run 2 with the state: the next payment quotes INV-2026-019847 in
+    // the learned style (the open items as the ERP now has them).
+    std::fs::write(
+        d.join("open_items.csv"),
+        ITEMS.replace(
+            "INV-2026-019846,C1,Verbund Handel GmbH,EUR,100.00,100.00,2026-03-01,2026-03-31\n",
+            "",
+        ),
+    )
+    .unwrap();
+    let day2 = bank("day2.csv", "2026-04-02", "100.00", "Zahlung VR19847", "BR2");
+    let second = d.join("second");
+    run_ok(run(&day2, &second).arg("--state").arg(&state));
+    let apps = applications(&second);
+    assert_eq!(apps.len(), 1, "{apps:?}");
+    assert_eq!(apps[0].1, "INV-2026-019847");
+    assert_eq!(apps[0].2, "LEARNED_REFERENCE");
+    assert!(apps[0].3.contains("VR{core}"), "{}", apps[0].3);
+    assert!(apps[0].3.contains("j.martin"), "{}", apps[0].3);
+    run_ok(cashmatch().arg("verify").arg(&second));
+
+    // Forgotten, the style is no longer used.
+    let id = style["id"].as_str().unwrap();
+    run_ok(
+        cashmatch()
+            .args(["state", "forget", id, "--state"])
+            .arg(&state),
+    );
+    assert!(show()
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["kind"] != "reference_style"));
+    // The next payment, quoting INV-2026-019848 in that style, is not
+    // applied by it (a customer pass may still find it by amount).
+    let day3 = bank("day3.csv", "2026-04-03", "250.00", "Zahlung VR19848", "BR3");
+    let third = d.join("third");
+    run_ok(run(&day3, &third).arg("--state").arg(&state));
+    assert!(
+        applications(&third)
+            .iter()
+            .all(|a| a.2 != "LEARNED_REFERENCE"),
+        "{:?}",
+        applications(&third)
+    );
+}

@@ -16,6 +16,15 @@
 //!   ambiguous and identifies nobody (a payment factory paying for several
 //!   customers);
 //! - the account is tried before the name.
+//!
+//! A decision also teaches a customer's *reference style* when the payment
+//! quoted its invoice in a form that is not the number as written: its own
+//! prefix before the number (`VR19846` for `INV-2026-019846`), the digits
+//! only (`2026019846`), the last digits (`9846`). Later payments of that
+//! customer quoting an open item in the same style are applied with rule
+//! `LEARNED_REFERENCE` ([`LearnedReference`]), only when the form names
+//! exactly one of that customer's open items and the amount confirms it;
+//! a style never reaches another customer's items.
 
 use crate::allocate::{Ledger, Proposal};
 use crate::config::{PassRule, Rules};
@@ -24,14 +33,24 @@ use crate::model::{Batch, ItemIdx, Rule, TxnIdx};
 use crate::passes::manual::ManualPlan;
 use crate::passes::support::{clear_items, each_open_txn, fmt_money, invoice_ids, open_items_of};
 use crate::passes::{Context, Pass, PassNote};
+use crate::references::numeric_core;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One open item of the amount from a learned payer.
 const SINGLE_CONFIDENCE: f64 = 0.95;
 /// The learned payer's whole open balance.
 const WHOLE_BALANCE_CONFIDENCE: f64 = 0.93;
+/// An open item named in a customer's learned reference style, the amount
+/// confirming it: below an exact reference (the style is inferred from one
+/// decision), above a payer fact alone.
+const LEARNED_REFERENCE_CONFIDENCE: f64 = 0.96;
+/// Digits a learned style keeps at least: fewer read as anything (counts,
+/// days, amounts).
+const STYLE_DIGITS_MIN: usize = 4;
+/// Letters a customer's own prefix has at most (`VR`, `AP`, `REF`).
+const STYLE_PREFIX_MAX: usize = 4;
 /// Hex characters of a fact id after the `F` (48 bits: ids are typed by
 /// people and a state holds thousands of facts, not billions).
 const FACT_ID_HEX: usize = 12;
@@ -44,6 +63,9 @@ pub enum FactKind {
     PayerAccount,
     /// A payer's name (compared as [`name_key`]).
     PayerName,
+    /// How a customer quotes its invoices ([`ReferenceStyle`], its
+    /// [`ReferenceStyle::code`] is the subject).
+    ReferenceStyle,
 }
 
 impl FactKind {
@@ -52,6 +74,7 @@ impl FactKind {
         match self {
             FactKind::PayerAccount => "payer_account",
             FactKind::PayerName => "payer_name",
+            FactKind::ReferenceStyle => "reference_style",
         }
     }
 
@@ -60,6 +83,7 @@ impl FactKind {
         match s {
             "payer_account" => Some(FactKind::PayerAccount),
             "payer_name" => Some(FactKind::PayerName),
+            "reference_style" => Some(FactKind::ReferenceStyle),
             _ => None,
         }
     }
@@ -69,8 +93,149 @@ impl FactKind {
         match self {
             FactKind::PayerAccount => account_key(raw),
             FactKind::PayerName => name_key(raw),
+            FactKind::ReferenceStyle => ReferenceStyle::parse(raw)
+                .map(|s| s.code())
+                .unwrap_or_default(),
         }
     }
+}
+
+/// Which digits of the invoice number a style keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StyleDigits {
+    /// The last run of digits without leading zeros (`19846` of
+    /// `INV-2026-019846`): written `{core}`.
+    Core,
+    /// Every digit of the number, in order (`2026019846`): `{digits}`.
+    All,
+    /// The last N digits (`9846`): `{lastN}`.
+    Last(u8),
+}
+
+/// How a customer quotes its invoice numbers: an optional prefix of its own
+/// (upper-case letters) followed by some of the number's digits, written as
+/// one token. `VR{core}`, `{digits}`, `{last4}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReferenceStyle {
+    /// The customer's own letters before the digits (may be empty).
+    pub prefix: String,
+    /// Which digits follow.
+    pub digits: StyleDigits,
+}
+
+impl ReferenceStyle {
+    /// The stable written form (`VR{core}`): the fact's subject.
+    pub fn code(&self) -> String {
+        let tail = match self.digits {
+            StyleDigits::Core => "{core}".to_string(),
+            StyleDigits::All => "{digits}".to_string(),
+            StyleDigits::Last(n) => format!("{{last{n}}}"),
+        };
+        format!("{}{tail}", self.prefix)
+    }
+
+    /// Reads [`ReferenceStyle::code`].
+    pub fn parse(code: &str) -> Option<Self> {
+        let code = code.trim();
+        let open = code.find('{')?;
+        let (prefix, tail) = code.split_at(open);
+        if prefix.len() > STYLE_PREFIX_MAX || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
+        let digits = match tail {
+            "{core}" => StyleDigits::Core,
+            "{digits}" => StyleDigits::All,
+            _ => {
+                let n: u8 = tail
+                    .strip_prefix("{last")?
+                    .strip_suffix('}')?
+                    .parse()
+                    .ok()?;
+                if usize::from(n) < STYLE_DIGITS_MIN {
+                    return None;
+                }
+                StyleDigits::Last(n)
+            }
+        };
+        Some(ReferenceStyle {
+            prefix: prefix.to_string(),
+            digits,
+        })
+    }
+
+    /// Sort key: lower is more specific (the core, all digits, then the
+    /// last digits, more of them first).
+    fn specificity(&self) -> (u8, std::cmp::Reverse<u8>) {
+        match self.digits {
+            StyleDigits::Core => (0, std::cmp::Reverse(0)),
+            StyleDigits::All => (1, std::cmp::Reverse(0)),
+            StyleDigits::Last(n) => (2, std::cmp::Reverse(n)),
+        }
+    }
+
+    /// `invoice_id` written in this style; `None` when the number has too
+    /// few digits for it.
+    pub fn render(&self, invoice_id: &str) -> Option<String> {
+        let all: String = invoice_id.chars().filter(char::is_ascii_digit).collect();
+        let digits = match self.digits {
+            StyleDigits::Core => numeric_core(invoice_id).to_string(),
+            StyleDigits::All => all,
+            StyleDigits::Last(n) => {
+                let n = usize::from(n);
+                if all.len() <= n {
+                    return None;
+                }
+                all[all.len() - n..].to_string()
+            }
+        };
+        (digits.len() >= STYLE_DIGITS_MIN).then(|| format!("{}{digits}", self.prefix))
+    }
+
+    /// The style in which `token` writes `invoice_id`, if it does and the
+    /// token is not simply the number as written. The most specific fits
+    /// first: the core, all digits, then the last digits.
+    pub fn of(token: &str, invoice_id: &str) -> Option<Self> {
+        let token = token.to_ascii_uppercase();
+        let split = token
+            .bytes()
+            .position(|b| !b.is_ascii_uppercase())
+            .unwrap_or(token.len());
+        let (prefix, digits) = token.split_at(split);
+        if prefix.len() > STYLE_PREFIX_MAX
+            || digits.len() < STYLE_DIGITS_MIN
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let written: String = invoice_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        if token == written {
+            return None;
+        }
+        let all: String = invoice_id.chars().filter(char::is_ascii_digit).collect();
+        let digits_kind = if digits == numeric_core(invoice_id) {
+            StyleDigits::Core
+        } else if digits == all {
+            StyleDigits::All
+        } else if all.len() > digits.len() && all.ends_with(digits) {
+            StyleDigits::Last(u8::try_from(digits.len()).ok()?)
+        } else {
+            return None;
+        };
+        Some(ReferenceStyle {
+            prefix: prefix.to_string(),
+            digits: digits_kind,
+        })
+    }
+}
+
+/// The tokens of a remittance text that may be a reference (dates, amounts,
+/// customer numbers and other ids left out), upper-cased.
+fn reference_tokens(text: &str) -> Vec<String> {
+    crate::references::text::candidate_tokens(text)
 }
 
 /// One remembered fact: `subject` (normalised) is customer `customer_id`.
@@ -148,6 +313,58 @@ pub fn taught(batch: &Batch, plan: &ManualPlan) -> Vec<Fact> {
                 out.push(fact);
             }
         }
+        // The customer's reference style: the first token of the text that
+        // writes one of the paid invoices in a form other than as written.
+        // A text that quotes a paid invoice as written teaches no style.
+        let paid: Vec<&str> = p
+            .lines
+            .iter()
+            .map(|&(i, _)| batch.open_items.get(i as usize).invoice_id())
+            .collect();
+        let toks = reference_tokens(txn.remittance_info());
+        let compact: String = txn
+            .remittance_info()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let quoted_as_written = paid.iter().any(|id| {
+            let written: String = id
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_uppercase())
+                .collect();
+            !written.is_empty() && compact.contains(&written)
+        });
+        if quoted_as_written {
+            continue;
+        }
+        // The most specific fit wins (core, all digits, then the most
+        // last digits), then the earliest token.
+        let style = toks
+            .iter()
+            .flat_map(|tok| {
+                paid.iter()
+                    .filter_map(move |id| ReferenceStyle::of(tok, id).map(|s| (s, tok, *id)))
+            })
+            .enumerate()
+            .min_by_key(|(at, (s, _, _))| (s.specificity(), *at))
+            .map(|(_, fit)| fit);
+        if let Some((style, tok, id)) = style {
+            let fact = Fact {
+                kind: FactKind::ReferenceStyle,
+                subject: style.code(),
+                customer_id: customer.to_string(),
+                evidence: format!(
+                    "transaction {} quoted `{tok}` for invoice {id}; {}",
+                    txn.transaction_id(),
+                    p.explanation
+                ),
+            };
+            if !out.iter().any(|f| f.id() == fact.id()) {
+                out.push(fact);
+            }
+        }
     }
     out
 }
@@ -155,8 +372,21 @@ pub fn taught(batch: &Batch, plan: &ManualPlan) -> Vec<Fact> {
 /// The facts a run may use, indexed by subject.
 #[derive(Debug, Clone, Default)]
 pub struct LearnedIndex {
-    /// (kind, subject) → the distinct customers learned for it, sorted.
+    /// (kind, subject) → the distinct customers learned for it, sorted
+    /// (payer facts only).
     by_subject: HashMap<(FactKind, String), BTreeSet<String>>,
+    /// Customer → its learned reference styles, each with its fact's
+    /// evidence, in style order.
+    styles: BTreeMap<String, BTreeMap<ReferenceStyle, String>>,
+}
+
+/// One learned style of a customer, as the pass uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnedStyle<'a> {
+    /// The style.
+    pub style: &'a ReferenceStyle,
+    /// Where it was learned.
+    pub evidence: &'a str,
 }
 
 /// Who a learned fact says paid, and by which subject.
@@ -174,18 +404,53 @@ impl LearnedIndex {
     /// Indexes `facts` (earlier runs' and this run's).
     pub fn build<'f>(facts: impl IntoIterator<Item = &'f Fact>) -> Self {
         let mut by_subject: HashMap<(FactKind, String), BTreeSet<String>> = HashMap::new();
+        let mut styles: BTreeMap<String, BTreeMap<ReferenceStyle, String>> = BTreeMap::new();
         for f in facts {
+            if f.kind == FactKind::ReferenceStyle {
+                // A style of a later version that this one cannot read is
+                // left out, not guessed.
+                if let Some(style) = ReferenceStyle::parse(&f.subject) {
+                    styles
+                        .entry(f.customer_id.clone())
+                        .or_default()
+                        .entry(style)
+                        .or_insert_with(|| f.evidence.clone());
+                }
+                continue;
+            }
             by_subject
                 .entry((f.kind, f.subject.clone()))
                 .or_default()
                 .insert(f.customer_id.clone());
         }
-        LearnedIndex { by_subject }
+        LearnedIndex { by_subject, styles }
     }
 
-    /// True when nothing was learned (the pass is not run at all).
+    /// True when nothing was learned (the learned passes are not run).
     pub fn is_empty(&self) -> bool {
-        self.by_subject.is_empty()
+        self.by_subject.is_empty() && self.styles.is_empty()
+    }
+
+    /// True when some payer account or name was learned.
+    pub fn has_payers(&self) -> bool {
+        !self.by_subject.is_empty()
+    }
+
+    /// True when some customer's reference style was learned.
+    pub fn has_styles(&self) -> bool {
+        !self.styles.is_empty()
+    }
+
+    /// The styles learned for `customer_id`, in style order.
+    pub fn styles_of(&self, customer_id: &str) -> Vec<LearnedStyle<'_>> {
+        self.styles
+            .get(customer_id)
+            .map(|m| {
+                m.iter()
+                    .map(|(style, evidence)| LearnedStyle { style, evidence })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The one customer learned for this subject; `None` when unknown or
@@ -318,6 +583,142 @@ fn propose_one(
         ));
     }
     None
+}
+
+/// Pass 3a: payments quoting an open item in the reference style a
+/// decision taught for the payer's customer (`LEARNED_REFERENCE`). The
+/// customer comes from master data or a learned payer fact; the quoted
+/// forms must each name exactly one of that customer's open items, and
+/// together their open amounts must equal the payment.
+pub struct LearnedReference;
+
+impl Pass for LearnedReference {
+    fn name(&self) -> &'static str {
+        "learned_reference"
+    }
+
+    fn rule(&self, rules: &Rules) -> PassRule {
+        // One switch and one threshold pair for what decisions taught
+        // (`[matching.learned_payer]`).
+        rules.matching.learned_payer
+    }
+
+    fn propose(
+        &self,
+        ctx: &Context<'_>,
+        ledger: &Ledger,
+        notes: &mut Vec<PassNote>,
+    ) -> Vec<Proposal> {
+        let Some(learned) = ctx.learned.filter(|l| l.has_styles()) else {
+            return Vec::new();
+        };
+        each_open_txn(ctx, ledger, notes, |t| {
+            (propose_by_style(ctx, ledger, learned, t), None)
+        })
+    }
+}
+
+fn propose_by_style(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    learned: &LearnedIndex,
+    t: TxnIdx,
+) -> Option<Proposal> {
+    if ctx.refs.get(t as usize).resolved().next().is_some() {
+        // The text names an invoice as written: the reference passes (and
+        // their exceptions) decide.
+        return None;
+    }
+    let txn = ctx.batch.transactions.get(t as usize);
+    let (customer_id, how) = match ctx.identities.get(t as usize).id {
+        Some(id) => (
+            ctx.parties.list[id.party as usize].customer_id.as_str(),
+            "identified by master data".to_string(),
+        ),
+        None => {
+            let payer = learned.payer_of(txn.counterparty_account(), txn.counterparty_name())?;
+            (
+                payer.customer_id,
+                format!(
+                    "learned payer {} \"{}\"",
+                    payer.kind.as_str().replace('_', " "),
+                    payer.subject
+                ),
+            )
+        }
+    };
+    let styles = learned.styles_of(customer_id);
+    if styles.is_empty() {
+        return None;
+    }
+    let party = ctx.parties.by_customer_id(customer_id)?;
+    // That customer's own open items only: a style never names another
+    // customer's invoice (not even a subsidiary's).
+    let items: Vec<ItemIdx> = open_items_of(ctx, ledger, party, t)
+        .into_iter()
+        .filter(|&i| ctx.batch.open_items.get(i as usize).customer_id() == customer_id)
+        .collect();
+    // Each item's forms in each style.
+    let mut forms: HashMap<String, Vec<(ItemIdx, usize)>> = HashMap::new();
+    for &i in &items {
+        let id = ctx.batch.open_items.get(i as usize).invoice_id();
+        for (k, s) in styles.iter().enumerate() {
+            if let Some(form) = s.style.render(id) {
+                let at = forms.entry(form).or_default();
+                if !at.iter().any(|&(j, _)| j == i) {
+                    at.push((i, k));
+                }
+            }
+        }
+    }
+    let mut named: Vec<(ItemIdx, usize, String)> = Vec::new();
+    for tok in reference_tokens(txn.remittance_info()) {
+        match forms.get(&tok).map(Vec::as_slice) {
+            None => {}
+            Some([(i, k)]) => {
+                if !named.iter().any(|(j, _, _)| j == i) {
+                    named.push((*i, *k, tok));
+                }
+            }
+            // The form fits several of the customer's items: it names
+            // none of them, and a person decides.
+            Some(_) => return None,
+        }
+    }
+    if named.is_empty() {
+        return None;
+    }
+    let chosen: Vec<ItemIdx> = named.iter().map(|(i, _, _)| *i).collect();
+    let total: Decimal = chosen.iter().map(|&i| ledger.item_open[i as usize]).sum();
+    if total != txn.amount() {
+        return None;
+    }
+    let quoted: Vec<String> = named
+        .iter()
+        .map(|(i, k, tok)| {
+            let s = &styles[*k];
+            format!(
+                "`{tok}` is {} in style `{}` (fact {}, taught by: {})",
+                ctx.batch.open_items.get(*i as usize).invoice_id(),
+                s.style.code(),
+                fact_id(FactKind::ReferenceStyle, &s.style.code(), customer_id),
+                s.evidence
+            )
+        })
+        .collect();
+    Some(clear_items(
+        ctx,
+        ledger,
+        t,
+        &chosen,
+        Rule::LearnedReference,
+        LEARNED_REFERENCE_CONFIDENCE,
+        format!(
+            "learned reference style of customer {customer_id} ({how}): {}; amount {} equals the open amount",
+            quoted.join("; "),
+            fmt_money(txn.amount())
+        ),
+    ))
 }
 
 #[cfg(test)]

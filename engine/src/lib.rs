@@ -208,11 +208,13 @@ pub fn apply_cash_with(
         pass_stats.push(stats);
     }
     let mut cascade = passes::cascade(rules);
-    if learned.is_some() {
+    if let Some(learned) = learned {
         // After the reference passes (a quoted reference is stronger
         // evidence), before the customer passes (a remembered decision is
-        // stronger than a name likeness). Only in runs that know facts, so
-        // other runs' pass statistics are unchanged.
+        // stronger than a name likeness). Only in runs that know facts of
+        // their kind, so other runs' pass statistics are unchanged. A
+        // learned reference style names the invoice, a learned payer only
+        // the customer: styles first.
         let at = cascade
             .iter()
             .position(|p| {
@@ -222,7 +224,12 @@ pub fn apply_cash_with(
                 )
             })
             .unwrap_or(cascade.len());
-        cascade.insert(at, Box::new(learned::LearnedPayer));
+        if learned.has_payers() {
+            cascade.insert(at, Box::new(learned::LearnedPayer));
+        }
+        if learned.has_styles() {
+            cascade.insert(at, Box::new(learned::LearnedReference));
+        }
     }
     let fx_input = extras
         .fx

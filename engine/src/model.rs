@@ -198,6 +198,10 @@ pub enum Rule {
     /// account or name a person attributed to the customer); one open item
     /// of the amount or the whole open balance.
     LearnedPayer,
+    /// The payment quotes an open item in the reference style a decision
+    /// taught for the payer's customer (its own prefix, the digits only,
+    /// the last digits); the amount confirms it.
+    LearnedReference,
     /// A payment in another currency than the invoices its reference names:
     /// the payment converted at the `--rates` rate matches their open amount
     /// within `[fx] rate_tolerance_percent` (see [`crate::fx`]).
@@ -229,6 +233,7 @@ impl Rule {
             Rule::ReturnReversal => "RETURN_REVERSAL",
             Rule::Manual => "MANUAL",
             Rule::LearnedPayer => "LEARNED_PAYER",
+            Rule::LearnedReference => "LEARNED_REFERENCE",
             Rule::FxReference => "FX_REFERENCE",
             Rule::FxCustomerAmount => "FX_CUSTOMER_AMOUNT",
             Rule::BankCharges => "BANK_CHARGES",

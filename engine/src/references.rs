@@ -19,7 +19,7 @@
 //! of its one-character deletions, sorted), so a lookup costs a few binary
 //! searches per text window and never scans the invoices.
 
-mod text;
+pub(crate) mod text;
 
 use crate::index::ReferenceIndex;
 use crate::model::{Batch, ItemIdx, TxnIdx, TxnView};

@@ -96,30 +96,31 @@ const CREDIT_NOTE_INFERRED_CONFIDENCE: f64 = 0.88;
 /// Percent → fraction.
 const PERCENT: Decimal = Decimal::ONE_HUNDRED;
 
-/// Keywords of short-payment reasons, matched in the lower-cased remittance
-/// (English and German spellings seen on remittances).
-const REASON_KEYWORDS: &[(&str, DeductionReason)] = &[
-    ("damag", DeductionReason::Damaged),
-    ("defect", DeductionReason::Damaged),
-    ("maengel", DeductionReason::Damaged),
-    ("mängel", DeductionReason::Damaged),
-    ("pricing", DeductionReason::Pricing),
-    ("price", DeductionReason::Pricing),
-    ("preis", DeductionReason::Pricing),
-    ("freight", DeductionReason::Freight),
-    ("fracht", DeductionReason::Freight),
-    ("promotion", DeductionReason::Promotion),
-    ("promo", DeductionReason::Promotion),
-    ("return", DeductionReason::Returns),
-    ("retour", DeductionReason::Returns),
-];
+/// Stems of short-payment reasons in the main EU languages, in file order
+/// (`engine/data/deduction_reason_words.txt`: `CODE stem` per line), matched
+/// anywhere in the lower-cased remittance. A line whose code is not a
+/// reason is a mistake in the list, caught by its test.
+static REASON_WORDS: LazyLock<Vec<(String, DeductionReason)>> = LazyLock::new(|| {
+    include_str!("../../data/deduction_reason_words.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (code, stem) = l.split_once(char::is_whitespace)?;
+            let reason = DeductionReason::from_code(code)?;
+            Some((stem.trim().to_lowercase(), reason))
+        })
+        .filter(|(stem, _)| !stem.is_empty())
+        .collect()
+});
 
-/// The deduction reason a remittance text states, if any.
+/// The deduction reason a remittance text states, if any: the reason of the
+/// stem found first in the text.
 pub fn deduction_reason(text: &str) -> Option<DeductionReason> {
     let lower = text.to_lowercase();
-    REASON_KEYWORDS
+    REASON_WORDS
         .iter()
-        .filter_map(|&(k, r)| lower.find(k).map(|pos| (pos, r)))
+        .filter_map(|(k, r)| lower.find(k.as_str()).map(|pos| (pos, *r)))
         .min_by_key(|&(pos, _)| pos)
         .map(|(_, r)| r)
 }
@@ -564,7 +565,120 @@ fn writeoff(
 
 #[cfg(test)]
 mod tests {
-    use super::states_credit_note;
+    use super::{deduction_reason, states_credit_note, REASON_WORDS};
+    use crate::model::DeductionReason::{self, *};
+
+    fn reasons(texts: &[(&str, DeductionReason)]) {
+        for &(text, want) in texts {
+            assert_eq!(deduction_reason(text), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_line_of_the_reason_list_is_read() {
+        let lines = include_str!("../../data/deduction_reason_words.txt")
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
+            .count();
+        assert_eq!(REASON_WORDS.len(), lines, "a line with an unknown code");
+        assert!(REASON_WORDS.iter().all(|(_, r)| *r != Unspecified));
+    }
+
+    #[test]
+    fn deduction_reasons_in_english() {
+        reasons(&[
+            ("INV-1001 short 40.00 damaged goods", Damaged),
+            ("INV-1001 pricing difference", Pricing),
+            ("INV-1001 less freight", Freight),
+            ("INV-1001 promo allowance", Promotion),
+            ("INV-1001 returned items", Returns),
+        ]);
+        assert_eq!(deduction_reason("INV-1001 thank you"), None);
+    }
+
+    #[test]
+    fn deduction_reasons_in_german() {
+        reasons(&[
+            ("RE 4711 abzgl. Transportschaden", Damaged),
+            ("RE 4711 Qualitätsmängel", Damaged),
+            ("RE 4711 Preisdifferenz", Pricing),
+            ("RE 4711 abzgl. Frachtkosten", Freight),
+            ("RE 4711 abzgl. Werbekostenzuschuss", Promotion),
+            ("RE 4711 Retoure", Returns),
+            ("RE 4711 Rücksendung 3 Stk", Returns),
+        ]);
+        // `Transaktion` holds no promotion.
+        assert_eq!(deduction_reason("Transaktion RE 4711"), None);
+    }
+
+    #[test]
+    fn deduction_reasons_in_french() {
+        reasons(&[
+            ("Facture 12 marchandise endommagée", Damaged),
+            ("Facture 12 écart de prix", Pricing),
+            ("Facture 12 moins frais de port", Freight),
+            ("Facture 12 remise promotionnelle", Promotion),
+            ("Facture 12 retour marchandise", Returns),
+        ]);
+    }
+
+    #[test]
+    fn deduction_reasons_in_dutch() {
+        reasons(&[
+            ("Factuur 9 beschadigde goederen", Damaged),
+            ("Factuur 9 prijsverschil", Pricing),
+            ("Factuur 9 vrachtkosten", Freight),
+            ("Factuur 9 promotiekorting", Promotion),
+            ("Factuur 9 retourzending", Returns),
+        ]);
+    }
+
+    #[test]
+    fn deduction_reasons_in_italian() {
+        reasons(&[
+            ("Fattura 7 merce danneggiata", Damaged),
+            ("Fattura 7 differenza prezzo", Pricing),
+            ("Fattura 7 spese di trasporto", Freight),
+            ("Fattura 7 sconto promozionale", Promotion),
+            ("Fattura 7 restituzione merce", Returns),
+        ]);
+    }
+
+    #[test]
+    fn deduction_reasons_in_spanish() {
+        reasons(&[
+            ("Factura 5 mercancía dañada", Damaged),
+            ("Factura 5 diferencia de precio", Pricing),
+            ("Factura 5 menos flete", Freight),
+            ("Factura 5 descuento promocional", Promotion),
+            ("Factura 5 devolución de mercancía", Returns),
+        ]);
+        // `importe` holds no freight (`porte` is not a stem).
+        assert_eq!(deduction_reason("Factura 5 importe"), None);
+    }
+
+    #[test]
+    fn deduction_reasons_in_polish() {
+        reasons(&[
+            ("Faktura 3 towar uszkodzony", Damaged),
+            ("Faktura 3 różnica cenowa", Pricing),
+            ("Faktura 3 koszty transportu", Freight),
+            ("Faktura 3 rabat promocyjny", Promotion),
+            ("Faktura 3 zwrot towaru", Returns),
+        ]);
+    }
+
+    #[test]
+    fn the_reason_named_first_wins() {
+        assert_eq!(
+            deduction_reason("Retoure wegen Transportschaden"),
+            Some(Returns)
+        );
+        assert_eq!(
+            deduction_reason("Transportschaden, Retoure folgt"),
+            Some(Damaged)
+        );
+    }
 
     #[test]
     fn credit_note_phrases_are_whole_words_in_any_case() {

@@ -3,16 +3,23 @@
 //! first), subset size and steps, never by time, so it is deterministic.
 //! Only a unique subset is applied: two fitting subsets, or a search that ran
 //! out of budget, leave the payment for a person with suggestions.
+//!
+//! Payments of one night compete for one customer's items: an item another
+//! open payment quotes by reference, or that another payment's combination
+//! takes with higher confidence, is claimed by stronger evidence. A payment
+//! whose combination (or ambiguous search) touches such an item searches
+//! again without the claimed items, a bounded number of rounds
+//! ([`RESEARCHES_MAX`]): what is left often has one fitting combination.
 
 use super::support::{
-    clear_items, each_open_txn, find_subsets, fmt_money, identified, invoice_ids, note,
-    open_items_of, priority, rank_combinations, rank_factor, suggest_item, to_minor, Ranking,
-    SubsetLimits, Subsets,
+    clear_items, find_subsets, fmt_money, identified, invoice_ids, note, open_items_of, priority,
+    rank_combinations, rank_factor, suggest_item, to_minor, Ranking, SubsetLimits, Subsets,
 };
 use super::{Context, Pass, PassNote};
 use crate::allocate::{Ledger, Proposal};
 use crate::config::{PassRule, Rules};
 use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
+use std::collections::HashMap;
 
 /// A unique exact subset; multiplied by the identification confidence, so
 /// a name-only identification at the similarity floor stays a suggestion.
@@ -25,6 +32,16 @@ const RANKED_CONFIDENCE: f64 = 0.90;
 /// Invoices suggested for an ambiguous search (best-ranked combination
 /// first), as many as two full combinations of the default size bound.
 const SUGGESTIONS_MAX: usize = 16;
+
+/// Rounds of searching again after the first, each without the items other
+/// payments claim by stronger evidence in the round before: a payment
+/// resolved in one round may free the next (claims of claims), and three
+/// rounds bound the work (each round searches only payments still touching
+/// a claimed item).
+pub const RESEARCHES_MAX: usize = 3;
+/// Confidence of a claim by a quoted reference (structured, exact or a
+/// short form of the identified payer): above any combination.
+const REFERENCE_CLAIM: f64 = 1.0;
 
 /// Subset-sum matching within the identified customer.
 pub struct SubsetSum;
@@ -44,14 +61,119 @@ impl Pass for SubsetSum {
         ledger: &Ledger,
         notes: &mut Vec<PassNote>,
     ) -> Vec<Proposal> {
-        each_open_txn(ctx, ledger, notes, |t| propose_one(ctx, ledger, t))
+        use rayon::prelude::*;
+        let open: Vec<TxnIdx> = (0..ctx.batch.transactions.len() as TxnIdx)
+            .filter(|&t| ledger.is_open(t))
+            .collect();
+        let mut results: Vec<(Option<Proposal>, Option<PassNote>)> = open
+            .par_iter()
+            .map(|&t| propose_one(ctx, ledger, t, &[]))
+            .collect();
+        let auto_min = self.rule(ctx.rules).auto_apply_min;
+        for _ in 0..RESEARCHES_MAX {
+            let claims = claims(ctx, ledger, &open, &results, auto_min);
+            if claims.is_empty() {
+                break;
+            }
+            // Payments whose first answer touches an item another payment
+            // claims more strongly: search again without those items.
+            let again: Vec<(usize, Vec<ItemIdx>)> = open
+                .iter()
+                .enumerate()
+                .filter_map(|(k, &t)| {
+                    let own = match &results[k] {
+                        (Some(p), _) => p.confidence,
+                        (None, Some(_)) => 0.0,
+                        // Nothing fits even with every item: fewer items
+                        // fit no better.
+                        (None, None) => return None,
+                    };
+                    let excluded = claimed_from(ctx, ledger, &claims, t, own)?;
+                    let touches = match &results[k] {
+                        (Some(p), _) => p.lines.iter().any(|l| excluded.contains(&l.item)),
+                        _ => true,
+                    };
+                    touches.then_some((k, excluded))
+                })
+                .collect();
+            if again.is_empty() {
+                break;
+            }
+            let redone: Vec<(usize, (Option<Proposal>, Option<PassNote>))> = again
+                .par_iter()
+                .map(|(k, excluded)| (*k, propose_one(ctx, ledger, open[*k], excluded)))
+                .collect();
+            for (k, r) in redone {
+                // Nothing better without the claimed items: keep the first
+                // answer (its note names every combination).
+                if r.0.is_some() {
+                    results[k] = r;
+                }
+            }
+        }
+        let mut proposals = Vec::new();
+        for (p, n) in results {
+            proposals.extend(p);
+            notes.extend(n);
+        }
+        proposals
     }
+}
+
+/// Who claims which open item, and how strongly: open payments quoting it
+/// by reference, and the auto-applicable combinations of the first round.
+fn claims(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    open: &[TxnIdx],
+    results: &[(Option<Proposal>, Option<PassNote>)],
+    auto_min: f64,
+) -> HashMap<ItemIdx, Vec<(TxnIdx, f64)>> {
+    let mut out: HashMap<ItemIdx, Vec<(TxnIdx, f64)>> = HashMap::new();
+    for (k, &t) in open.iter().enumerate() {
+        for i in ctx.refs.get(t as usize).strict() {
+            if ledger.item_open[i as usize] > rust_decimal::Decimal::ZERO {
+                out.entry(i).or_default().push((t, REFERENCE_CLAIM));
+            }
+        }
+        if let (Some(p), _) = &results[k] {
+            if p.confidence >= auto_min {
+                for l in &p.lines {
+                    out.entry(l.item).or_default().push((t, p.confidence));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The candidate items of payment `t` that another payment claims with more
+/// confidence than `own`; `None` when there are none (or `t` identifies no
+/// customer).
+fn claimed_from(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    claims: &HashMap<ItemIdx, Vec<(TxnIdx, f64)>>,
+    t: TxnIdx,
+    own: f64,
+) -> Option<Vec<ItemIdx>> {
+    let (party, _, _, _) = identified(ctx, t)?;
+    let excluded: Vec<ItemIdx> = open_items_of(ctx, ledger, party, t)
+        .into_iter()
+        .filter(|i| {
+            claims
+                .get(i)
+                .is_some_and(|c| c.iter().any(|&(u, conf)| u != t && conf > own))
+        })
+        .collect();
+    (!excluded.is_empty()).then_some(excluded)
 }
 
 fn propose_one(
     ctx: &Context<'_>,
     ledger: &Ledger,
     t: TxnIdx,
+    excluded: &[ItemIdx],
 ) -> (Option<Proposal>, Option<PassNote>) {
     let Some((party, id_confidence, evidence, _)) = identified(ctx, t) else {
         return (None, None);
@@ -63,6 +185,7 @@ fn propose_one(
     let txn = ctx.batch.transactions.get(t as usize);
     let open = open_items_of(ctx, ledger, party, t);
     let mut items = open.clone();
+    items.retain(|i| !excluded.contains(i));
     if items
         .iter()
         .any(|&i| ledger.item_open[i as usize] == txn.amount())
@@ -98,9 +221,10 @@ fn propose_one(
         Subsets::Unique(sel) => {
             let chosen: Vec<ItemIdx> = sel.iter().map(|&k| items[k]).collect();
             let explanation = format!(
-                "{evidence}; open items {} add up to {amount}, the only combination among {} candidates",
+                "{evidence}; open items {} add up to {amount}, the only combination among {} candidates{}",
                 invoice_ids(ctx, &chosen),
-                items.len()
+                items.len(),
+                claimed_note(ctx, excluded)
             );
             (
                 Some(clear_items(
@@ -134,11 +258,12 @@ fn propose_one(
             );
             if let (true, Ranking::Clear { best, margin }) = (complete, &ranking) {
                 let explanation = format!(
-                    "{evidence}; {} combinations of open items add up to {amount}, {} ranked first by payer habit ({}, score {:.2}, {margin:.2} ahead of the next; margin {margin_min:.2})",
+                    "{evidence}; {} combinations of open items add up to {amount}, {} ranked first by payer habit ({}, score {:.2}, {margin:.2} ahead of the next; margin {margin_min:.2}){}",
                     combos.len(),
                     invoice_ids(ctx, &best.items),
                     best.habits,
                     best.score,
+                    claimed_note(ctx, excluded)
                 );
                 return (
                     Some(clear_items(
@@ -195,5 +320,18 @@ fn propose_one(
             n.suggestions = suggestions;
             (None, Some(n))
         }
+    }
+}
+
+/// `; without INV-1, INV-2 (claimed by other payments of this run)`, or
+/// nothing when the first search stood.
+fn claimed_note(ctx: &Context<'_>, excluded: &[ItemIdx]) -> String {
+    if excluded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; searched again without {} (claimed by other payments of this run)",
+            invoice_ids(ctx, excluded)
+        )
     }
 }

@@ -18,9 +18,19 @@ const INVOICE_WORDS: &str = include_str!("../../data/invoice_words.txt");
 const CUSTOMER_NUMBER_PHRASES: &str = include_str!("../../data/customer_number_words.txt");
 /// Month names (`engine/data/month_names.txt`).
 const MONTH_NAMES: &str = include_str!("../../data/month_names.txt");
+/// Phrases that announce an id of another kind: employee, member, mandate,
+/// creditor or tax ids (`engine/data/other_id_words.txt`).
+const OTHER_ID_PHRASES: &str = include_str!("../../data/other_id_words.txt");
+/// Phrases that announce a date, also one written without separators
+/// (`engine/data/descriptive_date_words.txt`).
+const DATE_PHRASES: &str = include_str!("../../data/descriptive_date_words.txt");
 
-/// Tokens a customer-number phrase has at most.
+/// Tokens a customer-number, other-id or date phrase has at most.
 const PHRASE_TOKENS_MAX: usize = 3;
+/// Words allowed between a date phrase and its compact date: the ACH
+/// company entry description as printed `Entry Description: INVOICES;
+/// 210630` (the description, then the descriptive date).
+const DATE_PHRASE_GAP_MAX: usize = 1;
 
 /// What a remittance token is, as far as references are concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,14 +41,21 @@ pub(crate) enum TokenClass {
     DateOrAmount,
     /// The number after a customer-number phrase: names the payer.
     CustomerNumber,
+    /// The number after a phrase naming an id of another kind (`Employee
+    /// ID: 123456`, `Mandate 2024-77`): names nothing of ours.
+    OtherId,
     /// A word that announces an invoice number.
     InvoiceWord,
 }
 
 impl TokenClass {
-    /// Dates, amounts and customer numbers are not looked up as invoices.
+    /// Dates, amounts, customer numbers and other ids are not looked up as
+    /// invoices.
     pub(crate) fn is_masked(self) -> bool {
-        matches!(self, TokenClass::DateOrAmount | TokenClass::CustomerNumber)
+        matches!(
+            self,
+            TokenClass::DateOrAmount | TokenClass::CustomerNumber | TokenClass::OtherId
+        )
     }
 }
 
@@ -46,6 +63,10 @@ struct Words {
     invoice: Vec<String>,
     /// Phrases as token lists, longest first.
     customer: Vec<Vec<String>>,
+    /// Other-id phrases, longest first.
+    other_id: Vec<Vec<String>>,
+    /// Date phrases, longest first.
+    date: Vec<Vec<String>>,
     months: Vec<String>,
     dates: regex::Regex,
 }
@@ -58,18 +79,69 @@ fn data_lines(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
+/// The phrases of a data file as token lists, longest first, then sorted
+/// (a longer phrase wins where a shorter one is its start).
+fn phrases(text: &str) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = data_lines(text)
+        .map(|l| crate::normalize::tokens(&l).map(str::to_string).collect())
+        .filter(|p: &Vec<String>| !p.is_empty() && p.len() <= PHRASE_TOKENS_MAX)
+        .collect();
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    out.dedup();
+    out
+}
+
+/// The longest phrase of `list` that starts at token `i` and is followed by
+/// at least one token.
+fn phrase_at<'w>(list: &'w [Vec<String>], toks: &[&str], i: usize) -> Option<&'w [String]> {
+    list.iter()
+        .find(|p| {
+            i + p.len() < toks.len()
+                && p.iter()
+                    .zip(&toks[i..])
+                    // An ASCII token equals a lower-cased word exactly when
+                    // it does ignoring ASCII case: no allocation per
+                    // comparison (PERF: index stage).
+                    .all(|(word, t)| {
+                        t.eq_ignore_ascii_case(word) || (!t.is_ascii() && t.to_lowercase() == *word)
+                    })
+        })
+        .map(Vec::as_slice)
+}
+
+/// True when `b` follows `a` in `text` after exactly one `-`, `/` or `.`
+/// (both are slices of `text`).
+fn joined(text: &str, a: &str, b: &str) -> bool {
+    let base = text.as_ptr() as usize;
+    let end_a = a.as_ptr() as usize - base + a.len();
+    let start_b = b.as_ptr() as usize - base;
+    start_b == end_a + 1 && matches!(text.as_bytes()[end_a], b'-' | b'/' | b'.')
+}
+
+/// True when `token` is a date written without separators: `YYMMDD`,
+/// `DDMMYY` (six digits) or `YYYYMMDD` (eight), with a real month and day.
+fn is_compact_date(token: &str) -> bool {
+    if !token.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let two = |at: usize| token[at..at + 2].parse::<u32>().unwrap_or(0);
+    let real = |month: u32, day: u32| (1..=12).contains(&month) && (1..=31).contains(&day);
+    match token.len() {
+        6 => real(two(2), two(4)) || real(two(2), two(0)),
+        8 => is_year(&token[..4]) && real(two(4), two(6)),
+        _ => false,
+    }
+}
+
 fn words() -> &'static Words {
     static WORDS: OnceLock<Words> = OnceLock::new();
     WORDS.get_or_init(|| {
         let mut invoice: Vec<String> = data_lines(INVOICE_WORDS).collect();
         invoice.sort_unstable();
         invoice.dedup();
-        let mut customer: Vec<Vec<String>> = data_lines(CUSTOMER_NUMBER_PHRASES)
-            .map(|l| crate::normalize::tokens(&l).map(str::to_string).collect())
-            .filter(|p: &Vec<String>| !p.is_empty() && p.len() <= PHRASE_TOKENS_MAX)
-            .collect();
-        customer.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        customer.dedup();
+        let customer = phrases(CUSTOMER_NUMBER_PHRASES);
+        let other_id = phrases(OTHER_ID_PHRASES);
+        let date = phrases(DATE_PHRASES);
         let mut months: Vec<String> = data_lines(MONTH_NAMES).collect();
         months.sort_unstable();
         months.dedup();
@@ -89,6 +161,8 @@ fn words() -> &'static Words {
         Words {
             invoice,
             customer,
+            other_id,
+            date,
             months,
             dates,
         }
@@ -196,34 +270,82 @@ pub(crate) fn classify(text: &str, toks: &[&str], out: &mut Vec<TokenClass>) {
             out[i] = TokenClass::InvoiceWord;
         }
     }
-    // The number after a customer-number phrase (longest phrase first).
+    // The number after a customer-number phrase (longest phrase first), or
+    // after a phrase naming an id of another kind.
     let mut i = 0;
     while i < toks.len() {
-        let phrase = w.customer.iter().find(|p| {
-            i + p.len() < toks.len()
-                && p.iter()
-                    .zip(&toks[i..])
-                    // An ASCII token equals a lower-cased word exactly when
-                    // it does ignoring ASCII case: no allocation per
-                    // comparison (PERF: index stage).
-                    .all(|(word, t)| {
-                        t.eq_ignore_ascii_case(word) || (!t.is_ascii() && t.to_lowercase() == *word)
-                    })
-        });
-        match phrase {
-            Some(p) if toks[i + p.len()].bytes().any(|b| b.is_ascii_digit()) => {
-                for c in &mut out[i..i + p.len()] {
-                    // The phrase's words announce a customer, not an invoice.
+        let found = phrase_at(&w.customer, toks, i)
+            .map(|p| (p.len(), TokenClass::CustomerNumber))
+            .or_else(|| phrase_at(&w.other_id, toks, i).map(|p| (p.len(), TokenClass::OtherId)));
+        match found {
+            Some((len, class)) if toks[i + len].bytes().any(|b| b.is_ascii_digit()) => {
+                for c in &mut out[i..i + len] {
+                    // The phrase's words announce a customer or another
+                    // id, not an invoice.
                     if *c == TokenClass::InvoiceWord {
                         *c = TokenClass::Plain;
                     }
                 }
-                out[i + p.len()] = TokenClass::CustomerNumber;
-                i += p.len() + 1;
+                out[i + len] = class;
+                // Another kind of id goes on across `-`, `/` or `.` without
+                // a space (`Tax ID 98-7654321`, `Mandate 2024/0077`).
+                let mut k = i + len;
+                while class == TokenClass::OtherId
+                    && k + 1 < toks.len()
+                    && toks[k + 1].bytes().any(|b| b.is_ascii_digit())
+                    && joined(text, toks[k], toks[k + 1])
+                {
+                    k += 1;
+                    out[k] = class;
+                }
+                i = k + 1;
             }
             _ => i += 1,
         }
     }
+    // A compact date after a date phrase (`DESC DATE:210630`, `EFF DATE
+    // 20210630`), also with one word in between (`Entry Description:
+    // INVOICES; 210630`). Only numbers that read as a real date.
+    let mut i = 0;
+    while i < toks.len() {
+        let Some(p) = phrase_at(&w.date, toks, i) else {
+            i += 1;
+            continue;
+        };
+        let after = i + p.len();
+        let mut j = after;
+        while j < toks.len() && j <= after + DATE_PHRASE_GAP_MAX {
+            if is_compact_date(toks[j]) {
+                out[j] = TokenClass::DateOrAmount;
+                break;
+            }
+            if toks[j].bytes().any(|b| b.is_ascii_digit()) {
+                // Another number first: the phrase dates that one.
+                break;
+            }
+            j += 1;
+        }
+        i = after;
+    }
+}
+
+/// Tokens of `text` (folded as extraction folds it, at most
+/// `TEXT_TOKENS_MAX`) that may be a reference: dates, amounts, customer
+/// numbers and other ids left out. Upper-cased; for the learned reference
+/// styles (`crate::learned`), which compare whole tokens.
+pub(crate) fn candidate_tokens(text: &str) -> Vec<String> {
+    let folded = crate::normalize::fold_compat(text);
+    let text: &str = &folded;
+    let toks: Vec<&str> = crate::normalize::tokens(text)
+        .take(super::TEXT_TOKENS_MAX)
+        .collect();
+    let mut classes = Vec::new();
+    classify(text, &toks, &mut classes);
+    toks.iter()
+        .zip(&classes)
+        .filter(|(_, c)| !c.is_masked())
+        .map(|(t, _)| t.to_uppercase())
+        .collect()
 }
 
 #[cfg(test)]
@@ -287,6 +409,49 @@ mod tests {
         let c = classes("Rechnung Nr 7983");
         assert_eq!(c[1].1, TokenClass::InvoiceWord);
         assert_eq!(c[2].1, TokenClass::Plain);
+    }
+
+    #[test]
+    fn ids_of_other_kinds_are_masked() {
+        for (text, id) in [
+            ("Employee ID: 123456", "123456"),
+            ("Salary EMPLOYEE NO 4711", "4711"),
+            ("Personalnummer 10023", "10023"),
+            ("Member no. 889123", "889123"),
+            ("Mitgliedsnummer 5521", "5521"),
+            ("MREF: 2024000123 Rechnung 12345", "2024000123"),
+            ("Mandatsreferenz 77811", "77811"),
+        ] {
+            assert_eq!(masked(text), [id], "{text}");
+        }
+        assert_eq!(masked("Tax ID 98-7654321"), ["98", "7654321"]);
+        assert_eq!(masked("Mandate 2024/0077 INV 5"), ["2024", "0077"]);
+        let c = classes("Employee ID: 123456");
+        assert_eq!(c[2].1, TokenClass::OtherId);
+        // The invoice after the mandate is still one.
+        let c = classes("MREF: 2024000123 Rechnung 12345");
+        assert_eq!(c[3].1, TokenClass::Plain);
+        // Without a number the words mask nothing.
+        assert!(masked("Employee benefits").is_empty());
+    }
+
+    #[test]
+    fn compact_dates_after_a_date_phrase_are_masked() {
+        assert_eq!(masked("Entry Description: INVOICES; 210630"), ["210630"]);
+        assert_eq!(
+            masked("DESC DATE:210630 CO ENTRY DESCR:PAYMENT"),
+            ["210630"]
+        );
+        assert_eq!(masked("EFF DATE 20210630"), ["20210630"]);
+        assert_eq!(masked("ENTRY DATE 300621"), ["300621"]);
+        // Not a date (month 34), or no date phrase: still a reference.
+        assert!(masked("DATE 123456").is_empty());
+        assert!(masked("INVOICES 210630").is_empty());
+        // A date phrase dates the first number after it only.
+        assert!(masked("Entry Description: INV 4711 210630").is_empty());
+        assert!(!is_compact_date("2106301"));
+        assert!(is_compact_date("19991231"));
+        assert!(!is_compact_date("18991231"));
     }
 
     #[test]

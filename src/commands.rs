@@ -102,6 +102,8 @@ pub enum Request {
         /// Advice formats (`820`, `lockbox`, `remt001`, `camt054`, `csv`);
         /// empty: the 820 alone, as before.
         advice_formats: Vec<String>,
+        /// Percent of applied receipts returned (same night and next night).
+        returns_percent: u32,
     },
     /// `cashmatch report`: morning-after analytics of a published run.
     Report(crate::report::ReportRequest),
@@ -195,6 +197,7 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
             intercompany_percent,
             fx_percent,
             advice_formats,
+            returns_percent,
         } => {
             evaluate::generate(customers, invoices, payments, seed, as_of, &profile, &out)?;
             // Before the advices: a payment made cross-currency keeps its
@@ -266,6 +269,24 @@ pub fn execute(request: Request) -> Result<i32, CliError> {
                         out.join("remittance.toml").display()
                     );
                 }
+            }
+            // Last: a return takes back a receipt as the bank finally shows
+            // it (in its currency, on its company's account, after advices
+            // moved its invoices out of the bank text).
+            if returns_percent > 0 {
+                let s =
+                    cashmatch_datasets::returns::add_returns(&out, seed, returns_percent.min(100))
+                        .map_err(|e| {
+                            CliError::Io(format!("cannot write returned payments: {e}"))
+                        })?;
+                println!(
+                    "returned payments: {} ({} same night in {}, {} next night in {}); truth in returns_truth.csv",
+                    s.same_night + s.next_night,
+                    s.same_night,
+                    out.join("returns").join("same_night.csv").display(),
+                    s.next_night,
+                    out.join("returns").join("next_night.csv").display(),
+                );
             }
             Ok(0)
         }

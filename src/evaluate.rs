@@ -115,7 +115,98 @@ pub fn evaluate(truth: &Path, run_dir: &Path) -> Result<EvaluationReport, CliErr
             json = serde_json::Value::Object(map).to_string();
         }
     }
+    // Slices and returns (issue 11), when the generator's stages wrote
+    // their files beside truth.csv.
+    let dir = truth.parent().unwrap_or(Path::new("."));
+    let slices = cashmatch_datasets::slices::slices_of(dir, &truth_lines)
+        .map_err(|e| CliError::Input(format!("slices of `{}`: {e}", dir.display())))?;
+    let mut extra = serde_json::Map::new();
+    if !slices.is_empty() {
+        let counts = cashmatch_datasets::slices::evaluate_slices(&truth_lines, &predicted, &slices);
+        table.push_str(&format!(
+            "\n{:<24} {:>8} {:>7} {:>7} {:>7} {:>9} {:>9}\n",
+            "slice", "payments", "truth", "pred", "correct", "precision", "recall"
+        ));
+        let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
+        let mut map = serde_json::Map::new();
+        for (name, c) in &counts {
+            table.push_str(&format!(
+                "{:<24} {:>8} {:>7} {:>7} {:>7} {:>9} {:>9}\n",
+                name,
+                c.payments,
+                c.truth_lines,
+                c.predicted_lines,
+                c.correct,
+                pct(c.precision),
+                pct(c.recall)
+            ));
+            map.insert(
+                name.clone(),
+                serde_json::to_value(c).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        extra.insert("slices".into(), serde_json::Value::Object(map));
+    }
+    let returns_truth = dir.join("returns_truth.csv");
+    if returns_truth.is_file() {
+        let text = std::fs::read_to_string(&returns_truth).map_err(|e| {
+            CliError::Input(format!("returns truth `{}`: {e}", returns_truth.display()))
+        })?;
+        let path = run_dir.join("transactions.parquet");
+        let mut references = std::collections::BTreeSet::new();
+        for batch in read_batches(&path)? {
+            let refs = text_column(&batch, "bank_reference", &path)?;
+            for i in 0..batch.num_rows() {
+                references.insert(refs.value(i).to_string());
+            }
+        }
+        let score = cashmatch_datasets::slices::score_returns(
+            &text,
+            &references,
+            &read_reversals(&applications)?,
+        );
+        let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
+        table.push_str(&format!(
+            "\nreturns: {} in this run, {} linked; {} invoices to re-open, {} reversals, {} right; precision {}, recall {}\n",
+            score.returns,
+            score.returns_linked,
+            score.truth_lines,
+            score.reversals,
+            score.right,
+            pct(score.precision),
+            pct(score.recall)
+        ));
+        extra.insert(
+            "returns".into(),
+            serde_json::to_value(score).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    if !extra.is_empty() {
+        if let Ok(serde_json::Value::Object(mut map)) =
+            serde_json::from_str::<serde_json::Value>(&json)
+        {
+            map.extend(extra);
+            json = serde_json::Value::Object(map).to_string();
+        }
+    }
     Ok(EvaluationReport { table, json })
+}
+
+/// The `RETURN_REVERSAL` rows of an `applications.parquet`: (bank
+/// reference of the return, invoice re-opened).
+fn read_reversals(path: &Path) -> Result<Vec<(String, String)>, CliError> {
+    let mut out = Vec::new();
+    for batch in read_batches(path)? {
+        let refs = text_column(&batch, "bank_reference", path)?;
+        let invoices = text_column(&batch, "invoice_id", path)?;
+        let rules = text_column(&batch, "rule", path)?;
+        for i in 0..batch.num_rows() {
+            if rules.value(i) == "RETURN_REVERSAL" {
+                out.push((refs.value(i).to_string(), invoices.value(i).to_string()));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Scores the run's advice lines (`remittances.parquet`, linked through

@@ -268,6 +268,13 @@ enum Command {
         /// config the files need) and `advices_truth.csv`.
         #[arg(long, value_delimiter = ',')]
         advice_formats: Vec<String>,
+        /// Percent of the applied receipts that come back as returns (ACH
+        /// and SEPA reason codes), half booked the same night
+        /// (`returns/same_night.csv`, run with `bank.csv`), half the next
+        /// night (`returns/next_night.csv`, a second run with the state),
+        /// with `returns_truth.csv` (0: none, the files as before).
+        #[arg(long, default_value_t = 0)]
+        returns_percent: u32,
     },
     /// Morning-after analytics of a published run: KPIs, dunning, disputes, report.html.
     Report {
@@ -487,6 +494,7 @@ impl Cli {
                 intercompany_percent,
                 fx_percent,
                 advice_formats,
+                returns_percent,
             } => Request::Generate {
                 customers,
                 invoices,
@@ -500,6 +508,7 @@ impl Cli {
                 intercompany_percent,
                 fx_percent,
                 advice_formats,
+                returns_percent,
             },
             Command::Evaluate { truth, run, json } => Request::Evaluate { truth, run, json },
             Command::Report {

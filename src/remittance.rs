@@ -117,7 +117,14 @@ const HEAD_BYTES: usize = 64 * 1024;
 fn detect_format(input: &BankInput, options: &RemittanceOptions) -> Option<RemittanceFormat> {
     cashmatch_parsers::read_input_limited(&input.path, options.limits.file_bytes_max)
         .ok()
-        .and_then(|bytes| remittance::detect(&bytes[..bytes.len().min(HEAD_BYTES)], options))
+        .and_then(|bytes| {
+            // A workbook names `xl/workbook.xml` in its ZIP directory, at
+            // the end of the file: asked of the whole file.
+            if remittance::xlsx::looks_like_xlsx(&bytes) {
+                return Some(RemittanceFormat::Xlsx);
+            }
+            remittance::detect(&bytes[..bytes.len().min(HEAD_BYTES)], options)
+        })
 }
 
 /// Splits the inputs into bank files and remittance files by content. A
@@ -282,6 +289,8 @@ pub fn table(batch: &RemittanceBatch, run: Option<&RunOutcome<'_>>) -> Result<Ta
         file: &'a ParsedRemittance,
         advice: &'a remittance::Advice,
         line: Option<&'a remittance::AdviceLine>,
+        /// The advice's index in file order (for the run's outcome).
+        flat: usize,
         /// What a run made of it: (status, transaction id, link rule).
         run: Option<(&'static str, Option<&'a str>, &'static str)>,
     }
@@ -290,6 +299,7 @@ pub fn table(batch: &RemittanceBatch, run: Option<&RunOutcome<'_>>) -> Result<Ta
     for file in &batch.parsed {
         for advice in &file.advices {
             let decided = run.map(|r| r.of(flat));
+            let at_advice = flat;
             flat += 1;
             let at = |k: usize| {
                 decided.map(|(outcome, txn_id)| match outcome {
@@ -306,6 +316,7 @@ pub fn table(batch: &RemittanceBatch, run: Option<&RunOutcome<'_>>) -> Result<Ta
                     file,
                     advice,
                     line: None,
+                    flat: at_advice,
                     run: at(0),
                 });
             }
@@ -314,6 +325,7 @@ pub fn table(batch: &RemittanceBatch, run: Option<&RunOutcome<'_>>) -> Result<Ta
                     file,
                     advice,
                     line: Some(line),
+                    flat: at_advice,
                     run: at(k),
                 });
             }
@@ -411,6 +423,15 @@ pub fn table(batch: &RemittanceBatch, run: Option<&RunOutcome<'_>>) -> Result<Ta
         "link_rule",
         rows.iter().map(|r| r.run.map_or("", |(_, _, rule)| rule)),
     );
+    // The company of the receiving account of the linked bank line: an
+    // advice belongs to the legal entity whose account got its cash.
+    tb.text(
+        "company_code",
+        rows.iter().map(|r| match (r.run, run) {
+            (Some((_, Some(_), _)), Some(outcome)) => outcome.company_of(r.flat),
+            _ => "",
+        }),
+    );
     Ok(tb)
 }
 
@@ -423,6 +444,8 @@ pub struct RunOutcome<'a> {
     pub outcomes: &'a [cashmatch_engine::remittance::AdviceOutcome],
     /// The run's transactions (for the linked transaction id).
     pub transactions: &'a cashmatch_engine::model::Transactions,
+    /// The run's legal entities (the company of the linked transaction).
+    pub companies: &'a cashmatch_engine::company::Companies,
 }
 
 impl<'a> RunOutcome<'a> {
@@ -444,6 +467,18 @@ impl<'a> RunOutcome<'a> {
             .and_then(|o| o.link)
             .map(|l| self.transactions.get(l.txn as usize).transaction_id());
         (outcome, txn)
+    }
+
+    /// The company code of the bank line advice `flat` was linked to
+    /// (empty when it was not linked).
+    fn company_of(&self, flat: usize) -> &'a str {
+        self.index
+            .get(flat)
+            .copied()
+            .flatten()
+            .and_then(|i| self.outcomes.get(i))
+            .and_then(|o| o.link)
+            .map_or("", |l| self.companies.txn_code(l.txn))
     }
 }
 
@@ -470,7 +505,7 @@ pub fn read_for_run(
     for input in refused {
         let bytes = std::fs::read(&input.path).unwrap_or_default();
         let message = format!(
-            "file `{}`: not a remittance advice this run can read (X12 820, BAI lockbox, NACHA CTX/CCD+, remt.001, camt.054, or a CSV layout of `[remittance] csv_layouts`); the file was rejected",
+            "file `{}`: not a remittance advice this run can read (X12 820, BAI lockbox, NACHA CTX/CCD+, remt.001, camt.054, or a CSV or XLSX sheet matching a layout of `[remittance] csv_layouts`); the file was rejected",
             input.name
         );
         batch.files.push(InputFile {
@@ -725,7 +760,7 @@ pub fn add_waiting(batch: &mut RemittanceBatch, waiting: &WaitingAdvices) {
     batch.parsed.extend(carried);
 }
 
-const ALL_FORMATS: [RemittanceFormat; 8] = [
+const ALL_FORMATS: [RemittanceFormat; 9] = [
     RemittanceFormat::X12_820,
     RemittanceFormat::Lockbox,
     RemittanceFormat::Nacha,
@@ -734,6 +769,7 @@ const ALL_FORMATS: [RemittanceFormat; 8] = [
     RemittanceFormat::Camt053,
     RemittanceFormat::Camt054,
     RemittanceFormat::Csv,
+    RemittanceFormat::Xlsx,
 ];
 
 /// The advices of this run still waiting for their cash after it (this

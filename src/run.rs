@@ -474,6 +474,7 @@ pub fn execute(
             index: &advice_index,
             outcomes: &r.remittance,
             transactions: &r.batch.transactions,
+            companies: &r.outcome.companies,
         };
         let bytes = crate::remittance::table(&remit, Some(&outcome))?
             .to_parquet()

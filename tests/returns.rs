@@ -8,6 +8,7 @@
 mod common;
 use common::*;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -291,4 +292,150 @@ fn generated_returns_of_the_demo_are_linked_and_reverse_the_truth_invoices() {
         right * 100 >= (right + wrong) * 97,
         "reversals: {right} right, {wrong} wrong"
     );
+}
+
+/// Cross-currency receipts returned (issue 11, parts 2 and 3): a USD
+/// receipt paying a EUR invoice comes back the same night, a EUR receipt
+/// paying a USD invoice the next night (found through the state). Each
+/// reversal re-opens the invoice in full, takes the payment-currency cash
+/// back (nothing left in exceptions), and turns the FX lines around: over
+/// receipt and return the FX position and the gain/loss accounts net to
+/// zero per currency, and every journal balances per currency.
+#[test]
+fn a_returned_cross_currency_receipt_reverses_its_fx_result_too() {
+    let dir = tempdir();
+    let p = dir.path();
+    let state = p.join("state");
+    let rates = write(
+        p,
+        "rates.csv",
+        "date,from,to,rate,source\n2026-03-02,EUR,USD,1.0850,ECB\n2026-03-03,EUR,USD,1.0900,ECB\n2026-03-04,EUR,USD,1.0900,ECB\n",
+    );
+    let rules = write(
+        p,
+        "rules.toml",
+        "[fx]\nrate_tolerance_percent = \"1.0\"\ngain_account = \"7110\"\nloss_account = \"7210\"\nposition_account = \"1090\"\n",
+    );
+    let bank1 = write(
+        p,
+        "bank1.csv",
+        &format!(
+            "{BANK_HEADER}DE01,2026-03-02,2026-03-02,920.00,EUR,Acme Corp,US111,INV-2026-000101,BR1\n\
+             DE01,2026-03-03,2026-03-03,1095.00,USD,Yankee Inc,US444,INV-2026-000105,BR5\n\
+             DE01,2026-03-03,2026-03-03,-1095.00,USD,Yankee Inc,US444,RETURN R01 ORIG BR5,RT5\n"
+        ),
+    );
+    let items1 = write(
+        p,
+        "items1.csv",
+        &format!(
+            "{ITEMS_HEADER}INV-2026-000101,C1,Acme Corp,USD,1000.00,1000.00,2026-02-01,2026-03-01\n\
+             INV-2026-000105,C4,Yankee Inc,EUR,1000.00,1000.00,2026-02-01,2026-03-01\n"
+        ),
+    );
+    let night = |bank: &Path, items: &Path, as_of: &str, out: &Path| {
+        run_ok(
+            cashmatch()
+                .args(["run", "--no-analytics", "--bank"])
+                .arg(bank)
+                .arg("--open-items")
+                .arg(items)
+                .arg("--rates")
+                .arg(&rates)
+                .arg("--config")
+                .arg(&rules)
+                .arg("--state")
+                .arg(&state)
+                .args(["--as-of", as_of, "--out"])
+                .arg(out),
+        );
+        run_ok(cashmatch().arg("verify").arg(out));
+    };
+    // Per (journal, currency): debits equal credits; and the net of the FX
+    // accounts per currency.
+    let check_journals = |out: &Path| -> BTreeMap<(String, String), Decimal> {
+        let postings = read_parquet(&out.join("postings.parquet"));
+        let (journal, cur, gl) = (
+            text(&postings, "journal_id"),
+            text(&postings, "currency"),
+            text(&postings, "gl_account"),
+        );
+        let (debit, credit) = (money(&postings, "debit"), money(&postings, "credit"));
+        let mut per_journal: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        let mut fx_net: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        for k in 0..journal.len() {
+            *per_journal
+                .entry((journal[k].clone(), cur[k].clone()))
+                .or_default() += debit[k] - credit[k];
+            if ["1090", "7110", "7210"].contains(&gl[k].as_str()) {
+                *fx_net.entry((gl[k].clone(), cur[k].clone())).or_default() += debit[k] - credit[k];
+            }
+        }
+        for (k, net) in &per_journal {
+            assert!(net.is_zero(), "journal {k:?} nets {net}");
+        }
+        fx_net
+    };
+    let out1 = p.join("night1");
+    night(&bank1, &items1, "2026-03-03", &out1);
+    let apps = read_parquet(&out1.join("applications.parquet"));
+    assert_eq!(
+        text(&apps, "rule"),
+        ["FX_REFERENCE", "FX_REFERENCE", "RETURN_REVERSAL"]
+    );
+    let returns = read_parquet(&out1.join("returns.parquet"));
+    assert_eq!(text(&returns, "status"), ["reversed"]);
+    assert_eq!(
+        open_after(&out1, "INV-2026-000105"),
+        Some((d("1000.00"), "open".into()))
+    );
+    assert_eq!(
+        open_after(&out1, "INV-2026-000101"),
+        Some((d("0"), "paid".into()))
+    );
+    // The return took back all 1,095.00 USD: no exception row is left.
+    assert!(text(&read_parquet(&out1.join("exceptions.parquet")), "reason").is_empty());
+    let fx1 = check_journals(&out1);
+    // Night 1 keeps only BR1's FX result: a loss of 1.80 USD (920 EUR at
+    // 1.0850 is 998.20 USD for 1,000.00 USD); BR5's gain came back out.
+    assert_eq!(fx1.get(&("7210".into(), "USD".into())), Some(&d("1.80")));
+    assert!(fx1
+        .iter()
+        .filter(|((gl, cur), _)| gl.as_str() != "1090" && cur.as_str() == "EUR")
+        .all(|(_, v)| v.is_zero()));
+
+    let bank2 = write(
+        p,
+        "bank2.csv",
+        &format!(
+            "{BANK_HEADER}DE01,2026-03-04,2026-03-04,-920.00,EUR,Acme Corp,US111,RETURN AC04 ORIG BR1,RT1\n"
+        ),
+    );
+    let out2 = p.join("night2");
+    night(
+        &bank2,
+        &out1.join("open_items.parquet"),
+        "2026-03-04",
+        &out2,
+    );
+    let returns = read_parquet(&out2.join("returns.parquet"));
+    assert_eq!(text(&returns, "status"), ["reversed"]);
+    assert_eq!(text(&returns, "link_rule"), ["ORIGINAL_REFERENCE"]);
+    let apps = read_parquet(&out2.join("applications.parquet"));
+    assert_eq!(text(&apps, "rule"), ["RETURN_REVERSAL"]);
+    assert_eq!(money(&apps, "applied_amount"), [d("-1000.00")]);
+    assert_eq!(
+        open_after(&out2, "INV-2026-000101"),
+        Some((d("1000.00"), "open".into()))
+    );
+    assert!(text(&read_parquet(&out2.join("exceptions.parquet")), "reason").is_empty());
+    let fx2 = check_journals(&out2);
+    // The loss is taken back, and over both nights every FX account nets
+    // to zero in each currency.
+    assert_eq!(fx2.get(&("7210".into(), "USD".into())), Some(&d("-1.80")));
+    let mut total = fx1.clone();
+    for (k, v) in fx2 {
+        *total.entry(k).or_default() += v;
+    }
+    assert!(total.values().all(|v| v.is_zero()), "{total:?}");
 }

@@ -70,6 +70,8 @@ mod ledger;
 mod payments;
 pub mod prng;
 pub mod returns;
+/// Slices of an evaluation: FX, advice formats, companies; returns scored (issue 11).
+pub mod slices;
 mod statements;
 mod text;
 mod truth;

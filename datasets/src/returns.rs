@@ -157,6 +157,40 @@ pub fn returns_for(bank_csv: &str, truth_csv: &str, seed: u64, percent: u32) -> 
     out
 }
 
+/// What [`add_returns`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ReturnsSummary {
+    /// Returns booked on the receipt's day (`returns/same_night.csv`).
+    pub same_night: u32,
+    /// Returns booked the day after (`returns/next_night.csv`).
+    pub next_night: u32,
+}
+
+/// Writes the returns of the dataset in `dir` (its `bank.csv` as the other
+/// stages left it, and its `truth.csv`): `returns/same_night.csv` (a bank
+/// file for the same run as `bank.csv`), `returns/next_night.csv` (for the
+/// next night's run, which finds the originals through the state) and
+/// `returns_truth.csv`. The set's other files are untouched.
+pub fn add_returns(
+    dir: &std::path::Path,
+    seed: u64,
+    percent: u32,
+) -> std::io::Result<ReturnsSummary> {
+    let bank = std::fs::read_to_string(dir.join("bank.csv"))?;
+    let truth = std::fs::read_to_string(dir.join("truth.csv"))?;
+    let set = returns_for(&bank, &truth, seed, percent);
+    let folder = dir.join("returns");
+    std::fs::create_dir_all(&folder)?;
+    std::fs::write(folder.join("same_night.csv"), &set.same_night_csv)?;
+    std::fs::write(folder.join("next_night.csv"), &set.next_night_csv)?;
+    std::fs::write(dir.join("returns_truth.csv"), &set.truth_csv)?;
+    let rows = |csv: &str| csv.lines().skip(1).count() as u32;
+    Ok(ReturnsSummary {
+        same_night: rows(&set.same_night_csv),
+        next_night: rows(&set.next_night_csv),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -161,7 +161,13 @@ fn check_transactions(batch: &Batch, outcome: &Outcome) -> Result<(), InvariantV
             );
         }
         if let Some(f) = fx {
-            if f.payment_amount <= Decimal::ZERO || a.applied_amount <= Decimal::ZERO {
+            // A reversal takes both sides back: both negative.
+            let wrong = if reversal {
+                f.payment_amount >= Decimal::ZERO || a.applied_amount >= Decimal::ZERO
+            } else {
+                f.payment_amount <= Decimal::ZERO || a.applied_amount <= Decimal::ZERO
+            };
+            if wrong {
                 return fail(
                     "non_negative_application",
                     format!(

@@ -216,11 +216,27 @@ pub fn build_full(
                 exceptions[e as usize].reason == crate::model::ReasonCode::ReturnedPayment
             });
         if txn.amount() < Decimal::ZERO && returned {
+            let fx_accounts = |a: &Application| {
+                fx_of(a).map(|f| {
+                    let item_cur = batch.open_items.get(a.item as usize).currency();
+                    (
+                        f,
+                        table.intern(fx_rules.position_for(txn.currency(), item_cur)),
+                        table.intern(&fx_rules.gain_account),
+                        table.intern(&fx_rules.loss_account),
+                    )
+                })
+            };
+            let fx_lines: Vec<_> = applications[apps_start..next_app]
+                .iter()
+                .map(fx_accounts)
+                .collect();
             reversal_journal(
                 &mut j,
                 bank_gl,
                 -txn.amount(),
                 &applications[apps_start..next_app],
+                &fx_lines,
                 exception.map(|e| (e, &exceptions[e as usize])),
             );
             intercompany_pairs(&mut out, start, &mut table, intercompany);
@@ -376,11 +392,17 @@ pub fn build_full(
 /// unapplied cash (payer known) or suspense with what the receipt had left
 /// unapplied. `apps` are the return's [`crate::model::Rule::ReturnReversal`]
 /// rows (negative amounts).
+/// A cross-currency reversal (its negated [`FxApplication`], one per row of
+/// `apps`) turns the receipt's FX lines around too: the FX position is
+/// debited with the payment-currency cash and credited, in the invoice's
+/// currency, with what it was worth; the realised gain is debited back (a
+/// loss credited back).
 fn reversal_journal(
     j: &mut Journal<'_>,
     bank_gl: GlIdx,
     amount: Decimal,
     apps: &[Application],
+    fx: &[Option<(&FxApplication, GlIdx, GlIdx, GlIdx)>],
     exception: Option<(u32, &ExceptionRecord)>,
 ) {
     j.push(
@@ -391,9 +413,33 @@ fn reversal_journal(
         None,
         Memo::ReturnDebit,
     );
-    for a in apps {
+    for (k, a) in apps.iter().enumerate() {
         let inv = Some(a.item);
         let cust = Some(PostingCustomer::OfItem(a.item));
+        if let Some(&Some((f, position, gain, loss))) = fx.get(k) {
+            j.push(
+                position,
+                -f.payment_amount,
+                Decimal::ZERO,
+                inv,
+                cust,
+                Memo::FxPosition,
+            );
+            j.foreign = true;
+            j.push(
+                position,
+                Decimal::ZERO,
+                -f.invoice_amount,
+                inv,
+                cust,
+                Memo::FxPosition,
+            );
+            if f.gain_loss < Decimal::ZERO {
+                j.push(gain, -f.gain_loss, Decimal::ZERO, inv, cust, Memo::FxGain);
+            } else if f.gain_loss > Decimal::ZERO {
+                j.push(loss, Decimal::ZERO, f.gain_loss, inv, cust, Memo::FxLoss);
+            }
+        }
         j.push(
             GL_RECEIVABLE,
             -a.cleared_amount(),
@@ -411,6 +457,7 @@ fn reversal_journal(
                 j.push(gl, Decimal::ZERO, -value, inv, cust, memo);
             }
         }
+        j.foreign = false;
     }
     if let Some((e, exc)) = exception {
         let (account, memo, customer) = match &exc.customer_id {

@@ -33,7 +33,7 @@ pub struct Advice {
     /// Stable identity across runs: file format, advice id and payment
     /// reference (what the state remembers of a waiting advice).
     pub key: String,
-    /// `x12.820`, `bai_lockbox`, `nacha`, `remt.001`, `camt.054`, `remittance_csv`.
+    /// `x12.820`, `bai_lockbox`, `nacha`, `remt.001`, `camt.054`, `remittance_csv`, `remittance_xlsx`.
     pub format: String,
     /// The advice's id within its file.
     pub advice_id: String,
@@ -127,7 +127,7 @@ impl LinkRule {
         match format {
             "x12.820" | "nacha" => LinkRule::TraceNumber,
             "bai_lockbox" => LinkRule::ChequeNumber,
-            "remittance_csv" => LinkRule::PaymentReference,
+            "remittance_csv" | "remittance_xlsx" => LinkRule::PaymentReference,
             _ => LinkRule::EndToEndId,
         }
     }

@@ -104,6 +104,29 @@ pub struct PriorApplication {
     pub invoice_date: Option<NaiveDate>,
     /// Due date (the re-opened item ages from it).
     pub due_date: Option<NaiveDate>,
+    /// A cross-currency application: what the payment gave for it (absent
+    /// for same-currency ones, so their state rows stay as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fx: Option<PriorFx>,
+}
+
+/// The payment side of a cross-currency [`PriorApplication`], so a return
+/// in a later run takes back the payment-currency cash and the realised FX
+/// result too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorFx {
+    /// Cash taken from the payment, in the payment's currency.
+    pub payment_amount: Decimal,
+    /// `payment_amount` converted, in the invoice's currency.
+    pub invoice_amount: Decimal,
+    /// Units of the invoice currency per unit of the payment currency.
+    pub rate: Decimal,
+    /// The rate's date.
+    pub rate_date: NaiveDate,
+    /// Who quoted the rate.
+    pub rate_source: String,
+    /// Realised FX result booked (invoice currency; positive a gain).
+    pub gain_loss: Decimal,
 }
 
 impl PriorApplication {
@@ -186,7 +209,8 @@ pub struct ReturnRecord {
     pub customer_id: Option<String>,
     /// Invoices re-opened.
     pub invoices_reopened: u32,
-    /// Σ cash applications reversed (positive).
+    /// Σ cash applications reversed (positive), in the return's currency
+    /// (a cross-currency application's payment amount).
     pub applied_reversed: Decimal,
     /// Σ discounts, write-offs and deductions taken back (positive).
     pub allowances_reversed: Decimal,
@@ -312,10 +336,34 @@ pub fn receipts_to_keep(
                 amount_original: item.amount_original(),
                 invoice_date: item.invoice_date(),
                 due_date: item.due_date(),
+                fx: outcome.fx_of(a).map(|f| PriorFx {
+                    payment_amount: f.payment_amount,
+                    invoice_amount: f.invoice_amount,
+                    rate: f.rate,
+                    rate_date: f.rate_date,
+                    rate_source: f.rate_source.to_string(),
+                    gain_loss: f.gain_loss,
+                }),
             });
         }
     }
     out
+}
+
+/// The reversal of a cross-currency application for return `txn`: every
+/// amount negated (the payment-currency cash goes back, the realised FX
+/// result is taken back at the rate it was booked at).
+pub fn fx_reversal_of(txn: TxnIdx, f: &crate::fx::FxApplication) -> crate::fx::FxApplication {
+    crate::fx::FxApplication {
+        txn,
+        item: f.item,
+        payment_amount: -f.payment_amount,
+        invoice_amount: -f.invoice_amount,
+        rate: f.rate,
+        rate_date: f.rate_date,
+        rate_source: f.rate_source.clone(),
+        gain_loss: -f.gain_loss,
+    }
 }
 
 /// The reversal of one application: every amount negated, rule

@@ -13,13 +13,14 @@ use cashmatch_parsers::{BalanceCheck, Limits, Source};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-const FORMATS: [RemittanceFormat; 6] = [
+const FORMATS: [RemittanceFormat; 7] = [
     RemittanceFormat::X12_820,
     RemittanceFormat::Lockbox,
     RemittanceFormat::Nacha,
     RemittanceFormat::Remt001,
     RemittanceFormat::Camt054,
     RemittanceFormat::Csv,
+    RemittanceFormat::Xlsx,
 ];
 
 fn small_limits() -> Limits {
@@ -91,7 +92,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), f in 0usize..7) {
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), f in 0usize..8) {
         parse(&bytes, FORMATS.get(f).copied(), None);
     }
 
@@ -101,6 +102,25 @@ proptest! {
         body in "[0-9A-Z*~\\\\:>|¦ \n.\\-]{0,400}",
     ) {
         parse(format!("{head}{body}").as_bytes(), None, None);
+    }
+
+    /// A workbook with bytes changed (inside its compressed parts, its
+    /// ZIP headers or its directory) is an error, never a panic.
+    #[test]
+    fn mutated_xlsx_never_panics(
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..6),
+        cut in any::<proptest::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = include_bytes!("../../tests/fixtures/remittance_xlsx/advice.xlsx").to_vec();
+        for (at, b) in &edits {
+            let k = at.index(bytes.len());
+            bytes[k] = *b;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        parse(&bytes, Some(RemittanceFormat::Xlsx), None);
     }
 
     #[test]

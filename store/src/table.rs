@@ -235,6 +235,9 @@ pub fn remittances_schema() -> Schema {
         // `CHEQUE_NUMBER`, `END_TO_END_ID`, `ACCOUNT_SERVICER_REFERENCE`,
         // `PAYMENT_REFERENCE`, `AMOUNT_DATE_PAYER`); empty when not linked.
         text("link_rule", false),
+        // Legal entity (issue 11): the company of the linked bank line's
+        // receiving account; empty while the advice is not linked.
+        text("company_code", false),
     ])
 }
 

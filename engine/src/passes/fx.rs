@@ -128,6 +128,20 @@ fn reference_one(
     }
     let mut seen = std::collections::HashSet::new();
     items.retain(|i| seen.insert(*i));
+    // Short forms and repaired numbers of invoices in another currency: the
+    // reference passes resolve them only in the payment's currency (the
+    // amount or the payer's same-currency items confirm them there), so a
+    // payment quoting `INV-2026-000123, 124` in USD for EUR invoices would
+    // lose the second. Here the converted amount confirms them: they join
+    // only when the whole set is worth the payment within the tolerance.
+    let foreign = foreign_short_forms(ctx, ledger, t, &items);
+    if !foreign.is_empty() && !input.rates.is_empty() {
+        let mut with: Vec<ItemIdx> = items.clone();
+        with.extend(foreign.iter().copied().filter(|i| seen.insert(*i)));
+        if let Some(found) = referenced_fx(ctx, ledger, input, t, &with) {
+            return (Some(found), None);
+        }
+    }
     if items.is_empty() {
         return (None, None);
     }
@@ -196,6 +210,96 @@ fn reference_one(
             (None, Some(n))
         }
     }
+}
+
+/// Short-form and repaired references of transaction `t` to open items in
+/// another currency than the payment's: candidates only (see
+/// [`reference_one`]). A loose short number counts only among the items of
+/// the payer identified by other evidence; an announced short form of an
+/// identified payer only among the payer's items; and each numeric core must
+/// name one item, or none of that core is taken.
+fn foreign_short_forms(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    t: TxnIdx,
+    strong: &[ItemIdx],
+) -> Vec<ItemIdx> {
+    let txn = ctx.batch.transactions.get(t as usize);
+    let refs = ctx.refs.get(t as usize);
+    let payer_items = identified(ctx, t).map(|(party, ..)| &ctx.parties.items[party as usize]);
+    let open_items = &ctx.batch.open_items;
+    let candidates: Vec<ItemIdx> = refs
+        .found
+        .iter()
+        .filter(|&&(i, kind)| {
+            let it = open_items.get(i as usize);
+            let of_payer = payer_items.map(|items| items.contains(&i));
+            let kind_ok = match kind {
+                RefKind::Canonical => of_payer != Some(false),
+                RefKind::Short => of_payer != Some(false),
+                RefKind::ShortLoose => of_payer == Some(true),
+                _ => false,
+            };
+            kind_ok
+                && !strong.contains(&i)
+                && it.currency() != txn.currency()
+                && it.hold().is_none()
+                && ledger.item_open[i as usize] > Decimal::ZERO
+        })
+        .map(|&(i, _)| i)
+        .collect();
+    let core =
+        |i: ItemIdx| crate::references::numeric_core(open_items.get(i as usize).invoice_id());
+    candidates
+        .iter()
+        .copied()
+        .filter(|&i| candidates.iter().filter(|&&j| core(j) == core(i)).count() == 1)
+        .collect()
+}
+
+/// `FX_REFERENCE` for `items` when they are one currency other than the
+/// payment's, all open, and worth the payment within the tolerance; `None`
+/// otherwise (no note: the caller falls back to the references alone).
+fn referenced_fx(
+    ctx: &Context<'_>,
+    ledger: &Ledger,
+    input: &FxInput,
+    t: TxnIdx,
+    items: &[ItemIdx],
+) -> Option<FxProposal> {
+    let txn = ctx.batch.transactions.get(t as usize);
+    let open_items = &ctx.batch.open_items;
+    let first_currency = open_items.get(*items.first()? as usize).currency();
+    if first_currency == txn.currency()
+        || items
+            .iter()
+            .any(|&i| open_items.get(i as usize).currency() != first_currency)
+        || items
+            .iter()
+            .any(|&i| ledger.item_open[i as usize] <= Decimal::ZERO)
+        || held_note(ctx, t, items).is_some()
+    {
+        return None;
+    }
+    let (lines, fx, why) = fx_lines(ctx, ledger, input, t, items, txn.amount()).ok()?;
+    let confidence = if items.len() == 1 {
+        FX_REFERENCE_CONFIDENCE
+    } else {
+        FX_REFERENCE_MANY_CONFIDENCE
+    };
+    let explanation = format!(
+        "invoice(s) {} in remittance (short forms confirmed by the converted amount), in {first_currency}; {why}",
+        invoice_ids(ctx, items)
+    );
+    let p = proposal(
+        ctx,
+        vec![t],
+        lines,
+        Rule::FxReference,
+        confidence,
+        explanation,
+    );
+    Some((p, Some(fx)))
 }
 
 /// Lines converting `amount` (payment currency) into `items` (one other

@@ -355,8 +355,17 @@ pub fn reverse(
             }
             Ok(l) => *l,
         };
-        // (item, applied, discount, write-off, deduction) to take back.
-        let lines: Vec<(ItemIdx, Decimal, Decimal, Decimal, Decimal)> = match original {
+        // (item, applied, discount, write-off, deduction, what a
+        // cross-currency application took from the payment) to take back.
+        type Line = (
+            ItemIdx,
+            Decimal,
+            Decimal,
+            Decimal,
+            Decimal,
+            Option<crate::fx::FxApplication>,
+        );
+        let lines: Vec<Line> = match original {
             Original::ThisRun(t) => {
                 let orig = batch.transactions.get(t as usize);
                 rec.original_transaction_id = orig.transaction_id().to_string();
@@ -371,6 +380,11 @@ pub fn reverse(
                             a.discount_amount,
                             a.writeoff_amount,
                             a.deduction_amount,
+                            ledger
+                                .fx
+                                .iter()
+                                .find(|f| f.txn == t && f.item == a.item)
+                                .cloned(),
                         )
                     })
                     .collect()
@@ -382,7 +396,19 @@ pub fn reverse(
                 r.applications
                     .iter()
                     .zip(&p.prior_items)
-                    .map(|(a, &item)| (item, a.applied, a.discount, a.writeoff, a.deduction))
+                    .map(|(a, &item)| {
+                        let fx = a.fx.as_ref().map(|f| crate::fx::FxApplication {
+                            txn: p.txn,
+                            item,
+                            payment_amount: f.payment_amount,
+                            invoice_amount: f.invoice_amount,
+                            rate: f.rate,
+                            rate_date: f.rate_date,
+                            rate_source: f.rate_source.as_str().into(),
+                            gain_loss: f.gain_loss,
+                        });
+                        (item, a.applied, a.discount, a.writeoff, a.deduction, fx)
+                    })
                     .collect()
             }
         };
@@ -397,8 +423,19 @@ pub fn reverse(
             rec.original_transaction_id
         )
         .into();
-        for &(item, applied, discount, writeoff, deduction) in &lines {
+        for (item, applied, discount, writeoff, deduction, fx) in &lines {
+            let (item, applied, discount, writeoff, deduction) =
+                (*item, *applied, *discount, *writeoff, *deduction);
             ledger.item_open[item as usize] += applied + discount + writeoff + deduction;
+            // Cross-currency: the cash going back is the payment-currency
+            // amount, and the FX result booked is taken back with it.
+            let cash = match fx {
+                Some(f) => {
+                    ledger.fx.push(crate::returns::fx_reversal_of(p.txn, f));
+                    f.payment_amount
+                }
+                None => applied,
+            };
             ledger.applications.push(reversal_of(
                 p.txn,
                 item,
@@ -408,7 +445,7 @@ pub fn reverse(
                 deduction,
                 explanation.clone(),
             ));
-            rec.applied_reversed += applied;
+            rec.applied_reversed += cash;
             rec.allowances_reversed += discount + writeoff + deduction;
         }
         rec.invoices_reopened = lines.len() as u32;

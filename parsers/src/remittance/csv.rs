@@ -132,7 +132,7 @@ impl RemittanceCsvLayout {
         Ok(())
     }
 
-    fn mapped(&self) -> Vec<&str> {
+    pub(crate) fn mapped(&self) -> Vec<&str> {
         let c = &self.columns;
         let mut out = vec![
             c.payment_reference.as_str(),
@@ -227,6 +227,72 @@ pub(crate) fn matching_layout<'a>(
     })
 }
 
+/// One cell of a remittance sheet: text as written (every CSV cell), or a
+/// value a workbook stored typed (numbers and dates of an XLSX).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    /// Text, read through the layout's number and date formats.
+    Text(String),
+    /// A number the workbook stored (exact, from its shortest decimal form).
+    Number(Decimal),
+    /// A date the workbook stored.
+    Date(NaiveDate),
+}
+
+impl Cell {
+    /// The cell as text (a number in its plain decimal form, a date as
+    /// `YYYY-MM-DD`): what a reference or name column reads.
+    fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Text(t) => std::borrow::Cow::Borrowed(t.trim()),
+            Cell::Number(d) => std::borrow::Cow::Owned(d.normalize().to_string()),
+            Cell::Date(d) => std::borrow::Cow::Owned(d.format("%Y-%m-%d").to_string()),
+        }
+    }
+}
+
+/// Where the rows of a sheet come from: CSV lines, or the rows of one
+/// worksheet of a workbook (errors then name the sheet, row and column).
+pub(crate) struct RowSource<'a> {
+    /// `remittance_csv` or `remittance_xlsx`.
+    pub format_name: &'static str,
+    /// The worksheet, for a workbook.
+    pub sheet: Option<&'a str>,
+    /// The header's cells (trimmed column names).
+    pub header: Vec<String>,
+    /// The text encoding read (CSV) or `UTF-8` (XLSX, by definition).
+    pub encoding: String,
+}
+
+impl RowSource<'_> {
+    /// Where a cell is, in words: nothing more for a CSV (the location says
+    /// line and column), `sheet `S`, row R, column C (`name`): ` for a workbook.
+    fn at(&self, row: u64, col: Option<usize>) -> String {
+        match (self.sheet, col) {
+            (Some(sheet), Some(c)) => format!(
+                "sheet `{sheet}`, row {row}, column {} (`{}`): ",
+                column_letters(c),
+                self.header.get(c).map_or("", String::as_str)
+            ),
+            (Some(sheet), None) => format!("sheet `{sheet}`, row {row}: "),
+            (None, _) => String::new(),
+        }
+    }
+}
+
+/// Spreadsheet column letters of 0-based column `c` (`A`, ..., `Z`, `AA`).
+pub(crate) fn column_letters(c: usize) -> String {
+    let mut n = c + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        out.push(b'A' + r as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Reads a remittance CSV.
 pub fn parse(
     source: &Source<'_>,
@@ -248,18 +314,66 @@ pub fn parse(
         options.encoding.as_deref(),
     )?;
     let delim = layout.delimiter.chars().next().unwrap_or(',');
-    let number = layout.number_format();
     let mut lines = text.lines().enumerate();
     let Some((_, header_line)) = lines.next() else {
         return Err(err(Location::Line(1), ErrorKind::Empty, "no header".into()));
     };
-    let header = split_record(header_line, delim).unwrap_or_default();
+    let header: Vec<String> = split_record(header_line, delim)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let line_bytes_max = options.limits.line_bytes_max;
+    let rows = lines
+        .filter(|(_, raw)| !raw.trim().is_empty())
+        .map(|(i, raw)| {
+            let line = i as u64 + 1;
+            if raw.len() > line_bytes_max {
+                return Err(err(
+                    Location::Line(line),
+                    ErrorKind::LimitExceeded,
+                    "row over the line or record limit".into(),
+                ));
+            }
+            let row = split_record(raw, delim).ok_or_else(|| {
+                err(
+                    Location::Line(line),
+                    ErrorKind::Structure,
+                    "unterminated quoted field".into(),
+                )
+            })?;
+            Ok((line, row.into_iter().map(Cell::Text).collect()))
+        });
+    let from = RowSource {
+        format_name: FORMAT_NAME,
+        sheet: None,
+        header,
+        encoding: encoding.to_string(),
+    };
+    parse_rows(source, options, layout, &from, rows)
+}
+
+/// Reads the rows of a remittance sheet (CSV or one worksheet of a
+/// workbook) through `layout`: one row per invoice line, rows of one
+/// payment reference and payer forming one advice.
+pub(crate) fn parse_rows(
+    source: &Source<'_>,
+    options: &RemittanceOptions,
+    layout: &RemittanceCsvLayout,
+    from: &RowSource<'_>,
+    rows: impl Iterator<Item = Result<(u64, Vec<Cell>), ParseError>>,
+) -> Result<ParsedRemittance, ParseError> {
+    let err = |location: Location, kind: ErrorKind, message: String| {
+        ParseError::new(source.name, Some(from.format_name), location, kind, message)
+    };
+    let number = layout.number_format();
+    let header = &from.header;
     let col = |name: &Option<String>| {
         name.as_ref()
-            .and_then(|n| header.iter().position(|h| h.trim() == n))
+            .and_then(|n| header.iter().position(|h| h == n))
     };
     let c = &layout.columns;
-    let required = |n: &String| header.iter().position(|h| h.trim() == n);
+    let required = |n: &String| header.iter().position(|h| h == n);
     let (Some(reference_col), Some(invoice_col), Some(paid_col)) = (
         required(&c.payment_reference),
         required(&c.invoice),
@@ -268,7 +382,10 @@ pub fn parse(
         return Err(err(
             Location::Line(1),
             ErrorKind::MissingField,
-            "a mapped column is missing from the header".into(),
+            format!(
+                "{}a mapped column is missing from the header",
+                from.at(1, None)
+            ),
         ));
     };
     let cols = [
@@ -285,46 +402,55 @@ pub fn parse(
     let [payer_col, account_col, date_col, amount_col, ccy_col, inv_amt_col, disc_col, ded_col, reason_col] =
         cols;
     let mut out = ParsedRemittance {
-        encoding: encoding.to_string(),
+        encoding: from.encoding.clone(),
         layout: layout.name.clone(),
         ..ParsedRemittance::default()
     };
     let mut index: Vec<(String, String, usize)> = Vec::new();
     let mut stated: Vec<Vec<Decimal>> = Vec::new();
-    for (i, raw) in lines {
-        let line = i as u64 + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        if raw.len() > options.limits.line_bytes_max
-            || out.line_count() as u64 >= options.limits.records_max
-        {
+    let empty = Cell::Text(String::new());
+    for row in rows {
+        let (line, row) = row?;
+        if out.line_count() as u64 >= options.limits.records_max {
             return Err(err(
                 Location::Line(line),
                 ErrorKind::LimitExceeded,
-                "row over the line or record limit".into(),
+                format!("{}row over the line or record limit", from.at(line, None)),
             ));
         }
-        let row = split_record(raw, delim).ok_or_else(|| {
-            err(
-                Location::Line(line),
-                ErrorKind::Structure,
-                "unterminated quoted field".into(),
-            )
-        })?;
-        let cell = |k: Option<usize>| k.and_then(|k| row.get(k)).map_or("", |s| s.trim());
+        let get = |k: Option<usize>| k.and_then(|k| row.get(k)).unwrap_or(&empty);
+        let cell = |k: Option<usize>| get(k).text();
         let money = |k: Option<usize>| -> Result<Option<Decimal>, ParseError> {
-            let t = cell(k);
-            if t.is_empty() {
-                return Ok(None);
-            }
-            number.parse(t).map(Some).map_err(|e| {
-                err(
-                    Location::LineColumn(line, k.unwrap_or(0) as u64 + 1),
+            let at = Location::LineColumn(line, k.unwrap_or(0) as u64 + 1);
+            match get(k) {
+                Cell::Number(d) => Ok(Some(*d)),
+                Cell::Date(d) => Err(err(
+                    at,
                     ErrorKind::InvalidAmount,
-                    super::amount_message(t, e, "an amount in this layout's number format"),
-                )
-            })
+                    format!("{}a date ({d}) where an amount belongs", from.at(line, k)),
+                )),
+                Cell::Text(t) => {
+                    let t = t.trim();
+                    if t.is_empty() {
+                        return Ok(None);
+                    }
+                    number.parse(t).map(Some).map_err(|e| {
+                        err(
+                            at,
+                            ErrorKind::InvalidAmount,
+                            format!(
+                                "{}{}",
+                                from.at(line, k),
+                                super::amount_message(
+                                    t,
+                                    e,
+                                    "an amount in this layout's number format"
+                                )
+                            ),
+                        )
+                    })
+                }
+            }
         };
         let currency = match (ccy_col, &layout.currency) {
             (Some(_), _) if !cell(ccy_col).is_empty() => cell(ccy_col).to_ascii_uppercase(),
@@ -335,7 +461,10 @@ pub fn parse(
             return Err(err(
                 Location::LineColumn(line, ccy_col.unwrap_or(0) as u64 + 1),
                 ErrorKind::InvalidCurrency,
-                format!("currency `{currency}` is not an ISO 4217 code"),
+                format!(
+                    "{}currency `{currency}` is not an ISO 4217 code",
+                    from.at(line, ccy_col)
+                ),
             ));
         }
         let reference = cell(Some(reference_col)).to_string();
@@ -343,6 +472,10 @@ pub fn parse(
         let paid = money(Some(paid_col))?;
         let payment_amount = money(amount_col)?;
         let deduction = money(ded_col)?;
+        let locator = match from.sheet {
+            Some(sheet) => format!("sheet {sheet} row {line}"),
+            None => format!("line {line}"),
+        };
         let line_rec = AdviceLine {
             invoice_reference: cell(Some(invoice_col)).to_string(),
             document_type: match paid {
@@ -356,7 +489,7 @@ pub fn parse(
             adjustment_amount: deduction.map(|d| -d.abs()),
             adjustment_reason: cell(reason_col).to_string(),
             source_line: line,
-            locator: format!("line {line}"),
+            locator: locator.clone(),
             ..AdviceLine::default()
         };
         for v in [
@@ -369,25 +502,43 @@ pub fn parse(
         .into_iter()
         .flatten()
         {
-            check_scale(v, &currency)
-                .map_err(|m| err(Location::Line(line), ErrorKind::InvalidAmount, m))?;
+            check_scale(v, &currency).map_err(|m| {
+                err(
+                    Location::Line(line),
+                    ErrorKind::InvalidAmount,
+                    format!("{}{m}", from.at(line, None)),
+                )
+            })?;
         }
-        let date_text = cell(date_col);
-        let date = if date_text.is_empty() {
-            None
-        } else {
-            Some(
-                NaiveDate::parse_from_str(date_text, &layout.date_format).map_err(|_| {
-                    err(
-                        Location::LineColumn(line, date_col.unwrap_or(0) as u64 + 1),
-                        ErrorKind::InvalidDate,
-                        format!(
-                            "`{date_text}` is not a date in format `{}`",
-                            layout.date_format
-                        ),
-                    )
-                })?,
-            )
+        let date = match get(date_col) {
+            Cell::Date(d) => Some(*d),
+            Cell::Number(n) => {
+                return Err(err(
+                    Location::LineColumn(line, date_col.unwrap_or(0) as u64 + 1),
+                    ErrorKind::InvalidDate,
+                    format!(
+                        "{}the number {n} where a date belongs (format the cell as a date)",
+                        from.at(line, date_col)
+                    ),
+                ))
+            }
+            Cell::Text(t) if t.trim().is_empty() => None,
+            Cell::Text(t) => {
+                let date_text = t.trim();
+                Some(
+                    NaiveDate::parse_from_str(date_text, &layout.date_format).map_err(|_| {
+                        err(
+                            Location::LineColumn(line, date_col.unwrap_or(0) as u64 + 1),
+                            ErrorKind::InvalidDate,
+                            format!(
+                                "{}`{date_text}` is not a date in format `{}`",
+                                from.at(line, date_col),
+                                layout.date_format
+                            ),
+                        )
+                    })?,
+                )
+            }
         };
         let a = match index
             .iter()
@@ -407,7 +558,7 @@ pub fn parse(
                     credit: true,
                     booked: true,
                     source_line: line,
-                    locator: format!("line {line}"),
+                    locator,
                     ..Advice::default()
                 });
                 out.advices.len() - 1
@@ -418,8 +569,10 @@ pub fn parse(
                 Location::Line(line),
                 ErrorKind::Structure,
                 format!(
-                    "payment `{}` has rows in {} and {currency}: one payment has one currency",
-                    out.advices[a].payment_reference, out.advices[a].currency
+                    "{}payment `{}` has rows in {} and {currency}: one payment has one currency",
+                    from.at(line, None),
+                    out.advices[a].payment_reference,
+                    out.advices[a].currency
                 ),
             ));
         }

@@ -14,6 +14,8 @@
 //!   (`RmtInf/Strd`) of camt.054 (and camt.052/053 when forced).
 //! * [`csv`]: remittance spreadsheets exported as CSV, columns mapped in
 //!   config ([`RemittanceCsvLayout`]).
+//! * [`xlsx`]: the same spreadsheets saved as XLSX workbooks, through the
+//!   same layouts.
 //!
 //! The rules are the statement readers' rules: amounts through
 //! [`crate::amount`] (bounded, never rounded), currencies through
@@ -45,6 +47,7 @@ pub mod lockbox;
 pub mod model;
 pub mod nacha;
 pub mod x12;
+pub mod xlsx;
 
 pub use csv::RemittanceCsvLayout;
 pub use lockbox::LockboxProfile;
@@ -79,6 +82,9 @@ pub struct RemittanceOptions {
 /// configured CSV layouts (see [`crate::detect::detect_remittance`] for the
 /// rest).
 pub fn detect(bytes: &[u8], options: &RemittanceOptions) -> Option<RemittanceFormat> {
+    if xlsx::looks_like_xlsx(bytes) {
+        return Some(RemittanceFormat::Xlsx);
+    }
     crate::detect::detect_remittance(bytes).or_else(|| {
         csv::matching_layout(bytes, &options.csv_layouts).map(|_| RemittanceFormat::Csv)
     })
@@ -119,7 +125,7 @@ pub fn parse_remittance(
                 None,
                 Location::Line(1),
                 ErrorKind::UnknownFormat,
-                "content matches no supported remittance format (X12 820, BAI lockbox, NACHA, remt.001, camt.054, configured remittance CSV)".into(),
+                "content matches no supported remittance format (X12 820, BAI lockbox, NACHA, remt.001, camt.054, configured remittance CSV or XLSX)".into(),
             )
         })?,
     };
@@ -132,6 +138,7 @@ pub fn parse_remittance(
         | RemittanceFormat::Camt053
         | RemittanceFormat::Camt054 => iso::parse(source, options, format),
         RemittanceFormat::Csv => csv::parse(source, options),
+        RemittanceFormat::Xlsx => xlsx::parse(source, options),
     }?;
     parsed.source_file = source.name.to_string();
     parsed.format = Some(format);

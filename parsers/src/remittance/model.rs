@@ -25,6 +25,8 @@ pub enum RemittanceFormat {
     Camt054,
     /// A remittance spreadsheet exported as CSV, columns mapped in config.
     Csv,
+    /// A remittance spreadsheet saved as XLSX, columns mapped as for CSV.
+    Xlsx,
 }
 
 impl RemittanceFormat {
@@ -39,6 +41,7 @@ impl RemittanceFormat {
             RemittanceFormat::Camt053 => "camt.053",
             RemittanceFormat::Camt054 => "camt.054",
             RemittanceFormat::Csv => "remittance_csv",
+            RemittanceFormat::Xlsx => "remittance_xlsx",
         }
     }
 }

@@ -385,6 +385,10 @@ pub fn build_full(
     (out, table.accounts)
 }
 
+/// A reversed cross-currency application and the accounts its FX lines go
+/// to: (negated application, FX position, gain, loss).
+type FxReversal<'a> = (&'a FxApplication, GlIdx, GlIdx, GlIdx);
+
 /// The journal of a returned payment linked to its original receipt: the
 /// receipt's journal turned around. Credit the bank with what went back;
 /// per reversed invoice debit the receivable with what the receipt cleared
@@ -392,6 +396,7 @@ pub fn build_full(
 /// unapplied cash (payer known) or suspense with what the receipt had left
 /// unapplied. `apps` are the return's [`crate::model::Rule::ReturnReversal`]
 /// rows (negative amounts).
+///
 /// A cross-currency reversal (its negated [`FxApplication`], one per row of
 /// `apps`) turns the receipt's FX lines around too: the FX position is
 /// debited with the payment-currency cash and credited, in the invoice's
@@ -402,7 +407,7 @@ fn reversal_journal(
     bank_gl: GlIdx,
     amount: Decimal,
     apps: &[Application],
-    fx: &[Option<(&FxApplication, GlIdx, GlIdx, GlIdx)>],
+    fx: &[Option<FxReversal<'_>>],
     exception: Option<(u32, &ExceptionRecord)>,
 ) {
     j.push(

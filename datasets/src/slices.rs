@@ -20,8 +20,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::Path;
 
+/// A CSV file read whole: its header and its records.
+type CsvTable = (Vec<String>, Vec<Vec<String>>);
+
 /// Reads a CSV file as its header and records (`None` when it is absent).
-fn read_csv(path: &Path) -> io::Result<Option<(Vec<String>, Vec<Vec<String>>)>> {
+fn read_csv(path: &Path) -> io::Result<Option<CsvTable>> {
     if !path.is_file() {
         return Ok(None);
     }

@@ -675,11 +675,11 @@ fn propose_by_style(
     for tok in reference_tokens(txn.remittance_info()) {
         match forms.get(&tok).map(Vec::as_slice) {
             None => {}
-            Some([(i, k)]) => {
-                if !named.iter().any(|(j, _, _)| j == i) {
-                    named.push((*i, *k, tok));
-                }
+            Some([(i, k)]) if !named.iter().any(|(j, _, _)| j == i) => {
+                named.push((*i, *k, tok));
             }
+            // Named again by another token: already counted once.
+            Some([_]) => {}
             // The form fits several of the customer's items: it names
             // none of them, and a person decides.
             Some(_) => return None,

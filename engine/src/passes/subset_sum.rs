@@ -21,6 +21,10 @@ use crate::config::{PassRule, Rules};
 use crate::model::{ItemIdx, ReasonCode, Rule, TxnIdx};
 use std::collections::HashMap;
 
+/// One open transaction's answer from the search: what it proposes, and the
+/// note that explains it (or why nothing was proposed).
+type ProposalAndNote = (Option<Proposal>, Option<PassNote>);
+
 /// A unique exact subset; multiplied by the identification confidence, so
 /// a name-only identification at the similarity floor stays a suggestion.
 const CONFIDENCE: f64 = 0.92;
@@ -99,7 +103,7 @@ impl Pass for SubsetSum {
             if again.is_empty() {
                 break;
             }
-            let redone: Vec<(usize, (Option<Proposal>, Option<PassNote>))> = again
+            let redone: Vec<(usize, ProposalAndNote)> = again
                 .par_iter()
                 .map(|(k, excluded)| (*k, propose_one(ctx, ledger, open[*k], excluded)))
                 .collect();

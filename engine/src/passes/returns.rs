@@ -675,6 +675,7 @@ mod tests {
                 amount_original: Decimal::new(10000, 2),
                 invoice_date: day(1),
                 due_date: day(1),
+                fx: None,
             }],
             on_account_customer: None,
         };

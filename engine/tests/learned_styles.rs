@@ -5,6 +5,9 @@
 //! invoice in that style with rule `LEARNED_REFERENCE`, only among the
 //! customer's own open items.
 
+// Amounts are written in cents as `units_cents` (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use cashmatch_engine::config::Rules;
 use cashmatch_engine::learned::{taught, Fact, FactKind, LearnedIndex, ReferenceStyle};
 use cashmatch_engine::model::*;

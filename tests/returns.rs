@@ -300,9 +300,10 @@ fn generated_returns_of_the_demo_are_linked_and_reverse_the_truth_invoices() {
 /// reversal re-opens the invoice in full, takes the payment-currency cash
 /// back (nothing left in exceptions), and turns the FX lines around: over
 /// receipt and return the FX position and the gain/loss accounts net to
-/// zero per currency, and every journal balances per currency.
+/// zero per currency, and every journal balances per currency. The bank
+/// references are bank-length (`BR000001`): the return quotes its original
+/// by reference only when the reference has at least four characters.
 #[test]
-#[ignore = "fails after the session-7 merge (next-night FX return, line 423): to fix next session, see the closing note"]
 fn a_returned_cross_currency_receipt_reverses_its_fx_result_too() {
     let dir = tempdir();
     let p = dir.path();
@@ -321,9 +322,9 @@ fn a_returned_cross_currency_receipt_reverses_its_fx_result_too() {
         p,
         "bank1.csv",
         &format!(
-            "{BANK_HEADER}DE01,2026-03-02,2026-03-02,920.00,EUR,Acme Corp,US111,INV-2026-000101,BR1\n\
-             DE01,2026-03-03,2026-03-03,1095.00,USD,Yankee Inc,US444,INV-2026-000105,BR5\n\
-             DE01,2026-03-03,2026-03-03,-1095.00,USD,Yankee Inc,US444,RETURN R01 ORIG BR5,RT5\n"
+            "{BANK_HEADER}DE01,2026-03-02,2026-03-02,920.00,EUR,Acme Corp,US111,INV-2026-000101,BR000001\n\
+             DE01,2026-03-03,2026-03-03,1095.00,USD,Yankee Inc,US444,INV-2026-000105,BR000005\n\
+             DE01,2026-03-03,2026-03-03,-1095.00,USD,Yankee Inc,US444,RETURN R01 ORIG BR000005,RT5\n"
         ),
     );
     let items1 = write(
@@ -397,8 +398,8 @@ fn a_returned_cross_currency_receipt_reverses_its_fx_result_too() {
     // The return took back all 1,095.00 USD: no exception row is left.
     assert!(text(&read_parquet(&out1.join("exceptions.parquet")), "reason").is_empty());
     let fx1 = check_journals(&out1);
-    // Night 1 keeps only BR1's FX result: a loss of 1.80 USD (920 EUR at
-    // 1.0850 is 998.20 USD for 1,000.00 USD); BR5's gain came back out.
+    // Night 1 keeps only BR000001's FX result: a loss of 1.80 USD (920 EUR at
+    // 1.0850 is 998.20 USD for 1,000.00 USD); BR000005's gain came back out.
     assert_eq!(fx1.get(&("7210".into(), "USD".into())), Some(&d("1.80")));
     assert!(fx1
         .iter()
@@ -409,7 +410,7 @@ fn a_returned_cross_currency_receipt_reverses_its_fx_result_too() {
         p,
         "bank2.csv",
         &format!(
-            "{BANK_HEADER}DE01,2026-03-04,2026-03-04,-920.00,EUR,Acme Corp,US111,RETURN AC04 ORIG BR1,RT1\n"
+            "{BANK_HEADER}DE01,2026-03-04,2026-03-04,-920.00,EUR,Acme Corp,US111,RETURN AC04 ORIG BR000001,RT1\n"
         ),
     );
     let out2 = p.join("night2");

@@ -4,7 +4,8 @@
 //!
 //! ```sh
 //! cargo bench --bench stages                 # everything, a few minutes
-//! cargo bench --bench stages -- parse        # parsers only
+//! cargo bench --bench stages -- parse        # parsers only (all three groups)
+//! cargo bench --bench stages -- parse_s      # the sink paths only
 //! cargo bench --bench stages -- index        # engine index stage only
 //! ```
 //!
@@ -289,6 +290,63 @@ fn parse_throughput(c: &mut Criterion) {
         });
     }
     group.finish();
+    parse_into_store(c, &inputs);
+}
+
+/// Counts what it is handed and keeps nothing: the reader's own cost.
+#[derive(Default)]
+struct CountingSink(u64);
+
+impl cashmatch_parsers::TransactionSink for CountingSink {
+    fn push(&mut self, t: &cashmatch_parsers::TransactionRef<'_>) {
+        self.0 += black_box(t.remittance_info.len() as u64);
+    }
+}
+
+/// The sink path on the same inputs: `parse_sink` is the reader alone
+/// (a sink that keeps nothing), `parse_store` the reader appending into the
+/// engine's column store with transaction ids (`ingest::BookedSink`,
+/// what `run` and `ingest` do per file), issue 8 target 4.
+fn parse_into_store(c: &mut Criterion, inputs: &[(Format, &str, String)]) {
+    for (group_name, into_store) in [("parse_sink", false), ("parse_store", true)] {
+        let mut group = c.benchmark_group(group_name);
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(8));
+        for (format, name, text) in inputs {
+            let options = ParseOptions {
+                format: Some(*format),
+                ..ParseOptions::default()
+            };
+            group.throughput(Throughput::Bytes(text.len() as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
+                b.iter(|| {
+                    let source = Source::new(name, text.as_bytes());
+                    if into_store {
+                        let mut sink = cashmatch_engine::ingest::BookedSink::new(name);
+                        let parsed = cashmatch_parsers::parse_source_into(
+                            black_box(&source),
+                            &options,
+                            &mut sink,
+                        )
+                        .expect("parses");
+                        (parsed, sink.finish().transactions.len())
+                    } else {
+                        let mut sink = CountingSink::default();
+                        let parsed = cashmatch_parsers::parse_source_into(
+                            black_box(&source),
+                            &options,
+                            &mut sink,
+                        )
+                        .expect("parses");
+                        (parsed, sink.0 as usize)
+                    }
+                })
+            });
+        }
+        group.finish();
+    }
 }
 
 /// The engine's batch for a generated dataset of `rows` payments (1.3

@@ -6,7 +6,7 @@ use crate::config::RunConfig;
 use crate::output::sha256_hex;
 use crate::CliError;
 use cashmatch_engine::columns::{CustomersBuilder, OpenItemsBuilder, TransactionsBuilder};
-use cashmatch_engine::ingest;
+use cashmatch_engine::ingest::{self, BookedFile};
 use cashmatch_engine::model::{
     Customer, Customers, HoldReason, ItemHold, OpenItem, OpenItems, Transactions,
 };
@@ -199,7 +199,7 @@ pub fn read_bank_files(
     let in_flight_max = 2 * rayon::current_num_threads();
     let (tx, rx) = crossbeam::channel::bounded::<(usize, ReadFile)>(in_flight_max);
     let mut out = BankBatch::default();
-    let mut transactions = TransactionsBuilder::default();
+    let mut transactions = Vec::new();
     std::thread::scope(|scope| {
         scope.spawn(|| {
             inputs
@@ -231,8 +231,22 @@ pub fn read_bank_files(
         }
     });
     bar.finish_and_clear();
-    out.transactions = transactions.finish();
+    out.transactions = concat(transactions);
     out
+}
+
+/// The files' stores as one, in order. One file's store is taken as it is
+/// (the common case of one large statement file costs no copy).
+fn concat(mut parts: Vec<Transactions>) -> Transactions {
+    if parts.len() <= 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let mut all = TransactionsBuilder::default();
+    all.reserve(parts.iter().map(Transactions::len).sum());
+    for part in &parts {
+        all.append(part);
+    }
+    all.finish()
 }
 
 /// One bank file, read and parsed; the raw bytes are kept only as their
@@ -240,7 +254,7 @@ pub fn read_bank_files(
 struct ReadFile {
     sha256: String,
     bytes: u64,
-    result: Result<ParsedFile, String>,
+    result: Result<(ParsedFile, BookedFile), String>,
 }
 
 fn read_one(input: &BankInput, options: &ParseOptions) -> ReadFile {
@@ -256,7 +270,7 @@ fn read_one(input: &BankInput, options: &ParseOptions) -> ReadFile {
             // pass of its own before it.
             let (sha256, result) = rayon::join(
                 || sha256_hex(&bytes),
-                || parse_isolated(&input.name, &bytes, options),
+                || parse_booked_isolated(&input.name, &bytes, options).map_err(|e| e.to_string()),
             );
             ReadFile {
                 sha256,
@@ -311,6 +325,27 @@ pub fn parse_isolated_typed(
     }
 }
 
+/// Parses one file straight into a column store of its booked
+/// transactions (no owned record per transaction), behind the same panic
+/// boundary as [`parse_isolated_typed`].
+fn parse_booked_isolated(
+    name: &str,
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<(ParsedFile, BookedFile), FileError> {
+    let source = cashmatch_parsers::Source::new(name, bytes);
+    let parse = || {
+        let mut sink = ingest::BookedSink::new(name);
+        cashmatch_parsers::parse_source_into(&source, options, &mut sink)
+            .map(|parsed| (parsed, sink.finish()))
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(e)) => Err(FileError::Parse(e)),
+        Err(_) => Err(FileError::Internal(format!("file `{name}`: internal parser error (please report it with the file); the file was rejected"))),
+    }
+}
+
 /// One bank file held in memory, read under the rules `run` applies to each
 /// of its files (ids per statement, booked lines only, structural defects
 /// and failed own totals reject the file: see the batch's `rejections`).
@@ -321,7 +356,7 @@ pub fn read_bank_bytes(
     config: &RunConfig,
     accept_unbalanced: bool,
 ) -> Result<BankBatch, FileError> {
-    let parsed = parse_isolated_typed(name, bytes, &parse_options(config))?;
+    let parsed = parse_booked_isolated(name, bytes, &parse_options(config))?;
     let read = ReadFile {
         sha256: sha256_hex(bytes),
         bytes: bytes.len() as u64,
@@ -332,15 +367,15 @@ pub fn read_bank_bytes(
         name: name.to_string(),
     };
     let mut out = BankBatch::default();
-    let mut transactions = TransactionsBuilder::default();
+    let mut transactions = Vec::new();
     merge_file(&mut out, &mut transactions, &input, read, accept_unbalanced);
-    out.transactions = transactions.finish();
+    out.transactions = concat(transactions);
     Ok(out)
 }
 
 fn merge_file(
     out: &mut BankBatch,
-    transactions_out: &mut TransactionsBuilder,
+    transactions_out: &mut Vec<Transactions>,
     input: &BankInput,
     read: ReadFile,
     accept_unbalanced: bool,
@@ -357,7 +392,7 @@ fn merge_file(
         detail: String::new(),
         path: Some(input.path.to_string_lossy().into_owned()),
     };
-    let parsed = match result {
+    let (parsed, booked) = match result {
         Err(message) => {
             file.status = InputStatus::Rejected;
             file.detail = message.clone();
@@ -369,7 +404,11 @@ fn merge_file(
     };
     let format = parsed.format.map_or("unknown", |f| f.as_str()).to_string();
     file.format = format.clone();
-    if let Some(problem) = ingest::structural_problem(&parsed) {
+    if let Some(problem) = ingest::structural_problem_of(
+        &parsed.statements,
+        booked.received > 0,
+        booked.currency_problem.as_deref(),
+    ) {
         let message = format!(
             "{format} file `{}`: {problem}; the file was rejected",
             input.name
@@ -385,34 +424,22 @@ fn merge_file(
     for w in &parsed.warnings {
         out.warnings.push(format!("{}: {w}", input.name));
     }
-    let ParsedFile {
-        statements,
+    let statements = parsed.statements;
+    let BookedFile {
         transactions,
-        details,
+        statement_of_row,
+        pending: pending_count,
+        returns: booked_returns,
         ..
-    } = parsed;
-    // Return markers of the booked transactions, in the order
-    // `booked_transactions` keeps them (file order, pending left out).
-    let booked_returns: Vec<Option<String>> = transactions
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.status == cashmatch_parsers::EntryStatus::Booked)
-        .map(|(i, _)| {
-            details
-                .get(i)
-                .filter(|d| d.returned)
-                .map(|d| d.return_reason.clone())
-        })
-        .collect();
-    let (transactions, pending_count) = ingest::booked_transactions(&input.name, transactions);
+    } = booked;
     let first_statement = out.statements.len();
     // PERF: each statement's transactions in file order, grouped once (a
     // counting sort by statement) instead of a scan of the whole file per
     // statement: that scan was quadratic, 55 % of `ingest`'s CPU on a BAI2
     // file of 864 accounts (BENCHMARKS.md, "Ingest end to end").
     let mut starts = vec![0usize; statements.len() + 1];
-    for (si, _) in &transactions {
-        if *si < statements.len() {
+    for &si in &statement_of_row {
+        if si < statements.len() {
             starts[si + 1] += 1;
         }
     }
@@ -423,10 +450,10 @@ fn merge_file(
     }
     let mut by_statement = vec![0usize; running];
     let mut next = starts.clone();
-    for (k, (si, _)) in transactions.iter().enumerate() {
-        if *si < statements.len() {
-            by_statement[next[*si]] = k;
-            next[*si] += 1;
+    for (k, &si) in statement_of_row.iter().enumerate() {
+        if si < statements.len() {
+            by_statement[next[si]] = k;
+            next[si] += 1;
         }
     }
     for (i, s) in statements.iter().enumerate() {
@@ -434,11 +461,11 @@ fn merge_file(
             source_file: input.name.clone(),
             format: format.clone(),
             identity: ingest::statement_identity(s),
-            content_sha256: ingest::statement_content_sha256(
+            content_sha256: ingest::statement_content_sha256_rows(
                 s,
                 by_statement[starts[i]..starts[i + 1]]
                     .iter()
-                    .map(|&k| &transactions[k].1),
+                    .map(|&k| transactions.get(k)),
             ),
             statement: s.clone(),
             disposition,
@@ -463,15 +490,13 @@ fn merge_file(
         }
     }
     out.pending_skipped += pending_count;
-    for (k, (_, t)) in transactions.into_iter().enumerate() {
-        file.rows += 1;
-        if let Some(Some(reason)) = booked_returns.get(k) {
-            out.returns
-                .entry(t.transaction_id.clone())
-                .or_insert_with(|| reason.clone());
-        }
-        transactions_out.push(&t);
+    file.rows += transactions.len() as u64;
+    for (k, reason) in booked_returns {
+        out.returns
+            .entry(transactions.get(k).transaction_id().to_string())
+            .or_insert(reason);
     }
+    transactions_out.push(transactions);
     out.files.push(file);
 }
 

@@ -13,6 +13,7 @@ use cashmatch_engine::model::{
 use cashmatch_parsers::extracts::{self, CustomerRow, OpenItemRow, RowIssue};
 use cashmatch_parsers::{ParseOptions, ParsedFile, Statement};
 use rayon::prelude::*;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -506,9 +507,15 @@ fn merge_file(
 /// are all held (`DUPLICATE_INVOICE_ID`): which of them the ERP means is for
 /// a person to decide. The rest of the extract still runs.
 pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> OpenItems {
-    let duplicated = duplicated_invoice_rows(&rows);
+    open_items_from_parts(vec![rows])
+}
+
+/// [`open_items_from_rows`] over the extract's rows in parts (file order):
+/// each part is freed once its rows are in the store.
+pub fn open_items_from_parts(parts: Vec<Vec<OpenItemRow>>) -> OpenItems {
+    let duplicated = duplicated_invoice_rows(&parts);
     let mut out = OpenItemsBuilder::default();
-    for r in rows {
+    for r in parts.into_iter().flatten() {
         out.push({
             let marked = r.issue.as_ref().map(|issue| match issue {
                 RowIssue::InvalidScale { column, detail } => ItemHold {
@@ -558,15 +565,23 @@ pub fn open_items_from_rows(rows: Vec<OpenItemRow>) -> OpenItems {
 }
 
 /// Invoice id → the data rows it appears in, for ids that appear more than once.
-fn duplicated_invoice_rows(rows: &[OpenItemRow]) -> HashMap<String, Vec<u64>> {
-    let mut seen: HashMap<&str, Vec<u64>> = HashMap::with_capacity(rows.len());
-    for r in rows {
-        seen.entry(r.invoice_id.as_str()).or_default().push(r.row);
+fn duplicated_invoice_rows(parts: &[Vec<OpenItemRow>]) -> HashMap<String, Vec<u64>> {
+    // The first row of each id; a list only for the (rare) repeated ids, not
+    // a `Vec` per row.
+    let mut first: HashMap<&str, u64> = HashMap::with_capacity(parts.iter().map(Vec::len).sum());
+    let mut duplicated: HashMap<String, Vec<u64>> = HashMap::new();
+    for r in parts.iter().flatten() {
+        match first.entry(r.invoice_id.as_str()) {
+            Entry::Vacant(v) => {
+                v.insert(r.row);
+            }
+            Entry::Occupied(o) => duplicated
+                .entry(r.invoice_id.clone())
+                .or_insert_with(|| vec![*o.get()])
+                .push(r.row),
+        }
     }
-    seen.into_iter()
-        .filter(|(_, data_rows)| data_rows.len() > 1)
-        .map(|(id, data_rows)| (id.to_string(), data_rows))
-        .collect()
+    duplicated
 }
 
 /// Converts customer rows into engine records.
@@ -622,24 +637,28 @@ pub fn open_items_from_bytes(
         || sha256_hex(bytes),
         || {
             isolated(name, || {
-                extracts::read_open_items_from_bytes(name, bytes, &options)
+                extracts::read_open_items_parts_from_bytes(name, bytes, &options)
             })
         },
     );
-    let mut rows = rows?;
-    let read = rows.len();
+    let mut parts = rows?;
+    let count = |parts: &[Vec<OpenItemRow>]| parts.iter().map(Vec::len).sum::<usize>();
+    let read = count(&parts);
     if previous_run {
         // Paid items are not open any more; they must not be matched again.
-        rows.retain(|r| !r.amount_open.is_zero());
+        for part in &mut parts {
+            part.retain(|r| !r.amount_open.is_zero());
+        }
     }
-    let mut file = input_file(InputRole::OpenItems, name, bytes, sha256, rows.len() as u64);
+    let kept = count(&parts);
+    let mut file = input_file(InputRole::OpenItems, name, bytes, sha256, kept as u64);
     if previous_run {
         file.detail = format!(
             "open_items.parquet of a previous cashmatch run: amount_open_after read as amount_open; {} settled item(s) dropped",
-            read - rows.len()
+            read - kept
         );
     }
-    Ok((open_items_from_rows(rows), file))
+    Ok((open_items_from_parts(parts), file))
 }
 
 /// True for an `open_items.parquet` written by cashmatch (its key-value

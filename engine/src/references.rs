@@ -692,7 +692,10 @@ struct BucketTable {
 type TableRow = (u64, u32, ItemIdx);
 
 impl BucketTable {
-    fn build(parts: &[Vec<TableRow>]) -> Self {
+    /// Takes the rows by value: each part is freed as soon as it is
+    /// scattered, so the rows and the finished table are not all resident at
+    /// once (the deletion rows are ~16 bytes × 12 per invoice).
+    fn build(parts: Vec<Vec<TableRow>>) -> Self {
         let len: usize = parts.iter().map(Vec::len).sum();
         let len_u32 = u32::try_from(len).expect("reference table has fewer than 2^32 entries");
         // About one entry per bucket: the directory stays a fraction of the entries.
@@ -711,10 +714,12 @@ impl BucketTable {
         assert_eq!(starts[buckets], len_u32);
         let mut cursor = starts.clone();
         let mut entries = vec![(0u32, 0 as ItemIdx); len];
-        for &(h, tag, item) in parts.iter().flatten() {
-            let slot = &mut cursor[(h >> shift) as usize];
-            entries[*slot as usize] = (tag, item);
-            *slot += 1;
+        for part in parts {
+            for &(h, tag, item) in &part {
+                let slot = &mut cursor[(h >> shift) as usize];
+                entries[*slot as usize] = (tag, item);
+                *slot += 1;
+            }
         }
         BucketTable {
             shift,
@@ -850,22 +855,23 @@ impl RepairIndex {
         let mut long_ids = Vec::new();
         let mut near_lengths = 0;
         let mut digits = Vec::with_capacity(batch.open_items.len());
-        for c in &chunks {
+        let mut canonical_rows = Vec::with_capacity(chunks.len());
+        let mut deletion_rows = Vec::with_capacity(chunks.len());
+        // Each chunk's own arenas are freed once copied, not kept beside the
+        // final ones until the tables are built.
+        for c in chunks {
             full.append(&c.full);
             canonical_keys.append(&c.canonical_keys);
             long_ids.extend_from_slice(&c.long_ids);
             near_lengths |= c.near_lengths;
             digits.extend_from_slice(&c.digits);
+            canonical_rows.push(c.canonical);
+            deletion_rows.push(c.deletions);
         }
-        let (canonical_rows, deletion_rows): (Vec<_>, Vec<_>) = chunks
-            .into_iter()
-            .map(|c| (c.canonical, c.deletions))
-            .unzip();
         let (canonical, deletions) = rayon::join(
-            || BucketTable::build(&canonical_rows),
-            || BucketTable::build(&deletion_rows),
+            || BucketTable::build(canonical_rows),
+            || BucketTable::build(deletion_rows),
         );
-        drop((canonical_rows, deletion_rows));
         digits.par_sort_unstable();
         let po_rows: Vec<TableRow> = (0..n)
             .into_par_iter()
@@ -878,7 +884,7 @@ impl RepairIndex {
                 })
             })
             .collect();
-        let po = BucketTable::build(&[po_rows]);
+        let po = BucketTable::build(vec![po_rows]);
         let mut tails: Vec<(u64, ItemIdx)> = (0..n)
             .into_par_iter()
             .map(|i| (i, batch.open_items.get(i)))

@@ -301,34 +301,11 @@ impl std::fmt::Display for FileError {
     }
 }
 
-/// Parses one file behind a panic boundary: a parser bug triggered by a
-/// hostile file rejects that file and the batch goes on.
-pub fn parse_isolated(
-    name: &str,
-    bytes: &[u8],
-    options: &ParseOptions,
-) -> Result<ParsedFile, String> {
-    parse_isolated_typed(name, bytes, options).map_err(|e| e.to_string())
-}
-
-/// [`parse_isolated`] with the parser's error kept whole (the Python
-/// package raises it with its code and position).
-pub fn parse_isolated_typed(
-    name: &str,
-    bytes: &[u8],
-    options: &ParseOptions,
-) -> Result<ParsedFile, FileError> {
-    let source = cashmatch_parsers::Source::new(name, bytes);
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cashmatch_parsers::parse_source(&source, options))) {
-        Ok(Ok(p)) => Ok(p),
-        Ok(Err(e)) => Err(FileError::Parse(e)),
-        Err(_) => Err(FileError::Internal(format!("file `{name}`: internal parser error (please report it with the file); the file was rejected"))),
-    }
-}
-
 /// Parses one file straight into a column store of its booked
-/// transactions (no owned record per transaction), behind the same panic
-/// boundary as [`parse_isolated_typed`].
+/// transactions (no owned record per transaction), behind a panic boundary:
+/// a parser bug triggered by a hostile file rejects that file and the batch
+/// goes on. The parser's error is kept whole (the Python package raises it
+/// with its code and position).
 fn parse_booked_isolated(
     name: &str,
     bytes: &[u8],

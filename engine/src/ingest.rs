@@ -256,6 +256,11 @@ impl TransactionSink for BookedSink {
 /// counts within one statement (RELIABILITY.md B1-9): the same line in an
 /// overlapping statement gets the same id and is recognised as already
 /// processed.
+///
+/// `run` and `ingest` use [`BookedSink`], which applies these rules row by
+/// row; this record-path version is kept as the independent reference the
+/// sink is checked against on every vendored sample
+/// (`engine/tests/booked_sink.rs`).
 pub fn booked_transactions(
     source_file: &str,
     transactions: Vec<StatementTransaction>,
